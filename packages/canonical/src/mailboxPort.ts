@@ -1,0 +1,84 @@
+/**
+ * The narrow interface the sync engine uses to talk to a mailbox (DESIGN.md, "Transports").
+ * `packages/ews-client` implements it over EWS; a Graph transport will implement it too.
+ * Nothing here mentions SOAP, MSAL or an ews-javascript-api type.
+ */
+import type { Appointment, Contact, ItemKind } from './items';
+
+export type FolderName = 'calendar' | 'contacts';
+
+export const FOLDER_OF_KIND: Record<ItemKind, FolderName> = { appointment: 'calendar', contact: 'contacts' };
+
+/** One change in a folder, with the cheap properties SyncFolderItems can return. */
+export type FolderChange =
+  | {
+      type: 'create' | 'update';
+      itemId: string;
+      changeKey: string;
+      /** our link id, when the item carries the exsync extended property */
+      tag?: string;
+      lastModified?: string;
+    }
+  | { type: 'delete'; itemId: string };
+
+/** One page of SyncFolderItems. `syncState` covers this page and everything before it. */
+export interface ChangePage {
+  changes: FolderChange[];
+  syncState: string;
+  moreAvailable: boolean;
+}
+
+export interface FetchedItem<T> {
+  itemId: string;
+  changeKey: string;
+  tag?: string;
+  lastModified?: string;
+  item: T;
+}
+
+/** Per-item outcome of a batched call; `error` is a classified EwsError (see ews-client errors). */
+export type ItemResult<T> = { ok: true; value: T } | { ok: false; error: MailboxError };
+
+export interface MailboxError {
+  /** one of the ews-client error kinds, e.g. 'ItemNotFound', 'ChangeKeyConflict', 'Throttled' */
+  kind: string;
+  /** Exchange's response code, e.g. 'ErrorItemNotFound' */
+  code?: string;
+  message: string;
+}
+
+export interface ItemRef {
+  itemId: string;
+  changeKey: string;
+}
+
+export type ItemOfKind<K extends ItemKind> = K extends 'appointment' ? Appointment : Contact;
+
+export interface MailboxPort {
+  /**
+   * Pages of changes since `syncState` (undefined = from the start). Throws SyncStateInvalid when
+   * Exchange rejects the state; the caller then starts the folder over.
+   */
+  syncFolder(folder: FolderName, syncState: string | undefined): AsyncIterable<ChangePage>;
+
+  /** Full items, batched; results in the order of `itemIds`. */
+  getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]>;
+
+  /** Creates items tagged with `tag` (our link id) so a retry can find them with findByTag. */
+  createItems<K extends ItemKind>(
+    kind: K,
+    items: { tag: string; item: ItemOfKind<K> }[],
+  ): Promise<ItemResult<ItemRef>[]>;
+
+  /** Updates with optimistic concurrency: a stale changeKey yields ChangeKeyConflict. */
+  updateItems<K extends ItemKind>(
+    kind: K,
+    items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[],
+  ): Promise<ItemResult<ItemRef>[]>;
+
+  /** Deletes (to Deleted Items, no meeting cancellations); an already-missing item counts as deleted. */
+  deleteItems(itemIds: string[]): Promise<ItemResult<null>[]>;
+
+  /** The items (at most one expected) carrying our tag in the folder of `kind`. */
+  findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]>;
+}
