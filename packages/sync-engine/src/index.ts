@@ -1,1 +1,2 @@
-export {};
+export * from './syncTypes';
+export * from './mailboxSync';
