@@ -1,0 +1,36 @@
+/**
+ * Fixed identities the simulator seeds by default, so scripts, tests and the demo can name them
+ * without asking the simulator first. GUIDs are fixed on purpose: they appear in stored settings.
+ */
+export const DEFAULT_SEED = {
+  tenantId: '7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11',
+  tenantDomain: 'contoso.example',
+  applicationId: '3f2d4b6a-8c1e-4f7a-9b2d-5e6c7a8b9d01',
+  clientSecret: 'sim~Q8x7v.Kd2LmN4pR6sT8uW0yZ1aB3cE5gH7jJ',
+  /** app-registration object id of the app's service principal in the tenant (the `oid` of app-only tokens) */
+  servicePrincipalId: 'a4c2e6f8-1b3d-4e5f-8a7b-9c0d1e2f3a40',
+  redirectUris: [] as string[],
+  users: [
+    {
+      email: 'alice@contoso.example',
+      oid: '11111111-aaaa-4aaa-8aaa-000000000001',
+      name: 'Alice Example',
+      password: 'alice-Passw0rd!',
+    },
+    {
+      email: 'bob@contoso.example',
+      oid: '22222222-bbbb-4bbb-8bbb-000000000002',
+      name: 'Bob Example',
+      password: 'bob-Passw0rd!',
+    },
+    {
+      email: 'carol@contoso.example',
+      oid: '33333333-cccc-4ccc-8ccc-000000000003',
+      name: 'Carol Example',
+      password: 'carol-Passw0rd!',
+    },
+  ],
+} as const;
+
+/** Microsoft's resource for EWS in Exchange Online; the `aud` of every EWS token. */
+export const EXCHANGE_RESOURCE = 'https://outlook.office365.com';
