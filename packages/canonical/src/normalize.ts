@@ -1,0 +1,207 @@
+/**
+ * Normal forms of canonical items, so that two snapshots of the same item compare equal by deep
+ * equality (the sync engine's "is this a change" test) however they were produced: from the CRM
+ * API, from Exchange, or from the link table.
+ *
+ * Rules: strings are trimmed and empty optional strings are omitted; instants become UTC `Z` form
+ * without milliseconds (Exchange keeps whole seconds); categories keep their order (users order
+ * them); day-of-week sets and occurrence lists get a fixed order (Exchange does not keep ours);
+ * keys are written in a fixed order so JSON text compares too.
+ */
+import type {
+  Appointment,
+  Attendee,
+  CanonicalItem,
+  Contact,
+  DayOfWeek,
+  ItemKind,
+  ModifiedOccurrence,
+  PhoneKind,
+  PostalAddress,
+  Recurrence,
+  RecurrencePattern,
+  RecurrenceRange,
+} from './items';
+
+const DAY_ORDER: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+/** `2026-03-29T01:00:00.123+01:00` -> `2026-03-29T00:00:00Z`. Throws on an unparseable instant. */
+export function normalizeInstant(value: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new RangeError(`not an ISO 8601 instant: ${JSON.stringify(value)}`);
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** `YYYY-MM-DD` from a date or a date-time string (the date part as written, no zone shift). */
+export function normalizeDate(value: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})/.exec(value.trim());
+  if (!match) throw new RangeError(`not a YYYY-MM-DD date: ${JSON.stringify(value)}`);
+  return match[1];
+}
+
+function text(value: string | undefined | null): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** Copies only the defined entries, in the order given. */
+function compact<T extends object>(entries: [string, unknown][]): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of entries) if (value !== undefined) out[key] = value;
+  return out as T;
+}
+
+function sortDays(days: DayOfWeek[]): DayOfWeek[] {
+  return [...new Set(days)].sort((a, b) => DAY_ORDER.indexOf(a) - DAY_ORDER.indexOf(b));
+}
+
+function normalizePattern(p: RecurrencePattern): RecurrencePattern {
+  switch (p.type) {
+    case 'daily':
+      return { type: 'daily', interval: p.interval };
+    case 'weekly':
+      return compact<RecurrencePattern>([
+        ['type', 'weekly'],
+        ['interval', p.interval],
+        ['daysOfWeek', sortDays(p.daysOfWeek)],
+        ['firstDayOfWeek', p.firstDayOfWeek],
+      ]);
+    case 'absoluteMonthly':
+      return { type: 'absoluteMonthly', interval: p.interval, dayOfMonth: p.dayOfMonth };
+    case 'relativeMonthly':
+      return { type: 'relativeMonthly', interval: p.interval, daysOfWeek: sortDays(p.daysOfWeek), index: p.index };
+    case 'absoluteYearly':
+      return { type: 'absoluteYearly', month: p.month, dayOfMonth: p.dayOfMonth };
+    case 'relativeYearly':
+      return { type: 'relativeYearly', month: p.month, daysOfWeek: sortDays(p.daysOfWeek), index: p.index };
+  }
+}
+
+function normalizeRange(r: RecurrenceRange): RecurrenceRange {
+  switch (r.type) {
+    case 'endDate':
+      return { type: 'endDate', startDate: normalizeDate(r.startDate), endDate: normalizeDate(r.endDate) };
+    case 'numbered':
+      return { type: 'numbered', startDate: normalizeDate(r.startDate), numberOfOccurrences: r.numberOfOccurrences };
+    case 'noEnd':
+      return { type: 'noEnd', startDate: normalizeDate(r.startDate) };
+  }
+}
+
+function normalizeOccurrence(o: ModifiedOccurrence): ModifiedOccurrence {
+  return compact<ModifiedOccurrence>([
+    ['originalStart', normalizeInstant(o.originalStart)],
+    ['subject', text(o.subject)],
+    ['body', text(o.body)],
+    ['location', text(o.location)],
+    ['start', normalizeInstant(o.start)],
+    ['end', normalizeInstant(o.end)],
+  ]);
+}
+
+export function normalizeRecurrence(r: Recurrence): Recurrence {
+  const modified = (r.modifiedOccurrences ?? [])
+    .map(normalizeOccurrence)
+    .sort((a, b) => a.originalStart.localeCompare(b.originalStart));
+  const deleted = [...new Set((r.deletedOccurrences ?? []).map(normalizeInstant))].sort();
+  return compact<Recurrence>([
+    ['pattern', normalizePattern(r.pattern)],
+    ['range', normalizeRange(r.range)],
+    ['modifiedOccurrences', modified.length > 0 ? modified : undefined],
+    ['deletedOccurrences', deleted.length > 0 ? deleted : undefined],
+  ]);
+}
+
+function normalizeAttendee(a: Attendee): Attendee {
+  return compact<Attendee>([
+    ['email', a.email.trim()],
+    ['name', text(a.name)],
+    ['type', a.type],
+    ['response', a.response],
+  ]);
+}
+
+export function normalizeAppointment(a: Appointment): Appointment {
+  const categories = (a.categories ?? []).map((c) => c.trim()).filter((c) => c !== '');
+  const attendees = a.attendees?.map(normalizeAttendee);
+  return compact<Appointment>([
+    ['subject', a.subject.trim()],
+    ['body', text(a.body)],
+    ['location', text(a.location)],
+    ['start', normalizeInstant(a.start)],
+    ['end', normalizeInstant(a.end)],
+    ['timeZone', a.timeZone.trim()],
+    ['isAllDay', a.isAllDay === true],
+    ['recurrence', a.recurrence ? normalizeRecurrence(a.recurrence) : undefined],
+    ['reminderMinutes', a.reminderMinutes],
+    ['sensitivity', a.sensitivity],
+    ['showAs', a.showAs],
+    ['categories', categories.length > 0 ? categories : undefined],
+    [
+      'organizer',
+      a.organizer ? compact([['email', a.organizer.email.trim()], ['name', text(a.organizer.name)]]) : undefined,
+    ],
+    ['attendees', attendees && attendees.length > 0 ? attendees : undefined],
+    ['iCalUId', text(a.iCalUId)],
+  ]);
+}
+
+function normalizeAddress(a: PostalAddress): PostalAddress | undefined {
+  const out = compact<PostalAddress>([
+    ['street', text(a.street)],
+    ['city', text(a.city)],
+    ['state', text(a.state)],
+    ['postalCode', text(a.postalCode)],
+    ['countryOrRegion', text(a.countryOrRegion)],
+  ]);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+export function normalizeContact(c: Contact): Contact {
+  const phones: Contact['phones'] = {};
+  for (const key of Object.keys(c.phones ?? {}).sort() as PhoneKind[]) {
+    const value = text(c.phones[key]);
+    if (value !== undefined) phones[key] = value;
+  }
+  const addresses: Contact['addresses'] = {};
+  for (const key of ['business', 'home', 'other'] as const) {
+    const address = c.addresses?.[key] ? normalizeAddress(c.addresses[key]) : undefined;
+    if (address) addresses[key] = address;
+  }
+  return compact<Contact>([
+    ['givenName', text(c.givenName)],
+    ['middleName', text(c.middleName)],
+    ['surname', text(c.surname)],
+    ['displayName', text(c.displayName)],
+    ['companyName', text(c.companyName)],
+    ['jobTitle', text(c.jobTitle)],
+    ['department', text(c.department)],
+    ['emails', (c.emails ?? []).map((e) => e.trim()).filter((e) => e !== '')],
+    ['phones', phones],
+    ['addresses', addresses],
+    ['notes', text(c.notes)],
+    ['birthday', c.birthday ? normalizeDate(c.birthday) : undefined],
+  ]);
+}
+
+/** The normal form of an item of `kind`; the engine normalises both sides before comparing. */
+export function normalizeItem<T extends CanonicalItem>(kind: ItemKind, item: T): T {
+  return (kind === 'appointment' ? normalizeAppointment(item as Appointment) : normalizeContact(item as Contact)) as T;
+}
+
+/** Deep equality of plain JSON-like values (key order ignored). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** True when the two items are the same after normalisation (the engine's "no change"). */
+export function sameCanonicalItem<T extends CanonicalItem>(kind: ItemKind, a: T, b: T): boolean {
+  return sameValue(normalizeItem(kind, a), normalizeItem(kind, b));
+}
