@@ -1,0 +1,161 @@
+/**
+ * CRM items as the engine holds them. Every write bumps `version`; a delete leaves a tombstone
+ * (data null, deleted true) so the engine can push the delete and the version keeps growing.
+ */
+import type { Queryable } from './queryable';
+
+export type CrmItemKind = 'appointment' | 'contact';
+export type CrmItemOrigin = 'crm' | 'exchange';
+
+export interface CrmItemRow {
+  id: string;
+  orgId: string;
+  userId: string;
+  kind: CrmItemKind;
+  crmId: string;
+  version: number;
+  data: unknown | null;
+  deleted: boolean;
+  origin: CrmItemOrigin;
+  updatedAt: string;
+}
+
+const COLUMNS = `id, org_id, user_id, kind, crm_id, version, data, deleted, origin, updated_at`;
+
+function toRow(r: Record<string, unknown>): CrmItemRow {
+  return {
+    id: r.id as string,
+    orgId: r.org_id as string,
+    userId: r.user_id as string,
+    kind: r.kind as CrmItemKind,
+    crmId: r.crm_id as string,
+    version: Number(r.version),
+    data: r.data ?? null,
+    deleted: r.deleted as boolean,
+    origin: r.origin as CrmItemOrigin,
+    updatedAt: (r.updated_at as Date).toISOString(),
+  };
+}
+
+/** Creates or replaces an item (un-deleting a tombstone), bumping its version. */
+export async function putCrmItem(
+  q: Queryable,
+  input: { orgId: string; userId: string; kind: CrmItemKind; crmId: string; data: unknown; origin: CrmItemOrigin },
+): Promise<{ row: CrmItemRow; created: boolean }> {
+  const res = await q.query(
+    `INSERT INTO crm_items (org_id, user_id, kind, crm_id, data, deleted, origin)
+     VALUES ($1, $2, $3, $4, $5::jsonb, false, $6)
+     ON CONFLICT (user_id, kind, crm_id) DO UPDATE
+       SET data = EXCLUDED.data, deleted = false, origin = EXCLUDED.origin,
+           version = crm_items.version + 1, updated_at = now()
+     RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
+    [input.orgId, input.userId, input.kind, input.crmId, JSON.stringify(input.data), input.origin],
+  );
+  const created = res.rows[0].inserted === true;
+  return { row: toRow(res.rows[0]), created };
+}
+
+/** Tombstones a live item; null when there is no live item with that id. */
+export async function tombstoneCrmItem(
+  q: Queryable,
+  input: { userId: string; kind: CrmItemKind; crmId: string; origin: CrmItemOrigin },
+): Promise<CrmItemRow | null> {
+  const res = await q.query(
+    `UPDATE crm_items SET data = NULL, deleted = true, origin = $4, version = version + 1, updated_at = now()
+     WHERE user_id = $1 AND kind = $2 AND crm_id = $3 AND NOT deleted
+     RETURNING ${COLUMNS}`,
+    [input.userId, input.kind, input.crmId, input.origin],
+  );
+  return res.rows[0] ? toRow(res.rows[0]) : null;
+}
+
+export async function getCrmItem(q: Queryable, userId: string, kind: CrmItemKind, crmId: string): Promise<CrmItemRow | null> {
+  const res = await q.query(`SELECT ${COLUMNS} FROM crm_items WHERE user_id = $1 AND kind = $2 AND crm_id = $3`, [userId, kind, crmId]);
+  return res.rows[0] ? toRow(res.rows[0]) : null;
+}
+
+export async function getCrmItems(q: Queryable, userId: string, kind: CrmItemKind, crmIds: string[]): Promise<CrmItemRow[]> {
+  if (crmIds.length === 0) return [];
+  const res = await q.query(
+    `SELECT ${COLUMNS} FROM crm_items WHERE user_id = $1 AND kind = $2 AND crm_id = ANY($3::text[])`,
+    [userId, kind, crmIds],
+  );
+  return res.rows.map(toRow);
+}
+
+/** Live items of a user, in crm id order, keyset-paged. */
+export async function listCrmItems(
+  q: Queryable,
+  userId: string,
+  kind: CrmItemKind,
+  opts: { afterCrmId?: string; limit?: number } = {},
+): Promise<CrmItemRow[]> {
+  const res = await q.query(
+    `SELECT ${COLUMNS} FROM crm_items
+     WHERE user_id = $1 AND kind = $2 AND NOT deleted AND ($3::text IS NULL OR crm_id > $3)
+     ORDER BY crm_id LIMIT $4`,
+    [userId, kind, opts.afterCrmId ?? null, opts.limit ?? 1000],
+  );
+  return res.rows.map(toRow);
+}
+
+/**
+ * Items the engine must push to a mailbox: CRM-made live items with no link yet, and linked items
+ * whose version is past the version last synced (edits and tombstones). Keyset-paged by row id.
+ */
+export async function listCrmChangesForPush(
+  q: Queryable,
+  input: { userId: string; mailboxId: string; kind: CrmItemKind; afterId?: string; limit: number },
+): Promise<CrmItemRow[]> {
+  const res = await q.query(
+    `SELECT ${COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')}
+     FROM crm_items c
+     LEFT JOIN item_links l ON l.mailbox_id = $2 AND l.kind = c.kind AND l.crm_id = c.crm_id
+     WHERE c.user_id = $1 AND c.kind = $3 AND ($4::uuid IS NULL OR c.id > $4)
+       AND ((l.id IS NULL AND NOT c.deleted AND c.origin = 'crm')
+         OR (l.id IS NOT NULL AND l.ews_item_id IS NOT NULL AND c.version > l.crm_version))
+     ORDER BY c.id LIMIT $5`,
+    [input.userId, input.mailboxId, input.kind, input.afterId ?? null, input.limit],
+  );
+  return res.rows.map(toRow);
+}
+
+/** Live items with no link to this mailbox: the CRM half of first-sync matching. */
+export async function listUnlinkedCrmItems(q: Queryable, userId: string, mailboxId: string, kind: CrmItemKind): Promise<CrmItemRow[]> {
+  const res = await q.query(
+    `SELECT ${COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')}
+     FROM crm_items c
+     WHERE c.user_id = $1 AND c.kind = $3 AND NOT c.deleted
+       AND NOT EXISTS (SELECT 1 FROM item_links l WHERE l.mailbox_id = $2 AND l.kind = c.kind AND l.crm_id = c.crm_id)
+     ORDER BY c.id`,
+    [userId, mailboxId, kind],
+  );
+  return res.rows.map(toRow);
+}
+
+/**
+ * Writes a page of Exchange-originated changes in one statement (origin 'exchange', versions
+ * bumped). `data` null tombstones. Crm ids must be unique within the call. Returns the new
+ * version per crm id.
+ */
+export async function writeCrmItemsFromExchange(
+  q: Queryable,
+  input: { orgId: string; userId: string; kind: CrmItemKind; items: { crmId: string; data: unknown | null }[] },
+): Promise<Map<string, CrmItemRow>> {
+  if (input.items.length === 0) return new Map();
+  const res = await q.query(
+    `INSERT INTO crm_items (org_id, user_id, kind, crm_id, data, deleted, origin)
+     SELECT $1, $2, $3, u.crm_id, u.data::jsonb, u.data IS NULL, 'exchange'
+     FROM unnest($4::text[], $5::text[]) AS u(crm_id, data)
+     ON CONFLICT (user_id, kind, crm_id) DO UPDATE
+       SET data = EXCLUDED.data, deleted = EXCLUDED.deleted, origin = 'exchange',
+           version = crm_items.version + 1, updated_at = now()
+     RETURNING ${COLUMNS}`,
+    [
+      input.orgId, input.userId, input.kind,
+      input.items.map((i) => i.crmId),
+      input.items.map((i) => (i.data === null ? null : JSON.stringify(i.data))),
+    ],
+  );
+  return new Map(res.rows.map((r) => [r.crm_id as string, toRow(r)]));
+}
