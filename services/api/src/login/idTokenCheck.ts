@@ -1,0 +1,72 @@
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+
+export type IdTokenProblem = 'wrong-tenant' | 'nonce-mismatch' | 'invalid';
+
+export class IdTokenRejectedError extends Error {
+  constructor(
+    readonly problem: IdTokenProblem,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IdTokenRejectedError';
+  }
+}
+
+export interface IdTokenExpectations {
+  /** e.g. https://login.microsoftonline.com (the org's authorityHost) */
+  authorityHost: string;
+  tenantId: string;
+  applicationId: string;
+  nonce: string;
+}
+
+export interface VerifiedIdentity {
+  tid: string;
+  oid?: string;
+  /** preferred_username, else email: the mailbox the person signed in with */
+  signedInAs: string;
+}
+
+const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+function jwksFor(authorityHost: string, tenantId: string): ReturnType<typeof createRemoteJWKSet> {
+  const url = `${authorityHost.replace(/\/+$/, '')}/${tenantId}/discovery/v2.0/keys`;
+  let set = jwksByUrl.get(url);
+  if (!set) {
+    set = createRemoteJWKSet(new URL(url));
+    jwksByUrl.set(url, set);
+  }
+  return set;
+}
+
+/**
+ * Checks the ID token from the code exchange: signature against the authority's JWKS, audience =
+ * our app, then the tenant (before the issuer, so a foreign tenant gets its own plain answer), the
+ * issuer, and the nonce that binds the token to this browser's sign-in.
+ */
+export async function verifyIdToken(idToken: string, expect: IdTokenExpectations): Promise<VerifiedIdentity> {
+  let claims: JWTPayload;
+  try {
+    ({ payload: claims } = await jwtVerify(idToken, jwksFor(expect.authorityHost, expect.tenantId), {
+      audience: expect.applicationId,
+      algorithms: ['RS256'],
+      clockTolerance: 300,
+    }));
+  } catch (e) {
+    throw new IdTokenRejectedError('invalid', `the ID token failed verification (${e instanceof Error ? e.name : 'error'})`);
+  }
+  const tid = typeof claims.tid === 'string' ? claims.tid : '';
+  if (tid.toLowerCase() !== expect.tenantId.toLowerCase()) {
+    throw new IdTokenRejectedError('wrong-tenant', `the account belongs to tenant ${tid || '(none)'}, not ${expect.tenantId}`);
+  }
+  const issuer = `${expect.authorityHost.replace(/\/+$/, '')}/${tid}/v2.0`;
+  if (typeof claims.iss !== 'string' || claims.iss.toLowerCase() !== issuer.toLowerCase()) {
+    throw new IdTokenRejectedError('invalid', 'the ID token was not issued by the configured authority');
+  }
+  if (claims.nonce !== expect.nonce) {
+    throw new IdTokenRejectedError('nonce-mismatch', 'the ID token does not belong to this sign-in');
+  }
+  const who = typeof claims.preferred_username === 'string' ? claims.preferred_username : typeof claims.email === 'string' ? claims.email : '';
+  if (!who) throw new IdTokenRejectedError('invalid', 'the ID token names no account');
+  return { tid, oid: typeof claims.oid === 'string' ? claims.oid : undefined, signedInAs: who };
+}
