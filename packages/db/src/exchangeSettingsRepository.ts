@@ -1,0 +1,170 @@
+import { parseClientCertificate, type ClientCertificate } from './clientCertificate';
+import type { Queryable } from './queryable';
+import type { SecretBox } from './secretBox';
+
+export type AuthMode = 'app-only' | 'delegated';
+export type ConflictPolicy = 'newest-wins' | 'crm-wins' | 'exchange-wins';
+
+/** What the API may show: never a secret, only whether one is set. */
+export interface ExchangeSettingsView {
+  orgId: string;
+  applicationId: string;
+  tenantId: string;
+  authMode: AuthMode;
+  ewsUrl: string;
+  authorityHost: string;
+  conflictPolicy: ConflictPolicy;
+  clientSecretSet: boolean;
+  clientCertificateSet: boolean;
+  clientCertificateThumbprint: string | null;
+  consent: { state: 'unknown' | 'granted' | 'denied'; error: string | null; updatedAt: string | null };
+  orgError: { code: string; message: string | null } | null;
+  updatedAt: string;
+}
+
+/** The worker's view: the settings plus the opened secret and certificate. */
+export interface ExchangeCredentials extends ExchangeSettingsView {
+  clientSecret: string | null;
+  clientCertificate: ClientCertificate | null;
+}
+
+export interface ExchangeSettingsInput {
+  applicationId: string;
+  tenantId: string;
+  /** Omitted: keep the stored secret. */
+  clientSecret?: string;
+  /** PEM bundle (certificate + private key). Omitted: keep the stored one. */
+  clientCertificate?: string;
+  authMode?: AuthMode;
+  ewsUrl?: string;
+  authorityHost?: string;
+  conflictPolicy?: ConflictPolicy;
+}
+
+const COLUMNS = `org_id, application_id, tenant_id, auth_mode, ews_url, authority_host, conflict_policy,
+  client_secret_enc, client_certificate_enc, client_certificate_thumbprint, consent_state, consent_error,
+  consent_updated_at, org_error_code, org_error_message, updated_at`;
+
+type Row = Record<string, any>;
+
+function toView(r: Row): ExchangeSettingsView {
+  return {
+    orgId: r.org_id,
+    applicationId: r.application_id,
+    tenantId: r.tenant_id,
+    authMode: r.auth_mode,
+    ewsUrl: r.ews_url,
+    authorityHost: r.authority_host,
+    conflictPolicy: r.conflict_policy,
+    clientSecretSet: r.client_secret_enc !== null,
+    clientCertificateSet: r.client_certificate_enc !== null,
+    clientCertificateThumbprint: r.client_certificate_thumbprint,
+    consent: {
+      state: r.consent_state,
+      error: r.consent_error,
+      updatedAt: r.consent_updated_at ? r.consent_updated_at.toISOString() : null,
+    },
+    orgError: r.org_error_code ? { code: r.org_error_code, message: r.org_error_message } : null,
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/**
+ * Creates or replaces an organisation's settings. Fields left out take their defaults, except the
+ * secret and certificate, which are write-only and kept when not sent. Changing anything clears a
+ * stopped organisation's error so the worker tries again.
+ * Throws ClientCertificateError for a bad PEM bundle.
+ */
+export async function upsertExchangeSettings(
+  db: Queryable,
+  box: SecretBox,
+  orgId: string,
+  input: ExchangeSettingsInput,
+): Promise<ExchangeSettingsView> {
+  const secret = input.clientSecret !== undefined ? box.seal(input.clientSecret, orgId) : null;
+  let certEnc: Buffer | null = null;
+  let thumbprint: string | null = null;
+  if (input.clientCertificate !== undefined) {
+    thumbprint = parseClientCertificate(input.clientCertificate).thumbprintSha256;
+    certEnc = box.seal(input.clientCertificate, orgId).ciphertext;
+  }
+  const res = await db.query(
+    `INSERT INTO exchange_settings AS s (org_id, application_id, tenant_id, auth_mode, ews_url, authority_host,
+       conflict_policy, client_secret_enc, client_certificate_enc, client_certificate_thumbprint, key_id)
+     VALUES ($1, $2, $3, COALESCE($4, 'app-only'), COALESCE($5, 'https://outlook.office365.com/EWS/Exchange.asmx'),
+       COALESCE($6, 'https://login.microsoftonline.com'), COALESCE($7, 'newest-wins'), $8, $9, $10, $11)
+     ON CONFLICT (org_id) DO UPDATE SET
+       application_id = EXCLUDED.application_id,
+       tenant_id = EXCLUDED.tenant_id,
+       auth_mode = EXCLUDED.auth_mode,
+       ews_url = EXCLUDED.ews_url,
+       authority_host = EXCLUDED.authority_host,
+       conflict_policy = EXCLUDED.conflict_policy,
+       client_secret_enc = COALESCE(EXCLUDED.client_secret_enc, s.client_secret_enc),
+       client_certificate_enc = COALESCE(EXCLUDED.client_certificate_enc, s.client_certificate_enc),
+       client_certificate_thumbprint = COALESCE(EXCLUDED.client_certificate_thumbprint, s.client_certificate_thumbprint),
+       key_id = COALESCE(EXCLUDED.key_id, s.key_id),
+       consent_state = CASE WHEN s.tenant_id = EXCLUDED.tenant_id AND s.application_id = EXCLUDED.application_id
+                            THEN s.consent_state ELSE 'unknown' END,
+       org_error_code = NULL,
+       org_error_message = NULL,
+       updated_at = now()
+     RETURNING ${COLUMNS}`,
+    [
+      orgId,
+      input.applicationId,
+      input.tenantId,
+      input.authMode ?? null,
+      input.ewsUrl ?? null,
+      input.authorityHost ?? null,
+      input.conflictPolicy ?? null,
+      secret?.ciphertext ?? null,
+      certEnc,
+      thumbprint,
+      secret || certEnc ? box.currentKeyId : null,
+    ],
+  );
+  return toView(res.rows[0]);
+}
+
+/** The API-facing read: never includes a secret. */
+export async function getExchangeSettings(db: Queryable, orgId: string): Promise<ExchangeSettingsView | null> {
+  const res = await db.query(`SELECT ${COLUMNS} FROM exchange_settings WHERE org_id = $1`, [orgId]);
+  return res.rows[0] ? toView(res.rows[0]) : null;
+}
+
+/** For the worker only: the settings with the secret and certificate opened. */
+export async function loadCredentials(db: Queryable, box: SecretBox, orgId: string): Promise<ExchangeCredentials | null> {
+  const res = await db.query(`SELECT ${COLUMNS} FROM exchange_settings WHERE org_id = $1`, [orgId]);
+  const r = res.rows[0];
+  if (!r) return null;
+  return {
+    ...toView(r),
+    clientSecret: r.client_secret_enc ? box.open(r.client_secret_enc, orgId) : null,
+    clientCertificate: r.client_certificate_enc ? parseClientCertificate(box.open(r.client_certificate_enc, orgId)) : null,
+  };
+}
+
+/** Records the outcome of the admin-consent redirect. */
+export async function recordConsent(
+  db: Queryable,
+  orgId: string,
+  outcome: { state: 'granted' | 'denied'; error?: string | null },
+): Promise<void> {
+  await db.query(
+    `UPDATE exchange_settings SET consent_state = $2, consent_error = $3, consent_updated_at = now(),
+       org_error_code = CASE WHEN $2 = 'granted' THEN NULL ELSE org_error_code END,
+       org_error_message = CASE WHEN $2 = 'granted' THEN NULL ELSE org_error_message END,
+       updated_at = now()
+     WHERE org_id = $1`,
+    [orgId, outcome.state, outcome.error ?? null],
+  );
+}
+
+/** An error that needs a person and stops the whole organisation (bad secret, consent missing); null clears it. */
+export async function setOrgError(db: Queryable, orgId: string, error: { code: string; message: string } | null): Promise<void> {
+  await db.query(
+    `UPDATE exchange_settings SET org_error_code = $2, org_error_message = $3, updated_at = now() WHERE org_id = $1`,
+    [orgId, error?.code ?? null, error?.message ?? null],
+  );
+}

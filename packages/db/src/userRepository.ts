@@ -1,0 +1,144 @@
+import { MAILBOX_STATUS_COLUMNS, toMailboxStatus, type MailboxStatus } from './mailboxRepository';
+import type { Queryable } from './queryable';
+
+export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
+
+export interface UserSettings {
+  mobileAccess: boolean;
+  useOAuthForExchange: boolean;
+  syncCalendar: boolean;
+  syncContacts: boolean;
+  calendarDirection: SyncDirection;
+  contactsDirection: SyncDirection;
+}
+
+export interface User {
+  id: string;
+  orgId: string;
+  crmUserId: string;
+  email: string;
+  displayName: string | null;
+  mailboxId: string;
+  /** The Exchange address bound by the user's Microsoft sign-in, once signed in. */
+  smtpAddress: string | null;
+  signedInAt: string | null;
+  settings: UserSettings;
+  status: MailboxStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class DuplicateCrmUserIdError extends Error {
+  constructor(crmUserId: string) {
+    super(`a user with crmUserId ${crmUserId} already exists in this organisation`);
+  }
+}
+
+const SETTINGS_COLUMNS: Record<keyof UserSettings, string> = {
+  mobileAccess: 'mobile_access',
+  useOAuthForExchange: 'use_oauth_for_exchange',
+  syncCalendar: 'sync_calendar',
+  syncContacts: 'sync_contacts',
+  calendarDirection: 'calendar_direction',
+  contactsDirection: 'contacts_direction',
+};
+
+const USER_SELECT = `SELECT u.*, ${MAILBOX_STATUS_COLUMNS} FROM users u JOIN mailboxes m ON m.user_id = u.id`;
+
+function toUser(r: Record<string, any>): User {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    crmUserId: r.crm_user_id,
+    email: r.email,
+    displayName: r.display_name,
+    mailboxId: r.mb_id,
+    smtpAddress: r.mb_smtp_address,
+    signedInAt: r.mb_signed_in_at ? r.mb_signed_in_at.toISOString() : null,
+    settings: {
+      mobileAccess: r.mobile_access,
+      useOAuthForExchange: r.use_oauth_for_exchange,
+      syncCalendar: r.sync_calendar,
+      syncContacts: r.sync_contacts,
+      calendarDirection: r.calendar_direction,
+      contactsDirection: r.contacts_direction,
+    },
+    status: toMailboxStatus(r),
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/** Creates the user and its mailbox row in one statement, so neither exists without the other. */
+export async function createUser(
+  db: Queryable,
+  orgId: string,
+  input: { crmUserId: string; email: string; displayName?: string | null },
+): Promise<User> {
+  try {
+    const res = await db.query<{ id: string }>(
+      `WITH u AS (
+         INSERT INTO users (org_id, crm_user_id, email, display_name) VALUES ($1, $2, $3, $4) RETURNING id, org_id
+       ), m AS (
+         INSERT INTO mailboxes (org_id, user_id) SELECT org_id, id FROM u RETURNING id
+       )
+       SELECT u.id FROM u, m`,
+      [orgId, input.crmUserId, input.email, input.displayName ?? null],
+    );
+    return (await getUser(db, orgId, res.rows[0].id))!;
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new DuplicateCrmUserIdError(input.crmUserId);
+    throw err;
+  }
+}
+
+export async function getUser(db: Queryable, orgId: string, userId: string): Promise<User | null> {
+  const res = await db.query(`${USER_SELECT} WHERE u.org_id = $1 AND u.id = $2`, [orgId, userId]);
+  return res.rows[0] ? toUser(res.rows[0]) : null;
+}
+
+/** Users of one organisation ordered by id; pass the last id seen as `after` for the next page. */
+export async function listUsers(db: Queryable, orgId: string, opts: { limit: number; after?: string }): Promise<User[]> {
+  const res = await db.query(
+    `${USER_SELECT} WHERE u.org_id = $1 AND ($2::uuid IS NULL OR u.id > $2) ORDER BY u.id LIMIT $3`,
+    [orgId, opts.after ?? null, opts.limit],
+  );
+  return res.rows.map(toUser);
+}
+
+/** Writes the given settings to the listed users of the organisation; returns the ids it updated. */
+export async function updateUserSettings(
+  db: Queryable,
+  orgId: string,
+  userIds: string[],
+  patch: Partial<UserSettings> & { email?: string; displayName?: string | null },
+): Promise<string[]> {
+  const sets: string[] = [];
+  const values: unknown[] = [orgId, userIds];
+  for (const [key, column] of Object.entries(SETTINGS_COLUMNS) as [keyof UserSettings, string][]) {
+    if (patch[key] !== undefined) {
+      values.push(patch[key]);
+      sets.push(`${column} = $${values.length}`);
+    }
+  }
+  if (patch.email !== undefined) {
+    values.push(patch.email);
+    sets.push(`email = $${values.length}`);
+  }
+  if (patch.displayName !== undefined) {
+    values.push(patch.displayName);
+    sets.push(`display_name = $${values.length}`);
+  }
+  sets.push('updated_at = now()');
+  const res = await db.query<{ id: string }>(
+    `UPDATE users SET ${sets.join(', ')} WHERE org_id = $1 AND id = ANY($2::uuid[]) RETURNING id`,
+    values,
+  );
+  return res.rows.map((r) => r.id);
+}
+
+/** The settings of the listed users that exist in the organisation, keyed by user id. */
+export async function getUserSettings(db: Queryable, orgId: string, userIds: string[]): Promise<Map<string, UserSettings>> {
+  const res = await db.query(`${USER_SELECT} WHERE u.org_id = $1 AND u.id = ANY($2::uuid[])`, [orgId, userIds]);
+  return new Map(res.rows.map((r) => [r.id as string, toUser(r).settings]));
+}
