@@ -87,7 +87,7 @@ describe('entra simulator over HTTP', () => {
       token_endpoint: `${sim.url}/${DEFAULT_SEED.tenantId}/oauth2/v2.0/token`,
       jwks_uri: `${sim.url}/${DEFAULT_SEED.tenantId}/discovery/v2.0/keys`,
     });
-    const c = await (await fetch(`${sim.url}/common/v2.0/.well-known/openid-configuration`)).json();
+    const c = (await (await fetch(`${sim.url}/common/v2.0/.well-known/openid-configuration`)).json()) as { issuer: string };
     expect(c.issuer).toBe(`${sim.url}/{tenantid}/v2.0`);
   });
 

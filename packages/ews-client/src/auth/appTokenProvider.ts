@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import type { ConfidentialClientApplication } from '@azure/msal-node';
+import { EwsError } from '../errors';
+import { createMsalClient } from './createMsalClient';
+import { classifyMsalError } from './msalErrors';
+import { credentialKey, validateOrgCredentials, type OrgCredentials } from './orgCredentials';
+import { EWS_APP_SCOPE, MSAL_RENEWAL_OFFSET_SECONDS } from './scopes';
+import { assertTokenTenant } from './tenantCheck';
+import { latestAccessTokenExpiry, storeCachePlugin, type TokenCacheStore } from './tokenCacheStore';
+
+export interface AppTokenProviderOptions {
+  /** accept `http://` authority hosts (the simulators); pass EXSYNC_ALLOW_INSECURE_AUTHORITY */
+  allowInsecureAuthority?: boolean;
+  /** shared, encrypted MSAL cache so several processes of one org share a token */
+  cache?: TokenCacheStore;
+  /** how long a process with a cold cache waits for another process that is already fetching (ms) */
+  lockWaitMs?: number;
+}
+
+const LOCK_TTL_MS = 15_000;
+const POLL_MS = 50;
+
+/**
+ * App-only EWS tokens per organisation: one MSAL confidential client per (authority host, tenant,
+ * app, credential), MSAL's cache (optionally shared through `cache`) for reuse and renewal five
+ * minutes before expiry, and one in-flight request per client, because MSAL sends one token
+ * request per concurrent cold caller.
+ */
+export class AppTokenProvider {
+  private readonly clients = new Map<string, ConfidentialClientApplication>();
+  private readonly inFlight = new Map<string, Promise<string>>();
+
+  constructor(private readonly opts: AppTokenProviderOptions = {}) {}
+
+  getToken(creds: OrgCredentials): Promise<string> {
+    let key: string;
+    try {
+      validateOrgCredentials(creds);
+      key = credentialKey(creds);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const p = this.acquire(key, creds).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
+  }
+
+  private async acquire(key: string, creds: OrgCredentials): Promise<string> {
+    const storeKey = `app:${createHash('sha256').update(key).digest('base64url')}`;
+    const client = this.client(key, storeKey, creds);
+    const store = this.opts.cache;
+    if (store?.tryLock && !(await this.sharedTokenValid(store, storeKey))) {
+      const release = await store.tryLock(`${storeKey}:lock`, LOCK_TTL_MS);
+      if (release) {
+        try {
+          return await this.fromMsal(client, creds);
+        } finally {
+          await release();
+        }
+      }
+      // Another process is fetching this org's token: wait for it to land in the shared cache.
+      await this.waitForSharedToken(store, storeKey);
+    }
+    return this.fromMsal(client, creds);
+  }
+
+  private async fromMsal(client: ConfidentialClientApplication, creds: OrgCredentials): Promise<string> {
+    let accessToken: string | undefined;
+    try {
+      accessToken = (await client.acquireTokenByClientCredential({ scopes: [EWS_APP_SCOPE] }))?.accessToken;
+    } catch (e) {
+      throw classifyMsalError(e, 'app-only');
+    }
+    if (!accessToken) throw new EwsError('Transient', 'Entra ID returned no access token');
+    assertTokenTenant(accessToken, creds.tenantId);
+    return accessToken;
+  }
+
+  private client(key: string, storeKey: string, creds: OrgCredentials): ConfidentialClientApplication {
+    let client = this.clients.get(key);
+    if (!client) {
+      client = createMsalClient(creds, {
+        allowInsecureAuthority: this.opts.allowInsecureAuthority,
+        cachePlugin: this.opts.cache ? storeCachePlugin(this.opts.cache, storeKey) : undefined,
+      });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  private async sharedTokenValid(store: TokenCacheStore, storeKey: string): Promise<boolean> {
+    const data = await store.get(storeKey);
+    return data !== undefined && latestAccessTokenExpiry(data) > Date.now() / 1000 + MSAL_RENEWAL_OFFSET_SECONDS;
+  }
+
+  private async waitForSharedToken(store: TokenCacheStore, storeKey: string): Promise<void> {
+    const deadline = Date.now() + (this.opts.lockWaitMs ?? 10_000);
+    while (Date.now() < deadline) {
+      if (await this.sharedTokenValid(store, storeKey)) return;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+}

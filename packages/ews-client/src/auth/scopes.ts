@@ -1,0 +1,6 @@
+/** App-only: whatever application permissions (full_access_as_app) the admin granted for Exchange Online. */
+export const EWS_APP_SCOPE = 'https://outlook.office365.com/.default';
+/** Delegated: EWS as the signed-in user, with a refresh token. */
+export const EWS_DELEGATED_SCOPES = ['https://outlook.office365.com/EWS.AccessAsUser.All', 'offline_access'];
+/** MSAL renews a cached token this many seconds before it expires (msal-common's fixed default). */
+export const MSAL_RENEWAL_OFFSET_SECONDS = 300;
