@@ -16,7 +16,8 @@
  * mirror image.
  */
 import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
-import { normalizeItem, sameValue } from '@exsync/canonical';
+import { sameValue } from '@exsync/canonical';
+import { syncedContent } from './syncedContent';
 import { mergeItems, type Side } from './fieldMerge';
 import type { ConflictPolicy, SyncDirection } from './syncTypes';
 
@@ -75,7 +76,7 @@ export type SyncAction<T = Item> =
 
 export function decide<T extends Item>(input: DecideInput<T>): SyncAction<T> {
   const { kind, link, policy, direction } = input;
-  const norm = (x: T) => normalizeItem(kind, x);
+  const norm = (x: T) => syncedContent(kind, x);
   const toExchange = direction !== 'exchange-to-crm';
   const toCrm = direction !== 'crm-to-exchange';
 
@@ -158,7 +159,7 @@ function mergeAction<T extends Item>(
 ): SyncAction<T> {
   const { kind } = input;
   const r = mergeItems({ kind, base, crm: crmItem, exchange: exItem, policy: input.policy, crmModified: crmRow.updatedAt, exchangeModified: exModified });
-  const writeCrm = toCrm && !sameValue(r.merged, normalizeItem(kind, crmItem));
-  const writeExchange = toExchange && !sameValue(r.merged, normalizeItem(kind, exItem));
+  const writeCrm = toCrm && !sameValue(r.merged, syncedContent(kind, crmItem));
+  const writeExchange = toExchange && !sameValue(r.merged, syncedContent(kind, exItem));
   return { type: 'merge', merged: r.merged, conflicts: r.conflicts, resolvedTo: r.resolvedTo, writeCrm, writeExchange };
 }

@@ -12,7 +12,8 @@
  * follows the policy and is reported as a conflict.
  */
 import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
-import { normalizeItem, sameValue } from '@exsync/canonical';
+import { sameValue } from '@exsync/canonical';
+import { syncedContent } from './syncedContent';
 import type { ConflictPolicy } from './syncTypes';
 
 export type Side = 'crm' | 'exchange';
@@ -105,9 +106,9 @@ export function policyWinner(policy: ConflictPolicy, crmModified?: string, excha
 
 export function mergeItems<T extends Appointment | Contact>(input: MergeInput<T>): MergeResult<T> {
   const { kind } = input;
-  const base = input.base ? (normalizeItem(kind, input.base) as unknown as Record<string, unknown>) : null;
-  const crm = normalizeItem(kind, input.crm) as unknown as Record<string, unknown>;
-  const ex = normalizeItem(kind, input.exchange) as unknown as Record<string, unknown>;
+  const base = input.base ? (syncedContent(kind, input.base) as unknown as Record<string, unknown>) : null;
+  const crm = syncedContent(kind, input.crm) as unknown as Record<string, unknown>;
+  const ex = syncedContent(kind, input.exchange) as unknown as Record<string, unknown>;
   const merged: Record<string, unknown> = structuredClone(crm);
   const units = kind === 'appointment' ? APPOINTMENT_UNITS : contactUnits([crm, ex, ...(base ? [base] : [])]);
   const winner = policyWinner(input.policy, input.crmModified, input.exchangeModified);
@@ -130,7 +131,7 @@ export function mergeItems<T extends Appointment | Contact>(input: MergeInput<T>
     if (winner === 'exchange') unit.set(merged, structuredClone(e));
   }
   return {
-    merged: normalizeItem(kind, merged as unknown as T),
+    merged: syncedContent(kind, merged as unknown as T),
     conflicts,
     resolvedTo: conflicts.length ? winner : undefined,
   };
