@@ -44,14 +44,14 @@ async function verifyAssertion(app: SimApp, assertion: string, tenantSegment: st
       (sha256 !== undefined && c.thumbprintSha256?.toLowerCase() === sha256),
   );
   if (!cert) throw aadErrors.assertionKeyNotFound((sha1 ?? sha256 ?? '').toUpperCase());
-  // MSAL signs with PS256 since msal-node 2; other clients use RS256. Entra accepts both.
+  // Entra tolerates five minutes of clock skew on assertions. MSAL signs with PS256 since msal-node 2; other clients use RS256. Entra accepts both.
   const alg = header.alg;
   if (alg !== 'RS256' && alg !== 'PS256') throw aadErrors.assertionInvalid(`unsupported alg '${alg ?? ''}'`);
   const key = cert.publicKeyPem.includes('BEGIN CERTIFICATE')
     ? await importX509(cert.publicKeyPem, alg)
     : await importSPKI(toSpkiPem(cert.publicKeyPem), alg);
   try {
-    const { payload } = await jwtVerify(assertion, key, { algorithms: [alg] });
+    const { payload } = await jwtVerify(assertion, key, { algorithms: [alg], clockTolerance: 300 });
     if (payload.iss !== app.appId || payload.sub !== app.appId) throw aadErrors.assertionInvalid('iss and sub must be the client id');
     const aud = typeof payload.aud === 'string' ? payload.aud : payload.aud?.[0];
     // The audience is the token endpoint the client was configured with; the scheme and host differ

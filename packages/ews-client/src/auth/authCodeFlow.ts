@@ -35,6 +35,8 @@ export interface RedeemAuthCodeInput {
   codeVerifier: string;
   /** the organisation's tenant: the signed-in user must belong to it */
   tenantId: string;
+  /** the nonce sent in the authorize URL; MSAL rejects an ID token whose nonce was not expected */
+  nonce?: string;
   scopes?: string[];
 }
 
@@ -47,6 +49,8 @@ export interface RedeemedAuthCode {
   oid: string;
   tenantId: string;
   idTokenClaims: Record<string, unknown>;
+  /** the raw ID token, for callers that verify its signature themselves */
+  idToken: string;
 }
 
 /** Redeems the authorization code (single use, PKCE) and hands back the refresh token to store. */
@@ -57,6 +61,7 @@ export async function redeemAuthCode(client: ConfidentialClientApplication, inpu
       code: input.code,
       redirectUri: input.redirectUri,
       codeVerifier: input.codeVerifier,
+      nonce: input.nonce,
       scopes: input.scopes ?? EWS_DELEGATED_SCOPES,
     });
   } catch (e) {
@@ -75,5 +80,6 @@ export async function redeemAuthCode(client: ConfidentialClientApplication, inpu
     oid: typeof claims.oid === 'string' ? claims.oid : result.account.localAccountId,
     tenantId: result.account.tenantId,
     idTokenClaims: claims,
+    idToken: result.idToken,
   };
 }

@@ -66,7 +66,9 @@ export class DelegatedTokenProvider {
     const client = this.client(clientKey, creds);
     let result;
     try {
-      result = await client.acquireTokenByRefreshToken({ refreshToken, scopes: EWS_DELEGATED_SCOPES, forceCache: false });
+      // forceCache: MSAL otherwise drops the response for an account it has not seen, and the rotated
+    // refresh token is read back from its cache.
+    result = await client.acquireTokenByRefreshToken({ refreshToken, scopes: EWS_DELEGATED_SCOPES, forceCache: true });
     } catch (e) {
       this.tokens.delete(key);
       throw classifyMsalError(e, 'delegated');

@@ -68,6 +68,9 @@ export function classifyMsalError(err: unknown, mode: 'app-only' | 'delegated'):
   if (status !== undefined && (status >= 500 || status === 429)) return new EwsError('Transient', message, details);
   if (TRANSIENT_MSAL_CODES.has(err.errorCode)) return new EwsError('Transient', message, details);
   switch (err.errorCode) {
+    case 'nonce_mismatch':
+    case 'state_mismatch':
+      return new AuthFailedError('token-rejected', message, details);
     case 'invalid_client':
       return new AuthFailedError('invalid-secret', message, details);
     case 'unauthorized_client':
