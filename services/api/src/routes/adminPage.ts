@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type {} from '@fastify/swagger'; // declares schema.hide
 
 const ADMIN_DIR = join(__dirname, '..', 'admin');
 

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { DestinationStream } from 'pino';
+import type { Config } from '@exsync/config';
+import { secretBoxFromConfig, type SecretBox } from '@exsync/db';
+import { authenticate } from './auth';
+import { installErrorHandler } from './errorHandler';
+import { loggerOptions, requestPath } from './logger';
+import { installMetrics } from './metrics';
+import { installSwagger } from './swagger';
+import { installValidators } from './validation';
+import { exchangeSettingsRoutes } from './routes/exchangeSettings';
+import { healthRoutes } from './routes/health';
+import { adminPageRoutes } from './routes/adminPage';
+import { microsoftLoginLinkRoutes, microsoftLoginRedirectRoutes } from './routes/microsoftLogin';
+import { notYetImplementedPublicRoutes, notYetImplementedRoutes } from './routes/notYetImplemented';
+import { orgRoutes } from './routes/orgs';
+import { userRoutes } from './routes/users';
+
+export interface AppDeps {
+  config: Config;
+  pool: pg.Pool;
+  /** Asks the worker to sync a mailbox soon; absent when no queue is wired (the scheduler still finds due mailboxes). */
+  enqueueSync?: (mailboxId: string, reason: string) => Promise<void>;
+  /** Used by /readyz; when absent the app opens (and closes) its own connection to config.redisUrl. */
+  redis?: Redis;
+  /** A ready-made logger; otherwise one is built from config.logLevel, writing to logStream or stdout. */
+  logger?: FastifyBaseLogger;
+  logStream?: DestinationStream;
+  secretBox?: SecretBox;
+}
+
+/** AppDeps with the optional services resolved; routes read them from `app.deps`. */
+export interface ResolvedDeps extends AppDeps {
+  redis: Redis;
+  secretBox: SecretBox;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: ResolvedDeps;
+  }
+}
+
+/** Routes behind bearer auth (/v1/...). Add one line per area. */
+const authenticatedRoutes: FastifyPluginAsync[] = [
+  orgRoutes,
+  exchangeSettingsRoutes,
+  userRoutes,
+  microsoftLoginLinkRoutes,
+  notYetImplementedRoutes,
+];
+
+/** Routes without bearer auth: operations and the Microsoft redirects. Add one line per area. */
+const publicRoutes: FastifyPluginAsync[] = [
+  healthRoutes,
+  adminPageRoutes,
+  microsoftLoginRedirectRoutes,
+  notYetImplementedPublicRoutes,
+];
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const ownRedis = !deps.redis;
+  const redis =
+    deps.redis ??
+    new Redis(deps.config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  // An unreachable Redis must show up in /readyz, not crash the process.
+  if (ownRedis) redis.on('error', () => {});
+
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.config.logLevel, deps.logStream) }),
+    // Fastify's own request lines carry the full URL (and so OAuth codes); we log the path ourselves.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    requestIdHeader: false,
+    bodyLimit: 1_048_576,
+  });
+
+  app.decorate('deps', { ...deps, redis, secretBox: deps.secretBox ?? secretBoxFromConfig(deps.config) });
+  installValidators(app);
+  installErrorHandler(app);
+  installMetrics(app);
+  await installSwagger(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, path: requestPath(request.url), statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
+  });
+  if (ownRedis) app.addHook('onClose', async () => void redis.disconnect());
+
+  for (const routes of publicRoutes) await app.register(routes);
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', authenticate);
+    for (const routes of authenticatedRoutes) await v1.register(routes);
+  });
+  return app;
+}

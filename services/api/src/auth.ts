@@ -1,0 +1,56 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { findOrgIdByAdminToken } from '@exsync/db';
+import { HttpError } from './httpError';
+
+export type AuthContext = { role: 'platform' } | { role: 'org-admin'; orgId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : null;
+}
+
+/**
+ * onRequest hook for everything under /v1: the bootstrap token is the platform role; any other
+ * token must be an unrevoked org-admin token.
+ */
+export async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const token = bearerToken(request);
+  if (!token) {
+    reply.header('www-authenticate', 'Bearer');
+    throw new HttpError(401, 'missing bearer token: send Authorization: Bearer <token>');
+  }
+  const { config, pool } = request.server.deps;
+  // Compare digests so the comparison takes the same time whatever the token's length.
+  if (timingSafeEqual(sha256(token), sha256(config.adminToken))) {
+    request.auth = { role: 'platform' };
+    return;
+  }
+  const orgId = await findOrgIdByAdminToken(pool, token);
+  if (!orgId) {
+    reply.header('www-authenticate', 'Bearer error="invalid_token"');
+    throw new HttpError(401, 'invalid or revoked bearer token');
+  }
+  request.auth = { role: 'org-admin', orgId };
+}
+
+/** Another organisation's resources answer 404, so an org-admin cannot even learn they exist. */
+export function assertOrgAccess(request: FastifyRequest, orgId: string): void {
+  const auth = request.auth;
+  if (auth.role === 'org-admin' && auth.orgId !== orgId) throw new HttpError(404, 'organisation not found');
+}
+
+/** Platform-only operations answer 403 with the reason for an org-admin. */
+export function assertPlatform(request: FastifyRequest, message = 'this operation needs the platform (support) role'): void {
+  if (request.auth.role !== 'platform') throw new HttpError(403, message);
+}

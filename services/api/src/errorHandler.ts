@@ -1,0 +1,27 @@
+import type { ErrorObject } from 'ajv';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { HttpError } from './httpError';
+import { describeValidationError, fieldOf } from './validation';
+
+/** Every error answers `{error, message, field?}`; 5xx details stay in the log. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+    const send = (status: number, message: string, field?: string) =>
+      reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message, ...(field ? { field } : {}) });
+
+    if ('validation' in err && err.validation) {
+      const first = err.validation[0] as ErrorObject;
+      return send(400, describeValidationError(first, err.validationContext ?? 'request'), fieldOf(first));
+    }
+    if (err instanceof HttpError) return send(err.statusCode, err.message, err.field);
+    const status = (err as FastifyError).statusCode;
+    if (status && status >= 400 && status < 500) return send(status, err.message);
+    request.log.error({ err }, 'unhandled error');
+    return send(500, 'internal error; see the server log for this request id');
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+}

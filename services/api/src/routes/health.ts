@@ -1,0 +1,76 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+const checkResult = { type: 'string', enum: ['ok', 'down'] } as const;
+const readiness = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not-ready'] },
+    checks: { type: 'object', properties: { postgres: checkResult, redis: checkResult } },
+  },
+} as const;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Liveness, readiness (Postgres and Redis answer) and Prometheus metrics; no auth. */
+export const healthRoutes: FastifyPluginAsync = async (app) => {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        security: [],
+        summary: 'The process is up',
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        security: [],
+        summary: 'Postgres and Redis are reachable',
+        response: { 200: readiness, 503: readiness },
+      },
+    },
+    async (request, reply) => {
+      const { pool, redis } = app.deps;
+      const probe = async (fn: () => Promise<unknown>): Promise<'ok' | 'down'> => {
+        try {
+          await withTimeout(fn(), 2_000);
+          return 'ok';
+        } catch (err) {
+          request.log.warn({ err: (err as Error).message }, 'readiness check failed');
+          return 'down';
+        }
+      };
+      const [postgres, redisCheck] = await Promise.all([
+        probe(() => pool.query('SELECT 1')),
+        probe(() => redis.ping()),
+      ]);
+      const ready = postgres === 'ok' && redisCheck === 'ok';
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: { postgres, redis: redisCheck } });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { schema: { tags: ['operations'],
+        security: [], summary: 'Prometheus metrics' } },
+    async (_request, reply) => {
+      reply.header('content-type', app.metrics.contentType);
+      return app.metrics.metrics();
+    },
+  );
+};

@@ -1,0 +1,48 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { assertOrgAccess } from '../auth';
+import { HttpError } from '../httpError';
+import { errorResponses, orgParams, userParams } from '../schemas';
+
+/*
+ * Routes of the contract that later issues implement. Each answers 501 with a message until its
+ * owner deletes the entry here and registers the real route.
+ */
+
+const notImplemented = (what: string) => new HttpError(501, `${what} is not implemented yet in this version of exsync`);
+
+export const notYetImplementedRoutes: FastifyPluginAsync = async (app) => {
+  const userRoutes = [
+    { method: 'POST', url: '/v1/orgs/:orgId/users/:userId/sync', what: 'starting a sync', tag: 'sync' },
+    { method: 'GET', url: '/v1/orgs/:orgId/users/:userId/sync-status', what: 'sync status', tag: 'sync' },
+  ] as const;
+  for (const r of userRoutes) {
+    app.route<{ Params: { orgId: string; userId: string } }>({
+      method: r.method,
+      url: r.url,
+      schema: { tags: [r.tag], summary: `${r.what} (not implemented yet: 501)`, params: userParams, response: errorResponses(400, 404, 501) },
+      handler: async (request) => {
+        assertOrgAccess(request, request.params.orgId);
+        throw notImplemented(r.what);
+      },
+    });
+  }
+
+  app.post<{ Params: { orgId: string } }>(
+    '/v1/orgs/:orgId/exchange/test',
+    {
+      schema: { tags: ['exchange'], summary: 'Test the Exchange settings (not implemented yet: 501)', params: orgParams, response: errorResponses(400, 404, 501) },
+    },
+    async (request) => {
+      assertOrgAccess(request, request.params.orgId);
+      throw notImplemented('testing the Exchange settings');
+    },
+  );
+};
+
+export const notYetImplementedPublicRoutes: FastifyPluginAsync = async (app) => {
+  for (const [url, what] of [] as (readonly [string, string])[]) {
+    app.get(url, { schema: { tags: ['sync'], security: [], summary: `${what} (not implemented yet: 501)`, response: { 501: errorResponses(501)[501] } } }, async () => {
+      throw notImplemented(what);
+    });
+  }
+};

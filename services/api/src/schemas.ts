@@ -1,0 +1,105 @@
+/** JSON schemas shared by the routes (validation, response serialisation and OpenAPI). */
+
+export const guid = { type: 'string', format: 'uuid' } as const;
+export const isoDateTime = { type: 'string', format: 'date-time' } as const;
+const nullable = <T extends object>(schema: T) => ({ ...schema, nullable: true }) as const;
+
+export const errorResponse = {
+  type: 'object',
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    field: { type: 'string' },
+  },
+  required: ['error', 'message'],
+} as const;
+
+/** The usual error answers; pass the codes a route can give. */
+export function errorResponses(...codes: number[]): Record<number, typeof errorResponse> {
+  return Object.fromEntries([401, ...codes].map((c) => [c, { ...errorResponse, description: 'Error' }]));
+}
+
+export const orgParams = {
+  type: 'object',
+  properties: { orgId: guid },
+  required: ['orgId'],
+  additionalProperties: false,
+} as const;
+
+export const userParams = {
+  type: 'object',
+  properties: { orgId: guid, userId: guid },
+  required: ['orgId', 'userId'],
+  additionalProperties: false,
+} as const;
+
+export const pageQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    after: { ...guid, description: 'The last id of the previous page' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const direction = { type: 'string', enum: ['two-way', 'crm-to-exchange', 'exchange-to-crm'] } as const;
+
+export const settingsProperties = {
+  mobileAccess: { type: 'boolean' },
+  useOAuthForExchange: { type: 'boolean', description: 'Requires mobileAccess' },
+  syncCalendar: { type: 'boolean' },
+  syncContacts: { type: 'boolean' },
+  calendarDirection: direction,
+  contactsDirection: direction,
+} as const;
+
+const counts = {
+  type: 'object',
+  properties: { created: { type: 'integer' }, updated: { type: 'integer' }, deleted: { type: 'integer' } },
+} as const;
+
+export const syncStatus = {
+  type: 'object',
+  description: 'The mailbox sync status (same shape as GET .../sync-status)',
+  properties: {
+    state: {
+      type: 'string',
+      enum: ['not-enabled', 'awaiting-user-login', 'scheduled', 'syncing', 'healthy', 'throttled', 'error'],
+    },
+    enabled: { type: 'boolean' },
+    lastSuccessAt: nullable(isoDateTime),
+    counts: nullable({
+      type: 'object',
+      properties: { toExchange: counts, toCrm: counts, conflicts: { type: 'integer' } },
+    }),
+    lastError: nullable({
+      type: 'object',
+      properties: { code: { type: 'string' }, message: nullable({ type: 'string' }), at: nullable(isoDateTime) },
+    }),
+    nextRunAt: nullable(isoDateTime),
+    throttledUntil: nullable(isoDateTime),
+  },
+  required: ['state', 'lastSuccessAt', 'counts', 'lastError', 'nextRunAt'],
+} as const;
+
+export const user = {
+  type: 'object',
+  properties: {
+    id: guid,
+    orgId: guid,
+    crmUserId: { type: 'string' },
+    email: { type: 'string' },
+    displayName: nullable({ type: 'string' }),
+    smtpAddress: nullable({ type: 'string', description: 'The Exchange address bound by the Microsoft sign-in' }),
+    signedInAt: nullable(isoDateTime),
+    settings: {
+      type: 'object',
+      properties: settingsProperties,
+      required: Object.keys(settingsProperties),
+    },
+    status: syncStatus,
+    createdAt: isoDateTime,
+    updatedAt: isoDateTime,
+  },
+  required: ['id', 'orgId', 'crmUserId', 'email', 'settings', 'status'],
+} as const;
