@@ -1,0 +1,70 @@
+import type { Appointment, Contact, FolderName, ItemKind } from '@exsync/canonical';
+import {
+  Appointment as EwsAppointment,
+  BasePropertySet,
+  Contact as EwsContact,
+  ItemSchema,
+  PropertySet,
+  WellKnownFolderName,
+  type ExchangeService,
+  type Item,
+} from 'ews-javascript-api';
+import { EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
+import { APPOINTMENT_FETCH_PROPERTIES, applyAppointment, toCanonicalAppointment } from './mappers/appointmentMapper';
+import { CONTACT_FETCH_PROPERTIES, applyContact, toCanonicalContact } from './mappers/contactMapper';
+
+/** Everything the session needs to know about one item kind, so its operations stay kind-agnostic. */
+export interface ItemKindAdapter<T> {
+  folder: WellKnownFolderName;
+  /** the mapper's full property set plus our tag */
+  fetchProperties: PropertySet;
+  newItem(service: ExchangeService): Item;
+  toCanonical(item: Item): T;
+  apply(target: Item, value: T): void;
+  /** appointments are written with SendToNone so a sync never mails attendees */
+  isCalendar: boolean;
+}
+
+export const WELL_KNOWN_FOLDER: Record<FolderName, WellKnownFolderName> = {
+  calendar: WellKnownFolderName.Calendar,
+  contacts: WellKnownFolderName.Contacts,
+};
+
+/** A copy of `base` that also names our extended property (they come back only when asked for). */
+export function withExsyncTag(base: PropertySet): PropertySet {
+  const ps = new PropertySet(base.BasePropertySet);
+  for (const p of base.GetEnumerator()) ps.Add(p);
+  if (!ps.Contains(EXSYNC_LINK_ID_PROPERTY)) ps.Add(EXSYNC_LINK_ID_PROPERTY);
+  return ps;
+}
+
+/** What SyncFolderItems and FindItem ask for: ids plus the cheap properties and our tag. */
+export function cheapProperties(): PropertySet {
+  return new PropertySet(BasePropertySet.IdOnly, [ItemSchema.LastModifiedTime, ItemSchema.ItemClass, EXSYNC_LINK_ID_PROPERTY]);
+}
+
+let adapters: { appointment: ItemKindAdapter<Appointment>; contact: ItemKindAdapter<Contact> } | undefined;
+
+export function adapterFor<K extends ItemKind>(kind: K): ItemKindAdapter<K extends 'appointment' ? Appointment : Contact> {
+  adapters ??= {
+    appointment: {
+      folder: WellKnownFolderName.Calendar,
+      fetchProperties: withExsyncTag(APPOINTMENT_FETCH_PROPERTIES),
+      newItem: (service) => new EwsAppointment(service),
+      toCanonical: (item) => toCanonicalAppointment(item as EwsAppointment),
+      apply: (target, value) => applyAppointment(target as EwsAppointment, value),
+      isCalendar: true,
+    },
+    contact: {
+      folder: WellKnownFolderName.Contacts,
+      fetchProperties: withExsyncTag(CONTACT_FETCH_PROPERTIES),
+      newItem: (service) => new EwsContact(service),
+      toCanonical: (item) => toCanonicalContact(item as EwsContact),
+      apply: (target, value) => applyContact(target as EwsContact, value),
+      isCalendar: false,
+    },
+  };
+  const a = kind === 'appointment' ? adapters.appointment : kind === 'contact' ? adapters.contact : undefined;
+  if (!a) throw new TypeError(`Unknown item kind ${String(kind)}`);
+  return a as unknown as ItemKindAdapter<K extends 'appointment' ? Appointment : Contact>;
+}

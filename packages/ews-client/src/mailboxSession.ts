@@ -1,0 +1,455 @@
+import type {
+  ChangePage,
+  FetchedItem,
+  FolderChange,
+  FolderName,
+  ItemKind,
+  ItemOfKind,
+  ItemRef,
+  ItemResult,
+  MailboxPort,
+} from '@exsync/canonical';
+import {
+  AffectedTaskOccurrence,
+  BasePropertySet,
+  ChangeType,
+  ConflictResolutionMode,
+  ConnectingIdType,
+  DeleteMode,
+  ExchangeCredentials,
+  ExchangeService,
+  ExchangeVersion,
+  FolderId,
+  FolderSchema,
+  type Folder,
+  GetFolderRequest,
+  ImpersonatedUserId,
+  ItemId,
+  ItemView,
+  MessageDisposition,
+  PropertySet,
+  SearchFilter,
+  SendCancellationsMode,
+  SendInvitationsMode,
+  SendInvitationsOrCancellationsMode,
+  ServiceErrorHandling,
+  ServiceResult,
+  SyncFolderItemsScope,
+  TimeZoneInfo,
+  Uri,
+  type IXHRApi,
+  type Item,
+  type ServiceResponse,
+} from 'ews-javascript-api';
+import { backoffFromDetails, classifyEwsError, errorFromExchangeCode } from './classifyEwsError';
+import { EwsError } from './errors';
+import { runInEwsCall } from './ewsCallContext';
+import { readExsyncTag, EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
+import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER } from './itemKinds';
+import { EwsTransport, type EwsExchangeRecord } from './transport';
+
+export type MailboxMode = 'app-only' | 'delegated';
+
+export interface OpenMailboxOptions {
+  /** e.g. https://outlook.office365.com/EWS/Exchange.asmx */
+  ewsUrl: string;
+  smtpAddress: string;
+  /** app-only: impersonation + X-AnchorMailbox on every call; delegated: the user's own token */
+  mode: MailboxMode;
+  /** called before every request; the token provider serves it from its cache */
+  getAccessToken: () => Promise<string>;
+  /** deadline per HTTP request (default 100 s, as the EWS Managed API) */
+  timeoutMs?: number;
+  /** items per GetItem batch (default DEFAULT_GET_ITEMS_BATCH_SIZE, measured: see the README) */
+  getItemsBatchSize?: number;
+  /** items per CreateItem/UpdateItem/DeleteItem batch (default DEFAULT_WRITE_BATCH_SIZE) */
+  writeBatchSize?: number;
+  /** one record per HTTP exchange (client-request-id, Exchange's request-id, status, duration) */
+  onExchange?: (record: EwsExchangeRecord) => void;
+}
+
+export interface FolderAccess {
+  folder: FolderName;
+  folderId: string;
+  displayName: string;
+  totalCount?: number;
+}
+
+export interface EwsMailbox extends MailboxPort {
+  readonly smtpAddress: string;
+  readonly mode: MailboxMode;
+  /** One GetFolder of the calendar and contacts folders as the mailbox user: the connection test. */
+  checkAccess(): Promise<{ ok: true; folders: FolderAccess[] }>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 100_000;
+export const DEFAULT_GET_ITEMS_BATCH_SIZE = 50;
+export const DEFAULT_WRITE_BATCH_SIZE = 50;
+/** SyncFolderItems' maximum; the library throws synchronously above it */
+export const SYNC_PAGE_SIZE = 512;
+
+/**
+ * The library insists on a credentials object; the transport sets a fresh bearer token per
+ * request, so this one writes nothing.
+ */
+class TransportSuppliedCredentials extends ExchangeCredentials {
+  PrepareWebRequest(): void {}
+}
+
+export function openMailbox(opts: OpenMailboxOptions): EwsMailbox {
+  validateOptions(opts);
+  return new EwsMailboxSession(opts);
+}
+
+function validateOptions(opts: OpenMailboxOptions): void {
+  let url: URL;
+  try {
+    url = new URL(opts.ewsUrl);
+  } catch {
+    throw new TypeError('ewsUrl must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('ewsUrl must be an http(s) URL');
+  if (!/^[^\s@]+@[^\s@]+$/.test(opts.smtpAddress)) throw new TypeError('smtpAddress must be an email address');
+  if (opts.mode !== 'app-only' && opts.mode !== 'delegated') throw new TypeError("mode must be 'app-only' or 'delegated'");
+  if (typeof opts.getAccessToken !== 'function') throw new TypeError('getAccessToken must be a function');
+  for (const [name, v, max] of [
+    ['timeoutMs', opts.timeoutMs, 3_600_000],
+    ['getItemsBatchSize', opts.getItemsBatchSize, 1000],
+    ['writeBatchSize', opts.writeBatchSize, 1000],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max)) throw new RangeError(`${name} must be an integer in 1..${max}`);
+  }
+}
+
+class EwsMailboxSession implements EwsMailbox {
+  readonly smtpAddress: string;
+  readonly mode: MailboxMode;
+  private readonly service: ExchangeService;
+  private readonly getBatch: number;
+  private readonly writeBatch: number;
+
+  constructor(opts: OpenMailboxOptions) {
+    this.smtpAddress = opts.smtpAddress;
+    this.mode = opts.mode;
+    this.getBatch = opts.getItemsBatchSize ?? DEFAULT_GET_ITEMS_BATCH_SIZE;
+    this.writeBatch = opts.writeBatchSize ?? DEFAULT_WRITE_BATCH_SIZE;
+    const appOnly = opts.mode === 'app-only';
+    // One service per session: it holds per-mailbox mutable state (impersonation, headers).
+    const service = new ExchangeService(ExchangeVersion.Exchange2016, TimeZoneInfo.Utc);
+    service.Url = new Uri(opts.ewsUrl);
+    service.Credentials = new TransportSuppliedCredentials();
+    service.XHRApi = new EwsTransport({
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      getAccessToken: opts.getAccessToken,
+      anchorMailbox: appOnly ? opts.smtpAddress : undefined,
+      onExchange: opts.onExchange,
+    }) as unknown as IXHRApi;
+    if (appOnly) service.ImpersonatedUserId = new ImpersonatedUserId(ConnectingIdType.SmtpAddress, opts.smtpAddress);
+    this.service = service;
+  }
+
+  /**
+   * Runs one library call. The transport's typed error wins over what the library made of it; a
+   * batch the server answered with one error message (the library then throws "Cannot read
+   * properties of undefined") is reported with the code Exchange actually sent.
+   */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    const { context, result } = runInEwsCall(fn);
+    try {
+      return await result;
+    } catch (err) {
+      if (context.transportError) throw context.transportError;
+      const classified = classifyEwsError(err);
+      const first = context.responseErrors[0];
+      if (first && classified.kind === 'Permanent' && !classified.code) {
+        throw errorFromExchangeCode({ ...first, httpStatus: 200, cause: err });
+      }
+      throw classified;
+    }
+  }
+
+  async *syncFolder(folder: FolderName, syncState: string | undefined): AsyncGenerator<ChangePage> {
+    const wkf = WELL_KNOWN_FOLDER[folder];
+    if (wkf === undefined) throw new TypeError(`Unknown folder ${String(folder)}`);
+    const props = cheapProperties();
+    let state: string | null = syncState ?? null;
+    for (;;) {
+      const currentState = state;
+      // exactly six arguments: a seventh (even undefined) picks the numberOfDays overload and
+      // silently drops the sync state (EWS-NOTES, "SyncFolderItems")
+      const changes = await this.call(() =>
+        this.service.SyncFolderItems(new FolderId(wkf), props, null as unknown as ItemId[], SYNC_PAGE_SIZE, SyncFolderItemsScope.NormalItems, currentState as string),
+      );
+      const page: FolderChange[] = [];
+      for (const change of changes.GetEnumerator()) {
+        const c = toFolderChange(change, folder);
+        if (c) page.push(c);
+      }
+      if (!changes.SyncState) {
+        throw new EwsError('SyncStateInvalid', 'Exchange answered SyncFolderItems without a sync state', { code: 'ErrorInvalidSyncStateData' });
+      }
+      state = changes.SyncState;
+      const moreAvailable = changes.MoreChangesAvailable;
+      yield { changes: page, syncState: state, moreAvailable };
+      if (!moreAvailable) return;
+    }
+  }
+
+  async getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
+    const adapter = adapterFor(kind);
+    return this.inBatches(itemIds, this.getBatch, async (chunk) => {
+      const responses = await this.call(() => this.service.BindToItems(chunk.map((id) => new ItemId(id)), adapter.fetchProperties));
+      return chunk.map((_, i): ItemResult<FetchedItem<ItemOfKind<K>>> => {
+        const r = responses.Responses[i];
+        const failed = perItemError(r);
+        if (failed) return { ok: false, error: failed };
+        try {
+          const item = r.Item;
+          return {
+            ok: true,
+            value: {
+              itemId: item.Id.UniqueId,
+              changeKey: item.Id.ChangeKey,
+              tag: readExsyncTag(item),
+              lastModified: lastModifiedOf(item),
+              item: adapter.toCanonical(item) as ItemOfKind<K>,
+            },
+          };
+        } catch (err) {
+          return { ok: false, error: mappingError(err) };
+        }
+      });
+    });
+  }
+
+  async createItems<K extends ItemKind>(kind: K, items: { tag: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]> {
+    const adapter = adapterFor(kind);
+    return this.inBatches(items, this.writeBatch, async (chunk) => {
+      const results: (ItemResult<ItemRef> | undefined)[] = new Array(chunk.length);
+      const toSend: { index: number; item: Item }[] = [];
+      chunk.forEach((input, index) => {
+        try {
+          if (typeof input.tag !== 'string' || !input.tag) throw new TypeError('every created item needs a tag');
+          const target = adapter.newItem(this.service);
+          adapter.apply(target, input.item as never);
+          // the tag goes out with the create, so a retry after a lost answer can find the item
+          target.SetExtendedProperty(EXSYNC_LINK_ID_PROPERTY, input.tag);
+          toSend.push({ index, item: target });
+        } catch (err) {
+          results[index] = { ok: false, error: mappingError(err) };
+        }
+      });
+      if (toSend.length > 0) {
+        const sent = toSend.map((s) => s.item);
+        const responses = await this.call(() =>
+          this.service.CreateItems(
+            sent,
+            new FolderId(adapter.folder),
+            MessageDisposition.SaveOnly,
+            adapter.isCalendar ? SendInvitationsMode.SendToNone : (null as unknown as SendInvitationsMode),
+          ),
+        );
+        toSend.forEach((s, j) => {
+          const failed = perItemError(responses.Responses[j]);
+          results[s.index] = failed ? { ok: false, error: failed } : { ok: true, value: refOf(s.item) };
+        });
+      }
+      return results as ItemResult<ItemRef>[];
+    });
+  }
+
+  async updateItems<K extends ItemKind>(
+    kind: K,
+    items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[],
+  ): Promise<ItemResult<ItemRef>[]> {
+    const adapter = adapterFor(kind);
+    return this.inBatches(items, this.writeBatch, async (chunk) => {
+      const results: (ItemResult<ItemRef> | undefined)[] = new Array(chunk.length);
+      // The mapper writes onto loaded items (dictionaries and collections must be loaded to be
+      // changed), so the batch is bound first; the stored ChangeKey then replaces the current one
+      // so that Exchange, not us, decides whether the item changed since we last saw it.
+      const bound = await this.call(() => this.service.BindToItems(chunk.map((c) => new ItemId(c.itemId)), adapter.fetchProperties));
+      const toSend: { index: number; item: Item }[] = [];
+      chunk.forEach((input, index) => {
+        const r = bound.Responses[index];
+        const failed = perItemError(r);
+        if (failed) {
+          results[index] = { ok: false, error: failed };
+          return;
+        }
+        try {
+          const target = r.Item;
+          adapter.apply(target, input.item as never);
+          target.Id.ChangeKey = input.changeKey;
+          if (target.IsDirty) toSend.push({ index, item: target });
+          else results[index] = unchangedResult(target, input.changeKey);
+        } catch (err) {
+          results[index] = { ok: false, error: mappingError(err) };
+        }
+      });
+      if (toSend.length > 0) {
+        const sent = toSend.map((s) => s.item);
+        const responses = await this.call(() =>
+          this.service.UpdateItems(
+            sent,
+            null as unknown as FolderId,
+            ConflictResolutionMode.AutoResolve,
+            MessageDisposition.SaveOnly,
+            adapter.isCalendar ? SendInvitationsOrCancellationsMode.SendToNone : (null as unknown as SendInvitationsOrCancellationsMode),
+          ),
+        );
+        toSend.forEach((s, j) => {
+          const failed = perItemError(responses.Responses[j]);
+          results[s.index] = failed ? { ok: false, error: failed } : { ok: true, value: refOf(s.item) };
+        });
+      }
+      return results as ItemResult<ItemRef>[];
+    });
+  }
+
+  async deleteItems(itemIds: string[]): Promise<ItemResult<null>[]> {
+    return this.inBatches(itemIds, this.writeBatch, async (chunk) => {
+      const responses = await this.call(() =>
+        this.service.DeleteItems(
+          chunk.map((id) => new ItemId(id)),
+          DeleteMode.MoveToDeletedItems,
+          SendCancellationsMode.SendToNone,
+          null as unknown as AffectedTaskOccurrence,
+        ),
+      );
+      return chunk.map((_, i): ItemResult<null> => {
+        const failed = perItemError(responses.Responses[i]);
+        // already gone is what the caller wanted
+        if (failed && failed.kind !== 'ItemNotFound') return { ok: false, error: failed };
+        return { ok: true, value: null };
+      });
+    });
+  }
+
+  async findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]> {
+    if (typeof tag !== 'string' || !tag) throw new TypeError('tag must be a non-empty string');
+    const adapter = adapterFor(kind);
+    const view = new ItemView(10);
+    view.PropertySet = cheapProperties();
+    const found = await this.call(() =>
+      this.service.FindItems(new FolderId(adapter.folder), new SearchFilter.IsEqualTo(EXSYNC_LINK_ID_PROPERTY, tag), view),
+    );
+    return found.Items.filter((item) => readExsyncTag(item) === undefined || readExsyncTag(item) === tag).map(refOf);
+  }
+
+  async checkAccess(): Promise<{ ok: true; folders: FolderAccess[] }> {
+    const names: FolderName[] = ['calendar', 'contacts'];
+    const request = new GetFolderRequest(this.service, ServiceErrorHandling.ReturnErrors);
+    for (const n of names) request.FolderIds.Add(new FolderId(WELL_KNOWN_FOLDER[n]));
+    request.PropertySet = new PropertySet(BasePropertySet.IdOnly, [FolderSchema.DisplayName, FolderSchema.TotalCount]);
+    // the library's typings leave GetFolderRequest untyped; BindToFolder would cost two calls
+    const responses = (await this.call(() => request.Execute())) as { Responses: (ServiceResponse & { Folder: Folder })[] };
+    const folders = names.map((folder, i): FolderAccess => {
+      const r = responses.Responses[i];
+      const failed = perItemError(r);
+      if (failed) throw failed;
+      const f = r.Folder;
+      let totalCount: number | undefined;
+      try {
+        totalCount = f.TotalCount;
+      } catch {
+        totalCount = undefined;
+      }
+      return { folder, folderId: f.Id.UniqueId, displayName: f.DisplayName, totalCount };
+    });
+    return { ok: true, folders };
+  }
+
+  /**
+   * Runs `run` per chunk, in order. A chunk that fails as a whole marks its items with that error;
+   * after a throttle or an error that needs a person the remaining chunks are not sent (sending
+   * more prolongs a back-off) and carry the same error.
+   */
+  private async inBatches<I, R>(inputs: I[], size: number, run: (chunk: I[]) => Promise<ItemResult<R>[]>): Promise<ItemResult<R>[]> {
+    if (!Array.isArray(inputs)) throw new TypeError('expected an array');
+    const out: ItemResult<R>[] = [];
+    let stopWith: EwsError | undefined;
+    for (let i = 0; i < inputs.length; i += size) {
+      const chunk = inputs.slice(i, i + size);
+      if (stopWith) {
+        for (let k = 0; k < chunk.length; k++) out.push({ ok: false, error: stopWith });
+        continue;
+      }
+      try {
+        out.push(...(await run(chunk)));
+      } catch (err) {
+        const e = classifyEwsError(err);
+        for (let k = 0; k < chunk.length; k++) out.push({ ok: false, error: e });
+        if (e.kind === 'Throttled' || e.needsPerson) stopWith = e;
+      }
+    }
+    return out;
+  }
+}
+
+function toFolderChange(change: { ChangeType: ChangeType; ItemId: ItemId; Item: Item }, folder: FolderName): FolderChange | undefined {
+  switch (change.ChangeType) {
+    case ChangeType.Delete:
+      return { type: 'delete', itemId: change.ItemId.UniqueId };
+    case ChangeType.Create:
+    case ChangeType.Update: {
+      const item = change.Item;
+      if (folder === 'contacts' && isDistributionList(item)) return undefined;
+      return {
+        type: change.ChangeType === ChangeType.Create ? 'create' : 'update',
+        itemId: item.Id.UniqueId,
+        changeKey: item.Id.ChangeKey,
+        tag: readExsyncTag(item),
+        lastModified: lastModifiedOf(item),
+      };
+    }
+    default:
+      // ReadFlagChange: nothing we sync
+      return undefined;
+  }
+}
+
+/** Contact groups live in the contacts folder too but are not contacts. */
+function isDistributionList(item: Item): boolean {
+  try {
+    return typeof item.ItemClass === 'string' && item.ItemClass.startsWith('IPM.DistList');
+  } catch {
+    return false;
+  }
+}
+
+function lastModifiedOf(item: Item): string | undefined {
+  try {
+    const t = item.LastModifiedTime;
+    return t ? t.ToISOString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function refOf(item: Item): ItemRef {
+  return { itemId: item.Id.UniqueId, changeKey: item.Id.ChangeKey };
+}
+
+function unchangedResult(target: Item, storedChangeKey: string): ItemResult<ItemRef> {
+  return { ok: true, value: { itemId: target.Id.UniqueId, changeKey: storedChangeKey } };
+}
+
+/** The classified error of a per-item response, or undefined when it succeeded. */
+function perItemError(r: ServiceResponse | undefined): EwsError | undefined {
+  if (!r) return new EwsError('Transient', 'Exchange sent fewer response messages than items in the batch', { code: 'MissingResponse' });
+  if (r.Result !== ServiceResult.Error) return undefined;
+  const code = typeof r.ErrorCode === 'number' ? classifyEwsError({ ErrorCode: r.ErrorCode }).code : undefined;
+  return errorFromExchangeCode({
+    code: code ?? 'ErrorInternalServerError',
+    message: r.ErrorMessage ?? '',
+    httpStatus: 200,
+    backoffMs: backoffFromDetails(r.ErrorDetails),
+  });
+}
+
+function mappingError(err: unknown): EwsError {
+  if (err instanceof EwsError) return err;
+  const message = err instanceof Error ? err.message : typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : String(err);
+  return new EwsError('Permanent', `Item could not be mapped: ${message}`, { code: 'MappingFailed', cause: err });
+}
