@@ -89,3 +89,15 @@ describe('normalizeContact', () => {
     });
   });
 });
+
+describe('defaults Exchange always reports', () => {
+  it('omits sensitivity normal and showAs busy', () => {
+    const n = normalizeAppointment({ ...base, sensitivity: 'normal', showAs: 'busy' });
+    expect(n.sensitivity).toBeUndefined();
+    expect(n.showAs).toBeUndefined();
+    expect(normalizeAppointment({ ...base, sensitivity: 'private', showAs: 'oof' })).toMatchObject({
+      sensitivity: 'private',
+      showAs: 'oof',
+    });
+  });
+});

@@ -3,7 +3,8 @@
  * equality (the sync engine's "is this a change" test) however they were produced: from the CRM
  * API, from Exchange, or from the link table.
  *
- * Rules: strings are trimmed and empty optional strings are omitted; instants become UTC `Z` form
+ * Rules: strings are trimmed and empty optional strings are omitted, and so are the defaults
+ * Exchange always reports (sensitivity "normal", showAs "busy"); instants become UTC `Z` form
  * without milliseconds (Exchange keeps whole seconds); categories keep their order (users order
  * them); day-of-week sets and occurrence lists get a fixed order (Exchange does not keep ours);
  * keys are written in a fixed order so JSON text compares too.
@@ -135,8 +136,9 @@ export function normalizeAppointment(a: Appointment): Appointment {
     ['isAllDay', a.isAllDay === true],
     ['recurrence', a.recurrence ? normalizeRecurrence(a.recurrence) : undefined],
     ['reminderMinutes', a.reminderMinutes],
-    ['sensitivity', a.sensitivity],
-    ['showAs', a.showAs],
+    // Exchange always has a sensitivity and a free/busy status; their defaults mean "not set"
+    ['sensitivity', a.sensitivity === 'normal' ? undefined : a.sensitivity],
+    ['showAs', a.showAs === 'busy' ? undefined : a.showAs],
     ['categories', categories.length > 0 ? categories : undefined],
     [
       'organizer',
