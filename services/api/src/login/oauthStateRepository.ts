@@ -12,7 +12,9 @@ export interface OAuthStateRow {
 
 export type ConsumeResult =
   | { status: 'ok'; row: OAuthStateRow }
-  | { status: 'unknown' | 'expired' | 'used' };
+  | { status: 'unknown' }
+  | { status: 'expired' }
+  | { status: 'used' };
 
 /** How long a state handed to Microsoft stays redeemable. */
 export const OAUTH_STATE_TTL_SECONDS = 600;
@@ -48,7 +50,7 @@ export async function consumeOAuthState(db: Queryable, state: string, purpose: O
   }
   const seen = await db.query(`SELECT used_at IS NOT NULL AS used FROM oauth_states WHERE state = $1 AND purpose = $2`, [state, purpose]);
   if (seen.rows.length === 0) return { status: 'unknown' };
-  return { status: seen.rows[0].used ? 'used' : 'expired' };
+  return seen.rows[0].used ? { status: 'used' } : { status: 'expired' };
 }
 
 /** Drops states that can no longer be redeemed; called opportunistically when new ones are made. */

@@ -13,7 +13,7 @@ export type SignInOutcome =
   | 'other-browser'
   | 'link-invalid'
   | 'link-expired'
-  | 'not-enabled'
+  | 'not-configured'
   | 'code-rejected'
   | 'microsoft-error'
   | 'consent-granted'
@@ -35,7 +35,10 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
     case 'signed-in':
       return {
         title: 'You are connected',
-        body: `Your mailbox ${d.email} is now connected. Your calendar and contacts will start syncing within a few minutes. You can close this page.`,
+        body:
+          d.enabled === 'yes'
+            ? `Your mailbox ${d.email} is now connected. Your calendar and contacts will start syncing within a few minutes. You can close this page.`
+            : `Your mailbox ${d.email} is now connected. Syncing starts as soon as your administrator switches it on. You can close this page.`,
       };
     case 'cancelled':
       return {
@@ -76,10 +79,10 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
       return { title: 'This link is not valid', body: 'This sign-in link is damaged or not ours. Ask your administrator for a new one.' };
     case 'link-expired':
       return { title: 'This link has expired', body: 'This sign-in link has expired. Ask your administrator for a new one.' };
-    case 'not-enabled':
+    case 'not-configured':
       return {
-        title: 'Sync is not switched on for you',
-        body: 'Your administrator has not switched on calendar and contact sync for your account yet. Ask them to switch it on, then open the link again.',
+        title: 'Not set up yet',
+        body: 'Your administrator has not finished setting up the connection to Microsoft. Ask them to save the Exchange settings, then open the link again.',
       };
     case 'code-rejected':
       return {
