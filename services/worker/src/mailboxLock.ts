@@ -1,0 +1,63 @@
+import type pg from 'pg';
+
+/**
+ * At most one sync per mailbox across all workers (DESIGN.md invariant 5).
+ *
+ * Why a session-level advisory lock on a dedicated connection rather than a lease column: the
+ * engine commits each page in its own transaction, so the lock must outlive transactions, and a
+ * worker killed with SIGKILL drops its connection, which releases the lock at once; a lease would
+ * instead block the mailbox until its expiry and need renewing during long runs. The cost is one
+ * pooled connection per running sync and no transaction-mode pooler (pgbouncer) in front of it.
+ */
+export interface MailboxLock {
+  /** false when the connection holding the lock broke: the lock may be gone, stop writing. */
+  readonly held: boolean;
+  release(): Promise<void>;
+}
+
+const LOCK_NAMESPACE = 'exsync-mailbox-sync';
+
+export async function tryLockMailbox(pool: pg.Pool, mailboxId: string): Promise<MailboxLock | null> {
+  const client = await pool.connect();
+  let held = true;
+  const onError = () => {
+    held = false;
+  };
+  client.on('error', onError);
+  let locked = false;
+  try {
+    const res = await client.query<{ locked: boolean }>(
+      `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`,
+      [`${LOCK_NAMESPACE}:${mailboxId}`],
+    );
+    locked = res.rows[0]?.locked === true;
+  } catch (e) {
+    client.off('error', onError);
+    client.release(true);
+    throw e;
+  }
+  if (!locked) {
+    client.off('error', onError);
+    client.release();
+    return null;
+  }
+  return {
+    get held() {
+      return held;
+    },
+    async release() {
+      client.off('error', onError);
+      if (!held) {
+        client.release(true);
+        return;
+      }
+      try {
+        await client.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [`${LOCK_NAMESPACE}:${mailboxId}`]);
+        client.release();
+      } catch {
+        // Destroying the connection releases the lock too.
+        client.release(true);
+      }
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { ExchangeCredentials, SecretBox } from '@exsync/db';
+import type { AppTokenProvider, DelegatedTokenProvider, OrgCredentials } from '@exsync/ews-client';
+import type pg from 'pg';
+import { storeRefreshToken } from './mailboxRunRepository';
+import { RunSetupError } from './syncErrorHandler';
+
+export interface TokenProviders {
+  /** one per process: MSAL's cache and the single-flight live in it */
+  app: AppTokenProvider;
+  delegated: DelegatedTokenProvider;
+}
+
+export function orgCredentialsOf(creds: ExchangeCredentials): OrgCredentials {
+  return {
+    authorityHost: creds.authorityHost,
+    tenantId: creds.tenantId,
+    applicationId: creds.applicationId,
+    clientSecret: creds.clientSecret ?? undefined,
+    clientCertificate: creds.clientCertificate
+      ? { privateKeyPem: creds.clientCertificate.privateKey, thumbprint: creds.clientCertificate.thumbprintSha256 }
+      : undefined,
+  };
+}
+
+/**
+ * The `getAccessToken` a mailbox session calls before every request. App-only: the org's token
+ * from the shared provider. Delegated: the user's token from the stored refresh token; when Entra ID
+ * rotates it, the new one is sealed and stored before the access token is used, so a crash cannot
+ * leave only the old (now spent) token behind.
+ */
+export function tokenGetter(args: {
+  pool: pg.Pool;
+  box: SecretBox;
+  providers: TokenProviders;
+  creds: ExchangeCredentials;
+  mailboxId: string;
+  refreshTokenEnc: Buffer | null;
+}): () => Promise<string> {
+  const org = orgCredentialsOf(args.creds);
+  if (args.creds.authMode === 'app-only') return () => args.providers.app.getToken(org);
+
+  if (!args.refreshTokenEnc) {
+    throw new RunSetupError('UserSignInMissing', 'The user has not signed in with Microsoft yet. Send the user the sign-in link.', 'mailbox');
+  }
+  let refreshToken: string;
+  try {
+    refreshToken = args.box.open(args.refreshTokenEnc, args.creds.orgId);
+  } catch {
+    throw new RunSetupError(
+      'CredentialsUnreadable',
+      'The stored Microsoft sign-in of this user cannot be decrypted with the configured keys (EXSYNC_ENCRYPTION_KEY changed?). Send the user a new sign-in link.',
+      'mailbox',
+    );
+  }
+  return async () => {
+    const token = await args.providers.delegated.getToken(org, refreshToken);
+    if (token.rotatedRefreshToken) {
+      await storeRefreshToken(args.pool, args.mailboxId, args.box.seal(token.rotatedRefreshToken, args.creds.orgId));
+      refreshToken = token.rotatedRefreshToken;
+    }
+    return token.accessToken;
+  };
+}

@@ -1,0 +1,42 @@
+/** `npm run start:worker`: a worker process alone (API elsewhere), for scaling out. */
+import { exitOnConfigError, loadConfig } from '@exsync/config';
+import { createPool } from '@exsync/db';
+import pino from 'pino';
+import { startWorker } from './worker';
+
+function main(): void {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    exitOnConfigError(e);
+  }
+  const logger = pino({ level: config.logLevel, base: { service: 'worker' } });
+  const pool = createPool(config.databaseUrl, { max: config.workerConcurrency * 2 + 4, onError: (err) => logger.warn({ err: err.message }, 'idle postgres client error') });
+  startWorker({ config, pool, logger })
+    .then((worker) => {
+      logger.info({ concurrency: config.workerConcurrency }, 'worker started');
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'worker stopping');
+        worker
+          .close()
+          .then(() => pool.end())
+          .then(() => process.exit(0))
+          .catch((err) => {
+            logger.error({ err: (err as Error).message }, 'worker shutdown failed');
+            process.exit(1);
+          });
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    })
+    .catch((err) => {
+      logger.error({ err: (err as Error).message }, 'worker failed to start');
+      process.exit(1);
+    });
+}
+
+main();

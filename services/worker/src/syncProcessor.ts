@@ -1,0 +1,167 @@
+/**
+ * The sync job, kept thin (STYLE.md): load what the run needs, take the mailbox lock, call the
+ * engine per item kind, record the outcome. Sync decisions live in @exsync/sync-engine; error
+ * mapping lives in syncErrorHandler.ts.
+ */
+import type { ItemKind } from '@exsync/canonical';
+import { loadCredentials, type SecretBox } from '@exsync/db';
+import { openMailbox } from '@exsync/ews-client';
+import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type pg from 'pg';
+import { tryLockMailbox } from './mailboxLock';
+import { tokenGetter, type TokenProviders } from './mailboxTokens';
+import { loadRunContext, markSyncing, recordMailboxError, recordSuccess, type RunContext } from './mailboxRunRepository';
+import type { SyncJobData } from './queues';
+import { SYNC_ATTEMPTS } from './syncJobOptions';
+import { RunSetupError, handleSyncError } from './syncErrorHandler';
+
+export interface SyncProcessorDeps {
+  pool: pg.Pool;
+  box: SecretBox;
+  providers: TokenProviders;
+  intervalSeconds: number;
+  log: SyncLog & { error(fields: Record<string, unknown>, msg?: string): void };
+  /** per EWS request; default the ews-client's */
+  ewsTimeoutMs?: number;
+  /** how long a job waits when another worker holds the mailbox (plus jitter) */
+  lockBusyDelayMs?: number;
+}
+
+export type SyncJobResult = { outcome: 'synced'; counts: SyncCounts } | { outcome: 'skipped'; why: string };
+
+const DEFAULT_LOCK_BUSY_DELAY_MS = 2_000;
+
+function runnable(ctx: RunContext): string | null {
+  if (!ctx.enabled) return 'not enabled';
+  if (!ctx.smtpAddress) return 'no mailbox bound (awaiting user login)';
+  if (ctx.state === 'error') return 'stopped by an error that needs a person';
+  return null;
+}
+
+function addCounts(a: SyncCounts, b: SyncCounts): SyncCounts {
+  const side = (x: SyncCounts['toCrm'], y: SyncCounts['toCrm']) => ({
+    created: x.created + y.created,
+    updated: x.updated + y.updated,
+    deleted: x.deleted + y.deleted,
+  });
+  return { toExchange: side(a.toExchange, b.toExchange), toCrm: side(a.toCrm, b.toCrm), conflicts: a.conflicts + b.conflicts };
+}
+
+async function delayJob(job: Job<SyncJobData>, token: string | undefined, untilMs: number): Promise<never> {
+  await job.moveToDelayed(untilMs, token);
+  throw new DelayedError();
+}
+
+export function createSyncProcessor(deps: SyncProcessorDeps) {
+  return async function processSyncJob(job: Job<SyncJobData>, token?: string): Promise<SyncJobResult> {
+    const { mailboxId } = job.data;
+    const ctx = await loadRunContext(deps.pool, mailboxId);
+    if (!ctx) return { outcome: 'skipped', why: 'mailbox deleted' };
+    const notRunnable = runnable(ctx);
+    if (notRunnable) return { outcome: 'skipped', why: notRunnable };
+    if (ctx.orgStop) {
+      // The org was stopped after this job was queued: show why, send nothing to Microsoft.
+      await recordMailboxError(deps.pool, mailboxId, ctx.orgStop);
+      return { outcome: 'skipped', why: `organisation stopped: ${ctx.orgStop.code}` };
+    }
+    if (ctx.throttledUntil && ctx.throttledUntil.getTime() > Date.now()) {
+      return delayJob(job, token, ctx.throttledUntil.getTime());
+    }
+
+    const lock = await tryLockMailbox(deps.pool, mailboxId);
+    if (!lock) {
+      const wait = (deps.lockBusyDelayMs ?? DEFAULT_LOCK_BUSY_DELAY_MS) * (1 + Math.random());
+      return delayJob(job, token, Date.now() + Math.round(wait));
+    }
+    let failure: unknown;
+    let counts = emptyCounts();
+    try {
+      await markSyncing(deps.pool, mailboxId);
+      counts = await runSync(deps, ctx);
+      await recordSuccess(deps.pool, mailboxId, counts, deps.intervalSeconds);
+    } catch (e) {
+      failure = e;
+    } finally {
+      await lock.release();
+    }
+    if (failure === undefined) {
+      deps.log.info({ mailboxId, reason: job.data.reason, counts }, 'mailbox synced');
+      return { outcome: 'synced', counts };
+    }
+
+    const outcome = await handleSyncError({
+      pool: deps.pool,
+      mailboxId,
+      orgId: ctx.orgId,
+      error: failure,
+      attemptsMade: job.attemptsMade,
+      maxAttempts: job.opts.attempts ?? SYNC_ATTEMPTS,
+      intervalSeconds: deps.intervalSeconds,
+    });
+    const errFields = { mailboxId, error: (failure as Error)?.name, message: (failure as Error)?.message, action: outcome.action };
+    if (outcome.action === 'delay') {
+      deps.log.warn(errFields, 'mailbox throttled; job delayed until the back-off ends');
+      return delayJob(job, token, outcome.untilMs);
+    }
+    if (outcome.action === 'retry') {
+      deps.log.warn(errFields, 'transient failure; retrying with back-off');
+      throw failure;
+    }
+    deps.log.error(errFields, 'sync stopped');
+    throw new UnrecoverableError(outcome.message);
+  };
+}
+
+async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCounts> {
+  let creds;
+  try {
+    creds = await loadCredentials(deps.pool, deps.box, ctx.orgId);
+  } catch (e) {
+    if ((e as Error)?.name === 'SecretBoxError' || (e as Error)?.name === 'ClientCertificateError') {
+      throw new RunSetupError(
+        'CredentialsUnreadable',
+        "The stored client secret or certificate cannot be opened with the configured keys (EXSYNC_ENCRYPTION_KEY changed?). Save the secret again in the organisation's Exchange settings.",
+        'organisation',
+      );
+    }
+    throw e;
+  }
+  if (!creds) {
+    throw new RunSetupError('ExchangeNotConfigured', "The organisation has no Exchange settings. Save them (PUT /v1/orgs/:orgId/exchange).", 'organisation');
+  }
+  const getAccessToken = tokenGetter({
+    pool: deps.pool,
+    box: deps.box,
+    providers: deps.providers,
+    creds,
+    mailboxId: ctx.mailboxId,
+    refreshTokenEnc: ctx.refreshTokenEnc,
+  });
+  const port = openMailbox({
+    ewsUrl: creds.ewsUrl,
+    smtpAddress: ctx.smtpAddress as string,
+    mode: creds.authMode,
+    getAccessToken,
+    timeoutMs: deps.ewsTimeoutMs,
+  });
+  const kinds: { kind: ItemKind; direction: RunContext['calendarDirection'] }[] = [];
+  if (ctx.syncCalendar) kinds.push({ kind: 'appointment', direction: ctx.calendarDirection });
+  if (ctx.syncContacts) kinds.push({ kind: 'contact', direction: ctx.contactsDirection });
+  let total = emptyCounts();
+  for (const { kind, direction } of kinds) {
+    const counts = await syncMailboxKind({
+      pool: deps.pool,
+      port,
+      mailboxId: ctx.mailboxId,
+      orgId: ctx.orgId,
+      userId: ctx.userId,
+      kind,
+      direction,
+      policy: creds.conflictPolicy,
+      log: deps.log,
+    });
+    total = addCounts(total, counts);
+  }
+  return total;
+}

@@ -1,0 +1,60 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { SYNC_JOB, SYNC_QUEUE, assertNoColon, createRedisConnection, syncDedupId, type SyncJobData, type SyncReason } from './queues';
+import { SYNC_JOB_OPTIONS } from './syncJobOptions';
+
+/**
+ * A burst of CRM writes (an import, a user editing several fields) should cause one sync, not one
+ * per write: the first write's job waits this long and later ones fold into it by deduplication.
+ */
+export const CRM_WRITE_DEBOUNCE_MS = 2_000;
+
+export interface SyncProducerOptions {
+  redisUrl: string;
+  /** BullMQ key prefix (EXSYNC_REDIS_PREFIX) */
+  prefix: string;
+  /** share an existing producer connection instead of opening one */
+  connection?: Redis;
+  onError?: (err: Error) => void;
+}
+
+export interface SyncProducer {
+  /**
+   * Queues a sync of the mailbox. At most one job per mailbox waits and at most one runs (BullMQ
+   * deduplication with keepLastIfActive): a request while one waits folds into it; a request while
+   * one runs queues exactly one follow-up, so a change made during a run is never missed.
+   * Rejects at once when Redis is unreachable (callers answer 503; the scheduler catches up from Postgres).
+   */
+  enqueueSync(mailboxId: string, reason: SyncReason): Promise<void>;
+  readonly queue: Queue<SyncJobData>;
+  close(): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createSyncProducer(opts: SyncProducerOptions): SyncProducer {
+  const ownConnection = !opts.connection;
+  const connection = opts.connection ?? createRedisConnection(opts.redisUrl, 'producer', opts.onError);
+  const queue = new Queue<SyncJobData>(SYNC_QUEUE, {
+    connection,
+    prefix: assertNoColon('EXSYNC_REDIS_PREFIX', opts.prefix),
+    defaultJobOptions: SYNC_JOB_OPTIONS,
+  });
+  queue.on('error', opts.onError ?? (() => {}));
+
+  return {
+    queue,
+    async enqueueSync(mailboxId, reason) {
+      if (!UUID.test(mailboxId)) throw new Error(`mailbox id must be a UUID (got "${mailboxId}")`);
+      const data: SyncJobData = { mailboxId, reason };
+      await queue.add(SYNC_JOB, data, {
+        delay: reason === 'crm-write' ? CRM_WRITE_DEBOUNCE_MS : 0,
+        deduplication: { id: syncDedupId(mailboxId), keepLastIfActive: true },
+      });
+    },
+    async close() {
+      await queue.close();
+      if (ownConnection) connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/** The API side of sync: the contract's sync-status read and the "sync now" request. */
+import type { Queryable } from '@exsync/db';
+import type { RunCounts } from './mailboxRunRepository';
+
+export interface SyncStatus {
+  mailboxId: string;
+  state: 'not-enabled' | 'awaiting-user-login' | 'scheduled' | 'syncing' | 'healthy' | 'throttled' | 'error';
+  enabled: boolean;
+  smtpAddress: string | null;
+  lastStartedAt: string | null;
+  lastSuccessAt: string | null;
+  /** what the last successful run did */
+  counts: RunCounts | null;
+  conflicts: {
+    total: number;
+    recent: { kind: string; crmId: string; fields: string[]; resolution: string; at: string }[];
+  };
+  lastError: { code: string; message: string | null; at: string | null } | null;
+  nextRunAt: string | null;
+  throttledUntil: string | null;
+}
+
+const RECENT_CONFLICTS = 10;
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export async function getSyncStatus(db: Queryable, orgId: string, userId: string): Promise<SyncStatus | null> {
+  const res = await db.query(
+    `SELECT m.id, m.state, m.enabled, m.smtp_address, m.last_started_at, m.last_success_at, m.last_run_counts,
+            m.last_error_code, m.last_error_message, m.last_error_at, m.next_run_at, m.throttled_until,
+            (SELECT count(*) FROM sync_conflicts c WHERE c.mailbox_id = m.id)::int AS conflict_total,
+            COALESCE((SELECT json_agg(r) FROM (
+               SELECT c.kind, c.crm_id AS "crmId", c.fields, c.resolution, c.created_at AS at
+                 FROM sync_conflicts c WHERE c.mailbox_id = m.id
+                ORDER BY c.created_at DESC, c.id DESC LIMIT $3) r), '[]') AS conflicts_recent
+       FROM mailboxes m WHERE m.org_id = $1 AND m.user_id = $2`,
+    [orgId, userId, RECENT_CONFLICTS],
+  );
+  const r = res.rows[0];
+  if (!r) return null;
+  // Only show a throttle that still holds; an expired one is history.
+  const throttledUntil = r.throttled_until && r.throttled_until.getTime() > Date.now() ? r.throttled_until : null;
+  return {
+    mailboxId: r.id,
+    state: r.state,
+    enabled: r.enabled,
+    smtpAddress: r.smtp_address,
+    lastStartedAt: iso(r.last_started_at),
+    lastSuccessAt: iso(r.last_success_at),
+    counts: r.last_run_counts ?? null,
+    conflicts: {
+      total: r.conflict_total,
+      recent: (r.conflicts_recent as { kind: string; crmId: string; fields: string[]; resolution: string; at: string }[]).map((c) => ({
+        ...c,
+        at: new Date(c.at).toISOString(),
+      })),
+    },
+    lastError: r.last_error_code ? { code: r.last_error_code, message: r.last_error_message, at: iso(r.last_error_at) } : null,
+    nextRunAt: iso(r.next_run_at),
+    throttledUntil: iso(throttledUntil),
+  };
+}
+
+export type ManualSyncOutcome =
+  | { ok: true; mailboxId: string }
+  | { ok: false; reason: 'not-found' | 'not-enabled' | 'awaiting-user-login' };
+
+/**
+ * "Sync now": marks the mailbox due in Postgres first (so the request survives a Redis outage) and
+ * lets an admin retry a mailbox stopped by an error: asking for a sync is the person's action the
+ * stop was waiting for. A throttle still holds: the worker waits for the back-off either way.
+ */
+export async function requestManualSync(db: Queryable, orgId: string, userId: string): Promise<ManualSyncOutcome> {
+  const res = await db.query<{ id: string; enabled: boolean; bound: boolean; updated: boolean }>(
+    `WITH target AS (SELECT id, enabled, smtp_address IS NOT NULL AS bound FROM mailboxes WHERE org_id = $1 AND user_id = $2),
+     upd AS (
+       UPDATE mailboxes m SET next_run_at = now(),
+              state = CASE WHEN m.state = 'error' THEN 'scheduled' ELSE m.state END,
+              last_error_code = CASE WHEN m.state = 'error' THEN NULL ELSE m.last_error_code END,
+              last_error_message = CASE WHEN m.state = 'error' THEN NULL ELSE m.last_error_message END,
+              updated_at = now()
+         FROM target t WHERE m.id = t.id AND t.enabled AND t.bound
+       RETURNING m.id)
+     SELECT t.id, t.enabled, t.bound, EXISTS (SELECT 1 FROM upd) AS updated FROM target t`,
+    [orgId, userId],
+  );
+  const r = res.rows[0];
+  if (!r) return { ok: false, reason: 'not-found' };
+  if (!r.enabled) return { ok: false, reason: 'not-enabled' };
+  if (!r.bound) return { ok: false, reason: 'awaiting-user-login' };
+  return { ok: true, mailboxId: r.id };
+}

@@ -1,0 +1,159 @@
+/**
+ * The worker process's BullMQ side: one Worker on the sync queue, the Postgres-driven scheduler,
+ * and a shutdown that lets in-flight syncs finish (or hands them back) before closing.
+ */
+import type { Config } from '@exsync/config';
+import { secretBoxFromConfig } from '@exsync/db';
+import { AppTokenProvider, DelegatedTokenProvider, installProcessGuards } from '@exsync/ews-client';
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { SYNC_QUEUE, assertNoColon, createRedisConnection, type SyncJobData } from './queues';
+import { startScheduler, type Scheduler } from './scheduler';
+import { JITTERED_EXPONENTIAL, jitteredExponentialBackoff } from './syncJobOptions';
+import { createSyncProcessor, type SyncJobResult } from './syncProcessor';
+import { createSyncProducer, type SyncProducer } from './syncProducer';
+
+export interface WorkerLogger {
+  info(fields: Record<string, unknown>, msg?: string): void;
+  warn(fields: Record<string, unknown>, msg?: string): void;
+  error(fields: Record<string, unknown>, msg?: string): void;
+}
+
+export interface StartWorkerOptions {
+  config: Config;
+  pool: pg.Pool;
+  logger: WorkerLogger;
+  /** run the Postgres scheduler in this process (default true); several may run at once safely */
+  scheduler?: boolean;
+  /** scheduler tick (default 5 s) */
+  schedulerTickMs?: number;
+  /** how long close() waits for running syncs before handing them back (default 30 s) */
+  shutdownTimeoutMs?: number;
+  /** BullMQ worker name, shown on the jobs it processed */
+  name?: string;
+}
+
+export interface RunningWorker {
+  /** enqueue through this process's producer connection */
+  enqueueSync: SyncProducer['enqueueSync'];
+  /** one scheduler tick now (tests, demo) */
+  tick(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Lock and stall settings. BullMQ re-runs the job of a killed worker after about two stall
+ * intervals: 5 s each gives ~10 s (the default 30 s gives ~60 s). A short lock is safe here because
+ * a job whose lock lapsed while it still runs (event loop blocked > 5 s) meets the per-mailbox
+ * Postgres lock in its second run and waits, so two syncs of one mailbox still never overlap.
+ * Stalls are allowed a few times before BullMQ fails a job: each run is safe to repeat.
+ */
+export const LOCK_DURATION_MS = 5_000;
+export const STALLED_INTERVAL_MS = 5_000;
+export const MAX_STALLED_COUNT = 5;
+
+/** A connection that is not `ready` again this long after closing gets a fresh worker (BullMQ failover bug). */
+const RECREATE_AFTER_MS = 30_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const { config, pool, logger } = opts;
+  const prefix = assertNoColon('EXSYNC_REDIS_PREFIX', config.redisPrefix);
+  const removeGuards = installProcessGuards(logger);
+  const onRedisError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
+
+  const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix, onError: onRedisError });
+  const processor = createSyncProcessor({
+    pool,
+    box: secretBoxFromConfig(config),
+    providers: {
+      app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
+      delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
+    },
+    intervalSeconds: config.syncIntervalSeconds,
+    log: logger,
+  });
+
+  let connection: Redis;
+  let worker: Worker<SyncJobData, SyncJobResult>;
+  let watchdog: NodeJS.Timeout | undefined;
+  let closing = false;
+
+  function createWorker(): void {
+    connection = createRedisConnection(config.redisUrl, 'worker', onRedisError);
+    worker = new Worker<SyncJobData, SyncJobResult>(SYNC_QUEUE, processor, {
+      connection,
+      prefix,
+      name: opts.name,
+      concurrency: config.workerConcurrency,
+      lockDuration: LOCK_DURATION_MS,
+      stalledInterval: STALLED_INTERVAL_MS,
+      maxStalledCount: MAX_STALLED_COUNT,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) =>
+          type === JITTERED_EXPONENTIAL ? jitteredExponentialBackoff(attemptsMade) : 0,
+      },
+    });
+    worker.on('error', (err) => logger.warn({ err: err.message }, 'sync worker error'));
+    worker.on('failed', (job, err) => {
+      logger.warn({ mailboxId: job?.data.mailboxId, attemptsMade: job?.attemptsMade, err: err.message }, 'sync job failed');
+    });
+    const own = connection;
+    own.on('close', () => {
+      if (closing || watchdog) return;
+      watchdog = setTimeout(() => {
+        watchdog = undefined;
+        if (closing || own !== connection) return;
+        logger.warn({}, 'redis did not become ready after a disconnect; recreating the sync worker');
+        const old = worker;
+        createWorker();
+        old.close(true).catch(() => {}).finally(() => own.disconnect());
+      }, RECREATE_AFTER_MS);
+      watchdog.unref();
+    });
+    own.on('ready', () => {
+      if (watchdog) clearTimeout(watchdog);
+      watchdog = undefined;
+    });
+  }
+  createWorker();
+  await worker!.waitUntilReady();
+
+  const scheduler: Scheduler | undefined =
+    opts.scheduler === false
+      ? undefined
+      : startScheduler({
+          pool,
+          enqueueSync: producer.enqueueSync,
+          intervalSeconds: config.syncIntervalSeconds,
+          tickMs: opts.schedulerTickMs,
+          log: logger,
+        });
+
+  return {
+    enqueueSync: producer.enqueueSync,
+    tick: () => (scheduler ? scheduler.tick() : Promise.resolve(0)),
+    async close() {
+      if (closing) return;
+      closing = true;
+      if (watchdog) clearTimeout(watchdog);
+      await scheduler?.stop();
+      // Let running syncs finish; past the deadline force-close: their jobs go back to the queue
+      // through stall detection and re-run elsewhere (every run is safe to repeat).
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+      });
+      const outcome = await Promise.race([worker.close().then(() => 'closed' as const), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        logger.warn({}, 'syncs still running at shutdown deadline; handing them back to the queue');
+        await worker.close(true).catch(() => {});
+      }
+      await producer.close().catch(() => {});
+      connection.disconnect();
+      removeGuards();
+    },
+  };
+}
