@@ -143,7 +143,7 @@ export function aadErrorBody(err: AadError): Record<string, unknown> {
   const correlationId = randomUUID();
   return {
     error: err.spec.error,
-    error_description: `AADSTS${err.spec.code}: ${err.spec.message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${ts}`,
+    error_description: `AADSTS${err.spec.code}: ${err.spec.message}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${ts}`,
     error_codes: [err.spec.code],
     timestamp: ts,
     trace_id: traceId,

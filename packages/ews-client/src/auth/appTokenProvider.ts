@@ -6,6 +6,7 @@ import { classifyMsalError } from './msalErrors';
 import { credentialKey, validateOrgCredentials, type OrgCredentials } from './orgCredentials';
 import { EWS_APP_SCOPE, MSAL_RENEWAL_OFFSET_SECONDS } from './scopes';
 import { assertTokenTenant } from './tenantCheck';
+import { decodeJwtPayload } from './tokenClaims';
 import { latestAccessTokenExpiry, storeCachePlugin, type TokenCacheStore } from './tokenCacheStore';
 
 export interface AppTokenProviderOptions {
@@ -29,6 +30,8 @@ const POLL_MS = 50;
 export class AppTokenProvider {
   private readonly clients = new Map<string, ConfidentialClientApplication>();
   private readonly inFlight = new Map<string, Promise<string>>();
+  /** the last token per client until MSAL would renew it: spares a shared-cache read on every EWS call */
+  private readonly current = new Map<string, { token: string; renewAtMs: number }>();
 
   constructor(private readonly opts: AppTokenProviderOptions = {}) {}
 
@@ -40,9 +43,17 @@ export class AppTokenProvider {
     } catch (e) {
       return Promise.reject(e);
     }
+    const current = this.current.get(key);
+    if (current && Date.now() < current.renewAtMs) return Promise.resolve(current.token);
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    const p = this.acquire(key, creds).finally(() => this.inFlight.delete(key));
+    const p = this.acquire(key, creds)
+      .then((token) => {
+        const exp = decodeJwtPayload(token)?.exp;
+        if (typeof exp === 'number') this.current.set(key, { token, renewAtMs: (exp - MSAL_RENEWAL_OFFSET_SECONDS) * 1000 });
+        return token;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, p);
     return p;
   }
