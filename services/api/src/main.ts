@@ -7,10 +7,11 @@ import { exitOnConfigError, loadConfig, type Config } from '@exsync/config';
 import { createPool, pendingMigrations } from '@exsync/db';
 import { buildApp, type AppDeps } from './app';
 
-interface WorkerHandle {
-  close?: () => Promise<void>;
-  stop?: () => Promise<void>;
-  enqueueSync?: AppDeps['enqueueSync'];
+interface Closable {
+  close(): Promise<void>;
+}
+interface WorkerHandle extends Closable {
+  enqueueSync: NonNullable<AppDeps['enqueueSync']>;
 }
 
 function fail(line: string): never {
@@ -18,20 +19,45 @@ function fail(line: string): never {
   process.exit(1);
 }
 
-/** The worker is another package; run it in-process only when it provides startWorker. */
-async function maybeStartWorker(config: Config, pool: AppDeps['pool'], log: FastifyBaseLogger): Promise<WorkerHandle | null> {
-  let mod: Record<string, unknown>;
+/** The worker package is built separately; the API uses it when it offers what is needed. */
+async function loadWorkerModule(log: FastifyBaseLogger): Promise<Record<string, unknown> | null> {
   try {
-    mod = (await import('@exsync/worker')) as Record<string, unknown>;
+    return (await import('@exsync/worker')) as Record<string, unknown>;
   } catch (err) {
-    log.warn({ err: (err as Error).message }, '--with-worker: @exsync/worker could not be loaded; running the API only');
+    log.warn({ err: (err as Error).message }, '@exsync/worker could not be loaded');
     return null;
   }
-  if (typeof mod.startWorker !== 'function') {
-    log.warn('--with-worker: @exsync/worker has no startWorker export yet; running the API only');
-    return null;
+}
+
+/**
+ * With --with-worker the worker runs in this process and its producer serves the API; otherwise
+ * the API only enqueues, through a producer of its own.
+ */
+async function startQueueing(
+  config: Config,
+  pool: AppDeps['pool'],
+  log: FastifyBaseLogger,
+  withWorker: boolean,
+): Promise<{ enqueueSync?: AppDeps['enqueueSync']; closable?: Closable }> {
+  const mod = await loadWorkerModule(log);
+  if (withWorker) {
+    if (typeof mod?.startWorker !== 'function') {
+      log.warn('--with-worker: @exsync/worker has no startWorker export; running the API only');
+      return {};
+    }
+    const worker = (await mod.startWorker({ config, pool, logger: log })) as WorkerHandle;
+    return { enqueueSync: (id, reason) => worker.enqueueSync(id, reason), closable: worker };
   }
-  return ((await mod.startWorker({ config, pool, logger: log })) as WorkerHandle | undefined) ?? null;
+  if (typeof mod?.createSyncProducer !== 'function') {
+    log.warn('@exsync/worker has no createSyncProducer export; sync requests wait for the scheduler');
+    return {};
+  }
+  const producer = mod.createSyncProducer({
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    onError: (err: Error) => log.warn({ err: err.message }, 'sync producer redis error'),
+  }) as WorkerHandle;
+  return { enqueueSync: (id, reason) => producer.enqueueSync(id, reason), closable: producer };
 }
 
 async function main(): Promise<void> {
@@ -53,13 +79,19 @@ async function main(): Promise<void> {
     fail(`the database schema is behind (${pending.length} pending migration(s), first ${pending[0]}): run npm run migrate`);
   }
 
-  let worker: WorkerHandle | null = null;
-  const deps: AppDeps = { config, pool };
-  const app = await buildApp({ ...deps, enqueueSync: (id, reason) => (worker?.enqueueSync ? worker.enqueueSync(id, reason) : Promise.resolve()) });
+  // The app is built before the queue side so the worker can share its configured logger.
+  let queueing: Awaited<ReturnType<typeof startQueueing>> = {};
+  const app = await buildApp({
+    config,
+    pool,
+    enqueueSync: (id, reason) => queueing.enqueueSync
+        ? queueing.enqueueSync(id, reason)
+        : Promise.reject(new Error('no sync queue in this process; the scheduler will pick the mailbox up')),
+  });
   if (config.ephemeralSecrets) {
     app.log.warn(`EXSYNC_MODE=${config.mode}: using a generated encryption key and admin token for this process only`);
   }
-  if (process.argv.includes('--with-worker')) worker = await maybeStartWorker(config, pool, app.log);
+  queueing = await startQueueing(config, pool, app.log, process.argv.includes('--with-worker'));
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -70,7 +102,7 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await app.close();
-      await (worker?.close ?? worker?.stop)?.call(worker);
+      await queueing.closable?.close();
       await pool.end();
       process.exit(0);
     } catch (err) {

@@ -35,7 +35,7 @@ async function applySettings(app: FastifyInstance, orgId: string, userIds: strin
   if (enqueue) {
     for (const mailboxId of scheduled.scheduled) {
       // The scheduler finds due mailboxes in Postgres anyway; a failed enqueue only delays the first sync.
-      await enqueue(mailboxId, 'enabled').catch((err: Error) => app.log.warn({ mailboxId, err: err.message }, 'enqueue after enabling failed'));
+      await enqueue(mailboxId, 'settings').catch((err: Error) => app.log.warn({ mailboxId, err: err.message }, 'enqueue after enabling failed'));
     }
   }
   return scheduled.updated;
