@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Principal, TokenChecker } from './auth';
+import type { Faults } from './faults';
+import { ItemError, RequestFault, type OpContext } from './operations/context';
+import { OPERATIONS } from './operations';
+import type { RequestLog, RequestLogEntry } from './requestLog';
+import { backOffXml, envelope, HttpError, soapFault, SoapFaultError } from './soap';
+import type { Mailbox, MailboxStore } from './store';
+import { parseTimeZone } from './timeZones';
+import { child, parseXml, XmlSyntaxError, type El } from './xml';
+
+export interface EwsHandlerDeps {
+  store: MailboxStore;
+  tokens: TokenChecker;
+  faults: Faults;
+  requestLog: RequestLog;
+  /** Responses held open by the hang fault, so close() can end them. */
+  hung: Set<ServerResponse>;
+  baseLatencyMs: number;
+}
+
+const MAX_BODY = 64 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, {}, ''));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function impersonatedAddress(header: El | undefined): { present: boolean; address?: string } {
+  const imp = child(header, 'ExchangeImpersonation');
+  if (!imp) return { present: false };
+  const sid = child(imp, 'ConnectingSID');
+  const id = sid?.children[0];
+  if (!id) return { present: true };
+  if (id.name === 'SID') return { present: true, address: undefined };
+  return { present: true, address: id.text.trim().toLowerCase() };
+}
+
+const IMPERSONATION_MISSING = 'ExchangeImpersonation SOAP header must be present for this type of OAuth token.';
+const NON_EXISTENT = 'The SMTP address has no mailbox associated with it.';
+const IMPERSONATE_DENIED = 'The account does not have permission to impersonate the requested user.';
+
+/**
+ * Resolves the mailbox a request acts on, applying Exchange's checks after the token: the
+ * impersonation header, tenant policy, the mailbox's existence, then impersonation rights.
+ */
+function targetMailbox(store: MailboxStore, principal: Principal, header: El | undefined, anchor: string | undefined): Mailbox {
+  const imp = impersonatedAddress(header);
+  if (principal.kind === 'app' && !imp.present) {
+    throw new SoapFaultError('ErrorInvalidExchangeImpersonationHeaderData', IMPERSONATION_MISSING);
+  }
+  const tenant = store.tenants.get(principal.tenantId);
+  if (tenant && !tenant.ewsEnabled) throw new HttpError(403, {}, '');
+  const address = principal.kind === 'user' ? (imp.present ? imp.address : principal.upn) : imp.address;
+  if (imp.present && !imp.address) throw new SoapFaultError('ErrorInvalidExchangeImpersonationHeaderData', 'The impersonation header data is invalid.');
+  const mb = address ? store.getMailbox(address) : undefined;
+  if (!mb || mb.tenantId !== principal.tenantId) throw new SoapFaultError('ErrorNonExistentMailbox', NON_EXISTENT);
+  if (anchor) {
+    const anchored = store.getMailbox(anchor);
+    if (!anchored || anchored.tenantId !== principal.tenantId) throw new SoapFaultError('ErrorNonExistentMailbox', NON_EXISTENT);
+  }
+  if (principal.kind === 'user' && mb.email !== principal.upn) throw new SoapFaultError('ErrorImpersonateUserDenied', IMPERSONATE_DENIED);
+  if (mb.impersonationDenied || mb.deniedApps.has(principal.appId)) throw new SoapFaultError('ErrorImpersonateUserDenied', IMPERSONATE_DENIED);
+  return mb;
+}
+
+function schemaFault(e: XmlSyntaxError | RequestFault): SoapFaultError {
+  if (e instanceof XmlSyntaxError) {
+    return new SoapFaultError(
+      'ErrorSchemaValidation',
+      'The request failed schema validation: ' + e.message,
+      `<t:LineNumber>${e.line}</t:LineNumber><t:LinePosition>${e.column}</t:LinePosition><t:Violation>${e.message.replace(/[<>&]/g, '')}</t:Violation>`,
+    );
+  }
+  return new SoapFaultError(e.code, e.message);
+}
+
+const HTML_ERROR_PAGE =
+  '<!DOCTYPE html><html><head><title>Runtime Error</title></head><body><h1>Server Error in \'/EWS\' Application.</h1>' +
+  '<h2><i>Runtime Error</i></h2></body></html>';
+
+/** Handles one POST to /EWS/Exchange.asmx from the first byte to the last. */
+export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const entry: RequestLogEntry = deps.requestLog.start({
+    impersonation: false,
+    anchorMailbox: headerValue(req, 'x-anchormailbox'),
+  });
+  const requestId = randomUUID();
+  const baseHeaders: Record<string, string> = { 'request-id': requestId, 'X-BackEndHttpStatus': '' };
+  const clientRequestId = headerValue(req, 'client-request-id');
+  if (clientRequestId && /true/i.test(headerValue(req, 'return-client-request-id') ?? '')) baseHeaders['client-request-id'] = clientRequestId;
+  const send = (status: number, body: string, headers: Record<string, string> = {}) => {
+    const h: Record<string, string> = { ...baseHeaders, ...headers, 'X-BackEndHttpStatus': String(status) };
+    if (body) h['Content-Type'] = h['Content-Type'] ?? 'text/xml; charset=utf-8';
+    h['Content-Length'] = String(Buffer.byteLength(body));
+    res.writeHead(status, h);
+    res.end(body);
+    deps.requestLog.finish(entry, status);
+  };
+  try {
+    const raw = await readBody(req);
+    if (deps.baseLatencyMs > 0) await sleep(deps.baseLatencyMs);
+    const principal = await deps.tokens.check(req.headers.authorization, (tid) => deps.store.tenants.has(tid));
+    let doc: El;
+    try {
+      doc = parseXml(raw);
+    } catch (e) {
+      if (e instanceof XmlSyntaxError) throw schemaFault(e);
+      throw e;
+    }
+    const header = child(doc, 'Header');
+    const body = child(doc, 'Body');
+    const opEl = body?.children[0];
+    if (doc.name !== 'Envelope' || !opEl) throw schemaFault(new RequestFault('ErrorSchemaValidation', 'The request failed schema validation: the SOAP envelope has no body.'));
+    entry.operation = opEl.name;
+    entry.impersonation = !!child(header, 'ExchangeImpersonation');
+    const mb = targetMailbox(deps.store, principal, header, entry.anchorMailbox?.toLowerCase());
+    entry.mailbox = mb.email;
+    const faultConfig = deps.faults.effective(mb.email);
+    if (faultConfig.latencyMs > 0) await sleep(faultConfig.latencyMs);
+    const fault = deps.faults.pick(faultConfig);
+    if (fault === 'reset') {
+      deps.requestLog.finish(entry, 0, 'reset');
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'hang') {
+      deps.hung.add(res);
+      res.on('close', () => {
+        deps.hung.delete(res);
+        deps.requestLog.finish(entry, 0, 'hang');
+      });
+      return;
+    }
+    if (fault === 'http503') {
+      send(503, '', { 'Retry-After': String(faultConfig.retryAfterSeconds) });
+      return;
+    }
+    if (fault === 'serverBusy') {
+      throw new SoapFaultError('ErrorServerBusy', 'The server cannot service this request right now. Try again later.', backOffXml(faultConfig.backOffMs));
+    }
+    const operation = OPERATIONS[opEl.name];
+    if (!operation) {
+      throw new SoapFaultError('ErrorInvalidRequest', `The request is invalid: the operation ${opEl.name} is not supported by this server.`);
+    }
+    const tzDef = child(child(header, 'TimeZoneContext'), 'TimeZoneDefinition');
+    const ctx: OpContext = {
+      store: deps.store,
+      mb,
+      request: opEl,
+      contextTz: tzDef ? parseTimeZone(tzDef) : undefined,
+      itemBusy: () => deps.faults.rollItemBusy(faultConfig),
+    };
+    let xml: string;
+    try {
+      xml = envelope(operation(ctx));
+    } catch (e) {
+      if (e instanceof RequestFault) throw schemaFault(e);
+      if (e instanceof ItemError) throw new SoapFaultError(e.code, e.message);
+      throw e;
+    }
+    if (fault === 'malformed') {
+      if (deps.faults.nextMalformedIsHtml()) send(500, HTML_ERROR_PAGE, { 'Content-Type': 'text/html; charset=utf-8' });
+      else send(200, xml.slice(0, Math.max(40, Math.floor(xml.length / 2))));
+      return;
+    }
+    send(200, xml);
+  } catch (e) {
+    if (e instanceof HttpError) {
+      send(e.status, e.body, e.headers);
+    } else if (e instanceof SoapFaultError) {
+      send(e.httpStatus, soapFault(e.code, e.message, e.messageXml));
+    } else {
+      send(500, soapFault('ErrorInternalServerError', 'An internal server error occurred. The operation failed.'));
+      deps.requestLog.noteError(entry, e);
+    }
+  }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

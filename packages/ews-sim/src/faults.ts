@@ -1,0 +1,128 @@
+/**
+ * Injected failures, globally or per mailbox. Rates are probabilities in [0, 1] drawn from a seeded
+ * generator so that a test run is reproducible.
+ */
+export interface FaultConfig {
+  /** Added delay before answering, in ms. */
+  latencyMs: number;
+  /** HTTP 503 with Retry-After. */
+  http503Rate: number;
+  retryAfterSeconds: number;
+  /** HTTP 500 SOAP fault ErrorServerBusy with BackOffMilliseconds. */
+  serverBusyRate: number;
+  backOffMs: number;
+  /** HTTP 200 with ResponseClass="Error" ErrorServerBusy on each item of a batch. */
+  itemServerBusyRate: number;
+  /** Never answer; the client's timeout ends the request. */
+  hangRate: number;
+  /** HTTP 500 with an HTML page, or HTTP 200 with truncated XML (alternating). */
+  malformedRate: number;
+  /** Destroy the socket without an answer. */
+  resetRate: number;
+}
+
+export type FaultKind = 'hang' | 'reset' | 'http503' | 'serverBusy' | 'malformed';
+
+export const NO_FAULTS: FaultConfig = {
+  latencyMs: 0,
+  http503Rate: 0,
+  retryAfterSeconds: 30,
+  serverBusyRate: 0,
+  backOffMs: 5000,
+  itemServerBusyRate: 0,
+  hangRate: 0,
+  malformedRate: 0,
+  resetRate: 0,
+};
+
+const RATE_KEYS = ['http503Rate', 'serverBusyRate', 'itemServerBusyRate', 'hangRate', 'malformedRate', 'resetRate'] as const;
+
+export class FaultConfigError extends Error {}
+
+/** Validates a partial fault configuration from the control API or a test. */
+export function validateFaults(input: unknown): Partial<FaultConfig> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new FaultConfigError('faults must be an object');
+  const out: Partial<FaultConfig> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (!(k in NO_FAULTS)) throw new FaultConfigError(`unknown fault setting ${k}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new FaultConfigError(`${k} must be a non-negative number`);
+    if ((RATE_KEYS as readonly string[]).includes(k) && v > 1) throw new FaultConfigError(`${k} must be between 0 and 1`);
+    out[k as keyof FaultConfig] = v;
+  }
+  return out;
+}
+
+/** mulberry32: tiny, fast, good enough for fault dice. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Faults {
+  private global: FaultConfig = { ...NO_FAULTS };
+  private perMailbox = new Map<string, FaultConfig>();
+  private random: () => number;
+  private malformedToggle = false;
+
+  constructor(seed = 1) {
+    this.random = rng(seed);
+  }
+
+  /** Merges settings into the global configuration, or into one mailbox's. */
+  set(config: Partial<FaultConfig>, mailbox?: string): void {
+    const valid = validateFaults(config);
+    if (mailbox) {
+      const key = mailbox.toLowerCase();
+      this.perMailbox.set(key, { ...(this.perMailbox.get(key) ?? NO_FAULTS), ...valid });
+    } else {
+      this.global = { ...this.global, ...valid };
+    }
+  }
+
+  /** Clears one mailbox's faults, or all of them. */
+  clear(mailbox?: string): void {
+    if (mailbox) this.perMailbox.delete(mailbox.toLowerCase());
+    else {
+      this.global = { ...NO_FAULTS };
+      this.perMailbox.clear();
+    }
+  }
+
+  seed(seed: number): void {
+    this.random = rng(seed);
+  }
+
+  /** The configuration in force for a mailbox: its own when set, else the global one. */
+  effective(mailbox: string | undefined): FaultConfig {
+    return (mailbox && this.perMailbox.get(mailbox.toLowerCase())) || this.global;
+  }
+
+  snapshot(): { global: FaultConfig; mailboxes: Record<string, FaultConfig> } {
+    return { global: { ...this.global }, mailboxes: Object.fromEntries(this.perMailbox) };
+  }
+
+  /** Rolls the dice for one request: at most one transport-level fault. */
+  pick(config: FaultConfig): FaultKind | undefined {
+    if (config.resetRate > 0 && this.random() < config.resetRate) return 'reset';
+    if (config.hangRate > 0 && this.random() < config.hangRate) return 'hang';
+    if (config.http503Rate > 0 && this.random() < config.http503Rate) return 'http503';
+    if (config.serverBusyRate > 0 && this.random() < config.serverBusyRate) return 'serverBusy';
+    if (config.malformedRate > 0 && this.random() < config.malformedRate) return 'malformed';
+    return undefined;
+  }
+
+  rollItemBusy(config: FaultConfig): boolean {
+    return config.itemServerBusyRate > 0 && this.random() < config.itemServerBusyRate;
+  }
+
+  nextMalformedIsHtml(): boolean {
+    this.malformedToggle = !this.malformedToggle;
+    return this.malformedToggle;
+  }
+}

@@ -1,0 +1,49 @@
+import { errorMessage, responseClose, responseOpen, successClose, successOpen } from '../soap';
+import { knownTimeZone, knownTimeZones, timeZoneElement } from '../timeZones';
+import { child, childText, escapeText, writeEl } from '../xml';
+import type { OpContext } from './context';
+
+/**
+ * ResolveNames against the simulator's mailboxes (the tenant's GAL). exchangelib uses it to probe
+ * the server version when none is configured.
+ */
+export function resolveNames(ctx: OpContext): string {
+  const op = 'ResolveNames';
+  const needle = (childText(ctx.request, 'UnresolvedEntry') ?? '').trim().toLowerCase().replace(/^smtp:/, '');
+  const matches = [...ctx.store.mailboxes.values()].filter(
+    (m) => m.tenantId === ctx.mb.tenantId && needle !== '' && (m.email.startsWith(needle) || m.displayName.toLowerCase().startsWith(needle)),
+  );
+  const out = [responseOpen(op)];
+  if (matches.length === 0) {
+    out.push(errorMessage(op, { code: 'ErrorNameResolutionNoResults', text: 'No results were found.' }));
+  } else {
+    const cls = matches.length > 1 ? 'Warning' : 'Success';
+    const code = matches.length > 1 ? 'ErrorNameResolutionMultipleResults' : 'NoError';
+    out.push(
+      `<m:ResolveNamesResponseMessage ResponseClass="${cls}">`,
+      matches.length > 1 ? '<m:MessageText>Multiple results were found.</m:MessageText>' : '',
+      `<m:ResponseCode>${code}</m:ResponseCode>`,
+      matches.length > 1 ? '<m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>' : '',
+      `<m:ResolutionSet TotalItemsInView="${matches.length}" IncludesLastItemInRange="true">`,
+      ...matches.map(
+        (m) =>
+          `<t:Resolution><t:Mailbox><t:Name>${escapeText(m.displayName)}</t:Name><t:EmailAddress>${escapeText(m.email)}</t:EmailAddress>` +
+          `<t:RoutingType>SMTP</t:RoutingType><t:MailboxType>Mailbox</t:MailboxType></t:Mailbox></t:Resolution>`,
+      ),
+      '</m:ResolutionSet></m:ResolveNamesResponseMessage>',
+    );
+  }
+  out.push(responseClose(op));
+  return out.join('');
+}
+
+/** GetServerTimeZones: full definitions of the zones the simulator knows, or of the ids asked for. */
+export function getServerTimeZones(ctx: OpContext): string {
+  const op = 'GetServerTimeZones';
+  const ids = (child(ctx.request, 'Ids')?.children ?? []).map((e) => e.text.trim());
+  const zones = ids.length > 0 ? ids.map((id) => knownTimeZone(id)).filter((z) => z !== undefined) : knownTimeZones();
+  const out = [responseOpen(op), successOpen(op), '<m:TimeZoneDefinitions>'];
+  for (const z of zones) writeEl(timeZoneElement('TimeZoneDefinition', z), 't', out);
+  out.push('</m:TimeZoneDefinitions>', successClose(op), responseClose(op));
+  return out.join('');
+}

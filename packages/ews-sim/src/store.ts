@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { newChangeKey, newFolderId, newItemId } from './ids';
+import type { Recurrence } from './recurrence';
+import { UTC_ZONE, type TimeZoneDef } from './timeZones';
+import type { El } from './xml';
+
+export type ItemKind = 'CalendarItem' | 'Contact';
+export type ChangeType = 'Create' | 'Update' | 'Delete' | 'ReadFlagChange';
+
+/** Overrides of one occurrence of a series (an Exchange "exception"). */
+export interface OccurrenceException {
+  id: string;
+  changeKey: string;
+  originalStart: number;
+  fields: Map<string, El>;
+  modified: number;
+}
+
+export interface StoredItem {
+  id: string;
+  changeKey: string;
+  kind: ItemKind;
+  folderId: string;
+  /** Top-level item elements by local name, as the client (or the control API) wrote them. */
+  fields: Map<string, El>;
+  /** ExtendedProperty elements keyed by extendedPropertyKey(). */
+  extended: Map<string, El>;
+  uid: string;
+  created: number;
+  modified: number;
+  isRead: boolean;
+  startTimeZone: TimeZoneDef;
+  endTimeZone: TimeZoneDef;
+  recurrence?: Recurrence;
+  exceptions: Map<number, OccurrenceException>;
+  deletedOccurrences: Set<number>;
+}
+
+export interface LogEntry {
+  itemId: string;
+  change: ChangeType;
+  changeKey: string;
+}
+
+export interface Folder {
+  id: string;
+  changeKey: string;
+  distinguishedId: string;
+  displayName: string;
+  folderClass: string;
+  parentId: string | undefined;
+  itemKind: ItemKind | undefined;
+  items: Set<string>;
+  /** Append-only change log; a SyncState is a position in it. */
+  log: LogEntry[];
+}
+
+export interface Mailbox {
+  email: string;
+  displayName: string;
+  tenantId: string;
+  folders: Map<string, Folder>;
+  byDistinguished: Map<string, Folder>;
+  items: Map<string, StoredItem>;
+  impersonationDenied: boolean;
+  deniedApps: Set<string>;
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const FOLDERS: { distinguishedId: string; displayName: string; folderClass: string; kind?: ItemKind; parent?: string }[] = [
+  { distinguishedId: 'root', displayName: 'Root', folderClass: '' },
+  { distinguishedId: 'msgfolderroot', displayName: 'Top of Information Store', folderClass: 'IPF.Note', parent: 'root' },
+  { distinguishedId: 'calendar', displayName: 'Calendar', folderClass: 'IPF.Appointment', kind: 'CalendarItem', parent: 'msgfolderroot' },
+  { distinguishedId: 'contacts', displayName: 'Contacts', folderClass: 'IPF.Contact', kind: 'Contact', parent: 'msgfolderroot' },
+  { distinguishedId: 'inbox', displayName: 'Inbox', folderClass: 'IPF.Note', parent: 'msgfolderroot' },
+  { distinguishedId: 'deleteditems', displayName: 'Deleted Items', folderClass: 'IPF.Note', parent: 'msgfolderroot' },
+];
+
+export function extendedPropertyKey(uri: El): string {
+  const a = uri.attrs;
+  const set = (a.PropertySetId ?? a.DistinguishedPropertySetId ?? '').toLowerCase();
+  const tag = a.PropertyTag ? Number(a.PropertyTag).toString(16) : '';
+  return `${set}|${tag}|${a.PropertyName ?? ''}|${a.PropertyId ?? ''}|${a.PropertyType ?? ''}`;
+}
+
+export interface NewItemInput {
+  kind: ItemKind;
+  fields: Map<string, El>;
+  extended?: Map<string, El>;
+  uid?: string;
+  startTimeZone?: TimeZoneDef;
+  endTimeZone?: TimeZoneDef;
+  recurrence?: Recurrence;
+}
+
+/** In-memory mailboxes: folders, items and per-folder change logs. Not persistent by design. */
+export class MailboxStore {
+  readonly mailboxes = new Map<string, Mailbox>();
+  readonly tenants = new Map<string, { ewsEnabled: boolean }>();
+
+  createMailbox(input: { email: string; tenantId: string; displayName?: string }): Mailbox {
+    const email = input.email.trim().toLowerCase();
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new StoreError('InvalidInput', 'email must be an SMTP address');
+    if (!input.tenantId) throw new StoreError('InvalidInput', 'tenantId is required');
+    const existing = this.mailboxes.get(email);
+    if (existing) return existing;
+    const mb: Mailbox = {
+      email,
+      displayName: input.displayName ?? email.split('@')[0],
+      tenantId: input.tenantId,
+      folders: new Map(),
+      byDistinguished: new Map(),
+      items: new Map(),
+      impersonationDenied: false,
+      deniedApps: new Set(),
+    };
+    for (const f of FOLDERS) {
+      const folder: Folder = {
+        id: newFolderId(),
+        changeKey: newChangeKey('Folder'),
+        distinguishedId: f.distinguishedId,
+        displayName: f.displayName,
+        folderClass: f.folderClass,
+        parentId: f.parent ? mb.byDistinguished.get(f.parent)?.id : undefined,
+        itemKind: f.kind,
+        items: new Set(),
+        log: [],
+      };
+      mb.folders.set(folder.id, folder);
+      mb.byDistinguished.set(f.distinguishedId, folder);
+    }
+    this.mailboxes.set(email, mb);
+    if (!this.tenants.has(input.tenantId)) this.tenants.set(input.tenantId, { ewsEnabled: true });
+    return mb;
+  }
+
+  deleteMailbox(email: string): boolean {
+    return this.mailboxes.delete(email.trim().toLowerCase());
+  }
+
+  getMailbox(email: string): Mailbox | undefined {
+    return this.mailboxes.get(email.trim().toLowerCase());
+  }
+
+  requireMailbox(email: string): Mailbox {
+    const mb = this.getMailbox(email);
+    if (!mb) throw new StoreError('NotFound', `no mailbox ${email}`);
+    return mb;
+  }
+
+  setTenantEws(tenantId: string, enabled: boolean): void {
+    this.tenants.set(tenantId, { ewsEnabled: enabled });
+  }
+
+  /** Denies impersonation of a mailbox to every app, or (with appId) to that app only. */
+  setImpersonation(email: string, allowed: boolean, appId?: string): void {
+    const mb = this.requireMailbox(email);
+    if (appId) {
+      if (allowed) mb.deniedApps.delete(appId);
+      else mb.deniedApps.add(appId);
+    } else {
+      mb.impersonationDenied = !allowed;
+    }
+  }
+
+  folder(mb: Mailbox, distinguishedId: string): Folder {
+    const f = mb.byDistinguished.get(distinguishedId);
+    if (!f) throw new StoreError('ErrorFolderNotFound', `no folder ${distinguishedId}`);
+    return f;
+  }
+
+  private log(folder: Folder, item: StoredItem, change: ChangeType): void {
+    folder.log.push({ itemId: item.id, change, changeKey: item.changeKey });
+  }
+
+  createItem(mb: Mailbox, folder: Folder, input: NewItemInput): StoredItem {
+    const now = Date.now();
+    const item: StoredItem = {
+      id: newItemId(),
+      changeKey: newChangeKey(input.kind),
+      kind: input.kind,
+      folderId: folder.id,
+      fields: input.fields,
+      extended: input.extended ?? new Map(),
+      uid: input.uid ?? `040000008200E00074C5B7101A82E008${randomUUID().replace(/-/g, '').toUpperCase()}`,
+      created: now,
+      modified: now,
+      isRead: true,
+      startTimeZone: input.startTimeZone ?? UTC_ZONE,
+      endTimeZone: input.endTimeZone ?? input.startTimeZone ?? UTC_ZONE,
+      recurrence: input.recurrence,
+      exceptions: new Map(),
+      deletedOccurrences: new Set(),
+    };
+    mb.items.set(item.id, item);
+    folder.items.add(item.id);
+    this.log(folder, item, 'Create');
+    return item;
+  }
+
+  /** Records a write: new ChangeKey, LastModifiedTime and a sync-log entry. */
+  touch(mb: Mailbox, item: StoredItem): void {
+    item.changeKey = newChangeKey(item.kind);
+    item.modified = Math.max(Date.now(), item.modified + 1);
+    const folder = mb.folders.get(item.folderId);
+    if (folder) this.log(folder, item, 'Update');
+  }
+
+  setReadFlag(mb: Mailbox, item: StoredItem, isRead: boolean): void {
+    item.isRead = isRead;
+    const folder = mb.folders.get(item.folderId);
+    if (folder) this.log(folder, item, 'ReadFlagChange');
+  }
+
+  deleteItem(mb: Mailbox, item: StoredItem): void {
+    mb.items.delete(item.id);
+    const folder = mb.folders.get(item.folderId);
+    if (folder) {
+      folder.items.delete(item.id);
+      this.log(folder, item, 'Delete');
+    }
+  }
+
+  reset(): void {
+    this.mailboxes.clear();
+    this.tenants.clear();
+  }
+}
