@@ -17,6 +17,7 @@ import { adminPageRoutes } from './routes/adminPage';
 import { microsoftLoginLinkRoutes, microsoftLoginRedirectRoutes } from './routes/microsoftLogin';
 import { notYetImplementedPublicRoutes, notYetImplementedRoutes } from './routes/notYetImplemented';
 import { orgRoutes } from './routes/orgs';
+import { syncRoutes } from './routes/sync';
 import { userRoutes } from './routes/users';
 
 export interface AppDeps {
@@ -50,6 +51,7 @@ const authenticatedRoutes: FastifyPluginAsync[] = [
   exchangeSettingsRoutes,
   userRoutes,
   microsoftLoginLinkRoutes,
+  syncRoutes,
   notYetImplementedRoutes,
 ];
 

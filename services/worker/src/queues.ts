@@ -6,7 +6,11 @@ export const SYNC_QUEUE = 'mailbox-sync';
 /** The BullMQ job name; the payload type is SyncJobData. */
 export const SYNC_JOB = 'sync-mailbox';
 
-export type SyncReason = 'scheduled' | 'manual' | 'crm-write' | 'settings';
+/**
+ * Why a sync was asked for, kept on the job for logs: 'scheduled', 'manual', 'settings', 'enabled',
+ * 'user signed in', and 'crm-write' (or any reason starting with 'crm'), which is debounced.
+ */
+export type SyncReason = string;
 
 /** Ids only: the processor re-reads everything else (and no secret ever sits in Redis in clear). */
 export interface SyncJobData {

@@ -48,7 +48,7 @@ export function createSyncProducer(opts: SyncProducerOptions): SyncProducer {
       if (!UUID.test(mailboxId)) throw new Error(`mailbox id must be a UUID (got "${mailboxId}")`);
       const data: SyncJobData = { mailboxId, reason };
       await queue.add(SYNC_JOB, data, {
-        delay: reason === 'crm-write' ? CRM_WRITE_DEBOUNCE_MS : 0,
+        delay: reason.startsWith('crm') ? CRM_WRITE_DEBOUNCE_MS : 0,
         deduplication: { id: syncDedupId(mailboxId), keepLastIfActive: true },
       });
     },

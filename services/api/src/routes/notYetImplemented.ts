@@ -11,10 +11,7 @@ import { errorResponses, orgParams, userParams } from '../schemas';
 const notImplemented = (what: string) => new HttpError(501, `${what} is not implemented yet in this version of exsync`);
 
 export const notYetImplementedRoutes: FastifyPluginAsync = async (app) => {
-  const userRoutes = [
-    { method: 'POST', url: '/v1/orgs/:orgId/users/:userId/sync', what: 'starting a sync', tag: 'sync' },
-    { method: 'GET', url: '/v1/orgs/:orgId/users/:userId/sync-status', what: 'sync status', tag: 'sync' },
-  ] as const;
+  const userRoutes = [] as { method: 'GET' | 'POST'; url: string; what: string; tag: string }[];
   for (const r of userRoutes) {
     app.route<{ Params: { orgId: string; userId: string } }>({
       method: r.method,
