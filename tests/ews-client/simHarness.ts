@@ -24,6 +24,7 @@ export interface SimHarness {
 
 export const ALICE = DEFAULT_SEED.users[0];
 export const BOB = DEFAULT_SEED.users[1];
+export const CAROL = DEFAULT_SEED.users[2];
 
 export async function startSimHarness(): Promise<SimHarness> {
   const entra = await startEntraSim();
