@@ -42,6 +42,10 @@ export async function authenticate(request: FastifyRequest, reply: FastifyReply)
     throw new HttpError(401, 'invalid or revoked bearer token');
   }
   request.auth = { role: 'org-admin', orgId };
+  // Routing has already filled the params: refusing here keeps every /v1/orgs/:orgId route isolated,
+  // including routes added later, and answers 404 before body validation could reveal anything.
+  const params = request.params as { orgId?: unknown } | undefined;
+  if (params && typeof params.orgId === 'string') assertOrgAccess(request, params.orgId);
 }
 
 /** Another organisation's resources answer 404, so an org-admin cannot even learn they exist. */
