@@ -1,0 +1,55 @@
+import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
+import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
+
+export interface SimulatorsOptions {
+  /** 0 picks a free port (tests); `npm run sim` uses 4100 / 4200. */
+  entraPort?: number;
+  ewsPort?: number;
+  host?: string;
+  /** Access-token lifetime of the Entra simulator, in seconds. */
+  tokenLifetimeSeconds?: number;
+}
+
+export interface Simulators {
+  entra: EntraSim;
+  ews: EwsSim;
+  entraUrl: string;
+  ewsUrl: string;
+  tenantId: string;
+  applicationId: string;
+  clientSecret: string;
+  users: { email: string; password: string }[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the Entra ID and EWS simulators wired together (EWS trusts Entra's signing keys) with a
+ * mailbox for every DEFAULT_SEED user. Used by `npm run sim`, the demo and tests.
+ */
+export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Simulators> {
+  const entra = await startEntraSim({ port: opts.entraPort ?? 0, host: opts.host, tokenLifetimeSeconds: opts.tokenLifetimeSeconds });
+  let ews: EwsSim;
+  try {
+    ews = await startEwsSim({ port: opts.ewsPort ?? 0, host: opts.host, jwksUrl: entra.jwksUrl });
+  } catch (e) {
+    await entra.close();
+    throw e;
+  }
+  for (const u of DEFAULT_SEED.users) {
+    ews.store.createMailbox({ email: u.email, tenantId: DEFAULT_SEED.tenantId, displayName: u.name });
+  }
+  return {
+    entra,
+    ews,
+    entraUrl: entra.url,
+    ewsUrl: ews.ewsUrl,
+    tenantId: DEFAULT_SEED.tenantId,
+    applicationId: DEFAULT_SEED.applicationId,
+    clientSecret: DEFAULT_SEED.clientSecret,
+    users: DEFAULT_SEED.users.map((u) => ({ email: u.email, password: u.password })),
+    close: async () => {
+      await ews.close();
+      await entra.close();
+    },
+  };
+}
