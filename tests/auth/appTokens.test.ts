@@ -146,3 +146,31 @@ describe('app-only tokens through real msal-node and the Entra simulator', () =>
     expect(sim.stats.total).toBe(0);
   });
 });
+
+describe('credential changes an admin makes in Azure', () => {
+  it('classifies an expired secret and a secret removed after a token was cached', async () => {
+    const appId = 'c0ffee00-0000-4000-8000-000000000e01';
+    sim.addApp({ tenantId: DEFAULT_SEED.tenantId, appId, secrets: ['old', 'new'], roles: ['full_access_as_app'], consented: true });
+    sim.expireSecret(appId, 'old');
+    const expired = await new AppTokenProvider(insecure).getToken(creds({ applicationId: appId, clientSecret: 'old' })).catch((e: unknown) => e);
+    expect(expired).toMatchObject({ kind: 'AuthFailed', reason: 'invalid-secret', code: 'AADSTS7000222' });
+
+    const provider = new AppTokenProvider(insecure);
+    const token = await provider.getToken(creds({ applicationId: appId, clientSecret: 'new' }));
+    sim.revokeSecret(appId, 'new');
+    // a cached token stays usable until it expires, as with Entra ID
+    expect(await provider.getToken(creds({ applicationId: appId, clientSecret: 'new' }))).toBe(token);
+    const rotated = await provider.getToken(creds({ applicationId: appId, clientSecret: 'newer' })).catch((e: unknown) => e);
+    expect(rotated).toMatchObject({ reason: 'invalid-secret', code: 'AADSTS7000215' });
+  });
+
+  it('rejects settings that cannot name a tenant or app before calling Entra ID', async () => {
+    const err = await new AppTokenProvider(insecure).getToken(creds({ tenantId: 'contoso.example' })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'Permanent', code: 'invalid_configuration' });
+    const both = await new AppTokenProvider(insecure)
+      .getToken(creds({ clientCertificate: { privateKeyPem: '-----BEGIN PRIVATE KEY-----', thumbprint: 'ab'.repeat(20) } }))
+      .catch((e: unknown) => e);
+    expect(both).toMatchObject({ kind: 'Permanent', code: 'invalid_configuration' });
+    expect(sim.stats.total).toBe(0);
+  });
+});

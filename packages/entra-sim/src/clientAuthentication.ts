@@ -18,6 +18,7 @@ export async function authenticateClient(
   const secret = form.get('client_secret');
   const assertion = form.get('client_assertion');
   if (secret !== null) {
+    if (app.expiredSecrets.includes(secret)) throw aadErrors.expiredSecret(app.appId);
     if (!app.secrets.includes(secret)) throw aadErrors.invalidSecret(app.appId);
     return { viaCertificate: false };
   }

@@ -41,6 +41,10 @@ export async function handleControlRequest(
         requireApp(state, id);
         state.revokeSecret(id, str(body, 'secret'));
         return ok(res);
+      case 'POST apps/:id/expire-secret':
+        requireApp(state, id);
+        state.expireSecret(id, str(body, 'secret'));
+        return ok(res);
       case 'POST apps/:id/consent':
         requireApp(state, id);
         state.setConsent(id, bool(body, 'consented'));

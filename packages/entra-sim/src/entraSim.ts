@@ -27,11 +27,14 @@ export interface EntraSim {
   /** the JWKS other services (the EWS simulator) verify tokens with */
   readonly jwksUrl: string;
   readonly state: SimState;
-  readonly stats: TokenRequestStats;
+  /** token requests counted per grant type and client id; also under `tokenRequests` */
+  readonly stats: TokenRequestStats & { tokenRequests: TokenRequestStats };
   addTenant(tenantId: string, domains?: string[]): void;
   addApp(input: AddAppInput): SimApp;
   addUser(input: AddUserInput): SimUser;
   revokeSecret(appId: string, secret: string): void;
+  /** the secret stays registered but is past its end date (AADSTS7000222) */
+  expireSecret(appId: string, secret: string): void;
   setConsent(appId: string, consented: boolean): void;
   setRoles(appId: string, roles: string[]): void;
   setAdminConsentAnswer(appId: string, answer: 'grant' | 'deny'): void;
@@ -165,12 +168,13 @@ export async function startEntraSim(opts: EntraSimOptions = {}): Promise<EntraSi
     jwksUrl: `${baseUrl}/common/discovery/v2.0/keys`,
     state,
     get stats() {
-      return state.stats;
+      return { ...state.stats, tokenRequests: state.stats };
     },
     addTenant: (t, d) => state.addTenant(t, d),
     addApp: (i) => state.addApp(i),
     addUser: (i) => state.addUser(i),
     revokeSecret: (a, s) => state.revokeSecret(a, s),
+    expireSecret: (a, s) => state.expireSecret(a, s),
     setConsent: (a, c) => state.setConsent(a, c),
     setRoles: (a, r) => state.setRoles(a, r),
     setAdminConsentAnswer: (a, x) => state.setAdminConsentAnswer(a, x),

@@ -13,6 +13,8 @@ export interface SimApp {
   appId: string;
   displayName: string;
   secrets: string[];
+  /** registered secrets past their end date */
+  expiredSecrets: string[];
   certificates: SimCertificate[];
   /** application permissions granted by admin consent, e.g. full_access_as_app */
   roles: string[];
@@ -138,6 +140,7 @@ export class SimState {
       appId: input.appId,
       displayName: input.displayName ?? `exsync-sim-${input.appId.slice(0, 8)}`,
       secrets: [...input.secrets],
+      expiredSecrets: [],
       certificates: (input.certificates ?? []).map((c) => ({ ...c })),
       roles: [...input.roles],
       consented: input.consented,
@@ -184,6 +187,12 @@ export class SimState {
   revokeSecret(appId: string, secret: string): void {
     const app = this.requireApp(appId);
     app.secrets = app.secrets.filter((s) => s !== secret);
+  }
+
+  expireSecret(appId: string, secret: string): void {
+    const app = this.requireApp(appId);
+    app.secrets = app.secrets.filter((s) => s !== secret);
+    if (!app.expiredSecrets.includes(secret)) app.expiredSecrets.push(secret);
   }
 
   setConsent(appId: string, consented: boolean): void {
