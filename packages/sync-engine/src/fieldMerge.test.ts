@@ -33,7 +33,7 @@ describe('mergeItems (appointments)', () => {
   it('takes a one-sided recurrence change whole', () => {
     const rec = { pattern: { type: 'daily' as const, interval: 1 }, range: { type: 'numbered' as const, startDate: '2026-03-02', numberOfOccurrences: 5 } };
     const exR = { ...baseAppt, recurrence: { ...rec, deletedOccurrences: ['2026-03-03T09:00:00Z'] } };
-    const r = mergeItems({ kind: 'appointment', base: { ...baseAppt, recurrence: rec }, crm: { ...baseAppt, recurrence: rec, subject: 'X' }, exchange: exR, policy: 'crm-wins' });
+    const r = mergeItems<Appointment>({ kind: 'appointment', base: { ...baseAppt, recurrence: rec }, crm: { ...baseAppt, recurrence: rec, subject: 'X' }, exchange: exR, policy: 'crm-wins' });
     expect(r.merged.recurrence?.deletedOccurrences).toEqual(['2026-03-03T09:00:00Z']);
     expect(r.merged.subject).toBe('X');
     expect(r.conflicts).toEqual([]);

@@ -19,6 +19,8 @@ import { notYetImplementedPublicRoutes, notYetImplementedRoutes } from './routes
 import { orgRoutes } from './routes/orgs';
 import { syncRoutes } from './routes/sync';
 import { userRoutes } from './routes/users';
+import { crmItemRoutes } from './routes/crmItems';
+import { changeRoutes } from './routes/changes';
 
 export interface AppDeps {
   config: Config;
@@ -51,6 +53,8 @@ const authenticatedRoutes: FastifyPluginAsync[] = [
   exchangeSettingsRoutes,
   userRoutes,
   microsoftLoginLinkRoutes,
+  crmItemRoutes,
+  changeRoutes,
   syncRoutes,
   notYetImplementedRoutes,
 ];
