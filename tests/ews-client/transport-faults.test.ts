@@ -63,6 +63,48 @@ async function firstPage(timeoutMs?: number): Promise<unknown> {
   }
 }
 
+function getItemAnswer(messages: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><h:ServerVersionInfo MajorVersion="15" MinorVersion="20" MajorBuildNumber="8769" MinorBuildNumber="35" Version="V2018_01_08" xmlns:h="http://schemas.microsoft.com/exchange/services/2006/types"/></s:Header>
+<s:Body><m:GetItemResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><m:ResponseMessages>${messages}</m:ResponseMessages></m:GetItemResponse></s:Body></s:Envelope>`;
+}
+
+const BUSY_MESSAGE = `<m:GetItemResponseMessage ResponseClass="Error"><m:MessageText>The server cannot service this request right now. Try again later.</m:MessageText><m:ResponseCode>ErrorServerBusy</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:MessageXml><t:Value Name="BackOffMilliseconds">5000</t:Value></m:MessageXml><m:Items/></m:GetItemResponseMessage>`;
+
+describe('batch answers', () => {
+  it('per-item ErrorServerBusy with MessageXml -> per-item Throttled with that back-off', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+      res.end(getItemAnswer(BUSY_MESSAGE + BUSY_MESSAGE));
+    };
+    const results = await mailbox().getItems('contact', ['AAMkAGI1', 'AAMkAGI2']);
+    expect(results).toHaveLength(2);
+    for (const r of results) {
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error).toBeInstanceOf(ThrottledError);
+        expect((r.error as ThrottledError).backoffMs).toBe(5000);
+      }
+    }
+  });
+
+  it('a batch of three answered with a single error message fails the whole batch with the real code', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+      res.end(
+        getItemAnswer(
+          `<m:GetItemResponseMessage ResponseClass="Error"><m:MessageText>An internal server error occurred. Try again later.</m:MessageText><m:ResponseCode>ErrorInternalServerTransientError</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Items/></m:GetItemResponseMessage>`,
+        ),
+      );
+    };
+    const results = await mailbox().getItems('contact', ['AAMkAGI1', 'AAMkAGI2', 'AAMkAGI3']);
+    expect(results).toHaveLength(3);
+    for (const r of results) {
+      expect(r).toMatchObject({ ok: false, error: { kind: 'Transient', code: 'ErrorInternalServerTransientError' } });
+    }
+  });
+});
+
 describe('transport: bad answers become typed errors and the process lives', () => {
   it('an HTML 500 page is Transient', async () => {
     handler = (_req, res) => {
