@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const NS = {
+  soap: 'http://schemas.xmlsoap.org/soap/envelope/',
+  t: 'http://schemas.microsoft.com/exchange/services/2006/types',
+  m: 'http://schemas.microsoft.com/exchange/services/2006/messages',
+};
+
+/** A request envelope as ews-javascript-api writes one (Exchange2016, UTC, optional impersonation). */
+export function envelope(body: string, opts: { impersonate?: string; header?: string } = {}): string {
+  const imp = opts.impersonate
+    ? `<t:ExchangeImpersonation><t:ConnectingSID><t:SmtpAddress>${opts.impersonate}</t:SmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>`
+    : '';
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${NS.soap}" xmlns:t="${NS.t}" xmlns:m="${NS.m}">` +
+    `<soap:Header><t:RequestServerVersion Version="Exchange2016"/>${imp}${opts.header ?? ''}</soap:Header><soap:Body>${body}</soap:Body></soap:Envelope>`
+  );
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+export async function post(url: string, xml: string, token?: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/xml; charset=utf-8', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+    body: xml,
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+function startTagEnd(xml: string, from: number): number {
+  return xml.indexOf('>', from) + 1;
+}
+
+/** xmlns declarations on a start tag. */
+function declarations(tag: string): string[] {
+  return [...tag.matchAll(/\sxmlns(?::[\w.-]+)?="[^"]*"/g)].map((m) => m[0]);
+}
+
+/**
+ * The first child of soap:Body (or soap:Header) as a standalone document: namespace declarations
+ * made on Envelope/Body are copied onto it so that it parses alone.
+ */
+export function extractPart(xml: string, part: 'Body' | 'Header'): string {
+  const envStart = xml.search(/<[\w]+:Envelope[\s>]/);
+  const envTag = xml.slice(envStart, startTagEnd(xml, envStart));
+  const open = new RegExp(`<([\\w]+):${part}[\\s>/]`).exec(xml);
+  if (!open) throw new Error(`no ${part} in response`);
+  const partTagEnd = startTagEnd(xml, open.index);
+  const partTag = xml.slice(open.index, partTagEnd);
+  const close = xml.indexOf(`</${open[1]}:${part}>`, partTagEnd);
+  let inner = xml.slice(partTagEnd, close).trim();
+  const childTagEnd = startTagEnd(inner, 0);
+  const childTag = inner.slice(0, childTagEnd);
+  const have = new Set(declarations(childTag).map((d) => d.split('=')[0].trim()));
+  const extra = [...declarations(envTag), ...declarations(partTag)].filter((d) => {
+    const k = d.split('=')[0].trim();
+    if (have.has(k)) return false;
+    have.add(k);
+    return true;
+  });
+  const selfClosing = childTag.endsWith('/>');
+  const insertAt = selfClosing ? childTagEnd - 2 : childTagEnd - 1;
+  inner = inner.slice(0, insertAt) + extra.join('') + inner.slice(insertAt);
+  return inner;
+}
+
+const FIXTURES = join(__dirname, '..', 'fixtures');
+
+/**
+ * Validates documents with `xmllint --schema` against the EXO 2018 schemas; returns the failures
+ * (file label and xmllint's complaint), empty when everything validates.
+ */
+export async function validateAll(docs: { label: string; xml: string }[]): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'ews-xsd-'));
+  try {
+    const files: string[] = [];
+    for (const [i, d] of docs.entries()) {
+      const f = join(dir, `${String(i).padStart(3, '0')}-${d.label.replace(/[^\w.-]+/g, '_')}.xml`);
+      await writeFile(f, d.xml);
+      files.push(f);
+    }
+    const stderr = await new Promise<string>((resolve) => {
+      execFile('xmllint', ['--noout', '--schema', join(FIXTURES, 'ews.xsd'), ...files], { maxBuffer: 16 * 1024 * 1024 }, (_err, _out, err) =>
+        resolve(String(err)),
+      );
+    });
+    const failures = stderr
+      .split('\n')
+      .filter((l) => l.trim() && !/ validates$/.test(l))
+      .map((l) => l.replace(dir + '/', ''));
+    const validated = stderr.split('\n').filter((l) => / validates$/.test(l)).length;
+    if (validated !== files.length && failures.length === 0) failures.push(`only ${validated} of ${files.length} documents validated`);
+    return failures;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
