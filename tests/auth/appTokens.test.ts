@@ -119,6 +119,16 @@ describe('app-only tokens through real msal-node and the Entra simulator', () =>
     }
   });
 
+  it('after a 503 with Retry-After, MSAL holds further requests back and both failures are transient', async () => {
+    sim.failNextTokenRequests(1, 503, 30);
+    const provider = new AppTokenProvider(insecure);
+    const first = await provider.getToken(creds()).catch((e: unknown) => e);
+    const second = await provider.getToken(creds()).catch((e: unknown) => e);
+    expect(first).toMatchObject({ kind: 'Transient', code: 'AADSTS90033', httpStatus: 503 });
+    expect(second).toMatchObject({ kind: 'Transient', code: 'AADSTS90033' });
+    expect(sim.stats.total).toBe(1);
+  });
+
   it('classifies an unreachable authority as transient', async () => {
     const closed = await startEntraSim();
     const url = closed.url;
