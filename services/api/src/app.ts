@@ -15,6 +15,7 @@ import { exchangeSettingsRoutes } from './routes/exchangeSettings';
 import { healthRoutes } from './routes/health';
 import { adminPageRoutes } from './routes/adminPage';
 import { microsoftLoginLinkRoutes, microsoftLoginRedirectRoutes } from './routes/microsoftLogin';
+import { connectionTestRoutes } from './routes/connectionTest';
 import { notYetImplementedPublicRoutes, notYetImplementedRoutes } from './routes/notYetImplemented';
 import { orgRoutes } from './routes/orgs';
 import { syncRoutes } from './routes/sync';
@@ -53,6 +54,7 @@ const authenticatedRoutes: FastifyPluginAsync[] = [
   exchangeSettingsRoutes,
   userRoutes,
   microsoftLoginLinkRoutes,
+  connectionTestRoutes,
   crmItemRoutes,
   changeRoutes,
   syncRoutes,

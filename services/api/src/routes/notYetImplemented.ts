@@ -23,17 +23,6 @@ export const notYetImplementedRoutes: FastifyPluginAsync = async (app) => {
       },
     });
   }
-
-  app.post<{ Params: { orgId: string } }>(
-    '/v1/orgs/:orgId/exchange/test',
-    {
-      schema: { tags: ['exchange'], summary: 'Test the Exchange settings (not implemented yet: 501)', params: orgParams, response: errorResponses(400, 404, 501) },
-    },
-    async (request) => {
-      assertOrgAccess(request, request.params.orgId);
-      throw notImplemented('testing the Exchange settings');
-    },
-  );
 };
 
 export const notYetImplementedPublicRoutes: FastifyPluginAsync = async (app) => {

@@ -1,0 +1,104 @@
+import type pg from 'pg';
+import type { ExchangeCredentials, SecretBox } from '@exsync/db';
+import { AppTokenProvider, DelegatedTokenProvider, openMailbox } from '@exsync/ews-client';
+import { toOrgCredentials } from '../login/orgCredentials';
+import { replaceRefreshToken, type TestableMailbox } from './connectionTestRepository';
+import { explainEwsFailure, explainTokenFailure } from './explainFailure';
+
+export interface ConnectionStep {
+  name: 'settings' | 'token' | 'ews';
+  ok: boolean;
+  message: string;
+}
+
+export interface ConnectionTestResult {
+  ok: boolean;
+  /** the mailbox the EWS step acted as, when there was one */
+  mailbox: string | null;
+  steps: ConnectionStep[];
+}
+
+export interface ConnectionTestInput {
+  pool: pg.Pool;
+  box: SecretBox;
+  creds: ExchangeCredentials;
+  /** the mailbox to act as; null when none is known */
+  target: TestableMailbox | null;
+  allowInsecureAuthority: boolean;
+  /** EWS request deadline for the test (ms) */
+  timeoutMs?: number;
+}
+
+const TEST_TIMEOUT_MS = 20_000;
+
+/**
+ * Token, then one EWS call as the mailbox. Fresh token providers every time: a cached token would
+ * hide a secret that was revoked in Azure since the last sync.
+ */
+export async function runConnectionTest(input: ConnectionTestInput): Promise<ConnectionTestResult> {
+  const { creds, target } = input;
+  const steps: ConnectionStep[] = [];
+  const done = (): ConnectionTestResult => ({ ok: steps.every((s) => s.ok), mailbox: target?.address ?? null, steps });
+  const org = toOrgCredentials(creds);
+  const providerOpts = { allowInsecureAuthority: input.allowInsecureAuthority };
+
+  let getAccessToken: () => Promise<string>;
+  if (creds.authMode === 'app-only') {
+    const provider = new AppTokenProvider(providerOpts);
+    try {
+      const token = await provider.getToken(org);
+      getAccessToken = async () => token;
+      steps.push({ name: 'token', ok: true, message: 'Entra ID issued an app-only token for Exchange: the application id, tenant id, secret and admin consent are right.' });
+    } catch (err) {
+      steps.push({ name: 'token', ok: false, message: explainTokenFailure(err) });
+      return done();
+    }
+  } else {
+    if (!target?.signedIn || !target.refreshTokenEnc) {
+      steps.push({
+        name: 'token',
+        ok: false,
+        message: target
+          ? `Delegated mode: ${target.address} has not signed in with Microsoft yet. Send them the sign-in link, then test again.`
+          : 'Delegated mode tests as a user who has signed in with Microsoft, and none has yet. Send a user the sign-in link, then test again.',
+      });
+      return done();
+    }
+    const provider = new DelegatedTokenProvider(providerOpts);
+    try {
+      const token = await provider.getToken(org, input.box.open(target.refreshTokenEnc, creds.orgId));
+      if (token.rotatedRefreshToken && target.mailboxId) {
+        await replaceRefreshToken(input.pool, target.mailboxId, input.box.seal(token.rotatedRefreshToken, creds.orgId));
+      }
+      getAccessToken = async () => token.accessToken;
+      steps.push({ name: 'token', ok: true, message: `Entra ID issued a token for ${target.address} from their sign-in.` });
+    } catch (err) {
+      steps.push({ name: 'token', ok: false, message: explainTokenFailure(err) });
+      return done();
+    }
+  }
+
+  if (!target) {
+    steps.push({
+      name: 'ews',
+      ok: false,
+      message: 'No mailbox to test with: enter a mailbox address, or test again once a user has signed in with Microsoft.',
+    });
+    return done();
+  }
+  try {
+    const session = openMailbox({
+      ewsUrl: creds.ewsUrl,
+      smtpAddress: target.address,
+      mode: creds.authMode,
+      getAccessToken,
+      timeoutMs: input.timeoutMs ?? TEST_TIMEOUT_MS,
+    });
+    const access = await session.checkAccess();
+    const folders = access.folders.map((f) => f.displayName).join(' and ');
+    steps.push({ name: 'ews', ok: true, message: `Exchange answered over EWS as ${target.address}: ${folders} can be read.` });
+  } catch (err) {
+    steps.push({ name: 'ews', ok: false, message: explainEwsFailure(err, target.address) });
+  }
+  return done();
+}
