@@ -22,7 +22,7 @@ describe('classifyMsalError', () => {
     [server('invalid_grant', 501481, 400), 'delegated', 'grant-revoked'],
     [new InteractionRequiredAuthError('invalid_grant', 'AADSTS70000: The provided value for the code parameter is not valid.'), 'delegated', 'grant-revoked'],
     [server('invalid_client', undefined, 401), 'app-only', 'invalid-secret'],
-    [new ClientAuthError('nonce_mismatch'), 'delegated', 'token-rejected'],
+    [new ClientAuthError('nonce_mismatch', 'corr'), 'delegated', 'token-rejected'],
   ] as const)('%#: maps to AuthFailed(%s)', (err, mode, reason) => {
     const out = classifyMsalError(err, mode);
     expect(out).toBeInstanceOf(AuthFailedError);
@@ -36,7 +36,7 @@ describe('classifyMsalError', () => {
     server('server_error', undefined, 500),
     server('too_many_requests', undefined, 429),
     new AuthError('network_error', 'corr', 'Network request failed: ECONNREFUSED'),
-    new ClientAuthError('network_error'),
+    new ClientAuthError('network_error', 'corr'),
     new Error('socket hang up'),
   ])('%#: maps outages and network failures to Transient', (err) => {
     const out = classifyMsalError(err, 'app-only');
