@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
 
 const checkResult = { type: 'string', enum: ['ok', 'down'] } as const;
 const readiness = {
@@ -17,6 +18,28 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** A connection still (re)connecting gets the probe's time budget before the ping is judged. */
+async function pingRedis(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'wait') await redis.connect();
+  else if (redis.status !== 'ready') {
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        redis.off('ready', onReady);
+        redis.off('end', onEnd);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = () => done();
+      const onEnd = () => done(new Error('redis connection ended'));
+      const timer = setTimeout(() => done(new Error(`redis not ready after ${ms} ms`)), ms);
+      redis.on('ready', onReady);
+      redis.on('end', onEnd);
+    });
+  }
+  await redis.ping();
 }
 
 /** Liveness, readiness (Postgres and Redis answer) and Prometheus metrics; no auth. */
@@ -57,7 +80,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
       };
       const [postgres, redisCheck] = await Promise.all([
         probe(() => pool.query('SELECT 1')),
-        probe(() => redis.ping()),
+        probe(() => pingRedis(redis, 1_500)),
       ]);
       const ready = postgres === 'ok' && redisCheck === 'ok';
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: { postgres, redis: redisCheck } });
