@@ -279,10 +279,13 @@ class EwsMailboxSession implements EwsMailbox {
         }
         try {
           const target = r.Item;
+          const currentChangeKey = target.Id.ChangeKey;
           adapter.apply(target, input.item as never);
           target.Id.ChangeKey = input.changeKey;
+          // UpdateItems throws for the whole batch on an item with nothing to write; such an item
+          // already holds what we meant to write, so its current version is the result
           if (target.IsDirty) toSend.push({ index, item: target });
-          else results[index] = unchangedResult(target, input.changeKey);
+          else results[index] = { ok: true, value: { itemId: target.Id.UniqueId, changeKey: currentChangeKey } };
         } catch (err) {
           results[index] = { ok: false, error: mappingError(err) };
         }
@@ -429,10 +432,6 @@ function lastModifiedOf(item: Item): string | undefined {
 
 function refOf(item: Item): ItemRef {
   return { itemId: item.Id.UniqueId, changeKey: item.Id.ChangeKey };
-}
-
-function unchangedResult(target: Item, storedChangeKey: string): ItemResult<ItemRef> {
-  return { ok: true, value: { itemId: target.Id.UniqueId, changeKey: storedChangeKey } };
 }
 
 /** The classified error of a per-item response, or undefined when it succeeded. */

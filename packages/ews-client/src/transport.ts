@@ -71,7 +71,8 @@ export class EwsTransport {
       this.opts.onExchange?.({ clientRequestId, durationMs: Date.now() - started, ...r });
     };
     try {
-      const token = await this.opts.getAccessToken();
+      const token = await withDeadline(this.opts.getAccessToken(), this.opts.timeoutMs, 'No access token');
+      if (typeof token !== 'string' || !token) throw new EwsError('Permanent', 'The token getter returned no token', { code: 'NoToken' });
       const raw = await this.send(request, token, clientRequestId);
       const requestId = headerOf(raw.headers, 'request-id');
       const failure = validateResponse(raw);
@@ -170,6 +171,15 @@ export class EwsTransport {
       req.end(body);
     });
   }
+}
+
+/** A hung token endpoint must not hang the mailbox job: MSAL's own network calls have no deadline. */
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EwsError('Transient', `${what} within ${ms} ms`, { code: 'Timeout' })), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 interface RawResponse {
