@@ -40,7 +40,7 @@ describe('claiming due mailboxes', () => {
 
   it('never hands one mailbox to two concurrent schedulers', async () => {
     const orgId = await seedOrg(db.pool);
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 60; i++) ids.push((await seedMailbox(db.pool, orgId)).mailboxId);
     const batches = await Promise.all(
       Array.from({ length: 6 }, () => claimDueMailboxes(db.pool, { limit: 15, intervalSeconds: 300 })),

@@ -95,6 +95,10 @@ function isInfrastructureTransient(e: unknown): boolean {
   return /^(08|53|57)/.test(code) || /^(ECONN|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH)/.test(code);
 }
 
+function transientMessage(detail: string): string {
+  return `Exchange, Entra ID or the network failed for a while (${detail}); exsync kept retrying and tries again at the next scheduled run.`;
+}
+
 export function classifyRunError(e: unknown): Classified {
   if (e instanceof RunSetupError) return { kind: e.scope, code: e.code, message: e.message };
   if (e instanceof ThrottledError) {
@@ -125,7 +129,7 @@ export function classifyRunError(e: unknown): Classified {
       case 'SyncStateInvalid':
       case 'ItemNotFound':
       case 'ChangeKeyConflict':
-        return { kind: 'transient', code: e.code ?? e.kind, message: e.message };
+        return { kind: 'transient', code: e.code ?? e.kind, message: transientMessage(e.message) };
       case 'Permanent':
         if (e.code === 'invalid_configuration') {
           return { kind: 'organisation', code: 'InvalidExchangeSettings', message: `${e.message}: correct ${SETTINGS}.` };
@@ -136,9 +140,13 @@ export function classifyRunError(e: unknown): Classified {
     }
   }
   if (isInfrastructureTransient(e)) {
-    return { kind: 'transient', code: String((e as { code: string }).code), message: (e as Error).message ?? String(e) };
+    return { kind: 'transient', code: String((e as { code: string }).code), message: transientMessage((e as Error).message ?? String(e)) };
   }
-  return { kind: 'permanent', code: 'InternalError', message: e instanceof Error ? e.message : String(e) };
+  return {
+    kind: 'permanent',
+    code: 'InternalError',
+    message: `exsync failed on this mailbox (${e instanceof Error ? e.message : String(e)}); it tries again at the next scheduled run. Report it if it persists.`,
+  };
 }
 
 export interface RunFailure {

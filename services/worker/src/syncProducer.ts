@@ -30,6 +30,17 @@ export interface SyncProducer {
   close(): Promise<void>;
 }
 
+/** How long a producer waits for Redis before telling its caller the queue is unreachable. */
+export const ENQUEUE_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms: Redis unreachable`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createSyncProducer(opts: SyncProducerOptions): SyncProducer {
@@ -46,14 +57,23 @@ export function createSyncProducer(opts: SyncProducerOptions): SyncProducer {
     queue,
     async enqueueSync(mailboxId, reason) {
       if (!UUID.test(mailboxId)) throw new Error(`mailbox id must be a UUID (got "${mailboxId}")`);
+      if (connection.status === 'end' || connection.status === 'close' || connection.status === 'reconnecting') {
+        throw new Error(`sync queue unavailable: Redis connection is ${connection.status}`);
+      }
       const data: SyncJobData = { mailboxId, reason };
-      await queue.add(SYNC_JOB, data, {
-        delay: reason.startsWith('crm') ? CRM_WRITE_DEBOUNCE_MS : 0,
-        deduplication: { id: syncDedupId(mailboxId), keepLastIfActive: true },
-      });
+      // BullMQ waits for the connection to become ready; a producer must not wait on an outage.
+      await withTimeout(
+        queue.add(SYNC_JOB, data, {
+          delay: reason.startsWith('crm') ? CRM_WRITE_DEBOUNCE_MS : 0,
+          deduplication: { id: syncDedupId(mailboxId), keepLastIfActive: true },
+        }),
+        ENQUEUE_TIMEOUT_MS,
+        'enqueueing a sync',
+      );
     },
     async close() {
-      await queue.close();
+      if (ownConnection && connection.status !== 'ready') connection.disconnect();
+      await withTimeout(queue.close(), ENQUEUE_TIMEOUT_MS, 'closing the sync queue').catch(() => {});
       if (ownConnection) connection.disconnect();
     },
   };
