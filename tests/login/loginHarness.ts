@@ -70,7 +70,7 @@ export async function api(h: LoginHarness, method: 'GET' | 'POST' | 'PUT' | 'PAT
 /** An organisation pointed at the simulator's default tenant and app, with one enabled user. */
 export async function orgWithUser(
   h: LoginHarness,
-  opts: { email: string; authMode?: 'app-only' | 'delegated'; enable?: boolean },
+  opts: { email: string; authMode?: 'app-only' | 'delegated'; enable?: boolean; ewsUrl?: string; clientSecret?: string },
 ): Promise<{ orgId: string; userId: string; mailboxId: string }> {
   const org = await api(h, 'POST', '/v1/orgs', { name: `login test ${opts.email}` });
   if (org.statusCode !== 201) throw new Error(`create org: ${org.statusCode} ${org.body}`);
@@ -78,9 +78,10 @@ export async function orgWithUser(
   const put = await api(h, 'PUT', `/v1/orgs/${orgId}/exchange`, {
     applicationId: DEFAULT_SEED.applicationId,
     tenantId: DEFAULT_SEED.tenantId,
-    clientSecret: DEFAULT_SEED.clientSecret,
+    clientSecret: opts.clientSecret ?? DEFAULT_SEED.clientSecret,
     authorityHost: h.sim.url,
     authMode: opts.authMode ?? 'app-only',
+    ...(opts.ewsUrl ? { ewsUrl: opts.ewsUrl } : {}),
   });
   if (put.statusCode !== 200) throw new Error(`put settings: ${put.statusCode} ${put.body}`);
   const user = await api(h, 'POST', `/v1/orgs/${orgId}/users`, { crmUserId: `crm-${opts.email}`, email: opts.email });
