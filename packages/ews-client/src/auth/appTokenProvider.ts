@@ -92,6 +92,14 @@ export class AppTokenProvider {
   private client(key: string, storeKey: string, creds: OrgCredentials): ConfidentialClientApplication {
     let client = this.clients.get(key);
     if (!client) {
+      // A new credential for the same app replaces the old one: drop the old client and its token.
+      const app = key.slice(0, key.lastIndexOf('|') + 1);
+      for (const k of this.clients.keys()) {
+        if (k.startsWith(app)) {
+          this.clients.delete(k);
+          this.current.delete(k);
+        }
+      }
       client = createMsalClient(creds, {
         allowInsecureAuthority: this.opts.allowInsecureAuthority,
         cachePlugin: this.opts.cache ? storeCachePlugin(this.opts.cache, storeKey) : undefined,

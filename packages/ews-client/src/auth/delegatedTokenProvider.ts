@@ -19,6 +19,8 @@ export interface DelegatedTokenProviderOptions {
   allowInsecureAuthority?: boolean;
 }
 
+const PRUNE_THRESHOLD = 5000;
+
 interface CachedToken {
   accessToken: string;
   expiresOn: Date;
@@ -84,7 +86,15 @@ export class DelegatedTokenProvider {
       this.tokens.set(`${clientKey}|${createHash('sha256').update(rotated).digest('base64url')}`, { accessToken: result.accessToken, expiresOn });
     }
     this.tokens.set(key, { accessToken: result.accessToken, expiresOn });
+    this.pruneExpired();
     return token;
+  }
+
+  /** Users come and go; expired entries are dropped once the map grows past a few thousand. */
+  private pruneExpired(): void {
+    if (this.tokens.size < PRUNE_THRESHOLD) return;
+    const now = Date.now();
+    for (const [k, t] of this.tokens) if (t.expiresOn.getTime() <= now) this.tokens.delete(k);
   }
 
   private client(key: string, creds: OrgCredentials): ConfidentialClientApplication {
