@@ -224,6 +224,7 @@ describe('ews-javascript-api against the EWS simulator', () => {
     c.GivenName = 'Tanja';
     c.Surname = 'Plate';
     c.CompanyName = 'Northwind';
+    c.Birthday = ews.DateTime.Parse('1815-12-10T00:00:00Z');
     c.EmailAddresses._setItem(ews.EmailAddressKey.EmailAddress1, new ews.EmailAddress('tanja@example.net'));
     c.EmailAddresses._setItem(ews.EmailAddressKey.EmailAddress2, new ews.EmailAddress('tp@example.org'));
     c.PhoneNumbers._setItem(ews.PhoneNumberKey.BusinessPhone, '+1 555 0100');
@@ -239,6 +240,8 @@ describe('ews-javascript-api against the EWS simulator', () => {
     const loaded = (await service.BindToItems([c.Id], props)).Responses[0].Item as ews.Contact;
     expect(loaded.DisplayName).toBe('Tanja Plate');
     expect(loaded.CompleteName.FullName).toBe('Tanja Plate');
+    expect(iso(loaded.Birthday)).toBe('1815-12-10T00:00:00Z');
+    expect(sims.ews.store.readItem(ALICE, c.Id.UniqueId).fields.Birthday).toBe('1815-12-10T00:00:00Z');
     expect(loaded.EmailAddresses._getItem(ews.EmailAddressKey.EmailAddress2).Address).toBe('tp@example.org');
     expect(loaded.PhoneNumbers._getItem(ews.PhoneNumberKey.BusinessPhone)).toBe('+1 555 0100');
     expect(loaded.PhysicalAddresses._getItem(ews.PhysicalAddressKey.Business).City).toBe('Whittier');

@@ -18,6 +18,18 @@ export class ItemWriteError extends Error {
 const INDEXED = new Set(['EmailAddresses', 'PhoneNumbers', 'ImAddresses', 'PhysicalAddresses']);
 
 /**
+ * Plain xs:dateTime fields. Exchange answers them in UTC without fractions (`1815-12-10T00:00:00Z`);
+ * echoing a client's `...000+00:00` would break clients that append `Z` to offset-less values.
+ */
+const DATE_TIME_FIELDS = new Set(['Birthday', 'WeddingAnniversary', 'ReminderDueBy', 'ReminderNextTime', 'AppointmentReplyTime', 'RetentionDate']);
+
+function normalizedCopy(e: El, tz: TimeZoneDef): El {
+  const copy = cloneEl(e);
+  if (DATE_TIME_FIELDS.has(e.name) && copy.text.trim()) copy.text = normalizeDateTime(copy.text, tz);
+  return copy;
+}
+
+/**
  * Start/End as UTC. Values without an offset are wall-clock times in the request's time zone
  * (TimeZoneContext, else the item's StartTimeZone), which is how Exchange reads them.
  */
@@ -72,7 +84,7 @@ export function itemFromXml(kind: ItemKind, e: El, contextTz: TimeZoneDef | unde
     } else if (READ_ONLY.has(c.name)) {
       continue;
     } else if (isFieldOf(kind, c.name)) {
-      fields.set(c.name, cloneEl(c));
+      fields.set(c.name, normalizedCopy(c, contextTz ?? UTC_ZONE));
     } else {
       throw new ItemWriteError('ErrorInvalidPropertySet', `${c.name} is not a property of ${kind}`);
     }
@@ -216,7 +228,7 @@ export function applyItemChange(change: El, target: UpdateTarget, contextTz: Tim
     mergeIndexed(fields, value);
     return;
   }
-  fields.set(value.name, cloneEl(value));
+  fields.set(value.name, normalizedCopy(value, contextTz ?? UTC_ZONE));
 }
 
 export function requiredText(e: El | undefined, name: string): string {
