@@ -48,6 +48,24 @@ describe('entra simulator over HTTP', () => {
     expect(sim.stats.byGrantType.client_credentials).toBeGreaterThanOrEqual(1);
   });
 
+  it('accepts client_secret_basic (Authorization: Basic) as requests-oauthlib sends it', async () => {
+    const basic = Buffer.from(`${encodeURIComponent(DEFAULT_SEED.applicationId)}:${encodeURIComponent(DEFAULT_SEED.clientSecret)}`).toString('base64');
+    const res = await fetch(`${sim.url}/${DEFAULT_SEED.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'https://outlook.office365.com/.default' }),
+    });
+    expect(res.status).toBe(200);
+    const wrong = Buffer.from(`${DEFAULT_SEED.applicationId}:nope`).toString('base64');
+    const bad = await fetch(`${sim.url}/${DEFAULT_SEED.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${wrong}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'https://outlook.office365.com/.default' }),
+    });
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { error_codes: number[] }).error_codes).toEqual([7000215]);
+  });
+
   it('accepts the tenant domain in the path', async () => {
     const res = await tokenRequest(DEFAULT_SEED.tenantDomain, clientCreds);
     expect(res.status).toBe(200);

@@ -135,6 +135,17 @@ export async function startEntraSim(opts: EntraSimOptions = {}): Promise<EntraSi
 
   async function tokenRoute(req: IncomingMessage, res: ServerResponse, tenant: string): Promise<void> {
     const form = new URLSearchParams(await readBody(req));
+    const basic = basicClientCredentials(req.headers.authorization);
+    if (basic) {
+      // client_secret_basic (what requests-oauthlib sends by default); the body may repeat client_id.
+      if (form.has('client_id') && form.get('client_id') !== basic.clientId) {
+        const e = aadErrors.missingParameter('client_id');
+        sendJson(res, e.spec.status, aadErrorBody(e));
+        return;
+      }
+      form.set('client_id', basic.clientId);
+      form.set('client_secret', basic.clientSecret);
+    }
     const fault = state.faults.failTokenRequests;
     if (fault.remaining > 0) {
       fault.remaining -= 1;
@@ -189,6 +200,23 @@ export async function startEntraSim(opts: EntraSimOptions = {}): Promise<EntraSi
         server.closeAllConnections();
       }),
   };
+}
+
+/** RFC 6749 2.3.1: Basic base64(urlencode(client_id) ":" urlencode(client_secret)). */
+function basicClientCredentials(header: string | undefined): { clientId: string; clientSecret: string } | undefined {
+  const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  const unescape = (v: string) => {
+    try {
+      return decodeURIComponent(v.replace(/\+/g, ' '));
+    } catch {
+      return v;
+    }
+  };
+  return { clientId: unescape(decoded.slice(0, colon)), clientSecret: unescape(decoded.slice(colon + 1)) };
 }
 
 function isAlias(segment: string): boolean {
