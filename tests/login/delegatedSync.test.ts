@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEFAULT_SEED } from '@exsync/entra-sim';
+import { waitFor } from '../support/stack';
+import { startE2eStack, type E2eStack } from './e2eStack';
+
+let s: E2eStack;
+beforeAll(async () => {
+  s = await startE2eStack();
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+it('a delegated-mode org signs a user in and syncs the mailbox with the user\'s own token, never impersonating', async () => {
+  const org = await s.platform('POST', '/v1/orgs', { name: 'delegated e2e' });
+  const orgId = org.json.id as string;
+  expect(
+    (
+      await s.platform('PUT', `/v1/orgs/${orgId}/exchange`, {
+        applicationId: DEFAULT_SEED.applicationId,
+        tenantId: DEFAULT_SEED.tenantId,
+        clientSecret: DEFAULT_SEED.clientSecret,
+        authorityHost: s.entra.url,
+        ewsUrl: s.ews.ewsUrl,
+        authMode: 'delegated',
+      })
+    ).status,
+  ).toBe(200);
+  // The app has no application permission at all: only the user's delegated grant can reach EWS.
+  s.entra.setRoles(DEFAULT_SEED.applicationId, []);
+  const user = await s.platform('POST', `/v1/orgs/${orgId}/users`, { crmUserId: 'crm-bob', email: 'bob@contoso.example' });
+  const userId = user.json.id as string;
+  await s.platform('PATCH', `/v1/orgs/${orgId}/users/${userId}`, { mobileAccess: true, useOAuthForExchange: true, syncCalendar: true, syncContacts: true });
+  const crmAppointment = {
+    subject: 'Quarterly review from the CRM',
+    start: '2026-12-01T10:00:00.000Z',
+    end: '2026-12-01T11:00:00.000Z',
+    timeZone: 'Europe/Berlin',
+    isAllDay: false,
+  };
+  expect((await s.platform('PUT', `/v1/orgs/${orgId}/users/${userId}/appointments/crm-appt-1`, crmAppointment)).status).toBeLessThan(300);
+
+  // The user opens the link: exsync -> Microsoft -> exsync, cookies carried as a browser would.
+  const link = await s.platform('POST', `/v1/orgs/${orgId}/users/${userId}/microsoft-login`);
+  const start = await fetch(link.json.url, { redirect: 'manual' });
+  expect(start.status).toBe(302);
+  const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0];
+  const authorize = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+  expect(authorize.status).toBe(302);
+  const callback = await fetch(authorize.headers.get('location')!, { headers: { cookie } });
+  expect(callback.status).toBe(200);
+  expect(await callback.text()).toContain('data-outcome="signed-in"');
+
+  const status = await waitFor(
+    'the mailbox to become healthy',
+    async () => {
+      const st = await s.platform('GET', `/v1/orgs/${orgId}/users/${userId}/sync-status`);
+      if (st.json?.state === 'error') throw new Error(`sync failed: ${JSON.stringify(st.json)}`);
+      return st.json?.state === 'healthy' ? st.json : undefined;
+    },
+    45_000,
+    200,
+  );
+  expect(status.lastSuccessAt).not.toBeNull();
+
+  const calendar = s.ews.store.readFolder('bob@contoso.example', 'calendar');
+  expect(calendar.map((i) => i.fields.Subject)).toContain('Quarterly review from the CRM');
+
+  const wire = s.ews.requestLog.list('bob@contoso.example');
+  expect(wire.length).toBeGreaterThan(0);
+  expect(wire.some((e) => e.operation === 'SyncFolderItems')).toBe(true);
+  expect(wire.filter((e) => e.impersonation)).toEqual([]);
+  expect(wire.filter((e) => e.anchorMailbox !== undefined)).toEqual([]);
+  s.entra.setRoles(DEFAULT_SEED.applicationId, ['full_access_as_app']);
+});
