@@ -4,8 +4,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { exitOnConfigError, loadConfig, type Config } from '@exsync/config';
-import { createPool, pendingMigrations } from '@exsync/db';
-import { buildApp, type AppDeps } from './app';
+import type { AppDeps } from './app';
 
 interface Closable {
   close(): Promise<void>;
@@ -68,6 +67,9 @@ async function main(): Promise<void> {
     exitOnConfigError(err);
   }
 
+  // Loaded after the configuration check so a bad variable is reported at once.
+  const { createPool, pendingMigrations } = await import('@exsync/db');
+  const { buildApp } = await import('./app');
   const pool = createPool(config.databaseUrl);
   let pending: string[];
   try {
@@ -91,8 +93,6 @@ async function main(): Promise<void> {
   if (config.ephemeralSecrets) {
     app.log.warn(`EXSYNC_MODE=${config.mode}: using a generated encryption key and admin token for this process only`);
   }
-  queueing = await startQueueing(config, pool, app.log, process.argv.includes('--with-worker'));
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -113,6 +113,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
+  queueing = await startQueueing(config, pool, app.log, process.argv.includes('--with-worker'));
+  if (stopping) return void (await queueing.closable?.close().catch(() => {}));
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
