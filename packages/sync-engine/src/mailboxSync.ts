@@ -82,9 +82,19 @@ const RETRY_WHOLE_RUN = new Set(['Throttled', 'Transient', 'AuthFailed', 'EwsDis
 export async function syncMailboxKind(ctx: MailboxSyncContext): Promise<SyncCounts> {
   const counts = emptyCounts();
   await pull(ctx, counts);
+  const before = exchangeWrites(counts);
   await push(ctx, counts);
+  // SyncFolderItems reports only what changed relative to what the state has seen: an item we
+  // created and a person deleted before our next pull would never be reported at all. Pulling
+  // once more moves the state past our own writes (they come back with the ChangeKeys we stored
+  // and are skipped unread), so later deletes and edits of those items are reported.
+  if (exchangeWrites(counts) > before) await pull(ctx, counts);
   ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, counts }, 'mailbox kind synced');
   return counts;
+}
+
+function exchangeWrites(c: SyncCounts): number {
+  return c.toExchange.created + c.toExchange.updated + c.toExchange.deleted;
 }
 
 async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -527,6 +537,7 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
   await createInExchange(ctx, creates, counts);
 
   const done: LinkDraft[] = [];
+  const vanished: typeof updates = [];
   for (const batch of chunks(updates, WRITE_BATCH)) {
     const res = await ctx.port.updateItems(ctx.kind, batch.map((u) => ({ itemId: u.link.ewsItemId!, changeKey: u.link.ewsChangeKey ?? '', item: withoutReadOnly(ctx.kind, u.item) as never })));
     res.forEach((r, i) => {
@@ -536,9 +547,12 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
         done.push({ ...u.link, ewsItemId: r.value.itemId, ewsChangeKey: r.value.changeKey, crmVersion: u.row.version, snapshot: syncedContent(ctx.kind, u.item) });
       } else if (RETRY_WHOLE_RUN.has(r.error.kind)) {
         throw new MailboxItemError(r.error);
+      } else if (r.error.kind === 'ItemNotFound') {
+        // Gone from Exchange; SyncFolderItems may never report it (see syncMailboxKind), so
+        // decide on it as an Exchange delete now.
+        vanished.push(u);
       } else {
         // ChangeKeyConflict: Exchange changed since we last looked; the next pull merges.
-        // ItemNotFound: the next pull sees the delete and decides (an update beats a delete).
         ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: u.row.crmId, error: r.error.kind }, 'update left for the next pull');
       }
     });
@@ -557,12 +571,21 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
       }
     });
   }
-  if (done.length || gone.length) {
+  if (done.length || gone.length || vanished.length) {
     await withTransaction(ctx.pool, async (c) => {
       await upsertLinks(c, done, ctx.mailboxId, ctx.kind);
       await deleteLinks(c, gone);
+      const vanishedPlan = new PagePlan(ctx, counts);
+      for (const u of vanished) {
+        const ex: ExchangeChange<Item> = { type: 'deleted', itemId: u.link.ewsItemId! };
+        const crm = toCrmState(u.row);
+        vanishedPlan.addPulled(decide<Item>({ kind: ctx.kind, exchange: ex, crm, link: toLinkState(u.link), policy: ctx.policy, direction: ctx.direction }), ex, u.link, crm, false, undefined);
+      }
+      await vanishedPlan.apply(c);
     });
   }
+  // Restores decided just now are pending links; create them in this run.
+  if (vanished.length) await finishPendingCreates(ctx, counts);
 }
 
 /** Sends creates for links already committed as pending, then stores each new id and ChangeKey. */
