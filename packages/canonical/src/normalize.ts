@@ -160,6 +160,15 @@ function normalizeAddress(a: PostalAddress): PostalAddress | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/**
+ * The display name Exchange shows for a contact that has none of its own; a display name equal to
+ * it carries no information, so normal forms omit it and the mapper writes it when none is given.
+ */
+export function defaultDisplayName(c: Pick<Contact, 'givenName' | 'middleName' | 'surname' | 'companyName'>): string | undefined {
+  const full = [text(c.givenName), text(c.middleName), text(c.surname)].filter((s) => s !== undefined).join(' ');
+  return full || text(c.companyName);
+}
+
 export function normalizeContact(c: Contact): Contact {
   const phones: Contact['phones'] = {};
   for (const key of Object.keys(c.phones ?? {}).sort() as PhoneKind[]) {
@@ -175,7 +184,7 @@ export function normalizeContact(c: Contact): Contact {
     ['givenName', text(c.givenName)],
     ['middleName', text(c.middleName)],
     ['surname', text(c.surname)],
-    ['displayName', text(c.displayName)],
+    ['displayName', text(c.displayName) === defaultDisplayName(c) ? undefined : text(c.displayName)],
     ['companyName', text(c.companyName)],
     ['jobTitle', text(c.jobTitle)],
     ['department', text(c.department)],

@@ -17,3 +17,5 @@ export * from './mappers/windowsZones';
 export * from './mappers/recurrenceMapper';
 export * from './mappers/appointmentMapper';
 export * from './mappers/contactMapper';
+export * from './mappers/recurrenceExpansion';
+export * from './mappers/occurrenceChanges';

@@ -23,6 +23,7 @@ import {
 import { EXSYNC_LINK_ID_PROPERTY, EXSYNC_PROPERTY_SET_ID } from '../exsyncTag';
 import { fromEwsRecurrence, toEwsRecurrence } from './recurrenceMapper';
 import { ianaZoneForWindows, timeZoneInfoForIana, windowsZoneForIana } from './windowsZones';
+import { xmlText } from './xmlText';
 import { fromLocal, toLocal } from './zonedTime';
 
 /**
@@ -293,12 +294,16 @@ export function propertyBag(item: ews.ServiceObject): PropertyBagAccess['Propert
   return (item as unknown as PropertyBagAccess).PropertyBag;
 }
 
-/** Sets `def` to `next` unless the loaded value already equals it; `undefined` clears a loaded value. */
-function put<T>(
-  target: ews.Appointment,
+/**
+ * Sets `def` to `next` unless the loaded value already equals it; `undefined` clears a loaded
+ * value. `wire` turns the value into what the library may write (escaped text).
+ */
+export function put<T>(
+  target: ews.ServiceObject,
   def: ews.PropertyDefinition,
   next: T | undefined,
   same: (a: T, b: T) => boolean = (a, b) => a === b,
+  wire: (value: T) => unknown = (value) => (typeof value === 'string' ? xmlText(value) : value),
 ): void {
   const current = target.IsNew ? undefined : loaded<T>(target, def);
   if (next === undefined) {
@@ -306,8 +311,11 @@ function put<T>(
     return;
   }
   if (current !== undefined && same(current, next)) return;
-  propertyBag(target)._setItem(def, next);
+  propertyBag(target)._setItem(def, wire(next));
 }
+
+const bodyWire = (b: ews.MessageBody) => new ews.MessageBody(ews.BodyType.Text, xmlText(b.Text ?? ''));
+const listWire = (l: ews.StringList) => new ews.StringList(l.GetEnumerator().map(xmlText));
 
 const sameInstant = (a: ews.DateTime, b: ews.DateTime) => a.TotalMilliSeconds === b.TotalMilliSeconds;
 const sameBody = (a: ews.MessageBody, b: ews.MessageBody) => (a.Text ?? '').trim() === (b.Text ?? '').trim();
@@ -380,7 +388,7 @@ export function applyAppointment(target: ews.Appointment, a: Appointment): void 
   const bounds = a.isAllDay ? allDayBounds(a) : { start: new Date(a.start), end: new Date(a.end) };
 
   put(target, I.Subject, a.subject.trim());
-  put(target, I.Body, a.body?.trim() ? new ews.MessageBody(ews.BodyType.Text, a.body.trim()) : undefined, sameBody);
+  put(target, I.Body, a.body?.trim() ? new ews.MessageBody(ews.BodyType.Text, a.body.trim()) : undefined, sameBody, bodyWire);
   put(target, A.Location, a.location?.trim() || undefined);
   put(target, A.StartTimeZone, zone, sameZone);
   put(target, A.EndTimeZone, zone, sameZone);
@@ -396,8 +404,8 @@ export function applyAppointment(target: ews.Appointment, a: Appointment): void 
   put(target, I.Sensitivity, SENSITIVITY[a.sensitivity ?? 'normal']);
   put(target, A.LegacyFreeBusyStatus, SHOW_AS[a.showAs ?? 'busy']);
   const categories = (a.categories ?? []).map((c) => c.trim()).filter((c) => c !== '');
-  put(target, I.Categories, categories.length > 0 ? new ews.StringList(categories) : undefined, sameList);
+  put(target, I.Categories, categories.length > 0 ? new ews.StringList(categories) : undefined, sameList, listWire);
   if (readExtendedString(target, EXSYNC_TIME_ZONE_PROPERTY) !== a.timeZone) {
-    target.SetExtendedProperty(EXSYNC_TIME_ZONE_PROPERTY, a.timeZone);
+    target.SetExtendedProperty(EXSYNC_TIME_ZONE_PROPERTY, xmlText(a.timeZone));
   }
 }

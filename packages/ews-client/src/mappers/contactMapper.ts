@@ -4,9 +4,10 @@
  * address is written as null-then-entry in the same update (EWS-NOTES "Contacts").
  */
 import * as ews from 'ews-javascript-api';
-import type { AddressKind, Contact, PhoneKind, PostalAddress } from '@exsync/canonical';
+import { defaultDisplayName, type AddressKind, type Contact, type PhoneKind, type PostalAddress } from '@exsync/canonical';
 import { EXSYNC_LINK_ID_PROPERTY } from '../exsyncTag';
 import { loaded, propertyBag } from './appointmentMapper';
+import { xmlText } from './xmlText';
 
 const C = ews.ContactSchema;
 const I = ews.ItemSchema;
@@ -121,6 +122,7 @@ export function toCanonicalContact(c: ews.Contact): Contact {
     const value = clean(loaded<string>(c, def));
     if (value !== undefined) (out as unknown as Record<string, string>)[key] = value;
   }
+  if (out.displayName !== undefined && out.displayName === defaultDisplayName(out)) delete out.displayName;
   const emails = loaded<ews.EmailAddressDictionary>(c, C.EmailAddresses);
   for (const key of EMAIL_KEYS) {
     const address = clean(tryGet<ews.EmailAddressKey, ews.EmailAddress>(emails, key)?.Address);
@@ -168,7 +170,7 @@ function putString(target: ews.Contact, def: ews.PropertyDefinition, next: strin
   const current = target.IsNew ? undefined : clean(loaded<string>(target, def));
   const value = clean(next);
   if (value === current) return;
-  propertyBag(target)._setItem(def, value ?? null);
+  propertyBag(target)._setItem(def, value === undefined ? null : xmlText(value));
 }
 
 /**
@@ -181,9 +183,11 @@ export function applyContact(target: ews.Contact, c: Contact): void {
   putString(target, C.GivenName, c.givenName);
   putString(target, C.MiddleName, c.middleName);
   putString(target, C.Surname, c.surname);
-  putString(target, C.DisplayName, c.displayName);
-  // Outlook lists contacts by FileAs; keep it in step with the display name we own
-  putString(target, C.FileAs, c.displayName);
+  // written even when absent, so the server never derives one of its own (normalizeContact omits it)
+  const displayName = clean(c.displayName) ?? defaultDisplayName(c);
+  putString(target, C.DisplayName, displayName);
+  // Outlook lists contacts by FileAs; keep it in step with the display name
+  putString(target, C.FileAs, displayName);
   putString(target, C.CompanyName, c.companyName);
   putString(target, C.JobTitle, c.jobTitle);
   putString(target, C.Department, c.department);
@@ -199,7 +203,7 @@ export function applyContact(target: ews.Contact, c: Contact): void {
       if (before !== undefined) target.EmailAddresses._setItem(key, null as unknown as ews.EmailAddress);
       return;
     }
-    target.EmailAddresses._setItem(key, new ews.EmailAddress(next));
+    target.EmailAddresses._setItem(key, new ews.EmailAddress(xmlText(next)));
   });
 
   for (const [kind, key] of Object.entries(PHONE_KEYS) as [PhoneKind, ews.PhoneNumberKey][]) {
@@ -210,20 +214,29 @@ export function applyContact(target: ews.Contact, c: Contact): void {
       if (before !== undefined) target.PhoneNumbers._setItem(key, null as unknown as string);
       continue;
     }
-    target.PhoneNumbers._setItem(key, next);
+    target.PhoneNumbers._setItem(key, xmlText(next));
   }
 
   for (const [kind, key] of Object.entries(ADDRESS_KEYS) as [AddressKind, ews.PhysicalAddressKey][]) {
-    const next = c.addresses?.[kind] ? addressOf(toEntry(c.addresses[kind]!)) : undefined;
+    const next = c.addresses?.[kind] ? cleanAddress(c.addresses[kind]!) : undefined;
     const before = current?.addresses[kind];
     if (JSON.stringify(next) === JSON.stringify(before)) continue;
+    // null-then-entry marks the address changed (editing the loaded entry emits nothing)
     if (before !== undefined) target.PhysicalAddresses._setItem(key, null as unknown as ews.PhysicalAddressEntry);
-    if (next !== undefined) target.PhysicalAddresses._setItem(key, toEntry(next));
+    if (next !== undefined) {
+      const entry = toEntry(next);
+      const dropped = ADDRESS_FIELDS.filter((f) => before?.[f] !== undefined && next[f] === undefined);
+      // The new entry only sets its own fields; the library deletes the fields listed in its
+      // bag's RemovedItems, so list there the ones this change drops.
+      const removed = (entry as unknown as { propertyBag: { RemovedItems: string[] } }).propertyBag.RemovedItems;
+      for (const f of dropped) removed.push(EWS_ADDRESS_FIELD[f]);
+      target.PhysicalAddresses._setItem(key, entry);
+    }
   }
 
   const notes = clean(c.notes);
   if (notes !== current?.notes || isNew) {
-    if (notes !== undefined) target.Body = new ews.MessageBody(ews.BodyType.Text, notes);
+    if (notes !== undefined) target.Body = new ews.MessageBody(ews.BodyType.Text, xmlText(notes));
     else if (!isNew) propertyBag(target)._setItem(I.Body, null);
   }
 
@@ -237,11 +250,20 @@ export function applyContact(target: ews.Contact, c: Contact): void {
   }
 }
 
+function cleanAddress(a: PostalAddress): PostalAddress | undefined {
+  const out: PostalAddress = {};
+  for (const field of ADDRESS_FIELDS) {
+    const value = clean(a[field]);
+    if (value !== undefined) out[field] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 function toEntry(a: PostalAddress): ews.PhysicalAddressEntry {
   const entry = new ews.PhysicalAddressEntry();
   for (const field of ADDRESS_FIELDS) {
     const value = clean(a[field]);
-    if (value !== undefined) entry[EWS_ADDRESS_FIELD[field]] = value;
+    if (value !== undefined) entry[EWS_ADDRESS_FIELD[field]] = xmlText(value);
   }
   return entry;
 }

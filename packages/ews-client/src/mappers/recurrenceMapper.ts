@@ -124,37 +124,37 @@ export function toEwsRecurrence(pattern: RecurrencePattern, range: RecurrenceRan
 export function fromEwsRecurrence(r: ews.Recurrence): { pattern: RecurrencePattern; range: RecurrenceRange } {
   let pattern: RecurrencePattern;
   if (r instanceof ews.Recurrence.WeeklyPattern) {
-    const days = r.DaysOfTheWeek.GetEnumerator().flatMap(fromEwsDay);
+    const days = r.DaysOfTheWeek.GetEnumerator().flatMap((d) => fromEwsDay(Number(d)));
     const first = (r as unknown as { firstDayOfWeek?: number | null }).firstDayOfWeek;
-    pattern = { type: 'weekly', interval: r.Interval, daysOfWeek: days };
-    if (first !== null && first !== undefined) pattern.firstDayOfWeek = DAYS[first];
+    pattern = { type: 'weekly', interval: Number(r.Interval), daysOfWeek: days };
+    if (first !== null && first !== undefined) pattern.firstDayOfWeek = DAYS[Number(first)];
   } else if (r instanceof ews.Recurrence.RelativeMonthlyPattern) {
     pattern = {
       type: 'relativeMonthly',
-      interval: r.Interval,
-      daysOfWeek: fromEwsDay(r.DayOfTheWeek),
-      index: INDEXES[r.DayOfTheWeekIndex],
+      interval: Number(r.Interval),
+      daysOfWeek: fromEwsDay(Number(r.DayOfTheWeek)),
+      index: INDEXES[Number(r.DayOfTheWeekIndex)],
     };
   } else if (r instanceof ews.Recurrence.MonthlyPattern) {
-    pattern = { type: 'absoluteMonthly', interval: r.Interval, dayOfMonth: r.DayOfMonth };
+    pattern = { type: 'absoluteMonthly', interval: Number(r.Interval), dayOfMonth: Number(r.DayOfMonth) };
   } else if (r instanceof ews.Recurrence.RelativeYearlyPattern) {
     pattern = {
       type: 'relativeYearly',
-      month: r.Month,
-      daysOfWeek: fromEwsDay(r.DayOfTheWeek),
-      index: INDEXES[r.DayOfTheWeekIndex],
+      month: Number(r.Month),
+      daysOfWeek: fromEwsDay(Number(r.DayOfTheWeek)),
+      index: INDEXES[Number(r.DayOfTheWeekIndex)],
     };
   } else if (r instanceof ews.Recurrence.YearlyPattern) {
-    pattern = { type: 'absoluteYearly', month: r.Month, dayOfMonth: r.DayOfMonth };
+    pattern = { type: 'absoluteYearly', month: Number(r.Month), dayOfMonth: Number(r.DayOfMonth) };
   } else if (r instanceof ews.Recurrence.DailyPattern) {
-    pattern = { type: 'daily', interval: r.Interval };
+    pattern = { type: 'daily', interval: Number(r.Interval) };
   } else {
     throw new UnsupportedRecurrenceError(`unsupported recurrence ${r.constructor.name}`);
   }
   const startDate = readEwsDate(r.StartDate);
   let range: RecurrenceRange;
   if (r.NumberOfOccurrences !== null && r.NumberOfOccurrences !== undefined) {
-    range = { type: 'numbered', startDate, numberOfOccurrences: r.NumberOfOccurrences };
+    range = { type: 'numbered', startDate, numberOfOccurrences: Number(r.NumberOfOccurrences) };
   } else if (r.EndDate) {
     range = { type: 'endDate', startDate, endDate: readEwsDate(r.EndDate) };
   } else {

@@ -1,0 +1,105 @@
+/**
+ * The original start instants of a series' occurrences, in order, computed as Exchange does: dates
+ * from the pattern and range in the event's zone, at the master's local start time. An
+ * occurrence's EWS index (BindToOccurrence, OccurrenceItemId) is its position here plus one.
+ */
+import type { Appointment, DayOfWeek, RecurrencePattern, WeekIndex } from '@exsync/canonical';
+import { addDays, fromLocal, isoSeconds, toLocal, weekday } from './zonedTime';
+
+const DAYS: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+const NTH: Record<WeekIndex, number> = { first: 1, second: 2, third: 3, fourth: 4, last: -1 };
+
+/** Enough for any series exsync syncs; a no-end series is expanded this far at most. */
+export const MAX_EXPANDED_OCCURRENCES = 2000;
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function dateOf(year: number, month: number, day: number): string {
+  return `${String(year).padStart(4, '0')}-${pad(month)}-${pad(day)}`;
+}
+
+/** The nth (or last) day of the month whose weekday is in `days`. */
+function relativeDay(year: number, month: number, days: DayOfWeek[], index: WeekIndex): string | undefined {
+  const wanted = new Set(days.map((d) => DAYS.indexOf(d)));
+  const matches: string[] = [];
+  for (let d = 1; d <= daysInMonth(year, month); d++) {
+    const date = dateOf(year, month, d);
+    if (wanted.has(weekday(date))) matches.push(date);
+  }
+  const n = NTH[index];
+  return n === -1 ? matches[matches.length - 1] : matches[n - 1];
+}
+
+/** Candidate dates of a pattern, ascending, from the first period that can contain `startDate`. */
+function* patternDates(p: RecurrencePattern, startDate: string): Generator<string> {
+  const [sy, sm] = startDate.split('-').map(Number);
+  switch (p.type) {
+    case 'daily':
+      for (let date = startDate; ; date = addDays(date, p.interval)) yield date;
+    case 'weekly': {
+      const firstDay = DAYS.indexOf(p.firstDayOfWeek ?? 'sunday');
+      const weekStart = addDays(startDate, -((weekday(startDate) - firstDay + 7) % 7));
+      const offsets = [...new Set(p.daysOfWeek.map((d) => (DAYS.indexOf(d) - firstDay + 7) % 7))].sort((a, b) => a - b);
+      for (let week = weekStart; ; week = addDays(week, 7 * p.interval)) {
+        for (const offset of offsets) yield addDays(week, offset);
+      }
+    }
+    case 'absoluteMonthly':
+    case 'relativeMonthly':
+    case 'absoluteYearly':
+    case 'relativeYearly': {
+      const yearly = p.type === 'absoluteYearly' || p.type === 'relativeYearly';
+      const step = yearly ? 12 : p.interval;
+      let y = sy;
+      let m = yearly ? p.month : sm;
+      if (yearly && m < sm) y += 1;
+      for (;;) {
+        const date =
+          p.type === 'absoluteMonthly' || p.type === 'absoluteYearly'
+            ? dateOf(y, m, Math.min(p.dayOfMonth, daysInMonth(y, m)))
+            : relativeDay(y, m, p.daysOfWeek, p.index);
+        if (date) yield date;
+        m += step;
+        while (m > 12) {
+          m -= 12;
+          y += 1;
+        }
+        if (y > 9999) return;
+      }
+    }
+  }
+}
+
+/** Local dates (YYYY-MM-DD) of the series' occurrences, in order. */
+export function occurrenceDates(a: Appointment, limit = MAX_EXPANDED_OCCURRENCES): string[] {
+  const r = a.recurrence;
+  if (!r) return [];
+  const { range } = r;
+  const max =
+    range.type === 'numbered' ? Math.min(range.numberOfOccurrences, limit) : limit;
+  const out: string[] = [];
+  for (const date of patternDates(r.pattern, range.startDate)) {
+    if (date < range.startDate) continue;
+    if (range.type === 'endDate' && date > range.endDate) break;
+    out.push(date);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+/** Original start instants (ISO, UTC `Z`) of the series' occurrences, in order. */
+export function occurrenceStarts(a: Appointment, limit = MAX_EXPANDED_OCCURRENCES): string[] {
+  const seconds = a.isAllDay ? 0 : toLocal(a.start, a.timeZone).seconds;
+  return occurrenceDates(a, limit).map((date) => isoSeconds(fromLocal(date, seconds, a.timeZone)));
+}
+
+/** The 1-based EWS occurrence index of the occurrence that originally started at `originalStart`. */
+export function occurrenceIndex(a: Appointment, originalStart: string): number | undefined {
+  const wanted = isoSeconds(new Date(originalStart));
+  const i = occurrenceStarts(a).indexOf(wanted);
+  return i === -1 ? undefined : i + 1;
+}
