@@ -7,9 +7,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { buildApp } from '@exsync/api/src/app';
 import { loadConfig, type Config } from '@exsync/config';
-import { createPool, migrateUp } from '@exsync/db';
+import { createPool, migrateUp, recordUserSignIn } from '@exsync/db';
+import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
+import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
+import { createSyncProducer, startWorker, type RunningWorker, type SyncProducer } from '@exsync/worker';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -132,6 +137,192 @@ export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
         }
       }
       return exited;
+    },
+  };
+}
+
+export interface StackUser {
+  userId: string;
+  mailboxId: string;
+  /** the simulator mailbox (and Exchange address) bound to the user */
+  email: string;
+  crmUserId: string;
+}
+
+export interface StackOptions {
+  /** start one in-process worker (default true) */
+  worker?: boolean;
+  /** EXSYNC_SYNC_INTERVAL_SECONDS (default 300: tests trigger syncs themselves) */
+  intervalSeconds?: number;
+  /** EXSYNC_WORKER_CONCURRENCY (default 4) */
+  concurrency?: number;
+  /** scheduler tick of in-process workers (default 1 s) */
+  schedulerTickMs?: number;
+}
+
+export interface Stack {
+  env: Record<string, string>;
+  config: Config;
+  db: IsolatedDatabase;
+  pool: pg.Pool;
+  entra: EntraSim;
+  ews: EwsSim;
+  app: FastifyInstance;
+  /** the producer the API enqueues through */
+  producer: SyncProducer;
+  platformToken: string;
+  orgId: string;
+  tenantId: string;
+  /** an authenticated call to the API (platform token) */
+  api<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** a user with an enabled, bound mailbox in the simulator (its first sync is queued) */
+  addUser(opts?: { syncCalendar?: boolean; syncContacts?: boolean; email?: string }): Promise<StackUser>;
+  /** another in-process worker on the same queue (stopped at teardown) */
+  startWorker(opts?: { scheduler?: boolean; name?: string }): Promise<RunningWorker>;
+  readonly workers: RunningWorker[];
+  /** `services/worker/src/main.ts` as a child process with this stack's environment */
+  spawnWorker(extraEnv?: Record<string, string>): WorkerProcess;
+  /** POST .../sync, then wait for a run that started after the request to end; returns the sync status */
+  syncNow(user: StackUser, opts?: { timeoutMs?: number }): Promise<any>;
+  /** waits until a run that started after `since` (DB time) has ended */
+  waitForRunAfter(user: StackUser, since: Date, timeoutMs?: number): Promise<any>;
+  /** Postgres' clock, which the mailbox timestamps use */
+  dbNow(): Promise<Date>;
+  close(): Promise<void>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const db = await createIsolatedDatabase();
+  const env = stackEnv(db.url, isolatedRedisPrefix(), {
+    EXSYNC_SYNC_INTERVAL_SECONDS: String(opts.intervalSeconds ?? 300),
+    EXSYNC_WORKER_CONCURRENCY: String(opts.concurrency ?? 4),
+  });
+  const config = configFrom(env);
+  const entra = await startEntraSim();
+  const ews = await startEwsSim({ jwksUrl: entra.jwksUrl });
+  const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+  const app = await buildApp({ config, pool: db.pool, enqueueSync: (id, reason) => producer.enqueueSync(id, reason), logStream: { write: () => true } });
+  await app.ready();
+  const workers: RunningWorker[] = [];
+  const children: WorkerProcess[] = [];
+  const tenantId = DEFAULT_SEED.tenantId;
+
+  async function api<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${config.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      payload: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.statusCode, body: res.body ? (res.json() as T) : (undefined as T) };
+  }
+  function expectStatus(res: { status: number; body: unknown }, want: number, what: string): void {
+    if (res.status !== want) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  }
+
+  const org = await api('POST', '/v1/orgs', { name: 'Stack test org' });
+  expectStatus(org, 201, 'create org');
+  const orgId: string = org.body.id;
+  const settings = await api('PUT', `/v1/orgs/${orgId}/exchange`, {
+    applicationId: DEFAULT_SEED.applicationId,
+    tenantId,
+    clientSecret: DEFAULT_SEED.clientSecret,
+    authMode: 'app-only',
+    ewsUrl: ews.ewsUrl,
+    authorityHost: entra.url,
+  });
+  expectStatus(settings, 200, 'put exchange settings');
+
+  async function launchWorker(o: { scheduler?: boolean; name?: string } = {}): Promise<RunningWorker> {
+    const w = await startWorker({
+      config,
+      pool: db.pool,
+      logger: testLogger,
+      scheduler: o.scheduler,
+      name: o.name,
+      schedulerTickMs: opts.schedulerTickMs ?? 1_000,
+      shutdownTimeoutMs: 10_000,
+    });
+    workers.push(w);
+    return w;
+  }
+  if (opts.worker ?? true) await launchWorker({ name: 'stack-worker-1' });
+
+  async function dbNow(): Promise<Date> {
+    return (await db.pool.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0].now;
+  }
+
+  async function waitForRunAfter(user: StackUser, since: Date, timeoutMs = 30_000): Promise<any> {
+    await waitFor(
+      `a sync of ${user.email} started after ${since.toISOString()} to end`,
+      async () => {
+        const r = await db.pool.query(`SELECT state, last_started_at, last_success_at, last_error_at FROM mailboxes WHERE id = $1`, [user.mailboxId]);
+        const m = r.rows[0];
+        if (!m.last_started_at || m.last_started_at <= since || m.state === 'syncing') return false;
+        const ended = (m.last_success_at && m.last_success_at >= m.last_started_at) || (m.last_error_at && m.last_error_at >= m.last_started_at) || m.state === 'throttled';
+        return ended ? true : false;
+      },
+      timeoutMs,
+    );
+    return (await api('GET', `/v1/orgs/${orgId}/users/${user.userId}/sync-status`)).body;
+  }
+
+  return {
+    env,
+    config,
+    db,
+    pool: db.pool,
+    entra,
+    ews,
+    app,
+    producer,
+    platformToken: config.adminToken,
+    orgId,
+    tenantId,
+    api,
+    workers,
+    dbNow,
+    waitForRunAfter,
+    async addUser(o = {}) {
+      const email = o.email ?? `user-${randomBytes(4).toString('hex')}@${DEFAULT_SEED.tenantDomain}`;
+      ews.store.createMailbox({ email, tenantId, displayName: email }); // returns the existing one if any
+      const crmUserId = `crm-${randomBytes(4).toString('hex')}`;
+      const created = await api('POST', `/v1/orgs/${orgId}/users`, { crmUserId, email });
+      expectStatus(created, 201, 'create user');
+      const userId: string = created.body.id;
+      const patched = await api('PATCH', `/v1/orgs/${orgId}/users/${userId}`, {
+        mobileAccess: true,
+        useOAuthForExchange: true,
+        syncCalendar: o.syncCalendar ?? true,
+        syncContacts: o.syncContacts ?? true,
+      });
+      expectStatus(patched, 200, 'enable user');
+      const mailboxId: string = (await db.pool.query(`SELECT id FROM mailboxes WHERE user_id = $1`, [userId])).rows[0].id;
+      // Stands in for the user's Microsoft sign-in: binds the simulator mailbox and makes it due.
+      await recordUserSignIn(db.pool, mailboxId, { smtpAddress: email });
+      return { userId, mailboxId, email, crmUserId };
+    },
+    startWorker: launchWorker,
+    spawnWorker(extraEnv = {}) {
+      const child = spawnWorkerProcess({ ...env, ...extraEnv });
+      children.push(child);
+      return child;
+    },
+    async syncNow(user, o = {}) {
+      const since = await dbNow();
+      const res = await api('POST', `/v1/orgs/${orgId}/users/${user.userId}/sync`);
+      expectStatus(res, 202, 'sync now');
+      return waitForRunAfter(user, since, o.timeoutMs);
+    },
+    async close() {
+      for (const c of children) await c.kill('SIGKILL');
+      for (const w of workers) await w.close().catch(() => {});
+      await app.close();
+      await producer.queue.obliterate({ force: true }).catch(() => {});
+      await producer.close();
+      await ews.close();
+      await entra.close();
+      await db.drop();
     },
   };
 }
