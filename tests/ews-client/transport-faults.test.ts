@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openMailbox } from '../../packages/ews-client/src/mailboxSession';
 import { AuthFailedError, EwsError, ThrottledError } from '../../packages/ews-client/src/errors';
@@ -150,6 +151,26 @@ describe('transport: bad answers become typed errors and the process lives', () 
     const e = await firstPage(300);
     expect((e as EwsError).kind).toBe('Transient');
     expect((e as EwsError).code).toBe('Timeout');
+  });
+
+  it('a gzip-compressed SOAP fault is decoded and classified (the library asks for gzip)', async () => {
+    handler = (_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/xml; charset=utf-8', 'content-encoding': 'gzip' });
+      res.end(
+        gzipSync(
+          '<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>' +
+            '<faultcode xmlns:a="http://schemas.microsoft.com/exchange/services/2006/types">a:ErrorNonExistentMailbox</faultcode>' +
+            '<faultstring xml:lang="en-US">The SMTP address has no mailbox associated with it.</faultstring><detail>' +
+            '<e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorNonExistentMailbox</e:ResponseCode>' +
+            '<e:Message xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">The SMTP address has no mailbox associated with it.</e:Message>' +
+            '</detail></s:Fault></s:Body></s:Envelope>',
+        ),
+      );
+    };
+    const e = await firstPage();
+    expect((e as EwsError).kind).toBe('MailboxNotFound');
+    expect((e as EwsError).message).toBe('The SMTP address has no mailbox associated with it.');
+    expect(lastHeaders.at(-1)?.['accept-encoding']).toContain('gzip');
   });
 
   it('an empty 403 is EwsDisabledForTenant', async () => {

@@ -101,23 +101,25 @@ export function openMailbox(opts: OpenMailboxOptions): EwsMailbox {
   return new EwsMailboxSession(opts);
 }
 
+/** Bad settings fail as one Permanent EwsError, the family every caller already switches on. */
 function validateOptions(opts: OpenMailboxOptions): void {
+  const bad = (message: string) => new EwsError('Permanent', message, { code: 'invalid_configuration' });
   let url: URL;
   try {
     url = new URL(opts.ewsUrl);
   } catch {
-    throw new TypeError('ewsUrl must be an absolute http(s) URL');
+    throw bad('ewsUrl must be an absolute http(s) URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('ewsUrl must be an http(s) URL');
-  if (!/^[^\s@]+@[^\s@]+$/.test(opts.smtpAddress)) throw new TypeError('smtpAddress must be an email address');
-  if (opts.mode !== 'app-only' && opts.mode !== 'delegated') throw new TypeError("mode must be 'app-only' or 'delegated'");
-  if (typeof opts.getAccessToken !== 'function') throw new TypeError('getAccessToken must be a function');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('ewsUrl must be an http(s) URL');
+  if (typeof opts.smtpAddress !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(opts.smtpAddress)) throw bad('smtpAddress must be an email address');
+  if (opts.mode !== 'app-only' && opts.mode !== 'delegated') throw bad("mode must be 'app-only' or 'delegated'");
+  if (typeof opts.getAccessToken !== 'function') throw bad('getAccessToken must be a function');
   for (const [name, v, max] of [
     ['timeoutMs', opts.timeoutMs, 3_600_000],
     ['getItemsBatchSize', opts.getItemsBatchSize, 1000],
     ['writeBatchSize', opts.writeBatchSize, 1000],
   ] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max)) throw new RangeError(`${name} must be an integer in 1..${max}`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max)) throw bad(`${name} must be an integer in 1..${max}`);
   }
 }
 
