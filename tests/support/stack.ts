@@ -175,6 +175,8 @@ export interface Stack {
   tenantId: string;
   /** an authenticated call to the API (platform token) */
   api<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** a call to the EWS simulator's /_sim/ control API over HTTP (a person in Outlook, faults) */
+  sim<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** a user with an enabled, bound mailbox in the simulator (its first sync is queued) */
   addUser(opts?: { syncCalendar?: boolean; syncContacts?: boolean; email?: string }): Promise<StackUser>;
   /** another in-process worker on the same queue (stopped at teardown) */
@@ -283,6 +285,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     workers,
     dbNow,
     waitForRunAfter,
+    async sim(method, simPath, body) {
+      const res = await fetch(`${ews.url}${simPath}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
     async addUser(o = {}) {
       const email = o.email ?? `user-${randomBytes(4).toString('hex')}@${DEFAULT_SEED.tenantDomain}`;
       ews.store.createMailbox({ email, tenantId, displayName: email }); // returns the existing one if any
