@@ -93,7 +93,7 @@ it('an org admin configures exsync, switches a user on, and the user signs in on
   await userRow(page, 'alice@contoso.example').getByRole('button', { name: 'Copy sign-in link for alice@contoso.example' }).click();
   await expect.poll(() => page.locator('#signin-link').inputValue()).toContain('/oauth/start?s=');
   const link = await page.locator('#signin-link').inputValue();
-  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
+  expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(link);
   expect(link.startsWith(`${s.baseUrl}/oauth/start?s=`)).toBe(true);
 
   // Alice opens it in the same browser: exsync -> the Entra simulator -> exsync's result page.
