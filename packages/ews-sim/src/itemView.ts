@@ -134,9 +134,14 @@ const CONTACT_DEFAULT = ['ItemId', 'ParentFolderId', 'Subject', 'HasAttachments'
 const NOT_IN_LISTS = new Set(['Body', 'Attachments', 'RequiredAttendees', 'OptionalAttendees', 'Resources', 'Recurrence', 'FirstOccurrence', 'LastOccurrence', 'ModifiedOccurrences', 'DeletedOccurrences', 'StartTimeZone', 'EndTimeZone', 'ConflictingMeetings', 'AdjacentMeetings', 'MimeContent', 'UniqueBody']);
 const NEVER_IN_ALL = new Set(['MimeContent', 'UniqueBody', 'TextBody', 'NormalizedBody', 'ConflictingMeetings', 'AdjacentMeetings', 'ConflictingMeetingCount', 'AdjacentMeetingCount']);
 
-/** Properties a client may not ask for in FindItem / SyncFolderItems. */
+/**
+ * Properties FindItem cannot return (Exchange answers ErrorInvalidPropertyRequest). SyncFolderItems
+ * accepts them when named explicitly (exchangelib's sync_items asks for all of them).
+ */
+const NOT_IN_FIND = new Set(['Body', 'Attachments', 'MimeContent', 'UniqueBody', 'TextBody']);
+
 export function invalidListProperty(shape: Shape): string | undefined {
-  for (const f of shape.fields) if (NOT_IN_LISTS.has(f) && f !== 'StartTimeZone' && f !== 'EndTimeZone') return f;
+  for (const f of shape.fields) if (NOT_IN_FIND.has(f)) return f;
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-import { newChangeKey, newItemId } from './ids';
+import { newChangeKey, occurrenceId } from './ids';
 import { displayName, isoUtc, occurrenceByIndex, seriesOccurrences } from './itemView';
 import { ItemWriteError, normalizeDateTime } from './itemWrite';
 import { DAY_NAMES, formatXsDate, parseRecurrence, type Recurrence } from './recurrence';
@@ -274,7 +274,7 @@ export class SimStore extends MailboxStore {
     const fields = new Map(existing?.fields ?? []);
     this.appointmentFields(fields, input, item.startTimeZone);
     item.exceptions.set(o.originalStart, {
-      id: existing?.id ?? newItemId(),
+      id: existing?.id ?? occurrenceId(item.id, o.originalStart),
       changeKey: newChangeKey('CalendarItem'),
       originalStart: o.originalStart,
       fields,

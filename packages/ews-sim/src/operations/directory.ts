@@ -1,6 +1,6 @@
 import { errorMessage, responseClose, responseOpen, successClose, successOpen } from '../soap';
 import { knownTimeZone, knownTimeZones, timeZoneElement } from '../timeZones';
-import { child, childText, escapeText, writeEl } from '../xml';
+import { child, childText, escapeAttr, escapeText, writeEl } from '../xml';
 import type { OpContext } from './context';
 
 /**
@@ -45,5 +45,31 @@ export function getServerTimeZones(ctx: OpContext): string {
   const out = [responseOpen(op), successOpen(op), '<m:TimeZoneDefinitions>'];
   for (const z of zones) writeEl(timeZoneElement('TimeZoneDefinition', z), 't', out);
   out.push('</m:TimeZoneDefinitions>', successClose(op), responseClose(op));
+  return out.join('');
+}
+
+/**
+ * ConvertId between id formats. The simulator's ids are the same in every format, so a known id
+ * converts to itself; anything else is malformed. exchangelib sends ConvertId with a dummy id to
+ * learn the server version from the response header.
+ */
+export function convertId(ctx: OpContext): string {
+  const op = 'ConvertId';
+  const dest = ctx.request.attrs.DestinationFormat ?? 'EwsId';
+  const out = [responseOpen(op)];
+  for (const alt of child(ctx.request, 'SourceIds')?.children ?? []) {
+    const id = alt.attrs.Id ?? '';
+    const known = ctx.mb.items.has(id) || ctx.mb.folders.has(id);
+    if (!known) {
+      out.push(errorMessage(op, { code: 'ErrorInvalidIdMalformed' }));
+      continue;
+    }
+    out.push(
+      successOpen(op),
+      `<m:AlternateId xsi:type="t:AlternateIdType" Format="${escapeAttr(dest)}" Id="${escapeAttr(id)}" Mailbox="${escapeAttr(ctx.mb.email)}"/>`,
+      successClose(op),
+    );
+  }
+  out.push(responseClose(op));
   return out.join('');
 }

@@ -2,7 +2,7 @@ import type { OpContext } from './context';
 import { findItem } from './findItem';
 import { findFolder, getFolder } from './folders';
 import { getItem } from './getItem';
-import { getServerTimeZones, resolveNames } from './directory';
+import { convertId, getServerTimeZones, resolveNames } from './directory';
 import { syncFolderItems } from './syncFolderItems';
 import { createItem, deleteItem, updateItem } from './writeItems';
 
@@ -20,6 +20,7 @@ export const OPERATIONS: Record<string, Operation> = {
   FindItem: findItem,
   ResolveNames: resolveNames,
   GetServerTimeZones: getServerTimeZones,
+  ConvertId: convertId,
 };
 
 /** Operations whose calls count as syncs for the "one sync per mailbox at a time" checks. */

@@ -1,4 +1,4 @@
-import { invalidListProperty, parseShape, renderItem, ShapeError, type Shape } from '../itemView';
+import { parseShape, renderItem, ShapeError, type Shape } from '../itemView';
 import type { ChangeType, Folder } from '../store';
 import { errorMessage, responseClose, responseOpen, successClose, successOpen } from '../soap';
 import { child, childText } from '../xml';
@@ -80,8 +80,6 @@ export function syncFolderItems(ctx: OpContext): string {
       if (e instanceof ShapeError) throw new RequestFault(e.code, e.message);
       throw e;
     }
-    const bad = invalidListProperty(shape);
-    if (bad) throw new ItemError('ErrorInvalidPropertyRequest');
     const folderIdEl = child(req, 'SyncFolderId')?.children[0];
     if (!folderIdEl) throw new RequestFault('ErrorSchemaValidation', 'The request failed schema validation: SyncFolderId is required.');
     const folder = resolveFolder(ctx, folderIdEl);

@@ -1,4 +1,4 @@
-import { newChangeKey, newItemId } from '../ids';
+import { newChangeKey, occurrenceId } from '../ids';
 import { applyItemChange, itemFromXml, ItemWriteError } from '../itemWrite';
 import { refId, type ItemRef } from '../itemView';
 import type { ItemKind, OccurrenceException } from '../store';
@@ -109,9 +109,10 @@ function applyUpdates(ctx: OpContext, ref: ItemRef, updates: El[]): void {
   const item = ref.item;
   if (ref.occurrence) {
     const existing = item.exceptions.get(ref.occurrence.originalStart);
+    // An occurrence keeps its id when it becomes an exception, as in Exchange.
     const exception: OccurrenceException = existing
       ? { ...existing, fields: new Map(existing.fields) }
-      : { id: newItemId(), changeKey: '', originalStart: ref.occurrence.originalStart, fields: new Map(), modified: Date.now() };
+      : { id: occurrenceId(item.id, ref.occurrence.originalStart), changeKey: '', originalStart: ref.occurrence.originalStart, fields: new Map(), modified: Date.now() };
     for (const u of updates) applyItemChange(u, { kind: item.kind, fields: exception.fields, item, exception }, ctx.contextTz);
     const s = exception.fields.get('Start')?.text;
     const e = exception.fields.get('End')?.text;
