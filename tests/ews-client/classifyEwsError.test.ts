@@ -94,6 +94,20 @@ describe('classifyEwsError: Exchange response codes', () => {
     expect(e503.kind).toBe('Throttled');
   });
 
+  it("the library's own failure to read a 200 answer is Permanent (ResponseNotUnderstood)", () => {
+    const local = new SoapFaultDetails("Cannot read properties of undefined (reading 'Items')");
+    const e = classifyEwsError(local);
+    expect(e.kind).toBe('Permanent');
+    expect(e.code).toBe('ResponseNotUnderstood');
+  });
+
+  it('a SOAP fault sent with HTTP 200 is classified by its code', () => {
+    const body = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode xmlns:a="http://schemas.microsoft.com/exchange/services/2006/types">a:ErrorImpersonateUserDenied</faultcode><faultstring>The account does not have permission to impersonate the requested user.</faultstring></s:Fault></s:Body></s:Envelope>`;
+    const e = validateResponse({ status: 200, statusText: '', headers: {}, body });
+    expect(e?.kind).toBe('ImpersonationDenied');
+    expect(e?.message).toBe('The account does not have permission to impersonate the requested user.');
+  });
+
   it('EwsErrors pass through unchanged; anything else unknown is Permanent', () => {
     const original = new EwsError('Transient', 'x', { code: 'Timeout' });
     expect(classifyEwsError(original)).toBe(original);

@@ -178,6 +178,11 @@ export function classifyEwsError(e: unknown): EwsError {
   if (isSoapFaultShape && httpStatus === undefined) {
     return new EwsError('Transient', message || 'EWS request failed before an HTTP answer', { code: 'ConnectionFailed', cause: e });
   }
+  // The library wraps its own failure to read an HTTP 200 answer in a SoapFaultDetails that still
+  // has its defaults (status 200, no fault code): the same answer would fail the same way again.
+  if (isSoapFaultShape && httpStatus === 200 && !(x as { FaultCode?: unknown }).FaultCode && code === 'ErrorInternalServerError') {
+    return new EwsError('Permanent', `ews-javascript-api could not read Exchange's answer: ${message}`, { code: 'ResponseNotUnderstood', httpStatus, cause: e });
+  }
   if (code && code !== 'ErrorInternalServerError') {
     return errorFromExchangeCode({
       code,

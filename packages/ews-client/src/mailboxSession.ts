@@ -163,7 +163,7 @@ class EwsMailboxSession implements EwsMailbox {
       if (context.transportError) throw context.transportError;
       const classified = classifyEwsError(err);
       const first = context.responseErrors[0];
-      if (first && classified.kind === 'Permanent' && !classified.code) {
+      if (first && classified.kind === 'Permanent' && (!classified.code || classified.code === 'ResponseNotUnderstood')) {
         throw errorFromExchangeCode({ ...first, httpStatus: 200, cause: err });
       }
       throw classified;

@@ -228,7 +228,14 @@ export function validateResponse(r: RawResponse): EwsError | undefined {
   const soap = looksLikeCompleteSoap(r.body);
   const diagnostics = headerOf(r.headers, 'x-ms-diagnostics');
   if (r.status === 200) {
-    if (soap) return undefined;
+    if (soap) {
+      // some front ends answer a fault with 200; the library would not recognise it as one
+      if (/<([\w.-]+:)?Fault[\s>]/.test(r.body.slice(0, 4096))) {
+        const fault = parseSoapFault(r.body);
+        if (fault) return errorFromExchangeCode({ ...fault, httpStatus: 200 });
+      }
+      return undefined;
+    }
     return new EwsError('Transient', r.body.trim() ? 'EWS answered HTTP 200 with a body that is not a complete SOAP envelope' : 'EWS answered HTTP 200 with an empty body', {
       code: 'MalformedResponse',
       httpStatus: 200,
