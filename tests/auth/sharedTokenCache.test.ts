@@ -1,23 +1,15 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { AppTokenProvider, RedisTokenCache, type OrgCredentials } from '@exsync/ews-client';
+import { sealingWith } from './testSealing';
 
 const key = randomBytes(32);
-/** AES-256-GCM as the api's secret box does it: iv | tag | ciphertext, base64. */
-function seal(plaintext: string): string {
-  const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
-  return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-}
-function open(sealed: string): string {
-  const raw = Buffer.from(sealed, 'base64');
-  const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-  d.setAuthTag(raw.subarray(12, 28));
-  return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
-}
+const { seal, open } = sealingWith(key);
 
 const prefix = `${process.env.EXSYNC_REDIS_PREFIX ?? 'exsync-test'}:auth-shared-cache`;
 let sim: EntraSim;
@@ -90,5 +82,29 @@ describe('token cache shared between processes through Redis', () => {
     const again = await processInstance().getToken(creds);
     expect(again).not.toBe(token);
     expect(sim.stats.byClientId[creds.applicationId]).toBe(2);
+  });
+
+  it('separate OS processes starting together send one token request between them', async () => {
+    const creds = freshApp();
+    const run = promisify(execFile);
+    const tsx = path.resolve(__dirname, '../../node_modules/.bin/tsx');
+    const env = {
+      ...process.env,
+      CACHE_PREFIX: prefix,
+      CACHE_KEY_HEX: key.toString('hex'),
+      AUTHORITY_HOST: creds.authorityHost,
+      TENANT_ID: creds.tenantId,
+      APPLICATION_ID: creds.applicationId,
+      CLIENT_SECRET: creds.clientSecret ?? '',
+    };
+    const script = path.resolve(__dirname, 'tokenProcess.ts');
+    const outputs = await Promise.all([1, 2, 3].map(() => run(tsx, [script], { env, timeout: 60_000 })));
+    const hashes = outputs.map((o) => o.stdout.trim());
+    expect(hashes.every((h) => /^[0-9a-f]{64}$/.test(h))).toBe(true);
+    expect(new Set(hashes).size).toBe(1);
+    // and this process, a fourth, reuses it too
+    const mine = await processInstance().getToken(creds);
+    expect(createHash('sha256').update(mine).digest('hex')).toBe(hashes[0]);
+    expect(sim.stats.byClientId[creds.applicationId]).toBe(1);
   });
 });
