@@ -52,6 +52,8 @@ describe('malformed GUIDs', () => {
     expect400(await h.call('GET', `/v1/orgs/${org.id}/users?after=nope`, org.token), 'after');
     expect400(await h.call('GET', `/v1/orgs/${org.id}/users?limit=0`, org.token), 'limit');
     expect400(await h.call('GET', `/v1/orgs/${org.id}/users?colour=blue`, org.token), 'colour', /not allowed/);
+    expect400(await h.call('GET', `/v1/orgs/${org.id}/users/${user.id}?expand=all`, org.token), 'expand', /not allowed/);
+    expect400(await h.call('GET', `/v1/orgs/${org.id}/exchange?x=1`, org.token), 'x');
   });
 });
 

@@ -33,6 +33,9 @@ export const userParams = {
   additionalProperties: false,
 } as const;
 
+/** For routes that take no query parameters: anything sent is refused, naming it. */
+export const noQuery = { type: 'object', properties: {}, additionalProperties: false } as const;
+
 export const pageQuery = {
   type: 'object',
   properties: {

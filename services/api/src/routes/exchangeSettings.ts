@@ -8,8 +8,8 @@ import {
 } from '@exsync/db';
 import { assertOrgAccess } from '../auth';
 import { HttpError, badRequest, notFound } from '../httpError';
-import { insertOAuthState, OAUTH_STATE_TTL_SECONDS } from '../login/oauthStateRepository';
-import { errorResponses, guid, isoDateTime, orgParams } from '../schemas';
+import { deleteStaleOAuthStates, insertOAuthState, OAUTH_STATE_TTL_SECONDS } from '../login/oauthStateRepository';
+import { errorResponses, guid, isoDateTime, orgParams, noQuery } from '../schemas';
 import { normaliseEndpointUrl } from '../urlSetting';
 
 const settingsView = {
@@ -77,6 +77,7 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
         tags: ['exchange'],
         summary: "Set the organisation's Exchange app registration (replaces every field sent or defaulted)",
         params: orgParams,
+        querystring: noQuery,
         body: putBody,
         response: { 200: settingsView, ...errorResponses(400, 404, 422) },
       },
@@ -113,6 +114,7 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
         tags: ['exchange'],
         summary: "Read the organisation's Exchange settings (never a secret)",
         params: orgParams,
+        querystring: noQuery,
         response: { 200: settingsView, ...errorResponses(400, 404) },
       },
     },
@@ -131,6 +133,7 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
         tags: ['exchange'],
         summary: "The tenant admin's consent link; its single-use state expires after 10 minutes",
         params: orgParams,
+        querystring: noQuery,
         response: {
           200: {
             type: 'object',
@@ -147,6 +150,7 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
       const settings = await getExchangeSettings(pool, orgId);
       if (!settings) throw notFound('no Exchange settings for this organisation yet: PUT them first');
       const state = randomBytes(32).toString('base64url');
+      await deleteStaleOAuthStates(pool);
       await insertOAuthState(pool, { state, orgId, purpose: 'admin-consent' });
       const url = new URL(`${settings.authorityHost}/${settings.tenantId}/adminconsent`);
       url.searchParams.set('client_id', settings.applicationId);

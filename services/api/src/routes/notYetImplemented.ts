@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { assertOrgAccess } from '../auth';
 import { HttpError } from '../httpError';
-import { errorResponses, orgParams, userParams } from '../schemas';
+import { errorResponses, orgParams, userParams, noQuery } from '../schemas';
 
 /*
  * Routes of the contract that later issues implement. Each answers 501 with a message until its
@@ -16,7 +16,7 @@ export const notYetImplementedRoutes: FastifyPluginAsync = async (app) => {
     app.route<{ Params: { orgId: string; userId: string } }>({
       method: r.method,
       url: r.url,
-      schema: { tags: [r.tag], summary: `${r.what} (not implemented yet: 501)`, params: userParams, response: errorResponses(400, 404, 501) },
+      schema: { tags: [r.tag], summary: `${r.what} (not implemented yet: 501)`, params: userParams, querystring: noQuery, response: errorResponses(400, 404, 501) },
       handler: async (request) => {
         assertOrgAccess(request, request.params.orgId);
         throw notImplemented(r.what);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { createAdminToken, createOrganisation, getOrganisation, listOrganisations } from '@exsync/db';
 import { assertOrgAccess, assertPlatform } from '../auth';
 import { notFound } from '../httpError';
-import { errorResponses, guid, isoDateTime, orgParams, pageQuery } from '../schemas';
+import { errorResponses, guid, isoDateTime, orgParams, pageQuery, noQuery } from '../schemas';
 
 const organisation = {
   type: 'object',
@@ -19,6 +19,7 @@ export const orgRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['organisations'],
         summary: 'Create an organisation (platform)',
+        querystring: noQuery,
         body: {
           type: 'object',
           properties: { name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } },
@@ -64,6 +65,7 @@ export const orgRoutes: FastifyPluginAsync = async (app) => {
         tags: ['organisations'],
         summary: 'Read an organisation',
         params: orgParams,
+        querystring: noQuery,
         response: { 200: organisation, ...errorResponses(400, 404) },
       },
     },
@@ -82,6 +84,7 @@ export const orgRoutes: FastifyPluginAsync = async (app) => {
         tags: ['organisations'],
         summary: "Mint an org-admin token (platform); the token is shown once and stored hashed",
         params: orgParams,
+        querystring: noQuery,
         response: {
           201: { type: 'object', properties: { id: guid, token: { type: 'string' } }, required: ['token'] },
           ...errorResponses(400, 403, 404),

@@ -12,7 +12,7 @@ import {
 } from '@exsync/db';
 import { assertOrgAccess, assertPlatform } from '../auth';
 import { HttpError, notFound } from '../httpError';
-import { errorResponses, guid, orgParams, pageQuery, settingsProperties, user, userParams } from '../schemas';
+import { errorResponses, guid, orgParams, pageQuery, settingsProperties, user, userParams, noQuery } from '../schemas';
 
 type SettingsPatch = Partial<UserSettings>;
 
@@ -57,6 +57,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         tags: ['users'],
         summary: 'Create a CRM user (and its mailbox, not enabled yet)',
         params: orgParams,
+        querystring: noQuery,
         body: {
           type: 'object',
           properties: {
@@ -111,6 +112,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         tags: ['users'],
         summary: 'Read a user with settings and status',
         params: userParams,
+        querystring: noQuery,
         response: { 200: user, ...errorResponses(400, 404) },
       },
     },
@@ -129,6 +131,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         tags: ['users'],
         summary: "Change a user's sync settings; enabling moves the mailbox to awaiting-user-login (or scheduled once signed in)",
         params: userParams,
+        querystring: noQuery,
         body: { type: 'object', properties: patchProperties, additionalProperties: false, minProperties: 1 },
         response: { 200: user, ...errorResponses(400, 404, 422) },
       },
@@ -153,6 +156,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         tags: ['users'],
         summary: 'Apply settings to many users (platform only: bulk enablement goes through support)',
         params: orgParams,
+        querystring: noQuery,
         body: {
           type: 'object',
           properties: {
