@@ -244,10 +244,11 @@ class EwsMailboxSession implements EwsMailbox {
       if (toSend.length > 0) {
         const sent = toSend.map((s) => s.item);
         const responses = await this.call(() =>
+          // the attributes the EWS Managed API sends for Appointment.Save / Item.Save
           this.service.CreateItems(
             sent,
             new FolderId(adapter.folder),
-            MessageDisposition.SaveOnly,
+            adapter.isCalendar ? (null as unknown as MessageDisposition) : MessageDisposition.SaveOnly,
             adapter.isCalendar ? SendInvitationsMode.SendToNone : (null as unknown as SendInvitationsMode),
           ),
         );
@@ -299,7 +300,7 @@ class EwsMailboxSession implements EwsMailbox {
             sent,
             null as unknown as FolderId,
             ConflictResolutionMode.AutoResolve,
-            MessageDisposition.SaveOnly,
+            adapter.isCalendar ? (null as unknown as MessageDisposition) : MessageDisposition.SaveOnly,
             adapter.isCalendar ? SendInvitationsOrCancellationsMode.SendToNone : (null as unknown as SendInvitationsOrCancellationsMode),
           ),
         );
