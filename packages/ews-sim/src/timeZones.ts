@@ -1,3 +1,4 @@
+import { WINDOWS_TO_IANA } from './windowsZoneIds';
 import { child, children, childText, el, textEl, type El } from './xml';
 
 /**
@@ -74,7 +75,70 @@ const BY_ID = new Map(ZONES.map((z) => [z.id, z]));
 export const UTC_ZONE: TimeZoneDef = ZONES[0];
 
 export function knownTimeZone(id: string): TimeZoneDef | undefined {
-  return BY_ID.get(id);
+  const known = BY_ID.get(id);
+  if (known) return known;
+  const iana = WINDOWS_TO_IANA[id];
+  if (!iana) return undefined;
+  const derived = deriveFromIana(id, iana);
+  BY_ID.set(id, derived);
+  return derived;
+}
+
+/** Offset east of UTC in minutes for an IANA zone at an instant, from the ICU data Node ships. */
+function ianaOffset(fmt: Intl.DateTimeFormat, utcMs: number): number {
+  const part = fmt.formatToParts(new Date(utcMs)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(part);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+function ruleAt(utcMs: number, localOffsetBefore: number): TransitionRule {
+  const local = new Date(utcMs + localOffsetBefore * 60_000);
+  const day = local.getUTCDate();
+  const month = local.getUTCMonth() + 1;
+  const lastDay = new Date(Date.UTC(local.getUTCFullYear(), month, 0)).getUTCDate();
+  const occurrence = day + 7 > lastDay ? -1 : Math.ceil(day / 7);
+  return { month, dayOfWeek: local.getUTCDay(), occurrence, timeOffsetMinutes: local.getUTCHours() * 60 + local.getUTCMinutes() };
+}
+
+/**
+ * A Windows zone's rules as Exchange would publish them, derived from this year's IANA transitions:
+ * the standard offset, and the n-th weekday rules of the switches when the zone observes DST.
+ */
+function deriveFromIana(id: string, iana: string): TimeZoneDef {
+  const fmt = new Intl.DateTimeFormat('en-US', { timeZone: iana, timeZoneName: 'longOffset' });
+  const year = new Date().getUTCFullYear();
+  const start = Date.UTC(year, 0, 1);
+  const transitions: { at: number; before: number; after: number }[] = [];
+  let prev = ianaOffset(fmt, start);
+  for (let t = start + 3_600_000; t < Date.UTC(year + 1, 0, 1); t += 3_600_000) {
+    const cur = ianaOffset(fmt, t);
+    if (cur !== prev) {
+      // Refine to the minute: some zones switch on the half hour.
+      let lo = t - 3_600_000;
+      let hi = t;
+      while (hi - lo > 60_000) {
+        const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+        if (ianaOffset(fmt, mid) === prev) lo = mid;
+        else hi = mid;
+      }
+      transitions.push({ at: hi, before: prev, after: cur });
+      prev = cur;
+    }
+  }
+  const offsets = transitions.length ? transitions.flatMap((x) => [x.before, x.after]) : [prev];
+  const std = Math.min(...offsets);
+  const sign = std < 0 ? '-' : '+';
+  const abs = Math.abs(std);
+  const name = `(UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}) ${iana.split('/').pop()!.replace(/_/g, ' ')}`;
+  const toDst = transitions.find((x) => x.after > x.before);
+  const toStd = transitions.find((x) => x.after < x.before);
+  if (!toDst || !toStd) return { id, name, standardBias: -std };
+  return {
+    id,
+    name,
+    standardBias: -std,
+    daylight: { bias: -toDst.after, start: ruleAt(toDst.at, toDst.before), end: ruleAt(toStd.at, toStd.before) },
+  };
 }
 
 export function knownTimeZones(): TimeZoneDef[] {
