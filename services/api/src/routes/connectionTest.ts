@@ -9,7 +9,7 @@ import {
   type TestableMailbox,
 } from '../connectionTest/connectionTestRepository';
 import { runConnectionTest, type ConnectionTestResult } from '../connectionTest/runConnectionTest';
-import { errorResponses, orgParams, userParams } from '../schemas';
+import { errorResponses, noQuery, orgParams, userParams } from '../schemas';
 
 const resultSchema = {
   type: 'object',
@@ -85,6 +85,7 @@ export const connectionTestRoutes: FastifyPluginAsync = async (app) => {
           'Acts as `mailbox` when given, else as the first user who signed in with Microsoft. ' +
           'In delegated mode the mailbox must belong to a signed-in user. Answers 200 whatever the outcome; `ok` and the steps tell.',
         params: orgParams,
+        querystring: noQuery,
         body: {
           type: 'object',
           nullable: true,
@@ -113,6 +114,7 @@ export const connectionTestRoutes: FastifyPluginAsync = async (app) => {
         tags: ['exchange'],
         summary: "Test the connection to one user's mailbox: get a token, then make one EWS call as that mailbox",
         params: userParams,
+        querystring: noQuery,
         response: { 200: resultSchema, ...errorResponses(400, 404) },
       },
     },

@@ -17,7 +17,7 @@ import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState } from '../
 import { toOrgCredentials } from '../login/orgCredentials';
 import { createPkcePair, randomOpaque, s256 } from '../login/pkce';
 import { resultPage, type SignInOutcome } from '../login/resultPage';
-import { errorResponses, isoDateTime, userParams } from '../schemas';
+import { errorResponses, isoDateTime, noQuery, userParams } from '../schemas';
 
 /**
  * Identity scopes in every mode; delegated mode adds EWS as the user. offline_access is asked in
@@ -79,6 +79,7 @@ export const microsoftLoginLinkRoutes: FastifyPluginAsync = async (app) => {
           'a single-use state valid for 10 minutes) for the user\'s email; the signed-in mailbox must be that address. ' +
           'The link itself stays valid for 7 days and can be opened again if a sign-in fails.',
         params: userParams,
+        querystring: noQuery,
         response: { 200: signInLinkResponse, ...errorResponses(400, 404, 409) },
       },
     },
