@@ -113,6 +113,19 @@
     $('#consent-error').textContent = consent.error ? '(' + consent.error + ')' : '';
   }
 
+  // After the admin consents in another tab, coming back shows the new consent state.
+  async function refreshConsent() {
+    if (!session) return;
+    try {
+      const s = await api('GET', '/exchange');
+      const consent = s.consent || { state: 'unknown' };
+      $('#consent-state').textContent = consent.state;
+      $('#consent-error').textContent = consent.error ? '(' + consent.error + ')' : '';
+    } catch {
+      // nothing saved yet: the form already says so
+    }
+  }
+
   async function loadSettings() {
     try {
       showSettings(await api('GET', '/exchange'));
@@ -360,6 +373,9 @@
     $('#consent-link-btn').addEventListener('click', consentLink);
     $('#test-btn').addEventListener('click', testConnection);
     $('#add-user-form').addEventListener('submit', addUser);
+    window.addEventListener('focus', () => {
+      refreshConsent();
+    });
     const saved = sessionStorage.getItem(KEY);
     if (saved) {
       try {
