@@ -34,8 +34,13 @@ afterAll(async () => {
 
 const userRow = (page: Page, email: string) => page.locator(`tr[data-email="${email}"]`);
 
-async function toggle(page: Page, orgId: string, userId: string, email: string, field: string): Promise<void> {
-  await userRow(page, email).locator(`input[data-field="${field}"]`).click();
+async function toggle(page: Page, orgId: string, userId: string, email: string, field: string, by: 'mouse' | 'keyboard'): Promise<void> {
+  const box = userRow(page, email).locator(`input[data-field="${field}"]`);
+  if (by === 'mouse') await box.click();
+  else {
+    await box.focus();
+    await page.keyboard.press('Space');
+  }
   await waitFor(`${field} to be saved`, async () => {
     const u = await s.platform('GET', `/v1/orgs/${orgId}/users/${userId}`);
     return u.json.settings[field] === true;
@@ -82,9 +87,11 @@ it('an org admin configures exsync, switches a user on, and the user signs in on
 
   // Switch Alice on, one switch at a time, as the admin does.
   await expect.poll(() => userRow(page, 'alice@contoso.example').count()).toBe(1);
-  for (const field of ['mobileAccess', 'useOAuthForExchange', 'syncCalendar', 'syncContacts']) {
-    await toggle(page, orgId, userId, 'alice@contoso.example', field);
+  for (const field of ['mobileAccess', 'useOAuthForExchange', 'syncCalendar']) {
+    await toggle(page, orgId, userId, 'alice@contoso.example', field, 'mouse');
   }
+  // The switches work from the keyboard too.
+  await toggle(page, orgId, userId, 'alice@contoso.example', 'syncContacts', 'keyboard');
   await expect
     .poll(() => userRow(page, 'alice@contoso.example').locator('td.status').getAttribute('data-state'), { timeout: 15_000 })
     .toBe('awaiting-user-login');
