@@ -116,6 +116,10 @@ it('an org admin configures exsync, switches a user on, and the user signs in on
     .toBe('healthy');
   expect(await userRow(page, 'alice@contoso.example').locator('td.status').textContent()).toContain('Healthy: last sync');
 
+  // "Sync now" asks the worker for a sync and says so.
+  await userRow(page, 'alice@contoso.example').getByRole('button', { name: 'Sync now for alice@contoso.example' }).click();
+  await expect.poll(() => page.locator('#announce').textContent()).toBe('Sync of alice@contoso.example requested.');
+
   // Test connection from the page reports each step.
   await page.getByRole('button', { name: 'Test connection' }).click();
   await expect.poll(() => page.locator('#test-result li[data-step="ews"]').getAttribute('class'), { timeout: 20_000 }).toBe('ok');
