@@ -53,7 +53,7 @@ describe('appointment round trip', () => {
       }),
       { seed: 4242, numRuns: 60, endOnFailure: true },
     );
-  });
+  }, 240_000);
 
   it('updates one generated appointment into another, clearing removed fields', async () => {
     await fc.assert(
@@ -67,7 +67,7 @@ describe('appointment round trip', () => {
       }),
       { seed: 777, numRuns: 30, endOnFailure: true },
     );
-  });
+  }, 240_000);
 });
 
 describe('contact round trip', () => {
@@ -79,7 +79,7 @@ describe('contact round trip', () => {
       }),
       { seed: 99, numRuns: 60, endOnFailure: true },
     );
-  });
+  }, 120_000);
 
   it('updates one generated contact into another, deleting removed fields', async () => {
     await fc.assert(
@@ -90,5 +90,5 @@ describe('contact round trip', () => {
       }),
       { seed: 1234, numRuns: 40, endOnFailure: true },
     );
-  });
+  }, 120_000);
 });

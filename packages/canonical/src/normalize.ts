@@ -66,7 +66,8 @@ function normalizePattern(p: RecurrencePattern): RecurrencePattern {
         ['type', 'weekly'],
         ['interval', p.interval],
         ['daysOfWeek', sortDays(p.daysOfWeek)],
-        ['firstDayOfWeek', p.firstDayOfWeek],
+        // Exchange reports its default first day even when none was set
+        ['firstDayOfWeek', p.firstDayOfWeek === 'sunday' ? undefined : p.firstDayOfWeek],
       ]);
     case 'absoluteMonthly':
       return { type: 'absoluteMonthly', interval: p.interval, dayOfMonth: p.dayOfMonth };

@@ -74,32 +74,49 @@ function* patternDates(p: RecurrencePattern, startDate: string): Generator<strin
   }
 }
 
-/** Local dates (YYYY-MM-DD) of the series' occurrences, in order. */
-export function occurrenceDates(a: Appointment, limit = MAX_EXPANDED_OCCURRENCES): string[] {
+/** Local dates (YYYY-MM-DD) of the series' occurrences, in order, lazily. */
+export function* occurrenceDateSequence(a: Appointment, limit = MAX_EXPANDED_OCCURRENCES): Generator<string> {
   const r = a.recurrence;
-  if (!r) return [];
+  if (!r) return;
   const { range } = r;
-  const max =
-    range.type === 'numbered' ? Math.min(range.numberOfOccurrences, limit) : limit;
-  const out: string[] = [];
+  const max = range.type === 'numbered' ? Math.min(range.numberOfOccurrences, limit) : limit;
+  let count = 0;
   for (const date of patternDates(r.pattern, range.startDate)) {
     if (date < range.startDate) continue;
-    if (range.type === 'endDate' && date > range.endDate) break;
-    out.push(date);
-    if (out.length >= max) break;
+    if (range.type === 'endDate' && date > range.endDate) return;
+    yield date;
+    if (++count >= max) return;
   }
-  return out;
+}
+
+/** Local dates (YYYY-MM-DD) of the series' occurrences, in order. */
+export function occurrenceDates(a: Appointment, limit = MAX_EXPANDED_OCCURRENCES): string[] {
+  return [...occurrenceDateSequence(a, limit)];
+}
+
+function startSeconds(a: Appointment): number {
+  return a.isAllDay ? 0 : toLocal(a.start, a.timeZone).seconds;
 }
 
 /** Original start instants (ISO, UTC `Z`) of the series' occurrences, in order. */
 export function occurrenceStarts(a: Appointment, limit = MAX_EXPANDED_OCCURRENCES): string[] {
-  const seconds = a.isAllDay ? 0 : toLocal(a.start, a.timeZone).seconds;
+  const seconds = startSeconds(a);
   return occurrenceDates(a, limit).map((date) => isoSeconds(fromLocal(date, seconds, a.timeZone)));
 }
 
 /** The 1-based EWS occurrence index of the occurrence that originally started at `originalStart`. */
 export function occurrenceIndex(a: Appointment, originalStart: string): number | undefined {
-  const wanted = isoSeconds(new Date(originalStart));
-  const i = occurrenceStarts(a).indexOf(wanted);
-  return i === -1 ? undefined : i + 1;
+  const wanted = Date.parse(originalStart);
+  if (Number.isNaN(wanted)) return undefined;
+  const target = Math.floor(wanted / 1000) * 1000;
+  const seconds = startSeconds(a);
+  let index = 0;
+  for (const date of occurrenceDateSequence(a)) {
+    index++;
+    const at = fromLocal(date, seconds, a.timeZone).getTime();
+    if (at === target) return index;
+    // local dates ascend, so instants do too (give or take a DST hour): stop once clearly past
+    if (at > target + 86_400_000) return undefined;
+  }
+  return undefined;
 }

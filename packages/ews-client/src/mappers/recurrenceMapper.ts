@@ -127,7 +127,8 @@ export function fromEwsRecurrence(r: ews.Recurrence): { pattern: RecurrencePatte
     const days = r.DaysOfTheWeek.GetEnumerator().flatMap((d) => fromEwsDay(Number(d)));
     const first = (r as unknown as { firstDayOfWeek?: number | null }).firstDayOfWeek;
     pattern = { type: 'weekly', interval: Number(r.Interval), daysOfWeek: days };
-    if (first !== null && first !== undefined) pattern.firstDayOfWeek = DAYS[Number(first)];
+    // Sunday is Exchange's default and reported when none was set; omitted like normalizeAppointment does
+    if (first !== null && first !== undefined && Number(first) !== 0) pattern.firstDayOfWeek = DAYS[Number(first)];
   } else if (r instanceof ews.Recurrence.RelativeMonthlyPattern) {
     pattern = {
       type: 'relativeMonthly',
