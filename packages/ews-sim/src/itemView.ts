@@ -416,6 +416,26 @@ function contactFieldEl(item: StoredItem, name: string): El | undefined {
   }
 }
 
+const NAMES_CACHE = new WeakMap<Shape, Map<string, string[]>>();
+
+/** The ordered element names a shape selects, computed once per request shape. */
+function orderedNames(kind: StoredItem['kind'], shape: Shape, ctx: ViewContext): string[] {
+  let perShape = NAMES_CACHE.get(shape);
+  if (!perShape) {
+    perShape = new Map();
+    NAMES_CACHE.set(shape, perShape);
+  }
+  const key = `${kind}|${ctx}`;
+  let names = perShape.get(key);
+  if (!names) {
+    const wanted = namesFor(kind, shape, ctx);
+    const order = kind === 'CalendarItem' ? CALENDAR_FULL_ORDER : CONTACT_FULL_ORDER;
+    names = order.filter((n) => n === 'ExtendedProperty' ? shape.extended.length > 0 : wanted.has(n));
+    perShape.set(key, names);
+  }
+  return names;
+}
+
 function namesFor(kind: StoredItem['kind'], shape: Shape, ctx: ViewContext): Set<string> {
   const names = new Set<string>(['ItemId']);
   if (shape.base === 'Default') for (const n of kind === 'CalendarItem' ? CAL_DEFAULT : CONTACT_DEFAULT) names.add(n);
@@ -433,19 +453,15 @@ function namesFor(kind: StoredItem['kind'], shape: Shape, ctx: ViewContext): Set
 /** Writes one item in the requested shape, in schema order, as `<t:CalendarItem>` / `<t:Contact>`. */
 export function renderItem(mb: Mailbox, ref: ItemRef, shape: Shape, ctx: ViewContext, out: string[]): void {
   const kind = ref.item.kind;
-  const names = namesFor(kind, shape, ctx);
-  const order = kind === 'CalendarItem' ? CALENDAR_FULL_ORDER : CONTACT_FULL_ORDER;
   out.push(`<t:${kind}>`);
-  for (const name of order) {
+  for (const name of orderedNames(kind, shape, ctx)) {
     if (name === 'ExtendedProperty') {
       for (const uri of shape.extended) {
-        const key = extendedPropertyKey(uri);
-        const prop = ref.item.extended.get(key);
+        const prop = ref.item.extended.get(extendedPropertyKey(uri));
         if (prop) writeEl(prop, 't', out);
       }
       continue;
     }
-    if (!names.has(name)) continue;
     const e = fieldEl(mb, ref, name);
     if (e) writeEl(e, 't', out);
   }

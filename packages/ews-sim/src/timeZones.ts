@@ -207,7 +207,24 @@ export function parseTimeZone(e: El | undefined): TimeZoneDef | undefined {
 }
 
 /** The full definition Exchange sends for StartTimeZone/EndTimeZone; clients load an Id-only zone as null. */
+const ELEMENT_CACHE = new WeakMap<TimeZoneDef, Map<string, El>>();
+
+/** Callers must not mutate the returned element: it is shared between responses. */
 export function timeZoneElement(elementName: string, tz: TimeZoneDef): El {
+  let byName = ELEMENT_CACHE.get(tz);
+  if (!byName) {
+    byName = new Map();
+    ELEMENT_CACHE.set(tz, byName);
+  }
+  let e = byName.get(elementName);
+  if (!e) {
+    e = buildTimeZoneElement(elementName, tz);
+    byName.set(elementName, e);
+  }
+  return e;
+}
+
+function buildTimeZoneElement(elementName: string, tz: TimeZoneDef): El {
   const base = `trule:Microsoft/Registry/${tz.id}/2006`;
   const stdId = tz.daylight ? `${base}-Standard` : `${base}-Standard`;
   const periods = [el('Period', { Bias: formatDurationMinutes(tz.standardBias), Name: 'Standard', Id: stdId })];

@@ -75,6 +75,14 @@ function localName(qname: string): string {
   return i < 0 ? qname : qname.slice(i + 1);
 }
 
+// Sticky expressions match at lastIndex without copying the rest of the document.
+const START_TAG = /<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)/y;
+const ATTRIBUTE = /([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)\s*=\s*("([^"]*)"|'([^']*)')/y;
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
 /**
  * Parses a whole document into local-name elements. Namespace declarations are dropped: EWS element
  * names are unique enough across the soap/messages/types namespaces for a simulator.
@@ -133,16 +141,18 @@ export function parseXml(src: string): El {
       if (!top || top === root || top.name !== name) fail(`unexpected end tag </${name}>`, i);
       i = end + 1;
     } else {
-      const m = /^<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)/.exec(src.slice(i, i + 200));
+      START_TAG.lastIndex = i;
+      const m = START_TAG.exec(src);
       if (!m) fail('malformed start tag', i);
       const name = localName(m![1]);
       let j = i + m![0].length;
       const attrs: Record<string, string> = {};
       for (;;) {
-        while (j < n && /\s/.test(src[j])) j++;
+        while (j < n && isSpace(src.charCodeAt(j))) j++;
         if (j >= n) fail('unterminated start tag', i);
         if (src[j] === '>' || (src[j] === '/' && src[j + 1] === '>')) break;
-        const am = /^([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)\s*=\s*("([^"]*)"|'([^']*)')/.exec(src.slice(j, j + 4096));
+        ATTRIBUTE.lastIndex = j;
+        const am = ATTRIBUTE.exec(src);
         if (!am) fail('malformed attribute', j);
         const aname = am![1];
         if (aname !== 'xmlns' && !aname.startsWith('xmlns:')) {
