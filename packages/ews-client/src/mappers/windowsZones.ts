@@ -98,8 +98,13 @@ function offsetMinutes(zone: string, at: Date): number {
  */
 function ensureLibraryKnows(windowsId: string): void {
   const table = TimeZoneMappingData as Record<string, unknown>;
-  if (Array.isArray(table[windowsId])) return;
   const iana = currentIanaName(CLDR_WINDOWS_ZONES[windowsId][0]);
+  const existing = table[windowsId];
+  if (Array.isArray(existing)) {
+    // a few rows lack their IANA list, and the library dereferences it
+    if (!Array.isArray(existing[0])) existing[0] = [iana];
+    return;
+  }
   const year = new Date().getUTCFullYear();
   const jan = offsetMinutes(iana, new Date(Date.UTC(year, 0, 1)));
   const jul = offsetMinutes(iana, new Date(Date.UTC(year, 6, 1)));
