@@ -177,6 +177,20 @@ describe('every error class, produced by the simulators over real HTTP', () => {
 });
 
 describe('impersonation and anchor headers', () => {
+  it('reports every exchange with our client-request-id and Exchange\'s request-id', async () => {
+    const records: { clientRequestId: string; requestId?: string; status?: number; error?: EwsError }[] = [];
+    const mb = h.appOnly(CAROL.email, { onExchange: (r) => records.push(r) });
+    await mb.checkAccess();
+    h.sim.store.setImpersonation(CAROL.email, false);
+    await mb.checkAccess().catch(() => undefined);
+    h.sim.store.setImpersonation(CAROL.email, true);
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({ status: 200 });
+    expect(records[0].clientRequestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(records[0].requestId).toBeTruthy();
+    expect(records[1]).toMatchObject({ status: 500, error: expect.objectContaining({ kind: 'ImpersonationDenied' }) });
+  });
+
   it('app-only requests carry ExchangeImpersonation and X-AnchorMailbox; delegated ones carry neither', async () => {
     const before = h.sim.requestLog.list().length;
     const app = await h.appOnly(CAROL.email).checkAccess();
