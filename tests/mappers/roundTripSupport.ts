@@ -4,9 +4,8 @@ import type { Appointment, Contact } from '@exsync/canonical';
 import {
   APPOINTMENT_FETCH_PROPERTIES,
   applyAppointment,
-  loadModifiedOccurrences,
-  toCanonicalAppointment,
 } from '../../packages/ews-client/src/mappers/appointmentMapper';
+import { readAppointments } from '../../packages/ews-client/src/mappers/appointmentSeries';
 import { applyContact, CONTACT_FETCH_PROPERTIES, toCanonicalContact } from '../../packages/ews-client/src/mappers/contactMapper';
 
 /**
@@ -45,8 +44,9 @@ export async function loadAppointment(service: ews.ExchangeService, id: ews.Item
 export async function readAppointment(service: ews.ExchangeService, id: ews.ItemId): Promise<Appointment> {
   return plain('readAppointment', async () => {
     const master = await loadAppointment(service, id);
-    const exceptions = await loadModifiedOccurrences(service, [master]);
-    return toCanonicalAppointment(master, exceptions.get(master));
+    const [result] = await readAppointments(service, [master]);
+    if (!result.ok) throw result.error;
+    return result.value;
   });
 }
 

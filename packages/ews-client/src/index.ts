@@ -19,3 +19,4 @@ export * from './mappers/appointmentMapper';
 export * from './mappers/contactMapper';
 export * from './mappers/recurrenceExpansion';
 export * from './mappers/occurrenceChanges';
+export * from './mappers/appointmentSeries';
