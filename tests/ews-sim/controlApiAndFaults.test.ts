@@ -161,6 +161,27 @@ describe('faults', () => {
   });
 });
 
+describe('Exchange concurrency budgets', () => {
+  it('answers a 6th concurrent SyncFolderItems with ErrorServerBusy (ConcurrentSyncCalls) and a 28th connection with ErrorExceededConnectionCount', async () => {
+    // Latency keeps the requests in flight together; the budgets count requests, not time.
+    await api('PUT', `/_sim/mailboxes/${CAROL}/faults`, { latencyMs: 1500 });
+    const sync = '<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="calendar"/></m:SyncFolderId><m:MaxChangesReturned>10</m:MaxChangesReturned></m:SyncFolderItems>';
+    const syncs = await Promise.all(Array.from({ length: 7 }, () => post(sims.ewsUrl, envelope(sync, { impersonate: CAROL }), token)));
+    const busy = syncs.filter((r) => r.text.includes('ErrorServerBusy'));
+    expect(syncs.every((r) => r.status === 200)).toBe(true);
+    expect(busy).toHaveLength(2);
+    expect(busy[0].text).toContain("policy part 'ConcurrentSyncCalls'");
+    expect(busy[0].text).toContain('<t:Value Name="BackOffMilliseconds">5000</t:Value>');
+    expect(busy[0].text).toContain('<m:SyncState/>');
+    const many = await Promise.all(Array.from({ length: 28 }, () => ews()));
+    const statuses = many.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 500)).toHaveLength(1);
+    const fault = await many.find((r) => r.status === 500)!.text();
+    expect(fault).toContain('a:ErrorExceededConnectionCount');
+    expect(fault).toContain('<t:Value Name="MaxConcurrencyLimit">27</t:Value>');
+  });
+});
+
 describe('request log', () => {
   it('records mailbox, operation, status, impersonation and anchor for every request', async () => {
     await api('DELETE', '/_sim/requests');

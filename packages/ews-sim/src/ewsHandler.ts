@@ -18,7 +18,19 @@ export interface EwsHandlerDeps {
   /** Responses held open by the hang fault, so close() can end them. */
   hung: Set<ServerResponse>;
   baseLatencyMs: number;
+  /** Requests in flight per mailbox, for Exchange's concurrency budgets. */
+  inFlight: Map<string, { total: number; sync: number }>;
 }
+
+/** Exchange Online's budgets: 27 concurrent connections per mailbox, 5 concurrent SyncFolderItems. */
+export const MAX_CONCURRENT_CONNECTIONS = 27;
+export const MAX_CONCURRENT_SYNC_CALLS = 5;
+
+const EXCEEDED_CONNECTIONS =
+  'You have exceeded the available concurrent connections for your account.  Try again once your other requests have completed.';
+const EXCEEDED_CONNECTIONS_XML =
+  `<t:Value Name="Policy">MaxConcurrency</t:Value><t:Value Name="MaxConcurrencyLimit">${MAX_CONCURRENT_CONNECTIONS}</t:Value>` +
+  `<t:Value Name="ErrorMessage">This operation exceeds the throttling budget for policy part 'MaxConcurrency', policy value '${MAX_CONCURRENT_CONNECTIONS}',  Budget type: 'Ews'.  Suggested backoff time 0 ms.</t:Value>`;
 
 const MAX_BODY = 64 * 1024 * 1024;
 
@@ -107,7 +119,9 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
   const baseHeaders: Record<string, string> = { 'request-id': requestId, 'X-BackEndHttpStatus': '' };
   const clientRequestId = headerValue(req, 'client-request-id');
   if (clientRequestId && /true/i.test(headerValue(req, 'return-client-request-id') ?? '')) baseHeaders['client-request-id'] = clientRequestId;
+  let release = () => {};
   const send = (status: number, body: string, headers: Record<string, string> = {}) => {
+    release();
     const h: Record<string, string> = { ...baseHeaders, ...headers, 'X-BackEndHttpStatus': String(status) };
     if (body) h['Content-Type'] = h['Content-Type'] ?? 'text/xml; charset=utf-8';
     h['Content-Length'] = String(Buffer.byteLength(body));
@@ -134,6 +148,21 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
     entry.impersonation = !!child(header, 'ExchangeImpersonation');
     const mb = targetMailbox(deps.store, principal, header, entry.anchorMailbox?.toLowerCase());
     entry.mailbox = mb.email;
+    const counts = deps.inFlight.get(mb.email) ?? { total: 0, sync: 0 };
+    deps.inFlight.set(mb.email, counts);
+    const isSync = opEl.name === 'SyncFolderItems';
+    counts.total++;
+    if (isSync) counts.sync++;
+    let released = false;
+    release = () => {
+      if (released) return;
+      released = true;
+      counts.total--;
+      if (isSync) counts.sync--;
+    };
+    res.on('close', release);
+    if (counts.total > MAX_CONCURRENT_CONNECTIONS) throw new SoapFaultError('ErrorExceededConnectionCount', EXCEEDED_CONNECTIONS, EXCEEDED_CONNECTIONS_XML);
+    const syncCallsExceeded = isSync && counts.sync > MAX_CONCURRENT_SYNC_CALLS;
     const faultConfig = deps.faults.effective(mb.email);
     if (faultConfig.latencyMs > 0) await sleep(faultConfig.latencyMs);
     const fault = deps.faults.pick(faultConfig);
@@ -167,7 +196,12 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
       mb,
       request: opEl,
       contextTz: tzDef ? parseTimeZone(tzDef) : undefined,
-      itemBusy: () => deps.faults.rollItemBusy(faultConfig),
+      throwIfBusy: () => {
+        if (deps.faults.rollItemBusy(faultConfig)) {
+          throw new ItemError('ErrorServerBusy', undefined, backOffXml(faultConfig.backOffMs));
+        }
+      },
+      syncCallsExceeded,
     };
     let xml: string;
     try {

@@ -38,7 +38,7 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
   const requestLog = new RequestLog();
   const hung = new Set<ServerResponse>();
   const tokens = createTokenChecker(opts.jwksUrl);
-  const ewsDeps = { store, tokens, faults, requestLog, hung, baseLatencyMs: opts.latencyMs ?? 0 };
+  const ewsDeps = { store, tokens, faults, requestLog, hung, baseLatencyMs: opts.latencyMs ?? 0, inFlight: new Map<string, { total: number; sync: number }>() };
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -10,8 +10,10 @@ export interface OpContext {
   mb: Mailbox;
   request: El;
   contextTz: TimeZoneDef | undefined;
-  /** True when a per-item ErrorServerBusy should be injected for the next item. */
-  itemBusy: () => boolean;
+  /** Throws a per-item ErrorServerBusy (with BackOffMilliseconds) when the fault dice say so. */
+  throwIfBusy: () => void;
+  /** More than Exchange's 5 concurrent SyncFolderItems calls are in flight for this mailbox. */
+  syncCallsExceeded: boolean;
 }
 
 /** A per-item failure: becomes `ResponseClass="Error"` in an HTTP 200 answer. */
@@ -19,6 +21,7 @@ export class ItemError extends Error {
   constructor(
     readonly code: string,
     message?: string,
+    readonly messageXml?: string,
   ) {
     super(message ?? code);
   }

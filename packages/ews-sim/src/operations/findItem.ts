@@ -139,7 +139,7 @@ export function findItem(ctx: OpContext): string {
   for (const parentEl of child(req, 'ParentFolderIds')?.children ?? []) {
     try {
       if (invalidListProperty(shape)) throw new ItemError('ErrorInvalidPropertyRequest');
-      if (ctx.itemBusy()) throw new ItemError('ErrorServerBusy');
+      ctx.throwIfBusy();
       const folder = resolveFolder(ctx, parentEl);
       const view = req.children.find((c) => c.name.endsWith('View'));
       const restriction = child(req, 'Restriction')?.children[0];
@@ -180,7 +180,7 @@ export function findItem(ctx: OpContext): string {
       out.push('</t:Items></m:RootFolder>', successClose(op));
     } catch (e) {
       if (!(e instanceof ItemError)) throw e;
-      out.push(errorMessage(op, { code: e.code, text: e.message === e.code ? undefined : e.message }));
+      out.push(errorMessage(op, { code: e.code, text: e.message === e.code ? undefined : e.message, messageXml: e.messageXml }));
     }
   }
   out.push(responseClose(op));

@@ -58,7 +58,7 @@ export function getFolder(ctx: OpContext): string {
       out.push(successOpen('GetFolder'), '<m:Folders>', renderFolder(ctx.mb, f, shape), '</m:Folders>', successClose('GetFolder'));
     } catch (e) {
       if (!(e instanceof ItemError)) throw e;
-      out.push(errorMessage('GetFolder', { code: e.code, text: e.message === e.code ? undefined : e.message }, '<m:Folders/>'));
+      out.push(errorMessage('GetFolder', { code: e.code, text: e.message === e.code ? undefined : e.message, messageXml: e.messageXml }, '<m:Folders/>'));
     }
   }
   out.push(responseClose('GetFolder'));

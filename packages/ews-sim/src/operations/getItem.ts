@@ -18,14 +18,14 @@ export function getItem(ctx: OpContext): string {
   const out: string[] = [responseOpen(op)];
   for (const idEl of ids) {
     try {
-      if (ctx.itemBusy()) throw new ItemError('ErrorServerBusy');
+      ctx.throwIfBusy();
       const ref = resolveItem(ctx, idEl);
       out.push(successOpen(op), '<m:Items>');
       renderItem(ctx.mb, ref, shape, 'get', out);
       out.push('</m:Items>', successClose(op));
     } catch (e) {
       if (!(e instanceof ItemError)) throw e;
-      out.push(errorMessage(op, { code: e.code, text: e.message === e.code ? undefined : e.message }, '<m:Items/>'));
+      out.push(errorMessage(op, { code: e.code, text: e.message === e.code ? undefined : e.message, messageXml: e.messageXml }, '<m:Items/>'));
     }
   }
   out.push(responseClose(op));

@@ -1,6 +1,6 @@
 import { parseShape, renderItem, ShapeError, type Shape } from '../itemView';
 import type { ChangeType, Folder } from '../store';
-import { errorMessage, responseClose, responseOpen, successClose, successOpen } from '../soap';
+import { backOffXml, errorMessage, responseClose, responseOpen, successClose, successOpen } from '../soap';
 import { child, childText } from '../xml';
 import { ItemError, RequestFault, resolveFolder, type OpContext } from './context';
 
@@ -90,7 +90,14 @@ export function syncFolderItems(ctx: OpContext): string {
       if (p === undefined) throw new ItemError('ErrorInvalidSyncStateData');
       from = p;
     }
-    if (ctx.itemBusy()) throw new ItemError('ErrorServerBusy');
+    if (ctx.syncCallsExceeded) {
+      throw new ItemError(
+        'ErrorServerBusy',
+        "The server cannot service this request right now. Try again later., This operation exceeds the throttling budget for policy part 'ConcurrentSyncCalls', policy value '5',  Budget type: 'Ews'.  Suggested backoff time 5000 ms.",
+        backOffXml(5000),
+      );
+    }
+    ctx.throwIfBusy();
     const ignore = new Set((child(req, 'Ignore')?.children ?? []).map((e) => e.attrs.Id ?? ''));
     const { changes, position } = collectChanges(folder, from, max, ignore);
     const includesLast = position >= folder.log.length;
@@ -115,7 +122,7 @@ export function syncFolderItems(ctx: OpContext): string {
     out.push('</m:Changes>', successClose(op));
   } catch (e) {
     if (!(e instanceof ItemError)) throw e;
-    out.push(errorMessage(op, { code: e.code, text: e.message === e.code ? undefined : e.message }, errorTrailer));
+    out.push(errorMessage(op, { code: e.code, text: e.message === e.code ? undefined : e.message, messageXml: e.messageXml }, errorTrailer));
   }
   out.push(responseClose(op));
   return out.join('');

@@ -31,7 +31,7 @@ export function createItem(ctx: OpContext): string {
   const out: string[] = [responseOpen(op)];
   for (const itemEl of items) {
     try {
-      if (ctx.itemBusy()) throw new ItemError('ErrorServerBusy');
+      ctx.throwIfBusy();
       if (itemEl.name !== 'CalendarItem' && itemEl.name !== 'Contact') {
         throw new ItemError('ErrorInvalidRequest', `The simulator stores calendar items and contacts, not ${itemEl.name}.`);
       }
@@ -50,7 +50,7 @@ export function createItem(ctx: OpContext): string {
     } catch (e) {
       const ie = itemErrorOf(e);
       if (!ie) throw e;
-      out.push(errorMessage(op, { code: ie.code, text: errorText(ie) }, '<m:Items/>'));
+      out.push(errorMessage(op, { code: ie.code, text: errorText(ie), messageXml: ie.messageXml }, '<m:Items/>'));
     }
   }
   out.push(responseClose(op));
@@ -72,7 +72,7 @@ export function updateItem(ctx: OpContext): string {
   const out: string[] = [responseOpen(op)];
   for (const change of changes) {
     try {
-      if (ctx.itemBusy()) throw new ItemError('ErrorServerBusy');
+      ctx.throwIfBusy();
       const idEl = change.children.find((c) => c.name === 'ItemId' || c.name === 'OccurrenceItemId' || c.name === 'RecurringMasterItemId');
       if (!idEl) throw new RequestFault('ErrorSchemaValidation', 'The request failed schema validation: ItemChange needs an item id.');
       const ref = resolveItem(ctx, idEl);
@@ -94,7 +94,7 @@ export function updateItem(ctx: OpContext): string {
     } catch (e) {
       const ie = itemErrorOf(e);
       if (!ie) throw e;
-      out.push(errorMessage(op, { code: ie.code, text: errorText(ie) }, '<m:Items/>'));
+      out.push(errorMessage(op, { code: ie.code, text: errorText(ie), messageXml: ie.messageXml }, '<m:Items/>'));
     }
   }
   out.push(responseClose(op));
@@ -169,7 +169,7 @@ export function deleteItem(ctx: OpContext): string {
   const out: string[] = [responseOpen(op)];
   for (const idEl of child(req, 'ItemIds')?.children ?? []) {
     try {
-      if (ctx.itemBusy()) throw new ItemError('ErrorServerBusy');
+      ctx.throwIfBusy();
       const ref = resolveItem(ctx, idEl);
       if (ref.item.kind === 'CalendarItem' && req.attrs.SendMeetingCancellations === undefined) {
         throw new ItemError('ErrorSendMeetingCancellationsRequired');
@@ -185,7 +185,7 @@ export function deleteItem(ctx: OpContext): string {
     } catch (e) {
       const ie = itemErrorOf(e);
       if (!ie) throw e;
-      out.push(errorMessage(op, { code: ie.code, text: errorText(ie) }));
+      out.push(errorMessage(op, { code: ie.code, text: errorText(ie), messageXml: ie.messageXml }));
     }
   }
   out.push(responseClose(op));
