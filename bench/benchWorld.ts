@@ -1,0 +1,160 @@
+/**
+ * What every benchmark scenario stands on: a database of its own, the simulators in a CHILD
+ * process (so their CPU never counts as exsync's), mailboxes created and seeded through the
+ * simulator's /_sim/ control API, and counters for EWS requests (the simulator's request log)
+ * and Postgres statements (counted on the pool exsync uses).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { migrateUp } from '@exsync/db';
+import { AppTokenProvider, openMailbox, type EwsMailbox } from '@exsync/ews-client';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+export interface SimInfo {
+  entraUrl: string;
+  ewsUrl: string;
+  tenantId: string;
+  applicationId: string;
+  clientSecret: string;
+}
+
+export interface BenchWorld {
+  sim: SimInfo;
+  pool: pg.Pool;
+  /** Postgres statements sent through `pool` since the last reset */
+  pgStatements(): number;
+  resetPgStatements(): void;
+  tokens: AppTokenProvider;
+  control<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** EWS requests the simulator answered since the last clear, optionally for one mailbox */
+  ewsRequests(mailbox?: string): Promise<number>;
+  clearEwsRequests(): Promise<void>;
+  setLatency(ms: number): Promise<void>;
+  createMailbox(email: string): Promise<void>;
+  open(email: string): EwsMailbox;
+  accessToken(): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function startSimProcess(): Promise<{ child: ChildProcess; info: SimInfo }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TZ: 'UTC' },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const info = await new Promise<SimInfo>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`simulators exited with ${code} before listening`)));
+    lines.once('line', (line) => resolve(JSON.parse(line) as SimInfo));
+  });
+  return { child, info };
+}
+
+async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.EXSYNC_BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `exsync_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`); // generated name, never input
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await migrateUp(url.toString());
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Counts every statement sent through the pool, whether by pool.query or a checked-out client. */
+function countStatements(pool: pg.Pool): { get(): number; reset(): void } {
+  let n = 0;
+  const wrap = (target: { query: (...args: unknown[]) => unknown }) => {
+    const original = target.query.bind(target);
+    target.query = (...args: unknown[]) => {
+      n += 1;
+      return original(...args);
+    };
+  };
+  pool.on('connect', (client) => wrap(client as unknown as { query: (...args: unknown[]) => unknown }));
+  return { get: () => n, reset: () => { n = 0; } };
+}
+
+export async function createBenchWorld(): Promise<BenchWorld> {
+  const db = await createDatabase();
+  const { child, info } = await startSimProcess();
+  const pool = new pg.Pool({ connectionString: db.url, max: 20 });
+  const counter = countStatements(pool);
+  const tokens = new AppTokenProvider({ allowInsecureAuthority: true });
+  const creds = {
+    authorityHost: info.entraUrl,
+    tenantId: info.tenantId,
+    applicationId: info.applicationId,
+    clientSecret: info.clientSecret,
+  };
+  const ewsBase = new URL(info.ewsUrl).origin;
+  const control = async <T>(method: string, p: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${ewsBase}${p}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const accessToken = () => tokens.getToken(creds);
+  return {
+    sim: info,
+    pool,
+    pgStatements: counter.get,
+    resetPgStatements: counter.reset,
+    tokens,
+    control,
+    async ewsRequests(mailbox) {
+      const q = mailbox ? `?mailbox=${encodeURIComponent(mailbox)}` : '';
+      return (await control<unknown[]>('GET', `/_sim/requests${q}`)).length;
+    },
+    async clearEwsRequests() {
+      await control('DELETE', '/_sim/requests');
+    },
+    async setLatency(ms) {
+      await control('PUT', '/_sim/faults', { latencyMs: ms });
+    },
+    async createMailbox(email) {
+      await control('POST', '/_sim/mailboxes', { email, tenantId: info.tenantId });
+    },
+    open(email) {
+      return openMailbox({ ewsUrl: info.ewsUrl, smtpAddress: email, mode: 'app-only', getAccessToken: accessToken, timeoutMs: 120_000 });
+    },
+    accessToken,
+    async close() {
+      await pool.end();
+      child.kill('SIGTERM');
+      await db.drop();
+    },
+  };
+}
+
+/** An organisation, user and enabled mailbox row for `email`, as the admin API would leave them. */
+export async function createMailboxRows(pool: pg.Pool, orgId: string, email: string): Promise<{ userId: string; mailboxId: string }> {
+  const user = await pool.query(`INSERT INTO users (org_id, crm_user_id, email) VALUES ($1, $2, $2) RETURNING id`, [orgId, email]);
+  const mb = await pool.query(
+    `INSERT INTO mailboxes (org_id, user_id, smtp_address, enabled, state) VALUES ($1, $2, $3, true, 'scheduled') RETURNING id`,
+    [orgId, user.rows[0].id, email],
+  );
+  return { userId: user.rows[0].id, mailboxId: mb.rows[0].id };
+}
+
+export async function createOrg(pool: pg.Pool, name: string): Promise<string> {
+  return (await pool.query(`INSERT INTO organisations (name) VALUES ($1) RETURNING id`, [name])).rows[0].id;
+}

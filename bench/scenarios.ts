@@ -1,0 +1,290 @@
+/**
+ * The benchmark scenarios of `npm run bench`. Each returns one result row; the runner prints and
+ * saves them. Ratios follow one rule: a peer's ratio is peer/exsync (above 1: exsync is faster),
+ * the floor's is exsync/floor (1 would be perfect), null where there is nothing to compare.
+ */
+import type { ItemKind } from '@exsync/canonical';
+import { listCrmItems, putCrmItem } from '@exsync/db';
+import { DEFAULT_GET_ITEMS_BATCH_SIZE, DEFAULT_WRITE_BATCH_SIZE, SYNC_PAGE_SIZE } from '@exsync/ews-client';
+import { syncMailboxKind, type SyncCounts } from '@exsync/sync-engine';
+import { createSyncProducer, startScheduler } from '@exsync/worker';
+import { createMailboxRows, createOrg, type BenchWorld } from './benchWorld';
+import { exchangelibPull, naivePull } from './peers';
+
+export const LATENCY_MS = 20;
+
+export interface BenchResult {
+  scenario: string;
+  items: number;
+  wallMs: number;
+  ewsRequests: number | null;
+  pgStatements: number;
+  cpuMs: number;
+  itemsPerSecond: number | null;
+  floorMs: number | null;
+  ratioToFloor: number | null;
+  ratioNaive: number | null;
+  ratioExchangelib: number | null;
+  peakRssMb: number;
+  machine: string;
+  notes: string;
+}
+
+export interface Sizes {
+  initialAppointments: number;
+  initialContacts: number;
+  unchangedMailboxes: number;
+  changedMailboxItems: number;
+  pushAppointments: number;
+  schedulerMailboxes: number;
+  naiveSample: number;
+  concurrency: number;
+}
+
+export const FULL: Sizes = {
+  initialAppointments: 10_000, initialContacts: 5_000, unchangedMailboxes: 1_000, changedMailboxItems: 10_000,
+  pushAppointments: 1_000, schedulerMailboxes: 50_000, naiveSample: 300, concurrency: 10,
+};
+export const QUICK: Sizes = {
+  initialAppointments: 1_000, initialContacts: 500, unchangedMailboxes: 50, changedMailboxItems: 1_000,
+  pushAppointments: 200, schedulerMailboxes: 5_000, naiveSample: 100, concurrency: 10,
+};
+
+const FOLDER: Record<ItemKind, 'calendar' | 'contacts'> = { appointment: 'calendar', contact: 'contacts' };
+
+/** Minimum round trips to pull n items: SyncFolderItems pages plus GetItem batches. */
+function pullRoundTrips(n: number): number {
+  return Math.ceil(Math.max(n, 1) / SYNC_PAGE_SIZE) + Math.ceil(n / DEFAULT_GET_ITEMS_BATCH_SIZE);
+}
+
+interface Measured<T> {
+  value: T;
+  wallMs: number;
+  cpuMs: number;
+  ewsRequests: number;
+  pgStatements: number;
+}
+
+async function measure<T>(w: BenchWorld, fn: () => Promise<T>): Promise<Measured<T>> {
+  await w.clearEwsRequests();
+  w.resetPgStatements();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, ewsRequests: await w.ewsRequests(), pgStatements: w.pgStatements() };
+}
+
+function row(w: BenchWorld, machine: string, scenario: string, items: number, m: Measured<unknown>, extra: Partial<BenchResult>): BenchResult {
+  const r = (x: number | null | undefined) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
+  return {
+    scenario,
+    items,
+    wallMs: Math.round(m.wallMs),
+    ewsRequests: m.ewsRequests,
+    pgStatements: m.pgStatements,
+    cpuMs: Math.round(m.cpuMs),
+    itemsPerSecond: items > 0 ? Math.round((items / m.wallMs) * 1000) : null,
+    floorMs: extra.floorMs == null ? null : Math.round(extra.floorMs),
+    ratioToFloor: r(extra.floorMs ? m.wallMs / extra.floorMs : null),
+    ratioNaive: r(extra.ratioNaive),
+    ratioExchangelib: r(extra.ratioExchangelib),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    machine,
+    notes: extra.notes ?? '',
+  };
+}
+
+async function syncKinds(w: BenchWorld, ctx: { orgId: string; userId: string; mailboxId: string; email: string }, kinds: ItemKind[]): Promise<SyncCounts[]> {
+  const port = w.open(ctx.email);
+  const out: SyncCounts[] = [];
+  for (const kind of kinds) {
+    out.push(await syncMailboxKind({
+      pool: w.pool, port, mailboxId: ctx.mailboxId, orgId: ctx.orgId, userId: ctx.userId, kind,
+      direction: 'two-way', policy: 'newest-wins',
+    }));
+  }
+  return out;
+}
+
+async function runPool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/** The time the EWS pull itself costs with no injected latency: client parse + loopback + simulator. */
+async function pullCostMs(w: BenchWorld, email: string, kind: ItemKind): Promise<number> {
+  await w.setLatency(0);
+  const port = w.open(email);
+  const t0 = performance.now();
+  for await (const page of port.syncFolder(FOLDER[kind], undefined)) {
+    const ids = page.changes.filter((c) => c.type !== 'delete').map((c) => c.itemId);
+    for (let i = 0; i < ids.length; i += DEFAULT_GET_ITEMS_BATCH_SIZE) await port.getItems(kind, ids.slice(i, i + DEFAULT_GET_ITEMS_BATCH_SIZE));
+  }
+  const ms = performance.now() - t0;
+  await w.setLatency(LATENCY_MS);
+  return ms;
+}
+
+export async function initialSync(w: BenchWorld, s: Sizes, machine: string, nAppointments = s.initialAppointments, nContacts = s.initialContacts, withPeers = true): Promise<BenchResult> {
+  const email = `initial-${nAppointments}@contoso.example`;
+  await w.createMailbox(email);
+  await w.control('POST', `/_sim/mailboxes/${encodeURIComponent(email)}/seed`, { calendarItems: nAppointments, contacts: nContacts, recurringEvery: 10 });
+  const orgId = await createOrg(w.pool, 'bench initial');
+  const { userId, mailboxId } = await createMailboxRows(w.pool, orgId, email);
+  await w.setLatency(LATENCY_MS);
+  const m = await measure(w, () => syncKinds(w, { orgId, userId, mailboxId, email }, ['appointment', 'contact']));
+  const items = nAppointments + nContacts;
+  const notes: string[] = [];
+  let floorMs: number | null = null;
+  let ratioNaive: number | null = null;
+  let ratioExchangelib: number | null = null;
+  if (withPeers) {
+    const parse = (await pullCostMs(w, email, 'appointment')) + (await pullCostMs(w, email, 'contact'));
+    floorMs = (pullRoundTrips(nAppointments) + pullRoundTrips(nContacts)) * LATENCY_MS + parse;
+    notes.push(`floor = ${pullRoundTrips(nAppointments) + pullRoundTrips(nContacts)} round trips x ${LATENCY_MS} ms + ${Math.round(parse)} ms measured pull cost`);
+    const token = await w.accessToken();
+    let naiveMs = 0;
+    for (const [kind, n] of [['appointment', nAppointments], ['contact', nContacts]] as const) {
+      const sample = Math.min(n, s.naiveSample);
+      const r = await naivePull({ ewsUrl: w.sim.ewsUrl, email, token, folder: FOLDER[kind], limit: sample });
+      naiveMs += (r.wallMs / Math.max(r.items, 1)) * n;
+    }
+    ratioNaive = naiveMs / m.wallMs;
+    notes.push(`naive timed on ${Math.min(nAppointments, s.naiveSample)}+${Math.min(nContacts, s.naiveSample)} items, scaled linearly`);
+    const cal = await exchangelibPull({ ewsUrl: w.sim.ewsUrl, email, token, tenantId: w.sim.tenantId, folder: 'calendar' });
+    const con = cal && (await exchangelibPull({ ewsUrl: w.sim.ewsUrl, email, token, tenantId: w.sim.tenantId, folder: 'contacts' }));
+    if (cal && con) ratioExchangelib = (cal.wallMs + con.wallMs) / m.wallMs;
+    else notes.push('exchangelib unavailable');
+  }
+  const synced = (await listCrmItems(w.pool, userId, 'appointment', { limit: 1_000_000 })).length + (await listCrmItems(w.pool, userId, 'contact', { limit: 1_000_000 })).length;
+  if (synced !== items) throw new Error(`initial sync produced ${synced} CRM items, expected ${items}`);
+  return row(w, machine, 'initial-sync', items, m, { floorMs, ratioNaive, ratioExchangelib, notes: notes.join('; ') });
+}
+
+export async function unchangedMailboxes(w: BenchWorld, s: Sizes, machine: string): Promise<BenchResult> {
+  const orgId = await createOrg(w.pool, 'bench unchanged');
+  const boxes: { orgId: string; userId: string; mailboxId: string; email: string }[] = [];
+  await w.setLatency(0);
+  for (let i = 0; i < s.unchangedMailboxes; i++) {
+    const email = `unchanged-${i}@contoso.example`;
+    await w.createMailbox(email);
+    await w.control('POST', `/_sim/mailboxes/${encodeURIComponent(email)}/seed`, { calendarItems: 70, contacts: 30, recurringEvery: 0, seed: i + 1 });
+    boxes.push({ orgId, email, ...(await createMailboxRows(w.pool, orgId, email)) });
+  }
+  await runPool(boxes, s.concurrency, async (b) => { await syncKinds(w, b, ['appointment', 'contact']); });
+  await w.setLatency(LATENCY_MS);
+  const m = await measure(w, () => runPool(boxes, s.concurrency, async (b) => {
+    const counts = await syncKinds(w, b, ['appointment', 'contact']);
+    const writes = counts.reduce((n, c) => n + c.toCrm.created + c.toCrm.updated + c.toExchange.created + c.toExchange.updated, 0);
+    if (writes !== 0) throw new Error(`unchanged mailbox ${b.email} made ${writes} writes`);
+  }));
+  const floorMs = (s.unchangedMailboxes * 2 * LATENCY_MS) / s.concurrency;
+  return row(w, machine, 'incremental-unchanged', s.unchangedMailboxes * 100, m, {
+    floorMs,
+    notes: `${s.unchangedMailboxes} mailboxes x 100 items, ${s.concurrency} at a time; floor = one SyncFolderItems per folder`,
+  });
+}
+
+export async function changedOnePercent(w: BenchWorld, s: Sizes, machine: string): Promise<BenchResult> {
+  const email = 'changed@contoso.example';
+  const n = s.changedMailboxItems;
+  await w.createMailbox(email);
+  await w.setLatency(0);
+  await w.control('POST', `/_sim/mailboxes/${encodeURIComponent(email)}/seed`, { calendarItems: n, recurringEvery: 10 });
+  const orgId = await createOrg(w.pool, 'bench changed');
+  const ids = await createMailboxRows(w.pool, orgId, email);
+  const ctx = { orgId, email, ...ids };
+  await syncKinds(w, ctx, ['appointment']);
+  const changes = Math.max(1, Math.floor(n / 100));
+  const inExchange = await w.control<{ id: string }[]>('GET', `/_sim/mailboxes/${encodeURIComponent(email)}/folders/calendar`);
+  for (let i = 0; i < changes; i++) {
+    await w.control('PATCH', `/_sim/mailboxes/${encodeURIComponent(email)}/items/${encodeURIComponent(inExchange[i * 2].id)}`, { subject: `edited in Outlook ${i}` });
+  }
+  const crm = await listCrmItems(w.pool, ids.userId, 'appointment', { limit: 1_000_000 });
+  for (let i = 0; i < changes; i++) {
+    const item = crm[crm.length - 1 - i * 2];
+    await putCrmItem(w.pool, { orgId, userId: ids.userId, kind: 'appointment', crmId: item.crmId, data: { ...(item.data as object), subject: `edited in CRM ${i}` } as never, origin: 'crm' });
+  }
+  await w.setLatency(LATENCY_MS);
+  const m = await measure(w, () => syncKinds(w, ctx, ['appointment']));
+  const roundTrips = 1 + Math.ceil(changes / DEFAULT_GET_ITEMS_BATCH_SIZE) + Math.ceil(changes / DEFAULT_WRITE_BATCH_SIZE);
+  const naivePerItemMs = await (async () => {
+    const r = await naivePull({ ewsUrl: w.sim.ewsUrl, email, token: await w.accessToken(), folder: 'calendar', limit: s.naiveSample });
+    return r.wallMs / Math.max(r.items, 1);
+  })();
+  return row(w, machine, 'incremental-1pct', n, m, {
+    floorMs: roundTrips * LATENCY_MS,
+    ratioNaive: (naivePerItemMs * n) / m.wallMs,
+    notes: `${changes} edits each side; floor = ${roundTrips} round trips (excl. parse); naive has no change tracking, so it re-reads all ${n} (scaled from ${s.naiveSample})`,
+  });
+}
+
+export async function pushNew(w: BenchWorld, s: Sizes, machine: string): Promise<BenchResult> {
+  const email = 'push@contoso.example';
+  await w.createMailbox(email);
+  const orgId = await createOrg(w.pool, 'bench push');
+  const ids = await createMailboxRows(w.pool, orgId, email);
+  const ctx = { orgId, email, ...ids };
+  await w.setLatency(0);
+  await syncKinds(w, ctx, ['appointment']);
+  for (let i = 0; i < s.pushAppointments; i++) {
+    const start = Date.UTC(2027, 0, 4, 8) + i * 3_600_000;
+    await putCrmItem(w.pool, {
+      orgId, userId: ids.userId, kind: 'appointment', crmId: `crm-${i}`, origin: 'crm',
+      data: { subject: `CRM visit ${i}`, start: new Date(start).toISOString().replace('.000Z', 'Z'), end: new Date(start + 1_800_000).toISOString().replace('.000Z', 'Z'), timeZone: 'Europe/Berlin', isAllDay: false },
+    });
+  }
+  await w.setLatency(LATENCY_MS);
+  const m = await measure(w, () => syncKinds(w, ctx, ['appointment']));
+  const count = (await w.control<unknown[]>('GET', `/_sim/mailboxes/${encodeURIComponent(email)}/folders/calendar`)).length;
+  if (count !== s.pushAppointments) throw new Error(`push left ${count} items in Exchange, expected ${s.pushAppointments}`);
+  const roundTrips = 1 + Math.ceil(s.pushAppointments / DEFAULT_WRITE_BATCH_SIZE);
+  return row(w, machine, 'push-new', s.pushAppointments, m, {
+    floorMs: roundTrips * LATENCY_MS,
+    notes: `floor = 1 SyncFolderItems + ${Math.ceil(s.pushAppointments / DEFAULT_WRITE_BATCH_SIZE)} CreateItem batches (excl. parse)`,
+  });
+}
+
+export async function schedulerTick(w: BenchWorld, s: Sizes, machine: string): Promise<BenchResult> {
+  const orgId = await createOrg(w.pool, 'bench scheduler');
+  await w.pool.query(
+    `INSERT INTO users (org_id, crm_user_id, email) SELECT $1, 'sched-' || g, 'sched-' || g || '@contoso.example' FROM generate_series(1, $2::int) g`,
+    [orgId, s.schedulerMailboxes],
+  );
+  // 1% due now, the rest due later, as a steady state looks.
+  await w.pool.query(
+    `INSERT INTO mailboxes (org_id, user_id, smtp_address, enabled, state, next_run_at)
+     SELECT $1, id, email, true, 'healthy', CASE WHEN row_number() OVER (ORDER BY id) % 100 = 0 THEN now() - interval '1 minute' ELSE now() + interval '5 minutes' END
+     FROM users WHERE org_id = $1`,
+    [orgId],
+  );
+  await w.pool.query('ANALYZE mailboxes');
+  const due = Math.floor(s.schedulerMailboxes / 100);
+  const prefix = `exsync-bench-${Date.now().toString(36)}`;
+  const producer = createSyncProducer({ redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix });
+  const scheduler = startScheduler({ pool: w.pool, enqueueSync: (id, reason) => producer.enqueueSync(id, reason), intervalSeconds: 300, tickMs: 3_600_000 });
+  let enqueued = 0;
+  const m = await measure(w, async () => { enqueued = await scheduler.tick(); });
+  await scheduler.stop();
+  // Baseline in the same process: a scheduler that reads every enabled mailbox, filters in the
+  // process and enqueues the due ones (same due set, same empty queue).
+  await producer.queue.obliterate({ force: true });
+  await w.pool.query(`UPDATE mailboxes SET next_run_at = now() - interval '1 minute' WHERE org_id = $1 AND next_run_at > now() + interval '6 minutes'`, [orgId]);
+  const t0 = performance.now();
+  const all = await w.pool.query(`SELECT id, next_run_at FROM mailboxes WHERE enabled`);
+  const dueRows = all.rows.filter((r) => r.next_run_at <= new Date());
+  for (const r of dueRows) await producer.enqueueSync(r.id, 'scheduled');
+  const scanMs = performance.now() - t0;
+  const naiveDue = dueRows.length;
+  await producer.queue.obliterate({ force: true });
+  await producer.close();
+  if (enqueued < due) throw new Error(`scheduler enqueued ${enqueued} of ${due} due mailboxes`);
+  return row(w, machine, 'scheduler-tick', s.schedulerMailboxes, { ...m, ewsRequests: 0 }, {
+    ratioNaive: scanMs / m.wallMs,
+    notes: `${due} due of ${s.schedulerMailboxes} enabled; enqueued ${enqueued}; ratioNaive = read all enabled mailboxes, filter and enqueue (${naiveDue} due) vs the claim`,
+  });
+}
