@@ -207,6 +207,34 @@ describe('ews-javascript-api against the EWS simulator', () => {
     expect(loaded.StartTimeZone.Id).toBe('W. Europe Standard Time');
   });
 
+  it('stores attendees and organizer, and changes a series pattern through UpdateItem', async () => {
+    const a = new ews.Appointment(service);
+    a.Subject = 'Meeting with attendees';
+    a.Start = ews.DateTime.Parse('2026-11-02T10:00:00Z');
+    a.End = ews.DateTime.Parse('2026-11-02T11:00:00Z');
+    a.RequiredAttendees.Add('bob@contoso.example');
+    a.OptionalAttendees.Add('someone@example.net');
+    await a.Save(ews.WellKnownFolderName.Calendar, ews.SendInvitationsMode.SendToNone);
+    const props = new ews.PropertySet(ews.BasePropertySet.FirstClassProperties, [ews.AppointmentSchema.Recurrence]);
+    const loaded = (await service.BindToItems([a.Id], props)).Responses[0].Item as ews.Appointment;
+    expect(loaded.RequiredAttendees.Count).toBe(1);
+    expect(loaded.RequiredAttendees._getItem(0).Address).toBe('bob@contoso.example');
+    expect(loaded.OptionalAttendees._getItem(0).Address).toBe('someone@example.net');
+    expect(loaded.Organizer.Address).toBe(ALICE);
+    expect(loaded.IsMeeting).toBe(true);
+
+    const daily = new (ews.Recurrence.DailyPattern as unknown as new (start: ews.DateTime, interval: number) => ews.Recurrence)(ews.DateTime.Parse('2026-11-02T00:00:00Z'), 2);
+    daily.NumberOfOccurrences = 3;
+    loaded.Recurrence = daily;
+    await loaded.Update(ews.ConflictResolutionMode.AutoResolve, ews.SendInvitationsOrCancellationsMode.SendToNone);
+    const view = await service.FindAppointments(ews.WellKnownFolderName.Calendar, new ews.CalendarView(ews.DateTime.Parse('2026-11-01T00:00:00Z'), ews.DateTime.Parse('2026-11-30T00:00:00Z')));
+    expect(view.Items.filter((i) => i.Subject === 'Meeting with attendees').map((i) => iso(i.Start))).toEqual([
+      '2026-11-02T10:00:00Z',
+      '2026-11-04T10:00:00Z',
+      '2026-11-06T10:00:00Z',
+    ]);
+  });
+
   it('finds items by the tag extended property', async () => {
     await createAppointment(service, 'Tagged', '2026-07-01T10:00:00Z', '2026-07-01T11:00:00Z', 'crm-find-me');
     await createAppointment(service, 'Other', '2026-07-01T12:00:00Z', '2026-07-01T13:00:00Z', 'crm-other');
