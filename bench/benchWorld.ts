@@ -24,6 +24,8 @@ export interface SimInfo {
 
 export interface BenchWorld {
   sim: SimInfo;
+  /** the simulators' process, for CPU accounting */
+  simPid: number;
   pool: pg.Pool;
   /** Postgres statements sent through `pool` since the last reset */
   pgStatements(): number;
@@ -115,6 +117,7 @@ export async function createBenchWorld(): Promise<BenchWorld> {
   const accessToken = () => tokens.getToken(creds);
   return {
     sim: info,
+    simPid: child.pid!,
     pool,
     pgStatements: counter.get,
     resetPgStatements: counter.reset,
