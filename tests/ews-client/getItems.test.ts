@@ -21,9 +21,12 @@ describe('getItems', () => {
     expect(ids).toHaveLength(23);
     const before = h.sim.requestLog.list(ALICE.email).length;
     const results = await mb.getItems('appointment', ids);
-    // 23 ids in batches of 7: four GetItem requests
+    // 23 ids in batches of 7: four GetItem requests for the items, plus one per batch holding
+    // series with exceptions (their exception items, in one batched GetItem)
     const requests = h.sim.requestLog.list(ALICE.email).slice(before);
-    expect(requests.map((r) => r.operation)).toEqual(['GetItem', 'GetItem', 'GetItem', 'GetItem']);
+    expect(requests.every((r) => r.operation === 'GetItem')).toBe(true);
+    expect(requests.length).toBeGreaterThanOrEqual(5);
+    expect(requests.length).toBeLessThanOrEqual(8);
     expect(results.map((r) => r.ok && r.value.itemId)).toEqual(ids);
     const stored = new Map(h.sim.store.readFolder(ALICE.email, 'calendar').map((i) => [i.id, i]));
     for (const r of results) {
@@ -37,6 +40,8 @@ describe('getItems', () => {
     const first = series[0].ok ? series[0].value.item.recurrence : undefined;
     expect(first?.pattern.type).toBe('weekly');
     expect(first?.modifiedOccurrences).toHaveLength(1);
+    // the moved occurrence's own subject comes from its exception item
+    expect(first?.modifiedOccurrences?.[0].subject).toMatch(/^Moved: occurrence 2 of #/);
     expect(first?.deletedOccurrences).toHaveLength(1);
   });
 

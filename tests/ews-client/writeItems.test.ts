@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appointment, Contact } from '@exsync/canonical';
+import { normalizeAppointment, type Appointment, type Contact } from '@exsync/canonical';
 import { EXSYNC_LINK_ID_PROPERTY_NAME, EXSYNC_PROPERTY_SET_ID } from '../../packages/ews-client/src/exsyncTag';
 import { ALICE, CAROL, collectPages, startSimHarness, type SimHarness } from './simHarness';
 
@@ -94,5 +94,51 @@ describe('batched writes with per-item results', () => {
     const [after] = await mb.getItems('contact', [ref.itemId]);
     expect(after.ok && after.value.item.jobTitle).toBe('Special Agent');
     expect(await mb.findByTag('contact', 'c-1')).toEqual([upd.ok ? upd.value : undefined]);
+  });
+
+  it('writes a series with a moved and a deleted occurrence, and updates the moved one, with fresh change keys', async () => {
+    const mb = h.appOnly(ALICE.email);
+    const series: Appointment = {
+      subject: 'Standup',
+      start: '2026-03-23T08:00:00Z',
+      end: '2026-03-23T08:15:00Z',
+      timeZone: 'Europe/Berlin',
+      isAllDay: false,
+      recurrence: {
+        pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday', 'wednesday'] },
+        range: { type: 'endDate', startDate: '2026-03-23', endDate: '2026-04-15' },
+        modifiedOccurrences: [
+          { originalStart: '2026-03-30T07:00:00Z', start: '2026-03-30T10:00:00Z', end: '2026-03-30T10:15:00Z', location: 'Room 7' },
+        ],
+        deletedOccurrences: ['2026-04-01T07:00:00Z'],
+      },
+    };
+    const writable = (a: Appointment) => {
+      const { organizer: _o, attendees: _a, iCalUId: _i, ...rest } = a;
+      return normalizeAppointment(rest);
+    };
+    const [created] = await mb.createItems('appointment', [{ tag: 'series-1', item: series }]);
+    if (!created.ok) throw created.error;
+    const [got] = await mb.getItems('appointment', [created.value.itemId]);
+    if (!got.ok) throw got.error;
+    expect(writable(got.value.item)).toEqual(normalizeAppointment(series));
+    // the ref carries the change key after the occurrence writes: an update with it goes through
+    expect(got.value.changeKey).toBe(created.value.changeKey);
+
+    const moved: Appointment = {
+      ...series,
+      recurrence: {
+        ...series.recurrence!,
+        modifiedOccurrences: [
+          { originalStart: '2026-03-30T07:00:00Z', start: '2026-03-30T11:00:00Z', end: '2026-03-30T11:30:00Z', location: 'Room 9', subject: 'Standup (long)' },
+        ],
+      },
+    };
+    const [updated] = await mb.updateItems('appointment', [{ itemId: created.value.itemId, changeKey: created.value.changeKey, item: moved }]);
+    if (!updated.ok) throw updated.error;
+    const [after] = await mb.getItems('appointment', [created.value.itemId]);
+    if (!after.ok) throw after.error;
+    expect(writable(after.value.item)).toEqual(normalizeAppointment(moved));
+    expect(after.value.changeKey).toBe(updated.value.changeKey);
   });
 });

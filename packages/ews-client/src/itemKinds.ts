@@ -11,6 +11,7 @@ import {
 } from 'ews-javascript-api';
 import { EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
 import { APPOINTMENT_FETCH_PROPERTIES, applyAppointment, toCanonicalAppointment } from './mappers/appointmentMapper';
+import { readAppointments } from './mappers/appointmentSeries';
 import { CONTACT_FETCH_PROPERTIES, applyContact, toCanonicalContact } from './mappers/contactMapper';
 
 /** Everything the session needs to know about one item kind, so its operations stay kind-agnostic. */
@@ -20,6 +21,11 @@ export interface ItemKindAdapter<T> {
   fetchProperties: PropertySet;
   newItem(service: ExchangeService): Item;
   toCanonical(item: Item): T;
+  /**
+   * Canonical items for items loaded with `fetchProperties`, in order; a mapping failure is
+   * returned in its item's place. Series need their exception items, fetched in one batch.
+   */
+  readMany(service: ExchangeService, items: Item[]): Promise<({ ok: true; value: T } | { ok: false; error: unknown })[]>;
   apply(target: Item, value: T): void;
   /** appointments are written with SendToNone so a sync never mails attendees */
   isCalendar: boolean;
@@ -52,6 +58,7 @@ export function adapterFor<K extends ItemKind>(kind: K): ItemKindAdapter<K exten
       fetchProperties: withExsyncTag(APPOINTMENT_FETCH_PROPERTIES),
       newItem: (service) => new EwsAppointment(service),
       toCanonical: (item) => toCanonicalAppointment(item as EwsAppointment),
+      readMany: (service, items) => readAppointments(service, items as EwsAppointment[]),
       apply: (target, value) => applyAppointment(target as EwsAppointment, value),
       isCalendar: true,
     },
@@ -60,6 +67,14 @@ export function adapterFor<K extends ItemKind>(kind: K): ItemKindAdapter<K exten
       fetchProperties: withExsyncTag(CONTACT_FETCH_PROPERTIES),
       newItem: (service) => new EwsContact(service),
       toCanonical: (item) => toCanonicalContact(item as EwsContact),
+      readMany: async (_service, items) =>
+        items.map((item) => {
+          try {
+            return { ok: true as const, value: toCanonicalContact(item as EwsContact) };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+        }),
       apply: (target, value) => applyContact(target as EwsContact, value),
       isCalendar: false,
     },

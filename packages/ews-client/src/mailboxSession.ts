@@ -1,4 +1,5 @@
 import type {
+  Appointment,
   ChangePage,
   FetchedItem,
   FolderChange,
@@ -44,6 +45,7 @@ import {
 import { backoffFromDetails, classifyEwsError, errorFromExchangeCode } from './classifyEwsError';
 import { EwsError } from './errors';
 import { runInEwsCall } from './ewsCallContext';
+import { applyOccurrenceChanges, planOccurrenceChanges } from './mappers/occurrenceChanges';
 import { readExsyncTag, EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
 import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER } from './itemKinds';
 import { EwsTransport, type EwsExchangeRecord } from './transport';
@@ -201,26 +203,33 @@ class EwsMailboxSession implements EwsMailbox {
     const adapter = adapterFor(kind);
     return this.inBatches(itemIds, this.getBatch, async (chunk) => {
       const responses = await this.call(() => this.service.BindToItems(chunk.map((id) => new ItemId(id)), adapter.fetchProperties));
-      return chunk.map((_, i): ItemResult<FetchedItem<ItemOfKind<K>>> => {
+      const results: ItemResult<FetchedItem<ItemOfKind<K>>>[] = new Array(chunk.length);
+      const loadedItems: { index: number; item: Item }[] = [];
+      chunk.forEach((_, i) => {
         const r = responses.Responses[i];
         const failed = perItemError(r);
-        if (failed) return { ok: false, error: failed };
-        try {
-          const item = r.Item;
-          return {
-            ok: true,
-            value: {
-              itemId: item.Id.UniqueId,
-              changeKey: item.Id.ChangeKey,
-              tag: readExsyncTag(item),
-              lastModified: lastModifiedOf(item),
-              item: adapter.toCanonical(item) as ItemOfKind<K>,
-            },
-          };
-        } catch (err) {
-          return { ok: false, error: mappingError(err) };
-        }
+        if (failed) results[i] = { ok: false, error: failed };
+        else loadedItems.push({ index: i, item: r.Item });
       });
+      const canonical = await this.call(() => adapter.readMany(this.service, loadedItems.map((l) => l.item)));
+      loadedItems.forEach(({ index, item }, j) => {
+        const c = canonical[j];
+        if (!c.ok) {
+          results[index] = { ok: false, error: mappingError(c.error) };
+          return;
+        }
+        results[index] = {
+          ok: true,
+          value: {
+            itemId: item.Id.UniqueId,
+            changeKey: item.Id.ChangeKey,
+            tag: readExsyncTag(item),
+            lastModified: lastModifiedOf(item),
+            item: c.value as ItemOfKind<K>,
+          },
+        };
+      });
+      return results;
     });
   }
 
@@ -257,6 +266,12 @@ class EwsMailboxSession implements EwsMailbox {
           results[s.index] = failed ? { ok: false, error: failed } : { ok: true, value: refOf(s.item) };
         });
       }
+      if (kind === 'appointment') {
+        await this.writeSeriesOccurrences(
+          results,
+          chunk.map((input, index) => ({ index, before: undefined, after: input.item as Appointment })),
+        );
+      }
       return results as ItemResult<ItemRef>[];
     });
   }
@@ -273,6 +288,17 @@ class EwsMailboxSession implements EwsMailbox {
       // so that Exchange, not us, decides whether the item changed since we last saw it.
       const bound = await this.call(() => this.service.BindToItems(chunk.map((c) => new ItemId(c.itemId)), adapter.fetchProperties));
       const toSend: { index: number; item: Item }[] = [];
+      const series: { index: number; before: Appointment | undefined; after: Appointment }[] = [];
+      // the series as Exchange has it now (with its exceptions) decides which occurrence writes are needed
+      const before = new Map<number, Appointment>();
+      if (kind === 'appointment') {
+        const loadedIdx = chunk.map((_, i) => i).filter((i) => bound.Responses[i]?.Result !== ServiceResult.Error && bound.Responses[i]);
+        const read = await this.call(() => adapter.readMany(this.service, loadedIdx.map((i) => bound.Responses[i].Item)));
+        loadedIdx.forEach((i, j) => {
+          const r = read[j];
+          if (r.ok) before.set(i, r.value as Appointment);
+        });
+      }
       chunk.forEach((input, index) => {
         const r = bound.Responses[index];
         const failed = perItemError(r);
@@ -282,6 +308,11 @@ class EwsMailboxSession implements EwsMailbox {
         }
         try {
           const target = r.Item;
+          if (kind === 'appointment') {
+            const was = before.get(index);
+            if (!was) throw new Error('the series as stored in Exchange could not be read');
+            series.push({ index, before: was, after: input.item as Appointment });
+          }
           const currentChangeKey = target.Id.ChangeKey;
           adapter.apply(target, input.item as never);
           target.Id.ChangeKey = input.changeKey;
@@ -309,8 +340,63 @@ class EwsMailboxSession implements EwsMailbox {
           results[s.index] = failed ? { ok: false, error: failed } : { ok: true, value: refOf(s.item) };
         });
       }
+      if (series.length > 0) await this.writeSeriesOccurrences(results, series);
       return results as ItemResult<ItemRef>[];
     });
+  }
+
+  /**
+   * EWS keeps modified and deleted occurrences as writes of their own on occurrence items, after
+   * the master is written. Each written master's ChangeKey changes with them, so the masters are
+   * read again (ids only) for the refs the caller stores. A failed occurrence write fails the item:
+   * a retry finds the series by its tag and updates it, which writes the occurrences again.
+   */
+  private async writeSeriesOccurrences(
+    results: (ItemResult<ItemRef> | undefined)[],
+    series: { index: number; before: Appointment | undefined; after: Appointment }[],
+  ): Promise<void> {
+    const touched: number[] = [];
+    for (const s of series) {
+      const r = results[s.index];
+      if (!r?.ok || !s.after.recurrence) continue;
+      const plan = planOccurrenceChanges(s.before, s.after);
+      if (plan.writes.length === 0) continue;
+      const masterId = r.value.itemId;
+      const { context, result } = runInEwsCall(() => applyOccurrenceChanges(this.service, new ItemId(masterId), plan));
+      try {
+        const failedWrite = (await result).find((w) => !w.ok);
+        if (failedWrite && !failedWrite.ok) {
+          results[s.index] = {
+            ok: false,
+            error:
+              context.transportError ??
+              errorFromExchangeCode({
+                code: failedWrite.code ?? 'ErrorInternalServerError',
+                message: `The occurrence of ${failedWrite.write.originalStart} could not be written: ${failedWrite.message}`,
+                httpStatus: 200,
+              }),
+          };
+          continue;
+        }
+      } catch (err) {
+        results[s.index] = { ok: false, error: context.transportError ?? classifyEwsError(err) };
+        continue;
+      }
+      touched.push(s.index);
+    }
+    if (touched.length === 0) return;
+    const ids = touched.map((i) => (results[i] as { ok: true; value: ItemRef }).value.itemId);
+    try {
+      const fresh = await this.call(() => this.service.BindToItems(ids.map((id) => new ItemId(id)), new PropertySet(BasePropertySet.IdOnly)));
+      touched.forEach((i, j) => {
+        const r = fresh.Responses[j];
+        const failed = perItemError(r);
+        results[i] = failed ? { ok: false, error: failed } : { ok: true, value: refOf(r.Item) };
+      });
+    } catch (err) {
+      const e = classifyEwsError(err);
+      for (const i of touched) results[i] = { ok: false, error: e };
+    }
   }
 
   async deleteItems(itemIds: string[]): Promise<ItemResult<null>[]> {
