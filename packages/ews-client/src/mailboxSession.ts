@@ -315,7 +315,8 @@ class EwsMailboxSession implements EwsMailbox {
           }
           const currentChangeKey = target.Id.ChangeKey;
           adapter.apply(target, input.item as never);
-          target.Id.ChangeKey = input.changeKey;
+          // without a stored key (never synced from Exchange) the item is written over as it is now
+          if (input.changeKey) target.Id.ChangeKey = input.changeKey;
           // UpdateItems throws for the whole batch on an item with nothing to write; such an item
           // already holds what we meant to write, so its current version is the result
           if (target.IsDirty) toSend.push({ index, item: target });
