@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { occurrenceDates, parseRecurrence, formatXsDate } from '../../packages/ews-sim/src/recurrence';
 import { knownTimeZone, localToUtc, parseTimeZone, timeZoneElement, utcOffsetAt } from '../../packages/ews-sim/src/timeZones';
-import { parseXml } from '../../packages/ews-sim/src/xml';
+import { parseXml, textEl } from '../../packages/ews-sim/src/xml';
+import { snapAllDay } from '../../packages/ews-sim/src/itemWrite';
 
 /** The simulator's own recurrence and time-zone models, which CalendarView and occurrences rest on. */
 function recurrence(xml: string) {
@@ -56,5 +57,19 @@ describe('time zones', () => {
     const back = parseTimeZone(timeZoneElement('StartTimeZone', ny))!;
     expect(back).toEqual(ny);
     expect(parseTimeZone(parseXml('<StartTimeZone Id="Tokyo Standard Time"/>'))!.standardBias).toBe(-540);
+  });
+});
+
+describe('all-day events', () => {
+  it('span whole local days, 25 hours on the day daylight time ends', () => {
+    const nz = knownTimeZone('New Zealand Standard Time')!;
+    // 2026-04-05 01:00 NZDT to 2026-04-06 00:00 NZST, as a client computing "start + 24h" might send it.
+    const fields = new Map([
+      ['IsAllDayEvent', textEl('IsAllDayEvent', 'true')],
+      ['Start', textEl('Start', '2026-04-04T12:00:00Z')],
+      ['End', textEl('End', '2026-04-05T12:00:00Z')],
+    ]);
+    snapAllDay(fields, nz, nz);
+    expect([fields.get('Start')!.text, fields.get('End')!.text]).toEqual(['2026-04-04T11:00:00Z', '2026-04-05T12:00:00Z']);
   });
 });

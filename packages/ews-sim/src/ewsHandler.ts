@@ -34,6 +34,9 @@ const EXCEEDED_CONNECTIONS_XML =
 
 const MAX_BODY = 64 * 1024 * 1024;
 
+/** EWS_SIM_TRACE=1 writes each successful SOAP exchange (bodies only, never headers) to stderr. */
+const TRACE = process.env.EWS_SIM_TRACE === '1';
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -216,6 +219,7 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
       else send(200, xml.slice(0, Math.max(40, Math.floor(xml.length / 2))));
       return;
     }
+    if (TRACE) process.stderr.write(`[ews-sim] ${mb.email} ${opEl.name}\n>>> ${raw}\n<<< ${xml}\n`);
     send(200, xml);
   } catch (e) {
     if (e instanceof HttpError) {

@@ -2,7 +2,7 @@ import { fieldUriToElement, isFieldOf, PHYSICAL_ADDRESS_ORDER, READ_ONLY } from 
 import { isoUtc } from './itemView';
 import { parseRecurrence, RecurrenceError, type Recurrence } from './recurrence';
 import { extendedPropertyKey, type ItemKind, type NewItemInput, type OccurrenceException, type StoredItem } from './store';
-import { localToUtc, parseTimeZone, UTC_ZONE, type TimeZoneDef } from './timeZones';
+import { localToUtc, parseTimeZone, utcToLocal, UTC_ZONE, type TimeZoneDef } from './timeZones';
 import { child, childText, cloneEl, el, type El } from './xml';
 
 /** A request the simulator refuses with a per-item error code. */
@@ -40,6 +40,26 @@ export function normalizeDateTime(text: string, tz: TimeZoneDef): string {
   if (m[7]) return isoUtc(Date.parse(t));
   const local = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
   return isoUtc(localToUtc(tz, local));
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * All-day events span whole days of their time zone: Exchange moves Start down and End up to local
+ * midnight (an End equal to Start becomes one day later).
+ */
+export function snapAllDay(fields: Map<string, El>, startTz: TimeZoneDef, endTz: TimeZoneDef): void {
+  if ((fields.get('IsAllDayEvent')?.text ?? '').trim() !== 'true') return;
+  const s = fields.get('Start');
+  const e = fields.get('End');
+  if (!s || !e) return;
+  const localStart = utcToLocal(startTz, Date.parse(s.text));
+  const startDay = Math.floor(localStart / DAY_MS) * DAY_MS;
+  const localEnd = utcToLocal(endTz, Date.parse(e.text));
+  let endDay = Math.ceil(localEnd / DAY_MS) * DAY_MS;
+  if (endDay <= startDay) endDay = startDay + DAY_MS;
+  fields.set('Start', el('Start', {}, [], isoUtc(localToUtc(startTz, startDay))));
+  fields.set('End', el('End', {}, [], isoUtc(localToUtc(endTz, endDay))));
 }
 
 function extendedKeyOf(prop: El): string {
@@ -101,6 +121,7 @@ export function itemFromXml(kind: ItemKind, e: El, contextTz: TimeZoneDef | unde
     if (!fields.has('End')) fields.set('End', el('End', {}, [], isoUtc(Date.parse(s) + 1_800_000)));
     const en = fields.get('End')!.text;
     if (Date.parse(en) < Date.parse(s)) throw new ItemWriteError('ErrorCalendarEndDateIsEarlierThanStartDate', 'EndDate is earlier than StartDate');
+    snapAllDay(fields, tz, endTz ?? tz);
   }
   return { kind, fields, extended, uid, startTimeZone: tz, endTimeZone: endTz ?? tz, recurrence };
 }

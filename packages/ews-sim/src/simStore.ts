@@ -1,6 +1,6 @@
 import { newChangeKey, occurrenceId } from './ids';
 import { displayName, isoUtc, occurrenceByIndex, seriesOccurrences } from './itemView';
-import { ItemWriteError, normalizeDateTime } from './itemWrite';
+import { ItemWriteError, normalizeDateTime, snapAllDay } from './itemWrite';
 import { DAY_NAMES, formatXsDate, parseRecurrence, type Recurrence } from './recurrence';
 import { extendedPropertyKey, MailboxStore, StoreError, type ItemKind, type Mailbox, type StoredItem } from './store';
 import { knownTimeZone, UTC_ZONE, type TimeZoneDef } from './timeZones';
@@ -434,6 +434,7 @@ export class SimStore extends MailboxStore {
     const s = fields.get('Start')?.text;
     const e = fields.get('End')?.text;
     if (s && e && Date.parse(e) < Date.parse(s)) throw new InputError('end is before start');
+    snapAllDay(fields, tz, tz);
     return fields;
   }
 

@@ -1,6 +1,6 @@
 import { newChangeKey, occurrenceId } from '../ids';
-import { applyItemChange, itemFromXml, ItemWriteError } from '../itemWrite';
-import { refId, type ItemRef } from '../itemView';
+import { applyItemChange, itemFromXml, ItemWriteError, snapAllDay } from '../itemWrite';
+import { isoUtc, refId, type ItemRef } from '../itemView';
 import type { ItemKind, OccurrenceException } from '../store';
 import { errorMessage, responseClose, responseOpen, successClose, successOpen } from '../soap';
 import { child, type El } from '../xml';
@@ -117,6 +117,17 @@ function applyUpdates(ctx: OpContext, ref: ItemRef, updates: El[]): void {
     const s = exception.fields.get('Start')?.text;
     const e = exception.fields.get('End')?.text;
     if (s && e && Date.parse(e) < Date.parse(s)) throw new ItemWriteError('ErrorCalendarEndDateIsEarlierThanStartDate', 'EndDate is earlier than StartDate');
+    if (exception.fields.has('Start') || exception.fields.has('IsAllDayEvent')) {
+      // Snap with the occurrence's own times filled in from the series.
+      const merged = new Map([...item.fields, ...exception.fields]);
+      if (!exception.fields.has('Start')) merged.set('Start', { name: 'Start', attrs: {}, children: [], text: isoUtc(ref.occurrence.start) });
+      if (!exception.fields.has('End')) merged.set('End', { name: 'End', attrs: {}, children: [], text: isoUtc(ref.occurrence.end) });
+      snapAllDay(merged, item.startTimeZone, item.endTimeZone);
+      if ((merged.get('IsAllDayEvent')?.text ?? '') === 'true') {
+        exception.fields.set('Start', merged.get('Start')!);
+        exception.fields.set('End', merged.get('End')!);
+      }
+    }
     exception.changeKey = newChangeKey('CalendarItem');
     exception.modified = Date.now();
     item.exceptions.set(exception.originalStart, exception);
@@ -138,6 +149,7 @@ function applyUpdates(ctx: OpContext, ref: ItemRef, updates: El[]): void {
       const s = fields.get('Start')?.text;
       const e = fields.get('End')?.text;
       if (s && e && Date.parse(e) < Date.parse(s)) throw new ItemWriteError('ErrorCalendarEndDateIsEarlierThanStartDate', 'EndDate is earlier than StartDate');
+      snapAllDay(fields, item.startTimeZone, item.endTimeZone);
       // Moving a series drops its exceptions, as Outlook and Exchange do.
       if (item.recurrence && fields.get('Start')?.text !== item.fields.get('Start')?.text) {
         item.exceptions.clear();
