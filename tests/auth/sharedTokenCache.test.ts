@@ -107,4 +107,16 @@ describe('token cache shared between processes through Redis', () => {
     expect(createHash('sha256').update(mine).digest('hex')).toBe(hashes[0]);
     expect(sim.stats.byClientId[creds.applicationId]).toBe(1);
   });
+
+  it('keeps issuing tokens when Redis is unreachable', async () => {
+    const creds = freshApp();
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    dead.on('error', () => {});
+    const provider = new AppTokenProvider({ allowInsecureAuthority: true, cache: new RedisTokenCache({ redis: dead, prefix, seal, open }) });
+    const token = await provider.getToken(creds);
+    expect(token.split('.')).toHaveLength(3);
+    expect(await provider.getToken(creds)).toBe(token);
+    expect(sim.stats.byClientId[creds.applicationId]).toBe(1);
+    dead.disconnect();
+  });
 });

@@ -16,7 +16,7 @@ const RELEASE_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return r
 /**
  * MSAL's serialised cache in Redis, sealed: it holds bearer tokens for whole tenants. A value that
  * no longer opens (key rotated, tampered) counts as a miss, so the worst case is one more token
- * request.
+ * request. Redis being down degrades the same way: each process then fetches and caches its own.
  */
 export class RedisTokenCache implements TokenCacheStore {
   constructor(private readonly opts: RedisTokenCacheOptions) {}
@@ -26,7 +26,13 @@ export class RedisTokenCache implements TokenCacheStore {
   }
 
   async get(key: string): Promise<string | undefined> {
-    const sealed = await this.opts.redis.get(this.k(key));
+    let sealed: string | null;
+    try {
+      sealed = await this.opts.redis.get(this.k(key));
+    } catch {
+      // Redis unavailable: carry on with this process's own tokens rather than fail every EWS call.
+      return undefined;
+    }
     if (sealed === null) return undefined;
     try {
       return this.opts.open(sealed);
@@ -36,15 +42,26 @@ export class RedisTokenCache implements TokenCacheStore {
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.opts.redis.set(this.k(key), this.opts.seal(value), 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+    const sealed = this.opts.seal(value);
+    try {
+      await this.opts.redis.set(this.k(key), sealed, 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+    } catch {
+      // best effort: the token is still cached in this process
+    }
   }
 
   async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
     const token = randomUUID();
-    const ok = await this.opts.redis.set(this.k(key), token, 'PX', ttlMs, 'NX');
+    let ok: string | null;
+    try {
+      ok = await this.opts.redis.set(this.k(key), token, 'PX', ttlMs, 'NX');
+    } catch {
+      // Without Redis there is no one to coordinate with: act as the holder.
+      return async () => {};
+    }
     if (ok !== 'OK') return undefined;
     return async () => {
-      await this.opts.redis.eval(RELEASE_IF_OWNER, 1, this.k(key), token);
+      await this.opts.redis.eval(RELEASE_IF_OWNER, 1, this.k(key), token).catch(() => undefined);
     };
   }
 }
