@@ -85,7 +85,8 @@ export interface EwsMailbox extends MailboxPort {
 }
 
 export const DEFAULT_TIMEOUT_MS = 100_000;
-export const DEFAULT_GET_ITEMS_BATCH_SIZE = 50;
+/** measured: packages/ews-client/README.md, "GetItem batch size" */
+export const DEFAULT_GET_ITEMS_BATCH_SIZE = 100;
 export const DEFAULT_WRITE_BATCH_SIZE = 50;
 /** SyncFolderItems' maximum; the library throws synchronously above it */
 export const SYNC_PAGE_SIZE = 512;
