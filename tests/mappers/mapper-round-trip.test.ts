@@ -102,8 +102,8 @@ describe('appointment round trip', () => {
     // an all-day yearly series in New Zealand
     {
       subject: 'Anniversary',
-      start: '2026-04-04T11:00:00Z',
-      end: '2026-04-05T11:00:00Z',
+      start: '2026-04-04T11:00:00Z', // 2026-04-05 00:00 NZDT; daylight time ends at 03:00 that day
+      end: '2026-04-05T12:00:00Z', // 2026-04-06 00:00 NZST: a 25-hour day
       timeZone: 'Pacific/Auckland',
       isAllDay: true,
       showAs: 'free',

@@ -11,6 +11,11 @@ describe('zoned wall-clock time', () => {
     expect(toLocal('2026-03-30T07:00:00Z', 'Europe/Berlin')).toEqual({ date: '2026-03-30', seconds: 9 * 3600 });
     expect(fromLocal('2026-04-05', 9 * 3600, 'Australia/Sydney').toISOString()).toBe('2026-04-04T23:00:00.000Z');
     expect(fromLocal('2026-01-10', 0, 'Asia/Kolkata').toISOString()).toBe('2026-01-09T18:30:00.000Z');
+    // midnight hours before a transition later that day keeps the old offset
+    expect(fromLocal('2026-04-05', 0, 'Pacific/Auckland').toISOString()).toBe('2026-04-04T11:00:00.000Z');
+    expect(fromLocal('2026-04-06', 0, 'Pacific/Auckland').toISOString()).toBe('2026-04-05T12:00:00.000Z');
+    expect(fromLocal('2026-03-29', 0, 'Europe/Berlin').toISOString()).toBe('2026-03-28T23:00:00.000Z');
+    expect(fromLocal('2026-10-25', 4 * 3600, 'Europe/Berlin').toISOString()).toBe('2026-10-25T03:00:00.000Z');
   });
 
   it('moves a time skipped by the spring jump forward, and takes the earlier of a repeated hour', () => {

@@ -31,18 +31,17 @@ export function fromLocal(date: string, seconds: number, zone: string): Date {
   const [y, m, d] = date.split('-').map(Number);
   const asUtc = Date.UTC(y, m - 1, d) + seconds * 1000;
   const name = currentIanaName(zone);
-  const first = asUtc - zoneOffsetMinutes(name, new Date(asUtc)) * 60000;
-  const second = asUtc - zoneOffsetMinutes(name, new Date(first)) * 60000;
-  if (first === second) {
-    // ambiguous hour: prefer the earlier of the two candidates that both map back to the wall time
-    const earlier = second - 3600000;
-    if (toLocal(new Date(earlier), name).seconds === seconds && toLocal(new Date(earlier), name).date === date) {
-      return new Date(earlier);
-    }
-    return new Date(second);
-  }
-  // in a gap neither candidate maps back; the later one is the wall time shifted by the jump
-  return new Date(Math.max(first, second));
+  // the offsets in force a day either side cover any single transition near this wall time
+  const before = asUtc - zoneOffsetMinutes(name, new Date(asUtc - 86_400_000)) * 60000;
+  const after = asUtc - zoneOffsetMinutes(name, new Date(asUtc + 86_400_000)) * 60000;
+  const matches = (t: number) => {
+    const local = toLocal(new Date(t), name);
+    return local.date === date && local.seconds === seconds;
+  };
+  const valid = [before, after].filter(matches).sort((a, b) => a - b);
+  if (valid.length > 0) return new Date(valid[0]);
+  // in a gap: the earlier offset lands past the jump, i.e. the wall time moved forward by it
+  return new Date(before);
 }
 
 /** `YYYY-MM-DD` plus `days`. */
