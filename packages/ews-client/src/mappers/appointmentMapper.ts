@@ -164,23 +164,29 @@ export function modifiedOccurrenceIds(master: ews.Appointment): ews.ItemId[] {
   return (list?.GetEnumerator() ?? []).map((o) => o.ItemId).filter((id): id is ews.ItemId => !!id);
 }
 
-/** One batched GetItem for the exceptions of several masters; returns them per master. */
+/** Exception items per GetItem: small items, but a request may run one minute at most (EWS-NOTES). */
+const OCCURRENCE_BATCH = 100;
+
+/** Batched GetItems for the exceptions of several masters; returns them per master. */
 export async function loadModifiedOccurrences(
   service: ews.ExchangeService,
   masters: ews.Appointment[],
 ): Promise<Map<ews.Appointment, ews.Appointment[]>> {
   const ids = masters.flatMap((m) => modifiedOccurrenceIds(m).map((id) => ({ master: m, id })));
   const result = new Map<ews.Appointment, ews.Appointment[]>(masters.map((m) => [m, []]));
-  if (ids.length === 0) return result;
-  const responses = await service.BindToItems(
-    ids.map((x) => x.id),
-    APPOINTMENT_OCCURRENCE_PROPERTIES,
-  );
-  responses.Responses.forEach((r, i) => {
-    if (r.Result === ews.ServiceResult.Success && r.Item instanceof ews.Appointment) {
-      result.get(ids[i].master)!.push(r.Item);
-    }
-  });
+  for (let from = 0; from < ids.length; from += OCCURRENCE_BATCH) {
+    const chunk = ids.slice(from, from + OCCURRENCE_BATCH);
+    const responses = await service.BindToItems(
+      chunk.map((x) => x.id),
+      APPOINTMENT_OCCURRENCE_PROPERTIES,
+    );
+    // an exception that vanished meanwhile is simply not overridden; its times still come from the master
+    responses.Responses.forEach((r, i) => {
+      if (r.Result === ews.ServiceResult.Success && r.Item instanceof ews.Appointment) {
+        result.get(chunk[i].master)!.push(r.Item);
+      }
+    });
+  }
   return result;
 }
 
