@@ -80,3 +80,16 @@ describe('xmlText', () => {
     expect(xmlText('a & b <c> "d"\u0001\n')).toBe('a &amp; b &lt;c&gt; "d"\n');
   });
 });
+
+describe('all-day bounds', () => {
+  it('snaps to local midnights, reading UTC midnights as the dates they name', async () => {
+    const { allDayBounds } = await import('../../packages/ews-client/src/mappers/appointmentMapper');
+    const ny = allDayBounds({ start: '2026-05-01T00:00:00Z', end: '2026-05-02T00:00:00Z', timeZone: 'America/New_York' });
+    expect([ny.start.toISOString(), ny.end.toISOString()]).toEqual(['2026-05-01T04:00:00.000Z', '2026-05-02T04:00:00.000Z']);
+    const tokyo = allDayBounds({ start: '2026-04-30T15:00:00Z', end: '2026-04-30T15:00:00Z', timeZone: 'Asia/Tokyo' });
+    // an empty or inverted span still covers the start day
+    expect([tokyo.start.toISOString(), tokyo.end.toISOString()]).toEqual(['2026-04-30T15:00:00.000Z', '2026-05-01T15:00:00.000Z']);
+    const partial = allDayBounds({ start: '2026-05-01T09:00:00+02:00', end: '2026-05-02T17:00:00+02:00', timeZone: 'Europe/Berlin' });
+    expect([partial.start.toISOString(), partial.end.toISOString()]).toEqual(['2026-04-30T22:00:00.000Z', '2026-05-02T22:00:00.000Z']);
+  });
+});

@@ -329,10 +329,21 @@ const sameList = (a: ews.StringList, b: ews.StringList) =>
   JSON.stringify(a.GetEnumerator()) === JSON.stringify(b.GetEnumerator());
 const sameZone = (a: ews.TimeZoneInfo, b: ews.TimeZoneInfo) => a.Id === b.Id;
 
+/**
+ * The day an all-day bound names: CRMs often send all-day dates as UTC midnights, which in a zone
+ * west of UTC fall on the evening before, so a UTC midnight names its UTC date; any other instant
+ * names its local date in the event's zone.
+ */
+function allDayLocal(instant: string, zone: string): { date: string; seconds: number } {
+  const ms = Date.parse(instant);
+  if (ms % 86_400_000 === 0) return { date: new Date(ms).toISOString().slice(0, 10), seconds: 0 };
+  return toLocal(instant, zone);
+}
+
 /** All-day items start and end at local midnights of the event's zone (Exchange rejects others). */
-function allDayBounds(a: Appointment): { start: Date; end: Date } {
-  const startDay = toLocal(a.start, a.timeZone);
-  const endLocal = toLocal(a.end, a.timeZone);
+export function allDayBounds(a: Pick<Appointment, 'start' | 'end' | 'timeZone'>): { start: Date; end: Date } {
+  const startDay = allDayLocal(a.start, a.timeZone);
+  const endLocal = allDayLocal(a.end, a.timeZone);
   // an end exactly at midnight is exclusive; otherwise the event covers that whole day too
   const endDay = endLocal.seconds === 0 ? endLocal.date : nextDay(endLocal.date);
   const endDate = endDay > startDay.date ? endDay : nextDay(startDay.date);
