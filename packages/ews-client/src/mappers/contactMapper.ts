@@ -6,7 +6,7 @@
 import * as ews from 'ews-javascript-api';
 import { defaultDisplayName, type AddressKind, type Contact, type PhoneKind, type PostalAddress } from '@exsync/canonical';
 import { EXSYNC_LINK_ID_PROPERTY } from '../exsyncTag';
-import { loaded, propertyBag } from './appointmentMapper';
+import { loaded, propertyBag } from './propertyAccess';
 import { xmlText } from './xmlText';
 
 const C = ews.ContactSchema;
