@@ -83,3 +83,16 @@ it('reads an Outlook contact', async () => {
     notes: 'COBOL',
   });
 });
+
+it('keeps emails in order when Outlook left EmailAddress1 empty', async () => {
+  const { updateContact } = await import('./roundTripSupport');
+  const c = h.sim.store.createContact(MAILBOX, { givenName: 'Sparse', emails: [] });
+  // a person typed only the second email field
+  const item = await ews.Contact.Bind(h.service, new ews.ItemId(c.id));
+  item.EmailAddresses._setItem(ews.EmailAddressKey.EmailAddress2, new ews.EmailAddress('two@example.org'));
+  await item.Update(ews.ConflictResolutionMode.AlwaysOverwrite);
+  const id = new ews.ItemId(c.id);
+  expect((await readContact(h.service, id)).emails).toEqual(['two@example.org']);
+  await updateContact(h.service, id, { givenName: 'Sparse', emails: ['two@example.org', 'three@example.org'], phones: {}, addresses: {} });
+  expect((await readContact(h.service, id)).emails).toEqual(['two@example.org', 'three@example.org']);
+});

@@ -195,9 +195,11 @@ export function applyContact(target: ews.Contact, c: Contact): void {
   const current = isNew ? undefined : toCanonicalContact(target);
 
   const emails = c.emails.map((e) => e.trim()).filter((e) => e !== '');
+  // compare slot by slot: Outlook may leave EmailAddress1 empty and fill EmailAddress2
+  const loadedEmails = isNew ? undefined : loaded<ews.EmailAddressDictionary>(target, C.EmailAddresses);
   EMAIL_KEYS.forEach((key, i) => {
     const next = emails[i];
-    const before = current?.emails[i];
+    const before = clean(tryGet<ews.EmailAddressKey, ews.EmailAddress>(loadedEmails, key)?.Address);
     if (next === before) return;
     if (next === undefined) {
       if (before !== undefined) target.EmailAddresses._setItem(key, null as unknown as ews.EmailAddress);
