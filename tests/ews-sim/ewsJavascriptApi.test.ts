@@ -235,6 +235,13 @@ describe('ews-javascript-api against the EWS simulator', () => {
     ]);
   });
 
+  it('MoveToDeletedItems takes an item out of the calendar and into Deleted Items', async () => {
+    const a = await createAppointment(service, 'To the bin', '2026-12-01T10:00:00Z', '2026-12-01T11:00:00Z');
+    await a.Delete(ews.DeleteMode.MoveToDeletedItems, ews.SendCancellationsMode.SendToNone);
+    expect(sims.ews.store.readFolder(ALICE, 'calendar').some((i) => i.id === a.Id.UniqueId)).toBe(false);
+    expect(sims.ews.store.readFolder(ALICE, 'deleteditems').map((i) => i.fields.Subject)).toContain('To the bin');
+  });
+
   it('finds items by the tag extended property', async () => {
     await createAppointment(service, 'Tagged', '2026-07-01T10:00:00Z', '2026-07-01T11:00:00Z', 'crm-find-me');
     await createAppointment(service, 'Other', '2026-07-01T12:00:00Z', '2026-07-01T13:00:00Z', 'crm-other');

@@ -229,6 +229,19 @@ export class MailboxStore {
     }
   }
 
+  /** Moves an item to another folder: a Delete in the old folder's log, a Create in the new one's. */
+  moveItem(mb: Mailbox, item: StoredItem, to: Folder): void {
+    const from = mb.folders.get(item.folderId);
+    if (from) {
+      from.items.delete(item.id);
+      this.log(from, item, 'Delete');
+    }
+    item.folderId = to.id;
+    item.changeKey = newChangeKey(item.kind);
+    to.items.add(item.id);
+    this.log(to, item, 'Create');
+  }
+
   reset(): void {
     this.mailboxes.clear();
     this.tenants.clear();

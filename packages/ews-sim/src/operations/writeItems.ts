@@ -190,7 +190,10 @@ export function deleteItem(ctx: OpContext): string {
         ref.item.exceptions.delete(ref.occurrence.originalStart);
         ref.item.deletedOccurrences.add(ref.occurrence.originalStart);
         ctx.store.touch(ctx.mb, ref.item);
+      } else if (type === 'MoveToDeletedItems' && ctx.mb.folders.get(ref.item.folderId)?.distinguishedId !== 'deleteditems') {
+        ctx.store.moveItem(ctx.mb, ref.item, ctx.store.folder(ctx.mb, 'deleteditems'));
       } else {
+        // HardDelete, SoftDelete (to the hidden recoverable items) and deleting from Deleted Items.
         ctx.store.deleteItem(ctx.mb, ref.item);
       }
       out.push(successOpen(op), successClose(op));
