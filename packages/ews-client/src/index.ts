@@ -20,3 +20,4 @@ export * from './mappers/contactMapper';
 export * from './mappers/recurrenceExpansion';
 export * from './mappers/occurrenceChanges';
 export * from './mappers/appointmentSeries';
+export * from './mappers/xmlText';

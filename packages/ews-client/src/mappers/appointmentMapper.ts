@@ -3,8 +3,8 @@
  *
  * Reading: GetItem with APPOINTMENT_FETCH_PROPERTIES, then `toCanonicalAppointment(master,
  * exceptions)` where `exceptions` are the modified occurrences loaded with
- * APPOINTMENT_OCCURRENCE_PROPERTIES (`loadModifiedOccurrences` does that in one batched call); without
- * them modified occurrences carry times only.
+ * APPOINTMENT_OCCURRENCE_PROPERTIES (`readAppointments` in appointmentSeries.ts does both for a
+ * batch); without them modified occurrences carry times only.
  * Writing: `applyAppointment(target, a)` on a new item or on one loaded with the fetch properties
  * (only fields that differ are set, so an update never rewrites an unchanged recurrence, which
  * would make Exchange drop the series' exceptions); occurrence-level changes follow the master write
