@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulators, type Simulators } from '../../scripts/simulators';
 import { entraAppToken } from './support/ewsClient';
-import { envelope, post } from './support/soap';
+import { envelope, extractPart, post, validateAll } from './support/soap';
 
 /** The JSON control API under /_sim/ and the injected faults, seen over HTTP. */
 const CAROL = 'carol@contoso.example';
@@ -179,6 +179,12 @@ describe('Exchange concurrency budgets', () => {
     const fault = await many.find((r) => r.status === 500)!.text();
     expect(fault).toContain('a:ErrorExceededConnectionCount');
     expect(fault).toContain('<t:Value Name="MaxConcurrencyLimit">27</t:Value>');
+    expect(
+      await validateAll([
+        { label: 'sync-ConcurrentSyncCalls', xml: extractPart(busy[0].text, 'Body') },
+        { label: 'fault-ExceededConnectionCount', xml: extractPart(fault, 'Body') },
+      ]),
+    ).toEqual([]);
   });
 });
 
