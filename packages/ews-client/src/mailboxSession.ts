@@ -175,7 +175,7 @@ class EwsMailboxSession implements EwsMailbox {
 
   async *syncFolder(folder: FolderName, syncState: string | undefined): AsyncGenerator<ChangePage> {
     const wkf = WELL_KNOWN_FOLDER[folder];
-    if (wkf === undefined) throw new TypeError(`Unknown folder ${String(folder)}`);
+    if (wkf === undefined) throw new EwsError('Permanent', `Unknown folder ${String(folder)}`, { code: 'invalid_configuration' });
     const props = cheapProperties();
     let state: string | null = syncState ?? null;
     for (;;) {
