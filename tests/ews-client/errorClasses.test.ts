@@ -76,6 +76,20 @@ describe('every error class, produced by the simulators over real HTTP', () => {
     }
   });
 
+  it('a throttled batch fails all its items and the remaining batches are not sent', async () => {
+    const ids = h.sim.store.readFolder(ALICE.email, 'calendar').slice(0, 5).map((i) => i.id);
+    h.sim.faults.set({ serverBusyRate: 1, backOffMs: 9000 }, ALICE.email);
+    const before = h.sim.requestLog.list(ALICE.email).length;
+    const results = await h.appOnly(ALICE.email, { getItemsBatchSize: 2 }).getItems('appointment', ids);
+    expect(results).toHaveLength(5);
+    for (const r of results) {
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect((r.error as ThrottledError).backoffMs).toBe(9000);
+    }
+    // one request: sending the other two batches would only prolong the back-off
+    expect(h.sim.requestLog.list(ALICE.email).length - before).toBe(1);
+  });
+
   it('a hung server times out as Transient', async () => {
     h.sim.faults.set({ hangRate: 1 }, ALICE.email);
     const e = await failure(appOnlyFresh(ALICE.email, 500).checkAccess());
