@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import * as ews from 'ews-javascript-api';
+import { describe, expect, it } from 'vitest';
+import { entraAppToken, ewsService } from './support/ewsClient';
+
+/** `npm run sim -- --json`: exactly one JSON line, usable as is, and a clean stop on SIGTERM. */
+describe('scripts/sim.ts --json', () => {
+  it('prints one JSON line describing both simulators and stops on SIGTERM', async () => {
+    const root = join(__dirname, '..', '..');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const lines = createInterface({ input: child.stdout! });
+      const first = await new Promise<string>((resolve, reject) => {
+        lines.once('line', resolve);
+        child.once('exit', () => reject(new Error('sim exited before printing')));
+      });
+      const info = JSON.parse(first);
+      expect(Object.keys(info).sort()).toEqual(['applicationId', 'clientSecret', 'entraUrl', 'ewsUrl', 'tenantId', 'users']);
+      expect(info.users.map((u: { email: string }) => u.email)).toEqual(['alice@contoso.example', 'bob@contoso.example', 'carol@contoso.example']);
+      const token = await entraAppToken(info.entraUrl, info.tenantId, info.applicationId, info.clientSecret);
+      const folder = await ews.Folder.Bind(ewsService(info.ewsUrl, token, 'bob@contoso.example'), ews.WellKnownFolderName.Contacts);
+      expect(folder.DisplayName).toBe('Contacts');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
