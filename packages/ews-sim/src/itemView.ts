@@ -5,7 +5,7 @@ import {
   CONTACT_FULL_ORDER,
   fieldUriToElement,
 } from './itemSchema';
-import { formatXsDate, occurrenceDates, recurrenceToXmlChildren } from './recurrence';
+import { occurrenceDates, recurrenceToXmlChildren } from './recurrence';
 import type { Mailbox, OccurrenceException, StoredItem } from './store';
 import { extendedPropertyKey } from './store';
 import { localToUtc, timeZoneElement, utcToLocal } from './timeZones';
@@ -468,7 +468,6 @@ export function renderItem(mb: Mailbox, ref: ItemRef, shape: Shape, ctx: ViewCon
   out.push(`</t:${kind}>`);
 }
 
-export { formatXsDate };
 
 /** One element of an item's view (stored or computed), for restrictions and sorting. */
 export function fieldElement(mb: Mailbox, ref: ItemRef, name: string): El | undefined {

@@ -251,9 +251,3 @@ export function applyItemChange(change: El, target: UpdateTarget, contextTz: Tim
   }
   fields.set(value.name, normalizedCopy(value, contextTz ?? UTC_ZONE));
 }
-
-export function requiredText(e: El | undefined, name: string): string {
-  const v = childText(e, name);
-  if (v === undefined) throw new ItemWriteError('ErrorSchemaValidation', `${name} is required`);
-  return v;
-}

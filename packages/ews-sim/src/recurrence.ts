@@ -1,4 +1,4 @@
-import { child, childText, type El } from './xml';
+import { childText, type El } from './xml';
 
 /**
  * The EWS RecurrenceType as a model, for expanding series into occurrences. Dates are calendar
@@ -221,10 +221,6 @@ export function occurrenceDates(r: Recurrence, untilDate = Number.POSITIVE_INFIN
   return out;
 }
 
-export function hasEnd(r: Recurrence): boolean {
-  return r.range.kind !== 'NoEndRecurrence';
-}
-
 /** Serialises to the EWS element order (pattern, then range) with local names. */
 export function recurrenceToXmlChildren(r: Recurrence): { name: string; fields: [string, string][] }[] {
   const p = r.pattern;
@@ -257,8 +253,4 @@ export function recurrenceToXmlChildren(r: Recurrence): { name: string; fields: 
     { name: p.kind, fields: pf },
     { name: rg.kind, fields: rf },
   ];
-}
-
-export function recurrenceChildOf(item: El | undefined): El | undefined {
-  return child(item, 'Recurrence');
 }

@@ -114,8 +114,3 @@ export function resolveItem(ctx: OpContext, e: El): ItemRef {
       throw new ItemError('ErrorInvalidRequest', `unexpected ${e.name}`);
   }
 }
-
-/** The ChangeKey a client sent must match for NeverOverwrite/AutoResolve updates and deletes. */
-export function changeKeyOf(e: El): string | undefined {
-  return e.attrs.ChangeKey;
-}
