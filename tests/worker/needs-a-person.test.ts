@@ -63,8 +63,12 @@ describe('errors that need a person', () => {
     expect((await putSettings(DEFAULT_SEED.clientSecret)).status).toBe(200);
     for (const u of [alice, bob]) {
       await stack.waitForRunAfter(u, fixedAt);
-      const s = await status(u);
-      expect(s.state).toBe('healthy');
+      // Under heavy load a run can still be retrying when the first one after the fix ends; what
+      // matters is that the mailbox gets back to healthy without anyone touching it again.
+      const s = await waitFor(`${u.email} healthy again`, async () => {
+        const cur = await status(u);
+        return cur.state === 'healthy' ? cur : false;
+      }, 30_000);
       expect(s.lastError).toBeNull();
     }
     expect((await stack.api('GET', `/v1/orgs/${stack.orgId}/exchange`)).body.orgError).toBeNull();
