@@ -235,6 +235,24 @@ describe('ews-javascript-api against the EWS simulator', () => {
     ]);
   });
 
+  it('converts a body to the BodyType asked for, as Exchange does', async () => {
+    const made = sims.ews.store.createAppointment(ALICE, {
+      subject: 'HTML body',
+      start: '2026-12-02T10:00:00Z',
+      end: '2026-12-02T11:00:00Z',
+      body: '<html><body><p>Agenda &amp; notes</p><p>Second line</p></body></html>',
+      bodyType: 'HTML',
+    });
+    const asText = new ews.PropertySet(ews.BasePropertySet.FirstClassProperties);
+    asText.RequestedBodyType = ews.BodyType.Text;
+    const text = (await service.BindToItems([new ews.ItemId(made.id)], asText)).Responses[0].Item as ews.Appointment;
+    expect(text.Body.BodyType).toBe(ews.BodyType.Text);
+    // XML parsing folds the CRLF Exchange writes into LF.
+    expect(text.Body.Text).toBe('Agenda & notes\nSecond line');
+    const best = (await service.BindToItems([new ews.ItemId(made.id)], ews.PropertySet.FirstClassProperties)).Responses[0].Item as ews.Appointment;
+    expect(best.Body.BodyType).toBe(ews.BodyType.HTML);
+  });
+
   it('MoveToDeletedItems takes an item out of the calendar and into Deleted Items', async () => {
     const a = await createAppointment(service, 'To the bin', '2026-12-01T10:00:00Z', '2026-12-01T11:00:00Z');
     await a.Delete(ews.DeleteMode.MoveToDeletedItems, ews.SendCancellationsMode.SendToNone);

@@ -17,6 +17,8 @@ export interface Shape {
   base: 'IdOnly' | 'Default' | 'AllProperties';
   fields: Set<string>;
   extended: El[];
+  /** BodyType asked for: Best (as stored), HTML or Text. */
+  bodyType: 'Best' | 'HTML' | 'Text';
 }
 
 export class ShapeError extends Error {
@@ -36,7 +38,11 @@ export function parseShape(shapeEl: El | undefined): Shape {
     if (p.name === 'ExtendedFieldURI') extended.push(p);
     else if (p.name === 'FieldURI' || p.name === 'IndexedFieldURI') fields.add(fieldUriToElement(p.attrs.FieldURI ?? '').element);
   }
-  return { base, fields, extended };
+  const bodyType = (childText(shapeEl, 'BodyType') ?? 'Best').trim();
+  if (bodyType !== 'Best' && bodyType !== 'HTML' && bodyType !== 'Text') {
+    throw new ShapeError('ErrorSchemaValidation', `invalid BodyType ${bodyType}`);
+  }
+  return { base, fields, extended, bodyType };
 }
 
 /** An item as a client sees it: a stored item, or one occurrence of a stored series. */
@@ -190,7 +196,7 @@ function stored(ref: ItemRef, name: string): El | undefined {
 }
 
 /** Builds one element of an item's view; undefined when the item has no such value. */
-function fieldEl(mb: Mailbox, ref: ItemRef, name: string): El | undefined {
+function fieldEl(mb: Mailbox, ref: ItemRef, name: string, bodyType: Shape['bodyType'] = 'Best'): El | undefined {
   const item = ref.item;
   const o = ref.occurrence;
   const isCal = item.kind === 'CalendarItem';
@@ -213,7 +219,7 @@ function fieldEl(mb: Mailbox, ref: ItemRef, name: string): El | undefined {
     case 'Importance':
       return stored(ref, name) ?? textEl(name, 'Normal');
     case 'Body':
-      return stored(ref, name) ?? el('Body', { BodyType: 'Text' });
+      return convertBody(stored(ref, name) ?? el('Body', { BodyType: 'Text' }), bodyType);
     case 'DateTimeReceived':
     case 'DateTimeSent':
     case 'DateTimeCreated':
@@ -366,6 +372,26 @@ function calendarFieldEl(mb: Mailbox, ref: ItemRef, name: string): El | undefine
   }
 }
 
+const ENTITY: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/** What Exchange does when a body is asked for in the other format: HTML to text, or text to HTML. */
+function convertBody(body: El, want: Shape['bodyType']): El {
+  const have = body.attrs.BodyType === 'HTML' ? 'HTML' : 'Text';
+  if (want === 'Best' || want === have) return body;
+  if (want === 'Text') {
+    const text = body.text
+      .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, '')
+      .replace(/<br\s*\/?>|<\/(p|div|li|tr|h[1-6])>/gi, '\r\n')
+      .replace(/<[^>]+>/g, '')
+      .replace(/&(#\d+|[a-z]+);/gi, (m, e: string) => (e[0] === '#' ? String.fromCharCode(Number(e.slice(1))) : (ENTITY[e.toLowerCase()] ?? m)))
+      .trim();
+    return { ...body, attrs: { ...body.attrs, BodyType: 'Text' }, text };
+  }
+  const escaped = body.text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>\r\n');
+  const html = `<html>\r\n<head>\r\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\r\n</head>\r\n<body>\r\n<div>${escaped}</div>\r\n</body>\r\n</html>\r\n`;
+  return { ...body, attrs: { ...body.attrs, BodyType: 'HTML' }, text: body.text ? html : '' };
+}
+
 export function displayName(item: StoredItem): string {
   const given = item.fields.get('GivenName')?.text ?? '';
   const sur = item.fields.get('Surname')?.text ?? '';
@@ -462,7 +488,7 @@ export function renderItem(mb: Mailbox, ref: ItemRef, shape: Shape, ctx: ViewCon
       }
       continue;
     }
-    const e = fieldEl(mb, ref, name);
+    const e = fieldEl(mb, ref, name, shape.bodyType);
     if (e) writeEl(e, 't', out);
   }
   out.push(`</t:${kind}>`);
