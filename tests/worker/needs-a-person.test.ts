@@ -91,8 +91,10 @@ describe('errors that need a person', () => {
     const fixedAt = await stack.dbNow();
     expect((await stack.api('PATCH', `/v1/orgs/${stack.orgId}/users/${alice.userId}`, { displayName: 'Alice (fixed)' })).status).toBe(200);
     await stack.waitForRunAfter(alice, fixedAt);
-    const s2 = await status(alice);
-    expect(s2.state).toBe('healthy');
+    const s2 = await waitFor('alice healthy again', async () => {
+      const cur = await status(alice);
+      return cur.state === 'healthy' ? cur : false;
+    }, 30_000);
     expect(s2.lastError).toBeNull();
   });
 });

@@ -78,12 +78,12 @@ describe('stops and revival', () => {
 
     const states = await db.pool.query(`SELECT state, last_error_code FROM mailboxes WHERE org_id = $1`, [orgId]);
     expect(states.rows.every((r) => r.state === 'error' && r.last_error_code === 'InvalidClientCredential')).toBe(true);
-    expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600 })).not.toContain(a.mailboxId);
+    expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600, intervalSeconds: 300 })).not.toContain(a.mailboxId);
     expect(await claimDueMailboxes(db.pool, { limit: 1000, intervalSeconds: 300 })).not.toContain(a.mailboxId);
 
     // The admin saves new settings (any write bumps updated_at).
     await db.pool.query(`UPDATE exchange_settings SET updated_at = now() + interval '1 second' WHERE org_id = $1`, [orgId]);
-    const revived = await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600 });
+    const revived = await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600, intervalSeconds: 300 });
     expect(revived).toEqual(expect.arrayContaining([a.mailboxId, b.mailboxId]));
     const settings = await db.pool.query(`SELECT org_error_code FROM exchange_settings WHERE org_id = $1`, [orgId]);
     expect(settings.rows[0].org_error_code).toBeNull();
@@ -95,13 +95,13 @@ describe('stops and revival', () => {
     const orgId = await seedOrg(db.pool);
     const m = await seedMailbox(db.pool, orgId, { state: 'error' });
     await db.pool.query(`UPDATE mailboxes SET last_error_code = 'MailboxNotFound', last_error_at = now() WHERE id = $1`, [m.mailboxId]);
-    expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600 })).not.toContain(m.mailboxId);
+    expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600, intervalSeconds: 300 })).not.toContain(m.mailboxId);
     await db.pool.query(`UPDATE users SET updated_at = now() + interval '1 second' WHERE id = $1`, [m.userId]);
-    expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600 })).toContain(m.mailboxId);
+    expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600, intervalSeconds: 300 })).toContain(m.mailboxId);
 
     const stuck = await seedMailbox(db.pool, orgId, { state: 'syncing' });
     await db.pool.query(`UPDATE mailboxes SET last_started_at = now() - interval '2 hours' WHERE id = $1`, [stuck.mailboxId]);
-    expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600 })).toContain(stuck.mailboxId);
+    expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600, intervalSeconds: 300 })).toContain(stuck.mailboxId);
   });
 });
 

@@ -2,4 +2,5 @@ export { startWorker, LOCK_DURATION_MS, STALLED_INTERVAL_MS, type RunningWorker,
 export { createSyncProducer, CRM_WRITE_DEBOUNCE_MS, type SyncProducer, type SyncProducerOptions } from './syncProducer';
 export { SYNC_QUEUE, SYNC_JOB, createRedisConnection, type SyncJobData, type SyncReason } from './queues';
 export { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler';
-export { getSyncStatus, requestManualSync, type SyncStatus } from './syncStatusRepository';
+export { getSyncStatus, requestManualSync, type ManualSyncOutcome, type SyncStatus } from './syncStatusRepository';
+export { markDueNow } from './mailboxRunRepository';

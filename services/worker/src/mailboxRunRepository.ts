@@ -50,28 +50,31 @@ export async function claimDueMailboxes(db: Queryable, opts: { limit: number; in
  * cleared, and mailboxes in `error` become due again when their org's settings or their user
  * changed after the error. A mailbox left `syncing` by a killed worker for longer than any run
  * can take becomes due again too (its BullMQ job may have been lost with Redis' data).
- * Returns the ids made due, so the caller can enqueue them at once.
+ * Returns their ids for the caller to enqueue at once; their next scheduled run is an interval
+ * ahead, as if claimed, so the same tick's claim does not queue them a second time (a failed
+ * enqueue makes them due again).
  */
-export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds: number }): Promise<string[]> {
+export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds: number; intervalSeconds: number }): Promise<string[]> {
   await db.query(
     `UPDATE exchange_settings SET org_error_code = NULL, org_error_message = NULL, org_error_at = NULL
       WHERE org_error_code IS NOT NULL AND org_error_at IS NOT NULL AND updated_at > org_error_at`,
   );
   const revived = await db.query<{ id: string }>(
-    `UPDATE mailboxes m SET state = 'scheduled', next_run_at = now(), last_error_code = NULL,
+    `UPDATE mailboxes m SET state = 'scheduled', next_run_at = ${JITTERED_NEXT_RUN('$1::double precision')}, last_error_code = NULL,
             last_error_message = NULL, consecutive_failures = 0, updated_at = now()
        FROM users u, exchange_settings s
       WHERE m.enabled AND m.state = 'error' AND u.id = m.user_id AND s.org_id = m.org_id
         AND NOT (${ORG_STOPPED})
         AND (m.last_error_at IS NULL OR s.updated_at > m.last_error_at OR u.updated_at > m.last_error_at)
       RETURNING m.id`,
+    [opts.intervalSeconds],
   );
   const stuck = await db.query<{ id: string }>(
     `UPDATE mailboxes SET state = CASE WHEN last_success_at IS NULL THEN 'scheduled' ELSE 'healthy' END,
-            next_run_at = now(), updated_at = now()
+            next_run_at = ${JITTERED_NEXT_RUN('$2::double precision')}, updated_at = now()
       WHERE enabled AND state = 'syncing' AND last_started_at < now() - make_interval(secs => $1::double precision)
       RETURNING id`,
-    [opts.stuckSyncingSeconds],
+    [opts.stuckSyncingSeconds, opts.intervalSeconds],
   );
   return [...revived.rows, ...stuck.rows].map((r) => r.id);
 }

@@ -57,7 +57,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   }
 
   async function tick(): Promise<number> {
-    let enqueued = await enqueueAll(await reviveMailboxes(opts.pool, { stuckSyncingSeconds: opts.stuckSyncingSeconds ?? 3_600 }), 'settings');
+    let enqueued = await enqueueAll(await reviveMailboxes(opts.pool, { stuckSyncingSeconds: opts.stuckSyncingSeconds ?? 3_600, intervalSeconds: opts.intervalSeconds }), 'settings');
     for (let i = 0; i < MAX_BATCHES_PER_TICK && !stopped; i++) {
       const ids = await claimDueMailboxes(opts.pool, { limit: batchSize, intervalSeconds: opts.intervalSeconds });
       enqueued += await enqueueAll(ids, 'scheduled');

@@ -65,15 +65,17 @@ export type ManualSyncOutcome =
   | { ok: false; reason: 'not-found' | 'not-enabled' | 'awaiting-user-login' };
 
 /**
- * "Sync now": marks the mailbox due in Postgres first (so the request survives a Redis outage) and
+ * "Sync now": the caller enqueues the run, which stands in for the next scheduled one (next_run_at
+ * moves an interval ahead so the scheduler does not queue a second run); when the enqueue fails the
+ * caller marks the mailbox due (markDueNow) so the scheduler runs it once Redis is back. It also
  * lets an admin retry a mailbox stopped by an error: asking for a sync is the person's action the
  * stop was waiting for. A throttle still holds: the worker waits for the back-off either way.
  */
-export async function requestManualSync(db: Queryable, orgId: string, userId: string): Promise<ManualSyncOutcome> {
+export async function requestManualSync(db: Queryable, orgId: string, userId: string, intervalSeconds: number): Promise<ManualSyncOutcome> {
   const res = await db.query<{ id: string; enabled: boolean; bound: boolean; updated: boolean }>(
     `WITH target AS (SELECT id, enabled, smtp_address IS NOT NULL AS bound FROM mailboxes WHERE org_id = $1 AND user_id = $2),
      upd AS (
-       UPDATE mailboxes m SET next_run_at = now(),
+       UPDATE mailboxes m SET next_run_at = now() + make_interval(secs => $3::double precision * (0.8 + random() * 0.4)),
               state = CASE WHEN m.state = 'error' THEN 'scheduled' ELSE m.state END,
               last_error_code = CASE WHEN m.state = 'error' THEN NULL ELSE m.last_error_code END,
               last_error_message = CASE WHEN m.state = 'error' THEN NULL ELSE m.last_error_message END,
@@ -81,7 +83,7 @@ export async function requestManualSync(db: Queryable, orgId: string, userId: st
          FROM target t WHERE m.id = t.id AND t.enabled AND t.bound
        RETURNING m.id)
      SELECT t.id, t.enabled, t.bound, EXISTS (SELECT 1 FROM upd) AS updated FROM target t`,
-    [orgId, userId],
+    [orgId, userId, intervalSeconds],
   );
   const r = res.rows[0];
   if (!r) return { ok: false, reason: 'not-found' };

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { getSyncStatus, requestManualSync } from '@exsync/worker';
+import { getSyncStatus, markDueNow, requestManualSync } from '@exsync/worker';
 import { assertOrgAccess } from '../auth';
 import { HttpError, notFound } from '../httpError';
 import { errorResponses, isoDateTime, syncStatus, userParams } from '../schemas';
@@ -64,16 +64,20 @@ export const syncRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const { orgId, userId } = request.params;
       assertOrgAccess(request, orgId);
-      const outcome = await requestManualSync(pool, orgId, userId);
+      const outcome = await requestManualSync(pool, orgId, userId, app.deps.config.syncIntervalSeconds);
       if (!outcome.ok) {
         if (outcome.reason === 'not-found') throw notFound('user not found');
         throw new HttpError(409, NOT_READY[outcome.reason]);
       }
       const enqueue = app.deps.enqueueSync;
-      if (!enqueue) return reply.code(202).send({ mailboxId: outcome.mailboxId, queued: false });
+      if (!enqueue) {
+        await markDueNow(pool, outcome.mailboxId);
+        return reply.code(202).send({ mailboxId: outcome.mailboxId, queued: false });
+      }
       try {
         await enqueue(outcome.mailboxId, 'manual');
       } catch (err) {
+        await markDueNow(pool, outcome.mailboxId);
         request.log.warn({ mailboxId: outcome.mailboxId, err: (err as Error).message }, 'enqueue for sync now failed');
         throw new HttpError(503, 'the sync queue is unreachable; the mailbox is marked due and the scheduler will sync it once the queue is back');
       }
