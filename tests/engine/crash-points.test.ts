@@ -1,0 +1,106 @@
+/**
+ * Kill a sync at several points (an exception thrown where a SIGKILL could land), run it again,
+ * and compare the end state with a run that was never interrupted: same items on both sides,
+ * nothing duplicated, nothing lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import type { Contact, MailboxPort } from '@exsync/canonical';
+import { sameValue } from '@exsync/canonical';
+import { syncedContent } from '@exsync/sync-engine';
+import { contact, crashingPort, createWorld, crmDelete, crmList, crmPut, links, newPool, runSync, zeroCounts, type EngineWorld } from './engineHarness';
+import type { MailboxDriver } from './mailboxDriver';
+import { startSimWorld, type SimWorld } from './simDriver';
+
+const pool = newPool();
+let world: SimWorld;
+beforeAll(async () => {
+  world = await startSimWorld();
+});
+afterAll(async () => {
+  await world?.close();
+  await pool.end();
+});
+
+/** A pool whose n-th COMMIT fails (the process dies just before its transaction commits). */
+function poolFailingCommit(inner: pg.Pool, n: number): pg.Pool {
+  let commits = 0;
+  const connect = async () => {
+    const client = await inner.connect();
+    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+    const wrapped = Object.create(client) as pg.PoolClient;
+    (wrapped as unknown as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
+      if (text === 'COMMIT' && ++commits === n) return Promise.reject(new Error('injected crash before COMMIT'));
+      return query(text, ...rest);
+    };
+    wrapped.release = (err?: Error | boolean) => client.release(err);
+    return wrapped;
+  };
+  // The engine uses only connect (transactions) and query (single statements).
+  return { connect, query: inner.query.bind(inner) } as unknown as pg.Pool;
+}
+
+/** Items synced once, then edits on both sides waiting for the next sync. */
+async function scenario(): Promise<{ w: EngineWorld; d: MailboxDriver }> {
+  const w = await createWorld(pool);
+  const d = world.mailbox();
+  for (let i = 0; i < 5; i++) await crmPut(w, 'contact', `c-${i}`, contact(i));
+  await runSync(w, d.port, 'contact');
+  const byCrm = new Map((await links(w, 'contact')).map((l) => [l.crmId, l.ewsItemId!]));
+  for (let i = 10; i < 15; i++) await crmPut(w, 'contact', `c-${i}`, contact(i));
+  await crmPut(w, 'contact', 'c-0', contact(0, { jobTitle: 'Edited in CRM' }));
+  await crmDelete(w, 'contact', 'c-1');
+  for (let i = 20; i < 23; i++) await d.personCreate('contact', contact(i));
+  await d.personUpdate('contact', byCrm.get('c-2')!, { jobTitle: 'Edited in Outlook' });
+  await d.personDelete('contact', byCrm.get('c-3')!);
+  return { w, d };
+}
+
+async function endState(w: EngineWorld, d: MailboxDriver) {
+  const key = (c: Contact) => JSON.stringify(syncedContent('contact', c));
+  const exchange = (await d.list('contact')).map((x) => key(x.item as Contact)).sort();
+  const crm = (await crmList(w, 'contact')).map((r) => key(r.data as Contact)).sort();
+  return { exchange, crm, links: (await links(w, 'contact')).filter((l) => l.ewsItemId).length };
+}
+
+let reference: Awaited<ReturnType<typeof endState>>;
+
+describe('crash points (real EWS and Entra simulators)', () => {
+  it('reference run without a crash', async () => {
+    const { w, d } = await scenario();
+    await runSync(w, d.port, 'contact');
+    reference = await endState(w, d);
+    expect(reference.exchange).toHaveLength(11); // 5 - 1 deleted - 1 deleted + 5 new + 3 from Outlook
+    expect(reference.crm).toEqual(reference.exchange);
+    expect(reference.links).toBe(11);
+    expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
+  });
+
+  const portCrashes: [string, (p: MailboxPort) => ReturnType<typeof crashingPort>][] = [
+    ['after CreateItem, before the ids are stored', (p) => crashingPort(p, 'createItems', 'after')],
+    ['after UpdateItem, before the ChangeKey is stored', (p) => crashingPort(p, 'updateItems', 'after')],
+    ['after DeleteItem, before the link is removed', (p) => crashingPort(p, 'deleteItems', 'after')],
+    ['mid-page: items fetched, page not committed', (p) => crashingPort(p, 'getItems', 'after')],
+  ];
+
+  it.each(portCrashes)('killed %s, then re-run: same end state, no duplicates', async (_name, makeCrash) => {
+    const { w, d } = await scenario();
+    const crash = makeCrash(d.port);
+    await expect(runSync(w, crash.port, 'contact')).rejects.toThrow(/injected crash/);
+    expect(crash.fired()).toBe(true);
+    await runSync(w, d.port, 'contact');
+    expect(await endState(w, d)).toEqual(reference);
+    expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
+  });
+
+  it.each([1, 2, 3, 4])('killed before transaction commit number %i, then re-run: same end state', async (n) => {
+    const { w, d } = await scenario();
+    const crashing: EngineWorld = { ...w, pool: poolFailingCommit(pool, n) };
+    await expect(runSync(crashing, d.port, 'contact')).rejects.toThrow(/injected crash/);
+    await runSync(w, d.port, 'contact');
+    const state = await endState(w, d);
+    expect(state).toEqual(reference);
+    expect(sameValue(state.crm, state.exchange)).toBe(true);
+    expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
+  });
+});
