@@ -1,0 +1,55 @@
+/**
+ * Shared collector of the fault suite's figures. Each scenario appends one JSON line to the run's
+ * file (EXSYNC_FAULTS_RESULTS, set by report.ts); without that variable (plain `npm test`) nothing is
+ * written and the scenarios still assert on their own.
+ */
+import { appendFileSync } from 'node:fs';
+
+export interface ScenarioResult {
+  scenario: string;
+  figure: string;
+  ok: boolean;
+}
+
+export function recordResult(result: ScenarioResult): void {
+  const file = process.env.EXSYNC_FAULTS_RESULTS;
+  if (file) appendFileSync(file, `${JSON.stringify(result)}\n`);
+  console.log(`[faults] ${result.ok ? 'ok  ' : 'FAIL'} ${result.scenario}: ${result.figure}`);
+}
+
+/**
+ * Runs a scenario body that reports its figure through `setFigure`; the result is recorded as failed
+ * when the body throws (an assertion failed), so the table never shows a silent pass.
+ */
+export async function measure(scenario: string, body: (setFigure: (figure: string) => void) => Promise<void>): Promise<void> {
+  let figure = 'not measured';
+  try {
+    await body((f) => (figure = f));
+    recordResult({ scenario, figure, ok: true });
+  } catch (e) {
+    recordResult({ scenario, figure: `${figure} (failed: ${(e as Error).message.split('\n')[0].slice(0, 160)})`, ok: false });
+    throw e;
+  }
+}
+
+/** Seeded PRNG (mulberry32) so a failing run can be replayed from its printed seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The seed for this run: EXSYNC_FAULTS_SEED replays one, otherwise a fresh one (always printed). */
+export function runSeed(label: string): number {
+  const fromEnv = Number(process.env.EXSYNC_FAULTS_SEED);
+  const seed = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.floor(Math.random() * 2 ** 31) + 1;
+  console.log(`[faults] ${label} seed=${seed} (replay with EXSYNC_FAULTS_SEED=${seed})`);
+  return seed;
+}
+
+export const LONG = process.env.EXSYNC_FAULTS_LONG === '1';
