@@ -94,7 +94,13 @@ describe('change feed', () => {
       { kind: 'appointment', crmId: 'x-2', op: 'upsert', item: appt },
       { kind: 'contact', crmId: 'x-1', op: 'delete', item: null },
     ]);
-    const first = await h.call('GET', `/v1/orgs/${org.id}/changes?limit=2`, org.token);
+    // Rows are held back while any older transaction is still open (other test files run
+    // concurrently), so the first read may come early; ask again until they are visible.
+    let first = await h.call('GET', `/v1/orgs/${org.id}/changes?limit=2`, org.token);
+    for (let i = 0; i < 100 && first.json().changes?.length !== 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      first = await h.call('GET', `/v1/orgs/${org.id}/changes?limit=2`, org.token);
+    }
     expect(first.statusCode).toBe(200);
     const body = first.json();
     expect(body.changes.map((c: { crmId: string; op: string }) => `${c.crmId}:${c.op}`)).toEqual(['x-1:upsert', 'x-2:upsert']);
