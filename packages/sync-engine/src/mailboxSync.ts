@@ -47,6 +47,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Appointment, Contact, FetchedItem, FolderChange, ItemKind, MailboxError } from '@exsync/canonical';
 import { FOLDER_OF_KIND } from '@exsync/canonical';
+import { EwsError, ThrottledError, type EwsErrorKind } from '@exsync/ews-client';
 import {
   appendChanges, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
   listPendingLinks, listUnlinkedCrmItems, listUnseenLinks, markLinksSeen, markLinksUnseen, recordConflicts,
@@ -64,16 +65,15 @@ const FETCH_BATCH = 50;
 const WRITE_BATCH = 50;
 const PUSH_PAGE = 200;
 
-/** A per-item failure that should fail the run (and be retried), e.g. throttling of one GetItem. */
-export class MailboxItemError extends Error {
-  readonly kind: string;
-  readonly code?: string;
-  constructor(e: MailboxError) {
-    super(e.message);
-    this.name = e.kind;
-    this.kind = e.kind;
-    this.code = e.code;
-  }
+/**
+ * A per-item failure that should fail the whole run (and be retried), e.g. one GetItem answer
+ * throttled: raised as the ews-client error family so the worker classifies it like any other.
+ * Per-item answers carry no back-off, so a throttled one waits PER_ITEM_THROTTLE_BACKOFF_MS.
+ */
+const PER_ITEM_THROTTLE_BACKOFF_MS = 30_000;
+export function mailboxItemError(e: MailboxError): EwsError {
+  if (e.kind === 'Throttled') return new ThrottledError(PER_ITEM_THROTTLE_BACKOFF_MS, e.message, { code: e.code });
+  return new EwsError(e.kind as EwsErrorKind, e.message, { code: e.code });
 }
 
 const RETRY_WHOLE_RUN = new Set(['Throttled', 'Transient', 'AuthFailed', 'EwsDisabledForTenant', 'ImpersonationDenied', 'MailboxNotFound']);
@@ -207,7 +207,7 @@ async function applyPage(
     results.forEach((r, i) => {
       if (r.ok) fetched.push({ change: batch[i], fetched: r.value as FetchedItem<Item> });
       else if (r.error.kind === 'ItemNotFound') fetched.push({ change: batch[i], fetched: null });
-      else if (RETRY_WHOLE_RUN.has(r.error.kind)) throw new MailboxItemError(r.error);
+      else if (RETRY_WHOLE_RUN.has(r.error.kind)) throw mailboxItemError(r.error);
       else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
     });
   }
@@ -546,7 +546,7 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
         counts.toExchange.updated++;
         done.push({ ...u.link, ewsItemId: r.value.itemId, ewsChangeKey: r.value.changeKey, crmVersion: u.row.version, snapshot: syncedContent(ctx.kind, u.item) });
       } else if (RETRY_WHOLE_RUN.has(r.error.kind)) {
-        throw new MailboxItemError(r.error);
+        throw mailboxItemError(r.error);
       } else if (r.error.kind === 'ItemNotFound') {
         // Gone from Exchange; SyncFolderItems may never report it (see syncMailboxKind), so
         // decide on it as an Exchange delete now.
@@ -565,7 +565,7 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
         counts.toExchange.deleted++;
         gone.push(batch[i].id);
       } else if (RETRY_WHOLE_RUN.has(r.error.kind)) {
-        throw new MailboxItemError(r.error);
+        throw mailboxItemError(r.error);
       } else {
         ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: batch[i].crmId, error: r.error.kind }, 'delete in Exchange failed; retried next run');
       }
@@ -606,6 +606,6 @@ async function createInExchange(ctx: MailboxSyncContext, creates: { link: LinkRo
     });
     // Store what succeeded before failing the run, so those creates are not looked up again.
     await upsertLinks(ctx.pool, created, ctx.mailboxId, ctx.kind);
-    if (retryLater) throw new MailboxItemError(retryLater);
+    if (retryLater) throw mailboxItemError(retryLater);
   }
 }
