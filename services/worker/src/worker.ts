@@ -4,7 +4,7 @@
  */
 import type { Config } from '@exsync/config';
 import { secretBoxFromConfig } from '@exsync/db';
-import { AppTokenProvider, DelegatedTokenProvider, installProcessGuards } from '@exsync/ews-client';
+import { AppTokenProvider, DelegatedTokenProvider, RedisTokenCache, installProcessGuards } from '@exsync/ews-client';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -56,6 +56,8 @@ export const MAX_STALLED_COUNT = 5;
 /** A connection that is not `ready` again this long after closing gets a fresh worker (BullMQ failover bug). */
 const RECREATE_AFTER_MS = 30_000;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+/** associated data of the sealed MSAL cache: it can be opened only as a token cache */
+const TOKEN_CACHE_ASSOCIATED_DATA = 'msal-token-cache';
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config, pool, logger } = opts;
@@ -64,11 +66,21 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const onRedisError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
 
   const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix, onError: onRedisError });
+  const box = secretBoxFromConfig(config);
+  // App-only tokens are shared by every worker process through Redis, sealed like any other
+  // secret, so scaling out does not multiply token requests per organisation.
+  const tokenCacheRedis = createRedisConnection(config.redisUrl, 'producer', onRedisError);
+  const tokenCache = new RedisTokenCache({
+    redis: tokenCacheRedis,
+    prefix,
+    seal: (plaintext) => box.seal(plaintext, TOKEN_CACHE_ASSOCIATED_DATA).ciphertext.toString('base64'),
+    open: (sealed) => box.open(Buffer.from(sealed, 'base64'), TOKEN_CACHE_ASSOCIATED_DATA),
+  });
   const processor = createSyncProcessor({
     pool,
-    box: secretBoxFromConfig(config),
+    box,
     providers: {
-      app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
+      app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache }),
       delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
     },
     intervalSeconds: config.syncIntervalSeconds,
@@ -152,6 +164,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         await worker.close(true).catch(() => {});
       }
       await producer.close().catch(() => {});
+      tokenCacheRedis.disconnect();
       connection.disconnect();
       removeGuards();
     },
