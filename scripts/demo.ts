@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     exitOnConfigError(err);
   }
   const { createPool, migrateUp } = await import('@exsync/db');
-  const { buildApp } = await import('../services/api/src/app');
+  const { buildApp } = await import('@exsync/api');
   const { startWorker } = await import('@exsync/worker');
   const { startSimulators } = await import('./simulators');
   const { followSignIn } = await import('./followSignIn');

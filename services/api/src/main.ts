@@ -9,53 +9,33 @@ import type { AppDeps } from './app';
 interface Closable {
   close(): Promise<void>;
 }
-interface WorkerHandle extends Closable {
-  enqueueSync: NonNullable<AppDeps['enqueueSync']>;
-}
 
 function fail(line: string): never {
   process.stderr.write(`${line}\n`);
   process.exit(1);
 }
 
-/** The worker package is built separately; the API uses it when it offers what is needed. */
-async function loadWorkerModule(log: FastifyBaseLogger): Promise<Record<string, unknown> | null> {
-  try {
-    return (await import('@exsync/worker')) as Record<string, unknown>;
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, '@exsync/worker could not be loaded');
-    return null;
-  }
-}
-
 /**
  * With --with-worker the worker runs in this process and its producer serves the API; otherwise
- * the API only enqueues, through a producer of its own.
+ * the API only enqueues, through a producer of its own. Loaded after the configuration check so a
+ * bad variable is reported before anything connects.
  */
 async function startQueueing(
   config: Config,
   pool: AppDeps['pool'],
   log: FastifyBaseLogger,
   withWorker: boolean,
-): Promise<{ enqueueSync?: AppDeps['enqueueSync']; closable?: Closable }> {
-  const mod = await loadWorkerModule(log);
+): Promise<{ enqueueSync: NonNullable<AppDeps['enqueueSync']>; closable: Closable }> {
+  const { createSyncProducer, startWorker } = await import('@exsync/worker');
   if (withWorker) {
-    if (typeof mod?.startWorker !== 'function') {
-      log.warn('--with-worker: @exsync/worker has no startWorker export; running the API only');
-      return {};
-    }
-    const worker = (await mod.startWorker({ config, pool, logger: log })) as WorkerHandle;
+    const worker = await startWorker({ config, pool, logger: log });
     return { enqueueSync: (id, reason) => worker.enqueueSync(id, reason), closable: worker };
   }
-  if (typeof mod?.createSyncProducer !== 'function') {
-    log.warn('@exsync/worker has no createSyncProducer export; sync requests wait for the scheduler');
-    return {};
-  }
-  const producer = mod.createSyncProducer({
+  const producer = createSyncProducer({
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
     onError: (err: Error) => log.warn({ err: err.message }, 'sync producer redis error'),
-  }) as WorkerHandle;
+  });
   return { enqueueSync: (id, reason) => producer.enqueueSync(id, reason), closable: producer };
 }
 
@@ -82,7 +62,7 @@ async function main(): Promise<void> {
   }
 
   // The app is built before the queue side so the worker can share its configured logger.
-  let queueing: Awaited<ReturnType<typeof startQueueing>> = {};
+  let queueing: Partial<Awaited<ReturnType<typeof startQueueing>>> = {};
   const app = await buildApp({
     config,
     pool,
