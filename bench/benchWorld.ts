@@ -5,11 +5,10 @@
  * and Postgres statements (counted on the pool exsync uses).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { migrateUp } from '@exsync/db';
+import { createScratchDatabase } from '@exsync/db';
 import { AppTokenProvider, openMailbox, type EwsMailbox } from '@exsync/ews-client';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -56,26 +55,6 @@ async function startSimProcess(): Promise<{ child: ChildProcess; info: SimInfo }
   return { child, info };
 }
 
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const adminUrl = process.env.EXSYNC_BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `exsync_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`); // generated name, never input
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  await migrateUp(url.toString());
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 /** Counts every statement sent through the pool, whether by pool.query or a checked-out client. */
 function countStatements(pool: pg.Pool): { get(): number; reset(): void } {
@@ -92,7 +71,7 @@ function countStatements(pool: pg.Pool): { get(): number; reset(): void } {
 }
 
 export async function createBenchWorld(): Promise<BenchWorld> {
-  const db = await createDatabase();
+  const db = await createScratchDatabase(process.env.EXSYNC_BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'exsync_bench');
   const { child, info } = await startSimProcess();
   const pool = new pg.Pool({ connectionString: db.url, max: 20 });
   const counter = countStatements(pool);

@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Appointment, Contact } from '@exsync/canonical';
 import { listConflicts } from '@exsync/db';
-import { appointment, contact, createWorld, crmGet, crmPut, links, newPool, runSync, zeroCounts } from './engineHarness';
-import { startSimWorld, type SimWorld } from './simDriver';
+import { appointment, contact, createWorld, crmGet, crmPut, links, runSync, zeroCounts } from './engineHarness';
+import { useSimWorld } from './simDriver';
 
-const pool = newPool();
-let world: SimWorld;
-beforeAll(async () => {
-  world = await startSimWorld();
-});
-afterAll(async () => {
-  await world?.close();
-  await pool.end();
-});
+const { pool, sim } = useSimWorld();
 
 describe('conflicts (real EWS and Entra simulators)', () => {
   it('an appointment edited on both sides: one-sided fields survive, the both-sided field follows crm-wins, the conflict is recorded', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     const original = appointment(1, { location: 'Room 1', body: 'Agenda v1' });
     await crmPut(w, 'appointment', 'a-1', original);
     await runSync(w, d.port, 'appointment', { policy: 'crm-wins' });
@@ -40,7 +32,7 @@ describe('conflicts (real EWS and Entra simulators)', () => {
 
   it('newest-wins gives a both-sided contact field to the later edit (here Outlook, edited after the CRM)', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     await crmPut(w, 'contact', 'c-1', contact(1, { jobTitle: 'Engineer' }));
     await runSync(w, d.port, 'contact');
     const [link] = await links(w, 'contact');
@@ -59,7 +51,7 @@ describe('conflicts (real EWS and Entra simulators)', () => {
 
   it('an update beats a delete: deleted in Outlook, edited in the CRM, the item comes back in Exchange', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     await crmPut(w, 'contact', 'c-1', contact(1));
     await runSync(w, d.port, 'contact');
     const [link] = await links(w, 'contact');

@@ -3,24 +3,16 @@
  * and compare the end state with a run that was never interrupted: same items on both sides,
  * nothing duplicated, nothing lost.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import type { Contact, MailboxPort } from '@exsync/canonical';
 import { sameValue } from '@exsync/canonical';
 import { syncedContent } from '@exsync/sync-engine';
-import { contact, crashingPort, createWorld, crmDelete, crmList, crmPut, links, newPool, runSync, zeroCounts, type EngineWorld } from './engineHarness';
+import { contact, crashingPort, createWorld, crmDelete, crmList, crmPut, links, runSync, zeroCounts, type EngineWorld } from './engineHarness';
 import type { MailboxDriver } from './mailboxDriver';
-import { startSimWorld, type SimWorld } from './simDriver';
+import { useSimWorld } from './simDriver';
 
-const pool = newPool();
-let world: SimWorld;
-beforeAll(async () => {
-  world = await startSimWorld();
-});
-afterAll(async () => {
-  await world?.close();
-  await pool.end();
-});
+const { pool, sim } = useSimWorld();
 
 /** A pool whose n-th COMMIT fails (the process dies just before its transaction commits). */
 function poolFailingCommit(inner: pg.Pool, n: number): pg.Pool {
@@ -43,7 +35,7 @@ function poolFailingCommit(inner: pg.Pool, n: number): pg.Pool {
 /** Items synced once, then edits on both sides waiting for the next sync. */
 async function scenario(): Promise<{ w: EngineWorld; d: MailboxDriver }> {
   const w = await createWorld(pool);
-  const d = world.mailbox();
+  const d = sim.world.mailbox();
   for (let i = 0; i < 5; i++) await crmPut(w, 'contact', `c-${i}`, contact(i));
   await runSync(w, d.port, 'contact');
   const byCrm = new Map((await links(w, 'contact')).map((l) => [l.crmId, l.ewsItemId!]));

@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Contact } from '@exsync/canonical';
-import { contact, createWorld, crmGet, crmList, crmPut, links, newPool, runSync, zeroCounts } from './engineHarness';
-import { startSimWorld, type SimWorld } from './simDriver';
+import { contact, createWorld, crmGet, crmList, crmPut, links, runSync, zeroCounts } from './engineHarness';
+import { useSimWorld } from './simDriver';
 
-const pool = newPool();
-let world: SimWorld;
-beforeAll(async () => {
-  world = await startSimWorld();
-});
-afterAll(async () => {
-  await world?.close();
-  await pool.end();
-});
+const { pool, sim } = useSimWorld();
 
 describe('one-way directions (real EWS and Entra simulators)', () => {
   it('crm-to-exchange: CRM items reach Exchange, Outlook items and edits stay out of the CRM', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     await crmPut(w, 'contact', 'c-1', contact(1));
     await d.personCreate('contact', contact(2));
     const counts = await runSync(w, d.port, 'contact', { direction: 'crm-to-exchange' });
@@ -34,7 +26,7 @@ describe('one-way directions (real EWS and Entra simulators)', () => {
 
   it('exchange-to-crm: Outlook items reach the CRM, CRM items and edits stay out of Exchange', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     await crmPut(w, 'contact', 'c-1', contact(1));
     const exId = await d.personCreate('contact', contact(2));
     const counts = await runSync(w, d.port, 'contact', { direction: 'exchange-to-crm' });

@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Appointment, Contact } from '@exsync/canonical';
-import { appointment, contact, createWorld, crmList, crmPut, links, newPool, runSync, zeroCounts } from './engineHarness';
-import { startSimWorld, type SimWorld } from './simDriver';
+import { appointment, contact, createWorld, crmList, crmPut, links, runSync, zeroCounts } from './engineHarness';
+import { useSimWorld } from './simDriver';
 
-const pool = newPool();
-let world: SimWorld;
-beforeAll(async () => {
-  world = await startSimWorld();
-});
-afterAll(async () => {
-  await world?.close();
-  await pool.end();
-});
+const { pool, sim } = useSimWorld();
 
 describe('first sync with items on both sides (real EWS and Entra simulators)', () => {
   it('200 overlapping contacts pair by email (then by name) and nothing is duplicated', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     for (let i = 0; i < 200; i++) {
       // Half differ in email case (still a match); ten have no email and pair by full name.
       const exEmails = i < 10 ? [] : [i % 2 ? `PERSON${i}@Fabrikam.example` : `person${i}@fabrikam.example`];
@@ -47,7 +39,7 @@ describe('first sync with items on both sides (real EWS and Entra simulators)', 
 
   it('100 overlapping appointments pair by subject and start and nothing is duplicated', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     for (let i = 0; i < 100; i++) await d.personCreate('appointment', appointment(i, { timeZone: 'UTC' }));
     // Exchange reports the time zone it holds; the CRM copy is made the same way a CRM would, from that.
     const sample = (await d.list('appointment'))[0].item as Appointment;

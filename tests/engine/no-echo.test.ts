@@ -1,22 +1,14 @@
 import type { Appointment, Contact } from '@exsync/canonical';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appointment, contact, createWorld, crmDelete, crmGet, crmList, crmPut, links, newPool, runSync, zeroCounts } from './engineHarness';
-import { startSimWorld, type SimWorld } from './simDriver';
+import { describe, expect, it } from 'vitest';
+import { appointment, contact, createWorld, crmDelete, crmGet, crmList, crmPut, links, runSync, zeroCounts } from './engineHarness';
+import { useSimWorld } from './simDriver';
 
-const pool = newPool();
-let world: SimWorld;
-beforeAll(async () => {
-  world = await startSimWorld();
-});
-afterAll(async () => {
-  await world?.close();
-  await pool.end();
-});
+const { pool, sim } = useSimWorld();
 
 describe('no echo (real EWS and Entra simulators)', () => {
   it('a full round of contacts both ways, then a second sync writes nothing and fetches nothing', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     await crmPut(w, 'contact', 'crm-1', contact(1));
     await crmPut(w, 'contact', 'crm-2', contact(2, { companyName: 'Fabrikam', jobTitle: 'Buyer' }));
     const exId = await d.personCreate('contact', contact(3));
@@ -28,7 +20,7 @@ describe('no echo (real EWS and Entra simulators)', () => {
     expect(mailbox.map((m) => (m.item as Contact).emails[0]).sort()).toEqual(['person1@fabrikam.example', 'person2@fabrikam.example', 'person3@fabrikam.example']);
     expect((await crmList(w, 'contact')).length).toBe(3);
 
-    const log = world.harness.sim.requestLog;
+    const log = sim.world.harness.sim.requestLog;
     const before = log.list(d.email).length;
     expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
     const ops = log.list(d.email).slice(before).map((e) => e.operation);
@@ -58,7 +50,7 @@ describe('no echo (real EWS and Entra simulators)', () => {
 
   it('appointments round-trip and a second sync is silent', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     await crmPut(w, 'appointment', 'a-1', appointment(1, { location: 'Room 4', body: 'Agenda', categories: ['CRM'], reminderMinutes: 15 }));
     await d.personCreate('appointment', appointment(2, { timeZone: 'UTC' }));
     const first = await runSync(w, d.port, 'appointment');

@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Appointment } from '@exsync/canonical';
-import { appointment, contact, createWorld, crmDelete, crmGet, crmList, crmPut, links, newPool, runSync, zeroCounts } from './engineHarness';
-import { startSimWorld, type SimWorld } from './simDriver';
+import { appointment, contact, createWorld, crmDelete, crmGet, crmList, crmPut, links, runSync, zeroCounts } from './engineHarness';
+import { useSimWorld } from './simDriver';
 
-const pool = newPool();
-let world: SimWorld;
-beforeAll(async () => {
-  world = await startSimWorld();
-});
-afterAll(async () => {
-  await world?.close();
-  await pool.end();
-});
+const { pool, sim } = useSimWorld();
 
 describe('recurring series (real EWS and Entra simulators)', () => {
   it('a series with a modified and a deleted occurrence made in Outlook reaches the CRM, and a second sync is silent', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
-    const store = world.harness.sim.store;
+    const d = sim.world.mailbox();
+    const store = sim.world.harness.sim.store;
     const series = store.createAppointment(d.email, {
       subject: 'Weekly sync', start: '2026-12-07T09:00:00Z', end: '2026-12-07T09:30:00Z',
       recurrence: { pattern: 'weekly', interval: 1, daysOfWeek: ['Monday'], numberOfOccurrences: 6 },
@@ -38,7 +30,7 @@ describe('recurring series (real EWS and Entra simulators)', () => {
 
   it('a series with a modified and a deleted occurrence made in the CRM reaches Exchange, and a second sync is silent', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     const a: Appointment = {
       ...appointment(0, { subject: 'Daily stand-up', start: '2026-12-07T08:00:00Z', end: '2026-12-07T08:15:00Z', timeZone: 'UTC' }),
       recurrence: {
@@ -62,7 +54,7 @@ describe('recurring series (real EWS and Entra simulators)', () => {
 describe('a SyncState Exchange rejects (real EWS and Entra simulators)', () => {
   it('restarts the folder without re-creating or resurrecting anything, and concludes Outlook deletes from the complete listing', async () => {
     const w = await createWorld(pool);
-    const d = world.mailbox();
+    const d = sim.world.mailbox();
     for (let i = 0; i < 6; i++) await crmPut(w, 'contact', `c-${i}`, contact(i));
     await d.personCreate('contact', contact(10));
     await runSync(w, d.port, 'contact');

@@ -4,6 +4,9 @@
  * simulator's store (what its /_sim control API drives); reading back goes through the port.
  */
 import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { newPool } from './engineHarness';
 import type { Appointment, Contact, ItemKind, MailboxPort } from '@exsync/canonical';
 import { FOLDER_OF_KIND } from '@exsync/canonical';
 import type { AppointmentJson, ContactJson } from '@exsync/ews-sim';
@@ -87,4 +90,21 @@ export async function startSimWorld(): Promise<SimWorld> {
     },
     close: () => harness.close(),
   };
+}
+
+/**
+ * Registers the set-up every engine test file shares: a pool on the run's database and the two
+ * simulators, opened before the file's tests and closed after them. `sim.world` is set in beforeAll.
+ */
+export function useSimWorld(): { pool: pg.Pool; sim: { world: SimWorld } } {
+  const pool = newPool();
+  const sim = {} as { world: SimWorld };
+  beforeAll(async () => {
+    sim.world = await startSimWorld();
+  });
+  afterAll(async () => {
+    await sim.world?.close();
+    await pool.end();
+  });
+  return { pool, sim };
 }

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '@exsync/api/src/app';
 import { loadConfig, type Config } from '@exsync/config';
-import { createPool, migrateUp, recordUserSignIn } from '@exsync/db';
+import { createPool, createScratchDatabase, recordUserSignIn } from '@exsync/db';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { createSyncProducer, startWorker, type RunningWorker, type SyncProducer } from '@exsync/worker';
@@ -27,25 +27,15 @@ export interface IsolatedDatabase {
 /** A fresh, migrated database beside the run's one (globalSetup provides the admin URL). */
 export async function createIsolatedDatabase(): Promise<IsolatedDatabase> {
   const adminUrl = process.env.EXSYNC_TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `exsync_stack_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`); // generated name, never input
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  await migrateUp(url.toString());
-  const pool = createPool(url.toString(), { max: 20 });
+  const db = await createScratchDatabase(adminUrl, 'exsync_stack');
+  const pool = createPool(db.url, { max: 20 });
   return {
-    url: url.toString(),
+    url: db.url,
     pool,
     async drop() {
       await pool.end().catch(() => {});
       if (process.env.EXSYNC_KEEP_TEST_DB) return;
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await db.drop();
     },
   };
 }

@@ -168,3 +168,25 @@ export async function setOrgError(db: Queryable, orgId: string, error: { code: s
     [orgId, error?.code ?? null, error?.message ?? null],
   );
 }
+
+/**
+ * The stored credentials in the shape ews-client's token code takes (its `OrgCredentials`,
+ * structurally), so the API's sign-in and connection test and the worker build it one way.
+ */
+export function toOrgCredentials(creds: ExchangeCredentials): {
+  authorityHost: string;
+  tenantId: string;
+  applicationId: string;
+  clientSecret?: string;
+  clientCertificate?: { privateKeyPem: string; thumbprint: string };
+} {
+  return {
+    authorityHost: creds.authorityHost,
+    tenantId: creds.tenantId,
+    applicationId: creds.applicationId,
+    clientSecret: creds.clientSecret ?? undefined,
+    clientCertificate: creds.clientCertificate
+      ? { privateKeyPem: creds.clientCertificate.privateKey, thumbprint: creds.clientCertificate.thumbprintSha256 }
+      : undefined,
+  };
+}

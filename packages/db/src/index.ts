@@ -14,3 +14,4 @@ export * from './linkRepository';
 export * from './syncStateRepository';
 export * from './changeFeedRepository';
 export * from './conflictRepository';
+export * from './scratchDatabase';

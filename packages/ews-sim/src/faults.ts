@@ -2,6 +2,7 @@
  * Injected failures, globally or per mailbox. Rates are probabilities in [0, 1] drawn from a seeded
  * generator so that a test run is reproducible.
  */
+import { seededRandom } from './seededRandom';
 export interface FaultConfig {
   /** Added delay before answering, in ms. */
   latencyMs: number;
@@ -52,17 +53,6 @@ export function validateFaults(input: unknown): Partial<FaultConfig> {
   return out;
 }
 
-/** mulberry32: tiny, fast, good enough for fault dice. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Faults {
   private global: FaultConfig = { ...NO_FAULTS };
@@ -71,7 +61,7 @@ export class Faults {
   private malformedToggle = false;
 
   constructor(seed = 1) {
-    this.random = rng(seed);
+    this.random = seededRandom(seed);
   }
 
   /** Merges settings into the global configuration, or into one mailbox's. */
@@ -95,7 +85,7 @@ export class Faults {
   }
 
   seed(seed: number): void {
-    this.random = rng(seed);
+    this.random = seededRandom(seed);
   }
 
   /** The configuration in force for a mailbox: its own when set, else the global one. */

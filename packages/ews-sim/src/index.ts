@@ -93,3 +93,4 @@ export { RequestLog } from './requestLog';
 export type { RequestLogEntry } from './requestLog';
 export { SYNC_OPERATIONS } from './operations';
 export { knownTimeZones } from './timeZones';
+export { seededRandom } from './seededRandom';

@@ -1,3 +1,4 @@
+import { seededRandom } from './seededRandom';
 import { newChangeKey, occurrenceId } from './ids';
 import { displayName, isoUtc, occurrenceByIndex, seriesOccurrences } from './itemView';
 import { ItemWriteError, normalizeDateTime, snapAllDay } from './itemWrite';
@@ -176,17 +177,6 @@ function attendeesEl(list: string[]): El {
   );
 }
 
-/** Mulberry32 for deterministic seeding. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GIVEN = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Frances', 'John', 'Radia', 'Leslie'];
 const FAMILY = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Allen', 'Backus', 'Perlman', 'Lamport'];

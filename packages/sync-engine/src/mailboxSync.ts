@@ -51,7 +51,7 @@ import { EwsError, ThrottledError, type EwsErrorKind } from '@exsync/ews-client'
 import {
   appendChanges, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
   listPendingLinks, listUnlinkedCrmItems, listUnseenLinks, markLinksSeen, markLinksUnseen, recordConflicts,
-  saveSyncState, upsertLinks, writeCrmItemsFromExchange,
+  saveSyncState, upsertLinks, withTransaction, writeCrmItemsFromExchange,
   type ChangeFeedEntry, type ConflictEntry, type CrmItemRow, type LinkRow, type Queryable, type SyncStateRow,
 } from '@exsync/db';
 import { decide, type CrmState, type ExchangeChange, type LinkState, type SyncAction } from './decide';
@@ -95,21 +95,6 @@ export async function syncMailboxKind(ctx: MailboxSyncContext): Promise<SyncCoun
 
 function exchangeWrites(c: SyncCounts): number {
   return c.toExchange.created + c.toExchange.updated + c.toExchange.deleted;
-}
-
-async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
 }
 
 function isSyncStateInvalid(e: unknown): boolean {

@@ -1,5 +1,5 @@
-import type { ExchangeCredentials, SecretBox } from '@exsync/db';
-import type { AppTokenProvider, DelegatedTokenProvider, OrgCredentials } from '@exsync/ews-client';
+import { toOrgCredentials, type ExchangeCredentials, type SecretBox } from '@exsync/db';
+import type { AppTokenProvider, DelegatedTokenProvider } from '@exsync/ews-client';
 import type pg from 'pg';
 import { storeRefreshToken } from './mailboxRunRepository';
 import { RunSetupError } from './syncErrorHandler';
@@ -8,18 +8,6 @@ export interface TokenProviders {
   /** one per process: MSAL's cache and the single-flight live in it */
   app: AppTokenProvider;
   delegated: DelegatedTokenProvider;
-}
-
-export function orgCredentialsOf(creds: ExchangeCredentials): OrgCredentials {
-  return {
-    authorityHost: creds.authorityHost,
-    tenantId: creds.tenantId,
-    applicationId: creds.applicationId,
-    clientSecret: creds.clientSecret ?? undefined,
-    clientCertificate: creds.clientCertificate
-      ? { privateKeyPem: creds.clientCertificate.privateKey, thumbprint: creds.clientCertificate.thumbprintSha256 }
-      : undefined,
-  };
 }
 
 /**
@@ -36,7 +24,7 @@ export function tokenGetter(args: {
   mailboxId: string;
   refreshTokenEnc: Buffer | null;
 }): () => Promise<string> {
-  const org = orgCredentialsOf(args.creds);
+  const org = toOrgCredentials(args.creds);
   if (args.creds.authMode === 'app-only') return () => args.providers.app.getToken(org);
 
   if (!args.refreshTokenEnc) {

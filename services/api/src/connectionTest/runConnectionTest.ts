@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ExchangeCredentials, SecretBox } from '@exsync/db';
 import { AppTokenProvider, DelegatedTokenProvider, openMailbox } from '@exsync/ews-client';
-import { toOrgCredentials } from '../login/orgCredentials';
+import { toOrgCredentials } from '@exsync/db';
 import { replaceRefreshToken, type TestableMailbox } from './connectionTestRepository';
 import { explainEwsFailure, explainTokenFailure } from './explainFailure';
 

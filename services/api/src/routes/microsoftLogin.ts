@@ -14,7 +14,7 @@ import { clearBindingCookie, readBindingCookie, setBindingCookie } from '../logi
 import { IdTokenRejectedError, verifyIdToken } from '../login/idTokenCheck';
 import { LOGIN_LINK_TTL_SECONDS, readLoginTicket, signLoginTicket } from '../login/loginLink';
 import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState } from '../login/oauthStateRepository';
-import { toOrgCredentials } from '../login/orgCredentials';
+import { toOrgCredentials } from '@exsync/db';
 import { createPkcePair, randomOpaque, s256 } from '../login/pkce';
 import { resultPage, type SignInOutcome } from '../login/resultPage';
 import { errorResponses, isoDateTime, noQuery, userParams } from '../schemas';
