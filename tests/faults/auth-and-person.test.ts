@@ -6,11 +6,12 @@
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, waitFor, type Stack, type StackUser } from '../support/stack';
-import { measure } from './collector';
+import { measure, secretHits } from './collector';
 
 let stack: Stack;
 let user: StackUser;
 let secret: string = DEFAULT_SEED.clientSecret;
+const statusBodies: string[] = [];
 
 beforeAll(async () => {
   stack = await startStack();
@@ -22,7 +23,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const status = async () => (await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/sync-status`)).body;
+const status = async () => {
+  const body = (await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/sync-status`)).body;
+  statusBodies.push(JSON.stringify(body));
+  return body;
+};
 const putSettings = () =>
   stack.api('PUT', `/v1/orgs/${stack.orgId}/exchange`, {
     applicationId: DEFAULT_SEED.applicationId,
@@ -124,6 +129,7 @@ describe('errors that need a person', () => {
     await measure(`needs a person: ${name}`, async (setFigure) => {
       await cause.breakIt();
       const s = await stack.syncNow(user, { timeoutMs: 90_000 });
+      statusBodies.push(JSON.stringify(s));
       expect(s.state).toBe('error');
       expect(s.lastError?.code).toBeTruthy();
       expect(String(s.lastError?.message ?? '').length).toBeGreaterThan(20);
@@ -149,4 +155,17 @@ describe('errors that need a person', () => {
       expect(healthy.lastError).toBeNull();
     });
   }, 240_000);
+});
+
+describe('secrets in sync-status error messages', () => {
+  it('name no client secret or token', async () => {
+    await measure('secrets (sync-status bodies and error messages)', async (setFigure) => {
+      const settings = JSON.stringify((await stack.api('GET', `/v1/orgs/${stack.orgId}/exchange`)).body);
+      const texts = [...statusBodies, settings];
+      const hits = secretHits(texts, [DEFAULT_SEED.clientSecret, secret, stack.platformToken]);
+      setFigure(`${texts.length} status bodies scanned: ${hits.length} hits`);
+      expect(statusBodies.length).toBeGreaterThan(5);
+      expect(hits).toEqual([]);
+    });
+  });
 });

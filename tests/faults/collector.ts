@@ -53,3 +53,15 @@ export function runSeed(label: string): number {
 }
 
 export const LONG = process.env.EXSYNC_FAULTS_LONG === '1';
+
+/** A JWT (access or ID token) anywhere in a text: header and payload are base64url JSON objects. */
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/;
+
+/**
+ * The texts (log lines, response bodies, error messages) that hold a secret: one of `needles`
+ * (client secrets, refresh tokens, admin tokens) or any JWT. Returns the offending texts, cut short.
+ */
+export function secretHits(texts: readonly string[], needles: readonly string[]): string[] {
+  const real = needles.filter((n) => n.length >= 8);
+  return texts.filter((t) => JWT.test(t) || real.some((n) => t.includes(n))).map((t) => t.slice(0, 200));
+}

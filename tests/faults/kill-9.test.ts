@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, waitFor, type Stack, type StackUser, type WorkerProcess } from '../support/stack';
-import { LONG, measure, runSeed, seededRandom } from './collector';
+import { DEFAULT_SEED } from '@exsync/entra-sim';
+import { LONG, measure, runSeed, seededRandom, secretHits } from './collector';
 
 const KILLS = LONG ? 50 : 5;
 const ROUND_CRM = LONG ? 20 : 30; // new CRM contacts per round
@@ -42,6 +43,7 @@ describe('kill -9 of the worker at seeded random points', () => {
       let midRun = 0;
       const killPoints: number[] = [];
       let worker: WorkerProcess | undefined;
+      const outputs: string[] = [];
       try {
         for (let round = 0; round < KILLS; round++) {
           for (let i = 0; i < ROUND_CRM; i++, crmCount++) {
@@ -72,10 +74,17 @@ describe('kill -9 of the worker at seeded random points', () => {
           const target = answered() + 1 + Math.floor(rnd() * 8);
           killPoints.push(target);
           worker = stack.spawnWorker();
+          const since = await stack.dbNow();
           await stack.api('POST', `${base}/sync`);
-          await waitFor(`${target} answered EWS requests`, () => answered() >= target || worker!.child.exitCode !== null, 120_000, 5);
+          // The kill point, or the end of the run when it needed fewer requests than that.
+          const runEnded = async () => {
+            const m = (await stack.pool.query(`SELECT state, last_started_at, last_success_at FROM mailboxes WHERE id = $1`, [user.mailboxId])).rows[0];
+            return m.state !== 'syncing' && m.last_started_at > since && m.last_success_at >= m.last_started_at;
+          };
+          await waitFor(`${target} answered EWS requests or the run's end`, async () => answered() >= target || worker!.child.exitCode !== null || (await runEnded()), 180_000, 5);
           expect(worker.child.exitCode).toBeNull(); // the worker never exits on its own
           expect(await worker.kill('SIGKILL')).toBe('SIGKILL');
+          outputs.push(worker.output());
           const st = (await stack.pool.query(`SELECT state FROM mailboxes WHERE id = $1`, [user.mailboxId])).rows[0].state;
           if (st === 'syncing') midRun++;
         }
@@ -116,6 +125,14 @@ describe('kill -9 of the worker at seeded random points', () => {
         expect(stack.ews.store.readFolder(user.email, 'calendar')).toHaveLength(appointments);
         expect(lostEdits).toBe(0);
         expect(duplicates).toBe(0);
+        await worker.kill('SIGTERM');
+        outputs.push(worker.output());
+        const texts = outputs.flatMap((o) => o.split('\n'));
+        const hits = secretHits(texts, [DEFAULT_SEED.clientSecret, stack.platformToken]);
+        await measure('secrets (worker child logs of the kill -9 runs)', async (set) => {
+          set(`${texts.length} log lines of ${outputs.length} worker processes scanned: ${hits.length} hits`);
+          expect(hits).toEqual([]);
+        });
       } finally {
         await worker?.kill('SIGTERM');
       }

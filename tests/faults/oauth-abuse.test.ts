@@ -15,7 +15,7 @@ import {
   startSignIn,
   type LoginHarness,
 } from '../login/loginHarness';
-import { measure } from './collector';
+import { measure, secretHits } from './collector';
 
 const s256 = (v: string) => createHash('sha256').update(v).digest('base64url');
 const OTHER_TENANT = '99999999-9999-4999-8999-999999999999';
@@ -105,11 +105,13 @@ describe('OAuth abuse', () => {
   it('refuses replayed and expired state, a wrong verifier, another tenant and a foreign nonce; nothing bound', async () => {
     await measure('OAuth abuse (replay, expired state, verifier, tenant, nonce)', async (setFigure) => {
       const refused: string[] = [];
+      const bodies: string[] = [];
       let bound = 0;
       for (const a of attempts) {
         const { orgId, userId, mailboxId } = await orgWithUser(h, { email: a.email });
         h.enqueued.length = 0;
         const res = await a.run(orgId, userId);
+        bodies.push(res.body);
         const mb = await mailboxRow(h, userId);
         const nothingBound = mb.state === 'awaiting-user-login' && mb.smtp_address === null && mb.signed_in_at === null && mb.refresh_token_enc === null && !h.enqueued.includes(mailboxId);
         if (!nothingBound) bound++;
@@ -119,6 +121,13 @@ describe('OAuth abuse', () => {
       setFigure(`${refused.length}/${attempts.length} refused with a page naming the outcome, ${bound} mailboxes bound`);
       expect(refused).toEqual(attempts.map((a) => a.name));
       expect(bound).toBe(0);
+
+      const texts = [...bodies, ...h.logs];
+      const hits = secretHits(texts, [DEFAULT_SEED.clientSecret]);
+      await measure('secrets (sign-in pages and API log)', async (set) => {
+        set(`${texts.length} pages and log lines scanned: ${hits.length} hits`);
+        expect(hits).toEqual([]);
+      });
     });
   }, 120_000);
 });

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, waitFor, type Stack } from '../support/stack';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy';
-import { measure } from './collector';
+import { DEFAULT_SEED } from '@exsync/entra-sim';
+import { measure, secretHits } from './collector';
 
 const CRM_CONTACTS = 80;
 const OUTLOOK_CONTACTS = 40;
@@ -82,6 +83,13 @@ describe.each([
         expect(status.state).toBe('healthy');
         expect(exchange).toEqual(expected);
         expect(crm).toEqual(expected);
+        await worker.kill('SIGTERM');
+        const lines = worker.output().split('\n');
+        const hits = secretHits(lines, [DEFAULT_SEED.clientSecret, stack.platformToken]);
+        await measure(`secrets (worker log across the ${name} restart)`, async (set) => {
+          set(`${lines.length} log lines scanned: ${hits.length} hits`);
+          expect(hits).toEqual([]);
+        });
       } finally {
         await worker.kill('SIGTERM');
       }
