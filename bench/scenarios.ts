@@ -266,20 +266,20 @@ export async function schedulerTick(w: BenchWorld, s: Sizes, machine: string): P
   const due = Math.floor(s.schedulerMailboxes / 100);
   const prefix = `exsync-bench-${Date.now().toString(36)}`;
   const producer = createSyncProducer({ redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix });
+  // Baseline in the same process, on the same due set, before the claim moves it: a scheduler that
+  // reads every enabled mailbox, filters in the process and enqueues the due ones.
+  const t0 = performance.now();
+  const all = await w.pool.query(`SELECT id, next_run_at FROM mailboxes WHERE enabled`);
+  const now = new Date();
+  const dueRows = all.rows.filter((r) => r.next_run_at !== null && r.next_run_at <= now);
+  for (const r of dueRows) await producer.enqueueSync(r.id, 'scheduled');
+  const scanMs = performance.now() - t0;
+  const naiveDue = dueRows.length;
+  await producer.queue.obliterate({ force: true });
   const scheduler = startScheduler({ pool: w.pool, enqueueSync: (id, reason) => producer.enqueueSync(id, reason), intervalSeconds: 300, tickMs: 3_600_000 });
   let enqueued = 0;
   const m = await measure(w, async () => { enqueued = await scheduler.tick(); });
   await scheduler.stop();
-  // Baseline in the same process: a scheduler that reads every enabled mailbox, filters in the
-  // process and enqueues the due ones (same due set, same empty queue).
-  await producer.queue.obliterate({ force: true });
-  await w.pool.query(`UPDATE mailboxes SET next_run_at = now() - interval '1 minute' WHERE org_id = $1 AND next_run_at > now() + interval '6 minutes'`, [orgId]);
-  const t0 = performance.now();
-  const all = await w.pool.query(`SELECT id, next_run_at FROM mailboxes WHERE enabled`);
-  const dueRows = all.rows.filter((r) => r.next_run_at <= new Date());
-  for (const r of dueRows) await producer.enqueueSync(r.id, 'scheduled');
-  const scanMs = performance.now() - t0;
-  const naiveDue = dueRows.length;
   await producer.queue.obliterate({ force: true });
   await producer.close();
   if (enqueued < due) throw new Error(`scheduler enqueued ${enqueued} of ${due} due mailboxes`);
