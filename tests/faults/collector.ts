@@ -32,17 +32,8 @@ export async function measure(scenario: string, body: (setFigure: (figure: strin
   }
 }
 
-/** Seeded PRNG (mulberry32) so a failing run can be replayed from its printed seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (the simulators' own) so a failing run can be replayed from its printed seed. */
+export { seededRandom } from '@exsync/ews-sim';
 
 /** The seed for this run: EXSYNC_FAULTS_SEED replays one, otherwise a fresh one (always printed). */
 export function runSeed(label: string): number {
