@@ -9,7 +9,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { createScratchDatabase } from '@exsync/db';
-import { AppTokenProvider, openMailbox, type EwsMailbox } from '@exsync/ews-client';
+import { FOLDER_OF_KIND, type ItemKind, type MailboxPort } from '@exsync/canonical';
+import { AppTokenProvider, DEFAULT_GET_ITEMS_BATCH_SIZE, openMailbox, type EwsMailbox } from '@exsync/ews-client';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -139,4 +140,24 @@ export async function createMailboxRows(pool: pg.Pool, orgId: string, email: str
 
 export async function createOrg(pool: pg.Pool, name: string): Promise<string> {
   return (await pool.query(`INSERT INTO organisations (name) VALUES ($1) RETURNING id`, [name])).rows[0].id;
+}
+
+/**
+ * A whole folder pulled the way the engine pulls it (SyncFolderItems pages, then GetItem batches),
+ * with no database: the EWS part of a sync on its own. Returns the time spent in each of the two.
+ */
+export async function pullFolder(port: MailboxPort, kind: ItemKind): Promise<{ syncFolderMs: number; getItemsMs: number }> {
+  let syncFolderMs = 0;
+  let getItemsMs = 0;
+  let t = performance.now();
+  for await (const page of port.syncFolder(FOLDER_OF_KIND[kind], undefined)) {
+    syncFolderMs += performance.now() - t;
+    const ids = page.changes.filter((c) => c.type !== 'delete').map((c) => c.itemId);
+    t = performance.now();
+    for (let i = 0; i < ids.length; i += DEFAULT_GET_ITEMS_BATCH_SIZE) await port.getItems(kind, ids.slice(i, i + DEFAULT_GET_ITEMS_BATCH_SIZE));
+    getItemsMs += performance.now() - t;
+    t = performance.now();
+  }
+  syncFolderMs += performance.now() - t; // the last, empty wait for the iterator to finish
+  return { syncFolderMs, getItemsMs };
 }

@@ -4,8 +4,7 @@
  * process's CPU (ews-javascript-api's XML parse and our mapping) and the simulator's CPU.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_GET_ITEMS_BATCH_SIZE } from '@exsync/ews-client';
-import { createBenchWorld } from './benchWorld';
+import { createBenchWorld, pullFolder } from './benchWorld';
 
 function childCpuMs(pid: number): number {
   // utime + stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second here)
@@ -23,24 +22,14 @@ async function main(): Promise<void> {
     const port = w.open(email);
     await w.accessToken();
     const simPid = w.simPid;
-    let syncMs = 0;
-    let getMs = 0;
     const sim0 = childCpuMs(simPid);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    let t = performance.now();
-    for await (const page of port.syncFolder('calendar', undefined)) {
-      syncMs += performance.now() - t;
-      const ids = page.changes.filter((c) => c.type !== 'delete').map((c) => c.itemId);
-      const g = performance.now();
-      for (let i = 0; i < ids.length; i += DEFAULT_GET_ITEMS_BATCH_SIZE) await port.getItems('appointment', ids.slice(i, i + DEFAULT_GET_ITEMS_BATCH_SIZE));
-      getMs += performance.now() - g;
-      t = performance.now();
-    }
+    const { syncFolderMs, getItemsMs } = await pullFolder(port, 'appointment');
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     console.log(JSON.stringify({
-      items, wallMs: Math.round(wall), syncFolderMs: Math.round(syncMs), getItemsMs: Math.round(getMs),
+      items, wallMs: Math.round(wall), syncFolderMs: Math.round(syncFolderMs), getItemsMs: Math.round(getItemsMs),
       clientCpuMs: Math.round((cpu.user + cpu.system) / 1000), simulatorCpuMs: childCpuMs(simPid) - sim0,
     }));
   } finally {

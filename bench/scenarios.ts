@@ -8,7 +8,7 @@ import { listCrmItems, putCrmItem } from '@exsync/db';
 import { DEFAULT_GET_ITEMS_BATCH_SIZE, DEFAULT_WRITE_BATCH_SIZE, SYNC_PAGE_SIZE } from '@exsync/ews-client';
 import { syncMailboxKind, type SyncCounts } from '@exsync/sync-engine';
 import { createSyncProducer, startScheduler } from '@exsync/worker';
-import { createMailboxRows, createOrg, type BenchWorld } from './benchWorld';
+import { createMailboxRows, createOrg, pullFolder, type BenchWorld } from './benchWorld';
 import { exchangelibPull, naivePull } from './peers';
 
 export const LATENCY_MS = 20;
@@ -118,15 +118,9 @@ async function runPool<T>(items: T[], concurrency: number, fn: (t: T) => Promise
 /** The time the EWS pull itself costs with no injected latency: client parse + loopback + simulator. */
 async function pullCostMs(w: BenchWorld, email: string, kind: ItemKind): Promise<number> {
   await w.setLatency(0);
-  const port = w.open(email);
-  const t0 = performance.now();
-  for await (const page of port.syncFolder(FOLDER[kind], undefined)) {
-    const ids = page.changes.filter((c) => c.type !== 'delete').map((c) => c.itemId);
-    for (let i = 0; i < ids.length; i += DEFAULT_GET_ITEMS_BATCH_SIZE) await port.getItems(kind, ids.slice(i, i + DEFAULT_GET_ITEMS_BATCH_SIZE));
-  }
-  const ms = performance.now() - t0;
+  const { syncFolderMs, getItemsMs } = await pullFolder(w.open(email), kind);
   await w.setLatency(LATENCY_MS);
-  return ms;
+  return syncFolderMs + getItemsMs;
 }
 
 export async function initialSync(w: BenchWorld, s: Sizes, machine: string, nAppointments = s.initialAppointments, nContacts = s.initialContacts, withPeers = true): Promise<BenchResult> {
