@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { exitOnConfigError, loadConfig, type Config } from '@exsync/config';
 
@@ -44,6 +45,20 @@ async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
+async function forgetCachedTokens(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:msal-cache:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function api<T>(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
@@ -76,6 +91,9 @@ async function main(): Promise<void> {
   // The simulators keep mailboxes in memory, so a previous demo's organisation points at mailboxes
   // that no longer exist: start the demo organisation afresh.
   await pool.query('DELETE FROM organisations WHERE name = $1', [DEMO_ORG_NAME]);
+  // Likewise the token cache: the simulated Entra ID signs with new keys every start, so tokens a
+  // previous demo cached in Redis would be rejected by this run's EWS simulator.
+  await forgetCachedTokens(config.redisUrl, config.redisPrefix);
 
   const sims = await startSimulators({ entraPort: 4100, ewsPort: 4200 });
   const [alice, bob] = sims.users;
@@ -92,8 +110,15 @@ async function main(): Promise<void> {
     givenName: 'Dana', surname: 'Field', companyName: 'Fabrikam', emails: ['dana.field@fabrikam.example'],
   });
 
-  const worker = await startWorker({ config, pool, logger: consoleLogger() });
-  const app = await buildApp({ config, pool, enqueueSync: (id, reason) => worker.enqueueSync(id, reason) });
+  // The app is built first so the worker logs through the same pino logger; sync requests reach
+  // the worker once it has started.
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  const app = await buildApp({
+    config,
+    pool,
+    enqueueSync: (id, reason) => (worker ? worker.enqueueSync(id, reason) : Promise.reject(new Error('the worker is starting'))),
+  });
+  worker = await startWorker({ config, pool, logger: app.log });
   const baseUrl = await app.listen({ port: config.port, host: config.host });
 
   const platform = config.adminToken;
@@ -145,19 +170,13 @@ Try: curl -H "Authorization: Bearer ${orgToken}" ${baseUrl}/v1/orgs/${org.id}/us
     stopping = true;
     console.log('stopping...');
     await app.close();
-    await worker.close();
+    await worker?.close();
     await sims.close();
     await pool.end();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
-}
-
-function consoleLogger() {
-  const line = (level: string) => (fields: Record<string, unknown>, msg?: string) =>
-    console.log(JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields }));
-  return { info: line('info'), warn: line('warn'), error: line('error') };
 }
 
 main().catch((err) => {
