@@ -15,3 +15,4 @@ export * from './syncStateRepository';
 export * from './changeFeedRepository';
 export * from './conflictRepository';
 export * from './scratchDatabase';
+export * from './plannerStatistics';

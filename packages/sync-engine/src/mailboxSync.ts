@@ -49,7 +49,7 @@ import type { Appointment, Contact, FetchedItem, FolderChange, ItemKind, Mailbox
 import { FOLDER_OF_KIND } from '@exsync/canonical';
 import { EwsError, ThrottledError, type EwsErrorKind } from '@exsync/ews-client';
 import {
-  appendChanges, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
+  analyzeAfterBulkLoad, appendChanges, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
   listPendingLinks, listUnlinkedCrmItems, listUnseenLinks, markLinksSeen, markLinksUnseen, recordConflicts,
   saveSyncState, upsertLinks, withTransaction, writeCrmItemsFromExchange,
   type ChangeFeedEntry, type ConflictEntry, type CrmItemRow, type LinkRow, type Queryable, type SyncStateRow,
@@ -145,6 +145,7 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
   const folder = FOLDER_OF_KIND[ctx.kind];
   let state = start;
   let matcher: Matcher | undefined;
+  let linksInserted = 0;
   for await (const page of ctx.port.syncFolder(folder, state.syncState ?? undefined)) {
     if (!state.initialSyncDone && !matcher) {
       const unlinked = await listUnlinkedCrmItems(ctx.pool, ctx.userId, ctx.mailboxId, ctx.kind);
@@ -156,7 +157,9 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
       initialSyncDone: state.initialSyncDone || last,
       resyncInProgress: state.resyncInProgress && !last,
     };
-    await applyPage(ctx, page.changes, state, next, matcher, counts);
+    linksInserted += await applyPage(ctx, page.changes, state, next, matcher, counts);
+    // Statistics that still describe the tables as empty make later queries quadratic.
+    if (await analyzeAfterBulkLoad(ctx.pool, linksInserted)) linksInserted = 0;
     state = next;
     if (last) break;
   }
@@ -170,13 +173,13 @@ interface Fetched {
 async function applyPage(
   ctx: MailboxSyncContext, rawChanges: FolderChange[], before: SyncStateRow, after: SyncStateRow,
   matcher: Matcher | undefined, counts: SyncCounts,
-): Promise<void> {
+): Promise<number> {
   const folder = FOLDER_OF_KIND[ctx.kind];
   const byId = new Map<string, FolderChange>();
   for (const ch of rawChanges) byId.set(ch.itemId, ch);
   const changes = [...byId.values()];
   const stateUnchanged = after.syncState === before.syncState && after.initialSyncDone === before.initialSyncDone && after.resyncInProgress === before.resyncInProgress;
-  if (changes.length === 0 && stateUnchanged) return;
+  if (changes.length === 0 && stateUnchanged) return 0;
 
   // Links only change under this mailbox's single writer, so reading them before the
   // transaction is safe; it lets our own echoes be skipped without a fetch.
@@ -197,7 +200,7 @@ async function applyPage(
     });
   }
 
-  await withTransaction(ctx.pool, async (c) => {
+  return withTransaction(ctx.pool, async (c) => {
     const plan = new PagePlan(ctx, counts);
     const links = new Map((await getLinksByEwsIds(c, ctx.mailboxId, ctx.kind, changes.map((x) => x.itemId))).map((l) => [l.ewsItemId!, l]));
     const tags = fetched.map((f) => f.fetched?.tag ?? f.change.tag).filter((t): t is string => !!t);
@@ -253,6 +256,7 @@ async function applyPage(
 
     if (before.resyncInProgress && !after.resyncInProgress) await concludeResync(c, ctx, counts);
     await saveSyncState(c, ctx.mailboxId, folder, after);
+    return plan.linksInserted;
   });
 }
 
@@ -287,13 +291,17 @@ class PagePlan {
   private linkDrafts: ((versions: Map<string, number>) => LinkDraft)[] = [];
   private linkDeletes: string[] = [];
   private conflicts: ConflictEntry[] = [];
+  /** links this plan adds (not updates), the measure of a bulk load */
+  linksInserted = 0;
   constructor(private ctx: MailboxSyncContext, private counts: SyncCounts) {}
 
   writeCrm(crmId: string, data: Item | null): void {
     this.crmWrites.set(crmId, { data, feed: true });
   }
-  link(fn: (versions: Map<string, number>) => LinkDraft): void {
+  /** `inserted`: the draft adds a link rather than updating one */
+  link(fn: (versions: Map<string, number>) => LinkDraft, inserted = false): void {
     this.linkDrafts.push(fn);
+    if (inserted) this.linksInserted++;
   }
   dropLink(id: string): void {
     this.linkDeletes.push(id);
@@ -320,14 +328,14 @@ class PagePlan {
         this.link(() => ({
           id: link?.id ?? randomUUID(), crmId, ewsItemId: exId, ewsChangeKey: action.changeKey ?? exKey, icalUid: icalUid ?? link?.icalUid ?? null,
           crmVersion: action.crmVersion ?? link?.crmVersion ?? crm?.version ?? 0, snapshot: action.snapshot,
-        }));
+        }), !link);
         return;
       }
       case 'createInCrm': {
         const crmId = randomUUID();
         this.writeCrm(crmId, action.item);
         this.counts.toCrm.created++;
-        this.link((v) => ({ id: randomUUID(), crmId, ewsItemId: exId, ewsChangeKey: exKey, icalUid: icalUid ?? null, crmVersion: v.get(crmId)!, snapshot: syncedContent(kind, action.item) }));
+        this.link((v) => ({ id: randomUUID(), crmId, ewsItemId: exId, ewsChangeKey: exKey, icalUid: icalUid ?? null, crmVersion: v.get(crmId)!, snapshot: syncedContent(kind, action.item) }), true);
         return;
       }
       case 'updateCrm':
@@ -374,7 +382,7 @@ class PagePlan {
           id: link?.id ?? randomUUID(), crmId, ewsItemId: exId, ewsChangeKey: exKey, icalUid: icalUid ?? link?.icalUid ?? null,
           crmVersion: action.writeExchange ? (link?.crmVersion ?? 0) : (v.get(crmId) ?? crm?.version ?? 0),
           snapshot: action.writeExchange ? syncedContent(kind, exItem) : action.merged,
-        }));
+        }), !link);
         return;
       }
       case 'updateExchange':
