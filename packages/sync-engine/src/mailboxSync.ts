@@ -61,7 +61,6 @@ import { emptyCounts, type MailboxSyncContext, type SyncCounts } from './syncTyp
 
 type Item = Appointment | Contact;
 
-const FETCH_BATCH = 50;
 const WRITE_BATCH = 50;
 const PUSH_PAGE = 200;
 
@@ -189,16 +188,15 @@ async function applyPage(
     (c): c is FolderChange & { type: 'create' | 'update' } =>
       c.type !== 'delete' && !(linkByEws.get(c.itemId)?.ewsChangeKey === c.changeKey),
   );
+  // One call for the page: the port batches GetItem by its own measured size.
   const fetched: Fetched[] = [];
-  for (const batch of chunks(toFetch, FETCH_BATCH)) {
-    const results = await ctx.port.getItems(ctx.kind, batch.map((c) => c.itemId));
-    results.forEach((r, i) => {
-      if (r.ok) fetched.push({ change: batch[i], fetched: r.value as FetchedItem<Item> });
-      else if (r.error.kind === 'ItemNotFound') fetched.push({ change: batch[i], fetched: null });
-      else if (RETRY_WHOLE_RUN.has(r.error.kind)) throw mailboxItemError(r.error);
-      else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
-    });
-  }
+  const results = toFetch.length ? await ctx.port.getItems(ctx.kind, toFetch.map((c) => c.itemId)) : [];
+  results.forEach((r, i) => {
+    if (r.ok) fetched.push({ change: toFetch[i], fetched: r.value as FetchedItem<Item> });
+    else if (r.error.kind === 'ItemNotFound') fetched.push({ change: toFetch[i], fetched: null });
+    else if (RETRY_WHOLE_RUN.has(r.error.kind)) throw mailboxItemError(r.error);
+    else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
+  });
 
   return withTransaction(ctx.pool, async (c) => {
     const plan = new PagePlan(ctx, counts);
