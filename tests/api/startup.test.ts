@@ -86,6 +86,7 @@ describe('loadConfig', () => {
       publicUrl: 'http://127.0.0.1:3000',
       syncIntervalSeconds: 300,
       workerConcurrency: 10,
+      ewsTimeoutSeconds: 100,
       allowInsecureAuthority: false,
       logLevel: 'info',
       ephemeralSecrets: false,

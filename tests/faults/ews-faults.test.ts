@@ -1,6 +1,7 @@
 /**
- * EWS faults at ~10% of requests, mixed (HTTP 503, ErrorServerBusy with a back-off, HTML error pages,
- * truncated XML, connection resets), against the real stack with an in-process worker: the sync
+ * EWS faults at ~10% of requests, mixed (HTTP 503, ErrorServerBusy with a back-off, requests that
+ * hang past the worker's EWS timeout, HTML error pages, truncated XML, connection resets), against
+ * the real stack with an in-process worker: the sync
  * converges with nothing lost or duplicated, and no request reaches the mailbox between an
  * ErrorServerBusy answer and the end of the back-off it asked for.
  */
@@ -17,10 +18,12 @@ const CRM_CONTACTS = ROUNDS * CRM_PER_ROUND;
 const OUTLOOK_CONTACTS = ROUNDS * OUTLOOK_PER_ROUND;
 const CRM_APPOINTMENTS = ROUNDS * 2;
 const BACK_OFF_MS = 2_000;
+/** The worker's EWS timeout, short so that a hang costs seconds, not the default 100 s. */
+const EWS_TIMEOUT_SECONDS = 2;
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ ewsTimeoutSeconds: EWS_TIMEOUT_SECONDS });
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
@@ -35,7 +38,7 @@ function contactEmailsInExchange(user: StackUser): string[] {
 
 describe('EWS faults at 10% of requests', () => {
   it('converge with nothing lost or duplicated, and ErrorServerBusy back-offs honoured', async () => {
-    await measure('EWS faults 10% mixed (503, ServerBusy, HTML, truncated XML, reset)', async (setFigure) => {
+    await measure(`EWS faults 10% mixed (503, ServerBusy, hang past the ${EWS_TIMEOUT_SECONDS} s timeout, HTML, truncated XML, reset)`, async (setFigure) => {
       const user = await stack.addUser();
       const mb = encodeURIComponent(user.email);
       const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
@@ -51,7 +54,7 @@ describe('EWS faults at 10% of requests', () => {
         if (kind === 'serverBusy') busyAt.push(performance.timeOrigin + performance.now());
         return kind;
       };
-      const faults = { http503Rate: 0.02, retryAfterSeconds: 1, serverBusyRate: 0.02, backOffMs: BACK_OFF_MS, malformedRate: 0.03, resetRate: 0.03 };
+      const faults = { http503Rate: 0.02, retryAfterSeconds: 1, serverBusyRate: 0.02, backOffMs: BACK_OFF_MS, hangRate: 0.02, malformedRate: 0.02, resetRate: 0.02 };
       expect((await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, faults)).status).toBeLessThan(300);
       stack.ews.requestLog.clear();
 
@@ -92,7 +95,7 @@ describe('EWS faults at 10% of requests', () => {
         if (!converged) break;
       }
       const log = stack.ews.requestLog.list(user.email);
-      await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, { http503Rate: 0, serverBusyRate: 0, malformedRate: 0, resetRate: 0 });
+      await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, { http503Rate: 0, serverBusyRate: 0, hangRate: 0, malformedRate: 0, resetRate: 0 });
       stack.ews.faults.pick = originalPick;
 
       const expected = [

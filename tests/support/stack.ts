@@ -148,6 +148,8 @@ export interface StackOptions {
   concurrency?: number;
   /** scheduler tick of in-process workers (default 1 s) */
   schedulerTickMs?: number;
+  /** EXSYNC_EWS_TIMEOUT_SECONDS (default: the config's) */
+  ewsTimeoutSeconds?: number;
 }
 
 export interface Stack {
@@ -188,6 +190,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const env = stackEnv(db.url, isolatedRedisPrefix(), {
     EXSYNC_SYNC_INTERVAL_SECONDS: String(opts.intervalSeconds ?? 300),
     EXSYNC_WORKER_CONCURRENCY: String(opts.concurrency ?? 4),
+    ...(opts.ewsTimeoutSeconds ? { EXSYNC_EWS_TIMEOUT_SECONDS: String(opts.ewsTimeoutSeconds) } : {}),
   });
   const config = configFrom(env);
   const entra = await startEntraSim();

@@ -24,6 +24,8 @@ export interface Config {
   publicUrl: string;
   syncIntervalSeconds: number;
   workerConcurrency: number;
+  /** how long one EWS request may take before it is abandoned and the run retried */
+  ewsTimeoutSeconds: number;
   allowInsecureAuthority: boolean;
   logLevel: LogLevel;
   /** True when the secrets above were generated for this process only (demo/test mode). */
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: parseUrl(env, 'EXSYNC_PUBLIC_URL', 'http://127.0.0.1:3000', ['http:', 'https:']).replace(/\/+$/, ''),
     syncIntervalSeconds: parseInteger(env, 'EXSYNC_SYNC_INTERVAL_SECONDS', 300, 5, 86_400),
     workerConcurrency: parseInteger(env, 'EXSYNC_WORKER_CONCURRENCY', 10, 1, 1000),
+    ewsTimeoutSeconds: parseInteger(env, 'EXSYNC_EWS_TIMEOUT_SECONDS', 100, 1, 600),
     allowInsecureAuthority: parseBoolean(env, 'EXSYNC_ALLOW_INSECURE_AUTHORITY', false),
     logLevel: logLevel as LogLevel,
     ephemeralSecrets,

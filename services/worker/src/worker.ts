@@ -84,6 +84,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
     },
     intervalSeconds: config.syncIntervalSeconds,
+    ewsTimeoutMs: config.ewsTimeoutSeconds * 1000,
     log: logger,
   });
 
