@@ -46,18 +46,17 @@ export async function tryLockMailbox(pool: pg.Pool, mailboxId: string): Promise<
       return held;
     },
     async release() {
+      // The listener stays until the client is handed back: a connection that drops during the
+      // unlock still emits 'error', which would kill the process with no listener.
+      if (held) {
+        try {
+          await client.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [`${LOCK_NAMESPACE}:${mailboxId}`]);
+        } catch {
+          held = false; // destroying the connection releases the lock too
+        }
+      }
       client.off('error', onError);
-      if (!held) {
-        client.release(true);
-        return;
-      }
-      try {
-        await client.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [`${LOCK_NAMESPACE}:${mailboxId}`]);
-        client.release();
-      } catch {
-        // Destroying the connection releases the lock too.
-        client.release(true);
-      }
+      client.release(!held);
     },
   };
 }

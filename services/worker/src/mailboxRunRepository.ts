@@ -2,7 +2,7 @@
  * Every SQL statement the worker runs against `mailboxes` and `exchange_settings`: claiming due
  * work, the run's context, and the status transitions the error handler and processor record.
  */
-import type { Queryable } from '@exsync/db';
+import { withTransaction, type Queryable } from '@exsync/db';
 import type pg from 'pg';
 
 export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
@@ -196,9 +196,7 @@ export async function recordMailboxError(db: Queryable, mailboxId: string, error
  * scheduler stops claiming them and each shows why.
  */
 export async function stopOrganisation(pool: pg.Pool, orgId: string, error: { code: string; message: string }): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     await client.query(
       `UPDATE exchange_settings SET org_error_code = $2, org_error_message = $3, org_error_at = now() WHERE org_id = $1`,
       [orgId, error.code, error.message],
@@ -209,13 +207,7 @@ export async function stopOrganisation(pool: pg.Pool, orgId: string, error: { co
         WHERE org_id = $1 AND enabled AND state IN ('scheduled', 'healthy', 'throttled', 'syncing')`,
       [orgId, error.code, error.message],
     );
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Delegated mode: Entra ID rotated the user's refresh token; keep only the new one. */
