@@ -34,6 +34,8 @@ export interface BenchWorld {
   control<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** EWS requests the simulator answered since the last clear, optionally for one mailbox */
   ewsRequests(mailbox?: string): Promise<number>;
+  /** the same requests counted by EWS operation (SyncFolderItems, GetItem, ...) */
+  ewsOperations(): Promise<Record<string, number>>;
   clearEwsRequests(): Promise<void>;
   setLatency(ms: number): Promise<void>;
   createMailbox(email: string): Promise<void>;
@@ -56,6 +58,15 @@ async function startSimProcess(): Promise<{ child: ChildProcess; info: SimInfo }
   return { child, info };
 }
 
+/** Stops the simulators and waits for them: a bench that left them running leaked a process per run. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(killer);
+}
 
 /** Counts every statement sent through the pool, whether by pool.query or a checked-out client. */
 function countStatements(pool: pg.Pool): { get(): number; reset(): void } {
@@ -103,6 +114,11 @@ export async function createBenchWorld(): Promise<BenchWorld> {
     resetPgStatements: counter.reset,
     tokens,
     control,
+    async ewsOperations() {
+      const byOp: Record<string, number> = {};
+      for (const r of await control<{ operation?: string }[]>('GET', '/_sim/requests')) byOp[r.operation ?? '?'] = (byOp[r.operation ?? '?'] ?? 0) + 1;
+      return byOp;
+    },
     async ewsRequests(mailbox) {
       const q = mailbox ? `?mailbox=${encodeURIComponent(mailbox)}` : '';
       return (await control<unknown[]>('GET', `/_sim/requests${q}`)).length;
@@ -122,7 +138,7 @@ export async function createBenchWorld(): Promise<BenchWorld> {
     accessToken,
     async close() {
       await pool.end();
-      child.kill('SIGTERM');
+      await stopChild(child);
       await db.drop();
     },
   };

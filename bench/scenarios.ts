@@ -18,6 +18,8 @@ export interface BenchResult {
   items: number;
   wallMs: number;
   ewsRequests: number | null;
+  /** EWS requests by operation, to set against the floor's round trips */
+  ewsOperations: Record<string, number>;
   pgStatements: number;
   cpuMs: number;
   itemsPerSecond: number | null;
@@ -62,6 +64,7 @@ interface Measured<T> {
   wallMs: number;
   cpuMs: number;
   ewsRequests: number;
+  ewsOperations: Record<string, number>;
   pgStatements: number;
 }
 
@@ -73,7 +76,7 @@ async function measure<T>(w: BenchWorld, fn: () => Promise<T>): Promise<Measured
   const value = await fn();
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, ewsRequests: await w.ewsRequests(), pgStatements: w.pgStatements() };
+  return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, ewsRequests: await w.ewsRequests(), ewsOperations: await w.ewsOperations(), pgStatements: w.pgStatements() };
 }
 
 function row(w: BenchWorld, machine: string, scenario: string, items: number, m: Measured<unknown>, extra: Partial<BenchResult>): BenchResult {
@@ -83,6 +86,7 @@ function row(w: BenchWorld, machine: string, scenario: string, items: number, m:
     items,
     wallMs: Math.round(m.wallMs),
     ewsRequests: m.ewsRequests,
+    ewsOperations: m.ewsOperations,
     pgStatements: m.pgStatements,
     cpuMs: Math.round(m.cpuMs),
     itemsPerSecond: items > 0 ? Math.round((items / m.wallMs) * 1000) : null,
@@ -277,7 +281,7 @@ export async function schedulerTick(w: BenchWorld, s: Sizes, machine: string): P
   await producer.queue.obliterate({ force: true });
   await producer.close();
   if (enqueued < due) throw new Error(`scheduler enqueued ${enqueued} of ${due} due mailboxes`);
-  return row(w, machine, 'scheduler-tick', s.schedulerMailboxes, { ...m, ewsRequests: 0 }, {
+  return row(w, machine, 'scheduler-tick', s.schedulerMailboxes, { ...m, ewsRequests: 0, ewsOperations: {} }, {
     ratioNaive: scanMs / m.wallMs,
     notes: `${due} due of ${s.schedulerMailboxes} enabled; enqueued ${enqueued}; ratioNaive = read all enabled mailboxes, filter and enqueue (${naiveDue} due) vs the claim`,
   });

@@ -88,17 +88,25 @@ describe.each([
         const crm = ((await stack.api('GET', `${base}/contacts?limit=1000`)).body.items as { item: { emails: string[] } }[]).map((x) => x.item.emails[0]).sort();
         const lost = expected.filter((e) => !exchange.includes(e) || !crm.includes(e)).length;
         const duplicates = exchange.length - new Set(exchange).size + crm.length - new Set(crm).size;
-        setFigure(`${cut} connections cut; converged after ${runs + 1} more run(s); worker alive; lost ${lost}, duplicates ${duplicates}`);
+        // The worker bounds its own shutdown (45 s, then exit 1); how it stopped is part of the figure.
+        const stopStarted = Date.now();
+        died.catch(() => {}); // from here on the exit is expected
+        const exit = await worker.kill('SIGTERM');
+        const stop = `stopped on SIGTERM in ${((Date.now() - stopStarted) / 1000).toFixed(1)} s (exit ${exit})`;
+        setFigure(`${cut} connections cut; converged after ${runs + 1} more run(s); worker alive; lost ${lost}, duplicates ${duplicates}; ${stop}`);
         expect(status.state).toBe('healthy');
         expect(exchange).toEqual(expected);
         expect(crm).toEqual(expected);
-        await worker.kill('SIGTERM');
         const lines = worker.output().split('\n');
         const hits = secretHits(lines, [DEFAULT_SEED.clientSecret, stack.platformToken]);
         await measure(`secrets (worker log across the ${name} restart)`, async (set) => {
           set(`${lines.length} log lines scanned: ${hits.length} hits`);
           expect(hits).toEqual([]);
         });
+      } catch (e) {
+        // What the worker was doing is the only clue to a stuck run: attach its log.
+        (e as Error).message += `\nworker log (last 6000 characters):\n${worker.output().slice(-6000)}`;
+        throw e;
       } finally {
         await worker.kill('SIGTERM');
       }

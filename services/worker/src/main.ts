@@ -4,6 +4,8 @@ import { createPool } from '@exsync/db';
 import pino from 'pino';
 import { startWorker } from './worker';
 
+const HARD_EXIT_MS = 45_000;
+
 function main(): void {
   let config;
   try {
@@ -21,6 +23,13 @@ function main(): void {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'worker stopping');
+        // Shutdown waits for running syncs (30 s at most), then for connections to close. If a
+        // connection never answers again (seen after a Redis cut in the fault suite), exit anyway:
+        // every run is safe to repeat, and a process that ignores SIGTERM gets SIGKILLed later.
+        setTimeout(() => {
+          logger.error({ afterMs: HARD_EXIT_MS }, 'worker shutdown did not finish; exiting');
+          process.exit(1);
+        }, HARD_EXIT_MS).unref();
         worker
           .close()
           .then(() => pool.end())

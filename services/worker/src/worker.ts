@@ -56,6 +56,7 @@ export const MAX_STALLED_COUNT = 5;
 /** A connection that is not `ready` again this long after closing gets a fresh worker (BullMQ failover bug). */
 const RECREATE_AFTER_MS = 30_000;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+const FORCE_CLOSE_WAIT_MS = 5_000;
 /** associated data of the sealed MSAL cache: it can be opened only as a token cache */
 const TOKEN_CACHE_ASSOCIATED_DATA = 'msal-token-cache';
 
@@ -162,7 +163,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       clearTimeout(timer);
       if (outcome === 'timeout') {
         logger.warn({}, 'syncs still running at shutdown deadline; handing them back to the queue');
-        await worker.close(true).catch(() => {});
+        // A force close can itself wait on a Redis connection that never answers again.
+        await Promise.race([worker.close(true).catch(() => {}), new Promise((r) => setTimeout(r, FORCE_CLOSE_WAIT_MS).unref())]);
       }
       await producer.close().catch(() => {});
       tokenCacheRedis.disconnect();
