@@ -53,6 +53,18 @@ describe('token cache shared between processes through Redis', () => {
     expect(sim.stats.byClientId[creds.applicationId]).toBe(1);
   });
 
+  it('a forced refresh (EWS rejected the token) replaces it in the shared cache for every process', async () => {
+    const creds = freshApp();
+    const a = processInstance();
+    const rejected = await a.getToken(creds);
+    const [fresh, sameRefresh] = await Promise.all([a.getToken(creds, { forceRefresh: true }), a.getToken(creds, { forceRefresh: true })]);
+    expect(fresh).not.toBe(rejected);
+    expect(sameRefresh).toBe(fresh); // concurrent callers that saw the same 401 share one request
+    expect(await a.getToken(creds)).toBe(fresh);
+    expect(await processInstance().getToken(creds)).toBe(fresh); // a cold process reads the new one
+    expect(sim.stats.byClientId[creds.applicationId]).toBe(2);
+  });
+
   it('processes starting cold at the same time send one token request between them', async () => {
     const creds = freshApp();
     const a = processInstance();

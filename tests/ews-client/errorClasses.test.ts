@@ -152,6 +152,24 @@ describe('every error class, produced by the simulators over real HTTP', () => {
     expect(wrong.httpStatus).toBe(403);
   });
 
+  it('a token rejected before its expiry is replaced once, past the caches, and the request succeeds', async () => {
+    const good = await h.appTokenGetter()();
+    const [head, body] = good.split('.');
+    const stale = `${head}.${body}.${Buffer.from('signed with a retired key').toString('base64url')}`;
+    const asked: (boolean | undefined)[] = [];
+    const mb = openMailbox({
+      ewsUrl: h.sim.ewsUrl, smtpAddress: ALICE.email, mode: 'app-only',
+      getAccessToken: async (o) => {
+        asked.push(o?.forceRefresh);
+        return o?.forceRefresh ? good : stale;
+      },
+    });
+    h.sim.requestLog.clear();
+    await mb.checkAccess();
+    expect(asked).toEqual([undefined, true]);
+    expect(h.sim.requestLog.list().map((r) => r.status)).toEqual([401, 200]); // the 401 names no mailbox: auth comes first
+  });
+
   it('a token with a bad signature -> AuthFailed token-rejected', async () => {
     const good = await h.appTokenGetter()();
     const [head, body] = good.split('.');

@@ -81,7 +81,14 @@ describe('kill -9 of the worker at seeded random points', () => {
             const m = (await stack.pool.query(`SELECT state, last_started_at, last_success_at FROM mailboxes WHERE id = $1`, [user.mailboxId])).rows[0];
             return m.state !== 'syncing' && m.last_started_at > since && m.last_success_at >= m.last_started_at;
           };
-          await waitFor(`${target} answered EWS requests or the run's end`, async () => answered() >= target || worker!.child.exitCode !== null || (await runEnded()), 180_000, 5);
+          await waitFor(`${target} answered EWS requests or the run's end`, async () => answered() >= target || worker!.child.exitCode !== null || (await runEnded()), 180_000, 5)
+            .catch(async (e: Error) => {
+              // A run that neither progresses nor ends: say where the mailbox and the worker stand.
+              const m = (await stack.pool.query(`SELECT state, last_error_code, last_error_message FROM mailboxes WHERE id = $1`, [user.mailboxId])).rows[0];
+              const jobs = await stack.producer.queue.getJobCounts('active', 'waiting', 'delayed', 'failed', 'completed');
+              e.message += `\nround ${round}, ${answered()} answered; mailbox ${JSON.stringify(m)}; jobs ${JSON.stringify(jobs)}\nworker log:\n${worker!.output().slice(-4000)}`;
+              throw e;
+            });
           expect(worker.child.exitCode).toBeNull(); // the worker never exits on its own
           expect(await worker.kill('SIGKILL')).toBe('SIGKILL');
           outputs.push(worker.output());

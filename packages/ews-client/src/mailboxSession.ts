@@ -59,7 +59,8 @@ export interface OpenMailboxOptions {
   /** app-only: impersonation + X-AnchorMailbox on every call; delegated: the user's own token */
   mode: MailboxMode;
   /** called before every request; the token provider serves it from its cache */
-  getAccessToken: () => Promise<string>;
+  /** see EwsTransportOptions.getAccessToken: `forceRefresh` after a 401 to an unexpired token */
+  getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
   /** deadline per HTTP request (default 100 s, as the EWS Managed API) */
   timeoutMs?: number;
   /** items per GetItem batch (default DEFAULT_GET_ITEMS_BATCH_SIZE, measured: see the README) */

@@ -4,7 +4,7 @@ import * as https from 'node:https';
 import * as zlib from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 import { classifyEwsError, errorFromAuthStatus, errorFromExchangeCode, DEFAULT_THROTTLE_BACKOFF_MS } from './classifyEwsError';
-import { EwsError, ThrottledError } from './errors';
+import { AuthFailedError, EwsError, ThrottledError } from './errors';
 import { currentEwsCall } from './ewsCallContext';
 
 /**
@@ -26,8 +26,11 @@ export interface EwsExchangeRecord {
 export interface EwsTransportOptions {
   /** deadline for the whole exchange: connect, send, wait, and read the body */
   timeoutMs: number;
-  /** called before every request: MSAL serves it from its cache, so a token is never stale */
-  getAccessToken: () => Promise<string>;
+  /**
+   * Called before every request: MSAL serves it from its cache, so a token is never stale by age.
+   * `forceRefresh` comes once per request after EWS answered 401 to a token not yet expired.
+   */
+  getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
   /** app-only: routes the request to the impersonated mailbox's server */
   anchorMailbox?: string;
   /** answers larger than this are refused instead of buffered (default 64 MiB) */
@@ -71,11 +74,16 @@ export class EwsTransport {
       this.opts.onExchange?.({ clientRequestId, durationMs: Date.now() - started, ...r });
     };
     try {
-      const token = await withDeadline(this.opts.getAccessToken(), this.opts.timeoutMs, 'No access token');
-      if (typeof token !== 'string' || !token) throw new EwsError('Permanent', 'The token getter returned no token', { code: 'NoToken' });
-      const raw = await this.send(request, token, clientRequestId);
+      let raw = await this.send(request, await this.token(), clientRequestId);
+      let failure = validateResponse(raw);
+      if (failure instanceof AuthFailedError && failure.reason === 'token-rejected') {
+        // A token rejected before its expiry (signing keys rolled over, a stale shared cache entry)
+        // is asked for once more past every cache; a 401 means EWS did not run the request.
+        record({ requestId: headerOf(raw.headers, 'request-id'), status: raw.status, error: failure });
+        raw = await this.send(request, await this.token({ forceRefresh: true }), clientRequestId);
+        failure = validateResponse(raw);
+      }
       const requestId = headerOf(raw.headers, 'request-id');
-      const failure = validateResponse(raw);
       if (failure) {
         record({ requestId, status: raw.status, error: failure });
         throw failure;
@@ -90,6 +98,12 @@ export class EwsTransport {
       if (ctx) ctx.transportError = typed;
       throw typed;
     }
+  }
+
+  private async token(opts?: { forceRefresh: true }): Promise<string> {
+    const token = await withDeadline(this.opts.getAccessToken(opts), this.opts.timeoutMs, 'No access token');
+    if (typeof token !== 'string' || !token) throw new EwsError('Permanent', 'The token getter returned no token', { code: 'NoToken' });
+    return token;
   }
 
   xhrStream(): Promise<never> {

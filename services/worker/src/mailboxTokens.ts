@@ -23,9 +23,9 @@ export function tokenGetter(args: {
   creds: ExchangeCredentials;
   mailboxId: string;
   refreshTokenEnc: Buffer | null;
-}): () => Promise<string> {
+}): (opts?: { forceRefresh?: boolean }) => Promise<string> {
   const org = toOrgCredentials(args.creds);
-  if (args.creds.authMode === 'app-only') return () => args.providers.app.getToken(org);
+  if (args.creds.authMode === 'app-only') return (opts) => args.providers.app.getToken(org, opts);
 
   if (!args.refreshTokenEnc) {
     throw new RunSetupError('UserSignInMissing', 'The user has not signed in with Microsoft yet. Send the user the sign-in link.', 'mailbox');

@@ -19,6 +19,10 @@ export interface AppTokenProviderOptions {
 }
 
 const LOCK_TTL_MS = 15_000;
+
+function storeKeyOf(credentialKey: string): string {
+  return `app:${createHash('sha256').update(credentialKey).digest('base64url')}`;
+}
 const POLL_MS = 50;
 
 /**
@@ -30,12 +34,19 @@ const POLL_MS = 50;
 export class AppTokenProvider {
   private readonly clients = new Map<string, ConfidentialClientApplication>();
   private readonly inFlight = new Map<string, Promise<string>>();
+  /** forced refreshes in flight, so concurrent callers that saw the same rejection share one */
+  private readonly refreshing = new Map<string, Promise<string>>();
   /** the last token per client until MSAL would renew it: spares a shared-cache read on every EWS call */
   private readonly current = new Map<string, { token: string; renewAtMs: number }>();
 
   constructor(private readonly opts: AppTokenProviderOptions = {}) {}
 
-  getToken(creds: OrgCredentials): Promise<string> {
+  /**
+   * `forceRefresh`: EWS rejected the token this provider gave out (HTTP 401) before it expired.
+   * Skips every cache and asks Entra ID; MSAL's write of the new token replaces the rejected one
+   * in the shared cache, so other processes stop using it too.
+   */
+  getToken(creds: OrgCredentials, opts: { forceRefresh?: boolean } = {}): Promise<string> {
     let key: string;
     try {
       validateOrgCredentials(creds);
@@ -43,23 +54,37 @@ export class AppTokenProvider {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (opts.forceRefresh) return this.refresh(key, creds);
     const current = this.current.get(key);
     if (current && Date.now() < current.renewAtMs) return Promise.resolve(current.token);
-    const pending = this.inFlight.get(key);
+    const pending = this.refreshing.get(key) ?? this.inFlight.get(key);
     if (pending) return pending;
     const p = this.acquire(key, creds)
-      .then((token) => {
-        const exp = decodeJwtPayload(token)?.exp;
-        if (typeof exp === 'number') this.current.set(key, { token, renewAtMs: (exp - MSAL_RENEWAL_OFFSET_SECONDS) * 1000 });
-        return token;
-      })
+      .then((token) => this.remember(key, token))
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, p);
     return p;
   }
 
+  private refresh(key: string, creds: OrgCredentials): Promise<string> {
+    this.current.delete(key);
+    const pending = this.refreshing.get(key);
+    if (pending) return pending;
+    const p = this.fromMsal(this.client(key, storeKeyOf(key), creds), creds, true)
+      .then((token) => this.remember(key, token))
+      .finally(() => this.refreshing.delete(key));
+    this.refreshing.set(key, p);
+    return p;
+  }
+
+  private remember(key: string, token: string): string {
+    const exp = decodeJwtPayload(token)?.exp;
+    if (typeof exp === 'number') this.current.set(key, { token, renewAtMs: (exp - MSAL_RENEWAL_OFFSET_SECONDS) * 1000 });
+    return token;
+  }
+
   private async acquire(key: string, creds: OrgCredentials): Promise<string> {
-    const storeKey = `app:${createHash('sha256').update(key).digest('base64url')}`;
+    const storeKey = storeKeyOf(key);
     const client = this.client(key, storeKey, creds);
     const store = this.opts.cache;
     if (store?.tryLock && !(await this.sharedTokenValid(store, storeKey))) {
@@ -77,10 +102,10 @@ export class AppTokenProvider {
     return this.fromMsal(client, creds);
   }
 
-  private async fromMsal(client: ConfidentialClientApplication, creds: OrgCredentials): Promise<string> {
+  private async fromMsal(client: ConfidentialClientApplication, creds: OrgCredentials, skipCache = false): Promise<string> {
     let accessToken: string | undefined;
     try {
-      accessToken = (await client.acquireTokenByClientCredential({ scopes: [EWS_APP_SCOPE] }))?.accessToken;
+      accessToken = (await client.acquireTokenByClientCredential({ scopes: [EWS_APP_SCOPE], skipCache }))?.accessToken;
     } catch (e) {
       throw classifyMsalError(e, 'app-only');
     }
