@@ -16,7 +16,6 @@ import { healthRoutes } from './routes/health';
 import { adminPageRoutes } from './routes/adminPage';
 import { microsoftLoginLinkRoutes, microsoftLoginRedirectRoutes } from './routes/microsoftLogin';
 import { connectionTestRoutes } from './routes/connectionTest';
-import { notYetImplementedPublicRoutes, notYetImplementedRoutes } from './routes/notYetImplemented';
 import { orgRoutes } from './routes/orgs';
 import { syncRoutes } from './routes/sync';
 import { userRoutes } from './routes/users';
@@ -58,7 +57,6 @@ const authenticatedRoutes: FastifyPluginAsync[] = [
   crmItemRoutes,
   changeRoutes,
   syncRoutes,
-  notYetImplementedRoutes,
 ];
 
 /** Routes without bearer auth: operations and the Microsoft redirects. Add one line per area. */
@@ -66,7 +64,6 @@ const publicRoutes: FastifyPluginAsync[] = [
   healthRoutes,
   adminPageRoutes,
   microsoftLoginRedirectRoutes,
-  notYetImplementedPublicRoutes,
 ];
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
