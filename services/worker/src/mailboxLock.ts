@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { guardCheckedOutClient } from '@exsync/db';
 
 /**
  * At most one sync per mailbox across all workers (DESIGN.md invariant 5).
@@ -19,11 +20,8 @@ const LOCK_NAMESPACE = 'exsync-mailbox-sync';
 
 export async function tryLockMailbox(pool: pg.Pool, mailboxId: string): Promise<MailboxLock | null> {
   const client = await pool.connect();
-  let held = true;
-  const onError = () => {
-    held = false;
-  };
-  client.on('error', onError);
+  // Guarded until the client is handed back, unlock included: a dropped connection emits 'error'.
+  const guard = guardCheckedOutClient(client);
   let locked = false;
   try {
     const res = await client.query<{ locked: boolean }>(
@@ -32,31 +30,27 @@ export async function tryLockMailbox(pool: pg.Pool, mailboxId: string): Promise<
     );
     locked = res.rows[0]?.locked === true;
   } catch (e) {
-    client.off('error', onError);
-    client.release(true);
+    guard.markBroken(e as Error);
+    guard.release();
     throw e;
   }
   if (!locked) {
-    client.off('error', onError);
-    client.release();
+    guard.release();
     return null;
   }
   return {
     get held() {
-      return held;
+      return !guard.broken;
     },
     async release() {
-      // The listener stays until the client is handed back: a connection that drops during the
-      // unlock still emits 'error', which would kill the process with no listener.
-      if (held) {
+      if (!guard.broken) {
         try {
           await client.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [`${LOCK_NAMESPACE}:${mailboxId}`]);
-        } catch {
-          held = false; // destroying the connection releases the lock too
+        } catch (e) {
+          guard.markBroken(e as Error); // destroying the connection releases the lock too
         }
       }
-      client.off('error', onError);
-      client.release(!held);
+      guard.release();
     },
   };
 }
