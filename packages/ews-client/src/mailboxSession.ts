@@ -58,8 +58,7 @@ export interface OpenMailboxOptions {
   smtpAddress: string;
   /** app-only: impersonation + X-AnchorMailbox on every call; delegated: the user's own token */
   mode: MailboxMode;
-  /** called before every request; the token provider serves it from its cache */
-  /** see EwsTransportOptions.getAccessToken: `forceRefresh` after a 401 to an unexpired token */
+  /** called before every request (the token provider serves it from its cache); `forceRefresh` after a 401 to an unexpired token */
   getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
   /** deadline per HTTP request (default 100 s, as the EWS Managed API) */
   timeoutMs?: number;

@@ -19,11 +19,12 @@ export interface AppTokenProviderOptions {
 }
 
 const LOCK_TTL_MS = 15_000;
+const POLL_MS = 50;
 
+/** The shared-cache key of one credential: a hash, so the key names no secret. */
 function storeKeyOf(credentialKey: string): string {
   return `app:${createHash('sha256').update(credentialKey).digest('base64url')}`;
 }
-const POLL_MS = 50;
 
 /**
  * App-only EWS tokens per organisation: one MSAL confidential client per (authority host, tenant,
