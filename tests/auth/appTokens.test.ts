@@ -176,11 +176,11 @@ describe('credential changes an admin makes in Azure', () => {
 
   it('rejects settings that cannot name a tenant or app before calling Entra ID', async () => {
     const err = await new AppTokenProvider(insecure).getToken(creds({ tenantId: 'contoso.example' })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ kind: 'Permanent', code: 'invalid_configuration' });
+    expect(err).toMatchObject({ kind: 'InvalidSettings', code: 'invalid_configuration' });
     const both = await new AppTokenProvider(insecure)
       .getToken(creds({ clientCertificate: { privateKeyPem: '-----BEGIN PRIVATE KEY-----', thumbprint: 'ab'.repeat(20) } }))
       .catch((e: unknown) => e);
-    expect(both).toMatchObject({ kind: 'Permanent', code: 'invalid_configuration' });
+    expect(both).toMatchObject({ kind: 'InvalidSettings', code: 'invalid_configuration' });
     expect(sim.stats.total).toBe(0);
   });
 });

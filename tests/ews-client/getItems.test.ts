@@ -70,7 +70,7 @@ describe('getItems', () => {
         thrown = e;
       }
       expect(thrown).toBeInstanceOf(EwsError);
-      expect((thrown as EwsError).kind).toBe('Permanent');
+      expect((thrown as EwsError).kind).toBe('InvalidSettings');
       expect((thrown as EwsError).code).toBe('invalid_configuration');
     }
   });

@@ -150,6 +150,8 @@ export interface StackOptions {
   schedulerTickMs?: number;
   /** EXSYNC_EWS_TIMEOUT_SECONDS (default: the config's) */
   ewsTimeoutSeconds?: number;
+  /** more environment for the stack's configuration (e.g. EXSYNC_SYNC_ATTEMPTS, EXSYNC_RETRY_BASE_DELAY_MS) */
+  env?: Record<string, string>;
 }
 
 export interface Stack {
@@ -191,11 +193,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     EXSYNC_SYNC_INTERVAL_SECONDS: String(opts.intervalSeconds ?? 300),
     EXSYNC_WORKER_CONCURRENCY: String(opts.concurrency ?? 4),
     ...(opts.ewsTimeoutSeconds ? { EXSYNC_EWS_TIMEOUT_SECONDS: String(opts.ewsTimeoutSeconds) } : {}),
+    ...opts.env,
   });
   const config = configFrom(env);
   const entra = await startEntraSim();
   const ews = await startEwsSim({ jwksUrl: entra.jwksUrl });
-  const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+  const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix: config.redisPrefix, retry: config.syncRetry });
   const app = await buildApp({ config, pool: db.pool, enqueueSync: (id, reason) => producer.enqueueSync(id, reason), logStream: { write: () => true } });
   await app.ready();
   const workers: RunningWorker[] = [];
@@ -253,7 +256,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       async () => {
         const r = await db.pool.query(`SELECT state, last_started_at, last_success_at, last_error_at FROM mailboxes WHERE id = $1`, [user.mailboxId]);
         const m = r.rows[0];
-        if (!m.last_started_at || m.last_started_at <= since || m.state === 'syncing') return false;
+        // a run still retrying has not ended: its attempts record the cause but the outcome is not known yet
+        if (!m.last_started_at || m.last_started_at <= since || m.state === 'syncing' || m.state === 'retrying') return false;
         const ended = (m.last_success_at && m.last_success_at >= m.last_started_at) || (m.last_error_at && m.last_error_at >= m.last_started_at) || m.state === 'throttled';
         return ended ? true : false;
       },

@@ -24,7 +24,9 @@ describe('classifying run errors', () => {
     [new AuthFailedError('grant-revoked', 'invalid_grant'), 'mailbox', 'UserSignInExpired'],
     [new EwsError('ImpersonationDenied', 'denied', { code: 'ErrorImpersonateUserDenied' }), 'mailbox', 'ImpersonationDenied'],
     [new EwsError('MailboxNotFound', 'none', { code: 'ErrorNonExistentMailbox' }), 'mailbox', 'MailboxNotFound'],
-    [new EwsError('EwsDisabledForTenant', 'off', { code: '403' }), 'mailbox', 'EwsDisabledForTenant'],
+    [new EwsError('EwsDisabledForTenant', 'off', { code: '403' }), 'organisation', 'EwsDisabledForTenant'],
+    [new EwsError('EwsBlockedByPolicy', 'blocked', { code: 'EwsPolicyBlock' }), 'organisation', 'EwsBlockedByPolicy'],
+    [new AuthFailedError('invalid-secret', 'AADSTS7000222: expired', { code: 'AADSTS7000222' }), 'organisation', 'ClientSecretExpired'],
     [new EwsError('Transient', 'busy', { code: 'ErrorInternalServerTransientError' }), 'transient', 'ErrorInternalServerTransientError'],
     [Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }), 'transient', 'ECONNREFUSED'],
     [new TypeError('x is undefined'), 'permanent', 'InternalError'],
@@ -39,7 +41,7 @@ describe('classifying run errors', () => {
 describe('recording outcomes', () => {
   it('throttling delays the job past the back-off and shows throttled without counting a failure', async () => {
     const orgId = await seedOrg(db.pool);
-    const m = await seedMailbox(db.pool, orgId);
+    const m = await seedMailbox(db.pool, orgId, { state: 'syncing' });
     const before = Date.now();
     const outcome = await handleSyncError({
       pool: db.pool, mailboxId: m.mailboxId, orgId, error: new ThrottledError(20_000, 'ErrorServerBusy'),
@@ -53,18 +55,23 @@ describe('recording outcomes', () => {
     expect(row.throttled_until.getTime()).toBeGreaterThanOrEqual(before + 20_000);
   });
 
-  it('a transient error retries silently and shows only when the attempts are spent', async () => {
+  it('a transient error is retrying (with its cause) while attempts remain, then error with the next run set', async () => {
     const orgId = await seedOrg(db.pool);
-    const m = await seedMailbox(db.pool, orgId);
-    const err = new EwsError('Transient', 'HTTP 500', { code: '500' });
+    const m = await seedMailbox(db.pool, orgId, { state: 'syncing' });
+    const err = new EwsError('Transient', 'HTTP 500 <html>foreign body</html>', { code: '500' });
     const first = await handleSyncError({ pool: db.pool, mailboxId: m.mailboxId, orgId, error: err, attemptsMade: 0, maxAttempts: 3, intervalSeconds: 300 });
     expect(first.action).toBe('retry');
-    expect((await mailboxRow(m.mailboxId)).last_error_code).toBeNull();
+    const retrying = await mailboxRow(m.mailboxId);
+    expect(retrying.state).toBe('retrying');
+    expect(retrying.last_error_code).toBe('500');
+    expect(retrying.last_error_message).not.toContain('foreign body');
+    await db.pool.query(`UPDATE mailboxes SET state = 'syncing' WHERE id = $1`, [m.mailboxId]); // the next attempt runs
     const last = await handleSyncError({ pool: db.pool, mailboxId: m.mailboxId, orgId, error: err, attemptsMade: 2, maxAttempts: 3, intervalSeconds: 300 });
     expect(last.action).toBe('stop');
     const row = await mailboxRow(m.mailboxId);
     expect(row.last_error_code).toBe('500');
-    expect(row.state).toBe('scheduled'); // still scheduled: the next interval tries again
+    expect(row.state).toBe('error');
+    expect(row.next_run_at).not.toBeNull(); // the next interval tries again
   });
 
   it('a credential error stops the whole organisation with a message saying what to fix', async () => {

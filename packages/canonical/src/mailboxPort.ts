@@ -4,6 +4,7 @@
  * Nothing here mentions SOAP, MSAL or an ews-javascript-api type.
  */
 import type { Appointment, Contact, ItemKind } from './items';
+import type { AuthFailureReason, ErrorScope, SyncErrorKind } from './syncError';
 
 export type FolderName = 'calendar' | 'contacts';
 
@@ -36,15 +37,20 @@ export interface FetchedItem<T> {
   item: T;
 }
 
-/** Per-item outcome of a batched call; `error` is a classified EwsError (see ews-client errors). */
+/** Per-item outcome of a batched call; `error` is a classified failure (a SyncError fits). */
 export type ItemResult<T> = { ok: true; value: T } | { ok: false; error: MailboxError };
 
+/** A per-item failure: the fields of SyncError (syncError.ts) a transport fills for one item. */
 export interface MailboxError {
-  /** one of the ews-client error kinds, e.g. 'ItemNotFound', 'ChangeKeyConflict', 'Throttled' */
-  kind: string;
-  /** Exchange's response code, e.g. 'ErrorItemNotFound' */
+  /** e.g. 'ItemNotFound', 'ChangeKeyConflict', 'Throttled' */
+  kind: SyncErrorKind;
+  /** the remote code, e.g. 'ErrorItemNotFound' */
   code?: string;
   message: string;
+  /** Throttled: milliseconds to wait */
+  backoffMs?: number;
+  reason?: AuthFailureReason;
+  scope?: ErrorScope;
 }
 
 export interface ItemRef {

@@ -26,10 +26,24 @@ export interface Config {
   workerConcurrency: number;
   /** how long one EWS request may take before it is abandoned and the run retried */
   ewsTimeoutSeconds: number;
+  /** how a failed run is retried before it shows as `error` (EXSYNC_SYNC_ATTEMPTS, EXSYNC_RETRY_*) */
+  syncRetry: RetryPolicy;
+  /** EXSYNC_DATABASE_POOL_SIZE when set; otherwise each process sizes its pool (see poolSize.ts) */
+  databasePoolSize: number | null;
   allowInsecureAuthority: boolean;
   logLevel: LogLevel;
   /** True when the secrets above were generated for this process only (demo/test mode). */
   ephemeralSecrets: boolean;
+}
+
+/**
+ * A failed run is tried `attempts` times in all; the wait before attempt n+1 is drawn from
+ * [cap/2, cap] with cap = min(maxDelayMs, baseDelayMs * 2^(n-1)) (full jitter).
+ */
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -151,6 +165,19 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('EXSYNC_REDIS_PREFIX', 'EXSYNC_REDIS_PREFIX contains ":": set it to a name without colons');
   }
 
+  const syncRetry: RetryPolicy = {
+    attempts: parseInteger(env, 'EXSYNC_SYNC_ATTEMPTS', 6, 1, 50),
+    baseDelayMs: parseInteger(env, 'EXSYNC_RETRY_BASE_DELAY_MS', 2_000, 10, 3_600_000),
+    maxDelayMs: parseInteger(env, 'EXSYNC_RETRY_MAX_DELAY_MS', 300_000, 10, 86_400_000),
+  };
+  if (syncRetry.maxDelayMs < syncRetry.baseDelayMs) {
+    throw new ConfigError(
+      'EXSYNC_RETRY_MAX_DELAY_MS',
+      `EXSYNC_RETRY_MAX_DELAY_MS (${syncRetry.maxDelayMs}) is below EXSYNC_RETRY_BASE_DELAY_MS (${syncRetry.baseDelayMs}): set it to at least the base delay`,
+    );
+  }
+  const databasePoolSize = value(env, 'EXSYNC_DATABASE_POOL_SIZE') === undefined ? null : parseInteger(env, 'EXSYNC_DATABASE_POOL_SIZE', 0, 2, 10_000);
+
   return {
     mode,
     databaseUrl: parseUrl(env, 'DATABASE_URL', 'postgres://localhost:5432/exsync', ['postgres:', 'postgresql:']),
@@ -165,6 +192,8 @@ export function loadConfig(env: Env = process.env): Config {
     syncIntervalSeconds: parseInteger(env, 'EXSYNC_SYNC_INTERVAL_SECONDS', 300, 5, 86_400),
     workerConcurrency: parseInteger(env, 'EXSYNC_WORKER_CONCURRENCY', 10, 1, 1000),
     ewsTimeoutSeconds: parseInteger(env, 'EXSYNC_EWS_TIMEOUT_SECONDS', 100, 1, 600),
+    syncRetry,
+    databasePoolSize,
     allowInsecureAuthority: parseBoolean(env, 'EXSYNC_ALLOW_INSECURE_AUTHORITY', false),
     logLevel: logLevel as LogLevel,
     ephemeralSecrets,

@@ -19,6 +19,8 @@ export interface ExchangeSettingsView {
   clientCertificateThumbprint: string | null;
   consent: { state: 'unknown' | 'granted' | 'denied'; error: string | null; updatedAt: string | null };
   orgError: { code: string; message: string | null } | null;
+  /** the organisation-wide cause that stops its mailboxes (a credential, consent, EWS off), or null */
+  status: { code: string; message: string; since: string } | null;
   updatedAt: string;
 }
 
@@ -43,7 +45,7 @@ export interface ExchangeSettingsInput {
 
 const COLUMNS = `org_id, application_id, tenant_id, auth_mode, ews_url, authority_host, conflict_policy,
   client_secret_enc, client_certificate_enc, client_certificate_thumbprint, consent_state, consent_error,
-  consent_updated_at, org_error_code, org_error_message, updated_at`;
+  consent_updated_at, org_error_code, org_error_message, org_error_at, org_error_since, updated_at`;
 
 type Row = Record<string, any>;
 
@@ -65,6 +67,13 @@ function toView(r: Row): ExchangeSettingsView {
       updatedAt: r.consent_updated_at ? r.consent_updated_at.toISOString() : null,
     },
     orgError: r.org_error_code ? { code: r.org_error_code, message: r.org_error_message } : null,
+    status: r.org_error_code
+      ? {
+          code: r.org_error_code,
+          message: r.org_error_message ?? r.org_error_code,
+          since: (r.org_error_since ?? r.org_error_at ?? r.updated_at).toISOString(),
+        }
+      : null,
     updatedAt: r.updated_at.toISOString(),
   };
 }

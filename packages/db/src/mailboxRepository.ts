@@ -1,6 +1,7 @@
 import type { Queryable } from './queryable';
 
-export type MailboxState = 'not-enabled' | 'awaiting-user-login' | 'scheduled' | 'syncing' | 'healthy' | 'throttled' | 'error';
+export type { MailboxState } from '@exsync/canonical';
+import { fromStates, targetOf, type MailboxState } from '@exsync/canonical';
 
 export interface SyncCounts {
   toExchange: { created: number; updated: number; deleted: number };
@@ -80,8 +81,8 @@ export async function applyEnablement(db: Queryable, orgId: string, userIds: str
      )
      UPDATE mailboxes m SET
        enabled = w.on_,
-       state = CASE WHEN NOT w.on_ THEN 'not-enabled'
-                    WHEN w.signed_in THEN 'scheduled' ELSE 'awaiting-user-login' END,
+       state = CASE WHEN NOT w.on_ THEN $3
+                    WHEN w.signed_in THEN $4 ELSE $5 END,
        next_run_at = CASE WHEN w.on_ AND w.signed_in THEN now() ELSE NULL END,
        throttled_until = NULL,
        updated_at = now()
@@ -90,9 +91,10 @@ export async function applyEnablement(db: Queryable, orgId: string, userIds: str
         AND (w.enabled IS DISTINCT FROM w.on_ OR (NOT w.on_ AND w.state <> 'not-enabled')
              OR (w.on_ AND w.state = 'not-enabled'))
      RETURNING m.id, m.state`,
-    [orgId, userIds],
+    // the status machine (canonical mailboxStatus.ts) names each target
+    [orgId, userIds, targetOf({ type: 'disable' }).state, targetOf({ type: 'enable', signedIn: true }).state, targetOf({ type: 'enable', signedIn: false }).state],
   );
-  return res.rows.filter((r) => r.state === 'scheduled').map((r) => r.id);
+  return res.rows.filter((r) => r.state === targetOf({ type: 'enable', signedIn: true }).state).map((r) => r.id);
 }
 
 export async function getMailboxByUser(db: Queryable, orgId: string, userId: string): Promise<Mailbox | null> {
@@ -123,14 +125,14 @@ export async function recordUserSignIn(
   await db.query(
     `UPDATE mailboxes SET smtp_address = $2, signed_in_at = now(),
        refresh_token_enc = COALESCE($3, refresh_token_enc), refresh_key_id = COALESCE($4, refresh_key_id),
-       state = CASE WHEN enabled AND state IN ('awaiting-user-login', 'error') THEN 'scheduled' ELSE state END,
+       state = CASE WHEN enabled AND state = ANY($5::text[]) THEN $6 ELSE state END,
        next_run_at = CASE WHEN enabled THEN now() ELSE next_run_at END,
-       last_error_code = CASE WHEN enabled AND state = 'error' THEN NULL ELSE last_error_code END,
-       last_error_message = CASE WHEN enabled AND state = 'error' THEN NULL ELSE last_error_message END,
+       last_error_code = CASE WHEN enabled AND state = ANY($5::text[]) THEN NULL ELSE last_error_code END,
+       last_error_message = CASE WHEN enabled AND state = ANY($5::text[]) THEN NULL ELSE last_error_message END,
        consecutive_failures = 0,
        updated_at = now()
      WHERE id = $1`,
-    [mailboxId, signIn.smtpAddress, signIn.refreshTokenEnc ?? null, signIn.refreshKeyId ?? null],
+    [mailboxId, signIn.smtpAddress, signIn.refreshTokenEnc ?? null, signIn.refreshKeyId ?? null, fromStates('sign-in'), targetOf({ type: 'sign-in' }).state],
   );
   return getMailbox(db, mailboxId);
 }

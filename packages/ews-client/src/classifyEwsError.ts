@@ -86,8 +86,18 @@ export function parseDiagnostics(header: string | undefined): { code?: string; r
   return { code, reason };
 }
 
-/** What an HTTP 401/403 from EWS means, given its diagnostics header and whether the body was SOAP. */
-export function errorFromAuthStatus(httpStatus: 401 | 403, diagnostics: string | undefined): EwsError {
+/**
+ * What an HTTP 401/403 from EWS means, given its diagnostics header and, for a 403, the
+ * `X-EWS-Policy-Reason` header Exchange Online sends when its EWS retirement policy blocks the app
+ * (GRAPH-NOTES / Microsoft's EWS deprecation notice): that block is its own kind, EwsBlockedByPolicy.
+ */
+export function errorFromAuthStatus(httpStatus: 401 | 403, diagnostics: string | undefined, policyReason?: string): EwsError {
+  if (httpStatus === 403 && policyReason !== undefined) {
+    return new EwsError('EwsBlockedByPolicy', 'Exchange Online blocked EWS for this app by policy (HTTP 403 with X-EWS-Policy-Reason)', {
+      code: 'EwsPolicyBlock',
+      httpStatus,
+    });
+  }
   const { code, reason } = parseDiagnostics(diagnostics);
   if (code === '2000008') {
     return new AuthFailedError('role-missing', reason ?? 'The token carries no full_access_as_app role', {

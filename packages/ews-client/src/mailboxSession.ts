@@ -106,7 +106,7 @@ export function openMailbox(opts: OpenMailboxOptions): EwsMailbox {
 
 /** Bad settings fail as one Permanent EwsError, the family every caller already switches on. */
 function validateOptions(opts: OpenMailboxOptions): void {
-  const bad = (message: string) => new EwsError('Permanent', message, { code: 'invalid_configuration' });
+  const bad = (message: string) => new EwsError('InvalidSettings', message, { code: 'invalid_configuration' });
   let url: URL;
   try {
     url = new URL(opts.ewsUrl);

@@ -241,6 +241,8 @@ export function looksLikeCompleteSoap(body: string): boolean {
 export function validateResponse(r: RawResponse): EwsError | undefined {
   const soap = looksLikeCompleteSoap(r.body);
   const diagnostics = headerOf(r.headers, 'x-ms-diagnostics');
+  const policyReason = headerOf(r.headers, 'x-ews-policy-reason');
+  if (r.status === 403 && policyReason !== undefined) return errorFromAuthStatus(403, diagnostics, policyReason);
   if (r.status === 200) {
     if (soap) {
       // some front ends answer a fault with 200; the library would not recognise it as one

@@ -155,7 +155,8 @@ const ROUTES: Route[] = [
     run: async (d, m, body) => {
       const b = obj(await body());
       if (typeof b.enabled !== 'boolean') throw new HttpJsonError(400, 'enabled must be a boolean');
-      d.store.setTenantEws(m[1], b.enabled);
+      if (b.reason !== undefined && b.reason !== 'policy') throw new HttpJsonError(400, 'reason must be "policy" when given');
+      d.store.setTenantEws(m[1], b.enabled, b.reason === 'policy' ? 'policy' : undefined);
       return { ok: true };
     },
   },

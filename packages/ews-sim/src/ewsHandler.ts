@@ -83,7 +83,9 @@ function targetMailbox(store: MailboxStore, principal: Principal, header: El | u
     throw new SoapFaultError('ErrorInvalidExchangeImpersonationHeaderData', IMPERSONATION_MISSING);
   }
   const tenant = store.tenants.get(principal.tenantId);
-  if (tenant && !tenant.ewsEnabled) throw new HttpError(403, {}, '');
+  if (tenant && !tenant.ewsEnabled) {
+    throw new HttpError(403, tenant.blockedByPolicy ? { 'X-EWS-Policy-Reason': 'EwsBlockedByRetirementPolicy' } : {}, '');
+  }
   const address = principal.kind === 'user' ? (imp.present ? imp.address : principal.upn) : imp.address;
   if (imp.present && !imp.address) throw new SoapFaultError('ErrorInvalidExchangeImpersonationHeaderData', 'The impersonation header data is invalid.');
   const mb = address ? store.getMailbox(address) : undefined;

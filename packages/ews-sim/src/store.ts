@@ -104,7 +104,7 @@ export interface NewItemInput {
 /** In-memory mailboxes: folders, items and per-folder change logs. Not persistent by design. */
 export class MailboxStore {
   readonly mailboxes = new Map<string, Mailbox>();
-  readonly tenants = new Map<string, { ewsEnabled: boolean }>();
+  readonly tenants = new Map<string, { ewsEnabled: boolean; blockedByPolicy?: boolean }>();
 
   createMailbox(input: { email: string; tenantId: string; displayName?: string }): Mailbox {
     const email = input.email.trim().toLowerCase();
@@ -156,8 +156,12 @@ export class MailboxStore {
     return mb;
   }
 
-  setTenantEws(tenantId: string, enabled: boolean): void {
-    this.tenants.set(tenantId, { ewsEnabled: enabled });
+  /**
+   * EWS on or off for a tenant. `reason: 'policy'` is Exchange Online's EWS retirement block
+   * (HTTP 403 with X-EWS-Policy-Reason); without it, today's "EWS disabled" (an empty 403).
+   */
+  setTenantEws(tenantId: string, enabled: boolean, reason?: 'policy'): void {
+    this.tenants.set(tenantId, { ewsEnabled: enabled, blockedByPolicy: !enabled && reason === 'policy' });
   }
 
   /** Denies impersonation of a mailbox to every app, or (with appId) to that app only. */

@@ -46,8 +46,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Appointment, Contact, FetchedItem, FolderChange, ItemKind, MailboxError } from '@exsync/canonical';
-import { FOLDER_OF_KIND } from '@exsync/canonical';
-import { EwsError, ThrottledError, type EwsErrorKind } from '@exsync/ews-client';
+import { FOLDER_OF_KIND, SyncError, defaultScope } from '@exsync/canonical';
 import {
   analyzeAfterBulkLoad, appendChanges, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
   listPendingLinks, listUnlinkedCrmItems, listUnseenLinks, markLinksSeen, markLinksUnseen, recordConflicts,
@@ -66,16 +65,22 @@ const PUSH_PAGE = 200;
 
 /**
  * A per-item failure that should fail the whole run (and be retried), e.g. one GetItem answer
- * throttled: raised as the ews-client error family so the worker classifies it like any other.
- * Per-item answers carry no back-off, so a throttled one waits PER_ITEM_THROTTLE_BACKOFF_MS.
+ * throttled: raised as a SyncError (the transport-neutral contract) so the worker classifies it
+ * like any other. An answer without a back-off waits PER_ITEM_THROTTLE_BACKOFF_MS.
  */
 const PER_ITEM_THROTTLE_BACKOFF_MS = 30_000;
-export function mailboxItemError(e: MailboxError): EwsError {
-  if (e.kind === 'Throttled') return new ThrottledError(PER_ITEM_THROTTLE_BACKOFF_MS, e.message, { code: e.code });
-  return new EwsError(e.kind as EwsErrorKind, e.message, { code: e.code });
+export function mailboxItemError(e: MailboxError): SyncError {
+  if (e instanceof SyncError) return e;
+  const backoffMs = e.kind === 'Throttled' ? (e.backoffMs ?? PER_ITEM_THROTTLE_BACKOFF_MS) : e.backoffMs;
+  return new SyncError(e.kind, e.message, { code: e.code, backoffMs, reason: e.reason, scope: e.scope });
 }
 
-const RETRY_WHOLE_RUN = new Set(['Throttled', 'Transient', 'AuthFailed', 'EwsDisabledForTenant', 'ImpersonationDenied', 'MailboxNotFound']);
+/** A per-item answer that says the whole mailbox (or organisation) cannot go on: the run fails. */
+function failsWholeRun(e: MailboxError): boolean {
+  if (e.kind === 'Throttled' || e.kind === 'Transient') return true;
+  const scope = e.scope ?? defaultScope(e.kind, e.reason);
+  return scope === 'organisation' || scope === 'mailbox';
+}
 
 /** Syncs one item kind of one mailbox: pull Exchange changes, then push CRM changes. */
 export async function syncMailboxKind(ctx: MailboxSyncContext): Promise<SyncCounts> {
@@ -194,7 +199,7 @@ async function applyPage(
   results.forEach((r, i) => {
     if (r.ok) fetched.push({ change: toFetch[i], fetched: r.value as FetchedItem<Item> });
     else if (r.error.kind === 'ItemNotFound') fetched.push({ change: toFetch[i], fetched: null });
-    else if (RETRY_WHOLE_RUN.has(r.error.kind)) throw mailboxItemError(r.error);
+    else if (failsWholeRun(r.error)) throw mailboxItemError(r.error);
     else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
   });
 
@@ -536,7 +541,7 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
       if (r.ok) {
         counts.toExchange.updated++;
         done.push({ ...u.link, ewsItemId: r.value.itemId, ewsChangeKey: r.value.changeKey, crmVersion: u.row.version, snapshot: syncedContent(ctx.kind, u.item) });
-      } else if (RETRY_WHOLE_RUN.has(r.error.kind)) {
+      } else if (failsWholeRun(r.error)) {
         throw mailboxItemError(r.error);
       } else if (r.error.kind === 'ItemNotFound') {
         // Gone from Exchange; SyncFolderItems may never report it (see syncMailboxKind), so
@@ -555,7 +560,7 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
       if (r.ok || r.error.kind === 'ItemNotFound') {
         counts.toExchange.deleted++;
         gone.push(batch[i].id);
-      } else if (RETRY_WHOLE_RUN.has(r.error.kind)) {
+      } else if (failsWholeRun(r.error)) {
         throw mailboxItemError(r.error);
       } else {
         ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: batch[i].crmId, error: r.error.kind }, 'delete in Exchange failed; retried next run');
@@ -589,7 +594,7 @@ async function createInExchange(ctx: MailboxSyncContext, creates: { link: LinkRo
       if (r.ok) {
         counts.toExchange.created++;
         created.push({ ...batch[i].link, ewsItemId: r.value.itemId, ewsChangeKey: r.value.changeKey });
-      } else if (RETRY_WHOLE_RUN.has(r.error.kind)) {
+      } else if (failsWholeRun(r.error)) {
         retryLater = r.error;
       } else {
         ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: batch[i].link.crmId, error: r.error.kind, code: r.error.code }, 'create in Exchange failed; the link stays pending');

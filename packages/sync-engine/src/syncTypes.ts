@@ -15,6 +15,11 @@ export interface SyncCounts {
   toExchange: SideCounts;
   toCrm: SideCounts;
   conflicts: number;
+  /**
+   * Items that could not be synced and stay failing after this run (recorded on their links).
+   * The worker shows a run with failing items as `degraded`, never `healthy`.
+   */
+  failingItems: number;
 }
 
 /** Structured log sink; a pino logger fits as is. */
@@ -40,5 +45,6 @@ export function emptyCounts(): SyncCounts {
     toExchange: { created: 0, updated: 0, deleted: 0 },
     toCrm: { created: 0, updated: 0, deleted: 0 },
     conflicts: 0,
+    failingItems: 0,
   };
 }

@@ -34,6 +34,7 @@ async function startQueueing(
   const producer = createSyncProducer({
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
+    retry: config.syncRetry,
     onError: (err: Error) => log.warn({ err: err.message }, 'sync producer redis error'),
   });
   return { enqueueSync: (id, reason) => producer.enqueueSync(id, reason), closable: producer };

@@ -67,7 +67,8 @@ export const syncStatus = {
   properties: {
     state: {
       type: 'string',
-      enum: ['not-enabled', 'awaiting-user-login', 'scheduled', 'syncing', 'healthy', 'throttled', 'error'],
+      enum: ['not-enabled', 'awaiting-user-login', 'scheduled', 'syncing', 'healthy', 'degraded', 'throttled', 'retrying', 'error'],
+      description: 'See the README, "Mailbox states": healthy only while the last run succeeded with nothing failing; degraded when it succeeded but items fail; retrying while a failed run has attempts left; error with lastError (nextRunAt null while a person must act)',
     },
     enabled: { type: 'boolean' },
     lastSuccessAt: nullable(isoDateTime),

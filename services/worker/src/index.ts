@@ -3,4 +3,5 @@ export { createSyncProducer, CRM_WRITE_DEBOUNCE_MS, type SyncProducer, type Sync
 export { SYNC_QUEUE, SYNC_JOB, createRedisConnection, type SyncJobData, type SyncReason } from './queues';
 export { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler';
 export { getSyncStatus, requestManualSync, type ManualSyncOutcome, type SyncStatus } from './syncStatusRepository';
-export { markDueNow } from './mailboxRunRepository';
+export { markDueNow, liftOrganisationStop, stopOrganisation } from './mailboxRunRepository';
+export { classifyRunError } from './syncErrorHandler';

@@ -1,7 +1,10 @@
 /**
  * Every SQL statement the worker runs against `mailboxes` and `exchange_settings`: claiming due
  * work, the run's context, and the status transitions the error handler and processor record.
+ * Each transition is the status machine's (@exsync/canonical mailboxStatus.ts): `fromStates` is the
+ * WHERE clause, `targetOf` the new state, its nextRun and lastError the rest of the SET clause.
  */
+import { SCHEDULABLE_STATES, fromStates, targetOf, type StatusEvent } from '@exsync/canonical';
 import { withTransaction, type Queryable } from '@exsync/db';
 import type pg from 'pg';
 
@@ -11,10 +14,17 @@ export interface RunCounts {
   toExchange: { created: number; updated: number; deleted: number };
   toCrm: { created: number; updated: number; deleted: number };
   conflicts: number;
+  /** items that could not be synced (the engine's SyncCounts.failingItems) */
+  failingItems?: number;
 }
 
-/** States the scheduler picks up; they match the partial index `mailboxes_due_idx`. */
-const SCHEDULABLE = `('scheduled', 'healthy', 'throttled')`;
+/** States the scheduler picks up; they match the partial index `mailboxes_due_idx` (migration 1796000000000). */
+const SCHEDULABLE = `(${SCHEDULABLE_STATES.map((s) => `'${s}'`).join(', ')})`;
+
+/** The SET clause's state and the WHERE clause's states of one named transition, as query parameters. */
+function machine(event: StatusEvent): { to: string; from: string[] } {
+  return { to: targetOf(event).state, from: fromStates(event.type) };
+}
 
 /** An organisation is stopped while its credential error is not older than its last settings change. */
 const ORG_STOPPED = `s.org_error_code IS NOT NULL AND (s.org_error_at IS NULL OR s.org_error_at >= s.updated_at)`;
@@ -33,7 +43,7 @@ export async function claimDueMailboxes(db: Queryable, opts: { limit: number; in
     `UPDATE mailboxes m SET next_run_at = ${JITTERED_NEXT_RUN('$2::double precision')}, updated_at = now()
       WHERE m.id IN (
         SELECT d.id FROM mailboxes d
-         WHERE d.enabled AND d.state IN ${SCHEDULABLE} AND d.next_run_at <= now()
+         WHERE d.enabled AND d.next_run_at IS NOT NULL AND d.state IN ${SCHEDULABLE} AND d.next_run_at <= now()
            AND (d.throttled_until IS NULL OR d.throttled_until <= now())
            AND NOT EXISTS (SELECT 1 FROM exchange_settings s WHERE s.org_id = d.org_id AND ${ORG_STOPPED})
          ORDER BY d.next_run_at
@@ -56,25 +66,26 @@ export async function claimDueMailboxes(db: Queryable, opts: { limit: number; in
  */
 export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds: number; intervalSeconds: number }): Promise<string[]> {
   await db.query(
-    `UPDATE exchange_settings SET org_error_code = NULL, org_error_message = NULL, org_error_at = NULL
+    `UPDATE exchange_settings SET org_error_code = NULL, org_error_message = NULL, org_error_at = NULL, org_error_since = NULL
       WHERE org_error_code IS NOT NULL AND org_error_at IS NOT NULL AND updated_at > org_error_at`,
   );
+  const fixed = machine({ type: 'cause-fixed' });
   const revived = await db.query<{ id: string }>(
-    `UPDATE mailboxes m SET state = 'scheduled', next_run_at = ${JITTERED_NEXT_RUN('$1::double precision')}, last_error_code = NULL,
-            last_error_message = NULL, consecutive_failures = 0, updated_at = now()
+    `UPDATE mailboxes m SET state = $2, next_run_at = ${JITTERED_NEXT_RUN('$1::double precision')}, last_error_code = NULL,
+            last_error_message = NULL, last_error_at = NULL, consecutive_failures = 0, updated_at = now()
        FROM users u, exchange_settings s
-      WHERE m.enabled AND m.state = 'error' AND u.id = m.user_id AND s.org_id = m.org_id
+      WHERE m.enabled AND m.state = ANY($3::text[]) AND m.next_run_at IS NULL AND u.id = m.user_id AND s.org_id = m.org_id
         AND NOT (${ORG_STOPPED})
         AND (m.last_error_at IS NULL OR s.updated_at > m.last_error_at OR u.updated_at > m.last_error_at)
       RETURNING m.id`,
-    [opts.intervalSeconds],
+    [opts.intervalSeconds, fixed.to, fixed.from],
   );
+  const abandoned = machine({ type: 'run-abandoned' });
   const stuck = await db.query<{ id: string }>(
-    `UPDATE mailboxes SET state = CASE WHEN last_success_at IS NULL THEN 'scheduled' ELSE 'healthy' END,
-            next_run_at = ${JITTERED_NEXT_RUN('$2::double precision')}, updated_at = now()
-      WHERE enabled AND state = 'syncing' AND last_started_at < now() - make_interval(secs => $1::double precision)
+    `UPDATE mailboxes SET state = $3, next_run_at = ${JITTERED_NEXT_RUN('$2::double precision')}, updated_at = now()
+      WHERE enabled AND state = ANY($4::text[]) AND last_started_at < now() - make_interval(secs => $1::double precision)
       RETURNING id`,
-    [opts.stuckSyncingSeconds, opts.intervalSeconds],
+    [opts.stuckSyncingSeconds, opts.intervalSeconds, abandoned.to, abandoned.from],
   );
   return [...revived.rows, ...stuck.rows].map((r) => r.id);
 }
@@ -93,6 +104,8 @@ export interface RunContext {
   smtpAddress: string | null;
   refreshTokenEnc: Buffer | null;
   throttledUntil: Date | null;
+  /** null while a person must act (an `error` waiting for a fix) */
+  nextRunAt: Date | null;
   syncCalendar: boolean;
   syncContacts: boolean;
   calendarDirection: SyncDirection;
@@ -103,7 +116,7 @@ export interface RunContext {
 
 export async function loadRunContext(db: Queryable, mailboxId: string): Promise<RunContext | null> {
   const res = await db.query(
-    `SELECT m.id, m.org_id, m.user_id, m.state, m.enabled, m.smtp_address, m.refresh_token_enc, m.throttled_until,
+    `SELECT m.id, m.org_id, m.user_id, m.state, m.enabled, m.smtp_address, m.refresh_token_enc, m.throttled_until, m.next_run_at,
             u.sync_calendar, u.sync_contacts, u.calendar_direction, u.contacts_direction,
             CASE WHEN ${ORG_STOPPED} THEN s.org_error_code END AS org_error_code,
             s.org_error_message
@@ -123,6 +136,7 @@ export async function loadRunContext(db: Queryable, mailboxId: string): Promise<
     smtpAddress: r.smtp_address,
     refreshTokenEnc: r.refresh_token_enc,
     throttledUntil: r.throttled_until,
+    nextRunAt: r.next_run_at,
     syncCalendar: r.sync_calendar,
     syncContacts: r.sync_contacts,
     calendarDirection: r.calendar_direction,
@@ -132,81 +146,115 @@ export async function loadRunContext(db: Queryable, mailboxId: string): Promise<
 }
 
 export async function markSyncing(db: Queryable, mailboxId: string): Promise<void> {
+  const t = machine({ type: 'run-started' });
   await db.query(
-    `UPDATE mailboxes SET state = 'syncing', last_started_at = now(), updated_at = now() WHERE id = $1`,
-    [mailboxId],
+    `UPDATE mailboxes SET state = $2, last_started_at = now(), updated_at = now() WHERE id = $1 AND state = ANY($3::text[])`,
+    [mailboxId, t.to, t.from],
   );
 }
 
+/** The run ended: `healthy`, or `degraded` when items fail; the cause of any earlier failure is cleared. */
 export async function recordSuccess(db: Queryable, mailboxId: string, counts: RunCounts, intervalSeconds: number): Promise<void> {
+  const t = machine({ type: 'run-succeeded', failingItems: counts.failingItems ?? 0 });
   await db.query(
-    `UPDATE mailboxes SET state = 'healthy', last_success_at = now(), last_run_counts = $2::jsonb,
+    `UPDATE mailboxes SET state = $4, last_success_at = now(), last_run_counts = $2::jsonb,
             last_error_code = NULL, last_error_message = NULL, last_error_at = NULL, consecutive_failures = 0,
             throttled_until = NULL, next_run_at = ${JITTERED_NEXT_RUN('$3::double precision')}, updated_at = now()
-      WHERE id = $1`,
-    [mailboxId, JSON.stringify(counts), intervalSeconds],
+      WHERE id = $1 AND state = ANY($5::text[])`,
+    [mailboxId, JSON.stringify(counts), intervalSeconds, t.to, t.from],
   );
 }
 
 /** Throttled: due again when the back-off ends, and not before (the scheduler honours throttled_until). */
 export async function recordThrottled(db: Queryable, mailboxId: string, until: Date): Promise<void> {
+  const t = machine({ type: 'run-throttled' });
   await db.query(
-    `UPDATE mailboxes SET state = 'throttled', throttled_until = $2, next_run_at = GREATEST(next_run_at, $2),
+    `UPDATE mailboxes SET state = $3, throttled_until = $2, next_run_at = GREATEST(COALESCE(next_run_at, $2), $2),
             updated_at = now()
-      WHERE id = $1`,
-    [mailboxId, until],
+      WHERE id = $1 AND state = ANY($4::text[])`,
+    [mailboxId, until, t.to, t.from],
   );
 }
 
 /**
- * A transient failure. While retries remain the mailbox shows its last good state and no error;
- * once they are spent the error is shown and the mailbox waits for its next scheduled run.
+ * A failed run that a retry can fix. While attempts remain the mailbox is `retrying` with the
+ * cause; once they are spent it is `error` with the cause and its next run one interval ahead.
  */
-export async function recordTransientFailure(
+export async function recordRunFailure(
   db: Queryable,
   mailboxId: string,
   failure: { code: string; message: string; final: boolean; intervalSeconds: number },
 ): Promise<void> {
+  const t = machine({ type: failure.final ? 'retries-exhausted' : 'attempt-failed' });
   await db.query(
-    `UPDATE mailboxes SET state = CASE WHEN last_success_at IS NULL THEN 'scheduled' ELSE 'healthy' END,
-            consecutive_failures = consecutive_failures + 1,
-            last_error_code = CASE WHEN $4 THEN $2 ELSE last_error_code END,
-            last_error_message = CASE WHEN $4 THEN $3 ELSE last_error_message END,
-            last_error_at = CASE WHEN $4 THEN now() ELSE last_error_at END,
+    `UPDATE mailboxes SET state = $6, consecutive_failures = consecutive_failures + 1,
+            last_error_code = $2, last_error_message = $3, last_error_at = now(),
             next_run_at = CASE WHEN $4 THEN ${JITTERED_NEXT_RUN('$5::double precision')} ELSE next_run_at END,
             updated_at = now()
-      WHERE id = $1`,
-    [mailboxId, failure.code, failure.message, failure.final, failure.intervalSeconds],
+      WHERE id = $1 AND state = ANY($7::text[])`,
+    [mailboxId, failure.code, failure.message, failure.final, failure.intervalSeconds, t.to, t.from],
   );
 }
 
-/** An error that needs a person: the mailbox stops (leaves the scheduler's index) until something changes. */
+/** A cause that needs a person, for this mailbox: `error`, out of the scheduler (next_run_at NULL) until it is fixed. */
 export async function recordMailboxError(db: Queryable, mailboxId: string, error: { code: string; message: string }): Promise<void> {
+  const t = machine({ type: 'mailbox-stopped' });
   await db.query(
-    `UPDATE mailboxes SET state = 'error', last_error_code = $2, last_error_message = $3, last_error_at = now(),
+    `UPDATE mailboxes SET state = $4, last_error_code = $2, last_error_message = $3, last_error_at = now(), next_run_at = NULL,
             consecutive_failures = consecutive_failures + 1, updated_at = now()
-      WHERE id = $1`,
-    [mailboxId, error.code, error.message],
+      WHERE id = $1 AND state = ANY($5::text[])`,
+    [mailboxId, error.code, error.message, t.to, t.from],
   );
 }
 
 /**
- * A credential error stops the whole organisation: recorded on its settings (without touching
- * updated_at, which marks the admin's changes) and on each of its active mailboxes, so the
+ * An organisation-wide cause (a credential, consent, EWS off for the tenant) is recorded once on
+ * its settings (`status` on GET .../exchange; `since` kept while the same cause recurs; updated_at
+ * untouched, as it marks the admin's changes) and stops each of its active mailboxes, so the
  * scheduler stops claiming them and each shows why.
  */
 export async function stopOrganisation(pool: pg.Pool, orgId: string, error: { code: string; message: string }): Promise<void> {
+  const t = machine({ type: 'organisation-stopped' });
   await withTransaction(pool, async (client) => {
     await client.query(
-      `UPDATE exchange_settings SET org_error_code = $2, org_error_message = $3, org_error_at = now() WHERE org_id = $1`,
+      `UPDATE exchange_settings SET org_error_since = CASE WHEN org_error_code = $2 THEN COALESCE(org_error_since, now()) ELSE now() END,
+              org_error_code = $2, org_error_message = $3, org_error_at = now()
+        WHERE org_id = $1`,
       [orgId, error.code, error.message],
     );
     await client.query(
-      `UPDATE mailboxes SET state = 'error', last_error_code = $2, last_error_message = $3, last_error_at = now(),
-              updated_at = now()
-        WHERE org_id = $1 AND enabled AND state IN ('scheduled', 'healthy', 'throttled', 'syncing')`,
-      [orgId, error.code, error.message],
+      `UPDATE mailboxes SET state = $4, last_error_code = $2, last_error_message = $3, last_error_at = now(),
+              next_run_at = NULL, updated_at = now()
+        WHERE org_id = $1 AND enabled AND state = ANY($5::text[])`,
+      [orgId, error.code, error.message, t.to, t.from],
     );
+  });
+}
+
+/**
+ * The organisation-wide cause is fixed (a connection test passed): the organisation's status is
+ * cleared and every mailbox it stopped (in `error`, waiting for a person, with its code) is due at
+ * once. Returns their ids for the caller to enqueue; the scheduler finds them due anyway.
+ */
+export async function liftOrganisationStop(pool: pg.Pool, orgId: string): Promise<string[]> {
+  const t = machine({ type: 'cause-fixed' });
+  return withTransaction(pool, async (client) => {
+    const cleared = await client.query<{ code: string }>(
+      `UPDATE exchange_settings s SET org_error_code = NULL, org_error_message = NULL, org_error_at = NULL, org_error_since = NULL
+         FROM (SELECT org_id, org_error_code AS code FROM exchange_settings WHERE org_id = $1 FOR UPDATE) old
+        WHERE s.org_id = old.org_id AND old.code IS NOT NULL
+        RETURNING old.code`,
+      [orgId],
+    );
+    if (cleared.rows.length === 0) return [];
+    const res = await client.query<{ id: string }>(
+      `UPDATE mailboxes SET state = $3, next_run_at = now(), last_error_code = NULL, last_error_message = NULL,
+              last_error_at = NULL, consecutive_failures = 0, updated_at = now()
+        WHERE org_id = $1 AND enabled AND state = ANY($4::text[]) AND next_run_at IS NULL AND last_error_code = $2
+        RETURNING id`,
+      [orgId, cleared.rows[0].code, t.to, t.from],
+    );
+    return res.rows.map((r) => r.id);
   });
 }
 

@@ -2,7 +2,7 @@ import { toOrgCredentials, type ExchangeCredentials, type SecretBox } from '@exs
 import type { AppTokenProvider, DelegatedTokenProvider } from '@exsync/ews-client';
 import type pg from 'pg';
 import { storeRefreshToken } from './mailboxRunRepository';
-import { RunSetupError } from './syncErrorHandler';
+import { SyncError } from '@exsync/canonical';
 
 export interface TokenProviders {
   /** one per process: MSAL's cache and the single-flight live in it */
@@ -28,17 +28,13 @@ export function tokenGetter(args: {
   if (args.creds.authMode === 'app-only') return (opts) => args.providers.app.getToken(org, opts);
 
   if (!args.refreshTokenEnc) {
-    throw new RunSetupError('UserSignInMissing', 'The user has not signed in with Microsoft yet. Send the user the sign-in link.', 'mailbox');
+    throw new SyncError('AuthFailed', 'no refresh token stored', { reason: 'grant-revoked', code: 'UserSignInMissing' });
   }
   let refreshToken: string;
   try {
     refreshToken = args.box.open(args.refreshTokenEnc, args.creds.orgId);
   } catch {
-    throw new RunSetupError(
-      'CredentialsUnreadable',
-      'The stored Microsoft sign-in of this user cannot be decrypted with the configured keys (EXSYNC_ENCRYPTION_KEY changed?). Send the user a new sign-in link.',
-      'mailbox',
-    );
+    throw new SyncError('AuthFailed', 'stored refresh token cannot be opened', { reason: 'grant-revoked', code: 'UserSignInUnreadable' });
   }
   return async () => {
     const token = await args.providers.delegated.getToken(org, refreshToken);

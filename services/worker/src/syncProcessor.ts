@@ -3,7 +3,7 @@
  * engine per item kind, record the outcome. Sync decisions live in @exsync/sync-engine; error
  * mapping lives in syncErrorHandler.ts.
  */
-import type { ItemKind } from '@exsync/canonical';
+import { SyncError, type ItemKind } from '@exsync/canonical';
 import { loadCredentials, type SecretBox } from '@exsync/db';
 import { openMailbox } from '@exsync/ews-client';
 import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
@@ -13,14 +13,16 @@ import { tryLockMailbox } from './mailboxLock';
 import { tokenGetter, type TokenProviders } from './mailboxTokens';
 import { loadRunContext, markSyncing, recordMailboxError, recordSuccess, type RunContext } from './mailboxRunRepository';
 import type { SyncJobData } from './queues';
-import { SYNC_ATTEMPTS } from './syncJobOptions';
-import { RunSetupError, handleSyncError } from './syncErrorHandler';
+import { DEFAULT_RETRY } from './syncJobOptions';
+import { handleSyncError } from './syncErrorHandler';
 
 export interface SyncProcessorDeps {
   pool: pg.Pool;
   box: SecretBox;
   providers: TokenProviders;
   intervalSeconds: number;
+  /** EXSYNC_SYNC_ATTEMPTS: attempts of a failed run before it shows as `error` */
+  retryAttempts?: number;
   log: SyncLog & { error(fields: Record<string, unknown>, msg?: string): void };
   /** per EWS request; default the ews-client's */
   ewsTimeoutMs?: number;
@@ -35,7 +37,7 @@ const DEFAULT_LOCK_BUSY_DELAY_MS = 2_000;
 function runnable(ctx: RunContext): string | null {
   if (!ctx.enabled) return 'not enabled';
   if (!ctx.smtpAddress) return 'no mailbox bound (awaiting user login)';
-  if (ctx.state === 'error') return 'stopped by an error that needs a person';
+  if (ctx.state === 'error' && ctx.nextRunAt === null) return 'stopped by an error that needs a person';
   return null;
 }
 
@@ -45,7 +47,12 @@ function addCounts(a: SyncCounts, b: SyncCounts): SyncCounts {
     updated: x.updated + y.updated,
     deleted: x.deleted + y.deleted,
   });
-  return { toExchange: side(a.toExchange, b.toExchange), toCrm: side(a.toCrm, b.toCrm), conflicts: a.conflicts + b.conflicts };
+  return {
+    toExchange: side(a.toExchange, b.toExchange),
+    toCrm: side(a.toCrm, b.toCrm),
+    conflicts: a.conflicts + b.conflicts,
+    failingItems: a.failingItems + b.failingItems,
+  };
 }
 
 async function delayJob(job: Job<SyncJobData>, token: string | undefined, untilMs: number): Promise<never> {
@@ -94,9 +101,11 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
       pool: deps.pool,
       mailboxId,
       orgId: ctx.orgId,
+      smtpAddress: ctx.smtpAddress,
       error: failure,
       attemptsMade: job.attemptsMade,
-      maxAttempts: job.opts.attempts ?? SYNC_ATTEMPTS,
+      // the smaller of the job's own attempts and this worker's setting, so the last attempt is always recorded as such
+      maxAttempts: Math.min(job.opts.attempts ?? Infinity, deps.retryAttempts ?? DEFAULT_RETRY.attempts),
       intervalSeconds: deps.intervalSeconds,
     });
     const errFields = { mailboxId, error: (failure as Error)?.name, message: (failure as Error)?.message, action: outcome.action };
@@ -119,16 +128,12 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
     creds = await loadCredentials(deps.pool, deps.box, ctx.orgId);
   } catch (e) {
     if ((e as Error)?.name === 'SecretBoxError' || (e as Error)?.name === 'ClientCertificateError') {
-      throw new RunSetupError(
-        'CredentialsUnreadable',
-        "The stored client secret or certificate cannot be opened with the configured keys (EXSYNC_ENCRYPTION_KEY changed?). Save the secret again in the organisation's Exchange settings.",
-        'organisation',
-      );
+      throw new SyncError('InvalidSettings', 'stored credentials cannot be opened', { code: 'CredentialsUnreadable', cause: e });
     }
     throw e;
   }
   if (!creds) {
-    throw new RunSetupError('ExchangeNotConfigured', "The organisation has no Exchange settings. Save them (PUT /v1/orgs/:orgId/exchange).", 'organisation');
+    throw new SyncError('InvalidSettings', 'no Exchange settings', { code: 'ExchangeNotConfigured' });
   }
   const getAccessToken = tokenGetter({
     pool: deps.pool,

@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SYNC_JOB, SYNC_QUEUE, assertNoColon, createRedisConnection, syncDedupId, type SyncJobData, type SyncReason } from './queues';
-import { SYNC_JOB_OPTIONS } from './syncJobOptions';
+import type { RetryPolicy } from '@exsync/config';
+import { syncJobOptions } from './syncJobOptions';
 
 /**
  * A burst of CRM writes (an import, a user editing several fields) should cause one sync, not one
@@ -16,6 +17,8 @@ export interface SyncProducerOptions {
   /** share an existing producer connection instead of opening one */
   connection?: Redis;
   onError?: (err: Error) => void;
+  /** attempts and back-off of the jobs it queues (default: the configuration's defaults) */
+  retry?: RetryPolicy;
 }
 
 export interface SyncProducer {
@@ -49,7 +52,7 @@ export function createSyncProducer(opts: SyncProducerOptions): SyncProducer {
   const queue = new Queue<SyncJobData>(SYNC_QUEUE, {
     connection,
     prefix: assertNoColon('EXSYNC_REDIS_PREFIX', opts.prefix),
-    defaultJobOptions: SYNC_JOB_OPTIONS,
+    defaultJobOptions: syncJobOptions(opts.retry),
   });
   queue.on('error', opts.onError ?? (() => {}));
 

@@ -1,10 +1,11 @@
 /** The API side of sync: the contract's sync-status read and the "sync now" request. */
+import { fromStates, targetOf, type MailboxState } from '@exsync/canonical';
 import type { Queryable } from '@exsync/db';
 import type { RunCounts } from './mailboxRunRepository';
 
 export interface SyncStatus {
   mailboxId: string;
-  state: 'not-enabled' | 'awaiting-user-login' | 'scheduled' | 'syncing' | 'healthy' | 'throttled' | 'error';
+  state: MailboxState;
   enabled: boolean;
   smtpAddress: string | null;
   lastStartedAt: string | null;
@@ -76,14 +77,14 @@ export async function requestManualSync(db: Queryable, orgId: string, userId: st
     `WITH target AS (SELECT id, enabled, smtp_address IS NOT NULL AS bound FROM mailboxes WHERE org_id = $1 AND user_id = $2),
      upd AS (
        UPDATE mailboxes m SET next_run_at = now() + make_interval(secs => $3::double precision * (0.8 + random() * 0.4)),
-              state = CASE WHEN m.state = 'error' THEN 'scheduled' ELSE m.state END,
-              last_error_code = CASE WHEN m.state = 'error' THEN NULL ELSE m.last_error_code END,
-              last_error_message = CASE WHEN m.state = 'error' THEN NULL ELSE m.last_error_message END,
+              state = CASE WHEN m.state = ANY($4::text[]) THEN $5 ELSE m.state END,
+              last_error_code = CASE WHEN m.state = ANY($4::text[]) THEN NULL ELSE m.last_error_code END,
+              last_error_message = CASE WHEN m.state = ANY($4::text[]) THEN NULL ELSE m.last_error_message END,
               updated_at = now()
          FROM target t WHERE m.id = t.id AND t.enabled AND t.bound
        RETURNING m.id)
      SELECT t.id, t.enabled, t.bound, EXISTS (SELECT 1 FROM upd) AS updated FROM target t`,
-    [orgId, userId, intervalSeconds],
+    [orgId, userId, intervalSeconds, fromStates('manual-sync'), targetOf({ type: 'manual-sync' }).state],
   );
   const r = res.rows[0];
   if (!r) return { ok: false, reason: 'not-found' };

@@ -66,7 +66,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const removeGuards = installProcessGuards(logger);
   const onRedisError = (err: Error) => logger.warn({ err: err.message }, 'redis connection error');
 
-  const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix, onError: onRedisError });
+  const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix, onError: onRedisError, retry: config.syncRetry });
   const box = secretBoxFromConfig(config);
   // App-only tokens are shared by every worker process through Redis, sealed like any other
   // secret, so scaling out does not multiply token requests per organisation.
@@ -85,6 +85,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
     },
     intervalSeconds: config.syncIntervalSeconds,
+    retryAttempts: config.syncRetry.attempts,
     ewsTimeoutMs: config.ewsTimeoutSeconds * 1000,
     log: logger,
   });
@@ -106,7 +107,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       maxStalledCount: MAX_STALLED_COUNT,
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string) =>
-          type === JITTERED_EXPONENTIAL ? jitteredExponentialBackoff(attemptsMade) : 0,
+          type === JITTERED_EXPONENTIAL ? jitteredExponentialBackoff(attemptsMade, config.syncRetry) : 0,
       },
     });
     worker.on('error', (err) => logger.warn({ err: err.message }, 'sync worker error'));

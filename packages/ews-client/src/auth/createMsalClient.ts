@@ -56,7 +56,7 @@ export function createMsalClient(creds: OrgCredentials, opts: MsalClientOptions 
     auth.authorityMetadata = seam.authorityMetadata;
     config.system = { ...config.system, networkClient: seam.networkClient };
   } else {
-    throw new EwsError('Permanent', `authorityHost must use https, not ${host.protocol}`, { code: 'invalid_configuration' });
+    throw new EwsError('InvalidSettings', `authorityHost must use https, not ${host.protocol}`, { code: 'invalid_configuration' });
   }
   return new ConfidentialClientApplication(config);
 }

@@ -15,7 +15,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Rejects settings no token request could succeed with, before MSAL sees them. */
 export function validateOrgCredentials(creds: OrgCredentials): void {
-  const bad = (msg: string) => new EwsError('Permanent', msg, { code: 'invalid_configuration' });
+  const bad = (msg: string) => new EwsError('InvalidSettings', msg, { code: 'invalid_configuration' });
   if (!GUID.test(creds.tenantId)) throw bad('tenantId must be the directory (tenant) id, a GUID');
   if (!GUID.test(creds.applicationId)) throw bad('applicationId must be the application (client) id, a GUID');
   const hasSecret = typeof creds.clientSecret === 'string' && creds.clientSecret.length > 0;
@@ -33,10 +33,10 @@ export function normaliseAuthorityHost(host: string): URL {
   try {
     url = new URL(host.trim());
   } catch {
-    throw new EwsError('Permanent', `authorityHost '${host}' is not a URL`, { code: 'invalid_configuration' });
+    throw new EwsError('InvalidSettings', `authorityHost '${host}' is not a URL`, { code: 'invalid_configuration' });
   }
   if (url.pathname.replace(/\/+$/, '') !== '' || url.search || url.hash) {
-    throw new EwsError('Permanent', `authorityHost '${host}' must be a bare origin such as https://login.microsoftonline.com`, {
+    throw new EwsError('InvalidSettings', `authorityHost '${host}' must be a bare origin such as https://login.microsoftonline.com`, {
       code: 'invalid_configuration',
     });
   }

@@ -3,7 +3,8 @@ import type { ExchangeCredentials, SecretBox } from '@exsync/db';
 import { AppTokenProvider, DelegatedTokenProvider, openMailbox } from '@exsync/ews-client';
 import { toOrgCredentials } from '@exsync/db';
 import { replaceRefreshToken, type TestableMailbox } from './connectionTestRepository';
-import { explainEwsFailure, explainTokenFailure } from './explainFailure';
+import type { AdminMessage } from '@exsync/canonical';
+import { explainFailure } from './explainFailure';
 
 export interface ConnectionStep {
   name: 'settings' | 'token' | 'ews';
@@ -16,6 +17,8 @@ export interface ConnectionTestResult {
   /** the mailbox the EWS step acted as, when there was one */
   mailbox: string | null;
   steps: ConnectionStep[];
+  /** the failed step's cause, from the catalogue (not part of the HTTP answer) */
+  cause?: AdminMessage;
 }
 
 export interface ConnectionTestInput {
@@ -38,7 +41,12 @@ const TEST_TIMEOUT_MS = 20_000;
 export async function runConnectionTest(input: ConnectionTestInput): Promise<ConnectionTestResult> {
   const { creds, target } = input;
   const steps: ConnectionStep[] = [];
-  const done = (): ConnectionTestResult => ({ ok: steps.every((s) => s.ok), mailbox: target?.address ?? null, steps });
+  let cause: AdminMessage | undefined;
+  const failed = (name: ConnectionStep['name'], err: unknown, mailbox?: string) => {
+    cause = explainFailure(err, mailbox);
+    steps.push({ name, ok: false, message: cause.message });
+  };
+  const done = (): ConnectionTestResult => ({ ok: steps.every((s) => s.ok), mailbox: target?.address ?? null, steps, cause });
   const org = toOrgCredentials(creds);
   const providerOpts = { allowInsecureAuthority: input.allowInsecureAuthority };
 
@@ -50,7 +58,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
       getAccessToken = async () => token;
       steps.push({ name: 'token', ok: true, message: 'Entra ID issued an app-only token for Exchange: the application id, tenant id, secret and admin consent are right.' });
     } catch (err) {
-      steps.push({ name: 'token', ok: false, message: explainTokenFailure(err) });
+      failed('token', err);
       return done();
     }
   } else {
@@ -73,7 +81,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
       getAccessToken = async () => token.accessToken;
       steps.push({ name: 'token', ok: true, message: `Entra ID issued a token for ${target.address} from their sign-in.` });
     } catch (err) {
-      steps.push({ name: 'token', ok: false, message: explainTokenFailure(err) });
+      failed('token', err);
       return done();
     }
   }
@@ -98,7 +106,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
     const folders = access.folders.map((f) => f.displayName).join(' and ');
     steps.push({ name: 'ews', ok: true, message: `Exchange answered over EWS as ${target.address}: ${folders} can be read.` });
   } catch (err) {
-    steps.push({ name: 'ews', ok: false, message: explainEwsFailure(err, target.address) });
+    failed('ews', err, target.address);
   }
   return done();
 }

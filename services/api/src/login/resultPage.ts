@@ -15,6 +15,7 @@ export type SignInOutcome =
   | 'link-expired'
   | 'not-configured'
   | 'code-rejected'
+  | 'organisation-problem'
   | 'microsoft-error'
   | 'consent-granted'
   | 'consent-denied'
@@ -88,6 +89,11 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
       return {
         title: 'Microsoft did not accept the sign-in',
         body: 'Microsoft rejected the sign-in when we tried to complete it, so nothing was connected. Open the sign-in link again. If it keeps failing, ask your administrator to run "Test connection".',
+      };
+    case 'organisation-problem':
+      return {
+        title: "Your organisation's connection to Microsoft needs a fix",
+        body: `Nothing was connected: ${d.cause} Your administrator must fix this: ${d.fix} Then open the sign-in link again. (exsync code ${d.code})`,
       };
     case 'microsoft-error':
       return { title: 'Microsoft reported a problem', body: `Microsoft could not sign you in: ${d.error}. Nothing was connected.` };

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { getUser, loadCredentials, type ExchangeCredentials } from '@exsync/db';
+import { liftOrganisationStop, markDueNow, stopOrganisation } from '@exsync/worker';
 import { assertOrgAccess } from '../auth';
 import { notFound } from '../httpError';
 import {
@@ -68,7 +69,31 @@ async function test(app: FastifyInstance, request: FastifyRequest, orgId: string
     message: `Settings found: ${creds.authMode} mode, tenant ${creds.tenantId}, application ${creds.applicationId}, EWS at ${creds.ewsUrl}.`,
   });
   request.log.info({ orgId, ok: result.ok, failed: result.steps.filter((s) => !s.ok).map((s) => s.name) }, 'connection test');
+  await recordOrganisationOutcome(app, request, orgId, result);
   return result;
+}
+
+/**
+ * A connection test is the organisation's freshest evidence. An organisation-wide cause it finds
+ * (an expired secret while a cached token still syncs, consent, EWS off) is recorded on the
+ * organisation at once, as a sync would; a passing test lifts such a cause and queues again every
+ * mailbox it stopped, so nobody has to press "Sync now" on each.
+ */
+async function recordOrganisationOutcome(app: FastifyInstance, request: FastifyRequest, orgId: string, result: ConnectionTestResult): Promise<void> {
+  const { pool, enqueueSync } = app.deps;
+  if (result.cause?.scope === 'organisation') {
+    await stopOrganisation(pool, orgId, { code: result.cause.code, message: result.cause.message });
+    request.log.warn({ orgId, code: result.cause.code }, 'connection test found an organisation-wide cause; organisation stopped');
+    return;
+  }
+  if (!result.ok) return;
+  const revived = await liftOrganisationStop(pool, orgId);
+  if (revived.length === 0) return;
+  request.log.info({ orgId, mailboxes: revived.length }, 'connection test passed; mailboxes stopped by the organisation queued again');
+  for (const mailboxId of revived) {
+    // The scheduler finds them due anyway; a failed enqueue only waits for its next tick.
+    await (enqueueSync ? enqueueSync(mailboxId, 'organisation fixed') : Promise.reject(new Error('no queue'))).catch(() => markDueNow(pool, mailboxId));
+  }
 }
 
 /** POST .../exchange/test (org) and POST .../users/:userId/exchange/test (one user's mailbox). */

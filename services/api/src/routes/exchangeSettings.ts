@@ -40,6 +40,19 @@ const settingsView = {
       description: 'An error that stopped syncing for the whole organisation until the settings change',
       properties: { code: { type: 'string' }, message: { type: 'string', nullable: true } },
     },
+    status: {
+      type: 'object',
+      nullable: true,
+      description:
+        'An organisation-wide cause (client secret or certificate, consent, EWS disabled or blocked for the tenant) that stops every mailbox of the organisation; null when none. ' +
+        'Once fixed (a settings change or a passing connection test) the mailboxes it stopped are queued again by themselves.',
+      properties: {
+        code: { type: 'string', description: "exsync's code, e.g. ClientSecretExpired, AdminConsentMissing, EwsDisabledForTenant" },
+        message: { type: 'string', description: 'What happened and what to change' },
+        since: { ...isoDateTime, description: 'When this cause was first seen' },
+      },
+      required: ['code', 'message', 'since'],
+    },
     updatedAt: isoDateTime,
   },
   required: ['orgId', 'applicationId', 'tenantId', 'clientSecretSet', 'clientCertificateSet'],

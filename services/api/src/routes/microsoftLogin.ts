@@ -7,7 +7,10 @@ import {
   recordUserSignIn,
   type ExchangeCredentials,
 } from '@exsync/db';
-import { createMsalClient, EWS_DELEGATED_SCOPES, isEwsError, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
+import { adminMessage, isSyncError } from '@exsync/canonical';
+import { createMsalClient, EWS_DELEGATED_SCOPES, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
+import { stopOrganisation } from '@exsync/worker';
+import type pg from 'pg';
 import { assertOrgAccess } from '../auth';
 import { HttpError, notFound } from '../httpError';
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from '../login/browserBinding';
@@ -47,12 +50,27 @@ function microsoftErrorText(error: string, description: string | undefined): str
   return first ? first : error;
 }
 
-/** Which failure page a failed code redemption earns; the code and tokens never reach the log. */
-function redemptionOutcome(err: unknown, log: FastifyBaseLogger): SignInOutcome {
-  const code = isEwsError(err) ? err.code : undefined;
-  log.warn({ kind: isEwsError(err) ? err.kind : 'unknown', errorCode: code }, 'microsoft sign-in: code redemption failed');
-  if (code === 'tenant_mismatch') return 'wrong-tenant';
-  return 'code-rejected';
+/**
+ * Which failure page a failed code redemption earns; the code and tokens never reach the log. An
+ * organisation-wide cause (an expired client secret, consent missing) is named with its fix from
+ * the catalogue and recorded on the organisation at once, so the admin sees it in the status even
+ * while a cached token still lets the sync run.
+ */
+async function redemptionOutcome(
+  err: unknown,
+  log: FastifyBaseLogger,
+  pool: pg.Pool,
+  orgId: string,
+): Promise<{ outcome: SignInOutcome; details?: Record<string, string> }> {
+  const code = isSyncError(err) ? err.code : undefined;
+  log.warn({ kind: isSyncError(err) ? err.kind : 'unknown', errorCode: code }, 'microsoft sign-in: code redemption failed');
+  if (code === 'tenant_mismatch') return { outcome: 'wrong-tenant' };
+  if (isSyncError(err) && err.scope === 'organisation') {
+    const m = adminMessage(err);
+    await stopOrganisation(pool, orgId, { code: m.code, message: m.message });
+    return { outcome: 'organisation-problem', details: { cause: m.cause, fix: m.fix, code: m.code } };
+  }
+  return { outcome: 'code-rejected' };
 }
 
 const signInLinkResponse = {
@@ -205,7 +223,8 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
           scopes: signInScopes(creds.authMode),
         });
       } catch (err) {
-        return sendPage(reply, redemptionOutcome(err, request.log));
+        const failed = await redemptionOutcome(err, request.log, pool, row.orgId);
+        return sendPage(reply, failed.outcome, failed.details);
       }
 
       let signedInAs: string;

@@ -1,0 +1,260 @@
+/**
+ * The one catalogue of what an admin is told about a failure: exsync's own code, the cause in
+ * plain words and the fix. Keyed first by the remote code (AADSTS..., an EWS ResponseCode), then by
+ * the error's kind and reason. Remote text is never copied into a message (it can carry a foreign
+ * body, a host name or a port); only the remote code, an identifier, is shown so support can look
+ * it up. Used by the worker for mailbox and organisation status, by the connection test for its
+ * step messages and by the sign-in pages.
+ *
+ * Sources: AADSTS codes from Microsoft Learn "Microsoft Entra authentication and authorization
+ * error codes"; EWS ResponseCodes from the EWS reference "ResponseCode"; the EWS retirement and
+ * `-EwsAllowedAppIDs` from Microsoft's Exchange Online EWS deprecation notes.
+ */
+import { SyncError, type ErrorScope } from './syncError';
+
+export interface AdminMessage {
+  /** exsync's own code, stable across transports (shown as lastError.code / status.code) */
+  code: string;
+  /** what happened */
+  cause: string;
+  /** what the admin does about it */
+  fix: string;
+  /** cause, fix and the remote code, ready to show */
+  message: string;
+  scope: ErrorScope;
+  needsPerson: boolean;
+}
+
+export interface MessageContext {
+  /** the mailbox address the failure concerns, when known */
+  mailbox?: string;
+}
+
+interface Entry {
+  code: string;
+  cause: (ctx: MessageContext) => string;
+  fix: string;
+}
+
+const SETTINGS = "the organisation's Exchange settings";
+const NEW_SECRET = `In the Azure portal open App registrations > your app > Certificates & secrets, create a new one, and save its Value (not its Secret ID) in ${SETTINGS}.`;
+const the = (ctx: MessageContext, fallback: string) => (ctx.mailbox ? ctx.mailbox : fallback);
+
+const ENTRIES = {
+  clientSecretExpired: {
+    code: 'ClientSecretExpired',
+    cause: () => "Entra ID refused the app's client secret or certificate because it has expired.",
+    fix: NEW_SECRET,
+  },
+  invalidClientCredential: {
+    code: 'InvalidClientCredential',
+    cause: () => "Entra ID rejected the app's client secret or certificate: it is wrong, expired or was deleted.",
+    fix: NEW_SECRET,
+  },
+  applicationNotFound: {
+    code: 'ApplicationNotFound',
+    cause: () => 'Entra ID does not know this application in the tenant.',
+    fix: `Copy the Application (client) id and the Directory (tenant) id from the app registration's Overview page in the Azure portal into ${SETTINGS}.`,
+  },
+  tenantNotFound: {
+    code: 'TenantNotFound',
+    cause: () => 'The Directory (tenant) id is not a Microsoft Entra directory.',
+    fix: `Copy it from the app registration's Overview page in the Azure portal into ${SETTINGS}.`,
+  },
+  adminConsentMissing: {
+    code: 'AdminConsentMissing',
+    cause: () => 'Admin consent is missing for this app in the Microsoft 365 tenant.',
+    fix: `A Global Administrator must grant it: open the admin-consent link from ${SETTINGS}, or in the Azure portal open App registrations > your app > API permissions > Grant admin consent.`,
+  },
+  permissionMissing: {
+    code: 'PermissionMissing',
+    cause: () => "The app's token does not carry the full_access_as_app permission of Office 365 Exchange Online.",
+    fix: 'In the Azure portal open App registrations > your app > API permissions > Add a permission > APIs my organization uses > Office 365 Exchange Online > Application permissions, add full_access_as_app, then Grant admin consent.',
+  },
+  userSignInExpired: {
+    code: 'UserSignInExpired',
+    cause: () => "The user's Microsoft sign-in is no longer valid (password changed, sessions revoked or consent removed).",
+    fix: 'Send the user a new sign-in link.',
+  },
+  tokenRejected: {
+    code: 'TokenRejected',
+    cause: (ctx) => `Exchange rejected the access token for ${the(ctx, 'this mailbox')}.`,
+    fix: `Check that the tenant id and the EWS URL in ${SETTINGS} belong to the same Microsoft 365 tenant.`,
+  },
+  impersonationDenied: {
+    code: 'ImpersonationDenied',
+    cause: (ctx) => `Exchange denied the app access to ${the(ctx, 'this mailbox')}: an Application Access Policy or RBAC for Applications scope excludes it.`,
+    fix: 'Give the app access to it: ask an Exchange administrator to include the mailbox in the policy or scope (full_access_as_app covers every mailbox).',
+  },
+  mailboxNotFound: {
+    code: 'MailboxNotFound',
+    cause: (ctx) => (ctx.mailbox ? `Exchange has no mailbox ${ctx.mailbox} in this tenant.` : "Exchange has no mailbox for the user's address in this tenant."),
+    fix: "Check the address (the user's primary SMTP address, in the tenant configured here) and that the user has an Exchange licence.",
+  },
+  ewsDisabled: {
+    code: 'EwsDisabledForTenant',
+    cause: () => 'Exchange refused EWS for this app (HTTP 403 without a SOAP answer): EWS is turned off for the tenant, the mailbox or this app.',
+    fix:
+      'Exchange Online blocks EWS from October 2026 unless the tenant allow-lists the app, and turns EWS off for good in April 2027. ' +
+      'Ask an Exchange administrator to allow it: Set-OrganizationConfig -EwsEnabled $true, and with -EwsApplicationAccessPolicy EnforceAllowList add this app to -EwsAllowList; also check Set-CASMailbox -EwsEnabled for the mailbox. Then run the connection test.',
+  },
+  ewsBlockedByPolicy: {
+    code: 'EwsBlockedByPolicy',
+    cause: () => "Exchange Online blocked EWS for this app under Microsoft's EWS retirement (HTTP 403 with X-EWS-Policy-Reason).",
+    fix:
+      'Either allow-list the app until 2027-04-01 (Set-OrganizationConfig -EwsAllowedAppIDs <application id>), or switch this organisation to the Graph transport. Then run the connection test.',
+  },
+  credentialsUnreadable: {
+    code: 'CredentialsUnreadable',
+    cause: () => 'The stored client secret or certificate cannot be opened with the configured encryption keys (was EXSYNC_ENCRYPTION_KEY changed?).',
+    fix: `Save the client secret again in ${SETTINGS}.`,
+  },
+  userSignInMissing: {
+    code: 'UserSignInMissing',
+    cause: () => 'The user has not signed in with Microsoft yet.',
+    fix: 'Send the user the sign-in link.',
+  },
+  userSignInUnreadable: {
+    code: 'UserSignInUnreadable',
+    cause: () => "The user's stored Microsoft sign-in cannot be opened with the configured encryption keys (was EXSYNC_ENCRYPTION_KEY changed?).",
+    fix: 'Send the user a new sign-in link.',
+  },
+  exchangeNotConfigured: {
+    code: 'ExchangeNotConfigured',
+    cause: () => 'The organisation has no Exchange settings.',
+    fix: 'Save them (PUT /v1/orgs/:orgId/exchange).',
+  },
+  invalidSettings: {
+    code: 'InvalidExchangeSettings',
+    cause: () => "The organisation's Exchange settings cannot be used (an endpoint or credential is malformed).",
+    fix: `Correct ${SETTINGS} and run the connection test.`,
+  },
+  throttled: {
+    code: 'Throttled',
+    cause: () => 'Exchange is throttling this app right now; the settings may be fine.',
+    fix: 'Nothing to change: exsync waits for the back-off Exchange asked for, then goes on.',
+  },
+  transient: {
+    code: 'Transient',
+    cause: () => 'Exchange, Entra ID or the network failed for a while.',
+    fix: 'exsync retries by itself and tries again at the next scheduled run; if it persists, check that Exchange and Entra ID are reachable from exsync and that the EWS URL and authority host are right.',
+  },
+  permanent: {
+    code: 'ExchangeError',
+    cause: () => 'Exchange answered with an error exsync cannot act on.',
+    fix: 'exsync tries again at the next scheduled run; check the EWS URL, and report it if it persists.',
+  },
+  internal: {
+    code: 'InternalError',
+    cause: () => 'exsync failed on this mailbox.',
+    fix: 'exsync tries again at the next scheduled run; report it if it persists.',
+  },
+} satisfies Record<string, Entry>;
+
+/** Remote codes whose meaning is more precise than their kind's. */
+const BY_REMOTE_CODE: Record<string, Entry> = {
+  AADSTS7000222: ENTRIES.clientSecretExpired,
+  AADSTS7000215: ENTRIES.invalidClientCredential,
+  AADSTS7000218: ENTRIES.invalidClientCredential,
+  AADSTS700016: ENTRIES.applicationNotFound,
+  AADSTS90002: ENTRIES.tenantNotFound,
+  AADSTS65001: ENTRIES.adminConsentMissing,
+  ErrorAccessDenied: ENTRIES.permissionMissing,
+  ErrorImpersonateUserDenied: ENTRIES.impersonationDenied,
+  ErrorImpersonationDenied: ENTRIES.impersonationDenied,
+  ErrorNonExistentMailbox: ENTRIES.mailboxNotFound,
+  ErrorInvalidSmtpAddress: ENTRIES.mailboxNotFound,
+  CredentialsUnreadable: ENTRIES.credentialsUnreadable,
+  UserSignInMissing: ENTRIES.userSignInMissing,
+  UserSignInUnreadable: ENTRIES.userSignInUnreadable,
+  ExchangeNotConfigured: ENTRIES.exchangeNotConfigured,
+  invalid_configuration: ENTRIES.invalidSettings,
+};
+
+function entryOf(e: SyncError): Entry {
+  const byCode = e.code ? BY_REMOTE_CODE[e.code] : undefined;
+  if (byCode) return byCode;
+  switch (e.kind) {
+    case 'AuthFailed':
+      switch (e.reason) {
+        case 'invalid-secret':
+          return ENTRIES.invalidClientCredential;
+        case 'app-not-found':
+          return ENTRIES.applicationNotFound;
+        case 'tenant-not-found':
+          return ENTRIES.tenantNotFound;
+        case 'consent-missing':
+          return ENTRIES.adminConsentMissing;
+        case 'role-missing':
+          return ENTRIES.permissionMissing;
+        case 'grant-revoked':
+          return ENTRIES.userSignInExpired;
+        default:
+          return ENTRIES.tokenRejected;
+      }
+    case 'ImpersonationDenied':
+      return ENTRIES.impersonationDenied;
+    case 'MailboxNotFound':
+      return ENTRIES.mailboxNotFound;
+    case 'EwsDisabledForTenant':
+      return ENTRIES.ewsDisabled;
+    case 'EwsBlockedByPolicy':
+      return ENTRIES.ewsBlockedByPolicy;
+    case 'InvalidSettings':
+      return ENTRIES.invalidSettings;
+    case 'Throttled':
+      return ENTRIES.throttled;
+    case 'Transient':
+    case 'SyncStateInvalid':
+    case 'ItemNotFound':
+    case 'ChangeKeyConflict':
+      return ENTRIES.transient;
+    case 'Permanent':
+      return ENTRIES.permanent;
+  }
+}
+
+/** A remote code is shown only when it is a plain identifier (never a sentence, URL or address). */
+const SHOWABLE_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$|^\d{3}$/;
+
+export function showableCode(code: string | undefined): string | undefined {
+  return code && SHOWABLE_CODE.test(code) ? code : undefined;
+}
+
+/** Kinds whose exsync code is the remote one (the admin can tell ECONNRESET from ErrorServerBusy). */
+const KEEP_REMOTE_CODE: ReadonlySet<string> = new Set(['Transient', 'Throttled', 'SyncStateInvalid', 'ItemNotFound', 'ChangeKeyConflict', 'Permanent']);
+
+/**
+ * The admin message for any failure. A SyncError is looked up by its remote code, then its kind
+ * and reason; socket and Postgres connection errors are Transient; anything else is exsync's own
+ * InternalError. `code` is exsync's code, except for the kinds that retry by themselves, where the
+ * remote identifier (e.g. ECONNRESET, ErrorServerBusy) is kept as the code.
+ */
+export function adminMessage(err: unknown, ctx: MessageContext = {}): AdminMessage {
+  const e = toSyncError(err);
+  const isInternal = !(err instanceof SyncError) && e.kind === 'Permanent';
+  const entry = isInternal ? ENTRIES.internal : entryOf(e);
+  const remote = showableCode(e.code);
+  const code = !isInternal && KEEP_REMOTE_CODE.has(e.kind) && remote && !BY_REMOTE_CODE[remote] ? remote : entry.code;
+  const cause = entry.cause(ctx);
+  const suffix = remote && !isInternal && remote !== code ? ` (${remote})` : '';
+  return { code, cause, fix: entry.fix, message: `${cause} ${entry.fix}${suffix}`, scope: e.scope, needsPerson: e.needsPerson };
+}
+
+/** Node socket errors and Postgres connection classes (08, 53, 57): the run can simply be tried again. */
+function infrastructureCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string') return undefined;
+  return /^(08|53|57)/.test(code) || /^(ECONN|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|ENETUNREACH)/.test(code) ? code : undefined;
+}
+
+/**
+ * Any thrown value as a SyncError: SyncErrors pass through; socket and Postgres connection errors
+ * are Transient; anything else is Permanent with code InternalError (the original is the cause).
+ */
+export function toSyncError(e: unknown): SyncError {
+  if (e instanceof SyncError) return e;
+  const infra = infrastructureCode(e);
+  if (infra) return new SyncError('Transient', 'connection failed', { code: infra, cause: e });
+  return new SyncError('Permanent', 'internal error', { code: 'InternalError', cause: e });
+}
