@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { exitOnConfigError, loadConfig, type Config } from '@exsync/config';
+import { exitOnConfigError, loadConfig, poolSizeFor, type Config } from '@exsync/config';
 
 // Demo defaults, set before the configuration is read. An explicit environment still wins.
 process.env.TZ = 'UTC';
@@ -72,8 +72,10 @@ async function api<T>(baseUrl: string, token: string, method: string, path: stri
 
 async function main(): Promise<void> {
   let config: Config;
+  let poolSize: number;
   try {
     config = loadConfig();
+    poolSize = poolSizeFor(config, 'api+worker');
   } catch (err) {
     exitOnConfigError(err);
   }
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
   const applied = await migrateUp(config.databaseUrl);
   console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is current');
 
-  const pool = createPool(config.databaseUrl);
+  const pool = createPool(config.databaseUrl, { max: poolSize });
   // The simulators keep mailboxes in memory, so a previous demo's organisation points at mailboxes
   // that no longer exist: start the demo organisation afresh.
   await pool.query('DELETE FROM organisations WHERE name = $1', [DEMO_ORG_NAME]);

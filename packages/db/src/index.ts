@@ -1,5 +1,6 @@
 export * from './queryable';
 export * from './createPool';
+export * from './connectionBudget';
 export * from './withTransaction';
 export * from './migrate';
 export * from './secretBox';

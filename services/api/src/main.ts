@@ -3,7 +3,7 @@
  * schema, serves the API, and shuts down cleanly on SIGTERM/SIGINT.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { exitOnConfigError, loadConfig, type Config } from '@exsync/config';
+import { exitOnConfigError, loadConfig, poolSizeFor, type Config } from '@exsync/config';
 import type { AppDeps } from './app';
 
 interface Closable {
@@ -41,26 +41,33 @@ async function startQueueing(
 }
 
 async function main(): Promise<void> {
+  const withWorker = process.argv.includes('--with-worker');
   let config: Config;
+  let poolSize: number;
   try {
     config = loadConfig();
+    // Sized for this process's shape: with the worker in it, every running sync needs two connections.
+    poolSize = poolSizeFor(config, withWorker ? 'api+worker' : 'api');
   } catch (err) {
     exitOnConfigError(err);
   }
 
   // Loaded after the configuration check so a bad variable is reported at once.
-  const { createPool, pendingMigrations } = await import('@exsync/db');
+  const { checkPoolFits, createPool, pendingMigrations } = await import('@exsync/db');
   const { buildApp } = await import('./app');
-  const pool = createPool(config.databaseUrl);
+  const pool = createPool(config.databaseUrl, { max: poolSize });
   let pending: string[];
+  let poolProblem: string | null;
   try {
     pending = await pendingMigrations(pool);
+    poolProblem = await checkPoolFits(pool, poolSize, config.workerConcurrency);
   } catch (err) {
     fail(`DATABASE_URL: cannot reach Postgres (${(err as Error).message.split('\n')[0]}): start Postgres or fix DATABASE_URL`);
   }
   if (pending.length > 0) {
     fail(`the database schema is behind (${pending.length} pending migration(s), first ${pending[0]}): run npm run migrate`);
   }
+  if (poolProblem) fail(poolProblem);
 
   // The app is built before the queue side so the worker can share its configured logger.
   let queueing: Partial<Awaited<ReturnType<typeof startQueueing>>> = {};
@@ -94,7 +101,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  queueing = await startQueueing(config, pool, app.log, process.argv.includes('--with-worker'));
+  queueing = await startQueueing(config, pool, app.log, withWorker);
   if (stopping) return void (await queueing.closable?.close().catch(() => {}));
   try {
     await app.listen({ port: config.port, host: config.host });

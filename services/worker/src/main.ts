@@ -1,23 +1,31 @@
 /** `npm run start:worker`: a worker process alone (API elsewhere), for scaling out. */
-import { exitOnConfigError, loadConfig } from '@exsync/config';
-import { createPool } from '@exsync/db';
+import { exitOnConfigError, loadConfig, poolSizeFor, type Config } from '@exsync/config';
+import { checkPoolFits, createPool } from '@exsync/db';
 import pino from 'pino';
 import { startWorker } from './worker';
 
 const HARD_EXIT_MS = 45_000;
 
-function main(): void {
-  let config;
+async function main(): Promise<void> {
+  let config: Config;
+  let poolSize: number;
   try {
     config = loadConfig();
+    poolSize = poolSizeFor(config, 'worker');
   } catch (e) {
     exitOnConfigError(e);
   }
   const logger = pino({ level: config.logLevel, base: { service: 'worker' } });
-  const pool = createPool(config.databaseUrl, { max: config.workerConcurrency * 2 + 4, onError: (err) => logger.warn({ err: err.message }, 'idle postgres client error') });
+  const pool = createPool(config.databaseUrl, { max: poolSize, onError: (err) => logger.warn({ err: err.message }, 'idle postgres client error') });
+  // A pool the server cannot grant is refused at once; an unreachable Postgres is not (the worker waits for it).
+  const poolProblem = await checkPoolFits(pool, poolSize, config.workerConcurrency).catch(() => null);
+  if (poolProblem) {
+    process.stderr.write(`${poolProblem}\n`);
+    process.exit(1);
+  }
   startWorker({ config, pool, logger })
     .then((worker) => {
-      logger.info({ concurrency: config.workerConcurrency }, 'worker started');
+      logger.info({ concurrency: config.workerConcurrency, poolSize }, 'worker started');
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -48,4 +56,4 @@ function main(): void {
     });
 }
 
-main();
+void main();
