@@ -97,7 +97,7 @@ describe('npm start (API and worker in one process)', () => {
     const queue = new Queue(SYNC_QUEUE, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
     try {
       const base = await waitFor('the API to listen', () => /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 30_000);
-      const api = async (method: string, url: string, body?: unknown) => {
+      const api = async (method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> => {
         const res = await fetch(base + url, {
           method,
           headers: { authorization: `Bearer ${env.EXSYNC_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
