@@ -69,6 +69,9 @@ function impersonatedAddress(header: El | undefined): { present: boolean; addres
   return { present: true, address: id.text.trim().toLowerCase() };
 }
 
+/** The header text Exchange Online sends when EWS is blocked by policy (GRAPH-NOTES.md, "Why Graph"). */
+export const EWS_POLICY_REASON = 'EWS is blocked by policy for this user or tenant';
+
 const IMPERSONATION_MISSING = 'ExchangeImpersonation SOAP header must be present for this type of OAuth token.';
 const NON_EXISTENT = 'The SMTP address has no mailbox associated with it.';
 const IMPERSONATE_DENIED = 'The account does not have permission to impersonate the requested user.';
@@ -83,7 +86,11 @@ function targetMailbox(store: MailboxStore, principal: Principal, header: El | u
     throw new SoapFaultError('ErrorInvalidExchangeImpersonationHeaderData', IMPERSONATION_MISSING);
   }
   const tenant = store.tenants.get(principal.tenantId);
-  if (tenant && !tenant.ewsEnabled) throw new HttpError(403, {}, '');
+  if (tenant && !tenant.ewsEnabled) {
+    // Exchange Online's block of EWS by organisation policy names itself in X-EWS-Policy-Reason;
+    // the older "EWS disabled" answer is a bare 403.
+    throw new HttpError(403, tenant.ewsBlockReason === 'policy' ? { 'X-EWS-Policy-Reason': EWS_POLICY_REASON } : {}, '');
+  }
   const address = principal.kind === 'user' ? (imp.present ? imp.address : principal.upn) : imp.address;
   if (imp.present && !imp.address) throw new SoapFaultError('ErrorInvalidExchangeImpersonationHeaderData', 'The impersonation header data is invalid.');
   const mb = address ? store.getMailbox(address) : undefined;
@@ -117,6 +124,7 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
   const entry: RequestLogEntry = deps.requestLog.start({
     impersonation: false,
     anchorMailbox: headerValue(req, 'x-anchormailbox'),
+    protocol: 'ews',
   });
   const requestId = randomUUID();
   const baseHeaders: Record<string, string> = { 'request-id': requestId, 'X-BackEndHttpStatus': '' };
@@ -184,6 +192,10 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
     }
     if (fault === 'http503') {
       send(503, '', { 'Retry-After': String(faultConfig.retryAfterSeconds) });
+      return;
+    }
+    if (fault === 'http504') {
+      send(504, '');
       return;
     }
     if (fault === 'serverBusy') {

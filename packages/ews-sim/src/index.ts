@@ -1,7 +1,7 @@
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createTokenChecker } from './auth';
-import { handleControl } from './controlApi';
+import { handleControl, type ControlDeps, type ControlRoute } from './controlApi';
 import { handleEws } from './ewsHandler';
 import { Faults } from './faults';
 import { RequestLog } from './requestLog';
@@ -27,6 +27,10 @@ export interface EwsSim {
   store: SimStore;
   requestLog: RequestLog;
   faults: Faults;
+  /** Adds routes to the JSON control API under /_sim/ (used by the Graph simulator sharing this store). */
+  addControlRoutes(routes: ControlRoute[]): void;
+  /** Answers one control-API request, so another server can serve the same /_sim/ API. */
+  handleControl(req: IncomingMessage, res: ServerResponse): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,7 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
   const hung = new Set<ServerResponse>();
   const tokens = createTokenChecker(opts.jwksUrl);
   const ewsDeps = { store, tokens, faults, requestLog, hung, baseLatencyMs: opts.latencyMs ?? 0, inFlight: new Map<string, { total: number; sync: number }>() };
+  const controlDeps: ControlDeps = { store, faults, requestLog, extraRoutes: [] };
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -52,7 +57,7 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
       return;
     }
     if (path.startsWith('/_sim/')) {
-      void handleControl({ store, faults, requestLog }, req, res);
+      void handleControl(controlDeps, req, res);
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' });
@@ -76,6 +81,10 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
     store,
     requestLog,
     faults,
+    addControlRoutes: (routes) => {
+      controlDeps.extraRoutes!.push(...routes);
+    },
+    handleControl: (req, res) => handleControl(controlDeps, req, res),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -94,3 +103,18 @@ export type { RequestLogEntry } from './requestLog';
 export { SYNC_OPERATIONS } from './operations';
 export { knownTimeZones } from './timeZones';
 export { seededRandom } from './seededRandom';
+
+// Shared with the Graph simulator, which serves the same mailboxes over Microsoft Graph.
+export { HttpJsonError } from './controlApi';
+export type { ControlRoute, ControlDeps } from './controlApi';
+export { InputError } from './simStore';
+export { StoreError, extendedPropertyKey, DISTINGUISHED_PROPERTY_SETS } from './store';
+export type { Mailbox, StoredItem, Folder, ItemKind, OccurrenceException, TenantPolicy } from './store';
+export { seriesOccurrences, occurrenceAt, isoUtc, itemStart, itemEnd, refId, displayName, type ItemRef, type OccurrenceInfo } from './itemView';
+export { normalizeDateTime, snapAllDay } from './itemWrite';
+export { occurrenceId, parseOccurrenceId, isMalformedId, newChangeKey } from './ids';
+export { parseRecurrence, DAY_NAMES, formatXsDate, parseXsDate, type Recurrence, type Pattern, type Range } from './recurrence';
+export { knownTimeZone, localToUtc, utcToLocal, UTC_ZONE, type TimeZoneDef } from './timeZones';
+export { WINDOWS_TO_IANA } from './windowsZoneIds';
+export { el, textEl, child, childText, cloneEl, type El } from './xml';
+export { EWS_POLICY_REASON } from './ewsHandler';
