@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestLogEntry } from '@exsync/ews-sim';
+import type { GraphTokenChecker } from './auth';
+import { runBatch } from './batch';
+import type { GraphDeps, GraphRequest, GraphResponse } from './context';
+import { errors, GraphError, graphErrorBody } from './errors';
+import { HTML_ERROR_PAGE, pickGraphFault, sleep, throttled } from './graphFaults';
+import { prepare } from './router';
+
+export interface ServerDeps extends GraphDeps {
+  tokens: GraphTokenChecker;
+  /** Delay of every answer, in ms (on top of the fault latency), held inside the concurrency slot. */
+  baseLatencyMs: number;
+  /** Responses held open by the hang fault, so close() can end them. */
+  hung: Set<ServerResponse>;
+  /** Serves the shared control API (`/_sim/`) on this port too. */
+  handleControl: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+}
+
+const MAX_BODY = 16 * 1024 * 1024;
+const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new GraphError(413, 'RequestEntityTooLarge', 'The request body is too large.'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function errorResponse(e: unknown, requestId: string, clientRequestId: string | undefined): GraphResponse {
+  const g = e instanceof GraphError ? e : new GraphError(500, 'InternalServerError', 'An internal server error occurred.');
+  return { status: g.status, headers: g.headers, body: graphErrorBody(g.code, g.message, requestId, clientRequestId) };
+}
+
+/**
+ * Runs one prepared call inside its mailbox's concurrency slot: the slot is held across the answer's
+ * latency, so concurrent clients meet the limit as they would against Outlook.
+ */
+async function execute(deps: ServerDeps, req: GraphRequest, entry: RequestLogEntry, latencyMs: number, inBatch: boolean): Promise<GraphResponse> {
+  const requestId = randomUUID();
+  try {
+    const prepared = prepare(deps, req);
+    entry.mailbox = prepared.mb.email;
+    entry.operation = inBatch ? `$batch ${prepared.name}` : prepared.name;
+    const release = deps.concurrency.acquire(req.principal.appId, prepared.mb.email);
+    try {
+      const config = deps.faults.effective(prepared.mb.email);
+      await sleep(latencyMs + (inBatch ? config.latencyMs : 0));
+      if (inBatch && deps.faults.rollItemBusy(config)) throw throttled(config);
+      const res = prepared.run();
+      res.headers['request-id'] ??= requestId;
+      return res;
+    } finally {
+      release();
+    }
+  } catch (e) {
+    if (!(e instanceof GraphError)) deps.requestLog.noteError(entry, e);
+    return errorResponse(e, requestId, req.headers['client-request-id']);
+  }
+}
+
+/** Handles one HTTP request to the Graph simulator, from the first byte to the last. */
+export async function handleGraph(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://graph');
+  if (url.pathname.startsWith('/_sim/')) {
+    await deps.handleControl(req, res);
+    return;
+  }
+  const entry = deps.requestLog.start({ impersonation: false, anchorMailbox: undefined, protocol: 'graph' });
+  const requestId = randomUUID();
+  const clientRequestId = header(req, 'client-request-id');
+  const send = (r: GraphResponse) => {
+    const headers: Record<string, string> = { 'request-id': requestId, 'client-request-id': clientRequestId ?? requestId, ...r.headers };
+    let text = '';
+    if (r.body !== undefined && r.status !== 204) {
+      text = JSON.stringify(r.body);
+      headers['Content-Type'] ??= JSON_TYPE;
+    }
+    headers['Content-Length'] = String(Buffer.byteLength(text));
+    res.writeHead(r.status, headers);
+    res.end(text);
+    deps.requestLog.finish(entry, r.status);
+  };
+  try {
+    const raw = await readBody(req);
+    if (!url.pathname.startsWith('/v1.0/')) {
+      const version = url.pathname.split('/')[1] ?? '';
+      throw new GraphError(400, 'BadRequest', `Invalid version: ${version}`);
+    }
+    let body: unknown;
+    if (raw.trim()) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        throw errors.badRequest('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+      }
+    }
+    const principal = await deps.tokens.check(req.headers.authorization, (tid) => [...deps.store.mailboxes.values()].some((m) => m.tenantId === tid));
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    const host = req.headers.host ?? 'localhost';
+    const graphReq: GraphRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: url.pathname.slice('/v1.0'.length),
+      query: url.searchParams,
+      headers,
+      body,
+      principal,
+      baseUrl: `http://${host}/v1.0`,
+    };
+    if (graphReq.path.toLowerCase() === '/$batch') {
+      if (graphReq.method !== 'POST') throw errors.methodNotAllowed();
+      entry.operation = 'POST $batch';
+      const answer = await runBatch(graphReq, (inner) => {
+        const innerEntry = deps.requestLog.start({ impersonation: false, anchorMailbox: undefined, protocol: 'graph' });
+        return execute(deps, inner, innerEntry, deps.baseLatencyMs, true).then((r) => {
+          deps.requestLog.finish(innerEntry, r.status);
+          return r;
+        });
+      });
+      send(answer);
+      return;
+    }
+    // Transport faults need the mailbox: resolve it first (errors answer as usual).
+    let mailbox: string | undefined;
+    try {
+      mailbox = prepare(deps, graphReq).mb.email;
+    } catch {
+      mailbox = undefined;
+    }
+    const config = deps.faults.effective(mailbox);
+    const fault = pickGraphFault(deps.faults, config);
+    if (fault?.kind === 'reset') {
+      deps.requestLog.finish(entry, 0, 'reset');
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'hang') {
+      deps.hung.add(res);
+      res.on('close', () => {
+        deps.hung.delete(res);
+        deps.requestLog.finish(entry, 0, 'hang');
+      });
+      return;
+    }
+    if (fault?.kind === 'error') {
+      send(errorResponse(fault.error, requestId, clientRequestId));
+      return;
+    }
+    const answer = await execute(deps, graphReq, entry, deps.baseLatencyMs + config.latencyMs, false);
+    if (fault?.kind === 'malformed') {
+      const malformedHtml = deps.faults.nextMalformedIsHtml();
+      const text = malformedHtml ? HTML_ERROR_PAGE : JSON.stringify(answer.body ?? {}).slice(0, Math.max(1, Math.floor(JSON.stringify(answer.body ?? {}).length / 2)));
+      res.writeHead(malformedHtml ? 500 : 200, { 'Content-Type': malformedHtml ? 'text/html' : JSON_TYPE, 'Content-Length': String(Buffer.byteLength(text)), 'request-id': requestId });
+      res.end(text);
+      deps.requestLog.finish(entry, malformedHtml ? 500 : 200);
+      return;
+    }
+    send(answer);
+  } catch (e) {
+    send(errorResponse(e, requestId, clientRequestId));
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
