@@ -3,7 +3,7 @@ import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
 
 export interface SimulatorsOptions {
-  /** 0 picks a free port (tests); `npm run sim` uses 4100 / 4200. */
+  /** 0 picks a free port (tests); `npm run sim` uses 4100 / 4200 / 4300. */
   entraPort?: number;
   ewsPort?: number;
   graphPort?: number;

@@ -219,7 +219,7 @@ describe('throttling and faults', () => {
     const hung = fetch(`${sims.graphUrl}/users/${CAROL}/contactFolders`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(300) });
     await expect(hung).rejects.toThrow();
     await control('PUT', `/_sim/mailboxes/${CAROL}/faults`, { hangRate: 0, malformedRate: 1 });
-    const bodies = [];
+    const bodies: { status: number; text: string }[] = [];
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`${sims.graphUrl}/users/${CAROL}/contactFolders`, { headers: { Authorization: `Bearer ${token}` } });
       bodies.push({ status: res.status, text: await res.text() });
