@@ -158,6 +158,12 @@ describe('$batch', () => {
     expect(by['5'].status).toBe(200);
     const tooMany = await graph(sims, token, 'POST', '/$batch', { body: { requests: Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: `/users/${CAROL}/contactFolders` })) } });
     expect(tooMany.status).toBe(400);
+    // The per-item "busy" fault throttles requests inside a batch one by one; the batch itself is 200.
+    await control('PUT', `/_sim/mailboxes/${CAROL}/faults`, { itemServerBusyRate: 1, backOffMs: 2000 });
+    const busy = await graph(sims, token, 'POST', '/$batch', { body: { requests: [{ id: '1', method: 'GET', url: `/users/${CAROL}/contactFolders` }, { id: '2', method: 'GET', url: `/users/${ALICE}/contactFolders` }] } });
+    expect(busy.status).toBe(200);
+    expect(busy.json.responses.map((x: any) => [x.id, x.status, x.headers['Retry-After']])).toEqual([['1', 429, '2'], ['2', 200, undefined]]);
+    await control('DELETE', '/_sim/faults');
     const cycle = await graph(sims, token, 'POST', '/$batch', { body: { requests: [{ id: 'a', method: 'GET', url: '/users/x', dependsOn: ['b'] }, { id: 'b', method: 'GET', url: '/users/x', dependsOn: ['a'] }] } });
     expect(cycle.status).toBe(400);
   });

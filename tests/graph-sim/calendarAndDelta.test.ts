@@ -67,6 +67,29 @@ describe('calendarView/delta', () => {
     expect(third.items.filter((e) => e['@removed']).map((e) => e.id)).toContain(second.items.find((e) => e.subject === 'April').id);
   });
 
+  it('may report the same change twice: an item edited during a round comes in that round and again in the next', async () => {
+    const store = sims.ews.store;
+    const made = ['A', 'B', 'C', 'D'].map((x, i) => store.createAppointment(ALICE, { subject: `Dup ${x}`, start: `2026-10-0${i + 1}T09:00:00Z`, end: `2026-10-0${i + 1}T10:00:00Z` }));
+    const first = await graph(sims, token, 'GET', `/users/${ALICE}/calendarView/delta?startDateTime=2026-10-01T00:00:00Z&endDateTime=2026-10-31T00:00:00Z`, { headers: { Prefer: 'odata.maxpagesize=2' } });
+    expect(first.json.value.map((e: any) => e.subject)).toEqual(['Dup A', 'Dup B']);
+    store.editItem(ALICE, made[3].id, { subject: 'Dup D (edited mid-round)' });
+    const rest = await deltaRound(sims, token, first.json['@odata.nextLink'], { Prefer: 'odata.maxpagesize=2' });
+    expect(rest.items.map((e) => e.subject)).toEqual(['Dup C', 'Dup D (edited mid-round)']);
+    const next = await deltaRound(sims, token, rest.deltaLink);
+    expect(next.items.map((e) => e.subject)).toEqual(['Dup D (edited mid-round)']);
+  });
+
+  it('keeps immutable ids through a chain started with Prefer: IdType="ImmutableId", removals included', async () => {
+    const imm = { Prefer: 'IdType="ImmutableId"' };
+    const item = sims.ews.store.createAppointment(ALICE, { subject: 'Immutable', start: '2026-11-02T09:00:00Z', end: '2026-11-02T10:00:00Z' });
+    const first = await deltaRound(sims, token, `/users/${ALICE}/calendarView/delta?startDateTime=2026-11-01T00:00:00Z&endDateTime=2026-11-30T00:00:00Z`, imm);
+    const id = first.items.find((e) => e.subject === 'Immutable').id;
+    expect(id).not.toBe(item.id.replace(/\//g, '-').replace(/\+/g, '_'));
+    sims.ews.store.removeItem(ALICE, item.id);
+    const next = await deltaRound(sims, token, first.deltaLink, imm);
+    expect(next.items).toEqual([{ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } }]);
+  });
+
   it('answers times in the outlook.timezone preference and refuses $select as Graph does', async () => {
     sims.ews.store.createAppointment(ALICE, { subject: 'Zoned', start: '2026-06-02T07:00:00Z', end: '2026-06-02T08:00:00Z' });
     const r = await graph(sims, token, 'GET', `/users/${ALICE}/calendarView/delta?startDateTime=2026-06-01T00:00:00Z&endDateTime=2026-06-03T00:00:00Z`, {
@@ -193,6 +216,21 @@ describe('events', () => {
     expect(badZone.json.error.code).toBe('TimeZoneNotSupportedException');
   });
 
+  it('lists events with $orderby and pages with $skip nextLinks', async () => {
+    for (const [d, subj] of [['12', 'Z last'], ['10', 'M middle'], ['11', 'A first']]) {
+      sims.ews.store.createAppointment(ALICE, { subject: `Order ${subj}`, start: `2026-12-${d}T09:00:00Z`, end: `2026-12-${d}T10:00:00Z` });
+    }
+    const view = `/users/${ALICE}/calendar/calendarView?startDateTime=2026-12-01T00:00:00Z&endDateTime=2026-12-31T00:00:00Z`;
+    const bySubject = await graph(sims, token, 'GET', `${view}&$orderby=subject desc&$select=subject`);
+    expect(bySubject.json.value.map((e: any) => e.subject)).toEqual(['Order Z last', 'Order M middle', 'Order A first']);
+    const byStart = await graph(sims, token, 'GET', `${view}&$orderby=start/dateTime&$select=subject`, { headers: { Prefer: 'odata.maxpagesize=2' } });
+    expect(byStart.json.value.map((e: any) => e.subject)).toEqual(['Order M middle', 'Order A first']);
+    const rest = await graph(sims, token, 'GET', byStart.json['@odata.nextLink'], { headers: { Prefer: 'odata.maxpagesize=2' } });
+    expect(rest.json.value.map((e: any) => e.subject)).toEqual(['Order Z last']);
+    expect(rest.json['@odata.nextLink']).toBeUndefined();
+    expect((await graph(sims, token, 'GET', `${view}&$orderby=nosuch`)).status).toBe(400);
+  });
+
   it('gives REST ids derived from EWS ids and immutable ids on request, accepting either', async () => {
     const pairs = fixture('ews-vs-rest-id-pair.txt');
     const ewsSample = /EWS ID:\s+(\S+)/.exec(pairs)![1];
@@ -208,7 +246,7 @@ describe('events', () => {
     expect(imm.headers.get('preference-applied')).toBe('IdType="ImmutableId"');
     expect(imm.json.id).not.toBe(rest);
     const byImmutable = await graph(sims, token, 'GET', `/users/${ALICE}/events/${imm.json.id}`);
-    expect(byImmutable.json.subject).toBe('Ids');
+    expect(byImmutable.json.subject, JSON.stringify(byImmutable.json) + ' ' + imm.json.id).toBe('Ids');
     // A move (EWS DeleteItem MoveToDeletedItems, here through the store) and back keeps the immutable id.
     const mb = sims.ews.store.requireMailbox(ALICE);
     const stored = mb.items.get(item.id)!;

@@ -1,6 +1,5 @@
 import { child, childText, isoUtc, itemEnd, itemStart, type El, type ItemRef, type Mailbox } from '@exsync/ews-sim';
 import { graphTimestamp, toDateTimeTimeZone } from './dateTimes';
-import { readExtended } from './extendedProperties';
 import { changeKeyOf, outputId, type IdType } from './ids';
 import { toPatternedRecurrence } from './recurrence';
 
@@ -111,20 +110,3 @@ export function renderEvent(mb: Mailbox, ref: ItemRef, opts: ViewOptions): Recor
   if (o) json.originalStart = isoUtc(o.originalStart);
   return json;
 }
-
-/** Applies `$select` (id and `@odata.etag` always stay) and `$expand` of extended properties. */
-export function shape(
-  full: Record<string, unknown>,
-  extended: { id: string; value: string }[] | undefined,
-  select: string[] | undefined,
-): Record<string, unknown> {
-  let out = full;
-  if (select) {
-    out = { '@odata.etag': full['@odata.etag'], id: full.id };
-    for (const s of select) out[s] = full[s];
-  }
-  if (extended) out = { ...out, singleValueExtendedProperties: extended };
-  return out;
-}
-
-export { readExtended };

@@ -63,7 +63,7 @@ function byDigest(mb: Mailbox, digest: Buffer): StoredItem | undefined {
  */
 export function resolveId(mb: Mailbox, id: string): ItemRef {
   if (!id || !/^[A-Za-z0-9_=-]+$/.test(id)) throw errors.malformedId();
-  const raw = Buffer.from(id.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const raw = Buffer.from(ewsIdFromRest(id), 'base64');
   if (raw.length === IMMUTABLE_ITEM.length + 30 && raw.subarray(0, 4).equals(IMMUTABLE_ITEM)) {
     const item = byDigest(mb, raw.subarray(4));
     if (!item) throw errors.itemNotFound();

@@ -6,7 +6,7 @@ import { runBatch } from './batch';
 import type { GraphDeps, GraphRequest, GraphResponse } from './context';
 import { errors, GraphError, graphErrorBody } from './errors';
 import { HTML_ERROR_PAGE, pickGraphFault, sleep, throttled } from './graphFaults';
-import { prepare } from './router';
+import { prepare, type Prepared } from './router';
 
 export interface ServerDeps extends GraphDeps {
   tokens: GraphTokenChecker;
@@ -44,22 +44,32 @@ function errorResponse(e: unknown, requestId: string, clientRequestId: string | 
   return { status: g.status, headers: g.headers, body: graphErrorBody(g.code, g.message, requestId, clientRequestId) };
 }
 
+/** `prepare` as a value: the prepared call, or the refusal to answer with. */
+function tryPrepare(deps: GraphDeps, req: GraphRequest): Prepared | { error: unknown } {
+  try {
+    return prepare(deps, req);
+  } catch (error) {
+    return { error };
+  }
+}
+
 /**
  * Runs one prepared call inside its mailbox's concurrency slot: the slot is held across the answer's
- * latency, so concurrent clients meet the limit as they would against Outlook.
+ * latency, so concurrent clients meet the limit as they would against Outlook. Inside a $batch the
+ * "busy per item" fault answers that request 429.
  */
-async function execute(deps: ServerDeps, req: GraphRequest, entry: RequestLogEntry, latencyMs: number, inBatch: boolean): Promise<GraphResponse> {
+async function execute(deps: ServerDeps, req: GraphRequest, p: Prepared | { error: unknown }, entry: RequestLogEntry, latencyMs: number, inBatch: boolean): Promise<GraphResponse> {
   const requestId = randomUUID();
   try {
-    const prepared = prepare(deps, req);
-    entry.mailbox = prepared.mb.email;
-    entry.operation = inBatch ? `$batch ${prepared.name}` : prepared.name;
-    const release = deps.concurrency.acquire(req.principal.appId, prepared.mb.email);
+    if ('error' in p) throw p.error;
+    entry.mailbox = p.mb.email;
+    entry.operation = inBatch ? `$batch ${p.name}` : p.name;
+    const release = deps.concurrency.acquire(req.principal.appId, p.mb.email);
     try {
-      const config = deps.faults.effective(prepared.mb.email);
-      await sleep(latencyMs + (inBatch ? config.latencyMs : 0));
+      const config = deps.faults.effective(p.mb.email);
+      await sleep(latencyMs);
       if (inBatch && deps.faults.rollItemBusy(config)) throw throttled(config);
-      const res = prepared.run();
+      const res = p.run();
       res.headers['request-id'] ??= requestId;
       return res;
     } finally {
@@ -71,7 +81,37 @@ async function execute(deps: ServerDeps, req: GraphRequest, entry: RequestLogEnt
   }
 }
 
-/** Handles one HTTP request to the Graph simulator, from the first byte to the last. */
+/** Builds the internal request from the wire: version check, JSON body, token, headers. */
+async function readRequest(deps: ServerDeps, req: IncomingMessage, url: URL): Promise<GraphRequest> {
+  const raw = await readBody(req);
+  if (!url.pathname.startsWith('/v1.0/')) throw new GraphError(400, 'BadRequest', `Invalid version: ${url.pathname.split('/')[1] ?? ''}`);
+  let body: unknown;
+  if (raw.trim()) {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw errors.badRequest('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+    }
+  }
+  const principal = await deps.tokens.check(req.headers.authorization, (tid) => [...deps.store.mailboxes.values()].some((m) => m.tenantId === tid));
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return {
+    method: (req.method ?? 'GET').toUpperCase(),
+    path: url.pathname.slice('/v1.0'.length),
+    query: url.searchParams,
+    headers,
+    body,
+    principal,
+    baseUrl: `http://${req.headers.host ?? 'localhost'}/v1.0`,
+  };
+}
+
+/**
+ * Handles one HTTP request to the Graph simulator, from the first byte to the last: `/_sim/` goes to
+ * the shared control API; `/v1.0/...` is authenticated, then meets the shared faults (the mailbox's,
+ * else the global ones; a $batch meets the global ones), then runs.
+ */
 export async function handleGraph(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://graph');
   if (url.pathname.startsWith('/_sim/')) {
@@ -94,53 +134,10 @@ export async function handleGraph(deps: ServerDeps, req: IncomingMessage, res: S
     deps.requestLog.finish(entry, r.status);
   };
   try {
-    const raw = await readBody(req);
-    if (!url.pathname.startsWith('/v1.0/')) {
-      const version = url.pathname.split('/')[1] ?? '';
-      throw new GraphError(400, 'BadRequest', `Invalid version: ${version}`);
-    }
-    let body: unknown;
-    if (raw.trim()) {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        throw errors.badRequest('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
-      }
-    }
-    const principal = await deps.tokens.check(req.headers.authorization, (tid) => [...deps.store.mailboxes.values()].some((m) => m.tenantId === tid));
-    const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    const host = req.headers.host ?? 'localhost';
-    const graphReq: GraphRequest = {
-      method: (req.method ?? 'GET').toUpperCase(),
-      path: url.pathname.slice('/v1.0'.length),
-      query: url.searchParams,
-      headers,
-      body,
-      principal,
-      baseUrl: `http://${host}/v1.0`,
-    };
-    if (graphReq.path.toLowerCase() === '/$batch') {
-      if (graphReq.method !== 'POST') throw errors.methodNotAllowed();
-      entry.operation = 'POST $batch';
-      const answer = await runBatch(graphReq, (inner) => {
-        const innerEntry = deps.requestLog.start({ impersonation: false, anchorMailbox: undefined, protocol: 'graph' });
-        return execute(deps, inner, innerEntry, deps.baseLatencyMs, true).then((r) => {
-          deps.requestLog.finish(innerEntry, r.status);
-          return r;
-        });
-      });
-      send(answer);
-      return;
-    }
-    // Transport faults need the mailbox: resolve it first (errors answer as usual).
-    let mailbox: string | undefined;
-    try {
-      mailbox = prepare(deps, graphReq).mb.email;
-    } catch {
-      mailbox = undefined;
-    }
-    const config = deps.faults.effective(mailbox);
+    const graphReq = await readRequest(deps, req, url);
+    const isBatch = graphReq.path.toLowerCase() === '/$batch';
+    const prepared = isBatch ? undefined : tryPrepare(deps, graphReq);
+    const config = deps.faults.effective(prepared && 'mb' in prepared ? prepared.mb.email : undefined);
     const fault = pickGraphFault(deps.faults, config);
     if (fault?.kind === 'reset') {
       deps.requestLog.finish(entry, 0, 'reset');
@@ -159,13 +156,29 @@ export async function handleGraph(deps: ServerDeps, req: IncomingMessage, res: S
       send(errorResponse(fault.error, requestId, clientRequestId));
       return;
     }
-    const answer = await execute(deps, graphReq, entry, deps.baseLatencyMs + config.latencyMs, false);
+    let answer: GraphResponse;
+    if (isBatch) {
+      if (graphReq.method !== 'POST') throw errors.methodNotAllowed();
+      entry.operation = 'POST $batch';
+      if (config.latencyMs > 0) await sleep(config.latencyMs);
+      answer = await runBatch(graphReq, async (inner) => {
+        const innerEntry = deps.requestLog.start({ impersonation: false, anchorMailbox: undefined, protocol: 'graph' });
+        const p = tryPrepare(deps, inner);
+        const latency = deps.baseLatencyMs + ('mb' in p ? deps.faults.effective(p.mb.email).latencyMs : 0);
+        const r = await execute(deps, inner, p, innerEntry, latency, true);
+        deps.requestLog.finish(innerEntry, r.status);
+        return r;
+      });
+    } else {
+      answer = await execute(deps, graphReq, prepared!, entry, deps.baseLatencyMs + config.latencyMs, false);
+    }
     if (fault?.kind === 'malformed') {
-      const malformedHtml = deps.faults.nextMalformedIsHtml();
-      const text = malformedHtml ? HTML_ERROR_PAGE : JSON.stringify(answer.body ?? {}).slice(0, Math.max(1, Math.floor(JSON.stringify(answer.body ?? {}).length / 2)));
-      res.writeHead(malformedHtml ? 500 : 200, { 'Content-Type': malformedHtml ? 'text/html' : JSON_TYPE, 'Content-Length': String(Buffer.byteLength(text)), 'request-id': requestId });
+      const html = deps.faults.nextMalformedIsHtml();
+      const full = JSON.stringify(answer.body ?? {});
+      const text = html ? HTML_ERROR_PAGE : full.slice(0, Math.max(1, Math.floor(full.length / 2)));
+      res.writeHead(html ? 500 : 200, { 'Content-Type': html ? 'text/html; charset=utf-8' : JSON_TYPE, 'Content-Length': String(Buffer.byteLength(text)), 'request-id': requestId });
       res.end(text);
-      deps.requestLog.finish(entry, malformedHtml ? 500 : 200);
+      deps.requestLog.finish(entry, html ? 500 : 200);
       return;
     }
     send(answer);

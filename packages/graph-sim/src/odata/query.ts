@@ -11,13 +11,15 @@ export interface QueryOptions {
   expandExtended?: { filter?: FilterNode };
   top?: number;
   skip?: number;
+  /** `$orderby=start/dateTime desc, subject`: member paths, each ascending unless `desc`. */
+  orderBy?: { segs: string[]; desc: boolean }[];
 }
 
 /** What a resource accepts: its entity type, its properties and which options it supports. */
 export interface ResourceRules {
   type: 'event' | 'contact';
   properties: readonly string[];
-  /** Options this endpoint accepts (`$select`, `$filter`, `$expand`, `$top`, `$skip`). */
+  /** Options this endpoint accepts (`$select`, `$filter`, `$expand`, `$top`, `$skip`, `$orderby`). */
   allow: readonly string[];
   /** Names the resource in the "not supported" message (e.g. change tracking over CalendarView). */
   refuse?: (options: string[]) => GraphError;
@@ -170,6 +172,15 @@ export function parseQuery(params: URLSearchParams, rules: ResourceRules): Query
         break;
       case '$top':
         out.top = nonNegativeInt(v, '$top', 1, 1000);
+        break;
+      case '$orderby':
+        out.orderBy = splitTopLevel(v, ',').map((part) => {
+          const m = /^\s*([A-Za-z_]\w*(?:\/[A-Za-z_]\w*)*)\s*(asc|desc)?\s*$/i.exec(part);
+          if (!m) throw errors.badRequest(`Invalid $orderby clause: '${part.trim()}'.`);
+          const segs = m[1].split('/');
+          if (!props.has(segs[0].toLowerCase())) throw propertyNotFound(segs[0], rules.type);
+          return { segs, desc: (m[2] ?? '').toLowerCase() === 'desc' };
+        });
         break;
       case '$skip':
         out.skip = nonNegativeInt(v, '$skip', 0, 1_000_000);

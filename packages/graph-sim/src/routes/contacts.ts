@@ -5,8 +5,7 @@ import { serveDelta } from '../delta';
 import { errors } from '../errors';
 import { writeExtended } from '../extendedProperties';
 import { changeKeyOf, ewsIdFromRest, resolveId, restId } from '../ids';
-import { shape } from '../eventView';
-import { expandedExtended, page, passesFilter } from '../listing';
+import { expandedExtended, list, passesFilter, shape, type Entry } from '../listing';
 import { parseQuery, type QueryOptions, type ResourceRules } from '../odata/query';
 
 /**
@@ -18,7 +17,7 @@ const READ = { resource: 'Contacts', write: false } as const;
 const WRITE = { resource: 'Contacts', write: true } as const;
 
 const ENTITY_RULES: ResourceRules = { type: 'contact', properties: CONTACT_PROPERTIES, allow: ['$select', '$expand'] };
-const LIST_RULES: ResourceRules = { type: 'contact', properties: CONTACT_PROPERTIES, allow: ['$select', '$expand', '$filter', '$top', '$skip'] };
+const LIST_RULES: ResourceRules = { type: 'contact', properties: CONTACT_PROPERTIES, allow: ['$select', '$expand', '$filter', '$top', '$skip', '$orderby'] };
 const DELTA_RULES: ResourceRules = {
   type: 'contact',
   properties: CONTACT_PROPERTIES,
@@ -64,18 +63,17 @@ function ifMatch(ctx: RouteContext, ref: ItemRef): void {
   if (!tags.includes(changeKeyOf(ref))) throw errors.conflict();
 }
 
-function list(ctx: RouteContext): GraphResponse {
+function listContacts(ctx: RouteContext): GraphResponse {
   const q = parseQuery(ctx.req.query, LIST_RULES);
-  const folder = folderOf(ctx);
-  const all: unknown[] = [];
-  for (const id of folder.items) {
+  const entries: Entry[] = [];
+  for (const id of folderOf(ctx).items) {
     const item = ctx.mb.items.get(id);
     if (!item || item.kind !== 'Contact') continue;
     const ref = { item };
     const full = renderContact(ctx.mb, ref, ctx.prefs.idType);
-    if (passesFilter(full, ref, q)) all.push(shape(full, expandedExtended(ref, q), q.select));
+    if (passesFilter(full, ref, q)) entries.push({ full, shown: shape(full, expandedExtended(ref, q), q.select) });
   }
-  return page(ctx, 'contact', all, q);
+  return list(ctx, 'contact', entries, q);
 }
 
 function create(ctx: RouteContext): GraphResponse {
@@ -129,7 +127,7 @@ export const CONTACT_ROUTES: Route[] = [
     },
   },
   ...[['contacts'], ['contactFolders', ':fid', 'contacts']].flatMap((p): Route[] => [
-    { method: 'GET', pattern: p, need: READ, name: 'GET contacts', run: list },
+    { method: 'GET', pattern: p, need: READ, name: 'GET contacts', run: listContacts },
     { method: 'POST', pattern: p, need: WRITE, name: 'POST contacts', run: create },
     { method: 'GET', pattern: [...p, ':id'], need: READ, name: 'GET contact', run: get },
     { method: 'PATCH', pattern: [...p, ':id'], need: WRITE, name: 'PATCH contact', run: update },

@@ -6,9 +6,9 @@ import { parseQueryInstant } from '../dateTimes';
 import { errors } from '../errors';
 import { writeExtended } from '../extendedProperties';
 import { readEventBody } from '../eventWrite';
-import { EVENT_PROPERTIES, renderEvent, shape } from '../eventView';
+import { EVENT_PROPERTIES, renderEvent } from '../eventView';
 import { changeKeyOf, outputId, resolveId, restId } from '../ids';
-import { expandedExtended, page, passesFilter } from '../listing';
+import { expandedExtended, list, passesFilter, shape, type Entry } from '../listing';
 import { parseQuery, type QueryOptions, type ResourceRules } from '../odata/query';
 
 /**
@@ -20,8 +20,8 @@ const READ = { resource: 'Calendars', write: false } as const;
 const WRITE = { resource: 'Calendars', write: true } as const;
 
 const ENTITY_RULES: ResourceRules = { type: 'event', properties: EVENT_PROPERTIES, allow: ['$select', '$expand'] };
-const LIST_RULES: ResourceRules = { type: 'event', properties: EVENT_PROPERTIES, allow: ['$select', '$expand', '$filter', '$top', '$skip'] };
-const VIEW_RULES: ResourceRules = { type: 'event', properties: EVENT_PROPERTIES, allow: ['$select', '$filter', '$top', '$skip'] };
+const LIST_RULES: ResourceRules = { type: 'event', properties: EVENT_PROPERTIES, allow: ['$select', '$expand', '$filter', '$top', '$skip', '$orderby'] };
+const VIEW_RULES: ResourceRules = { type: 'event', properties: EVENT_PROPERTIES, allow: ['$select', '$filter', '$top', '$skip', '$orderby'] };
 const DELTA_RULES: ResourceRules = {
   type: 'event',
   properties: EVENT_PROPERTIES,
@@ -34,9 +34,22 @@ function calendar(ctx: RouteContext) {
   return ctx.deps.store.folder(ctx.mb, 'calendar');
 }
 
+function full(ctx: RouteContext, ref: ItemRef): Record<string, unknown> {
+  return renderEvent(ctx.mb, ref, { idType: ctx.prefs.idType, timeZone: ctx.prefs.timeZone, transactionId: ctx.deps.state.transactionOf.get(ref.item) });
+}
+
 function view(ctx: RouteContext, ref: ItemRef, q: QueryOptions): Record<string, unknown> {
-  const full = renderEvent(ctx.mb, ref, { idType: ctx.prefs.idType, timeZone: ctx.prefs.timeZone, transactionId: ctx.deps.state.transactionOf.get(ref.item) });
-  return shape(full, expandedExtended(ref, q), q.select);
+  return shape(full(ctx, ref), expandedExtended(ref, q), q.select);
+}
+
+/** The list answer for some events: `$filter`, then `$orderby`, `$select`/`$expand`, paging. */
+function listRefs(ctx: RouteContext, refs: ItemRef[], q: QueryOptions): GraphResponse {
+  const entries: Entry[] = [];
+  for (const ref of refs) {
+    const f = full(ctx, ref);
+    if (passesFilter(f, ref, q)) entries.push({ full: f, shown: shape(f, expandedExtended(ref, q), q.select) });
+  }
+  return list(ctx, 'event', entries, q);
 }
 
 /** An event by id; items outside the calendar (deleted to Deleted Items) are not found, as in Outlook. */
@@ -69,15 +82,8 @@ function checkIfMatch(ctx: RouteContext, ref: ItemRef): void {
 
 function listEvents(ctx: RouteContext): GraphResponse {
   const q = parseQuery(ctx.req.query, LIST_RULES);
-  const all: unknown[] = [];
-  for (const id of calendar(ctx).items) {
-    const item = ctx.mb.items.get(id);
-    if (!item) continue;
-    const ref = { item };
-    const full = renderEvent(ctx.mb, ref, { idType: ctx.prefs.idType, timeZone: ctx.prefs.timeZone, transactionId: ctx.deps.state.transactionOf.get(item) });
-    if (passesFilter(full, ref, q)) all.push(shape(full, expandedExtended(ref, q), q.select));
-  }
-  return page(ctx, 'event', all, q);
+  const refs = [...calendar(ctx).items].map((id) => ctx.mb.items.get(id)).filter((i) => !!i).map((item) => ({ item: item! }));
+  return listRefs(ctx, refs, q);
 }
 
 function createEvent(ctx: RouteContext): GraphResponse {
@@ -188,9 +194,7 @@ export const EVENT_ROUTES: Route[] = [
       name: 'GET calendarView',
       run: (ctx) => {
         const q = parseQuery(ctx.req.query, VIEW_RULES);
-        const refs = calendarView(ctx.mb, calendar(ctx), windowOf(ctx));
-        const all = refs.map((r) => ({ r, full: view(ctx, r, {}) })).filter(({ r, full }) => passesFilter(full, r, q)).map(({ r }) => view(ctx, r, q));
-        return page(ctx, 'event', all, q);
+        return listRefs(ctx, calendarView(ctx.mb, calendar(ctx), windowOf(ctx)), q);
       },
     }),
   ),
@@ -209,8 +213,7 @@ export const EVENT_ROUTES: Route[] = [
         const q = parseQuery(ctx.req.query, VIEW_RULES);
         const ref = eventRef(ctx, ctx.params[0]);
         if (ref.occurrence || !ref.item.recurrence) throw errors.invalidRequest('The instances of a single event or occurrence cannot be listed: pass the id of a series master.');
-        const all = seriesInstances(ctx.mb, ref, windowOf(ctx)).map((r) => view(ctx, r, q));
-        return page(ctx, 'event', all, q);
+        return listRefs(ctx, seriesInstances(ctx.mb, ref, windowOf(ctx)), q);
       },
     },
   ]),
