@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal, TokenChecker } from './auth';
 import type { Faults } from './faults';
+import { readBody } from './httpIo';
 import { ItemError, RequestFault, type OpContext } from './operations/context';
 import { OPERATIONS } from './operations';
 import type { RequestLog, RequestLogEntry } from './requestLog';
@@ -37,23 +38,6 @@ const MAX_BODY = 64 * 1024 * 1024;
 /** EWS_SIM_TRACE=1 writes each successful SOAP exchange (bodies only, never headers) to stderr. */
 const TRACE = process.env.EWS_SIM_TRACE === '1';
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, {}, ''));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -141,7 +125,7 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
     deps.requestLog.finish(entry, status);
   };
   try {
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY, () => new HttpError(413, {}, ''));
     if (deps.baseLatencyMs > 0) await sleep(deps.baseLatencyMs);
     const principal = await deps.tokens.check(req.headers.authorization, (tid) => deps.store.tenants.has(tid));
     let doc: El;

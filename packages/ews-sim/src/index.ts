@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { createTokenChecker } from './auth';
 import { handleControl, type ControlDeps, type ControlRoute } from './controlApi';
 import { handleEws } from './ewsHandler';
 import { Faults } from './faults';
+import { listenHttp } from './httpIo';
 import { RequestLog } from './requestLog';
 import { SimStore } from './simStore';
 
@@ -44,7 +44,6 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
   const tokens = createTokenChecker(opts.jwksUrl);
   const ewsDeps = { store, tokens, faults, requestLog, hung, baseLatencyMs: opts.latencyMs ?? 0, inFlight: new Map<string, { total: number; sync: number }>() };
   const controlDeps: ControlDeps = { store, faults, requestLog, extraRoutes: [] };
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.toLowerCase() === '/ews/exchange.asmx') {
@@ -63,18 +62,7 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
     res.writeHead(404, { 'Content-Type': 'text/plain' });
     res.end('Not Found');
   });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
-  const url = `http://${host}:${addr.port}`;
+  const { url, close } = await listenHttp(server, opts.port, opts.host);
   return {
     url,
     ewsUrl: `${url}/EWS/Exchange.asmx`,
@@ -85,12 +73,10 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
       controlDeps.extraRoutes!.push(...routes);
     },
     handleControl: (req, res) => handleControl(controlDeps, req, res),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        hung.clear();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      hung.clear();
+      return close();
+    },
   };
 }
 
@@ -118,3 +104,5 @@ export { knownTimeZone, localToUtc, utcToLocal, UTC_ZONE, type TimeZoneDef } fro
 export { WINDOWS_TO_IANA } from './windowsZoneIds';
 export { el, textEl, child, childText, cloneEl, type El } from './xml';
 export { EWS_POLICY_REASON } from './ewsHandler';
+export { createBearerReader, type BearerRead } from './auth';
+export { listenHttp, readBody } from './httpIo';

@@ -1,6 +1,5 @@
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import type { EwsSim } from '@exsync/ews-sim';
+import { listenHttp, type EwsSim } from '@exsync/ews-sim';
 import { createGraphTokenChecker } from './auth';
 import { graphControlRoutes } from './controlRoutes';
 import { handleGraph, type ServerDeps } from './server';
@@ -51,30 +50,16 @@ export async function startGraphSim(opts: GraphSimOptions): Promise<GraphSim> {
     hung,
     handleControl: (req, res) => opts.ews.handleControl(req, res),
   };
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => void handleGraph(deps, req, res));
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
-  const url = `http://${host}:${addr.port}`;
+  const { url, close } = await listenHttp(server, opts.port, opts.host);
   return {
     url,
     graphUrl: `${url}/v1.0`,
     state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        hung.clear();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      hung.clear();
+      return close();
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestLogEntry } from '@exsync/ews-sim';
+import { readBody, type RequestLogEntry } from '@exsync/ews-sim';
 import type { GraphTokenChecker } from './auth';
 import { runBatch } from './batch';
 import type { GraphDeps, GraphRequest, GraphResponse } from './context';
@@ -21,23 +21,6 @@ export interface ServerDeps extends GraphDeps {
 const MAX_BODY = 16 * 1024 * 1024;
 const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new GraphError(413, 'RequestEntityTooLarge', 'The request body is too large.'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function errorResponse(e: unknown, requestId: string, clientRequestId: string | undefined): GraphResponse {
   const g = e instanceof GraphError ? e : new GraphError(500, 'InternalServerError', 'An internal server error occurred.');
@@ -83,7 +66,7 @@ async function execute(deps: ServerDeps, req: GraphRequest, p: Prepared | { erro
 
 /** Builds the internal request from the wire: version check, JSON body, token, headers. */
 async function readRequest(deps: ServerDeps, req: IncomingMessage, url: URL): Promise<GraphRequest> {
-  const raw = await readBody(req);
+  const raw = await readBody(req, MAX_BODY, () => new GraphError(413, 'RequestEntityTooLarge', 'The request body is too large.'));
   if (!url.pathname.startsWith('/v1.0/')) throw new GraphError(400, 'BadRequest', `Invalid version: ${url.pathname.split('/')[1] ?? ''}`);
   let body: unknown;
   if (raw.trim()) {

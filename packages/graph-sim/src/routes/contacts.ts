@@ -4,7 +4,8 @@ import { json, type GraphResponse, type Route, type RouteContext } from '../cont
 import { serveDelta } from '../delta';
 import { errors } from '../errors';
 import { writeExtended } from '../extendedProperties';
-import { changeKeyOf, ewsIdFromRest, resolveId, restId } from '../ids';
+import { checkIfMatch } from '../etag';
+import { ewsIdFromRest, resolveId, restId } from '../ids';
 import { expandedExtended, list, passesFilter, shape, type Entry } from '../listing';
 import { parseQuery, type QueryOptions, type ResourceRules } from '../odata/query';
 
@@ -56,13 +57,6 @@ function folderJson(ctx: RouteContext, f: Folder): Record<string, unknown> {
   return { id: restId(f.id), displayName: f.displayName, parentFolderId: f.parentId ? restId(f.parentId) : null };
 }
 
-function ifMatch(ctx: RouteContext, ref: ItemRef): void {
-  const h = ctx.req.headers['if-match'];
-  if (!h || h.trim() === '*') return;
-  const tags = h.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
-  if (!tags.includes(changeKeyOf(ref))) throw errors.conflict();
-}
-
 function listContacts(ctx: RouteContext): GraphResponse {
   const q = parseQuery(ctx.req.query, LIST_RULES);
   const entries: Entry[] = [];
@@ -89,7 +83,7 @@ function update(ctx: RouteContext): GraphResponse {
   const q = parseQuery(ctx.req.query, ENTITY_RULES);
   const folder = folderOf(ctx);
   const ref = contactRef(ctx, folder, ctx.params[ctx.params.length - 1]);
-  ifMatch(ctx, ref);
+  checkIfMatch(ctx.req.headers['if-match'], ref);
   const { fields, extended } = readContactBody(ctx.req.body, ref.item.fields);
   ref.item.fields = fields;
   if (extended !== undefined) writeExtended(ref.item, extended);
@@ -100,7 +94,7 @@ function update(ctx: RouteContext): GraphResponse {
 function remove(ctx: RouteContext): GraphResponse {
   const folder = folderOf(ctx);
   const ref = contactRef(ctx, folder, ctx.params[ctx.params.length - 1]);
-  ifMatch(ctx, ref);
+  checkIfMatch(ctx.req.headers['if-match'], ref);
   ctx.deps.store.moveItem(ctx.mb, ref.item, ctx.deps.store.folder(ctx.mb, 'deleteditems'));
   return { status: 204, headers: {} };
 }

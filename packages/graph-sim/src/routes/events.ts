@@ -7,7 +7,8 @@ import { errors } from '../errors';
 import { writeExtended } from '../extendedProperties';
 import { readEventBody } from '../eventWrite';
 import { EVENT_PROPERTIES, renderEvent } from '../eventView';
-import { changeKeyOf, outputId, resolveId, restId } from '../ids';
+import { checkIfMatch } from '../etag';
+import { outputId, resolveId, restId } from '../ids';
 import { expandedExtended, list, passesFilter, shape, type Entry } from '../listing';
 import { parseQuery, type QueryOptions, type ResourceRules } from '../odata/query';
 
@@ -72,14 +73,6 @@ function attendeeAddresses(fields: Map<string, El>): string[] {
   ).filter(Boolean);
 }
 
-/** `If-Match: W/"<changeKey>"` (or `*`): a stale one answers 412 ErrorIrresolvableConflict. */
-function checkIfMatch(ctx: RouteContext, ref: ItemRef): void {
-  const h = ctx.req.headers['if-match'];
-  if (!h || h.trim() === '*') return;
-  const tags = h.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
-  if (!tags.includes(changeKeyOf(ref))) throw errors.conflict();
-}
-
 function listEvents(ctx: RouteContext): GraphResponse {
   const q = parseQuery(ctx.req.query, LIST_RULES);
   const refs = [...calendar(ctx).items].map((id) => ctx.mb.items.get(id)).filter((i) => !!i).map((item) => ({ item: item! }));
@@ -119,7 +112,7 @@ function createEvent(ctx: RouteContext): GraphResponse {
 function updateEvent(ctx: RouteContext): GraphResponse {
   const q = parseQuery(ctx.req.query, ENTITY_RULES);
   const ref = eventRef(ctx, ctx.params[0]);
-  checkIfMatch(ctx, ref);
+  checkIfMatch(ctx.req.headers['if-match'], ref);
   const { item, occurrence: o } = ref;
   const before = attendeeAddresses(o?.exception?.fields ?? item.fields);
   if (o) {
@@ -156,7 +149,7 @@ function updateEvent(ctx: RouteContext): GraphResponse {
 
 function deleteEvent(ctx: RouteContext): GraphResponse {
   const ref = eventRef(ctx, ctx.params[0]);
-  checkIfMatch(ctx, ref);
+  checkIfMatch(ctx.req.headers['if-match'], ref);
   const { item, occurrence: o } = ref;
   const recipients = attendeeAddresses(o?.exception?.fields ?? item.fields);
   const subject = (o?.exception?.fields ?? item.fields).get('Subject')?.text ?? item.fields.get('Subject')?.text ?? '';
