@@ -261,3 +261,17 @@ describe('EWS policy block', () => {
     expect((await ews(sims, ewsToken, CAROL, GET_FOLDER)).status).toBe(200);
   });
 });
+
+describe('control API reset', () => {
+  // Last in this file: it clears the shared store.
+  it('POST /_sim/reset also forgets the Graph side: scope lists, delta state, meeting messages', async () => {
+    await control('PUT', `/_sim/tenants/${sims.tenantId}/graph-scope`, { mailboxes: [ALICE] });
+    const round = await graph(sims, token, 'GET', `/users/${ALICE}/calendarView/delta?startDateTime=2026-01-01T00:00:00Z&endDateTime=2026-01-02T00:00:00Z`);
+    expect((await control('GET', `/_sim/tenants/${sims.tenantId}/graph-scope`)).json).toEqual({ '*': [ALICE] });
+    expect((await control('POST', '/_sim/reset')).status).toBe(200);
+    expect((await control('GET', `/_sim/tenants/${sims.tenantId}/graph-scope`)).json).toEqual({});
+    sims.ews.store.createMailbox({ email: ALICE, tenantId: sims.tenantId });
+    expect((await graph(sims, token, 'GET', round.json['@odata.deltaLink'])).status).toBe(410);
+    expect((await control('PUT', `/_sim/tenants/${sims.tenantId}/graph-scope`, { mailboxes: 'all' })).status).toBe(400);
+  });
+});

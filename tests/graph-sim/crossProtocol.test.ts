@@ -150,6 +150,8 @@ describe('contacts', () => {
     expect(stored.fields).toMatchObject({ GivenName: 'Pavel', EmailAddresses: { EmailAddress1: 'pavelb@fabrikam.onmicrosoft.com' }, PhoneNumbers: { BusinessPhone: '+1 732 555 0102', HomePhone2: '+1 732 555 0104', MobilePhone: '+1 732 555 0105' } });
     expect(stored.extendedProperties).toContainEqual(expect.objectContaining({ propertyName: 'exsyncId', value: 'crm-c1' }));
 
+    const byEmail = await graph(sims, token, 'GET', `/users/${BOB}/contacts?$filter=emailAddresses/any(a:a/address eq 'pavelb@fabrikam.onmicrosoft.com')&$select=displayName`);
+    expect(byEmail.json.value).toEqual([{ '@odata.etag': made.json['@odata.etag'], id: made.json.id, displayName: 'Pavel Bansky' }]);
     const round = await deltaRound(sims, token, `/users/${BOB}/contactFolders/${folderId}/contacts/delta?$select=displayName,mobilePhone`, { Prefer: 'odata.maxpagesize=2' });
     const mine = round.items.find((c) => c.id === made.json.id);
     expect(Object.keys(mine).sort()).toEqual(['@odata.etag', '@odata.type', 'displayName', 'id', 'mobilePhone']);

@@ -10,6 +10,8 @@ export interface ControlDeps {
   requestLog: RequestLog;
   /** Routes other simulators sharing this store add (the Graph simulator's scope list, token expiry, ...). */
   extraRoutes?: ControlRoute[];
+  /** Called by `POST /_sim/reset`, so those simulators forget their own state too. */
+  resetHooks?: (() => void)[];
 }
 
 /** A control-API failure answered as `{error}` with this status. */
@@ -78,6 +80,7 @@ const ROUTES: Route[] = [
       d.store.reset();
       d.faults.clear();
       d.requestLog.clear();
+      for (const hook of d.resetHooks ?? []) hook();
       return { ok: true };
     },
   },

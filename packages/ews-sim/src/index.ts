@@ -27,8 +27,11 @@ export interface EwsSim {
   store: SimStore;
   requestLog: RequestLog;
   faults: Faults;
-  /** Adds routes to the JSON control API under /_sim/ (used by the Graph simulator sharing this store). */
-  addControlRoutes(routes: ControlRoute[]): void;
+  /**
+   * Adds routes to the JSON control API under /_sim/ (used by the Graph simulator sharing this store);
+   * `onReset` runs on `POST /_sim/reset`.
+   */
+  addControlRoutes(routes: ControlRoute[], onReset?: () => void): void;
   /** Answers one control-API request, so another server can serve the same /_sim/ API. */
   handleControl(req: IncomingMessage, res: ServerResponse): Promise<void>;
   close(): Promise<void>;
@@ -43,7 +46,7 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
   const hung = new Set<ServerResponse>();
   const tokens = createTokenChecker(opts.jwksUrl);
   const ewsDeps = { store, tokens, faults, requestLog, hung, baseLatencyMs: opts.latencyMs ?? 0, inFlight: new Map<string, { total: number; sync: number }>() };
-  const controlDeps: ControlDeps = { store, faults, requestLog, extraRoutes: [] };
+  const controlDeps: ControlDeps = { store, faults, requestLog, extraRoutes: [], resetHooks: [] };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.toLowerCase() === '/ews/exchange.asmx') {
@@ -69,8 +72,9 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
     store,
     requestLog,
     faults,
-    addControlRoutes: (routes) => {
+    addControlRoutes: (routes, onReset) => {
       controlDeps.extraRoutes!.push(...routes);
+      if (onReset) controlDeps.resetHooks!.push(onReset);
     },
     handleControl: (req, res) => handleControl(controlDeps, req, res),
     close: () => {

@@ -14,7 +14,7 @@ function obj(v: unknown): Record<string, unknown> {
  * - `DELETE /_sim/mailboxes/:email/graph-delta-tokens`: expires the mailbox's delta tokens (410 next).
  * - `GET /_sim/meeting-messages[?mailbox=]`, `DELETE /_sim/meeting-messages`: invitations and cancellations.
  * - `PUT /_sim/users/:email/graph-id {"id": "<object id>"}`: the object id `/users/{id}` accepts.
- * - `POST /_sim/graph/reset`: forgets all of the above.
+ * - `POST /_sim/graph/reset`: forgets all of the above (`POST /_sim/reset` does too).
  */
 export function graphControlRoutes(state: GraphState): ControlRoute[] {
   return [

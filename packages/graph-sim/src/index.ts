@@ -37,7 +37,7 @@ export async function startGraphSim(opts: GraphSimOptions): Promise<GraphSim> {
   if (!opts.jwksUrl) throw new Error('startGraphSim: jwksUrl is required');
   const state = new GraphState();
   for (const u of opts.users ?? []) state.userIds.set(u.oid.toLowerCase(), u.email.toLowerCase());
-  opts.ews.addControlRoutes(graphControlRoutes(state));
+  opts.ews.addControlRoutes(graphControlRoutes(state), () => state.reset());
   const hung = new Set<ServerResponse>();
   const deps: ServerDeps = {
     store: opts.ews.store,

@@ -76,7 +76,7 @@ async function readRequest(deps: ServerDeps, req: IncomingMessage, url: URL): Pr
       throw errors.badRequest('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
     }
   }
-  const principal = await deps.tokens.check(req.headers.authorization, (tid) => [...deps.store.mailboxes.values()].some((m) => m.tenantId === tid));
+  const principal = await deps.tokens.check(req.headers.authorization, (tid) => deps.store.tenants.has(tid));
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return {
