@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seriesOccurrences, SimStore, UTC_ZONE, type ItemRef } from '@exsync/ews-sim';
 import { canonicalExtendedId, parseExtendedId } from '../../packages/graph-sim/src/extendedProperties';
-import { ewsIdFromRest, immutableId, outputId, resolveId, restId } from '../../packages/graph-sim/src/ids';
+import { ewsIdFromRest, graphChangeKey, immutableId, outputId, resolveId, restId } from '../../packages/graph-sim/src/ids';
 import { evaluate, parseFilter } from '../../packages/graph-sim/src/odata/filter';
 import { ODataSyntaxError } from '../../packages/graph-sim/src/odata/lexer';
 import { parsePreferences } from '../../packages/graph-sim/src/prefer';
@@ -42,6 +42,16 @@ describe('ids', () => {
       }
     }
     expect(immutableId(mb, seriesItem)).toBe(outputId(mb, { item: seriesItem }, 'immutable'));
+  });
+});
+
+describe('changeKeys', () => {
+  it.each([
+    ['DwAAABYAAAAHiviTVs41YoAAAAT', 'HiviTVs41YoAAAAT'],
+    ['EQAAABYAAAAQxv0eYpzoq8AAAAj', 'Qxv0eYpzoq8AAAAj'],
+    ['EZ9r3czxY0m2jz8c45czkwAALZu97w==', 'EZ9r3czxY0m2jz8c45czkwAALZu97w=='],
+  ])('EWS %s is Graph %s', (ews, graph) => {
+    expect(graphChangeKey(ews)).toBe(graph);
   });
 });
 

@@ -1,7 +1,7 @@
 import { child, displayName, el, textEl, type El, type ItemRef, type Mailbox } from '@exsync/ews-sim';
 import { graphTimestamp } from './dateTimes';
 import { errors } from './errors';
-import { outputId, restId, type IdType } from './ids';
+import { changeKeyOf, outputId, restId, type IdType } from './ids';
 
 /**
  * Graph's `contact` (learn.microsoft.com/graph/api/resources/contact, v1.0) over the shared store's
@@ -40,11 +40,11 @@ export function renderContact(mb: Mailbox, ref: ItemRef, idType: IdType): Record
   const ims = entries(f.get('ImAddresses'));
   const folder = mb.folders.get(item.folderId);
   const json: Record<string, unknown> = {
-    '@odata.etag': `W/"${item.changeKey}"`,
+    '@odata.etag': `W/"${changeKeyOf(ref)}"`,
     id: outputId(mb, ref, idType),
     createdDateTime: graphTimestamp(item.created),
     lastModifiedDateTime: graphTimestamp(item.modified),
-    changeKey: item.changeKey,
+    changeKey: changeKeyOf(ref),
     categories: (f.get('Categories')?.children ?? []).map((c) => c.text),
     parentFolderId: folder ? restId(folder.id) : null,
     birthday: t('Birthday') ? new Date(Date.parse(t('Birthday')!)).toISOString().replace('.000Z', 'Z') : null,

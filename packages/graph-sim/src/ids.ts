@@ -47,9 +47,17 @@ export function outputId(mb: Mailbox, ref: ItemRef, idType: IdType): string {
   return restId(refId(ref).id);
 }
 
-/** The EWS-side ChangeKey of what the client sees (an exception has its own). */
+/**
+ * Graph's `changeKey` (and `@odata.etag` `W/"<changeKey>"`) of what the client sees (an exception has
+ * its own): the EWS ChangeKey without its 8-byte class header (11 base64 characters here), as real
+ * pairs suggest (GRAPH-NOTES.md "ChangeKeys", an inference). Both move on every write, over either protocol.
+ */
 export function changeKeyOf(ref: ItemRef): string {
-  return refId(ref).changeKey;
+  return graphChangeKey(refId(ref).changeKey);
+}
+
+export function graphChangeKey(ewsChangeKey: string): string {
+  return /^[A-Za-z0-9+/]{4}ABYAAAA/.test(ewsChangeKey) ? ewsChangeKey.slice(11) : ewsChangeKey;
 }
 
 function byDigest(mb: Mailbox, digest: Buffer): StoredItem | undefined {
