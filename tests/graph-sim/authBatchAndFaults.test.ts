@@ -68,6 +68,33 @@ describe('auth', () => {
     expect((await graph(sims, ewsOnly, 'GET', `/users/${CAROL}/events`)).status).toBe(403);
   });
 
+  it('accepts a delegated Graph token the Entra simulator issues through the authorization-code flow', async () => {
+    const alice = sims.users[0];
+    const redirect = 'http://127.0.0.1:9/callback';
+    const authorize = new URL(`${sims.entraUrl}/${sims.tenantId}/oauth2/v2.0/authorize`);
+    authorize.search = new URLSearchParams({
+      client_id: sims.applicationId,
+      response_type: 'code',
+      redirect_uri: redirect,
+      scope: 'https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/Contacts.ReadWrite offline_access',
+      login_hint: alice.email,
+      state: 's1',
+    }).toString();
+    const signIn = await fetch(authorize, { redirect: 'manual' });
+    const code = new URL(signIn.headers.get('location')!).searchParams.get('code');
+    expect(code).toBeTruthy();
+    const tokenRes = await fetch(`${sims.entraUrl}/${sims.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: sims.applicationId, client_secret: sims.clientSecret, code: code!, redirect_uri: redirect }),
+    });
+    const { access_token } = (await tokenRes.json()) as { access_token: string };
+    const claims = JSON.parse(Buffer.from(access_token.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ aud: 'https://graph.microsoft.com', scp: 'Calendars.ReadWrite Contacts.ReadWrite', upn: alice.email });
+    const me = await graph(sims, access_token, 'GET', '/me/contactFolders');
+    expect(me.status).toBe(200);
+    expect((await graph(sims, access_token, 'GET', `/users/${CAROL}/contactFolders`)).status).toBe(403);
+  });
+
   it('serves /me for delegated tokens only, users by id or UPN, and a per-tenant mailbox scope', async () => {
     const base = { iss: `https://sts.windows.net/${TEST_TENANT}/`, tid: TEST_TENANT, appid: TEST_APP, aud: 'https://graph.microsoft.com' };
     const delegated = await issuer.sign({ ...base, scp: 'Calendars.ReadWrite Contacts.ReadWrite', upn: CAROL });
