@@ -161,6 +161,45 @@ describe('OData query options', () => {
   });
 });
 
+describe('bad input', () => {
+  it('answers 4xx with Graph\'s error JSON, never 5xx, for malformed bodies, paths and values', async () => {
+    const cases: [string, string, unknown, number][] = [
+      ['POST', `/users/${CAROL}/events`, '{not json', 400],
+      ['POST', `/users/${CAROL}/events`, [1, 2], 400],
+      ['POST', `/users/${CAROL}/events`, { subject: 5 }, 400],
+      ['POST', `/users/${CAROL}/events`, { start: { dateTime: 'tomorrow', timeZone: 'UTC' } }, 400],
+      ['POST', `/users/${CAROL}/events`, { start: { dateTime: '2026-01-01T10:00:00' }, end: { dateTime: '2026-01-01T09:00:00' } }, 400],
+      ['POST', `/users/${CAROL}/events`, { attendees: [{ emailAddress: {} }] }, 400],
+      ['POST', `/users/${CAROL}/events`, { showAs: 'sleeping' }, 400],
+      ['POST', `/users/${CAROL}/events`, { recurrence: { pattern: { type: 'weekly' }, range: { type: 'noEnd' } } }, 400],
+      ['POST', `/users/${CAROL}/events`, { singleValueExtendedProperties: [{ id: 'Nonsense', value: 'x' }] }, 400],
+      ['POST', `/users/${CAROL}/contacts`, { emailAddresses: [{}, {}, {}, {}] }, 400],
+      ['POST', `/users/${CAROL}/contacts`, { businessPhones: 'one' }, 400],
+      ['POST', `/users/${CAROL}/contacts`, { homeAddress: { planet: 'Mars' } }, 400],
+      ['POST', `/users/${CAROL}/contacts`, { birthday: 'someday' }, 400],
+      ['GET', `/users/${CAROL}/nosuchthing`, undefined, 400],
+      ['PUT', `/users/${CAROL}/events`, undefined, 405],
+      ['GET', `/users/${CAROL}/contactFolders/bad*id/contacts`, undefined, 400],
+      ['GET', `/users/${CAROL}/calendarView?startDateTime=soon&endDateTime=later`, undefined, 400],
+      ['GET', `/users/${CAROL}/calendarView/delta?startDateTime=2026-01-01T00:00:00Z&endDateTime=2026-01-02T00:00:00Z`, undefined, 200],
+    ];
+    for (const [method, path, body, status] of cases) {
+      const res = await fetch(`${sims.graphUrl}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Prefer: 'odata.maxpagesize=1' },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const json = (await res.json()) as any;
+      expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(status);
+      if (status >= 400) expect(json.error.code, `${method} ${path}`).toEqual(expect.any(String));
+    }
+    const beta = await graph(sims, token, 'GET', `${sims.graph.url}/beta/users/${CAROL}/events`);
+    expect(beta.status).toBe(400);
+    const badPrefer = await graph(sims, token, 'GET', `/users/${CAROL}/events`, { headers: { Prefer: 'odata.maxpagesize=-3' } });
+    expect(badPrefer.status).toBe(400);
+  });
+});
+
 describe('$batch', () => {
   it('answers each request on its own, sequences dependsOn and fails dependents of a failure with 424', async () => {
     const r = await graph(sims, token, 'POST', '/$batch', {

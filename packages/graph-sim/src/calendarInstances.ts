@@ -35,8 +35,7 @@ export function calendarView(mb: Mailbox, folder: Folder, w: { start: number; en
 }
 
 /** The occurrences and exceptions of one series in a window (`/events/{id}/instances`). */
-export function seriesInstances(mb: Mailbox, ref: ItemRef, w: { start: number; end: number }): ItemRef[] {
-  void mb;
+export function seriesInstances(ref: ItemRef, w: { start: number; end: number }): ItemRef[] {
   if (!ref.item.recurrence) return [];
   return seriesOccurrences(ref.item, w.end + 366 * 86_400_000)
     .map((o) => ({ item: ref.item, occurrence: o }))

@@ -1,5 +1,5 @@
 import type { Folder, ItemRef } from '@exsync/ews-sim';
-import { calendarView, inWindow } from './calendarInstances';
+import { calendarView, inWindow, span } from './calendarInstances';
 import { renderContact } from './contactShape';
 import { json, type GraphResponse, type RouteContext } from './context';
 import { parseQueryInstant } from './dateTimes';
@@ -7,7 +7,6 @@ import type { BaselineEntry, Change, Chain, DeltaKind, Generation } from './delt
 import { renderEvent } from './eventView';
 import { changeKeyOf, immutableId, outputId, resolveId, restId } from './ids';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './listing';
-import { span } from './calendarInstances';
 
 /**
  * Delta rounds over a calendar window (`calendarView/delta`) or a contact folder (`contacts/delta`):

@@ -1,4 +1,4 @@
-import { el, snapAllDay, textEl, utcToLocal, type El, type Recurrence, type TimeZoneDef } from '@exsync/ews-sim';
+import { el, isoUtc, snapAllDay, textEl, utcToLocal, type El, type Recurrence, type TimeZoneDef } from '@exsync/ews-sim';
 import { fromDateTimeTimeZone } from './dateTimes';
 import { errors } from './errors';
 import { fromPatternedRecurrence } from './recurrence';
@@ -62,6 +62,7 @@ function attendeesEl(list: unknown): Map<string, El> {
 export function readEventBody(body: unknown, current: { fields: Map<string, El>; startZone: TimeZoneDef; endZone: TimeZoneDef }): EventChanges {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('The request body must be a JSON object.');
   const ch: EventChanges = { fields: new Map(current.fields) };
+  let recurrence: unknown;
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
     if (k.startsWith('@odata.') || IGNORED.has(k)) continue;
     switch (k) {
@@ -78,7 +79,7 @@ export function readEventBody(body: unknown, current: { fields: Map<string, El>;
       case 'end': {
         const { utcMs, zone } = fromDateTimeTimeZone(v, k);
         const name = k === 'start' ? 'Start' : 'End';
-        ch.fields.set(name, textEl(name, new Date(utcMs).toISOString().slice(0, 19) + 'Z'));
+        ch.fields.set(name, textEl(name, isoUtc(utcMs)));
         if (k === 'start') ch.startZone = zone;
         else ch.endZone = zone;
         break;
@@ -120,7 +121,8 @@ export function readEventBody(body: unknown, current: { fields: Map<string, El>;
         ch.fields.set('ReminderMinutesBeforeStart', textEl('ReminderMinutesBeforeStart', String(v)));
         break;
       case 'recurrence':
-        ch.recurrence = v === null ? null : (v as Recurrence);
+        recurrence = v;
+        if (v === null) ch.recurrence = null;
         break;
       case 'singleValueExtendedProperties':
         ch.extended = v;
@@ -137,9 +139,9 @@ export function readEventBody(body: unknown, current: { fields: Map<string, El>;
   const s = ch.fields.get('Start')?.text;
   const e = ch.fields.get('End')?.text;
   if (s && e && Date.parse(e) < Date.parse(s)) throw errors.badRequest('The end of the event is before its start.');
-  if (ch.recurrence) {
+  if (recurrence !== undefined && recurrence !== null) {
     const localStart = utcToLocal(startZone, Date.parse(s ?? new Date().toISOString()));
-    ch.recurrence = fromPatternedRecurrence(ch.recurrence, Math.floor(localStart / 86_400_000) * 86_400_000);
+    ch.recurrence = fromPatternedRecurrence(recurrence, Math.floor(localStart / 86_400_000) * 86_400_000);
   }
   snapAllDay(ch.fields, startZone, endZone);
   return ch;

@@ -39,8 +39,9 @@ function folderById(ctx: RouteContext, id: string): Folder {
   return f;
 }
 
+/** The folder a route names (`contactFolders/{id}/contacts...`), else the default Contacts folder (`contacts...`). */
 function folderOf(ctx: RouteContext): Folder {
-  return ctx.params.length > 1 || ctx.req.path.toLowerCase().includes('/contactfolders/') ? folderById(ctx, ctx.params[0]) : contactsFolder(ctx);
+  return ctx.req.path.toLowerCase().includes('/contactfolders/') ? folderById(ctx, ctx.params[0]) : contactsFolder(ctx);
 }
 
 function contactRef(ctx: RouteContext, folder: Folder, id: string): ItemRef {

@@ -1,4 +1,4 @@
-import { newChangeKey, refId, UTC_ZONE, type El, type ItemRef } from '@exsync/ews-sim';
+import { isoUtc, newChangeKey, refId, textEl, UTC_ZONE, type El, type ItemRef } from '@exsync/ews-sim';
 import { calendarView, seriesInstances } from '../calendarInstances';
 import { json, type GraphResponse, type Route, type RouteContext } from '../context';
 import { param, serveDelta } from '../delta';
@@ -89,9 +89,9 @@ function createEvent(ctx: RouteContext): GraphResponse {
     if (existing) return json(201, view(ctx, { item: existing }, {}));
   }
   const ch = readEventBody(body, { fields: new Map(), startZone: UTC_ZONE, endZone: UTC_ZONE });
-  const now = Math.floor(Date.now() / 1_800_000) * 1_800_000;
-  if (!ch.fields.has('Start')) ch.fields.set('Start', { name: 'Start', attrs: {}, children: [], text: new Date(now).toISOString().slice(0, 19) + 'Z' });
-  if (!ch.fields.has('End')) ch.fields.set('End', { name: 'End', attrs: {}, children: [], text: new Date(Date.parse(ch.fields.get('Start')!.text) + 1_800_000).toISOString().slice(0, 19) + 'Z' });
+  // Like Exchange: a missing start is the current half hour, a missing end 30 minutes after the start.
+  if (!ch.fields.has('Start')) ch.fields.set('Start', textEl('Start', isoUtc(Math.floor(Date.now() / 1_800_000) * 1_800_000)));
+  if (!ch.fields.has('End')) ch.fields.set('End', textEl('End', isoUtc(Date.parse(ch.fields.get('Start')!.text) + 1_800_000)));
   const item = store.createItem(ctx.mb, calendar(ctx), {
     kind: 'CalendarItem',
     fields: ch.fields,
@@ -206,7 +206,7 @@ export const EVENT_ROUTES: Route[] = [
         const q = parseQuery(ctx.req.query, VIEW_RULES);
         const ref = eventRef(ctx, ctx.params[0]);
         if (ref.occurrence || !ref.item.recurrence) throw errors.invalidRequest('The instances of a single event or occurrence cannot be listed: pass the id of a series master.');
-        return listRefs(ctx, seriesInstances(ctx.mb, ref, windowOf(ctx)), q);
+        return listRefs(ctx, seriesInstances(ref, windowOf(ctx)), q);
       },
     },
   ]),
