@@ -23,6 +23,18 @@ afterAll(async () => {
   await sims?.close();
 });
 
+/** One EWS SyncFolderItems page of the calendar from a state (all of it, up to 512 changes). */
+async function ewsSync(state: string | undefined): Promise<{ text: string; state: string }> {
+  const r = await ews(
+    sims,
+    ewsToken,
+    BOB,
+    `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="calendar"/></m:SyncFolderId>` +
+      `${state ? `<m:SyncState>${state}</m:SyncState>` : ''}<m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>`,
+  );
+  return { text: r.text, state: /<m:SyncState>([^<]*)<\/m:SyncState>/.exec(r.text)![1] };
+}
+
 const EXT_URI = `<t:ExtendedFieldURI PropertySetId="${SET}" PropertyName="exsyncId" PropertyType="String"/>`;
 
 function getItemXml(id: string): string {
@@ -53,8 +65,12 @@ describe('the same item over EWS and Graph', () => {
     expect(changeKey.length - read.json.changeKey.length).toBe(11);
     expect(read.json['@odata.etag']).toBe(`W/"${read.json.changeKey}"`);
 
+    const before = await ewsSync(undefined);
     const patched = await graph(sims, token, 'PATCH', `/users/${BOB}/events/${restId}`, { body: { subject: 'Quarterly review (Graph)' }, headers: { 'If-Match': read.json['@odata.etag'] } });
     expect(patched.status).toBe(200);
+    // An EWS client syncing the folder sees the Graph edit as an Update of the same item.
+    const after = await ewsSync(before.state);
+    expect(after.text).toMatch(new RegExp(`<t:Update><t:CalendarItem><t:ItemId Id="${ewsId.replace(/[+/=]/g, (c) => `\\${c}`)}"`));
 
     const back = await ews(sims, ewsToken, BOB, getItemXml(ewsId));
     expect(back.text).toContain('<t:Subject>Quarterly review (Graph)</t:Subject>');
