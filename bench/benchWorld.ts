@@ -45,7 +45,7 @@ export interface BenchWorld {
 }
 
 async function startSimProcess(): Promise<{ child: ChildProcess; info: SimInfo }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0', '--graph-port', '0'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TZ: 'UTC' },

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   // previous demo cached in Redis would be rejected by this run's EWS simulator.
   await forgetCachedTokens(config.redisUrl, config.redisPrefix);
 
-  const sims = await startSimulators({ entraPort: 4100, ewsPort: 4200 });
+  const sims = await startSimulators({ entraPort: 4100, ewsPort: 4200, graphPort: 4300 });
   const [alice, bob] = sims.users;
   for (let i = 0; i < 5; i++) {
     const start = new Date(Date.UTC(2026, 11, 1 + i, 9 + i));
@@ -157,6 +157,7 @@ exsync demo is running. Ctrl-C stops everything.
   API docs        ${baseUrl}/docs
   Entra ID sim    ${sims.entraUrl}   tenant ${sims.tenantId}, app ${sims.applicationId}
   EWS sim         ${sims.ewsUrl}
+  Graph sim       ${sims.graphUrl}   (the same mailboxes over Microsoft Graph)
 
   Organisation    ${org.id}
   Org-admin token ${orgToken}

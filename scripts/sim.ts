@@ -1,11 +1,11 @@
 import { startSimulators } from './simulators';
 
 /**
- * `npm run sim [-- --json] [--entra-port N] [--ews-port N]`: both simulators for manual use.
+ * `npm run sim [-- --json] [--entra-port N] [--ews-port N] [--graph-port N]`: the three simulators for manual use.
  * With --json, prints exactly one JSON line once both listen (scripts parse it).
  */
-function parseArgs(argv: string[]): { json: boolean; entraPort: number; ewsPort: number } {
-  const out = { json: false, entraPort: 4100, ewsPort: 4200 };
+function parseArgs(argv: string[]): { json: boolean; entraPort: number; ewsPort: number; graphPort: number } {
+  const out = { json: false, entraPort: 4100, ewsPort: 4200, graphPort: 4300 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.split('=', 2);
@@ -21,8 +21,9 @@ function parseArgs(argv: string[]): { json: boolean; entraPort: number; ewsPort:
     if (flag === '--json') out.json = true;
     else if (flag === '--entra-port') out.entraPort = value();
     else if (flag === '--ews-port') out.ewsPort = value();
+    else if (flag === '--graph-port') out.graphPort = value();
     else {
-      process.stderr.write(`unknown option ${a}; use --json, --entra-port N, --ews-port N\n`);
+      process.stderr.write(`unknown option ${a}; use --json, --entra-port N, --ews-port N, --graph-port N\n`);
       process.exit(2);
     }
   }
@@ -31,11 +32,12 @@ function parseArgs(argv: string[]): { json: boolean; entraPort: number; ewsPort:
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
-  startSimulators({ entraPort: args.entraPort, ewsPort: args.ewsPort }).then(
+  startSimulators({ entraPort: args.entraPort, ewsPort: args.ewsPort, graphPort: args.graphPort }).then(
     (sims) => {
       const info = {
         entraUrl: sims.entraUrl,
         ewsUrl: sims.ewsUrl,
+        graphUrl: sims.graphUrl,
         tenantId: sims.tenantId,
         applicationId: sims.applicationId,
         clientSecret: sims.clientSecret,
@@ -49,6 +51,7 @@ function main(): void {
           `  Entra ID authority host: ${info.entraUrl}`,
           `  EWS endpoint:            ${info.ewsUrl}`,
           `  EWS control API:         ${sims.ews.url}/_sim/`,
+          `  Graph v1.0 base:         ${info.graphUrl}`,
           `  tenant id:               ${info.tenantId}`,
           `  application (client) id: ${info.applicationId}`,
           `  client secret:           ${info.clientSecret}`,
@@ -72,7 +75,7 @@ function main(): void {
     (err: unknown) => {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') {
-        process.stderr.write(`a port is already in use (${e.message}); pick others with --entra-port / --ews-port\n`);
+        process.stderr.write(`a port is already in use (${e.message}); pick others with --entra-port / --ews-port / --graph-port\n`);
       } else {
         process.stderr.write(`simulators failed to start: ${e.message ?? String(err)}\n`);
       }

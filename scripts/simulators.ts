@@ -1,10 +1,12 @@
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
+import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
 
 export interface SimulatorsOptions {
-  /** 0 picks a free port (tests); `npm run sim` uses 4100 / 4200. */
+  /** 0 picks a free port (tests); `npm run sim` uses 4100 / 4200 / 4300. */
   entraPort?: number;
   ewsPort?: number;
+  graphPort?: number;
   host?: string;
   /** Access-token lifetime of the Entra simulator, in seconds. */
   tokenLifetimeSeconds?: number;
@@ -13,8 +15,12 @@ export interface SimulatorsOptions {
 export interface Simulators {
   entra: EntraSim;
   ews: EwsSim;
+  /** Microsoft Graph over the same mailboxes as `ews`. */
+  graph: GraphSim;
   entraUrl: string;
   ewsUrl: string;
+  /** Base of Graph v1.0 (`http://host:port/v1.0`). */
+  graphUrl: string;
   tenantId: string;
   applicationId: string;
   clientSecret: string;
@@ -23,7 +29,7 @@ export interface Simulators {
 }
 
 /**
- * Starts the Entra ID and EWS simulators wired together (EWS trusts Entra's signing keys) with a
+ * Starts the Entra ID, EWS and Graph simulators wired together (EWS and Graph trust Entra's signing keys; Graph serves EWS's mailboxes) with a
  * mailbox for every DEFAULT_SEED user. Used by `npm run sim`, the demo and tests.
  */
 export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Simulators> {
@@ -35,19 +41,36 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     await entra.close();
     throw e;
   }
+  let graph: GraphSim;
+  try {
+    graph = await startGraphSim({
+      ews,
+      jwksUrl: entra.jwksUrl,
+      port: opts.graphPort ?? 0,
+      host: opts.host,
+      users: DEFAULT_SEED.users.map((u) => ({ oid: u.oid, email: u.email })),
+    });
+  } catch (e) {
+    await ews.close();
+    await entra.close();
+    throw e;
+  }
   for (const u of DEFAULT_SEED.users) {
     ews.store.createMailbox({ email: u.email, tenantId: DEFAULT_SEED.tenantId, displayName: u.name });
   }
   return {
     entra,
     ews,
+    graph,
     entraUrl: entra.url,
     ewsUrl: ews.ewsUrl,
+    graphUrl: graph.graphUrl,
     tenantId: DEFAULT_SEED.tenantId,
     applicationId: DEFAULT_SEED.applicationId,
     clientSecret: DEFAULT_SEED.clientSecret,
     users: DEFAULT_SEED.users.map((u) => ({ email: u.email, password: u.password })),
     close: async () => {
+      await graph.close();
       await ews.close();
       await entra.close();
     },

@@ -7,9 +7,9 @@ import { entraAppToken, ewsService } from './support/ewsClient';
 
 /** `npm run sim -- --json`: exactly one JSON line, usable as is, and a clean stop on SIGTERM. */
 describe('scripts/sim.ts --json', () => {
-  it('prints one JSON line describing both simulators and stops on SIGTERM', async () => {
+  it('prints one JSON line describing the simulators (EWS and Graph over the same mailboxes) and stops on SIGTERM', async () => {
     const root = join(__dirname, '..', '..');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0', '--graph-port', '0'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -21,11 +21,18 @@ describe('scripts/sim.ts --json', () => {
         child.once('exit', () => reject(new Error('sim exited before printing')));
       });
       const info = JSON.parse(first);
-      expect(Object.keys(info).sort()).toEqual(['applicationId', 'clientSecret', 'entraUrl', 'ewsUrl', 'tenantId', 'users']);
+      expect(Object.keys(info).sort()).toEqual(['applicationId', 'clientSecret', 'entraUrl', 'ewsUrl', 'graphUrl', 'tenantId', 'users']);
+      expect(info.graphUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\.0$/);
       expect(info.users.map((u: { email: string }) => u.email)).toEqual(['alice@contoso.example', 'bob@contoso.example', 'carol@contoso.example']);
       const token = await entraAppToken(info.entraUrl, info.tenantId, info.applicationId, info.clientSecret);
       const folder = await ews.Folder.Bind(ewsService(info.ewsUrl, token, 'bob@contoso.example'), ews.WellKnownFolderName.Contacts);
       expect(folder.DisplayName).toBe('Contacts');
+      const graphToken = await fetch(`${info.entraUrl}/${info.tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: info.applicationId, client_secret: info.clientSecret, scope: 'https://graph.microsoft.com/.default' }),
+      }).then((r) => r.json() as Promise<{ access_token: string }>);
+      const folders = await fetch(`${info.graphUrl}/users/bob@contoso.example/contactFolders`, { headers: { Authorization: `Bearer ${graphToken.access_token}` } });
+      expect(((await folders.json()) as { value: { displayName: string }[] }).value[0].displayName).toBe('Contacts');
     } finally {
       child.kill('SIGTERM');
     }

@@ -55,9 +55,15 @@ export function seedDefaults(state: SimState): void {
     appId: DEFAULT_SEED.applicationId,
     displayName: 'exsync',
     secrets: [DEFAULT_SEED.clientSecret],
-    roles: ['full_access_as_app'],
+    // EWS's application permission and Microsoft Graph's (CONTRACT.md, "Simulators").
+    roles: ['full_access_as_app', 'Calendars.ReadWrite', 'Contacts.ReadWrite'],
     consented: true,
     servicePrincipalId: DEFAULT_SEED.servicePrincipalId,
+    delegatedScopes: [
+      'https://outlook.office365.com/EWS.AccessAsUser.All',
+      'https://graph.microsoft.com/Calendars.ReadWrite',
+      'https://graph.microsoft.com/Contacts.ReadWrite',
+    ],
   });
   for (const u of DEFAULT_SEED.users) {
     state.addUser({ tenantId: DEFAULT_SEED.tenantId, email: u.email, oid: u.oid, name: u.name, password: u.password });

@@ -40,7 +40,8 @@ export class TokenIssuer {
       uti: uti(),
       ver: '1.0',
     };
-    if (app.roles.length > 0) claims.roles = [...app.roles];
+    const roles = app.roles.filter((r) => roleBelongsTo(r, input.resource));
+    if (roles.length > 0) claims.roles = roles;
     return this.sign(claims, input.lifetimeSeconds);
   }
 
@@ -97,6 +98,24 @@ export class TokenIssuer {
       input.lifetimeSeconds,
     );
   }
+}
+
+/**
+ * The resource each known application permission belongs to. Entra puts in a token only the roles of
+ * the token's resource: an EWS token never carries Graph's Calendars.ReadWrite and the other way round.
+ * Roles the table does not know go to every resource (tests grant arbitrary ones).
+ */
+const ROLE_RESOURCES: Readonly<Record<string, readonly string[]>> = {
+  full_access_as_app: ['https://outlook.office365.com', 'https://outlook.office.com', '00000002-0000-0ff1-ce00-000000000000'],
+  'Calendars.ReadWrite': ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'],
+  'Calendars.Read': ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'],
+  'Contacts.ReadWrite': ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'],
+  'Contacts.Read': ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'],
+};
+
+function roleBelongsTo(role: string, resource: string): boolean {
+  const owners = ROLE_RESOURCES[role];
+  return !owners || owners.includes(resource.replace(/\/+$/, ''));
 }
 
 function uti(): string {

@@ -31,6 +31,39 @@ const DIAG = {
   missing: '2000000;reason="No Bearer token was supplied.";error_category="invalid_token"',
 };
 
+/** A Bearer token read and its signature checked: the verified claims, or why there are none. */
+export type BearerRead =
+  | { ok: false; reason: 'missing' | 'malformed' | 'signature' }
+  | { ok: true; token: string; claims: JWTPayload; expired: boolean };
+
+/**
+ * Reads `Authorization: Bearer <jwt>` and checks its RS256 signature against a JWKS (the Entra
+ * simulator's keys). Claims are returned even when expired or otherwise invalid, because jose checks
+ * the signature first; the caller applies its service's own claim rules and error shapes (shared by
+ * the EWS and Graph simulators).
+ */
+export function createBearerReader(jwksUrl: string): (authorization: string | undefined) => Promise<BearerRead> {
+  const jwks = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 0, cacheMaxAge: 10 * 60_000 });
+  return async (authorization) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    if (!m) return { ok: false, reason: 'missing' };
+    const token = m[1];
+    try {
+      decodeJwt(token);
+    } catch {
+      return { ok: false, reason: 'malformed' };
+    }
+    try {
+      const { payload } = await jwtVerify(token, jwks, { algorithms: ['RS256'], clockTolerance: 300 });
+      return { ok: true, token, claims: payload, expired: false };
+    } catch (e) {
+      if (e instanceof joseErrors.JWTExpired) return { ok: true, token, claims: e.payload, expired: true };
+      if (e instanceof joseErrors.JWTClaimValidationFailed) return { ok: true, token, claims: e.payload, expired: false };
+      return { ok: false, reason: 'signature' };
+    }
+  };
+}
+
 export interface TokenChecker {
   check(authorization: string | undefined, knownTenant: (tid: string) => boolean): Promise<Principal>;
 }
@@ -40,32 +73,12 @@ export interface TokenChecker {
  * tenant, then roles or scopes. Each failure is the 401/403 Exchange answers with.
  */
 export function createTokenChecker(jwksUrl: string): TokenChecker {
-  const jwks = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 0, cacheMaxAge: 10 * 60_000 });
+  const read = createBearerReader(jwksUrl);
   return {
     async check(authorization, knownTenant) {
-      const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-      if (!m) throw unauthorized(401, DIAG.missing);
-      const token = m[1];
-      let claims: JWTPayload;
-      try {
-        decodeJwt(token);
-      } catch {
-        throw unauthorized(401, DIAG.malformed);
-      }
-      let expired = false;
-      try {
-        ({ payload: claims } = await jwtVerify(token, jwks, { algorithms: ['RS256'], clockTolerance: 300 }));
-      } catch (e) {
-        // jose checks the signature before the claims, so a claim failure carries a trusted payload.
-        if (e instanceof joseErrors.JWTExpired) {
-          claims = e.payload;
-          expired = true;
-        } else if (e instanceof joseErrors.JWTClaimValidationFailed) {
-          claims = e.payload;
-        } else {
-          throw unauthorized(401, DIAG.signature);
-        }
-      }
+      const r = await read(authorization);
+      if (!r.ok) throw unauthorized(401, DIAG[r.reason]);
+      const { claims, expired } = r;
       const tid = String(claims.tid ?? '');
       if (typeof claims.iss !== 'string' || claims.iss !== `https://sts.windows.net/${tid}/`) throw unauthorized(401, DIAG.issuer);
       if (expired || typeof claims.exp !== 'number') throw unauthorized(401, DIAG.expired);

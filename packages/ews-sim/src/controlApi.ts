@@ -8,9 +8,14 @@ export interface ControlDeps {
   store: SimStore;
   faults: Faults;
   requestLog: RequestLog;
+  /** Routes other simulators sharing this store add (the Graph simulator's scope list, token expiry, ...). */
+  extraRoutes?: ControlRoute[];
+  /** Called by `POST /_sim/reset`, so those simulators forget their own state too. */
+  resetHooks?: (() => void)[];
 }
 
-class HttpJsonError extends Error {
+/** A control-API failure answered as `{error}` with this status. */
+export class HttpJsonError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -47,7 +52,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-type Route = { method: string; pattern: RegExp; run: (deps: ControlDeps, m: string[], body: () => Promise<unknown>, url: URL) => unknown };
+/**
+ * One control route. `run` answers a JSON value (200), `{status, body}`, or throws HttpJsonError /
+ * InputError / StoreError; `m` holds the pattern's decoded groups.
+ */
+export type ControlRoute = { method: string; pattern: RegExp; run: (deps: ControlDeps, m: string[], body: () => Promise<unknown>, url: URL) => unknown };
+type Route = ControlRoute;
 
 const FOLDER_NAMES: Record<string, string> = { calendar: 'calendar', contacts: 'contacts', deleteditems: 'deleteditems', inbox: 'inbox' };
 
@@ -70,6 +80,7 @@ const ROUTES: Route[] = [
       d.store.reset();
       d.faults.clear();
       d.requestLog.clear();
+      for (const hook of d.resetHooks ?? []) hook();
       return { ok: true };
     },
   },
@@ -155,7 +166,7 @@ const ROUTES: Route[] = [
     run: async (d, m, body) => {
       const b = obj(await body());
       if (typeof b.enabled !== 'boolean') throw new HttpJsonError(400, 'enabled must be a boolean');
-      if (b.reason !== undefined && b.reason !== 'policy') throw new HttpJsonError(400, 'reason must be "policy" when given');
+      if (b.reason !== undefined && (b.enabled || b.reason !== 'policy')) throw new HttpJsonError(400, 'reason must be "policy", and only with enabled false');
       d.store.setTenantEws(m[1], b.enabled, b.reason === 'policy' ? 'policy' : undefined);
       return { ok: true };
     },
@@ -191,7 +202,15 @@ const ROUTES: Route[] = [
       return d.faults.snapshot();
     },
   },
-  { method: 'GET', pattern: /^\/_sim\/requests$/, run: (d, _m, _b, url) => d.requestLog.list(url.searchParams.get('mailbox') ?? undefined) },
+  {
+    method: 'GET',
+    pattern: /^\/_sim\/requests$/,
+    run: (d, _m, _b, url) => {
+      const protocol = url.searchParams.get('protocol') ?? undefined;
+      if (protocol !== undefined && protocol !== 'ews' && protocol !== 'graph') throw new HttpJsonError(400, 'protocol must be ews or graph');
+      return d.requestLog.list(url.searchParams.get('mailbox') ?? undefined, protocol);
+    },
+  },
   {
     method: 'DELETE',
     pattern: /^\/_sim\/requests$/,
@@ -206,7 +225,7 @@ export async function handleControl(deps: ControlDeps, req: IncomingMessage, res
   const url = new URL(req.url ?? '/', 'http://sim');
   try {
     const path = url.pathname.replace(/\/+$/, '');
-    const candidates = ROUTES.filter((r) => r.pattern.test(path));
+    const candidates = [...ROUTES, ...(deps.extraRoutes ?? [])].filter((r) => r.pattern.test(path));
     if (candidates.length === 0) throw new HttpJsonError(404, `no route ${path}`);
     const route = candidates.find((r) => r.method === req.method);
     if (!route) throw new HttpJsonError(405, `use ${candidates.map((r) => r.method).join(' or ')}`);

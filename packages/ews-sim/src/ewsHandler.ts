@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal, TokenChecker } from './auth';
 import type { Faults } from './faults';
+import { readBody } from './httpIo';
 import { ItemError, RequestFault, type OpContext } from './operations/context';
 import { OPERATIONS } from './operations';
 import type { RequestLog, RequestLogEntry } from './requestLog';
@@ -37,23 +38,6 @@ const MAX_BODY = 64 * 1024 * 1024;
 /** EWS_SIM_TRACE=1 writes each successful SOAP exchange (bodies only, never headers) to stderr. */
 const TRACE = process.env.EWS_SIM_TRACE === '1';
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, {}, ''));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -68,6 +52,9 @@ function impersonatedAddress(header: El | undefined): { present: boolean; addres
   if (id.name === 'SID') return { present: true, address: undefined };
   return { present: true, address: id.text.trim().toLowerCase() };
 }
+
+/** The header text Exchange Online sends when EWS is blocked by policy (GRAPH-NOTES.md, "Why Graph"). */
+export const EWS_POLICY_REASON = 'EWS is blocked by policy for this user or tenant';
 
 const IMPERSONATION_MISSING = 'ExchangeImpersonation SOAP header must be present for this type of OAuth token.';
 const NON_EXISTENT = 'The SMTP address has no mailbox associated with it.';
@@ -84,7 +71,9 @@ function targetMailbox(store: MailboxStore, principal: Principal, header: El | u
   }
   const tenant = store.tenants.get(principal.tenantId);
   if (tenant && !tenant.ewsEnabled) {
-    throw new HttpError(403, tenant.blockedByPolicy ? { 'X-EWS-Policy-Reason': 'EWS is blocked by policy for this user or tenant' } : {}, '');
+    // Exchange Online's block of EWS by organisation policy names itself in X-EWS-Policy-Reason;
+    // the older "EWS disabled" answer is a bare 403.
+    throw new HttpError(403, tenant.ewsBlockReason === 'policy' ? { 'X-EWS-Policy-Reason': EWS_POLICY_REASON } : {}, '');
   }
   const address = principal.kind === 'user' ? (imp.present ? imp.address : principal.upn) : imp.address;
   if (imp.present && !imp.address) throw new SoapFaultError('ErrorInvalidExchangeImpersonationHeaderData', 'The impersonation header data is invalid.');
@@ -119,6 +108,7 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
   const entry: RequestLogEntry = deps.requestLog.start({
     impersonation: false,
     anchorMailbox: headerValue(req, 'x-anchormailbox'),
+    protocol: 'ews',
   });
   const requestId = randomUUID();
   const baseHeaders: Record<string, string> = { 'request-id': requestId, 'X-BackEndHttpStatus': '' };
@@ -135,7 +125,7 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
     deps.requestLog.finish(entry, status);
   };
   try {
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY, () => new HttpError(413, {}, ''));
     if (deps.baseLatencyMs > 0) await sleep(deps.baseLatencyMs);
     const principal = await deps.tokens.check(req.headers.authorization, (tid) => deps.store.tenants.has(tid));
     let doc: El;
@@ -186,6 +176,10 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
     }
     if (fault === 'http503') {
       send(503, '', { 'Retry-After': String(faultConfig.retryAfterSeconds) });
+      return;
+    }
+    if (fault === 'http504') {
+      send(504, '');
       return;
     }
     if (fault === 'serverBusy') {

@@ -8,11 +8,13 @@ export interface FaultConfig {
   latencyMs: number;
   /** HTTP 503 with Retry-After. */
   http503Rate: number;
+  /** HTTP 504 Gateway Timeout, as a front end answers when the back end is slow. */
+  http504Rate: number;
   retryAfterSeconds: number;
-  /** HTTP 500 SOAP fault ErrorServerBusy with BackOffMilliseconds. */
+  /** The protocol's "busy" answer: EWS HTTP 500 SOAP fault ErrorServerBusy with BackOffMilliseconds; Graph HTTP 429 with Retry-After. */
   serverBusyRate: number;
   backOffMs: number;
-  /** HTTP 200 with ResponseClass="Error" ErrorServerBusy on each item of a batch. */
+  /** HTTP 200 with ResponseClass="Error" ErrorServerBusy on each item of a batch (Graph: a 429 inside a $batch answer). */
   itemServerBusyRate: number;
   /** Never answer; the client's timeout ends the request. */
   hangRate: number;
@@ -22,11 +24,12 @@ export interface FaultConfig {
   resetRate: number;
 }
 
-export type FaultKind = 'hang' | 'reset' | 'http503' | 'serverBusy' | 'malformed';
+export type FaultKind = 'hang' | 'reset' | 'http503' | 'http504' | 'serverBusy' | 'malformed';
 
 export const NO_FAULTS: FaultConfig = {
   latencyMs: 0,
   http503Rate: 0,
+  http504Rate: 0,
   retryAfterSeconds: 30,
   serverBusyRate: 0,
   backOffMs: 5000,
@@ -36,7 +39,7 @@ export const NO_FAULTS: FaultConfig = {
   resetRate: 0,
 };
 
-const RATE_KEYS = ['http503Rate', 'serverBusyRate', 'itemServerBusyRate', 'hangRate', 'malformedRate', 'resetRate'] as const;
+const RATE_KEYS = ['http503Rate', 'http504Rate', 'serverBusyRate', 'itemServerBusyRate', 'hangRate', 'malformedRate', 'resetRate'] as const;
 
 export class FaultConfigError extends Error {}
 
@@ -102,6 +105,7 @@ export class Faults {
     if (config.resetRate > 0 && this.random() < config.resetRate) return 'reset';
     if (config.hangRate > 0 && this.random() < config.hangRate) return 'hang';
     if (config.http503Rate > 0 && this.random() < config.http503Rate) return 'http503';
+    if (config.http504Rate > 0 && this.random() < config.http504Rate) return 'http504';
     if (config.serverBusyRate > 0 && this.random() < config.serverBusyRate) return 'serverBusy';
     if (config.malformedRate > 0 && this.random() < config.malformedRate) return 'malformed';
     return undefined;

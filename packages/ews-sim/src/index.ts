@@ -1,9 +1,9 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createTokenChecker } from './auth';
-import { handleControl } from './controlApi';
+import { handleControl, type ControlDeps, type ControlRoute } from './controlApi';
 import { handleEws } from './ewsHandler';
 import { Faults } from './faults';
+import { listenHttp } from './httpIo';
 import { RequestLog } from './requestLog';
 import { SimStore } from './simStore';
 
@@ -27,6 +27,13 @@ export interface EwsSim {
   store: SimStore;
   requestLog: RequestLog;
   faults: Faults;
+  /**
+   * Adds routes to the JSON control API under /_sim/ (used by the Graph simulator sharing this store);
+   * `onReset` runs on `POST /_sim/reset`.
+   */
+  addControlRoutes(routes: ControlRoute[], onReset?: () => void): void;
+  /** Answers one control-API request, so another server can serve the same /_sim/ API. */
+  handleControl(req: IncomingMessage, res: ServerResponse): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,7 +46,7 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
   const hung = new Set<ServerResponse>();
   const tokens = createTokenChecker(opts.jwksUrl);
   const ewsDeps = { store, tokens, faults, requestLog, hung, baseLatencyMs: opts.latencyMs ?? 0, inFlight: new Map<string, { total: number; sync: number }>() };
-  const sockets = new Set<Socket>();
+  const controlDeps: ControlDeps = { store, faults, requestLog, extraRoutes: [], resetHooks: [] };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.toLowerCase() === '/ews/exchange.asmx') {
@@ -52,36 +59,28 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
       return;
     }
     if (path.startsWith('/_sim/')) {
-      void handleControl({ store, faults, requestLog }, req, res);
+      void handleControl(controlDeps, req, res);
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' });
     res.end('Not Found');
   });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
-  const url = `http://${host}:${addr.port}`;
+  const { url, close } = await listenHttp(server, opts.port, opts.host);
   return {
     url,
     ewsUrl: `${url}/EWS/Exchange.asmx`,
     store,
     requestLog,
     faults,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        hung.clear();
-        server.close(() => resolve());
-      }),
+    addControlRoutes: (routes, onReset) => {
+      controlDeps.extraRoutes!.push(...routes);
+      if (onReset) controlDeps.resetHooks!.push(onReset);
+    },
+    handleControl: (req, res) => handleControl(controlDeps, req, res),
+    close: () => {
+      hung.clear();
+      return close();
+    },
   };
 }
 
@@ -94,3 +93,18 @@ export type { RequestLogEntry } from './requestLog';
 export { SYNC_OPERATIONS } from './operations';
 export { knownTimeZones } from './timeZones';
 export { seededRandom } from './seededRandom';
+
+// Shared with the Graph simulator, which serves the same mailboxes over Microsoft Graph.
+export { HttpJsonError } from './controlApi';
+export type { ControlRoute, ControlDeps } from './controlApi';
+export { extendedPropertyKey, DISTINGUISHED_PROPERTY_SETS } from './store';
+export type { Mailbox, StoredItem, Folder, ItemKind, OccurrenceException, TenantPolicy } from './store';
+export { seriesOccurrences, occurrenceAt, isoUtc, itemStart, itemEnd, refId, displayName, type ItemRef, type OccurrenceInfo } from './itemView';
+export { snapAllDay } from './itemWrite';
+export { parseOccurrenceId, newChangeKey } from './ids';
+export { DAY_NAMES, formatXsDate, parseXsDate, type Recurrence, type Pattern, type Range } from './recurrence';
+export { knownTimeZone, localToUtc, utcToLocal, UTC_ZONE, type TimeZoneDef } from './timeZones';
+export { WINDOWS_TO_IANA } from './windowsZoneIds';
+export { el, textEl, child, childText, type El } from './xml';
+export { createBearerReader, type BearerRead } from './auth';
+export { listenHttp, readBody } from './httpIo';

@@ -1,8 +1,10 @@
 import { performance } from 'node:perf_hooks';
 
-/** One EWS request as the simulator saw it. Times are epoch milliseconds with sub-ms precision. */
+/** One EWS or Graph request as the simulators saw it. Times are epoch milliseconds with sub-ms precision. */
 export interface RequestLogEntry {
   seq: number;
+  /** Which simulator answered: the EWS SOAP endpoint or the Graph REST endpoint (both share this log). */
+  protocol: 'ews' | 'graph';
   mailbox: string | undefined;
   operation: string | undefined;
   startedAt: number;
@@ -26,9 +28,10 @@ export class RequestLog {
 
   constructor(private readonly capacity = 200_000) {}
 
-  start(init: { impersonation: boolean; anchorMailbox: string | undefined }): RequestLogEntry {
+  start(init: { impersonation: boolean; anchorMailbox: string | undefined; protocol?: 'ews' | 'graph' }): RequestLogEntry {
     const entry: RequestLogEntry = {
       seq: ++this.seq,
+      protocol: init.protocol ?? 'ews',
       mailbox: undefined,
       operation: undefined,
       startedAt: now(),
@@ -53,10 +56,10 @@ export class RequestLog {
     entry.error = e instanceof Error ? e.message : String(e);
   }
 
-  /** Copies of the entries, optionally for one mailbox. */
-  list(mailbox?: string): RequestLogEntry[] {
+  /** Copies of the entries, optionally for one mailbox and/or one protocol. */
+  list(mailbox?: string, protocol?: 'ews' | 'graph'): RequestLogEntry[] {
     const m = mailbox?.toLowerCase();
-    return this.entries.filter((e) => !m || e.mailbox === m).map((e) => ({ ...e }));
+    return this.entries.filter((e) => (!m || e.mailbox === m) && (!protocol || e.protocol === protocol)).map((e) => ({ ...e }));
   }
 
   /**

@@ -66,6 +66,12 @@ export interface Mailbox {
   deniedApps: Set<string>;
 }
 
+/** A tenant's EWS switch: off as "disabled" (bare 403) or "blocked by policy" (403 with X-EWS-Policy-Reason). */
+export interface TenantPolicy {
+  ewsEnabled: boolean;
+  ewsBlockReason?: 'policy';
+}
+
 export class StoreError extends Error {
   constructor(
     readonly code: string,
@@ -84,9 +90,26 @@ const FOLDERS: { distinguishedId: string; displayName: string; folderClass: stri
   { distinguishedId: 'deleteditems', displayName: 'Deleted Items', folderClass: 'IPF.Note', parent: 'msgfolderroot' },
 ];
 
+/**
+ * GUIDs of the distinguished property sets ([MS-OXPROPS] 1.3.2), so that a property named through
+ * DistinguishedPropertySetId and the same one named by its GUID (as Graph always does) are one property.
+ */
+export const DISTINGUISHED_PROPERTY_SETS: Readonly<Record<string, string>> = {
+  Meeting: '6ed8da90-450b-101b-98da-00aa003f1305',
+  Appointment: '00062002-0000-0000-c000-000000000046',
+  Common: '00062008-0000-0000-c000-000000000046',
+  PublicStrings: '00020329-0000-0000-c000-000000000046',
+  Address: '00062004-0000-0000-c000-000000000046',
+  InternetHeaders: '00020386-0000-0000-c000-000000000046',
+  CalendarAssistant: '11000e07-b51b-40d6-af21-caa85edab1d0',
+  UnifiedMessaging: '4442858e-a9e3-4e80-b900-317a210cc15b',
+  Task: '00062003-0000-0000-c000-000000000046',
+  Sharing: '00062040-0000-0000-c000-000000000046',
+};
+
 export function extendedPropertyKey(uri: El): string {
   const a = uri.attrs;
-  const set = (a.PropertySetId ?? a.DistinguishedPropertySetId ?? '').toLowerCase();
+  const set = (a.PropertySetId ?? (a.DistinguishedPropertySetId ? DISTINGUISHED_PROPERTY_SETS[a.DistinguishedPropertySetId] ?? a.DistinguishedPropertySetId : '')).toLowerCase();
   const tag = a.PropertyTag ? Number(a.PropertyTag).toString(16) : '';
   return `${set}|${tag}|${a.PropertyName ?? ''}|${a.PropertyId ?? ''}|${a.PropertyType ?? ''}`;
 }
@@ -104,7 +127,7 @@ export interface NewItemInput {
 /** In-memory mailboxes: folders, items and per-folder change logs. Not persistent by design. */
 export class MailboxStore {
   readonly mailboxes = new Map<string, Mailbox>();
-  readonly tenants = new Map<string, { ewsEnabled: boolean; blockedByPolicy?: boolean }>();
+  readonly tenants = new Map<string, TenantPolicy>();
 
   createMailbox(input: { email: string; tenantId: string; displayName?: string }): Mailbox {
     const email = input.email.trim().toLowerCase();
@@ -156,12 +179,9 @@ export class MailboxStore {
     return mb;
   }
 
-  /**
-   * EWS on or off for a tenant. `reason: 'policy'` is Exchange Online's EWS retirement block
-   * (HTTP 403 with X-EWS-Policy-Reason); without it, today's "EWS disabled" (an empty 403).
-   */
+  /** Turns EWS on or off for a tenant; `reason: 'policy'` is Exchange Online's block by organisation policy. */
   setTenantEws(tenantId: string, enabled: boolean, reason?: 'policy'): void {
-    this.tenants.set(tenantId, { ewsEnabled: enabled, blockedByPolicy: !enabled && reason === 'policy' });
+    this.tenants.set(tenantId, enabled ? { ewsEnabled: true } : { ewsEnabled: false, ewsBlockReason: reason });
   }
 
   /** Denies impersonation of a mailbox to every app, or (with appId) to that app only. */
