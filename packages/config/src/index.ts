@@ -1,2 +1,3 @@
 export * from './configError';
 export * from './loadConfig';
+export * from './endpointPolicy';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from './configError';
+import { parseAllowedHosts, type EndpointPolicy, type HostEntry } from './endpointPolicy';
 
 export type ExsyncMode = 'production' | 'demo' | 'test';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -27,9 +28,25 @@ export interface Config {
   /** how long one EWS request may take before it is abandoned and the run retried */
   ewsTimeoutSeconds: number;
   allowInsecureAuthority: boolean;
+  /** EXSYNC_ALLOWED_HOSTS: hosts the operator adds to Microsoft's own for every endpoint field */
+  allowedHosts: HostEntry[];
+  /** requests per window, counted in Redis so they hold across API processes */
+  rateLimit: RateLimitConfig;
+  /** live OAuth states one sign-in link (user) or one organisation may hold; the oldest go first */
+  oauthStateLimits: { perLink: number; perOrg: number };
   logLevel: LogLevel;
   /** True when the secrets above were generated for this process only (demo/test mode). */
   ephemeralSecrets: boolean;
+}
+
+export interface RateLimitConfig {
+  windowSeconds: number;
+  /** every route, per client IP */
+  perIp: number;
+  /** /v1 routes, per bearer token (keyed by its hash) */
+  perToken: number;
+  /** the unauthenticated sign-in and consent redirects (/oauth/...), per client IP */
+  signInPerIp: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -166,7 +183,23 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency: parseInteger(env, 'EXSYNC_WORKER_CONCURRENCY', 10, 1, 1000),
     ewsTimeoutSeconds: parseInteger(env, 'EXSYNC_EWS_TIMEOUT_SECONDS', 100, 1, 600),
     allowInsecureAuthority: parseBoolean(env, 'EXSYNC_ALLOW_INSECURE_AUTHORITY', false),
+    allowedHosts: parseAllowedHosts(env.EXSYNC_ALLOWED_HOSTS),
+    rateLimit: {
+      windowSeconds: parseInteger(env, 'EXSYNC_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      perIp: parseInteger(env, 'EXSYNC_RATE_LIMIT_PER_IP', 600, 1, 10_000_000),
+      perToken: parseInteger(env, 'EXSYNC_RATE_LIMIT_PER_TOKEN', 1200, 1, 10_000_000),
+      signInPerIp: parseInteger(env, 'EXSYNC_RATE_LIMIT_SIGNIN_PER_IP', 30, 1, 10_000_000),
+    },
+    oauthStateLimits: {
+      perLink: parseInteger(env, 'EXSYNC_OAUTH_STATES_PER_LINK', 5, 1, 1000),
+      perOrg: parseInteger(env, 'EXSYNC_OAUTH_STATES_PER_ORG', 200, 1, 1_000_000),
+    },
     logLevel: logLevel as LogLevel,
     ephemeralSecrets,
   };
+}
+
+/** The endpoint policy of a loaded configuration (see endpointPolicy.ts). */
+export function endpointPolicyOf(config: Pick<Config, 'allowedHosts' | 'allowInsecureAuthority'>): EndpointPolicy {
+  return { operatorHosts: config.allowedHosts, allowInsecure: config.allowInsecureAuthority };
 }

@@ -21,3 +21,4 @@ export * from './mappers/recurrenceExpansion';
 export * from './mappers/occurrenceChanges';
 export * from './mappers/appointmentSeries';
 export * from './mappers/xmlText';
+export * from './guardedHttp';
