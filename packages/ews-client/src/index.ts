@@ -22,3 +22,4 @@ export * from './mappers/occurrenceChanges';
 export * from './mappers/appointmentSeries';
 export * from './mappers/xmlText';
 export * from './guardedHttp';
+export * from './auth/tokenClaims';

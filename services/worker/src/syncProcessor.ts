@@ -1,3 +1,4 @@
+import type { EndpointPolicy } from '@exsync/config';
 /**
  * The sync job, kept thin (STYLE.md): load what the run needs, take the mailbox lock, call the
  * engine per item kind, record the outcome. Sync decisions live in @exsync/sync-engine; error
@@ -24,6 +25,8 @@ export interface SyncProcessorDeps {
   log: SyncLog & { error(fields: Record<string, unknown>, msg?: string): void };
   /** per EWS request; default the ews-client's */
   ewsTimeoutMs?: number;
+  /** hosts and addresses EWS may be reached at (default: this process's EXSYNC_ALLOWED_HOSTS) */
+  endpointPolicy?: EndpointPolicy;
   /** how long a job waits when another worker holds the mailbox (plus jitter) */
   lockBusyDelayMs?: number;
 }
@@ -144,6 +147,7 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
     mode: creds.authMode,
     getAccessToken,
     timeoutMs: deps.ewsTimeoutMs,
+    endpointPolicy: deps.endpointPolicy,
   });
   const kinds: { kind: ItemKind; direction: RunContext['calendarDirection'] }[] = [];
   if (ctx.syncCalendar) kinds.push({ kind: 'appointment', direction: ctx.calendarDirection });

@@ -2,7 +2,7 @@
  * The worker process's BullMQ side: one Worker on the sync queue, the Postgres-driven scheduler,
  * and a shutdown that lets in-flight syncs finish (or hands them back) before closing.
  */
-import type { Config } from '@exsync/config';
+import { endpointPolicyOf, type Config } from '@exsync/config';
 import { secretBoxFromConfig } from '@exsync/db';
 import { AppTokenProvider, DelegatedTokenProvider, RedisTokenCache, installProcessGuards } from '@exsync/ews-client';
 import { Worker } from 'bullmq';
@@ -77,13 +77,16 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     seal: (plaintext) => box.seal(plaintext, TOKEN_CACHE_ASSOCIATED_DATA).ciphertext.toString('base64'),
     open: (sealed) => box.open(Buffer.from(sealed, 'base64'), TOKEN_CACHE_ASSOCIATED_DATA),
   });
+  // Checked again on every connection: settings saved before a policy change cannot reach a refused host.
+  const endpointPolicy = endpointPolicyOf(config);
   const processor = createSyncProcessor({
     pool,
     box,
     providers: {
-      app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache }),
-      delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
+      app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy }),
+      delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, endpointPolicy }),
     },
+    endpointPolicy,
     intervalSeconds: config.syncIntervalSeconds,
     ewsTimeoutMs: config.ewsTimeoutSeconds * 1000,
     log: logger,

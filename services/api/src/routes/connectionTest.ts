@@ -1,3 +1,4 @@
+import { endpointPolicyOf } from '@exsync/config';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { getUser, loadCredentials, type ExchangeCredentials } from '@exsync/db';
 import { assertOrgAccess } from '../auth';
@@ -61,6 +62,7 @@ async function test(app: FastifyInstance, request: FastifyRequest, orgId: string
     creds,
     target,
     allowInsecureAuthority: app.deps.config.allowInsecureAuthority,
+    endpointPolicy: endpointPolicyOf(app.deps.config),
   });
   result.steps.unshift({
     name: 'settings',
