@@ -6,7 +6,9 @@ import type { DestinationStream } from 'pino';
 import type { Config } from '@exsync/config';
 import { secretBoxFromConfig, type SecretBox } from '@exsync/db';
 import { authenticate } from './auth';
-import { installErrorHandler } from './errorHandler';
+import { frameworkErrors, installErrorHandler } from './errorHandler';
+import { installRateLimits } from './rateLimits';
+import { lowerCaseIdParams } from './auth';
 import { loggerOptions, requestPath } from './logger';
 import { installMetrics } from './metrics';
 import { installSwagger } from './swagger';
@@ -67,6 +69,7 @@ const publicRoutes: FastifyPluginAsync[] = [
 ];
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+const MAX_PARAM_LENGTH = 2048;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ownRedis = !deps.redis;
@@ -86,6 +89,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     bodyLimit: 1_048_576,
+    // crmIds may be 200 characters (the schema's maxLength), percent-encoded up to 9 characters each
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   });
 
   app.decorate('deps', { ...deps, redis, secretBox: deps.secretBox ?? secretBoxFromConfig(deps.config) });
@@ -97,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onRequest', lowerCaseIdParams);
+  await installRateLimits(app, deps.config.rateLimit, redis, deps.config.redisPrefix);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       { method: request.method, path: requestPath(request.url), statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) },
