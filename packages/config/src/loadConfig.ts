@@ -28,6 +28,8 @@ export interface Config {
   /** how long one EWS request may take before it is abandoned and the run retried */
   ewsTimeoutSeconds: number;
   allowInsecureAuthority: boolean;
+  /** EXSYNC_MAX_RESPONSE_MB in bytes: one EWS answer larger than this, on the wire or decompressed, is refused */
+  maxResponseBytes: number;
   /** EXSYNC_ALLOWED_HOSTS: hosts the operator adds to Microsoft's own for every endpoint field */
   allowedHosts: HostEntry[];
   /** requests per window, counted in Redis so they hold across API processes */
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     ewsTimeoutSeconds: parseInteger(env, 'EXSYNC_EWS_TIMEOUT_SECONDS', 100, 1, 600),
     allowInsecureAuthority: parseBoolean(env, 'EXSYNC_ALLOW_INSECURE_AUTHORITY', false),
     allowedHosts: parseAllowedHosts(env.EXSYNC_ALLOWED_HOSTS),
+    maxResponseBytes: parseInteger(env, 'EXSYNC_MAX_RESPONSE_MB', 64, 1, 1024) * 1024 * 1024,
     rateLimit: {
       windowSeconds: parseInteger(env, 'EXSYNC_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
       perIp: parseInteger(env, 'EXSYNC_RATE_LIMIT_PER_IP', 600, 1, 10_000_000),

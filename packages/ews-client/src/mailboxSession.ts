@@ -71,8 +71,8 @@ export interface OpenMailboxOptions {
   onExchange?: (record: EwsExchangeRecord) => void;
   /** hosts and addresses EWS may be reached at, checked when connecting (default: EXSYNC_ALLOWED_HOSTS of this process) */
   endpointPolicy?: EndpointPolicy;
-  /** cap on an answer's size once decompressed (default 64 MiB) */
-  maxDecodedBytes?: number;
+  /** cap on an answer's size, on the wire and once decompressed (gzip, deflate, br); default 64 MiB */
+  maxResponseBytes?: number;
 }
 
 export interface FolderAccess {
@@ -154,7 +154,8 @@ class EwsMailboxSession implements EwsMailbox {
       anchorMailbox: appOnly ? opts.smtpAddress : undefined,
       onExchange: opts.onExchange,
       endpointPolicy: opts.endpointPolicy,
-      maxDecodedBytes: opts.maxDecodedBytes,
+      maxResponseBytes: opts.maxResponseBytes,
+      maxDecodedBytes: opts.maxResponseBytes,
     }) as unknown as IXHRApi;
     if (appOnly) service.ImpersonatedUserId = new ImpersonatedUserId(ConnectingIdType.SmtpAddress, opts.smtpAddress);
     this.service = service;

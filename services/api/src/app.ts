@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { DestinationStream } from 'pino';
-import type { Config } from '@exsync/config';
+import { endpointPolicyOf, type Config, type EndpointPolicy, type HostResolver } from '@exsync/config';
 import { secretBoxFromConfig, type SecretBox } from '@exsync/db';
 import { authenticate } from './auth';
 import { frameworkErrors, installErrorHandler } from './errorHandler';
@@ -35,12 +35,16 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   logStream?: DestinationStream;
   secretBox?: SecretBox;
+  /** resolves endpoint host names for the connect-time policy check (default: the system resolver); tests inject a table */
+  resolveHost?: HostResolver;
 }
 
 /** AppDeps with the optional services resolved; routes read them from `app.deps`. */
 export interface ResolvedDeps extends AppDeps {
   redis: Redis;
   secretBox: SecretBox;
+  /** where organisations' endpoints may point (EXSYNC_ALLOWED_HOSTS, EXSYNC_ALLOW_INSECURE_AUTHORITY, the resolver) */
+  endpointPolicy: EndpointPolicy;
 }
 
 declare module 'fastify' {
@@ -94,7 +98,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors,
   });
 
-  app.decorate('deps', { ...deps, redis, secretBox: deps.secretBox ?? secretBoxFromConfig(deps.config) });
+  app.decorate('deps', {
+    ...deps,
+    redis,
+    secretBox: deps.secretBox ?? secretBoxFromConfig(deps.config),
+    endpointPolicy: { ...endpointPolicyOf(deps.config), resolve: deps.resolveHost },
+  });
   installValidators(app);
   installErrorHandler(app);
   installMetrics(app);

@@ -27,6 +27,8 @@ export interface SyncProcessorDeps {
   ewsTimeoutMs?: number;
   /** hosts and addresses EWS may be reached at (default: this process's EXSYNC_ALLOWED_HOSTS) */
   endpointPolicy?: EndpointPolicy;
+  /** cap on an EWS answer, on the wire and once decompressed (EXSYNC_MAX_RESPONSE_MB) */
+  maxResponseBytes?: number;
   /** how long a job waits when another worker holds the mailbox (plus jitter) */
   lockBusyDelayMs?: number;
 }
@@ -148,6 +150,7 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
     getAccessToken,
     timeoutMs: deps.ewsTimeoutMs,
     endpointPolicy: deps.endpointPolicy,
+    maxResponseBytes: deps.maxResponseBytes,
   });
   const kinds: { kind: ItemKind; direction: RunContext['calendarDirection'] }[] = [];
   if (ctx.syncCalendar) kinds.push({ kind: 'appointment', direction: ctx.calendarDirection });

@@ -87,6 +87,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, endpointPolicy }),
     },
     endpointPolicy,
+    maxResponseBytes: config.maxResponseBytes,
     intervalSeconds: config.syncIntervalSeconds,
     ewsTimeoutMs: config.ewsTimeoutSeconds * 1000,
     log: logger,

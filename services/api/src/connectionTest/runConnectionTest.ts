@@ -28,6 +28,8 @@ export interface ConnectionTestInput {
   allowInsecureAuthority: boolean;
   /** where the token and EWS requests may go, checked when connecting */
   endpointPolicy: EndpointPolicy;
+  /** cap on an EWS answer, on the wire and once decompressed (EXSYNC_MAX_RESPONSE_MB) */
+  maxResponseBytes?: number;
   /** EWS request deadline for the test (ms) */
   timeoutMs?: number;
 }
@@ -97,6 +99,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
       getAccessToken,
       timeoutMs: input.timeoutMs ?? TEST_TIMEOUT_MS,
       endpointPolicy: input.endpointPolicy,
+      maxResponseBytes: input.maxResponseBytes,
     });
     const access = await session.checkAccess();
     const folders = access.folders.map((f) => f.displayName).join(' and ');

@@ -1,4 +1,3 @@
-import { endpointPolicyOf } from '@exsync/config';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { getUser, loadCredentials, type ExchangeCredentials } from '@exsync/db';
 import { assertOrgAccess } from '../auth';
@@ -62,7 +61,8 @@ async function test(app: FastifyInstance, request: FastifyRequest, orgId: string
     creds,
     target,
     allowInsecureAuthority: app.deps.config.allowInsecureAuthority,
-    endpointPolicy: endpointPolicyOf(app.deps.config),
+    endpointPolicy: app.deps.endpointPolicy,
+    maxResponseBytes: app.deps.config.maxResponseBytes,
   });
   result.steps.unshift({
     name: 'settings',

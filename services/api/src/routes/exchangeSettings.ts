@@ -12,7 +12,6 @@ import { deleteStaleOAuthStates, insertOAuthState, OAUTH_STATE_TTL_SECONDS } fro
 import { errorResponses, guid, isoDateTime, orgParams, noQuery } from '../schemas';
 import { endpointSetting } from '../urlSetting';
 import { allowedAuthority } from '../login/allowedAuthority';
-import { endpointPolicyOf } from '@exsync/config';
 import type { FastifyRequest } from 'fastify';
 import type { ExchangeSettingsView } from '@exsync/db';
 
@@ -89,7 +88,7 @@ const ENDPOINT_FIELDS = ['authorityHost', 'ewsUrl'] as const;
 
 export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
   const { pool, secretBox, config } = app.deps;
-  const policy = endpointPolicyOf(config);
+  const policy = app.deps.endpointPolicy;
 
   /**
    * PUT and PATCH: checks each endpoint sent against the policy (400 naming the field), asks for the

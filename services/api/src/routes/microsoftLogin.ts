@@ -16,7 +16,6 @@ import { LOGIN_LINK_TTL_SECONDS, readLoginTicket, signLoginTicket } from '../log
 import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState, peekOAuthState } from '../login/oauthStateRepository';
 import { allowedAuthority } from '../login/allowedAuthority';
 import { verifyAppConsent } from '../login/consentCheck';
-import { endpointPolicyOf } from '@exsync/config';
 import { toOrgCredentials } from '@exsync/db';
 import { createPkcePair, randomOpaque, s256 } from '../login/pkce';
 import { resultPage, type SignInOutcome } from '../login/resultPage';
@@ -105,7 +104,7 @@ export const microsoftLoginLinkRoutes: FastifyPluginAsync = async (app) => {
 /** The browser-facing redirects: /oauth/start, /oauth/callback, /oauth/admin-consent/callback (no bearer auth). */
 export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
   const { pool, config, secretBox } = app.deps;
-  const policy = endpointPolicyOf(config);
+  const policy = app.deps.endpointPolicy;
   const stateLimits = config.oauthStateLimits;
   const redirectUri = `${config.publicUrl}/oauth/callback`;
   const secureCookie = config.publicUrl.startsWith('https:');
