@@ -110,9 +110,12 @@ describe('/docs and cache headers', () => {
 
 describe('log redaction', () => {
   it('keeps Postgres\' SQLSTATE, censors its row data (where, detail) and OAuth codes', async () => {
-    const err = await api.pool
+    const err = (await api.pool
       .query(`DO $$ BEGIN RAISE EXCEPTION 'probe failure' USING DETAIL = 'Key (crm_id)=(private-item-data) exists', ERRCODE = '23505'; END $$`)
-      .catch((e: unknown) => e as Record<string, unknown>);
+      .then(
+        () => ({}),
+        (e: unknown) => e,
+      )) as Record<string, unknown>;
     expect(err).toMatchObject({ code: '23505' });
     expect(String(err.where)).toContain('PL/pgSQL');
     api.app.log.error({ err, code: 'M.C507_BAY.2.U.an-oauth-code-value' }, 'redaction probe');
