@@ -134,6 +134,9 @@ export function classifyRunError(e: unknown): Classified {
         if (e.code === 'invalid_configuration') {
           return { kind: 'organisation', code: 'InvalidExchangeSettings', message: `${e.message}: correct ${SETTINGS}.` };
         }
+        // The endpoint policy refused the organisation's authority or EWS host when connecting:
+        // nothing changes until the settings (or the operator's EXSYNC_ALLOWED_HOSTS) do.
+        if (e.code === 'EndpointNotAllowed') return { kind: 'organisation', code: 'EndpointNotAllowed', message: `${e.message}: correct ${SETTINGS}.` };
         return { kind: 'permanent', code: e.code ?? 'Permanent', message: e.message };
       default:
         return { kind: 'permanent', code: e.code ?? e.kind, message: e.message };
