@@ -23,3 +23,4 @@ export * from './mappers/appointmentSeries';
 export * from './mappers/xmlText';
 export * from './guardedHttp';
 export * from './auth/tokenClaims';
+export * from './auth/guardedNetworkClient';

@@ -231,6 +231,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
           tenantId: creds.tenantId,
           applicationId: creds.applicationId,
           nonce: row.nonce,
+          endpointPolicy: policy,
         }));
       } catch (err) {
         const problem = err instanceof IdTokenRejectedError ? err.problem : 'invalid';
