@@ -189,9 +189,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxResponseBytes: parseInteger(env, 'EXSYNC_MAX_RESPONSE_MB', 64, 1, 1024) * 1024 * 1024,
     rateLimit: {
       windowSeconds: parseInteger(env, 'EXSYNC_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
-      perIp: parseInteger(env, 'EXSYNC_RATE_LIMIT_PER_IP', 600, 1, 10_000_000),
-      perToken: parseInteger(env, 'EXSYNC_RATE_LIMIT_PER_TOKEN', 1200, 1, 10_000_000),
-      signInPerIp: parseInteger(env, 'EXSYNC_RATE_LIMIT_SIGNIN_PER_IP', 30, 1, 10_000_000),
+      perIp: parseInteger(env, 'EXSYNC_RATE_LIMIT_PER_IP', 3000, 1, 10_000_000),
+      perToken: parseInteger(env, 'EXSYNC_RATE_LIMIT_PER_TOKEN', 3000, 1, 10_000_000),
+      signInPerIp: parseInteger(env, 'EXSYNC_RATE_LIMIT_SIGNIN_PER_IP', 60, 1, 10_000_000),
     },
     oauthStateLimits: {
       perLink: parseInteger(env, 'EXSYNC_OAUTH_STATES_PER_LINK', 5, 1, 1000),
