@@ -7,6 +7,16 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    env: { TZ: 'UTC', EXSYNC_ALLOW_INSECURE_AUTHORITY: 'true', NODE_ENV: 'test' },
+    env: {
+      TZ: 'UTC',
+      EXSYNC_ALLOW_INSECURE_AUTHORITY: 'true',
+      // the simulators listen on loopback: the operator allow-list lets them through the endpoint policy
+      EXSYNC_ALLOWED_HOSTS: '127.0.0.1,localhost',
+      // tests that fire many requests measure validation, not the rate limits (tests/faults/rate-limits sets its own)
+      EXSYNC_RATE_LIMIT_PER_IP: '1000000',
+      EXSYNC_RATE_LIMIT_PER_TOKEN: '1000000',
+      EXSYNC_RATE_LIMIT_SIGNIN_PER_IP: '1000000',
+      NODE_ENV: 'test',
+    },
   },
 });

@@ -17,6 +17,9 @@ import {
 } from './scenarios';
 
 process.env.TZ = 'UTC';
+// The simulators speak http on loopback: the endpoint policy lets them through only with these.
+process.env.EXSYNC_ALLOW_INSECURE_AUTHORITY ??= 'true';
+process.env.EXSYNC_ALLOWED_HOSTS ??= '127.0.0.1,localhost';
 const RESULTS_DIR = path.join(__dirname, 'results');
 
 function machine(): string {

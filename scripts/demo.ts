@@ -19,6 +19,8 @@ process.env.EXSYNC_MODE ??= 'demo';
 // libpq's rule: with no user in DATABASE_URL, connect as the operating-system user.
 process.env.PGUSER ??= userInfo().username;
 process.env.EXSYNC_ALLOW_INSECURE_AUTHORITY ??= 'true';
+// The simulators listen on loopback: the operator allow-list lets the demo organisation point at them.
+process.env.EXSYNC_ALLOWED_HOSTS ??= '127.0.0.1,localhost';
 process.env.EXSYNC_SYNC_INTERVAL_SECONDS ??= '30';
 // Fixed demo secrets so a restarted demo can read what the previous one stored; never use them elsewhere.
 process.env.EXSYNC_ENCRYPTION_KEY ??= createHash('sha256').update('exsync demo key').digest('base64');

@@ -90,6 +90,10 @@ describe('loadConfig', () => {
       allowInsecureAuthority: false,
       logLevel: 'info',
       ephemeralSecrets: false,
+      allowedHosts: [],
+      maxResponseBytes: 64 * 1024 * 1024,
+      rateLimit: { windowSeconds: 60, perIp: 3000, perToken: 3000, signInPerIp: 60 },
+      oauthStateLimits: { perLink: 5, perOrg: 200 },
     });
     expect(c.encryptionKey).toEqual({ id: 'k1', key: Buffer.from(KEY, 'base64') });
   });
@@ -113,6 +117,12 @@ describe('loadConfig', () => {
     [{ EXSYNC_MODE: 'staging' }, 'EXSYNC_MODE'],
     [{ EXSYNC_PUBLIC_URL: 'exsync.example.com' }, 'EXSYNC_PUBLIC_URL'],
     [{ EXSYNC_PREVIOUS_ENCRYPTION_KEYS: 'nocolon' }, 'EXSYNC_PREVIOUS_ENCRYPTION_KEYS'],
+    [{ EXSYNC_ALLOWED_HOSTS: 'https://mail.example.com' }, 'EXSYNC_ALLOWED_HOSTS'],
+    [{ EXSYNC_ALLOWED_HOSTS: 'mail.example.com:99999' }, 'EXSYNC_ALLOWED_HOSTS'],
+    [{ EXSYNC_RATE_LIMIT_PER_IP: '0' }, 'EXSYNC_RATE_LIMIT_PER_IP'],
+    [{ EXSYNC_RATE_LIMIT_WINDOW_SECONDS: 'minute' }, 'EXSYNC_RATE_LIMIT_WINDOW_SECONDS'],
+    [{ EXSYNC_OAUTH_STATES_PER_LINK: '-1' }, 'EXSYNC_OAUTH_STATES_PER_LINK'],
+    [{ EXSYNC_MAX_RESPONSE_MB: '0' }, 'EXSYNC_MAX_RESPONSE_MB'],
   ])('refuses %o with a one-line ConfigError naming it', (env, variable) => {
     let error: unknown;
     try {

@@ -145,6 +145,16 @@ const ENTRIES = {
     cause: () => "The organisation's Exchange settings cannot be used (an endpoint or credential is malformed).",
     fix: `Correct ${SETTINGS} and run the connection test.`,
   },
+  endpointNotAllowed: {
+    code: 'EndpointNotAllowed',
+    cause: () => "The organisation's authority or Exchange endpoint is not on this service's allow-list, or resolves to a private or loopback address.",
+    fix: `Use Microsoft's own endpoints in ${SETTINGS}, or ask the operator to add the on-premises host to EXSYNC_ALLOWED_HOSTS.`,
+  },
+  responseTooLarge: {
+    code: 'ResponseTooLarge',
+    cause: () => 'The server sent an answer larger than exsync accepts (EXSYNC_MAX_RESPONSE_MB, counted after decompression).',
+    fix: `Check that the EWS URL in ${SETTINGS} points at Exchange; exsync tries again at the next scheduled run.`,
+  },
   throttled: {
     code: 'Throttled',
     cause: () => 'Exchange is throttling this app right now; the settings may be fine.',
@@ -189,6 +199,8 @@ const BY_REMOTE_CODE: Record<string, Entry> = {
   UserSignInUnreadable: ENTRIES.userSignInUnreadable,
   ExchangeNotConfigured: ENTRIES.exchangeNotConfigured,
   invalid_configuration: ENTRIES.invalidSettings,
+  EndpointNotAllowed: ENTRIES.endpointNotAllowed,
+  ResponseTooLarge: ENTRIES.responseTooLarge,
 };
 
 function entryOf(e: SyncError): Entry {

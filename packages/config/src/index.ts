@@ -1,3 +1,4 @@
 export * from './configError';
 export * from './loadConfig';
 export * from './poolSize';
+export * from './endpointPolicy';

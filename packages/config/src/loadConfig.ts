@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from './configError';
+import { parseAllowedHosts, type EndpointPolicy, type HostEntry } from './endpointPolicy';
 
 export type ExsyncMode = 'production' | 'demo' | 'test';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -31,6 +32,14 @@ export interface Config {
   /** EXSYNC_DATABASE_POOL_SIZE when set; otherwise each process sizes its pool (see poolSize.ts) */
   databasePoolSize: number | null;
   allowInsecureAuthority: boolean;
+  /** EXSYNC_MAX_RESPONSE_MB in bytes: one EWS answer larger than this, on the wire or decompressed, is refused */
+  maxResponseBytes: number;
+  /** EXSYNC_ALLOWED_HOSTS: hosts the operator adds to Microsoft's own for every endpoint field */
+  allowedHosts: HostEntry[];
+  /** requests per window, counted in Redis so they hold across API processes */
+  rateLimit: RateLimitConfig;
+  /** live OAuth states one sign-in link (user) or one organisation may hold; the oldest go first */
+  oauthStateLimits: { perLink: number; perOrg: number };
   logLevel: LogLevel;
   /** True when the secrets above were generated for this process only (demo/test mode). */
   ephemeralSecrets: boolean;
@@ -44,6 +53,16 @@ export interface RetryPolicy {
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+}
+
+export interface RateLimitConfig {
+  windowSeconds: number;
+  /** every route, per client IP */
+  perIp: number;
+  /** /v1 routes, per bearer token (keyed by its hash) */
+  perToken: number;
+  /** the unauthenticated sign-in and consent redirects (/oauth/...), per client IP */
+  signInPerIp: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -196,7 +215,24 @@ export function loadConfig(env: Env = process.env): Config {
     syncRetry,
     databasePoolSize,
     allowInsecureAuthority: parseBoolean(env, 'EXSYNC_ALLOW_INSECURE_AUTHORITY', false),
+    allowedHosts: parseAllowedHosts(env.EXSYNC_ALLOWED_HOSTS),
+    maxResponseBytes: parseInteger(env, 'EXSYNC_MAX_RESPONSE_MB', 64, 1, 1024) * 1024 * 1024,
+    rateLimit: {
+      windowSeconds: parseInteger(env, 'EXSYNC_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      perIp: parseInteger(env, 'EXSYNC_RATE_LIMIT_PER_IP', 3000, 1, 10_000_000),
+      perToken: parseInteger(env, 'EXSYNC_RATE_LIMIT_PER_TOKEN', 3000, 1, 10_000_000),
+      signInPerIp: parseInteger(env, 'EXSYNC_RATE_LIMIT_SIGNIN_PER_IP', 60, 1, 10_000_000),
+    },
+    oauthStateLimits: {
+      perLink: parseInteger(env, 'EXSYNC_OAUTH_STATES_PER_LINK', 5, 1, 1000),
+      perOrg: parseInteger(env, 'EXSYNC_OAUTH_STATES_PER_ORG', 200, 1, 1_000_000),
+    },
     logLevel: logLevel as LogLevel,
     ephemeralSecrets,
   };
+}
+
+/** The endpoint policy of a loaded configuration (see endpointPolicy.ts). */
+export function endpointPolicyOf(config: Pick<Config, 'allowedHosts' | 'allowInsecureAuthority'>): EndpointPolicy {
+  return { operatorHosts: config.allowedHosts, allowInsecure: config.allowInsecureAuthority };
 }

@@ -21,3 +21,6 @@ export * from './mappers/recurrenceExpansion';
 export * from './mappers/occurrenceChanges';
 export * from './mappers/appointmentSeries';
 export * from './mappers/xmlText';
+export * from './guardedHttp';
+export * from './auth/tokenClaims';
+export * from './auth/guardedNetworkClient';

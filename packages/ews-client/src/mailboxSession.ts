@@ -48,6 +48,7 @@ import { runInEwsCall } from './ewsCallContext';
 import { applyOccurrenceChanges, planOccurrenceChanges } from './mappers/occurrenceChanges';
 import { readExsyncTag, EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
 import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER } from './itemKinds';
+import type { EndpointPolicy } from '@exsync/config';
 import { EwsTransport, type EwsExchangeRecord } from './transport';
 
 export type MailboxMode = 'app-only' | 'delegated';
@@ -68,6 +69,10 @@ export interface OpenMailboxOptions {
   writeBatchSize?: number;
   /** one record per HTTP exchange (client-request-id, Exchange's request-id, status, duration) */
   onExchange?: (record: EwsExchangeRecord) => void;
+  /** hosts and addresses EWS may be reached at, checked when connecting (default: EXSYNC_ALLOWED_HOSTS of this process) */
+  endpointPolicy?: EndpointPolicy;
+  /** cap on an answer's size, on the wire and once decompressed (gzip, deflate, br); default 64 MiB */
+  maxResponseBytes?: number;
 }
 
 export interface FolderAccess {
@@ -148,6 +153,9 @@ class EwsMailboxSession implements EwsMailbox {
       getAccessToken: opts.getAccessToken,
       anchorMailbox: appOnly ? opts.smtpAddress : undefined,
       onExchange: opts.onExchange,
+      endpointPolicy: opts.endpointPolicy,
+      maxResponseBytes: opts.maxResponseBytes,
+      maxDecodedBytes: opts.maxResponseBytes,
     }) as unknown as IXHRApi;
     if (appOnly) service.ImpersonatedUserId = new ImpersonatedUserId(ConnectingIdType.SmtpAddress, opts.smtpAddress);
     this.service = service;

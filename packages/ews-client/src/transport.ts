@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as zlib from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 import { classifyEwsError, errorFromAuthStatus, errorFromExchangeCode, DEFAULT_THROTTLE_BACKOFF_MS } from './classifyEwsError';
 import { AuthFailedError, EwsError, ThrottledError } from './errors';
 import { currentEwsCall } from './ewsCallContext';
+import type { EndpointPolicy } from '@exsync/config';
+import { checkedLookup, defaultEndpointPolicy, DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_WIRE_BYTES, readBoundedBody, utf8Text } from './guardedHttp';
 
 /**
  * The HTTP layer under ews-javascript-api (`service.XHRApi`). It exists because the library must
@@ -33,8 +34,12 @@ export interface EwsTransportOptions {
   getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
   /** app-only: routes the request to the impersonated mailbox's server */
   anchorMailbox?: string;
-  /** answers larger than this are refused instead of buffered (default 64 MiB) */
+  /** answers larger than this on the wire are refused instead of buffered (default 64 MiB) */
   maxResponseBytes?: number;
+  /** answers larger than this once decompressed (gzip, deflate, br) are refused (default 64 MiB) */
+  maxDecodedBytes?: number;
+  /** which hosts and addresses EWS may be reached at (default: this process's EXSYNC_ALLOWED_HOSTS) */
+  endpointPolicy?: EndpointPolicy;
   onExchange?: (record: EwsExchangeRecord) => void;
 }
 
@@ -55,8 +60,6 @@ export interface XhrLikeRequest {
   headers?: Record<string, string>;
   data?: string;
 }
-
-const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export class EwsTransport {
   readonly apiName = 'exsync-ews-transport';
@@ -115,10 +118,17 @@ export class EwsTransport {
     for (const req of this.inFlight) req.destroy(new EwsError('Transient', 'Request aborted by disconnect', { code: 'Aborted' }));
   }
 
-  private send(request: XhrLikeRequest, token: string, clientRequestId: string): Promise<RawResponse> {
+  private async send(request: XhrLikeRequest, token: string, clientRequestId: string): Promise<RawResponse> {
     const url = new URL(request.url);
     const lib = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
-    if (!lib) return Promise.reject(new EwsError('Permanent', `Unsupported EWS URL scheme ${url.protocol}`, { code: 'BadUrl' }));
+    if (!lib) throw new EwsError('Permanent', `Unsupported EWS URL scheme ${url.protocol}`, { code: 'BadUrl' });
+    // The policy is checked when connecting, not only when the URL was saved: nothing (not even the
+    // token) is sent to a host or address the operator does not allow.
+    const lookup = await withDeadline(
+      checkedLookup(this.opts.endpointPolicy ?? defaultEndpointPolicy(), 'ews', 'ewsUrl', url),
+      this.opts.timeoutMs,
+      'EWS host not resolved',
+    );
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(request.headers ?? {})) {
       // the library's own auth and request-id headers are replaced below
@@ -132,7 +142,10 @@ export class EwsTransport {
     if (this.opts.anchorMailbox) headers['X-AnchorMailbox'] = this.opts.anchorMailbox;
     const body = Buffer.from(request.data ?? '', 'utf8');
     headers['Content-Length'] = String(body.length);
-    const maxBytes = this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const limits = {
+      maxWireBytes: this.opts.maxResponseBytes ?? DEFAULT_MAX_WIRE_BYTES,
+      maxDecodedBytes: this.opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES,
+    };
 
     return new Promise<RawResponse>((resolve, reject) => {
       let settled = false;
@@ -144,44 +157,30 @@ export class EwsTransport {
         if (err) reject(err);
         else resolve(value!);
       };
-      const req = lib.request(url, { method: request.type ?? 'POST', headers }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > maxBytes) {
-            req.destroy(new EwsError('Permanent', `EWS answer larger than ${maxBytes} bytes`, { code: 'ResponseTooLarge' }));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', (e) => finish(networkError(e)));
-        res.on('aborted', () => finish(new EwsError('Transient', 'Connection closed before the EWS answer was complete', { code: 'TruncatedResponse', httpStatus: res.statusCode })));
-        res.on('end', () => {
-          if (!res.complete) {
-            finish(new EwsError('Transient', 'Connection closed before the EWS answer was complete', { code: 'TruncatedResponse', httpStatus: res.statusCode }));
-            return;
-          }
-          let buf: Buffer = Buffer.concat(chunks);
-          try {
-            buf = decode(buf, headerOf(res.headers, 'content-encoding'));
-          } catch (e) {
-            finish(new EwsError('Transient', 'EWS answer could not be decompressed (truncated?)', { code: 'MalformedResponse', httpStatus: res.statusCode, cause: e }));
-            return;
-          }
-          finish(undefined, {
-            status: res.statusCode ?? 0,
-            statusText: res.statusMessage ?? '',
-            headers: res.headers,
-            body: buf.toString('utf8'),
-          });
-        });
+      let responded = false;
+      const req = lib.request(url, { method: request.type ?? 'POST', headers, lookup }, (res) => {
+        // From here the body reader settles the exchange (it listens for every way a body ends).
+        responded = true;
+        readBoundedBody(res, limits, 'EWS').then(
+          (buf) => {
+            try {
+              finish(undefined, { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body: utf8Text(buf, 'EWS') });
+            } catch (e) {
+              finish(e as EwsError);
+            }
+          },
+          (e: EwsError) => finish(e),
+        );
       });
       this.inFlight.add(req);
       const timer = setTimeout(() => {
-        req.destroy(new EwsError('Transient', `EWS did not answer within ${this.opts.timeoutMs} ms`, { code: 'Timeout' }));
+        const timeout = new EwsError('Transient', `EWS did not answer within ${this.opts.timeoutMs} ms`, { code: 'Timeout' });
+        finish(timeout);
+        req.destroy(timeout);
       }, this.opts.timeoutMs);
-      req.on('error', (e) => finish(networkError(e)));
+      req.on('error', (e) => {
+        if (!responded) finish(networkError(e));
+      });
       req.end(body);
     });
   }
@@ -208,20 +207,6 @@ function networkError(e: unknown): EwsError {
   const code = (e as { code?: unknown }).code;
   const msg = e instanceof Error ? e.message : String(e);
   return new EwsError('Transient', `EWS connection failed: ${msg}`, { code: typeof code === 'string' ? code : 'ConnectionFailed', cause: e });
-}
-
-function decode(buf: Buffer, encoding: string | undefined): Buffer {
-  switch ((encoding ?? '').trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlib.gunzipSync(buf);
-    case 'deflate':
-      return zlib.inflateSync(buf);
-    case 'br':
-      return zlib.brotliDecompressSync(buf);
-    default:
-      return buf;
-  }
 }
 
 function headerOf(headers: http.IncomingHttpHeaders, name: string): string | undefined {

@@ -3,10 +3,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { DestinationStream } from 'pino';
-import type { Config } from '@exsync/config';
+import { endpointPolicyOf, type Config, type EndpointPolicy, type HostResolver } from '@exsync/config';
 import { secretBoxFromConfig, type SecretBox } from '@exsync/db';
 import { authenticate } from './auth';
-import { installErrorHandler } from './errorHandler';
+import { frameworkErrors, installErrorHandler } from './errorHandler';
+import { installRateLimits } from './rateLimits';
+import { lowerCaseIdParams } from './auth';
 import { loggerOptions, requestPath } from './logger';
 import { installMetrics } from './metrics';
 import { installSwagger } from './swagger';
@@ -33,12 +35,16 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   logStream?: DestinationStream;
   secretBox?: SecretBox;
+  /** resolves endpoint host names for the connect-time policy check (default: the system resolver); tests inject a table */
+  resolveHost?: HostResolver;
 }
 
 /** AppDeps with the optional services resolved; routes read them from `app.deps`. */
 export interface ResolvedDeps extends AppDeps {
   redis: Redis;
   secretBox: SecretBox;
+  /** where organisations' endpoints may point (EXSYNC_ALLOWED_HOSTS, EXSYNC_ALLOW_INSECURE_AUTHORITY, the resolver) */
+  endpointPolicy: EndpointPolicy;
 }
 
 declare module 'fastify' {
@@ -67,6 +73,7 @@ const publicRoutes: FastifyPluginAsync[] = [
 ];
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+const MAX_PARAM_LENGTH = 2048;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ownRedis = !deps.redis;
@@ -86,9 +93,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     bodyLimit: 1_048_576,
+    // crmIds may be 200 characters (the schema's maxLength), percent-encoded up to 9 characters each
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   });
 
-  app.decorate('deps', { ...deps, redis, secretBox: deps.secretBox ?? secretBoxFromConfig(deps.config) });
+  app.decorate('deps', {
+    ...deps,
+    redis,
+    secretBox: deps.secretBox ?? secretBoxFromConfig(deps.config),
+    endpointPolicy: { ...endpointPolicyOf(deps.config), resolve: deps.resolveHost },
+  });
   installValidators(app);
   installErrorHandler(app);
   installMetrics(app);
@@ -97,6 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onRequest', lowerCaseIdParams);
+  await installRateLimits(app, deps.config.rateLimit, redis, deps.config.redisPrefix);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       { method: request.method, path: requestPath(request.url), statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) },

@@ -58,3 +58,16 @@ export function assertOrgAccess(request: FastifyRequest, orgId: string): void {
 export function assertPlatform(request: FastifyRequest, message = 'this operation needs the platform (support) role'): void {
   if (request.auth.role !== 'platform') throw new HttpError(403, message);
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * onRequest hook: ids are UUIDs, which are case-insensitive, while Postgres hands them out in lower
+ * case; every UUID-shaped path parameter is lowered before any comparison (so an org admin's own
+ * org id in upper case is their own org).
+ */
+export async function lowerCaseIdParams(request: FastifyRequest): Promise<void> {
+  const params = request.params as Record<string, unknown> | undefined;
+  if (!params) return;
+  for (const [k, v] of Object.entries(params)) if (typeof v === 'string' && UUID.test(v)) params[k] = v.toLowerCase();
+}

@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { HttpError } from './httpError';
 import { describeValidationError, fieldOf } from './validation';
@@ -24,4 +24,14 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
+}
+
+/**
+ * Errors Fastify raises before routing (a path parameter over the router's maxParamLength, a URL
+ * that does not decode): the contract's body, never echoing the URL.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+  const message = status === 414 ? 'a path segment is too long (at most 2048 characters once percent-encoded)' : 'the URL could not be decoded';
+  reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message });
 }

@@ -36,7 +36,27 @@ export const LOG_REDACT_PATHS = [
   '*.*.token',
   '*.*.refresh_token',
   '*.*.code',
+  // Postgres errors: `where` (PL/pgSQL context) and `detail` ("Key (crm_id)=(...)") quote row data.
+  'where',
+  'detail',
+  '*.where',
+  '*.detail',
+  '*.*.where',
+  '*.*.detail',
 ];
+
+/** An error code worth keeping in the log: SQLSTATE (23505), errno (ECONNREFUSED) or an identifier (ErrorItemNotFound). */
+const ERROR_CODE = /^(?:[0-9A-Z]{5}|[A-Za-z][A-Za-z0-9_]{0,63})$/;
+
+/**
+ * The censor for the paths above. A field named `code` is an OAuth authorization code in one place
+ * and Postgres' SQLSTATE or an errno in most others: short identifier-shaped codes stay readable,
+ * anything else (authorization codes are long and carry dots and dashes) is censored.
+ */
+export function censor(value: unknown, path: string[]): unknown {
+  if (path[path.length - 1] === 'code' && (typeof value === 'number' || (typeof value === 'string' && ERROR_CODE.test(value)))) return value;
+  return '[redacted]';
+}
 
 /** The URL without its query string: queries carry OAuth codes and states. */
 export function requestPath(url: string): string {
@@ -48,7 +68,7 @@ export function requestPath(url: string): string {
 export function loggerOptions(level: string, stream?: DestinationStream): LoggerOptions & { stream?: DestinationStream } {
   return {
     level,
-    redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: LOG_REDACT_PATHS, censor },
     serializers: {
       req: (req: { id?: string; method: string; url: string; ip?: string }) => ({
         id: req.id,

@@ -2,7 +2,7 @@
  * The worker process's BullMQ side: one Worker on the sync queue, the Postgres-driven scheduler,
  * and a shutdown that lets in-flight syncs finish (or hands them back) before closing.
  */
-import type { Config } from '@exsync/config';
+import { endpointPolicyOf, type Config, type EndpointPolicy } from '@exsync/config';
 import { secretBoxFromConfig } from '@exsync/db';
 import type { MailboxOpener } from '@exsync/canonical';
 import { AppTokenProvider, DelegatedTokenProvider, RedisTokenCache, installProcessGuards, openMailbox } from '@exsync/ews-client';
@@ -63,8 +63,13 @@ const FORCE_CLOSE_WAIT_MS = 5_000;
 /** associated data of the sealed MSAL cache: it can be opened only as a token cache */
 const TOKEN_CACHE_ASSOCIATED_DATA = 'msal-token-cache';
 
-/** EWS as a MailboxOpener: the default transport; the sync job sees only canonical's MailboxPort. */
-const openEwsMailbox: MailboxOpener = ({ endpointUrl, ...rest }) => openMailbox({ ewsUrl: endpointUrl, ...rest });
+/**
+ * EWS as a MailboxOpener: the default transport; the sync job sees only canonical's MailboxPort.
+ * The endpoint policy and the answer-size cap are the process's, bound here so the job knows neither.
+ */
+function ewsOpener(endpointPolicy: EndpointPolicy, maxResponseBytes: number): MailboxOpener {
+  return ({ endpointUrl, ...rest }) => openMailbox({ ewsUrl: endpointUrl, ...rest, endpointPolicy, maxResponseBytes });
+}
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config, pool, logger } = opts;
@@ -83,13 +88,15 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     seal: (plaintext) => box.seal(plaintext, TOKEN_CACHE_ASSOCIATED_DATA).ciphertext.toString('base64'),
     open: (sealed) => box.open(Buffer.from(sealed, 'base64'), TOKEN_CACHE_ASSOCIATED_DATA),
   });
+  // Checked again on every connection: settings saved before a policy change cannot reach a refused host.
+  const endpointPolicy = endpointPolicyOf(config);
   const processor = createSyncProcessor({
     pool,
     box,
-    openMailbox: opts.openMailbox ?? openEwsMailbox,
+    openMailbox: opts.openMailbox ?? ewsOpener(endpointPolicy, config.maxResponseBytes),
     providers: {
-      app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache }),
-      delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
+      app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy }),
+      delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, endpointPolicy }),
     },
     intervalSeconds: config.syncIntervalSeconds,
     retryAttempts: config.syncRetry.attempts,

@@ -1,3 +1,4 @@
+import type { EndpointPolicy } from '@exsync/config';
 import { createHash } from 'node:crypto';
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import { EwsError } from '../errors';
@@ -12,6 +13,8 @@ import { latestAccessTokenExpiry, storeCachePlugin, type TokenCacheStore } from 
 export interface AppTokenProviderOptions {
   /** accept `http://` authority hosts (the simulators); pass EXSYNC_ALLOW_INSECURE_AUTHORITY */
   allowInsecureAuthority?: boolean;
+  /** hosts and addresses the authority may be reached at (default: this process's EXSYNC_ALLOWED_HOSTS) */
+  endpointPolicy?: EndpointPolicy;
   /** shared, encrypted MSAL cache so several processes of one org share a token */
   cache?: TokenCacheStore;
   /** how long a process with a cold cache waits for another process that is already fetching (ms) */
@@ -128,6 +131,7 @@ export class AppTokenProvider {
       }
       client = createMsalClient(creds, {
         allowInsecureAuthority: this.opts.allowInsecureAuthority,
+        endpointPolicy: this.opts.endpointPolicy,
         cachePlugin: this.opts.cache ? storeCachePlugin(this.opts.cache, storeKey) : undefined,
       });
       this.clients.set(key, client);

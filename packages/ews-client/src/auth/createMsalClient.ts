@@ -1,5 +1,8 @@
 import { ConfidentialClientApplication, type Configuration, type ICachePlugin } from '@azure/msal-node';
 import { EwsError } from '../errors';
+import type { EndpointPolicy } from '@exsync/config';
+import { defaultEndpointPolicy } from '../guardedHttp';
+import { GuardedNetworkClient } from './guardedNetworkClient';
 import { loopbackAuthority } from './loopbackAuthority';
 import { normaliseAuthorityHost, validateOrgCredentials, type OrgCredentials } from './orgCredentials';
 
@@ -8,6 +11,8 @@ export interface MsalClientOptions {
   allowInsecureAuthority?: boolean;
   /** MSAL cache persistence (cross-process token cache) */
   cachePlugin?: ICachePlugin;
+  /** hosts and addresses the authority may be reached at, checked when connecting (default: this process's EXSYNC_ALLOWED_HOSTS) */
+  endpointPolicy?: EndpointPolicy;
 }
 
 /** Raised for an `http://` authority host when insecure authorities are not allowed. */
@@ -46,11 +51,13 @@ export function createMsalClient(creds: OrgCredentials, opts: MsalClientOptions 
     // MSAL's own logging stays off: its messages can carry PII.
     system: { loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => {} } },
   };
+  const policy = opts.endpointPolicy ?? defaultEndpointPolicy();
   if (host.protocol === 'https:') {
     auth.authority = `${host.origin}/${creds.tenantId}`;
+    config.system = { ...config.system, networkClient: new GuardedNetworkClient({ policy }) };
   } else if (host.protocol === 'http:') {
     if (!opts.allowInsecureAuthority) throw new InsecureAuthorityError(host.origin);
-    const seam = loopbackAuthority(host, creds.tenantId);
+    const seam = loopbackAuthority(host, creds.tenantId, policy);
     auth.authority = seam.authority;
     auth.knownAuthorities = seam.knownAuthorities;
     auth.authorityMetadata = seam.authorityMetadata;

@@ -1,3 +1,4 @@
+import type { EndpointPolicy } from '@exsync/config';
 import { createHash } from 'node:crypto';
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import { AuthFailedError, EwsError } from '../errors';
@@ -17,6 +18,8 @@ export interface DelegatedToken {
 
 export interface DelegatedTokenProviderOptions {
   allowInsecureAuthority?: boolean;
+  /** hosts and addresses the authority may be reached at (default: this process's EXSYNC_ALLOWED_HOSTS) */
+  endpointPolicy?: EndpointPolicy;
 }
 
 const PRUNE_THRESHOLD = 5000;
@@ -100,7 +103,7 @@ export class DelegatedTokenProvider {
   private client(key: string, creds: OrgCredentials): ConfidentialClientApplication {
     let client = this.clients.get(key);
     if (!client) {
-      client = createMsalClient(creds, { allowInsecureAuthority: this.opts.allowInsecureAuthority });
+      client = createMsalClient(creds, { allowInsecureAuthority: this.opts.allowInsecureAuthority, endpointPolicy: this.opts.endpointPolicy });
       this.clients.set(key, client);
     }
     return client;

@@ -1,5 +1,6 @@
 import { AuthError, ServerError } from '@azure/msal-node';
 import { AuthFailedError, EwsError, type AuthFailureReason } from '../errors';
+import { GUARDED_AUTH_ERROR_CODES } from './guardedNetworkClient';
 
 /** AADSTS codes and the one thing an admin fixes for each. */
 const AADSTS_REASONS: Record<number, AuthFailureReason> = {
@@ -53,6 +54,12 @@ export function classifyMsalError(err: unknown, mode: 'app-only' | 'delegated'):
   if (err instanceof EwsError) return err;
   if (!(err instanceof AuthError)) {
     return new EwsError('Transient', `token request failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const guarded = GUARDED_AUTH_ERROR_CODES[err.errorCode];
+  // A refused endpoint or an oversized answer: retrying cannot help, the setting must change.
+  if (guarded) {
+    const kind = guarded === 'EndpointNotAllowed' ? 'InvalidSettings' : 'Permanent';
+    return new EwsError(kind, err.errorMessage || err.message, { code: guarded, cause: err });
   }
   const status = err instanceof ServerError ? err.status : undefined;
   const aadsts = aadstsCode(err);

@@ -1,3 +1,4 @@
+import type { EndpointPolicy } from '@exsync/config';
 import type pg from 'pg';
 import type { ExchangeCredentials, SecretBox } from '@exsync/db';
 import { AppTokenProvider, DelegatedTokenProvider, openMailbox } from '@exsync/ews-client';
@@ -28,6 +29,10 @@ export interface ConnectionTestInput {
   /** the mailbox to act as; null when none is known */
   target: TestableMailbox | null;
   allowInsecureAuthority: boolean;
+  /** where the token and EWS requests may go, checked when connecting */
+  endpointPolicy: EndpointPolicy;
+  /** cap on an EWS answer, on the wire and once decompressed (EXSYNC_MAX_RESPONSE_MB) */
+  maxResponseBytes?: number;
   /** EWS request deadline for the test (ms) */
   timeoutMs?: number;
 }
@@ -48,7 +53,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
   };
   const done = (): ConnectionTestResult => ({ ok: steps.every((s) => s.ok), mailbox: target?.address ?? null, steps, cause });
   const org = toOrgCredentials(creds);
-  const providerOpts = { allowInsecureAuthority: input.allowInsecureAuthority };
+  const providerOpts = { allowInsecureAuthority: input.allowInsecureAuthority, endpointPolicy: input.endpointPolicy };
 
   let getAccessToken: () => Promise<string>;
   if (creds.authMode === 'app-only') {
@@ -101,6 +106,8 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
       mode: creds.authMode,
       getAccessToken,
       timeoutMs: input.timeoutMs ?? TEST_TIMEOUT_MS,
+      endpointPolicy: input.endpointPolicy,
+      maxResponseBytes: input.maxResponseBytes,
     });
     const access = await session.checkAccess();
     const folders = access.folders.map((f) => f.displayName).join(' and ');

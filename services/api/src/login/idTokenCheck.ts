@@ -1,4 +1,6 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
+import type { EndpointPolicy } from '@exsync/config';
+import { GuardedNetworkClient } from '@exsync/ews-client';
 
 export type IdTokenProblem = 'wrong-tenant' | 'nonce-mismatch' | 'invalid';
 
@@ -18,6 +20,8 @@ export interface IdTokenExpectations {
   tenantId: string;
   applicationId: string;
   nonce: string;
+  /** the keys are fetched only from an allowed authority, at a checked address, with a size cap */
+  endpointPolicy: EndpointPolicy;
 }
 
 export interface VerifiedIdentity {
@@ -27,14 +31,27 @@ export interface VerifiedIdentity {
   signedInAs: string;
 }
 
-const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+const jwksByPolicy = new WeakMap<EndpointPolicy, Map<string, KeySet>>();
 
-function jwksFor(authorityHost: string, tenantId: string): ReturnType<typeof createRemoteJWKSet> {
+/**
+ * The authority's signing keys, fetched through the same guarded client as MSAL's token requests
+ * (jose's default fetch would inflate any compressed answer without a cap).
+ */
+function jwksFor(authorityHost: string, tenantId: string, policy: EndpointPolicy): KeySet {
   const url = `${authorityHost.replace(/\/+$/, '')}/${tenantId}/discovery/v2.0/keys`;
-  let set = jwksByUrl.get(url);
+  let sets = jwksByPolicy.get(policy);
+  if (!sets) jwksByPolicy.set(policy, (sets = new Map()));
+  let set = sets.get(url);
   if (!set) {
-    set = createRemoteJWKSet(new URL(url));
-    jwksByUrl.set(url, set);
+    const client = new GuardedNetworkClient({ policy });
+    set = createRemoteJWKSet(new URL(url), {
+      [customFetch]: async (input: string) => {
+        const r = await client.sendGetRequestAsync<unknown>(String(input), { headers: { accept: 'application/json' } }, 5_000);
+        return new Response(JSON.stringify(r.body), { status: r.status, headers: { 'content-type': 'application/json' } });
+      },
+    });
+    sets.set(url, set);
   }
   return set;
 }
@@ -47,7 +64,7 @@ function jwksFor(authorityHost: string, tenantId: string): ReturnType<typeof cre
 export async function verifyIdToken(idToken: string, expect: IdTokenExpectations): Promise<VerifiedIdentity> {
   let claims: JWTPayload;
   try {
-    ({ payload: claims } = await jwtVerify(idToken, jwksFor(expect.authorityHost, expect.tenantId), {
+    ({ payload: claims } = await jwtVerify(idToken, jwksFor(expect.authorityHost, expect.tenantId, expect.endpointPolicy), {
       audience: expect.applicationId,
       algorithms: ['RS256'],
       clockTolerance: 300,

@@ -19,15 +19,46 @@ export type ConsumeResult =
 /** How long a state handed to Microsoft stays redeemable. */
 export const OAUTH_STATE_TTL_SECONDS = 600;
 
+/** How many states one sign-in link (one user) and one organisation may hold at most. */
+export interface OAuthStateLimits {
+  perLink: number;
+  perOrg: number;
+}
+
+/**
+ * Stores a new state, then drops the oldest states beyond the limits: of this user (one sign-in
+ * link) and of the whole organisation, so opening a link (or asking for a consent URL) any number
+ * of times cannot grow the table. The newest states stay; a dropped one answers "unknown".
+ */
 export async function insertOAuthState(
   db: Queryable,
   input: { state: string; orgId: string; userId?: string; purpose: OAuthPurpose; codeVerifier?: string; nonce?: string },
+  limits: OAuthStateLimits,
 ): Promise<void> {
   await db.query(
     `INSERT INTO oauth_states (state, org_id, user_id, purpose, code_verifier, nonce, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
     [input.state, input.orgId, input.userId ?? null, input.purpose, input.codeVerifier ?? null, input.nonce ?? null, OAUTH_STATE_TTL_SECONDS],
   );
+  await db.query(
+    `DELETE FROM oauth_states s USING (
+       SELECT state,
+              row_number() OVER (ORDER BY created_at DESC, state) AS in_org,
+              CASE WHEN user_id = $2 THEN row_number() OVER (PARTITION BY user_id = $2 ORDER BY created_at DESC, state) END AS in_link
+         FROM oauth_states WHERE org_id = $1
+     ) r
+     WHERE s.state = r.state AND (r.in_org > $4 OR r.in_link > $3)`,
+    [input.orgId, input.userId ?? null, limits.perLink, limits.perOrg],
+  );
+}
+
+/**
+ * Reads a state without using it up, so the browser binding can be checked first: a callback
+ * opened in another browser must not spend the real user's state.
+ */
+export async function peekOAuthState(db: Queryable, state: string, purpose: OAuthPurpose): Promise<{ nonce: string | null } | null> {
+  const res = await db.query(`SELECT nonce FROM oauth_states WHERE state = $1 AND purpose = $2`, [state, purpose]);
+  return res.rows[0] ? { nonce: res.rows[0].nonce } : null;
 }
 
 /**

@@ -19,7 +19,8 @@ export type SignInOutcome =
   | 'microsoft-error'
   | 'consent-granted'
   | 'consent-denied'
-  | 'consent-wrong-tenant';
+  | 'consent-wrong-tenant'
+  | 'consent-pending';
 
 export interface ResultPage {
   status: number;
@@ -101,6 +102,11 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
       return { title: 'Consent granted', body: 'Exchange access for exsync is granted for your organisation. You can close this page and return to the admin page.' };
     case 'consent-denied':
       return { title: 'Consent not granted', body: `Microsoft reports that consent was not granted: ${d.error}. Nothing was recorded as granted.` };
+    case 'consent-pending':
+      return {
+        title: 'Consent not confirmed yet',
+        body: 'Microsoft sent you back, but exsync could not yet confirm the permission with Microsoft, so nothing was recorded as granted. Microsoft can take a few minutes to apply a consent: run "Test connection" on the admin page in a little while.',
+      };
     case 'consent-wrong-tenant':
       return {
         title: 'Consent given in another organisation',

@@ -62,6 +62,8 @@ async function test(app: FastifyInstance, request: FastifyRequest, orgId: string
     creds,
     target,
     allowInsecureAuthority: app.deps.config.allowInsecureAuthority,
+    endpointPolicy: app.deps.endpointPolicy,
+    maxResponseBytes: app.deps.config.maxResponseBytes,
   });
   result.steps.unshift({
     name: 'settings',

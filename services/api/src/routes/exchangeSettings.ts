@@ -10,7 +10,10 @@ import { assertOrgAccess } from '../auth';
 import { HttpError, badRequest, notFound } from '../httpError';
 import { deleteStaleOAuthStates, insertOAuthState, OAUTH_STATE_TTL_SECONDS } from '../login/oauthStateRepository';
 import { errorResponses, guid, isoDateTime, orgParams, noQuery } from '../schemas';
-import { normaliseEndpointUrl } from '../urlSetting';
+import { endpointSetting } from '../urlSetting';
+import { allowedAuthority } from '../login/allowedAuthority';
+import type { FastifyRequest } from 'fastify';
+import type { ExchangeSettingsView } from '@exsync/db';
 
 const settingsView = {
   type: 'object',
@@ -80,15 +83,72 @@ const putBody = {
   additionalProperties: false,
 } as const;
 
+/** PATCH: any subset of the PUT body, nothing defaulted. */
+const patchBody = {
+  type: 'object',
+  properties: Object.fromEntries(
+    Object.entries(putBody.properties).map(([name, schema]) => {
+      const { default: _omitted, ...rest } = schema as Record<string, unknown>;
+      return [name, rest];
+    }),
+  ),
+  additionalProperties: false,
+  minProperties: 1,
+} as const;
+
+/** The fields that say where exsync sends the app's credentials and tokens. */
+const ENDPOINT_FIELDS = ['authorityHost', 'ewsUrl'] as const;
+
 export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
   const { pool, secretBox, config } = app.deps;
+  const policy = app.deps.endpointPolicy;
+
+  /**
+   * PUT and PATCH: checks each endpoint sent against the policy (400 naming the field), asks for the
+   * secret or certificate again when an endpoint changes (422, field clientSecret: otherwise whoever
+   * may edit the settings could send the stored secret, or the token it buys, to a host of their
+   * choosing), and stores the merged settings.
+   */
+  async function save(request: FastifyRequest, orgId: string, sent: Partial<ExchangeSettingsInput>, existing: ExchangeSettingsView | null, merged: ExchangeSettingsInput) {
+    const input: ExchangeSettingsInput = { ...merged };
+    if (sent.ewsUrl !== undefined) input.ewsUrl = endpointSetting(policy, 'ews', 'ewsUrl', sent.ewsUrl);
+    if (sent.authorityHost !== undefined) input.authorityHost = endpointSetting(policy, 'authority', 'authorityHost', sent.authorityHost);
+    const credentialSent = input.clientSecret !== undefined || input.clientCertificate !== undefined;
+    if (!credentialSent) {
+      if (!existing?.clientSecretSet && !existing?.clientCertificateSet) {
+        throw new HttpError(422, 'clientSecret or clientCertificate is required: the app needs one to get tokens', 'clientSecret');
+      }
+      const changed = ENDPOINT_FIELDS.filter((f) => input[f] !== undefined && input[f] !== existing[f]);
+      if (changed.length) {
+        throw new HttpError(
+          422,
+          `changing ${changed.join(' and ')} needs the clientSecret or clientCertificate again: the stored one is never sent to a new endpoint`,
+          'clientSecret',
+        );
+      }
+    }
+    try {
+      const saved = await upsertExchangeSettings(pool, secretBox, orgId, input);
+      request.log.info({ orgId, fields: Object.keys(sent).filter((k) => k !== 'clientSecret' && k !== 'clientCertificate') }, 'exchange settings saved');
+      return saved;
+    } catch (err) {
+      if (err instanceof ClientCertificateError) throw badRequest(`body field "clientCertificate" ${err.message}`, 'clientCertificate');
+      if ((err as { code?: string }).code === '23503') throw notFound('organisation not found');
+      throw err;
+    }
+  }
 
   app.put<{ Params: { orgId: string }; Body: ExchangeSettingsInput }>(
     '/v1/orgs/:orgId/exchange',
     {
       schema: {
         tags: ['exchange'],
-        summary: "Set the organisation's Exchange app registration (replaces every field sent or defaulted)",
+        summary: "Set the organisation's Exchange app registration (a full replace: omitted fields take their defaults)",
+        description:
+          'Replaces every setting: a field left out takes its default (the write-only secret and certificate excepted, which are kept). ' +
+          'Use PATCH to change some fields only. `authorityHost` must be one of Microsoft\'s authority hosts and `ewsUrl` an https URL on ' +
+          'outlook.office365.com, unless the operator lists the host in EXSYNC_ALLOWED_HOSTS (400 naming the field otherwise). Changing ' +
+          'either needs `clientSecret` or `clientCertificate` again (422, field clientSecret).',
         params: orgParams,
         querystring: noQuery,
         body: putBody,
@@ -98,25 +158,43 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const { orgId } = request.params;
       assertOrgAccess(request, orgId);
-      const body = request.body;
-      const input: ExchangeSettingsInput = {
-        ...body,
-        ewsUrl: normaliseEndpointUrl(body.ewsUrl!, 'ewsUrl', config.allowInsecureAuthority),
-        authorityHost: normaliseEndpointUrl(body.authorityHost!, 'authorityHost', config.allowInsecureAuthority),
+      const existing = await getExchangeSettings(pool, orgId);
+      // A full replace: what is not sent takes its default (the secret and certificate excepted).
+      return save(request, orgId, request.body, existing, request.body);
+    },
+  );
+
+  app.patch<{ Params: { orgId: string }; Body: Partial<ExchangeSettingsInput> }>(
+    '/v1/orgs/:orgId/exchange',
+    {
+      schema: {
+        tags: ['exchange'],
+        summary: "Change some of the organisation's Exchange settings; the rest stays as stored",
+        description:
+          'Any subset of the PUT body. Unlike PUT (a full replace: omitted fields take their defaults), omitted fields keep ' +
+          'their stored values. Changing `authorityHost` or `ewsUrl` without sending `clientSecret` or `clientCertificate` ' +
+          'again answers 422 with `field: "clientSecret"`; an endpoint the operator does not allow answers 400 naming the field.',
+        params: orgParams,
+        querystring: noQuery,
+        body: patchBody,
+        response: { 200: settingsView, ...errorResponses(400, 404, 422) },
+      },
+    },
+    async (request) => {
+      const { orgId } = request.params;
+      assertOrgAccess(request, orgId);
+      const existing = await getExchangeSettings(pool, orgId);
+      if (!existing) throw notFound('no Exchange settings for this organisation yet: PUT them first');
+      const merged: ExchangeSettingsInput = {
+        applicationId: existing.applicationId,
+        tenantId: existing.tenantId,
+        authMode: existing.authMode,
+        ewsUrl: existing.ewsUrl,
+        authorityHost: existing.authorityHost,
+        conflictPolicy: existing.conflictPolicy,
+        ...request.body,
       };
-      if (input.clientSecret === undefined && input.clientCertificate === undefined) {
-        const existing = await getExchangeSettings(pool, orgId);
-        if (!existing?.clientSecretSet && !existing?.clientCertificateSet) {
-          throw new HttpError(422, 'clientSecret or clientCertificate is required: the app needs one to get tokens', 'clientSecret');
-        }
-      }
-      try {
-        return await upsertExchangeSettings(pool, secretBox, orgId, input);
-      } catch (err) {
-        if (err instanceof ClientCertificateError) throw badRequest(`body field "clientCertificate" ${err.message}`, 'clientCertificate');
-        if ((err as { code?: string }).code === '23503') throw notFound('organisation not found');
-        throw err;
-      }
+      return save(request, orgId, request.body, existing, merged);
     },
   );
 
@@ -153,19 +231,24 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
             properties: { url: { type: 'string' }, expiresAt: isoDateTime },
             required: ['url'],
           },
-          ...errorResponses(400, 404),
+          ...errorResponses(400, 404, 409),
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { orgId } = request.params;
       assertOrgAccess(request, orgId);
       const settings = await getExchangeSettings(pool, orgId);
       if (!settings) throw notFound('no Exchange settings for this organisation yet: PUT them first');
+      const authority = allowedAuthority(policy, settings.authorityHost);
+      if (!authority) {
+        throw new HttpError(409, 'the stored authorityHost is not allowed by the operator (EXSYNC_ALLOWED_HOSTS): save an allowed one first', 'authorityHost');
+      }
       const state = randomBytes(32).toString('base64url');
       await deleteStaleOAuthStates(pool);
-      await insertOAuthState(pool, { state, orgId, purpose: 'admin-consent' });
-      const url = new URL(`${settings.authorityHost}/${settings.tenantId}/adminconsent`);
+      await insertOAuthState(pool, { state, orgId, purpose: 'admin-consent' }, config.oauthStateLimits);
+      reply.header('cache-control', 'no-store');
+      const url = new URL(`${authority}/${settings.tenantId}/adminconsent`);
       url.searchParams.set('client_id', settings.applicationId);
       url.searchParams.set('redirect_uri', `${config.publicUrl}/oauth/admin-consent/callback`);
       url.searchParams.set('state', state);

@@ -16,7 +16,9 @@ import { HttpError, notFound } from '../httpError';
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from '../login/browserBinding';
 import { IdTokenRejectedError, verifyIdToken } from '../login/idTokenCheck';
 import { LOGIN_LINK_TTL_SECONDS, readLoginTicket, signLoginTicket } from '../login/loginLink';
-import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState } from '../login/oauthStateRepository';
+import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState, peekOAuthState } from '../login/oauthStateRepository';
+import { allowedAuthority } from '../login/allowedAuthority';
+import { verifyAppConsent } from '../login/consentCheck';
 import { toOrgCredentials } from '@exsync/db';
 import { createPkcePair, randomOpaque, s256 } from '../login/pkce';
 import { resultPage, type SignInOutcome } from '../login/resultPage';
@@ -104,7 +106,7 @@ export const microsoftLoginLinkRoutes: FastifyPluginAsync = async (app) => {
         response: { 200: signInLinkResponse, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { orgId, userId } = request.params;
       assertOrgAccess(request, orgId);
       const user = await getUser(pool, orgId, userId);
@@ -114,6 +116,7 @@ export const microsoftLoginLinkRoutes: FastifyPluginAsync = async (app) => {
       }
       const expiresAt = Math.floor(Date.now() / 1000) + LOGIN_LINK_TTL_SECONDS;
       const ticket = signLoginTicket(config.encryptionKey.key, { orgId, userId, expiresAt });
+      reply.header('cache-control', 'no-store');
       return { url: `${config.publicUrl}/oauth/start?s=${ticket}`, expiresAt: new Date(expiresAt * 1000).toISOString() };
     },
   );
@@ -122,6 +125,8 @@ export const microsoftLoginLinkRoutes: FastifyPluginAsync = async (app) => {
 /** The browser-facing redirects: /oauth/start, /oauth/callback, /oauth/admin-consent/callback (no bearer auth). */
 export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
   const { pool, config, secretBox } = app.deps;
+  const policy = app.deps.endpointPolicy;
+  const stateLimits = config.oauthStateLimits;
   const redirectUri = `${config.publicUrl}/oauth/callback`;
   const secureCookie = config.publicUrl.startsWith('https:');
   const linkKeys = [config.encryptionKey.key, ...config.previousEncryptionKeys.map((k) => k.key)];
@@ -147,17 +152,23 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
       if (!user) return sendPage(reply, 'link-invalid');
       const settings = await getExchangeSettings(pool, orgId);
       if (!settings) return sendPage(reply, 'not-configured');
+      // Only to an authority the operator allows: never a redirect from exsync's domain to any host.
+      const authority = allowedAuthority(policy, settings.authorityHost);
+      if (!authority) {
+        request.log.warn({ orgId }, 'sign-in refused: the stored authority host is not allowed');
+        return sendPage(reply, 'not-configured');
+      }
 
       const state = randomOpaque();
       const binding = randomOpaque();
       const nonce = s256(binding);
       const pkce = createPkcePair();
       await deleteStaleOAuthStates(pool);
-      await insertOAuthState(pool, { state, orgId, userId, purpose: 'user-login', codeVerifier: pkce.verifier, nonce });
+      await insertOAuthState(pool, { state, orgId, userId, purpose: 'user-login', codeVerifier: pkce.verifier, nonce }, stateLimits);
 
       // Built by hand rather than with MSAL's getAuthCodeUrl: the browser must reach the configured
       // authority host as is (MSAL only knows an https alias of a local simulator).
-      const authorize = new URL(`${settings.authorityHost.replace(/\/+$/, '')}/${settings.tenantId}/oauth2/v2.0/authorize`);
+      const authorize = new URL(`${authority}/${settings.tenantId}/oauth2/v2.0/authorize`);
       const q = authorize.searchParams;
       q.set('client_id', settings.applicationId);
       q.set('response_type', 'code');
@@ -189,6 +200,13 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const { state, code, error } = request.query;
       if (!state) return sendPage(reply, 'state-unknown');
+      // The browser binding is checked before the state is used up: a response opened in another
+      // browser (forwarded, planted or just copied) must not spend the real user's sign-in.
+      const peeked = await peekOAuthState(pool, state, 'user-login');
+      if (peeked) {
+        const binding = readBindingCookie(request);
+        if (!binding || s256(binding) !== peeked.nonce) return sendPage(reply, 'other-browser');
+      }
       const consumed = await consumeOAuthState(pool, state, 'user-login');
       if (consumed.status === 'unknown') return sendPage(reply, 'state-unknown');
       if (consumed.status === 'expired') return sendPage(reply, 'state-expired');
@@ -209,8 +227,6 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
         }
         return sendPage(reply, 'microsoft-error', { error: microsoftErrorText(error, request.query.error_description) });
       }
-      const binding = readBindingCookie(request);
-      if (!binding || s256(binding) !== row.nonce) return sendPage(reply, 'other-browser');
       if (!code || !row.userId || !row.codeVerifier || !row.nonce) return sendPage(reply, 'code-rejected');
 
       const user = await getUser(pool, row.orgId, row.userId);
@@ -224,7 +240,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
 
       let redeemed: RedeemedAuthCode;
       try {
-        const client = createMsalClient(toOrgCredentials(creds), { allowInsecureAuthority: config.allowInsecureAuthority });
+        const client = createMsalClient(toOrgCredentials(creds), { allowInsecureAuthority: config.allowInsecureAuthority, endpointPolicy: policy });
         redeemed = await redeemAuthCode(client, {
           code,
           redirectUri,
@@ -245,6 +261,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
           tenantId: creds.tenantId,
           applicationId: creds.applicationId,
           nonce: row.nonce,
+          endpointPolicy: policy,
         }));
       } catch (err) {
         const problem = err instanceof IdTokenRejectedError ? err.problem : 'invalid';
@@ -264,6 +281,8 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
         refreshKeyId: sealed?.keyId,
       });
       request.log.info({ userId: user.id, mailboxId: user.mailboxId, state: mailbox?.status.state }, 'microsoft sign-in: mailbox bound');
+      // Delegated: a user's successful sign-in (the tenant let them consent to EWS as themselves) is the proof of consent.
+      if (creds.authMode === 'delegated') await recordConsent(pool, row.orgId, { state: 'granted' });
       if (mailbox?.status.state === 'scheduled' && app.deps.enqueueSync) {
         // The scheduler also finds the mailbox due in Postgres; a failed enqueue only delays the first sync.
         await app.deps.enqueueSync(mailbox.id, 'user signed in').catch((e: Error) =>
@@ -309,6 +328,25 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
       if (!tenant || tenant.toLowerCase() !== settings.tenantId.toLowerCase()) {
         request.log.warn({ orgId }, 'admin consent given in another tenant');
         return sendPage(reply, 'consent-wrong-tenant');
+      }
+      // The redirect alone proves nothing (anyone holding the link can forge it): app-only consent is
+      // recorded once a client-credentials token for this tenant carries the role; delegated consent
+      // once a user's sign-in succeeds.
+      if (settings.authMode === 'delegated') {
+        request.log.info({ orgId }, 'admin consent reported; recorded at the first successful user sign-in');
+        return sendPage(reply, 'consent-pending');
+      }
+      let creds: ExchangeCredentials | null = null;
+      try {
+        creds = await loadCredentials(pool, secretBox, orgId);
+      } catch {
+        creds = null;
+      }
+      if (!creds) return sendPage(reply, 'not-configured');
+      const verified = await verifyAppConsent(creds, { allowInsecureAuthority: config.allowInsecureAuthority, endpointPolicy: policy });
+      if (!verified.ok) {
+        request.log.info({ orgId, reason: verified.reason }, 'admin consent reported but not confirmed by a token');
+        return sendPage(reply, 'consent-pending');
       }
       await recordConsent(pool, orgId, { state: 'granted' });
       request.log.info({ orgId }, 'admin consent granted');
