@@ -111,6 +111,10 @@
     const consent = s.consent || { state: 'unknown' };
     $('#consent-state').textContent = consent.state;
     $('#consent-error').textContent = consent.error ? '(' + consent.error + ')' : '';
+    // An organisation-wide cause (secret, consent, EWS off) stops every mailbox until it is fixed.
+    $('#org-status').textContent = s.status
+      ? 'Syncing is stopped for the whole organisation since ' + new Date(s.status.since).toLocaleString() + ': ' + s.status.message
+      : '';
   }
 
   // After the admin consents in another tab, coming back shows the new consent state.
@@ -226,10 +230,20 @@
         const when = st.lastSuccessAt ? new Date(st.lastSuccessAt).toLocaleString() : 'never';
         return 'Healthy: last sync ' + when + countsText(st.counts);
       }
+      case 'degraded': {
+        const when = st.lastSuccessAt ? new Date(st.lastSuccessAt).toLocaleString() : 'never';
+        return 'Degraded: last sync ' + when + ', but some items fail to sync';
+      }
+      case 'retrying':
+        return 'Retrying: ' + ((st.lastError && (st.lastError.message || st.lastError.code)) || 'the last attempt failed');
       case 'throttled':
         return 'Throttled by Exchange' + (st.throttledUntil ? ' until ' + new Date(st.throttledUntil).toLocaleTimeString() : '') + ': it resumes by itself';
       case 'error':
-        return 'Error: ' + ((st.lastError && (st.lastError.message || st.lastError.code)) || 'unknown');
+        return (
+          'Error: ' +
+          ((st.lastError && (st.lastError.message || st.lastError.code)) || 'unknown') +
+          (st.nextRunAt ? ' Tried again at ' + new Date(st.nextRunAt).toLocaleTimeString() + '.' : ' Waiting for the fix.')
+        );
       default:
         return st.state;
     }
