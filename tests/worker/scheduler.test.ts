@@ -20,7 +20,7 @@ describe('claiming due mailboxes', () => {
     const throttledPast = await seedMailbox(db.pool, orgId, { state: 'throttled', throttledForSeconds: -5 });
     await seedMailbox(db.pool, orgId, { dueInSeconds: 600 }); // not due
     await seedMailbox(db.pool, orgId, { enabled: false }); // disabled
-    await seedMailbox(db.pool, orgId, { state: 'error' }); // stopped
+    await seedMailbox(db.pool, orgId, { state: 'error', dueInSeconds: null }); // stopped, waiting for a person
     await seedMailbox(db.pool, orgId, { state: 'throttled', throttledForSeconds: 60 }); // still throttled
     await seedMailbox(db.pool, orgId, { state: 'syncing' });
 
@@ -93,7 +93,7 @@ describe('stops and revival', () => {
 
   it('a mailbox error revives when its user changes, and a long-stuck syncing mailbox becomes due again', async () => {
     const orgId = await seedOrg(db.pool);
-    const m = await seedMailbox(db.pool, orgId, { state: 'error' });
+    const m = await seedMailbox(db.pool, orgId, { state: 'error', dueInSeconds: null });
     await db.pool.query(`UPDATE mailboxes SET last_error_code = 'MailboxNotFound', last_error_at = now() WHERE id = $1`, [m.mailboxId]);
     expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600, intervalSeconds: 300 })).not.toContain(m.mailboxId);
     await db.pool.query(`UPDATE users SET updated_at = now() + interval '1 second' WHERE id = $1`, [m.userId]);
