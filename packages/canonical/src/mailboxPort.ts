@@ -88,3 +88,21 @@ export interface MailboxPort {
   /** The items (at most one expected) carrying our tag in the folder of `kind`. */
   findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]>;
 }
+
+/**
+ * What the worker hands a transport to open one mailbox. Each transport reads the endpoint of its
+ * own (the EWS URL for EWS) from `endpointUrl`; tokens come from `getAccessToken`, which the
+ * transport calls before every request (`forceRefresh` once after a 401 to an unexpired token).
+ */
+export interface OpenMailboxRequest {
+  endpointUrl: string;
+  smtpAddress: string;
+  /** app-only: the app acts as the mailbox; delegated: the user's own token */
+  mode: 'app-only' | 'delegated';
+  getAccessToken(opts?: { forceRefresh?: boolean }): Promise<string>;
+  /** deadline per request, in ms (the transport's default when omitted) */
+  timeoutMs?: number;
+}
+
+/** A transport's entry point: opens a mailbox as a MailboxPort; failures are SyncErrors. */
+export type MailboxOpener = (request: OpenMailboxRequest) => MailboxPort;

@@ -3,9 +3,8 @@
  * engine per item kind, record the outcome. Sync decisions live in @exsync/sync-engine; error
  * mapping lives in syncErrorHandler.ts.
  */
-import { SyncError, type ItemKind } from '@exsync/canonical';
+import { SyncError, type ItemKind, type MailboxOpener } from '@exsync/canonical';
 import { loadCredentials, type SecretBox } from '@exsync/db';
-import { openMailbox } from '@exsync/ews-client';
 import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type pg from 'pg';
@@ -24,7 +23,9 @@ export interface SyncProcessorDeps {
   /** EXSYNC_SYNC_ATTEMPTS: attempts of a failed run before it shows as `error` */
   retryAttempts?: number;
   log: SyncLog & { error(fields: Record<string, unknown>, msg?: string): void };
-  /** per EWS request; default the ews-client's */
+  /** the transport: opens a mailbox as a MailboxPort (worker.ts wires EWS's) */
+  openMailbox: MailboxOpener;
+  /** per request; default the transport's */
   ewsTimeoutMs?: number;
   /** how long a job waits when another worker holds the mailbox (plus jitter) */
   lockBusyDelayMs?: number;
@@ -143,8 +144,8 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
     mailboxId: ctx.mailboxId,
     refreshTokenEnc: ctx.refreshTokenEnc,
   });
-  const port = openMailbox({
-    ewsUrl: creds.ewsUrl,
+  const port = deps.openMailbox({
+    endpointUrl: creds.ewsUrl,
     smtpAddress: ctx.smtpAddress as string,
     mode: creds.authMode,
     getAccessToken,

@@ -4,7 +4,8 @@
  */
 import type { Config } from '@exsync/config';
 import { secretBoxFromConfig } from '@exsync/db';
-import { AppTokenProvider, DelegatedTokenProvider, RedisTokenCache, installProcessGuards } from '@exsync/ews-client';
+import type { MailboxOpener } from '@exsync/canonical';
+import { AppTokenProvider, DelegatedTokenProvider, RedisTokenCache, installProcessGuards, openMailbox } from '@exsync/ews-client';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -77,9 +78,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     seal: (plaintext) => box.seal(plaintext, TOKEN_CACHE_ASSOCIATED_DATA).ciphertext.toString('base64'),
     open: (sealed) => box.open(Buffer.from(sealed, 'base64'), TOKEN_CACHE_ASSOCIATED_DATA),
   });
+  // The one place the worker names its transport: the sync job sees only canonical's MailboxPort.
+  const openEwsMailbox: MailboxOpener = ({ endpointUrl, ...rest }) => openMailbox({ ewsUrl: endpointUrl, ...rest });
   const processor = createSyncProcessor({
     pool,
     box,
+    openMailbox: openEwsMailbox,
     providers: {
       app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache }),
       delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
