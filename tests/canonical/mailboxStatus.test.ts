@@ -54,7 +54,7 @@ const EXPECTED: Record<keyof typeof EVENTS, Row> = {
   'organisation-stopped': all(ERROR_WAITING, ACTIVE),
   'cause-fixed': { error: S('scheduled', 'now', 'clear') },
   'manual-sync': { error: S('scheduled', 'now', 'clear') },
-  'run-abandoned': { syncing: S('scheduled', 'now', 'keep') },
+  'run-abandoned': all(S('scheduled', 'now', 'keep'), ['syncing', 'retrying']),
 };
 
 describe('the mailbox status machine', () => {

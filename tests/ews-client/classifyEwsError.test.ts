@@ -130,6 +130,14 @@ describe('HTTP status classification', () => {
     const e = errorFromAuthStatus(403, undefined);
     expect(e.kind).toBe('EwsDisabledForTenant');
     expect(e.needsPerson).toBe(true);
+    expect(e.scope).toBe('organisation');
+  });
+
+  it('a 403 with X-EWS-Policy-Reason is the EWS retirement block, a kind of its own', () => {
+    const e = errorFromAuthStatus(403, undefined, 'EwsBlockedByRetirementPolicy');
+    expect(e.kind).toBe('EwsBlockedByPolicy');
+    expect(e.scope).toBe('organisation');
+    expect(e.message).not.toContain('EwsBlockedByRetirementPolicy');
   });
 
   it('Retry-After is read as seconds or as an HTTP date', () => {

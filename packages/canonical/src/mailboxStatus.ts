@@ -49,7 +49,7 @@ export type StatusEvent =
   | { type: 'cause-fixed' }
   /** "Sync now" by an admin: a stop is lifted, the run is queued */
   | { type: 'manual-sync' }
-  /** a run left `syncing` by a killed worker is handed back to the scheduler */
+  /** a run left `syncing` (or `retrying`) by a killed worker, its job lost, is handed back to the scheduler */
   | { type: 'run-abandoned' };
 
 export type StatusEventType = StatusEvent['type'];
@@ -97,7 +97,7 @@ const RULES: Record<StatusEventType, Rule> = {
   'organisation-stopped': { from: ACTIVE, to: () => ({ state: 'error', nextRun: 'none', lastError: 'set' }) },
   'cause-fixed': { from: ['error'], to: () => ({ state: 'scheduled', nextRun: 'now', lastError: 'clear' }) },
   'manual-sync': { from: ['error'], to: () => ({ state: 'scheduled', nextRun: 'now', lastError: 'clear' }) },
-  'run-abandoned': { from: ['syncing'], to: () => ({ state: 'scheduled', nextRun: 'now', lastError: 'keep' }) },
+  'run-abandoned': { from: ['syncing', 'retrying'], to: () => ({ state: 'scheduled', nextRun: 'now', lastError: 'keep' }) },
 };
 
 /** The states an event applies in (the WHERE clause of the statement that applies it). */

@@ -168,7 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
   const syncRetry: RetryPolicy = {
     attempts: parseInteger(env, 'EXSYNC_SYNC_ATTEMPTS', 6, 1, 50),
     baseDelayMs: parseInteger(env, 'EXSYNC_RETRY_BASE_DELAY_MS', 2_000, 10, 3_600_000),
-    maxDelayMs: parseInteger(env, 'EXSYNC_RETRY_MAX_DELAY_MS', 300_000, 10, 86_400_000),
+    // at most an hour: a `retrying` mailbox older than that is taken for abandoned (its job lost) and rescheduled
+    maxDelayMs: parseInteger(env, 'EXSYNC_RETRY_MAX_DELAY_MS', 300_000, 10, 3_600_000),
   };
   if (syncRetry.maxDelayMs < syncRetry.baseDelayMs) {
     throw new ConfigError(

@@ -58,8 +58,9 @@ export async function claimDueMailboxes(db: Queryable, opts: { limit: number; in
 /**
  * Lifts stops whose cause may be fixed: an org error older than the org's last settings change is
  * cleared, and mailboxes in `error` become due again when their org's settings or their user
- * changed after the error. A mailbox left `syncing` by a killed worker for longer than any run
- * can take becomes due again too (its BullMQ job may have been lost with Redis' data).
+ * changed after the error. A mailbox left `syncing` or `retrying` by a killed worker for longer
+ * than any run (or retry back-off, at most an hour) can take becomes due again too (its BullMQ job
+ * may have been lost with Redis' data).
  * Returns their ids for the caller to enqueue at once; their next scheduled run is an interval
  * ahead, as if claimed, so the same tick's claim does not queue them a second time (a failed
  * enqueue makes them due again).
