@@ -33,6 +33,8 @@ export interface StartWorkerOptions {
   shutdownTimeoutMs?: number;
   /** BullMQ worker name, shown on the jobs it processed */
   name?: string;
+  /** the transport that opens mailboxes (default: EWS, packages/ews-client) */
+  openMailbox?: MailboxOpener;
 }
 
 export interface RunningWorker {
@@ -61,6 +63,9 @@ const FORCE_CLOSE_WAIT_MS = 5_000;
 /** associated data of the sealed MSAL cache: it can be opened only as a token cache */
 const TOKEN_CACHE_ASSOCIATED_DATA = 'msal-token-cache';
 
+/** EWS as a MailboxOpener: the default transport; the sync job sees only canonical's MailboxPort. */
+const openEwsMailbox: MailboxOpener = ({ endpointUrl, ...rest }) => openMailbox({ ewsUrl: endpointUrl, ...rest });
+
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config, pool, logger } = opts;
   const prefix = assertNoColon('EXSYNC_REDIS_PREFIX', config.redisPrefix);
@@ -78,12 +83,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     seal: (plaintext) => box.seal(plaintext, TOKEN_CACHE_ASSOCIATED_DATA).ciphertext.toString('base64'),
     open: (sealed) => box.open(Buffer.from(sealed, 'base64'), TOKEN_CACHE_ASSOCIATED_DATA),
   });
-  // The one place the worker names its transport: the sync job sees only canonical's MailboxPort.
-  const openEwsMailbox: MailboxOpener = ({ endpointUrl, ...rest }) => openMailbox({ ewsUrl: endpointUrl, ...rest });
   const processor = createSyncProcessor({
     pool,
     box,
-    openMailbox: openEwsMailbox,
+    openMailbox: opts.openMailbox ?? openEwsMailbox,
     providers: {
       app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache }),
       delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority }),
