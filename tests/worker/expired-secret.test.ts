@@ -65,4 +65,20 @@ describe('an expired client secret', () => {
     expect(token.ok).toBe(false);
     expect(token.message).toBe(settings.status.message);
   });
+
+  it("an organisation-wide cause in Microsoft's authorize redirect is named with its fix, not echoed", async () => {
+    const email = `carol-${Date.now()}@${DEFAULT_SEED.tenantDomain}`;
+    const created = await stack.api('POST', `/v1/orgs/${stack.orgId}/users`, { crmUserId: `crm-${email}`, email });
+    const link = new URL((await stack.api('POST', `/v1/orgs/${stack.orgId}/users/${created.body.id}/microsoft-login`)).body.url);
+    const start = await stack.app.inject({ method: 'GET', url: link.pathname + link.search });
+    const cookie = ([] as string[]).concat(start.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+    const state = new URL(String(start.headers.location)).searchParams.get('state')!;
+    const remote = 'The user or administrator has not consented to use the application with ID x named y.';
+    const q = new URLSearchParams({ state, error: 'consent_required', error_description: `AADSTS65001: ${remote} Trace ID: 1` });
+    const page = await stack.app.inject({ method: 'GET', url: `/oauth/callback?${q}`, headers: { cookie } });
+    expect(page.body).toContain('data-outcome="organisation-problem"');
+    expect(page.body).toContain('Admin consent is missing');
+    expect(page.body).not.toContain(remote);
+    expect((await stack.api('GET', `/v1/orgs/${stack.orgId}/exchange`)).body.status.code).toBe('AdminConsentMissing');
+  });
 });

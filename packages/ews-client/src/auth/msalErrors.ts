@@ -60,10 +60,8 @@ export function classifyMsalError(err: unknown, mode: 'app-only' | 'delegated'):
   const details = { code: aadsts !== undefined ? `AADSTS${aadsts}` : err.errorCode, httpStatus: status, cause: err };
 
   if (aadsts !== undefined) {
-    const reason = AADSTS_REASONS[aadsts];
-    if (reason === 'grant-revoked' && mode === 'app-only') return new EwsError('Permanent', message, details);
-    if (reason) return new AuthFailedError(reason, message, details);
-    if (TRANSIENT_AADSTS.has(aadsts)) return new EwsError('Transient', message, details);
+    const known = errorFromAadsts(aadsts, message, mode, details);
+    if (known) return known;
   }
   if (status !== undefined && (status >= 500 || status === 429)) return new EwsError('Transient', message, details);
   if (TRANSIENT_MSAL_CODES.has(err.errorCode)) return new EwsError('Transient', message, details);
@@ -86,6 +84,24 @@ export function classifyMsalError(err: unknown, mode: 'app-only' | 'delegated'):
         : new AuthFailedError('consent-missing', message, details);
   }
   return new EwsError('Permanent', message, details);
+}
+
+/**
+ * The typed error for an AADSTS code Entra ID sent (at the token endpoint, or in an authorize
+ * redirect's error_description), or undefined when the code is not one exsync knows.
+ */
+export function errorFromAadsts(
+  aadsts: number,
+  message: string,
+  mode: 'app-only' | 'delegated',
+  details: { httpStatus?: number; cause?: unknown } = {},
+): EwsError | undefined {
+  const withCode = { ...details, code: `AADSTS${aadsts}` };
+  const reason = AADSTS_REASONS[aadsts];
+  if (reason === 'grant-revoked' && mode === 'app-only') return new EwsError('Permanent', message, withCode);
+  if (reason) return new AuthFailedError(reason, message, withCode);
+  if (TRANSIENT_AADSTS.has(aadsts)) return new EwsError('Transient', message, withCode);
+  return undefined;
 }
 
 function aadstsCode(err: AuthError): number | undefined {

@@ -8,7 +8,7 @@ import {
   type ExchangeCredentials,
 } from '@exsync/db';
 import { adminMessage, isSyncError } from '@exsync/canonical';
-import { createMsalClient, EWS_DELEGATED_SCOPES, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
+import { createMsalClient, errorFromAadsts, EWS_DELEGATED_SCOPES, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
 import { stopOrganisation } from '@exsync/worker';
 import type pg from 'pg';
 import { assertOrgAccess } from '../auth';
@@ -65,12 +65,15 @@ async function redemptionOutcome(
   const code = isSyncError(err) ? err.code : undefined;
   log.warn({ kind: isSyncError(err) ? err.kind : 'unknown', errorCode: code }, 'microsoft sign-in: code redemption failed');
   if (code === 'tenant_mismatch') return { outcome: 'wrong-tenant' };
-  if (isSyncError(err) && err.scope === 'organisation') {
-    const m = adminMessage(err);
-    await stopOrganisation(pool, orgId, { code: m.code, message: m.message });
-    return { outcome: 'organisation-problem', details: { cause: m.cause, fix: m.fix, code: m.code } };
-  }
+  if (isSyncError(err) && err.scope === 'organisation') return organisationProblem(err, pool, orgId);
   return { outcome: 'code-rejected' };
+}
+
+/** Records an organisation-wide cause on the organisation and names its cause and fix on the page. */
+async function organisationProblem(err: unknown, pool: pg.Pool, orgId: string): Promise<{ outcome: SignInOutcome; details: Record<string, string> }> {
+  const m = adminMessage(err);
+  await stopOrganisation(pool, orgId, { code: m.code, message: m.message });
+  return { outcome: 'organisation-problem', details: { cause: m.cause, fix: m.fix, code: m.code } };
 }
 
 const signInLinkResponse = {
@@ -196,6 +199,14 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
       if (error) {
         request.log.info({ error }, 'microsoft sign-in: Microsoft returned an error');
         if (error === 'access_denied') return sendPage(reply, 'cancelled');
+        // An organisation-wide cause named by its AADSTS code (consent, app, secret) gets the catalogue's cause and fix.
+        const aadsts = /AADSTS(\d{1,9})/.exec(request.query.error_description ?? '')?.[1];
+        const settings = aadsts ? await getExchangeSettings(pool, row.orgId) : null;
+        const known = aadsts && settings ? errorFromAadsts(Number(aadsts), 'authorize error', settings.authMode) : undefined;
+        if (known?.scope === 'organisation') {
+          const failed = await organisationProblem(known, pool, row.orgId);
+          return sendPage(reply, failed.outcome, failed.details);
+        }
         return sendPage(reply, 'microsoft-error', { error: microsoftErrorText(error, request.query.error_description) });
       }
       const binding = readBindingCookie(request);
