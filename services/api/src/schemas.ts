@@ -78,9 +78,10 @@ export const syncStatus = {
     }),
     lastError: nullable({
       type: 'object',
+      description: "The cause of the last failure (also while retrying): exsync's code, or the remote identifier for causes that retry by themselves, and what to do; never a remote body",
       properties: { code: { type: 'string' }, message: nullable({ type: 'string' }), at: nullable(isoDateTime) },
     }),
-    nextRunAt: nullable(isoDateTime),
+    nextRunAt: nullable({ ...isoDateTime, description: 'When the next scheduled run is due; null while a person must act (state error waiting for a fix)' }),
     throttledUntil: nullable(isoDateTime),
   },
   required: ['state', 'lastSuccessAt', 'counts', 'lastError', 'nextRunAt'],
