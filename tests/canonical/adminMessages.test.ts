@@ -10,6 +10,8 @@ describe('the admin message catalogue', () => {
     [auth('invalid-secret', 'AADSTS7000215'), 'InvalidClientCredential', 'organisation', /client secret or certificate/],
     [auth('app-not-found', 'AADSTS700016'), 'ApplicationNotFound', 'organisation', /Application \(client\) id/],
     [auth('consent-missing', 'AADSTS65001'), 'AdminConsentMissing', 'organisation', /Admin consent is missing/],
+    [auth('invalid-secret', 'AADSTS700027'), 'ClientCertificateRejected', 'organisation', /certificate/],
+    [auth('consent-missing', 'AADSTS500011'), 'ExchangeNotInTenant', 'organisation', /Exchange Online/],
     [auth('tenant-not-found', 'AADSTS90002'), 'TenantNotFound', 'organisation', /tenant/],
     [auth('role-missing'), 'PermissionMissing', 'organisation', /full_access_as_app/],
     [auth('grant-revoked'), 'UserSignInExpired', 'mailbox', /new sign-in link/],

@@ -51,6 +51,21 @@ const ENTRIES = {
     cause: () => "Entra ID rejected the app's client secret or certificate: it is wrong, expired or was deleted.",
     fix: NEW_SECRET,
   },
+  certificateRejected: {
+    code: 'ClientCertificateRejected',
+    cause: () => "Entra ID rejected the app's certificate assertion: the certificate is not registered for the app, has expired, or its private key does not match.",
+    fix: `In the Azure portal open App registrations > your app > Certificates & secrets, upload the certificate's public part, and save the matching PEM bundle in ${SETTINGS}.`,
+  },
+  applicationDisabled: {
+    code: 'ApplicationDisabled',
+    cause: () => 'The app registration or its service principal is disabled in the tenant.',
+    fix: 'In the Azure portal open Enterprise applications > your app > Properties and set "Enabled for users to sign-in" to Yes.',
+  },
+  exchangeNotInTenant: {
+    code: 'ExchangeNotInTenant',
+    cause: () => 'The tenant has no Office 365 Exchange Online service principal for the app to reach (no Exchange licence, or consent never granted for it).',
+    fix: `Check that the tenant has Exchange Online, then grant admin consent again from ${SETTINGS}.`,
+  },
   applicationNotFound: {
     code: 'ApplicationNotFound',
     cause: () => 'Entra ID does not know this application in the tenant.',
@@ -157,6 +172,10 @@ const BY_REMOTE_CODE: Record<string, Entry> = {
   AADSTS7000215: ENTRIES.invalidClientCredential,
   AADSTS7000218: ENTRIES.invalidClientCredential,
   AADSTS700016: ENTRIES.applicationNotFound,
+  AADSTS700027: ENTRIES.certificateRejected,
+  AADSTS5000224: ENTRIES.applicationDisabled,
+  AADSTS500011: ENTRIES.exchangeNotInTenant,
+  AADSTS650052: ENTRIES.exchangeNotInTenant,
   AADSTS90002: ENTRIES.tenantNotFound,
   AADSTS65001: ENTRIES.adminConsentMissing,
   ErrorAccessDenied: ENTRIES.permissionMissing,
