@@ -170,14 +170,6 @@ export async function recordConsent(
   );
 }
 
-/** An error that needs a person and stops the whole organisation (bad secret, consent missing); null clears it. */
-export async function setOrgError(db: Queryable, orgId: string, error: { code: string; message: string } | null): Promise<void> {
-  await db.query(
-    `UPDATE exchange_settings SET org_error_code = $2, org_error_message = $3, updated_at = now() WHERE org_id = $1`,
-    [orgId, error?.code ?? null, error?.message ?? null],
-  );
-}
-
 /**
  * The stored credentials in the shape ews-client's token code takes (its `OrgCredentials`,
  * structurally), so the API's sign-in and connection test and the worker build it one way.
