@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tryLockMailbox } from '../../services/worker/src/mailboxLock';
 import { claimDueMailboxes, reviveMailboxes, stopOrganisation } from '../../services/worker/src/mailboxRunRepository';
 import { createSyncProducer } from '../../services/worker/src/syncProducer';
 import { startScheduler } from '../../services/worker/src/scheduler';
@@ -102,6 +103,23 @@ describe('stops and revival', () => {
     const stuck = await seedMailbox(db.pool, orgId, { state: 'syncing' });
     await db.pool.query(`UPDATE mailboxes SET last_started_at = now() - interval '2 hours' WHERE id = $1`, [stuck.mailboxId]);
     expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600, intervalSeconds: 300 })).toContain(stuck.mailboxId);
+  });
+
+  it('a long run still holding its mailbox lock, or a retrying mailbox, is abandoned only once no worker holds it', async () => {
+    const orgId = await seedOrg(db.pool);
+    const long = await seedMailbox(db.pool, orgId, { state: 'syncing' });
+    const retrying = await seedMailbox(db.pool, orgId, { state: 'retrying' });
+    await db.pool.query(`UPDATE mailboxes SET last_started_at = now() - interval '2 hours' WHERE id = ANY($1::uuid[])`, [[long.mailboxId, retrying.mailboxId]]);
+    const lock = await tryLockMailbox(db.pool, long.mailboxId);
+    expect(lock).not.toBeNull();
+    try {
+      const revived = await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600, intervalSeconds: 300 });
+      expect(revived).not.toContain(long.mailboxId);
+      expect(revived).toContain(retrying.mailboxId);
+    } finally {
+      await lock!.release();
+    }
+    expect(await reviveMailboxes(db.pool, { stuckSyncingSeconds: 3600, intervalSeconds: 300 })).toContain(long.mailboxId);
   });
 });
 

@@ -18,6 +18,16 @@ export interface MailboxLock {
 
 const LOCK_NAMESPACE = 'exsync-mailbox-sync';
 
+/**
+ * SQL that is true while some session holds the sync lock of the mailbox whose id is `idColumn`.
+ * pg_locks shows a bigint advisory key as classid (high 32 bits) and objid (low 32 bits), objsubid 1.
+ */
+export function mailboxLockHeldSql(idColumn: string): string {
+  const key = `hashtextextended('${LOCK_NAMESPACE}:' || ${idColumn}::text, 0)`;
+  return `EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+    AND l.classid = ((${key} >> 32) & 4294967295)::text::oid AND l.objid = (${key} & 4294967295)::text::oid)`;
+}
+
 export async function tryLockMailbox(pool: pg.Pool, mailboxId: string): Promise<MailboxLock | null> {
   const client = await pool.connect();
   // Guarded until the client is handed back, unlock included: a dropped connection emits 'error'.

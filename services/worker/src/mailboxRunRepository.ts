@@ -7,6 +7,7 @@
 import { SCHEDULABLE_STATES, fromStates, targetOf, type StatusEvent } from '@exsync/canonical';
 import { withTransaction, type Queryable } from '@exsync/db';
 import type pg from 'pg';
+import { mailboxLockHeldSql } from './mailboxLock';
 
 export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
 
@@ -59,8 +60,8 @@ export async function claimDueMailboxes(db: Queryable, opts: { limit: number; in
  * Lifts stops whose cause may be fixed: an org error older than the org's last settings change is
  * cleared, and mailboxes in `error` become due again when their org's settings or their user
  * changed after the error. A mailbox left `syncing` or `retrying` by a killed worker for longer
- * than any run (or retry back-off, at most an hour) can take becomes due again too (its BullMQ job
- * may have been lost with Redis' data).
+ * than any retry back-off (at most an hour) becomes due again too, unless a worker still holds its
+ * sync lock (a long first sync): its BullMQ job may have been lost with Redis' data.
  * Returns their ids for the caller to enqueue at once; their next scheduled run is an interval
  * ahead, as if claimed, so the same tick's claim does not queue them a second time (a failed
  * enqueue makes them due again).
@@ -85,6 +86,7 @@ export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds
   const stuck = await db.query<{ id: string }>(
     `UPDATE mailboxes SET state = $3, next_run_at = ${JITTERED_NEXT_RUN('$2::double precision')}, updated_at = now()
       WHERE enabled AND state = ANY($4::text[]) AND last_started_at < now() - make_interval(secs => $1::double precision)
+        AND NOT ${mailboxLockHeldSql('id')}
       RETURNING id`,
     [opts.stuckSyncingSeconds, opts.intervalSeconds, abandoned.to, abandoned.from],
   );
