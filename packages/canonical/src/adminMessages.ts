@@ -117,7 +117,8 @@ const ENTRIES = {
     code: 'EwsBlockedByPolicy',
     cause: () => "Exchange Online blocked EWS for this app under Microsoft's EWS retirement (HTTP 403 with X-EWS-Policy-Reason).",
     fix:
-      'Either allow-list the app until 2027-04-01 (Set-OrganizationConfig -EwsAllowedAppIDs <application id>), or switch this organisation to the Graph transport. Then run the connection test.',
+      'Either allow-list the app until 2027-04-01 (Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs "<application id>,..."; the list is replaced whole, so read it first with Get-OrganizationConfig, and changes take up to 24 hours), ' +
+      'or switch this organisation to the Graph transport. Then run the connection test.',
   },
   credentialsUnreadable: {
     code: 'CredentialsUnreadable',

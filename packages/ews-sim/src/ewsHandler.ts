@@ -84,7 +84,7 @@ function targetMailbox(store: MailboxStore, principal: Principal, header: El | u
   }
   const tenant = store.tenants.get(principal.tenantId);
   if (tenant && !tenant.ewsEnabled) {
-    throw new HttpError(403, tenant.blockedByPolicy ? { 'X-EWS-Policy-Reason': 'EwsBlockedByRetirementPolicy' } : {}, '');
+    throw new HttpError(403, tenant.blockedByPolicy ? { 'X-EWS-Policy-Reason': 'EWS is blocked by policy for this user or tenant' } : {}, '');
   }
   const address = principal.kind === 'user' ? (imp.present ? imp.address : principal.upn) : imp.address;
   if (imp.present && !imp.address) throw new SoapFaultError('ErrorInvalidExchangeImpersonationHeaderData', 'The impersonation header data is invalid.');
