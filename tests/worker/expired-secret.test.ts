@@ -22,9 +22,8 @@ afterAll(async () => {
 
 const status = async (u: StackUser) => (await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${u.userId}/sync-status`)).body;
 
-/** A CRM user who opens the sign-in link and signs in at the Entra simulator; returns exsync's result page. */
-async function signIn(email: string): Promise<{ status: number; body: string }> {
-  stack.entra.addUser({ tenantId: stack.tenantId, email, name: email });
+/** A CRM user opens their sign-in link: exsync's redirect to Microsoft and the browser's cookie. */
+async function openSignInLink(email: string): Promise<{ authorize: URL; cookie: string }> {
   const created = await stack.api('POST', `/v1/orgs/${stack.orgId}/users`, { crmUserId: `crm-${email}`, email });
   const userId = created.body.id;
   await stack.api('PATCH', `/v1/orgs/${stack.orgId}/users/${userId}`, { mobileAccess: true, useOAuthForExchange: true, syncCalendar: true });
@@ -32,7 +31,13 @@ async function signIn(email: string): Promise<{ status: number; body: string }> 
   const start = await stack.app.inject({ method: 'GET', url: link.pathname + link.search });
   expect(start.statusCode).toBe(302);
   const cookie = ([] as string[]).concat(start.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
-  const authorize = new URL(String(start.headers.location));
+  return { authorize: new URL(String(start.headers.location)), cookie };
+}
+
+/** The user signs in at the Entra simulator; returns exsync's result page. */
+async function signIn(email: string): Promise<{ status: number; body: string }> {
+  stack.entra.addUser({ tenantId: stack.tenantId, email, name: email });
+  const { authorize, cookie } = await openSignInLink(email);
   authorize.searchParams.set('login_hint', email);
   const atMicrosoft = await fetch(authorize, { redirect: 'manual' });
   const callback = new URL(atMicrosoft.headers.get('location')!);
@@ -67,12 +72,8 @@ describe('an expired client secret', () => {
   });
 
   it("an organisation-wide cause in Microsoft's authorize redirect is named with its fix, not echoed", async () => {
-    const email = `carol-${Date.now()}@${DEFAULT_SEED.tenantDomain}`;
-    const created = await stack.api('POST', `/v1/orgs/${stack.orgId}/users`, { crmUserId: `crm-${email}`, email });
-    const link = new URL((await stack.api('POST', `/v1/orgs/${stack.orgId}/users/${created.body.id}/microsoft-login`)).body.url);
-    const start = await stack.app.inject({ method: 'GET', url: link.pathname + link.search });
-    const cookie = ([] as string[]).concat(start.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
-    const state = new URL(String(start.headers.location)).searchParams.get('state')!;
+    const { authorize, cookie } = await openSignInLink(`carol-${Date.now()}@${DEFAULT_SEED.tenantDomain}`);
+    const state = authorize.searchParams.get('state')!;
     const remote = 'The user or administrator has not consented to use the application with ID x named y.';
     const q = new URLSearchParams({ state, error: 'consent_required', error_description: `AADSTS65001: ${remote} Trace ID: 1` });
     const page = await stack.app.inject({ method: 'GET', url: `/oauth/callback?${q}`, headers: { cookie } });
