@@ -30,7 +30,7 @@ describe('classifying run errors', () => {
     [new EwsError('Transient', 'busy', { code: 'ErrorInternalServerTransientError' }), 'transient', 'ErrorInternalServerTransientError'],
     [Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }), 'transient', 'ECONNREFUSED'],
     [new TypeError('x is undefined'), 'permanent', 'InternalError'],
-    [new EwsError('Permanent', 'ewsUrl host "10.0.0.5" is not allowed', { code: 'EndpointNotAllowed' }), 'organisation', 'EndpointNotAllowed'],
+    [new EwsError('InvalidSettings', 'ewsUrl host "10.0.0.5" is not allowed', { code: 'EndpointNotAllowed' }), 'organisation', 'EndpointNotAllowed'],
     [new EwsError('Permanent', 'EWS answer larger than 67108864 bytes once decompressed', { code: 'ResponseTooLarge' }), 'permanent', 'ResponseTooLarge'],
   ])('%s -> %s %s', (err, kind, code) => {
     const c = classifyRunError(err);
