@@ -27,6 +27,8 @@ export interface Config {
   /** how long one EWS request may take before it is abandoned and the run retried */
   ewsTimeoutSeconds: number;
   allowInsecureAuthority: boolean;
+  /** mailbox monitor: seconds between polls of a server without IDLE, and between checks for CRM fail requests */
+  monitorPollSeconds: number;
   logLevel: LogLevel;
   /** True when the secrets above were generated for this process only (demo/test mode). */
   ephemeralSecrets: boolean;
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency: parseInteger(env, 'EXSYNC_WORKER_CONCURRENCY', 10, 1, 1000),
     ewsTimeoutSeconds: parseInteger(env, 'EXSYNC_EWS_TIMEOUT_SECONDS', 100, 1, 600),
     allowInsecureAuthority: parseBoolean(env, 'EXSYNC_ALLOW_INSECURE_AUTHORITY', false),
+    monitorPollSeconds: parseInteger(env, 'EXSYNC_MONITOR_POLL_SECONDS', 30, 1, 3600),
     logLevel: logLevel as LogLevel,
     ephemeralSecrets,
   };

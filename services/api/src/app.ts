@@ -21,6 +21,8 @@ import { syncRoutes } from './routes/sync';
 import { userRoutes } from './routes/users';
 import { crmItemRoutes } from './routes/crmItems';
 import { changeRoutes } from './routes/changes';
+import { mailboxMonitorRoutes } from './routes/mailboxMonitor';
+import { monitorSignInRoutes } from './routes/monitorSignIn';
 
 export interface AppDeps {
   config: Config;
@@ -57,6 +59,7 @@ const authenticatedRoutes: FastifyPluginAsync[] = [
   crmItemRoutes,
   changeRoutes,
   syncRoutes,
+  mailboxMonitorRoutes,
 ];
 
 /** Routes without bearer auth: operations and the Microsoft redirects. Add one line per area. */
@@ -64,6 +67,7 @@ const publicRoutes: FastifyPluginAsync[] = [
   healthRoutes,
   adminPageRoutes,
   microsoftLoginRedirectRoutes,
+  monitorSignInRoutes,
 ];
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;

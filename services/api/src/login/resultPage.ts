@@ -18,7 +18,10 @@ export type SignInOutcome =
   | 'microsoft-error'
   | 'consent-granted'
   | 'consent-denied'
-  | 'consent-wrong-tenant';
+  | 'consent-wrong-tenant'
+  | 'monitor-connected'
+  | 'mfa-required'
+  | 'consent-missing';
 
 export interface ResultPage {
   status: number;
@@ -95,6 +98,23 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
       return { title: 'Consent granted', body: 'Exchange access for exsync is granted for your organisation. You can close this page and return to the admin page.' };
     case 'consent-denied':
       return { title: 'Consent not granted', body: `Microsoft reports that consent was not granted: ${d.error}. Nothing was recorded as granted.` };
+    case 'monitor-connected':
+      return {
+        title: 'Mailbox connected',
+        body: `The mailbox ${d.email} is now connected to the mailbox monitor: new messages will be read within a minute. You can close this page.`,
+      };
+    case 'mfa-required':
+      return {
+        title: 'Your account requires multi-factor authentication',
+        body:
+          'Microsoft answered that this account must use multi-factor authentication (AADSTS50076), which the mailbox monitor cannot do for IMAP and SMTP access. ' +
+          'Nothing was connected. Ask your administrator to exempt this account from the MFA policy for this app (or to use a mailbox without one), then open the link again.',
+      };
+    case 'consent-missing':
+      return {
+        title: 'Consent is missing',
+        body: `The app has not been granted access to this mailbox (${d.error}). Nothing was connected. Ask your administrator to grant consent for IMAP.AccessAsUser.All, SMTP.Send and User.Read, then open the link again.`,
+      };
     case 'consent-wrong-tenant':
       return {
         title: 'Consent given in another organisation',
@@ -103,7 +123,7 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
   }
 }
 
-const OK_OUTCOMES: SignInOutcome[] = ['signed-in', 'consent-granted'];
+const OK_OUTCOMES: SignInOutcome[] = ['signed-in', 'consent-granted', 'monitor-connected'];
 
 export function resultPage(outcome: SignInOutcome, details: Record<string, string> = {}): ResultPage {
   const w = wording(outcome, details);
