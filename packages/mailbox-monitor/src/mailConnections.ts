@@ -63,7 +63,7 @@ export async function forwardAsAttachment(endpoint: MailHost, user: string, acce
       subject: input.subject,
       messageId: input.messageId,
       text: `exsync's mailbox monitor could not process the attached message.\nReason: ${input.reason}\n`,
-      attachments: [{ filename: 'message.eml', content: input.raw, contentType: 'message/rfc822' }],
+      attachments: [{ filename: 'message.eml', content: input.raw, contentType: 'message/rfc822', contentDisposition: 'attachment' }],
     });
   } finally {
     transport.close();
