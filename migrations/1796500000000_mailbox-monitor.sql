@@ -18,7 +18,7 @@ CREATE TABLE mailbox_monitor_settings (
 );
 
 -- One monitored mailbox, its grant (a sealed refresh token bound to the account that signed in)
--- and its read position: messages of `folder` with UID <= last_uid under uid_validity are stored.
+-- (grant_at at millisecond precision: it is compared with the instant a worker read) and its read position: messages of `folder` with UID <= last_uid under uid_validity are stored.
 CREATE TABLE monitored_mailboxes (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id uuid NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,

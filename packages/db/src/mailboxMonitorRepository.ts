@@ -171,7 +171,7 @@ export async function recordMonitorGrant(
 ): Promise<MonitoredMailbox | null> {
   const sealed = box.seal(input.refreshToken, mailbox.orgId);
   const { rows } = await db.query(
-    `UPDATE monitored_mailboxes SET signed_in_as = $3, refresh_token_enc = $4, refresh_key_id = $5, grant_at = now(),
+    `UPDATE monitored_mailboxes SET signed_in_as = $3, refresh_token_enc = $4, refresh_key_id = $5, grant_at = date_trunc('milliseconds', now()),
         state = 'connecting', state_message = NULL, state_since = now()
       WHERE org_id = $1 AND id = $2 RETURNING ${MAILBOX_COLUMNS}`,
     [mailbox.orgId, mailbox.id, input.signedInAs, sealed.ciphertext, sealed.keyId],

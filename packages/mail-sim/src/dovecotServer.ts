@@ -35,8 +35,8 @@ export interface DovecotServer {
   port: number;
   /** the private instance's directory (config, mail, logs); removed by close() */
   dir: string;
-  /** Disconnects every IMAP session of `user`, as Exchange Online does when a token expires. */
-  kick(user: string): Promise<void>;
+  /** Disconnects every IMAP session of `user`, as Exchange Online does when a token expires; false when there was none. */
+  kick(user: string): Promise<boolean>;
   /** Gives `folder` of `user` a new UIDVALIDITY (as a server rebuild or migration does). */
   setUidValidity(user: string, folder: string, uidValidity: number): Promise<void>;
   /** The tail of Dovecot's log (for test failures). */
@@ -129,7 +129,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotServer>
       '}',
       'userdb {',
       '  driver = static',
-      `  args = uid=${mailUser} gid=${mailUser} home=${join(dir, 'mail')}/%Lu`,
+      `  args = uid=${mailUser} gid=${mailUser} allow_all_users=yes home=${join(dir, 'mail')}/%Lu`,
       '}',
       'service imap-login {',
       `  inet_listener imap {\n    address = 127.0.0.1\n    port = ${port}\n  }`,
@@ -155,7 +155,14 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotServer>
     port,
     dir,
     kick: async (user) => {
-      await doveadm(['kick', user]);
+      try {
+        await doveadm(['kick', user]);
+        return true;
+      } catch (e) {
+        // doveadm kick exits with 68 (EX_NOUSER) when the user has no session.
+        if ((e as { code?: number }).code === 68) return false;
+        throw e;
+      }
     },
     setUidValidity: async (user, folder, uidValidity) => {
       await doveadm(['mailbox', 'update', '-u', user, '--uid-validity', String(uidValidity), folder]);
