@@ -32,7 +32,7 @@ export interface MonitorStack {
   addMailbox(email: string): Promise<string>;
   /** every message of the feed, paging through it */
   feed(): Promise<FeedMessage[]>;
-  mailbox(id: string): Promise<{ state: string; stateMessage: string | null; lastMessageAt: string | null }>;
+  mailbox(id: string): Promise<{ state: string; stateMessage: string | null; lastMessageAt: string | null; signedInAs: string | null }>;
   close(): Promise<void>;
 }
 
