@@ -65,7 +65,7 @@ describe('mailbox monitor faults (Dovecot with IDLE)', () => {
     // folder gets a new UIDVALIDITY.
     for (const tag of ['drop-0', 'drop-1', 'drop-2']) await stack.mail.deliver(ALICE, await message(ALICE, tag));
     for (const tag of ['uv-new-0', 'uv-new-1']) await stack.mail.deliver(ALICE, await message(ALICE, tag));
-    await stack.mail.dovecot.setUidValidity(ALICE, 'INBOX', 424242);
+    await stack.mail.setUidValidity(ALICE, 'INBOX', 424242);
     stack.startMonitor();
     await waitFor('inbox emptied again', async () => (await stack.mail.readFolder(ALICE, 'INBOX')).length === 0, 30_000, 300);
     const now = await subjectsOf(stack, alice);

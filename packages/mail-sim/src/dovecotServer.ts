@@ -121,6 +121,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotServer>
       `mail_location = maildir:${join(dir, 'mail')}/%Lu`,
       'first_valid_uid = 1',
       'mailbox_list_index = yes',
+      'protocol imap {\n  mail_max_userip_connections = 200\n}',
       opts.withoutIdle ? `imap_capability = ${CAPABILITIES_WITHOUT_IDLE}` : '',
       'passdb {',
       '  driver = oauth2',

@@ -33,6 +33,8 @@ export interface MailSim {
   readFolder(email: string, folder: string): Promise<FolderEntry[]>;
   /** What the SMTP server accepted, oldest first. */
   smtpMessages(): AcceptedMessage[];
+  /** Gives a folder a new UIDVALIDITY (the simulator's own sessions reconnect). */
+  setUidValidity(email: string, folder: string, uidValidity: number): Promise<void>;
   /** Handles the mail routes of the `/_sim/` control API; false when the path is not one of them. */
   handleControl(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   close(): Promise<void>;
@@ -60,7 +62,9 @@ export async function startMailSim(opts: MailSimOptions): Promise<MailSim> {
     throw e;
   }
 
-  async function withImap<T>(email: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
+  // One connection per mailbox for the simulator's own reads and deliveries, made again when it drops.
+  const clients = new Map<string, Promise<ImapFlow>>();
+  async function connectAs(email: string): Promise<ImapFlow> {
     const client = new ImapFlow({
       host: dovecot.host,
       port: dovecot.port,
@@ -71,6 +75,38 @@ export async function startMailSim(opts: MailSimOptions): Promise<MailSim> {
     });
     client.on('error', () => {});
     await client.connect();
+    return client;
+  }
+  let queue: Promise<unknown> = Promise.resolve();
+  async function withImap<T>(email: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
+    // One operation at a time: a mailbox lock or APPEND must not interleave on a shared connection.
+    const run = queue.then(async () => {
+      for (let attempt = 0; ; attempt++) {
+        let pending = clients.get(email);
+        let client = pending ? await pending.catch(() => undefined) : undefined;
+        if (!client || !client.usable) {
+          pending = connectAs(email);
+          clients.set(email, pending);
+          client = await pending;
+        }
+        try {
+          return await fn(client);
+        } catch (e) {
+          // The server may have dropped the session (a test kicked the user): the command was not
+          // sent, so it is retried once on a new connection.
+          clients.delete(email);
+          client.close();
+          if ((e as { code?: string }).code === 'NoConnection' && attempt === 0) continue;
+          throw e;
+        }
+      }
+    });
+    queue = run.catch(() => {});
+    return run;
+  }
+
+  async function withFreshImap<T>(email: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
+    const client = await connectAs(email);
     try {
       return await fn(client);
     } finally {
@@ -89,8 +125,9 @@ export async function startMailSim(opts: MailSimOptions): Promise<MailSim> {
         if (!r || typeof r !== 'object' || r.uid === undefined) throw new Error('the IMAP server did not report the UID (UIDPLUS)');
         return r.uid;
       }),
+    // A fresh session per read: a long-lived one may keep a stale view of a folder the test changed.
     readFolder: (email, folder) =>
-      withImap(email, async (c) => {
+      withFreshImap(email, async (c) => {
         const folders = await c.list();
         if (!folders.some((f) => f.path === folder)) return [];
         const lock = await c.getMailboxLock(folder);
@@ -109,8 +146,15 @@ export async function startMailSim(opts: MailSimOptions): Promise<MailSim> {
         }
       }),
     smtpMessages: () => smtpServer.messages,
+    setUidValidity: async (email, folder, uidValidity) => {
+      const cached = clients.get(email);
+      clients.delete(email);
+      await cached?.then((c) => c.logout()).catch(() => {});
+      await dovecot.setUidValidity(email, folder, uidValidity);
+    },
     handleControl: (req, res) => handleMailControl(sim, req, res),
     close: async () => {
+      for (const c of clients.values()) await c.then((x) => x.logout()).catch(() => {});
       await smtpServer.close();
       await dovecot.close();
     },
@@ -173,7 +217,7 @@ async function handleMailControl(sim: MailSim, req: IncomingMessage, res: Server
         send(res, 400, { error: 'uidValidity must be a positive integer' });
         return true;
       }
-      await sim.dovecot.setUidValidity(decodeURIComponent(m[1]), typeof body.folder === 'string' ? body.folder : 'INBOX', body.uidValidity);
+      await sim.setUidValidity(decodeURIComponent(m[1]), typeof body.folder === 'string' ? body.folder : 'INBOX', body.uidValidity);
       send(res, 200, { ok: true });
       return true;
     }
