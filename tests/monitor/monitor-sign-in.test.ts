@@ -112,20 +112,16 @@ describe('mailbox monitor registration and grant', () => {
   });
 
   it('refuses a fail request without a forward address, and unknown messages', async () => {
-    const r = await stack.app.inject({
-      method: 'POST',
-      url: `/v1/orgs/${stack.orgId}/inbound-messages/00000000-0000-4000-8000-000000000000/fail`,
-      headers: stack.auth,
-      payload: { reason: 'x' },
-    });
-    expect(r.statusCode).toBe(404);
+    const failUnknown = () =>
+      stack.app.inject({
+        method: 'POST',
+        url: `/v1/orgs/${stack.orgId}/inbound-messages/00000000-0000-4000-8000-000000000000/fail`,
+        headers: stack.auth,
+        payload: { reason: 'x' },
+      });
+    expect((await failUnknown()).statusCode).toBe(404);
     await put({ ...base(), forwardFailedTo: null });
-    const noForward = await stack.app.inject({
-      method: 'POST',
-      url: `/v1/orgs/${stack.orgId}/inbound-messages/00000000-0000-4000-8000-000000000000/fail`,
-      headers: stack.auth,
-      payload: { reason: 'x' },
-    });
+    const noForward = await failUnknown();
     expect(noForward.statusCode).toBe(409);
     expect(noForward.json().field).toBe('forwardFailedTo');
     const badAfter = await stack.app.inject({ method: 'GET', url: `/v1/orgs/${stack.orgId}/inbound-messages?after=abc`, headers: stack.auth });

@@ -53,6 +53,17 @@ export function usesImplicitTls(port: number): boolean {
   return port === 993 || port === 465;
 }
 
+/**
+ * The policy from the configuration: insecure (loopback) endpoints with EXSYNC_ALLOW_INSECURE_AUTHORITY,
+ * and the operator's EXSYNC_ALLOWED_HOSTS (from `config.allowedHosts` when the config parses it).
+ */
+export function mailHostPolicy(config: { allowInsecureAuthority: boolean; allowedHosts?: string[] }): { allowedHosts: string[]; allowInsecure: boolean } {
+  const allowedHosts = Array.isArray(config.allowedHosts)
+    ? config.allowedHosts
+    : (process.env.EXSYNC_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  return { allowedHosts, allowInsecure: config.allowInsecureAuthority };
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

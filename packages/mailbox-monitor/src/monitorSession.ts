@@ -19,7 +19,7 @@ import {
 import { checkMailHost, type MailHost } from './hostPolicy';
 import { createImapClient, forwardAsAttachment } from './mailConnections';
 import { MailboxTokens } from './mailboxTokens';
-import { MonitorTokenError, type MonitorApp } from './oauthClient';
+import { monitorAppFrom, MonitorTokenError } from './oauthClient';
 import { parseInbound } from './parseInbound';
 
 export interface MonitorLogger {
@@ -35,8 +35,8 @@ export interface MonitorSessionDeps {
   pollSeconds: number;
   allowInsecure: boolean;
   allowedHosts: string[];
-  /** default authority host when the settings name none (the org's Exchange one, else Microsoft's) */
-  defaultAuthorityHost: (orgId: string) => Promise<string>;
+  /** the organisation's Exchange authority host, the default when the monitor settings name none */
+  exchangeAuthorityHost: (orgId: string) => Promise<string | undefined>;
   /** test seam: called at named points of a message's handling (fault tests kill the process there) */
   checkpoint?: (point: MonitorCheckpoint) => void;
 }
@@ -63,12 +63,7 @@ export async function runMonitorSession(deps: MonitorSessionDeps, mailboxRef: { 
     const mailbox = await getMonitoredMailbox(deps.pool, mailboxRef.orgId, mailboxRef.id);
     const settings = await getMonitorSettings(deps.pool, deps.secretBox, mailboxRef.orgId);
     if (!mailbox || !mailbox.enabled || mailbox.state === 'needs-sign-in' || !settings) return;
-    const app: MonitorApp = {
-      authorityHost: settings.authorityHost ?? (await deps.defaultAuthorityHost(mailbox.orgId)),
-      tenantId: settings.tenantId,
-      clientId: settings.clientId,
-      clientSecret: settings.clientSecret,
-    };
+    const app = monitorAppFrom(settings, settings.authorityHost ? undefined : await deps.exchangeAuthorityHost(mailbox.orgId));
     const tokens = new MailboxTokens(deps.pool, deps.secretBox, mailbox, app);
     try {
       await runConnected(deps, mailbox, settings, tokens, signal);

@@ -22,6 +22,22 @@ export interface MonitorApp {
   clientSecret: string | null;
 }
 
+/** Microsoft's global authority, when neither the monitor nor the Exchange settings name one. */
+export const MICROSOFT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+
+/** The app registration the token requests use: the monitor's settings, its authority host defaulting to the organisation's Exchange one, then Microsoft's. */
+export function monitorAppFrom(
+  settings: { authorityHost: string | null; tenantId: string; clientId: string; clientSecret: string | null },
+  exchangeAuthorityHost: string | undefined,
+): MonitorApp {
+  return {
+    authorityHost: settings.authorityHost ?? exchangeAuthorityHost ?? MICROSOFT_AUTHORITY_HOST,
+    tenantId: settings.tenantId,
+    clientId: settings.clientId,
+    clientSecret: settings.clientSecret,
+  };
+}
+
 export type GrantProblem = 'mfa-required' | 'consent-missing' | 'grant-revoked' | 'rejected' | 'unavailable';
 
 /** A failed token request, classified; `code` is the AADSTS number when Entra gave one. */

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '@exsync/config';
 import { getExchangeSettings, guardCheckedOutClient, listRunnableMonitoredMailboxes, type SecretBox } from '@exsync/db';
-import { runMonitorSession, type MonitorCheckpoint, type MonitorLogger } from '@exsync/mailbox-monitor';
+import { mailHostPolicy, runMonitorSession, type MonitorCheckpoint, type MonitorLogger } from '@exsync/mailbox-monitor';
 
 export interface MonitorSupervisorOptions {
   config: Config;
@@ -17,15 +17,6 @@ export interface MonitorSupervisor {
   /** mailbox ids this process holds a session for */
   running(): string[];
   stop(): Promise<void>;
-}
-
-const MICROSOFT_AUTHORITY = 'https://login.microsoftonline.com';
-
-/** The operator's extra hosts (EXSYNC_ALLOWED_HOSTS), wherever the config keeps them. */
-function operatorAllowedHosts(config: Config): string[] {
-  const listed = (config as Config & { allowedHosts?: string[] }).allowedHosts;
-  if (Array.isArray(listed)) return listed;
-  return (process.env.EXSYNC_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
 }
 
 /**
@@ -45,9 +36,8 @@ export function startMonitorSupervisor(opts: MonitorSupervisorOptions): MonitorS
     secretBox: opts.secretBox,
     log: opts.log,
     pollSeconds: config.monitorPollSeconds,
-    allowInsecure: config.allowInsecureAuthority,
-    allowedHosts: operatorAllowedHosts(config),
-    defaultAuthorityHost: async (orgId: string) => (await getExchangeSettings(pool, orgId))?.authorityHost ?? MICROSOFT_AUTHORITY,
+    ...mailHostPolicy(config),
+    exchangeAuthorityHost: async (orgId: string) => (await getExchangeSettings(pool, orgId))?.authorityHost,
     checkpoint: opts.checkpoint,
   };
 

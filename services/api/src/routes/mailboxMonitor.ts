@@ -25,6 +25,7 @@ import {
   DEFAULT_SMTP_HOST,
   extractAttachment,
   MailHostError,
+  mailHostPolicy,
   NATIVE_CLIENT_REDIRECT_URI,
 } from '@exsync/mailbox-monitor';
 import { assertOrgAccess } from '../auth';
@@ -126,11 +127,7 @@ function feedItem(m: InboundMessage) {
 export const mailboxMonitorRoutes: FastifyPluginAsync = async (app) => {
   const { pool, config, secretBox } = app.deps;
   const redirectUri = `${config.publicUrl}/oauth/monitor/callback`;
-  const policy = {
-    allowInsecure: config.allowInsecureAuthority,
-    allowedHosts: (config as typeof config & { allowedHosts?: string[] }).allowedHosts ??
-      (process.env.EXSYNC_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
-  };
+  const policy = mailHostPolicy(config);
   const view = (s: Parameters<typeof monitorSettingsView>[0]) => ({ ...monitorSettingsView(s), redirectUri, nativeRedirectUri: NATIVE_CLIENT_REDIRECT_URI });
 
   app.put<{ Params: { orgId: string }; Body: Record<string, any> }>(

@@ -8,6 +8,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyBaseLogger } from 'fastify';
 import { getExchangeSettings, getMonitoredMailbox, getMonitorSettings, recordMonitorGrant } from '@exsync/db';
 import {
+  monitorAppFrom,
   monitorAuthorizeUrl,
   MonitorTokenError,
   NATIVE_CLIENT_REDIRECT_URI,
@@ -21,7 +22,6 @@ import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState } from '../
 import { createPkcePair, randomOpaque } from '../login/pkce';
 import { microsoftErrorText, sendPage } from './microsoftLogin';
 
-const MICROSOFT_AUTHORITY = 'https://login.microsoftonline.com';
 const htmlOnly = { 200: { type: 'string', description: 'HTML page' } };
 
 export const monitorSignInRoutes: FastifyPluginAsync = async (app) => {
@@ -33,8 +33,7 @@ export const monitorSignInRoutes: FastifyPluginAsync = async (app) => {
   async function monitorApp(orgId: string): Promise<MonitorApp | null> {
     const s = await getMonitorSettings(pool, secretBox, orgId);
     if (!s) return null;
-    const authorityHost = s.authorityHost ?? (await getExchangeSettings(pool, orgId))?.authorityHost ?? MICROSOFT_AUTHORITY;
-    return { authorityHost, tenantId: s.tenantId, clientId: s.clientId, clientSecret: s.clientSecret };
+    return monitorAppFrom(s, s.authorityHost ? undefined : (await getExchangeSettings(pool, orgId))?.authorityHost);
   }
 
   function html(reply: FastifyReply, status: number, body: string): FastifyReply {
