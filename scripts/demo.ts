@@ -22,6 +22,7 @@ process.env.EXSYNC_ALLOW_INSECURE_AUTHORITY ??= 'true';
 // The simulators listen on loopback: the operator allow-list lets the demo organisation point at them.
 process.env.EXSYNC_ALLOWED_HOSTS ??= '127.0.0.1,localhost';
 process.env.EXSYNC_SYNC_INTERVAL_SECONDS ??= '30';
+process.env.EXSYNC_MONITOR_POLL_SECONDS ??= '5';
 // Fixed demo secrets so a restarted demo can read what the previous one stored; never use them elsewhere.
 process.env.EXSYNC_ENCRYPTION_KEY ??= createHash('sha256').update('exsync demo key').digest('base64');
 process.env.EXSYNC_ADMIN_TOKEN ??= 'demo-platform-token-change-me';
@@ -152,6 +153,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const monitorLine = await demoMailboxMonitor(baseUrl, orgToken, org.id, sims);
+
   console.log(`
 exsync demo is running. Ctrl-C stops everything.
 
@@ -165,6 +168,7 @@ exsync demo is running. Ctrl-C stops everything.
   Org-admin token ${orgToken}
   Platform token  ${platform}   (demo only)
   Signed in       ${signedIn.join(', ')}; ${bob.email} awaits the sign-in link from the admin page
+  Mailbox monitor ${monitorLine}
 
 Try: curl -H "Authorization: Bearer ${orgToken}" ${baseUrl}/v1/orgs/${org.id}/users
 `);
@@ -182,6 +186,49 @@ Try: curl -H "Authorization: Bearer ${orgToken}" ${baseUrl}/v1/orgs/${org.id}/us
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+}
+
+/**
+ * The mailbox monitor on the simulated IMAP/SMTP servers: settings, a monitored mailbox whose
+ * person signs in through the authorization link, and one message delivered to it that shows up
+ * in the CRM feed. Answers the line the demo prints (or how to get the servers when they are missing).
+ */
+async function demoMailboxMonitor(
+  baseUrl: string,
+  token: string,
+  orgId: string,
+  sims: Awaited<ReturnType<typeof import('./simulators').startSimulators>>,
+): Promise<string> {
+  const { DEFAULT_SEED } = await import('@exsync/entra-sim');
+  const { DOVECOT_INSTALL_HINT } = await import('@exsync/mail-sim');
+  const { followSignIn } = await import('./followSignIn');
+  if (!sims.mail) return `not running: the IMAP server is missing (${DOVECOT_INSTALL_HINT}), then start the demo again`;
+  const carol = sims.users[2].email;
+  await api(baseUrl, token, 'PUT', `/v1/orgs/${orgId}/mailbox-monitor`, {
+    clientId: DEFAULT_SEED.monitorApplicationId,
+    tenantId: sims.tenantId,
+    authorityHost: sims.entraUrl,
+    imapHost: `${sims.mail.imap.host}:${sims.mail.imap.port}`,
+    smtpHost: `${sims.mail.smtp.host}:${sims.mail.smtp.port}`,
+    forwardFailedTo: sims.users[0].email,
+  });
+  const mailbox = await api<{ id: string }>(baseUrl, token, 'POST', `/v1/orgs/${orgId}/mailbox-monitor/mailboxes`, { email: carol });
+  const { url } = await api<{ url: string }>(baseUrl, token, 'POST', `/v1/orgs/${orgId}/mailbox-monitor/mailboxes/${mailbox.id}/authorization-link`, {});
+  const signed = await followSignIn(url);
+  if (signed.status !== 200) return `${carol}: the demo sign-in failed (${signed.status})`;
+  const subject = 'Application for the open position';
+  await sims.mail.deliver(
+    carol,
+    [`From: Applicant <applicant@example.org>`, `To: ${carol}`, `Subject: ${subject}`, `Message-ID: <demo-${Date.now()}@example.org>`, '', 'Please find my CV attached.', ''].join('\r\n'),
+  );
+  for (let i = 0; i < 60; i++) {
+    const feed = await api<{ messages: { subject: string | null }[] }>(baseUrl, token, 'GET', `/v1/orgs/${orgId}/inbound-messages`);
+    if (feed.messages.some((m) => m.subject === subject)) {
+      return `${carol} received "${subject}" over IMAP (Dovecot ${sims.mail.imap.host}:${sims.mail.imap.port}); feed: ${baseUrl}/v1/orgs/${orgId}/inbound-messages`;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return `${carol} is monitored, but the demo message has not reached the feed yet; see GET /v1/orgs/${orgId}/mailbox-monitor/mailboxes`;
 }
 
 main().catch((err) => {

@@ -1,3 +1,5 @@
+import { DEFAULT_SEED } from '@exsync/entra-sim';
+import { DOVECOT_INSTALL_HINT } from '@exsync/mail-sim';
 import { startSimulators } from './simulators';
 
 /**
@@ -42,6 +44,8 @@ function main(): void {
         applicationId: sims.applicationId,
         clientSecret: sims.clientSecret,
         users: sims.users,
+        controlUrl: sims.ews.url,
+        ...(sims.mail ? { imap: sims.mail.imap, smtp: sims.mail.smtp, monitorApplicationId: DEFAULT_SEED.monitorApplicationId } : {}),
       };
       if (args.json) {
         process.stdout.write(JSON.stringify(info) + '\n');
@@ -55,6 +59,9 @@ function main(): void {
           `  tenant id:               ${info.tenantId}`,
           `  application (client) id: ${info.applicationId}`,
           `  client secret:           ${info.clientSecret}`,
+          sims.mail
+            ? `  IMAP (Dovecot):          ${sims.mail.imap.host}:${sims.mail.imap.port}   SMTP: ${sims.mail.smtp.host}:${sims.mail.smtp.port}`
+            : `  IMAP/SMTP:               not started (Dovecot is not installed: ${DOVECOT_INSTALL_HINT})`,
           '  users (mailboxes exist for each):',
           ...info.users.map((u) => `    ${u.email}  password ${u.password}`),
         ];

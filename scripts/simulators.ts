@@ -1,6 +1,7 @@
-import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
+import { DEFAULT_SEED, MAIL_RESOURCE, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
+import { dovecotAvailable, startMailSim, type MailSim } from '@exsync/mail-sim';
 
 export interface SimulatorsOptions {
   /** 0 picks a free port (tests); `npm run sim` uses 4100 / 4200 / 4300. */
@@ -10,6 +11,11 @@ export interface SimulatorsOptions {
   host?: string;
   /** Access-token lifetime of the Entra simulator, in seconds. */
   tokenLifetimeSeconds?: number;
+  /**
+   * Start the mailbox monitor's IMAP (Dovecot) and SMTP servers: 'if-installed' (default) when
+   * Dovecot is installed, true requires them, false never.
+   */
+  mail?: boolean | 'if-installed';
 }
 
 export interface Simulators {
@@ -25,6 +31,8 @@ export interface Simulators {
   applicationId: string;
   clientSecret: string;
   users: { email: string; password: string }[];
+  /** the mail servers, when they run */
+  mail?: MailSim;
   close(): Promise<void>;
 }
 
@@ -35,9 +43,24 @@ export interface Simulators {
 export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Simulators> {
   const entra = await startEntraSim({ port: opts.entraPort ?? 0, host: opts.host, tokenLifetimeSeconds: opts.tokenLifetimeSeconds });
   let ews: EwsSim;
+  let mail: MailSim | undefined;
+  const wantMail = opts.mail ?? 'if-installed';
   try {
-    ews = await startEwsSim({ port: opts.ewsPort ?? 0, host: opts.host, jwksUrl: entra.jwksUrl });
+    if (wantMail === true || (wantMail === 'if-installed' && dovecotAvailable())) {
+      mail = await startMailSim({
+        signingKey: entra.signingKey,
+        mintToken: (email) => entra.mintDelegatedToken({ email, resource: MAIL_RESOURCE, scp: 'IMAP.AccessAsUser.All SMTP.Send' }),
+      });
+    }
+    const mailSim = mail;
+    ews = await startEwsSim({
+      port: opts.ewsPort ?? 0,
+      host: opts.host,
+      jwksUrl: entra.jwksUrl,
+      controlExtension: mailSim ? (req, res) => mailSim.handleControl(req, res) : undefined,
+    });
   } catch (e) {
+    await mail?.close();
     await entra.close();
     throw e;
   }
@@ -69,9 +92,11 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     applicationId: DEFAULT_SEED.applicationId,
     clientSecret: DEFAULT_SEED.clientSecret,
     users: DEFAULT_SEED.users.map((u) => ({ email: u.email, password: u.password })),
+    mail,
     close: async () => {
       await graph.close();
       await ews.close();
+      await mail?.close();
       await entra.close();
     },
   };

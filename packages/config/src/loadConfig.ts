@@ -40,6 +40,8 @@ export interface Config {
   rateLimit: RateLimitConfig;
   /** live OAuth states one sign-in link (user) or one organisation may hold; the oldest go first */
   oauthStateLimits: { perLink: number; perOrg: number };
+  /** mailbox monitor: seconds between polls of a server without IDLE, and between checks for CRM fail requests */
+  monitorPollSeconds: number;
   logLevel: LogLevel;
   /** True when the secrets above were generated for this process only (demo/test mode). */
   ephemeralSecrets: boolean;
@@ -227,6 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
       perLink: parseInteger(env, 'EXSYNC_OAUTH_STATES_PER_LINK', 5, 1, 1000),
       perOrg: parseInteger(env, 'EXSYNC_OAUTH_STATES_PER_ORG', 200, 1, 1_000_000),
     },
+    monitorPollSeconds: parseInteger(env, 'EXSYNC_MONITOR_POLL_SECONDS', 30, 1, 3600),
     logLevel: logLevel as LogLevel,
     ephemeralSecrets,
   };

@@ -17,3 +17,5 @@ export * from './changeFeedRepository';
 export * from './conflictRepository';
 export * from './scratchDatabase';
 export * from './plannerStatistics';
+export * from './mailboxMonitorRepository';
+export * from './inboundMessageRepository';

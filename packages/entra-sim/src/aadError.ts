@@ -111,6 +111,13 @@ export const aadErrors = {
       50173,
       `The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '${issuedAt}' and the TokensValidFrom date (before which tokens are not valid) for this user is '${validFrom}'.`,
     ),
+  mfaRequired: (resource: string) =>
+    aad(
+      400,
+      'invalid_grant',
+      50076,
+      `Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '${resource}'.`,
+    ),
   refreshInvalid: () => aad(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.'),
   unsupportedGrant: (grant: string) =>
     aad(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`),

@@ -27,6 +27,7 @@ export async function authenticateClient(
     await verifyAssertion(app, assertion, tenantSegment);
     return { viaCertificate: true };
   }
+  if (app.publicClient) return { viaCertificate: false };
   throw aadErrors.missingClientCredential();
 }
 

@@ -64,6 +64,14 @@ export async function handleControlRequest(
         if (!state.findUser(id)) return sendJson(res, 404, { error: `no user ${id}` });
         state.revokeRefreshTokens(id);
         return ok(res);
+      case 'POST users/:id/mfa-required':
+        if (!state.findUser(id)) return sendJson(res, 404, { error: `no user ${id}` });
+        state.setMfaRequired(id, bool(body, 'required'));
+        return ok(res);
+      case 'POST apps/:id/delegated-consent':
+        requireApp(state, id);
+        state.setDelegatedConsent(id, bool(body, 'consented'));
+        return ok(res);
       case 'POST token-lifetime': {
         const seconds = body.seconds;
         if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1) throw new BadInput('seconds must be a positive integer');
@@ -167,6 +175,8 @@ function appInput(b: Record<string, unknown>): AddAppInput {
     redirectUris: optStrArray(b, 'redirectUris'),
     servicePrincipalId: optStr(b, 'servicePrincipalId'),
     adminConsentAnswer: answer,
+    publicClient: b.publicClient === undefined ? undefined : bool(b, 'publicClient'),
+    delegatedConsent: b.delegatedConsent === undefined ? undefined : bool(b, 'delegatedConsent'),
   };
 }
 

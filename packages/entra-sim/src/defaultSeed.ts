@@ -10,6 +10,11 @@ export const DEFAULT_SEED = {
   /** app-registration object id of the app's service principal in the tenant (the `oid` of app-only tokens) */
   servicePrincipalId: 'a4c2e6f8-1b3d-4e5f-8a7b-9c0d1e2f3a40',
   redirectUris: [] as string[],
+  /**
+   * The mailbox monitor's app registration: a public client (no secret) with the delegated IMAP,
+   * SMTP and Graph User.Read scopes, as a recruitment system's plugin registers it.
+   */
+  monitorApplicationId: '5b7e9d1f-2a4c-4e6b-8d0f-1a3c5e7f9b02',
   users: [
     {
       email: 'alice@contoso.example',
@@ -31,6 +36,16 @@ export const DEFAULT_SEED = {
     },
   ],
 } as const;
+
+/** Exchange Online's resource for IMAP and SMTP AUTH; the `aud` of their tokens. */
+export const MAIL_RESOURCE = 'https://outlook.office.com';
+
+/** The delegated scopes the mailbox monitor asks for (plus offline_access). */
+export const MAIL_DELEGATED_SCOPES = [
+  `${MAIL_RESOURCE}/IMAP.AccessAsUser.All`,
+  `${MAIL_RESOURCE}/SMTP.Send`,
+  'https://graph.microsoft.com/User.Read',
+];
 
 /** Microsoft's resource for EWS in Exchange Online; the `aud` of every EWS token. */
 export const EXCHANGE_RESOURCE = 'https://outlook.office365.com';

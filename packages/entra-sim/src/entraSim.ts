@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { AadError, aadErrorBody, aadErrors } from './aadError';
 import { handleAdminConsent, handleAuthorize } from './authorizeEndpoint';
 import { handleControlRequest } from './controlApi';
-import { DEFAULT_SEED } from './defaultSeed';
+import { createPublicKey } from 'node:crypto';
+import { DEFAULT_SEED, MAIL_DELEGATED_SCOPES } from './defaultSeed';
 import { jwks, openIdConfiguration } from './discoveryDocuments';
 import { readBody, sendJson } from './httpIo';
 import { createSigningKey } from './signingKey';
@@ -39,6 +40,17 @@ export interface EntraSim {
   setRoles(appId: string, roles: string[]): void;
   setAdminConsentAnswer(appId: string, answer: 'grant' | 'deny'): void;
   revokeRefreshTokens(email: string): void;
+  /** Conditional Access requires MFA for the user: code and refresh-token redemptions answer AADSTS50076. */
+  setMfaRequired(email: string, required: boolean): void;
+  /** Withdraws (false) or gives the delegated consent of an app: token requests answer AADSTS65001. */
+  setDelegatedConsent(appId: string, consented: boolean): void;
+  /** The token-signing key other servers (Dovecot, the SMTP server) validate tokens with. */
+  readonly signingKey: { kid: string; publicKeyPem: string };
+  /**
+   * Mints a delegated access token for a known user directly (no grant), for the simulators' own
+   * plumbing, e.g. the mail simulator delivering a message into a mailbox over IMAP.
+   */
+  mintDelegatedToken(input: { email: string; resource: string; scp: string; lifetimeSeconds?: number }): Promise<string>;
   setTokenLifetime(seconds: number): void;
   /** the next `count` token requests fail with `status` (503 by default), as an outage would */
   failNextTokenRequests(count: number, status?: number, retryAfterSeconds?: number): void;
@@ -64,6 +76,16 @@ export function seedDefaults(state: SimState): void {
       'https://graph.microsoft.com/Calendars.ReadWrite',
       'https://graph.microsoft.com/Contacts.ReadWrite',
     ],
+  });
+  state.addApp({
+    tenantId: DEFAULT_SEED.tenantId,
+    appId: DEFAULT_SEED.monitorApplicationId,
+    displayName: 'mailbox monitor',
+    secrets: [],
+    roles: [],
+    consented: true,
+    publicClient: true,
+    delegatedScopes: [...MAIL_DELEGATED_SCOPES],
   });
   for (const u of DEFAULT_SEED.users) {
     state.addUser({ tenantId: DEFAULT_SEED.tenantId, email: u.email, oid: u.oid, name: u.name, password: u.password });
@@ -196,6 +218,18 @@ export async function startEntraSim(opts: EntraSimOptions = {}): Promise<EntraSi
     setRoles: (a, r) => state.setRoles(a, r),
     setAdminConsentAnswer: (a, x) => state.setAdminConsentAnswer(a, x),
     revokeRefreshTokens: (e) => state.revokeRefreshTokens(e),
+    setMfaRequired: (e, r) => state.setMfaRequired(e, r),
+    setDelegatedConsent: (a, c) => state.setDelegatedConsent(a, c),
+    signingKey: {
+      kid: key.kid,
+      publicKeyPem: createPublicKey({ key: key.publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
+    },
+    mintDelegatedToken: async ({ email, resource, scp, lifetimeSeconds }) => {
+      const user = state.findUser(email);
+      if (!user) throw new Error(`entra-sim: no user ${email}`);
+      const app = state.requireApp(DEFAULT_SEED.monitorApplicationId);
+      return issuer.delegatedAccessToken({ app, user, tid: user.tenantId, resource, scp, viaCertificate: false, lifetimeSeconds: lifetimeSeconds ?? 600 });
+    },
     setTokenLifetime: (s) => state.setTokenLifetime(s),
     failNextTokenRequests: (c, s, r) => state.failNextTokenRequests(c, s, r),
     setTidOverride: (t) => state.setTidOverride(t),

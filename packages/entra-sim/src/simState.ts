@@ -27,6 +27,10 @@ export interface SimApp {
   servicePrincipalId: string;
   /** what the admin answers on /adminconsent */
   adminConsentAnswer: 'grant' | 'deny';
+  /** a public client (mobile and desktop platform): token requests carry no client credential */
+  publicClient: boolean;
+  /** users (or an admin) consented to the delegated scopes; false answers AADSTS65001 at the token endpoint */
+  delegatedConsent: boolean;
 }
 
 export interface SimUser {
@@ -39,6 +43,8 @@ export interface SimUser {
   cancels: boolean;
   /** refresh tokens issued before this instant are revoked (Entra's TokensValidFrom) */
   tokensValidFrom: number;
+  /** Conditional Access requires MFA: the token endpoint answers AADSTS50076 for this user */
+  mfaRequired: boolean;
 }
 
 export interface AuthCodeGrant {
@@ -88,6 +94,8 @@ export interface AddAppInput {
   redirectUris?: string[];
   servicePrincipalId?: string;
   adminConsentAnswer?: 'grant' | 'deny';
+  publicClient?: boolean;
+  delegatedConsent?: boolean;
 }
 
 export interface AddUserInput {
@@ -148,6 +156,8 @@ export class SimState {
       redirectUris: [...(input.redirectUris ?? [])],
       servicePrincipalId: input.servicePrincipalId ?? randomUUID(),
       adminConsentAnswer: input.adminConsentAnswer ?? 'grant',
+      publicClient: input.publicClient ?? false,
+      delegatedConsent: input.delegatedConsent ?? true,
     };
     this.apps.set(app.appId, app);
     return app;
@@ -164,6 +174,7 @@ export class SimState {
       password: input.password,
       cancels: input.cancels ?? false,
       tokensValidFrom: 0,
+      mfaRequired: false,
     };
     this.users.set(input.email.toLowerCase(), user);
     return user;
@@ -213,6 +224,17 @@ export class SimState {
     if (!user) throw new Error(`entra-sim: no user ${email}`);
     // Strictly after every grant issued so far, even within the same millisecond.
     user.tokensValidFrom = Date.now() + 1;
+  }
+
+  /** Conditional Access starts (true) or stops requiring MFA for the user's token requests. */
+  setMfaRequired(email: string, required: boolean): void {
+    const user = this.findUser(email);
+    if (!user) throw new Error(`entra-sim: no user ${email}`);
+    user.mfaRequired = required;
+  }
+
+  setDelegatedConsent(appId: string, consented: boolean): void {
+    this.requireApp(appId).delegatedConsent = consented;
   }
 
   setTokenLifetime(seconds: number): void {

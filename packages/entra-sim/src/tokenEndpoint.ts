@@ -101,7 +101,10 @@ async function authorizationCode(
   grant.redeemed = true;
   const user = deps.state.findUserByOid(grant.userOid);
   if (!user) throw aadErrors.codeInvalid();
-  return delegatedResponse(deps, app, user, grant.tenantId, grant.scopes, grant.nonce, form, viaCertificate);
+  // Like Entra ID, the token request's own `scope` names the one resource the access token is for
+  // (the authorize request may have named several, e.g. IMAP and SMTP plus Graph's User.Read).
+  const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
+  return delegatedResponse(deps, app, user, grant.tenantId, requested.length > 0 ? requested : grant.scopes, grant.nonce, form, viaCertificate);
 }
 
 async function refreshToken(
@@ -141,6 +144,8 @@ async function delegatedResponse(
   const { state, issuer } = deps;
   const resourceScopes = scopes.filter((s) => !OIDC_SCOPES.has(s));
   const { resource, scp, granted } = resolveDelegatedScopes(app, resourceScopes);
+  if (!app.delegatedConsent && resourceScopes.length > 0) throw aadErrors.consentMissing(app.appId, app.displayName);
+  if (user.mfaRequired) throw aadErrors.mfaRequired(resource);
   const lifetime = state.tokenLifetimeSeconds;
   const tid = state.faults.tidOverride ?? tenantId;
   const body: Record<string, unknown> = {

@@ -17,6 +17,8 @@ export interface EwsSimOptions {
   latencyMs?: number;
   /** Seed of the fault dice. */
   faultSeed?: number;
+  /** More `/_sim/` routes served by another simulator (the mail servers); answers false for paths it does not know. */
+  controlExtension?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export interface EwsSim {
@@ -59,7 +61,16 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
       return;
     }
     if (path.startsWith('/_sim/')) {
-      void handleControl(controlDeps, req, res);
+      const builtIn = () => void handleControl(controlDeps, req, res);
+      if (!opts.controlExtension) return builtIn();
+      opts.controlExtension(req, res).then(
+        (handled) => {
+          if (!handled) builtIn();
+        },
+        () => {
+          if (!res.headersSent) res.writeHead(500).end();
+        },
+      );
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' });

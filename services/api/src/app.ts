@@ -23,6 +23,8 @@ import { syncRoutes } from './routes/sync';
 import { userRoutes } from './routes/users';
 import { crmItemRoutes } from './routes/crmItems';
 import { changeRoutes } from './routes/changes';
+import { mailboxMonitorRoutes } from './routes/mailboxMonitor';
+import { monitorSignInRoutes } from './routes/monitorSignIn';
 
 export interface AppDeps {
   config: Config;
@@ -63,6 +65,7 @@ const authenticatedRoutes: FastifyPluginAsync[] = [
   crmItemRoutes,
   changeRoutes,
   syncRoutes,
+  mailboxMonitorRoutes,
 ];
 
 /** Routes without bearer auth: operations and the Microsoft redirects. Add one line per area. */
@@ -70,6 +73,7 @@ const publicRoutes: FastifyPluginAsync[] = [
   healthRoutes,
   adminPageRoutes,
   microsoftLoginRedirectRoutes,
+  monitorSignInRoutes,
 ];
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;

@@ -5,3 +5,4 @@ export { startScheduler, type Scheduler, type SchedulerOptions } from './schedul
 export { getSyncStatus, requestManualSync, type ManualSyncOutcome, type SyncStatus } from './syncStatusRepository';
 export { markDueNow, liftOrganisationStop, stopOrganisation } from './mailboxRunRepository';
 export { classifyRunError } from './syncErrorHandler';
+export { startMonitorSupervisor, type MonitorSupervisor, type MonitorSupervisorOptions } from './monitorSupervisor';

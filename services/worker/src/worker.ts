@@ -1,3 +1,4 @@
+import { startMonitorSupervisor } from './monitorSupervisor';
 /**
  * The worker process's BullMQ side: one Worker on the sync queue, the Postgres-driven scheduler,
  * and a shutdown that lets in-flight syncs finish (or hands them back) before closing.
@@ -35,6 +36,8 @@ export interface StartWorkerOptions {
   name?: string;
   /** the transport that opens mailboxes (default: EWS, packages/ews-client) */
   openMailbox?: MailboxOpener;
+  /** keep IMAP sessions for monitored mailboxes in this process (default true) */
+  mailboxMonitors?: boolean;
 }
 
 export interface RunningWorker {
@@ -149,6 +152,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   createWorker();
   await worker!.waitUntilReady();
 
+  const monitors =
+    opts.mailboxMonitors === false ? undefined : startMonitorSupervisor({ config, pool, secretBox: box, log: logger });
+
   const scheduler: Scheduler | undefined =
     opts.scheduler === false
       ? undefined
@@ -168,6 +174,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       closing = true;
       if (watchdog) clearTimeout(watchdog);
       await scheduler?.stop();
+      await monitors?.stop();
       // Let running syncs finish; past the deadline force-close: their jobs go back to the queue
       // through stall detection and re-run elsewhere (every run is safe to repeat).
       let timer: NodeJS.Timeout | undefined;

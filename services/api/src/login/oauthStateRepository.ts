@@ -1,6 +1,6 @@
 import type { Queryable } from '@exsync/db';
 
-export type OAuthPurpose = 'user-login' | 'admin-consent';
+export type OAuthPurpose = 'user-login' | 'admin-consent' | 'mailbox-monitor';
 
 export interface OAuthStateRow {
   orgId: string;
@@ -8,6 +8,8 @@ export interface OAuthStateRow {
   purpose: OAuthPurpose;
   codeVerifier: string | null;
   nonce: string | null;
+  /** the monitored mailbox a 'mailbox-monitor' sign-in is for */
+  monitoredMailboxId: string | null;
 }
 
 export type ConsumeResult =
@@ -32,13 +34,14 @@ export interface OAuthStateLimits {
  */
 export async function insertOAuthState(
   db: Queryable,
-  input: { state: string; orgId: string; userId?: string; purpose: OAuthPurpose; codeVerifier?: string; nonce?: string },
+  input: { state: string; orgId: string; userId?: string; purpose: OAuthPurpose; codeVerifier?: string; nonce?: string; monitoredMailboxId?: string },
   limits: OAuthStateLimits,
 ): Promise<void> {
   await db.query(
-    `INSERT INTO oauth_states (state, org_id, user_id, purpose, code_verifier, nonce, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
-    [input.state, input.orgId, input.userId ?? null, input.purpose, input.codeVerifier ?? null, input.nonce ?? null, OAUTH_STATE_TTL_SECONDS],
+    `INSERT INTO oauth_states (state, org_id, user_id, purpose, code_verifier, nonce, monitored_mailbox_id, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $8, now() + make_interval(secs => $7))`,
+    [input.state, input.orgId, input.userId ?? null, input.purpose, input.codeVerifier ?? null, input.nonce ?? null, OAUTH_STATE_TTL_SECONDS,
+      input.monitoredMailboxId ?? null],
   );
   await db.query(
     `DELETE FROM oauth_states s USING (
@@ -69,14 +72,21 @@ export async function consumeOAuthState(db: Queryable, state: string, purpose: O
   const claimed = await db.query(
     `UPDATE oauth_states SET used_at = now()
       WHERE state = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
-      RETURNING org_id, user_id, purpose, code_verifier, nonce`,
+      RETURNING org_id, user_id, purpose, code_verifier, nonce, monitored_mailbox_id`,
     [state, purpose],
   );
   const r = claimed.rows[0];
   if (r) {
     return {
       status: 'ok',
-      row: { orgId: r.org_id, userId: r.user_id, purpose: r.purpose, codeVerifier: r.code_verifier, nonce: r.nonce },
+      row: {
+        orgId: r.org_id,
+        userId: r.user_id,
+        purpose: r.purpose,
+        codeVerifier: r.code_verifier,
+        nonce: r.nonce,
+        monitoredMailboxId: r.monitored_mailbox_id,
+      },
     };
   }
   const seen = await db.query(`SELECT used_at IS NOT NULL AS used FROM oauth_states WHERE state = $1 AND purpose = $2`, [state, purpose]);

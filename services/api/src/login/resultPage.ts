@@ -20,7 +20,10 @@ export type SignInOutcome =
   | 'consent-granted'
   | 'consent-denied'
   | 'consent-wrong-tenant'
-  | 'consent-pending';
+  | 'consent-pending'
+  | 'monitor-connected'
+  | 'mfa-required'
+  | 'consent-missing';
 
 export interface ResultPage {
   status: number;
@@ -107,6 +110,23 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
         title: 'Consent not confirmed yet',
         body: 'Microsoft sent you back, but exsync could not yet confirm the permission with Microsoft, so nothing was recorded as granted. Microsoft can take a few minutes to apply a consent: run "Test connection" on the admin page in a little while.',
       };
+    case 'monitor-connected':
+      return {
+        title: 'Mailbox connected',
+        body: `The mailbox ${d.email} is now connected to the mailbox monitor: new messages will be read within a minute. You can close this page.`,
+      };
+    case 'mfa-required':
+      return {
+        title: 'Your account requires multi-factor authentication',
+        body:
+          'Microsoft answered that this account must use multi-factor authentication (AADSTS50076), which the mailbox monitor cannot do for IMAP and SMTP access. ' +
+          'Nothing was connected. Ask your administrator to exempt this account from the MFA policy for this app (or to use a mailbox without one), then open the link again.',
+      };
+    case 'consent-missing':
+      return {
+        title: 'Consent is missing',
+        body: `The app has not been granted access to this mailbox (${d.error}). Nothing was connected. Ask your administrator to grant consent for IMAP.AccessAsUser.All, SMTP.Send and User.Read, then open the link again.`,
+      };
     case 'consent-wrong-tenant':
       return {
         title: 'Consent given in another organisation',
@@ -115,7 +135,7 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
   }
 }
 
-const OK_OUTCOMES: SignInOutcome[] = ['signed-in', 'consent-granted'];
+const OK_OUTCOMES: SignInOutcome[] = ['signed-in', 'consent-granted', 'monitor-connected'];
 
 export function resultPage(outcome: SignInOutcome, details: Record<string, string> = {}): ResultPage {
   const w = wording(outcome, details);

@@ -35,7 +35,7 @@ function signInScopes(authMode: 'app-only' | 'delegated'): string[] {
   return authMode === 'delegated' ? [...IDENTITY_SCOPES, ...EWS_DELEGATED_SCOPES] : [...IDENTITY_SCOPES, 'offline_access'];
 }
 
-function sendPage(reply: FastifyReply, outcome: SignInOutcome, details?: Record<string, string>): FastifyReply {
+export function sendPage(reply: FastifyReply, outcome: SignInOutcome, details?: Record<string, string>): FastifyReply {
   const page = resultPage(outcome, details);
   return reply
     .code(page.status)
@@ -47,7 +47,7 @@ function sendPage(reply: FastifyReply, outcome: SignInOutcome, details?: Record<
 }
 
 /** Microsoft's error_description starts with "AADSTSnnn: sentence" and then trace ids; keep the sentence. */
-function microsoftErrorText(error: string, description: string | undefined): string {
+export function microsoftErrorText(error: string, description: string | undefined): string {
   const first = (description ?? '').split(/\r?\n| Trace ID:/)[0].trim();
   return first ? first : error;
 }
