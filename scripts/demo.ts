@@ -173,7 +173,7 @@ async function main(opts: DemoOptions): Promise<void> {
     enqueueSync: (id, reason) => (worker ? worker.enqueueSync(id, reason) : Promise.reject(new Error('the worker is starting'))),
   });
   cleanups.push(() => app.close());
-  worker = await startWorker({ config, pool, logger: app.log });
+  worker = await startWorker({ config, pool, logger: app.log, metrics: app.metrics });
   cleanups.push(() => worker!.close());
   try {
     await app.listen({ port: config.port, host: config.host });

@@ -27,6 +27,8 @@ export interface Config {
   /** how long one EWS request may take before it is abandoned and the run retried */
   ewsTimeoutSeconds: number;
   allowInsecureAuthority: boolean;
+  /** `npm run start:worker` serves its sync metrics at http://HOST:<this>/metrics; null: not served */
+  workerMetricsPort: number | null;
   logLevel: LogLevel;
   /** True when the secrets above were generated for this process only (demo/test mode). */
   ephemeralSecrets: boolean;
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency: parseInteger(env, 'EXSYNC_WORKER_CONCURRENCY', 10, 1, 1000),
     ewsTimeoutSeconds: parseInteger(env, 'EXSYNC_EWS_TIMEOUT_SECONDS', 100, 1, 600),
     allowInsecureAuthority: parseBoolean(env, 'EXSYNC_ALLOW_INSECURE_AUTHORITY', false),
+    workerMetricsPort: value(env, 'EXSYNC_WORKER_METRICS_PORT') === undefined ? null : parseInteger(env, 'EXSYNC_WORKER_METRICS_PORT', 9464, 1, 65535),
     logLevel: logLevel as LogLevel,
     ephemeralSecrets,
   };

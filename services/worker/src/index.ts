@@ -4,3 +4,4 @@ export { SYNC_QUEUE, SYNC_JOB, createRedisConnection, type SyncJobData, type Syn
 export { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler';
 export { getSyncStatus, requestManualSync, type ManualSyncOutcome, type SyncStatus } from './syncStatusRepository';
 export { markDueNow } from './mailboxRunRepository';
+export { createSyncMetrics, type SyncMetrics, type RunOutcome, type TransportName } from './syncMetrics';

@@ -8,10 +8,12 @@ import { AppTokenProvider, DelegatedTokenProvider, RedisTokenCache, installProce
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { Registry } from 'prom-client';
 import { SYNC_QUEUE, assertNoColon, createRedisConnection, type SyncJobData } from './queues';
 import { startScheduler, type Scheduler } from './scheduler';
 import { JITTERED_EXPONENTIAL, jitteredExponentialBackoff } from './syncJobOptions';
 import { createSyncProcessor, type SyncJobResult } from './syncProcessor';
+import { createSyncMetrics } from './syncMetrics';
 import { createSyncProducer, type SyncProducer } from './syncProducer';
 
 export interface WorkerLogger {
@@ -32,6 +34,11 @@ export interface StartWorkerOptions {
   shutdownTimeoutMs?: number;
   /** BullMQ worker name, shown on the jobs it processed */
   name?: string;
+  /**
+   * Where the sync metrics (syncMetrics.ts) are registered: pass the API's registry (`app.metrics`)
+   * when both run in one process so /metrics shows them; default a registry of the worker's own.
+   */
+  metrics?: Registry;
 }
 
 export interface RunningWorker {
@@ -39,6 +46,8 @@ export interface RunningWorker {
   enqueueSync: SyncProducer['enqueueSync'];
   /** one scheduler tick now (tests, demo) */
   tick(): Promise<number>;
+  /** the registry holding the sync metrics */
+  readonly metrics: Registry;
   close(): Promise<void>;
 }
 
@@ -77,7 +86,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     seal: (plaintext) => box.seal(plaintext, TOKEN_CACHE_ASSOCIATED_DATA).ciphertext.toString('base64'),
     open: (sealed) => box.open(Buffer.from(sealed, 'base64'), TOKEN_CACHE_ASSOCIATED_DATA),
   });
+  const metrics = opts.metrics ?? new Registry();
   const processor = createSyncProcessor({
+    metrics: createSyncMetrics(metrics, { pool, queue: producer.queue }),
     pool,
     box,
     providers: {
@@ -147,6 +158,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   return {
     enqueueSync: producer.enqueueSync,
+    metrics,
     tick: () => (scheduler ? scheduler.tick() : Promise.resolve(0)),
     async close() {
       if (closing) return;
