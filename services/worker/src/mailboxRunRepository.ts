@@ -133,7 +133,7 @@ export async function loadRunContext(db: Queryable, mailboxId: string): Promise<
 
 export async function markSyncing(db: Queryable, mailboxId: string): Promise<void> {
   await db.query(
-    `UPDATE mailboxes SET state = 'syncing', last_started_at = now(), updated_at = now() WHERE id = $1`,
+    `UPDATE mailboxes SET state = 'syncing', last_started_at = now(), sync_progress = NULL, updated_at = now() WHERE id = $1`,
     [mailboxId],
   );
 }

@@ -16,6 +16,7 @@ import type { SyncJobData } from './queues';
 import { SYNC_ATTEMPTS } from './syncJobOptions';
 import { RunSetupError, handleSyncError } from './syncErrorHandler';
 import type { SyncMetrics, TransportName } from './syncMetrics';
+import { createProgressReporter } from './syncProgress';
 
 export interface SyncProcessorDeps {
   pool: pg.Pool;
@@ -161,6 +162,10 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
     timeoutMs: deps.ewsTimeoutMs,
     onExchange: deps.metrics ? (r) => deps.metrics!.request(TRANSPORT, r.operation, r.status) : undefined,
   });
+  const onProgress = createProgressReporter(deps.pool, ctx.mailboxId, async () => {
+    const access = await port.checkAccess();
+    return Object.fromEntries(access.folders.map((f) => [f.folder, f.totalCount]));
+  });
   const kinds: { kind: ItemKind; direction: RunContext['calendarDirection'] }[] = [];
   if (ctx.syncCalendar) kinds.push({ kind: 'appointment', direction: ctx.calendarDirection });
   if (ctx.syncContacts) kinds.push({ kind: 'contact', direction: ctx.contactsDirection });
@@ -176,6 +181,7 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
       direction,
       policy: creds.conflictPolicy,
       log: deps.log,
+      onProgress,
     });
     deps.metrics?.items(kind, TRANSPORT, counts);
     total = addCounts(total, counts);
