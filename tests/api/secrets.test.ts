@@ -106,7 +106,8 @@ describe('the client secret', () => {
     );
     expect(put.statusCode).toBe(200);
     const view = JSON.parse(put.body);
-    expect(view).toMatchObject({ clientSecretSet: true, clientCertificateSet: true });
+    // The certificate replaces the stored secret: the app proves who it is with one credential.
+    expect(view).toMatchObject({ clientSecretSet: false, clientCertificateSet: true });
     expect(view.clientCertificateThumbprint).toMatch(/^[0-9a-f]{64}$/);
     expect(put.body).not.toContain('PRIVATE KEY');
     const row = (await h.pool.query('SELECT client_certificate_enc FROM exchange_settings WHERE org_id = $1', [org.id])).rows[0];
@@ -114,6 +115,19 @@ describe('the client secret', () => {
     const creds = await loadCredentials(h.pool, h.app.deps.secretBox, org.id);
     expect(creds?.clientCertificate?.thumbprintSha256).toBe(view.clientCertificateThumbprint);
     expect(creds?.clientCertificate?.privateKey).toContain('BEGIN PRIVATE KEY');
+  });
+
+  it('keeps one credential: a new secret replaces the certificate, and both at once answer 400', async () => {
+    const both = await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID, clientSecret: 'x', clientCertificate: certPem });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().field).toBe('clientCertificate');
+    const secret = await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID, clientSecret: 'a new secret' });
+    expect(secret.json()).toMatchObject({ clientSecretSet: true, clientCertificateSet: false, clientCertificateThumbprint: null });
+    const kept = await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID });
+    expect(kept.json()).toMatchObject({ clientSecretSet: true, clientCertificateSet: false });
+    const creds = await loadCredentials(h.pool, h.app.deps.secretBox, org.id);
+    expect(creds?.clientSecret).toBe('a new secret');
+    expect(creds?.clientCertificate).toBeNull();
   });
 });
 

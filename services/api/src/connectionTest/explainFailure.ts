@@ -10,12 +10,18 @@ function withMicrosoftText(advice: string, err: unknown): string {
   return text ? `${advice} (Microsoft said: ${text})` : advice;
 }
 
-export function explainTokenFailure(err: unknown): string {
+/** How the organisation proves the app's identity to Entra ID: the words the messages use for it. */
+export type AppCredential = 'secret' | 'certificate';
+
+/** `credential` picks the wording: a stored certificate is never called a secret. */
+export function explainTokenFailure(err: unknown, credential: AppCredential = 'secret'): string {
   if (err instanceof AuthFailedError) {
     switch (err.reason) {
       case 'invalid-secret':
         return withMicrosoftText(
-          'Entra ID rejected the client secret (or certificate): it is wrong, expired or deleted. In the Azure portal open App registrations > your app > Certificates & secrets, create a new client secret, and save its Value (not its Secret ID) here.',
+          credential === 'certificate'
+            ? 'Entra ID rejected the client certificate: it is not uploaded to the app registration, has expired, or was removed. In the Azure portal open App registrations > your app > Certificates & secrets > Certificates, upload the certificate (its public part), and save the PEM bundle with its private key here.'
+            : 'Entra ID rejected the client secret: it is wrong, expired or deleted. In the Azure portal open App registrations > your app > Certificates & secrets, create a new client secret, and save its Value (not its Secret ID) here.',
           err,
         );
       case 'app-not-found':
@@ -46,7 +52,7 @@ export function explainTokenFailure(err: unknown): string {
   if (isEwsError(err) && err.kind === 'Transient') {
     return withMicrosoftText('Entra ID could not be reached or answered with a temporary error. Check the authority host and try again in a minute.', err);
   }
-  return withMicrosoftText('No token could be obtained from Entra ID. Check the application id, tenant id, secret and authority host.', err);
+  return withMicrosoftText(`No token could be obtained from Entra ID. Check the application id, tenant id, ${credential === 'certificate' ? 'client certificate' : 'client secret'} and authority host.`, err);
 }
 
 export function explainEwsFailure(err: unknown, mailbox: string): string {

@@ -3,7 +3,7 @@ import type { ExchangeCredentials, SecretBox } from '@exsync/db';
 import { AppTokenProvider, DelegatedTokenProvider, openMailbox } from '@exsync/ews-client';
 import { toOrgCredentials } from '@exsync/db';
 import { replaceRefreshToken, type TestableMailbox } from './connectionTestRepository';
-import { explainEwsFailure, explainTokenFailure } from './explainFailure';
+import { explainEwsFailure, explainTokenFailure, type AppCredential } from './explainFailure';
 
 export interface ConnectionStep {
   name: 'settings' | 'token' | 'ews';
@@ -41,6 +41,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
   const done = (): ConnectionTestResult => ({ ok: steps.every((s) => s.ok), mailbox: target?.address ?? null, steps });
   const org = toOrgCredentials(creds);
   const providerOpts = { allowInsecureAuthority: input.allowInsecureAuthority };
+  const credential: AppCredential = creds.clientCertificate ? 'certificate' : 'secret';
 
   let getAccessToken: () => Promise<string>;
   if (creds.authMode === 'app-only') {
@@ -48,9 +49,9 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
     try {
       const token = await provider.getToken(org);
       getAccessToken = async () => token;
-      steps.push({ name: 'token', ok: true, message: 'Entra ID issued an app-only token for Exchange: the application id, tenant id, secret and admin consent are right.' });
+      steps.push({ name: 'token', ok: true, message: `Entra ID issued an app-only token for Exchange: the application id, tenant id, client ${credential} and admin consent are right.` });
     } catch (err) {
-      steps.push({ name: 'token', ok: false, message: explainTokenFailure(err) });
+      steps.push({ name: 'token', ok: false, message: explainTokenFailure(err, credential) });
       return done();
     }
   } else {
@@ -73,7 +74,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
       getAccessToken = async () => token.accessToken;
       steps.push({ name: 'token', ok: true, message: `Entra ID issued a token for ${target.address} from their sign-in.` });
     } catch (err) {
-      steps.push({ name: 'token', ok: false, message: explainTokenFailure(err) });
+      steps.push({ name: 'token', ok: false, message: explainTokenFailure(err, credential) });
       return done();
     }
   }

@@ -86,6 +86,9 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
       const { orgId } = request.params;
       assertOrgAccess(request, orgId);
       const body = request.body;
+      if (body.clientSecret !== undefined && body.clientCertificate !== undefined) {
+        throw badRequest('send clientSecret or clientCertificate, not both: the app proves who it is with one of them', 'clientCertificate');
+      }
       const input: ExchangeSettingsInput = {
         ...body,
         ewsUrl: normaliseEndpointUrl(body.ewsUrl!, 'ewsUrl', config.allowInsecureAuthority),
