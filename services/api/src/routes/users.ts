@@ -109,8 +109,11 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       assertOrgAccess(request, request.params.orgId);
-      const users = await listUsers(pool, request.params.orgId, request.query);
-      return { users, next: users.length === request.query.limit ? users[users.length - 1].id : null };
+      // One row more than the page tells whether another page follows, so a full last page says `next: null`.
+      const { limit } = request.query;
+      const rows = await listUsers(pool, request.params.orgId, { ...request.query, limit: limit + 1 });
+      const users = rows.slice(0, limit);
+      return { users, next: rows.length > limit ? users[users.length - 1].id : null };
     },
   );
 

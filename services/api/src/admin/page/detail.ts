@@ -91,10 +91,12 @@ async function refresh(ctx: DetailContext): Promise<void> {
   if (!s || !user) return;
   let delay = 2_000;
   try {
-    const st = await call<SyncStatus>(s, 'GET', `/users/${encodeURIComponent(user.id)}/sync-status`);
+    const path = `/users/${encodeURIComponent(user.id)}`;
+    const [fresh, st] = await Promise.all([call<User>(s, 'GET', path), call<SyncStatus>(s, 'GET', `${path}/sync-status`)]);
     if (shown?.id !== user.id) return;
-    render(user, st);
-    if (st.state === 'syncing') delay = 700;
+    shown = fresh;
+    render(fresh, st);
+    if (st.state === 'syncing' || st.state === 'scheduled') delay = 700;
   } catch (e) {
     if (ctx.onAuthFailure(e)) return;
     say(byId('detail-result'), problemText(e), 'problem');

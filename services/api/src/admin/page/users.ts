@@ -145,26 +145,29 @@ function replaceRow(ctx: UsersContext, user: User): void {
   old.replaceWith(fresh);
 }
 
-/** Puts `users` in the table in order; a row holding the keyboard focus only gets its status refreshed. */
+/**
+ * Puts `users` in the table in order. A row holding the keyboard focus stays the same element and
+ * only gets its status refreshed; other rows are rebuilt, keeping the message shown in them.
+ */
 function render(ctx: UsersContext, users: User[]): void {
   const body = byId('users').querySelector('tbody')!;
-  const keep = new Set(users.map((u) => u.id));
-  for (const tr of [...body.querySelectorAll<HTMLTableRowElement>('tr[data-user-id]')]) if (!keep.has(tr.dataset.userId!)) tr.remove();
-  let before: Element | null = body.firstElementChild;
-  for (const u of users) {
-    const existing = body.querySelector<HTMLTableRowElement>(`tr[data-user-id="${CSS.escape(u.id)}"]`);
-    if (existing && existing.contains(document.activeElement)) {
-      const fresh = row(ctx, u);
-      existing.querySelector('td.status')!.replaceWith(fresh.querySelector('td.status')!);
-      if (existing !== before) body.insertBefore(existing, before);
-      before = existing.nextElementSibling;
-      continue;
+  const existing = new Map([...body.querySelectorAll<HTMLTableRowElement>('tr[data-user-id]')].map((tr) => [tr.dataset.userId!, tr]));
+  const wanted = users.map((u) => {
+    const old = existing.get(u.id);
+    const fresh = row(ctx, u);
+    if (old && old.contains(document.activeElement)) {
+      old.querySelector('td.status')!.replaceWith(fresh.querySelector('td.status')!);
+      return old;
     }
-    if (existing) replaceRow(ctx, u);
-    const current = body.querySelector<HTMLTableRowElement>(`tr[data-user-id="${CSS.escape(u.id)}"]`) ?? row(ctx, u);
-    if (current !== before) body.insertBefore(current, before);
-    before = current.nextElementSibling;
-  }
+    const message = old?.querySelector('.row-message');
+    if (message) fresh.querySelector('.row-message')!.replaceWith(message);
+    return fresh;
+  });
+  wanted.forEach((tr, i) => {
+    const at = body.children[i] ?? null;
+    if (at !== tr) body.insertBefore(tr, at);
+  });
+  while (body.children.length > wanted.length) body.lastElementChild!.remove();
 }
 
 function pageInfo(): void {
