@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBoxError, loadCredentials } from '@exsync/db';
 import { startHarness, type Harness } from './support/apiHarness';
+import { selfSignedBundle } from '../support/selfSignedCertificate';
 
 const APP_ID = '6f1d2c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
 const TENANT_ID = 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
@@ -15,19 +12,6 @@ let h: Harness;
 let org: { id: string; token: string };
 let certPem: string;
 const bodies: string[] = [];
-
-function selfSignedBundle(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'exsync-cert-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=exsync-test',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    return readFileSync(path.join(dir, 'cert.pem'), 'utf8') + readFileSync(path.join(dir, 'key.pem'), 'utf8');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function record(res: Promise<{ statusCode: number; body: string }>) {
   const r = await res;

@@ -1,13 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { recordUserSignIn } from '@exsync/db';
 import { startE2eStack, type E2eStack } from '../login/e2eStack';
+import { selfSignedBundle } from '../support/selfSignedCertificate';
 
 /**
  * The admin console in Chromium against a whole exsync (API on a loopback port, worker, both
@@ -247,16 +246,6 @@ describe('a first sync followed live', () => {
 });
 
 describe('the certificate option', () => {
-  function selfSignedBundle(): string {
-    const dir = mkdtempSync(path.join(tmpdir(), 'exsync-cert-'));
-    try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=exsync-console', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-      return readFileSync(path.join(dir, 'cert.pem'), 'utf8') + readFileSync(path.join(dir, 'key.pem'), 'utf8');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
   it('saves a certificate instead of a secret, and the test speaks of the certificate', async () => {
     const bundle = selfSignedBundle();
     const x509 = new X509Certificate(bundle);
