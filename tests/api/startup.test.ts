@@ -113,6 +113,8 @@ describe('loadConfig', () => {
     [{ EXSYNC_MODE: 'staging' }, 'EXSYNC_MODE'],
     [{ EXSYNC_PUBLIC_URL: 'exsync.example.com' }, 'EXSYNC_PUBLIC_URL'],
     [{ EXSYNC_PREVIOUS_ENCRYPTION_KEYS: 'nocolon' }, 'EXSYNC_PREVIOUS_ENCRYPTION_KEYS'],
+    [{ EXSYNC_WORKER_METRICS_PORT: '0' }, 'EXSYNC_WORKER_METRICS_PORT'],
+    [{ EXSYNC_WORKER_METRICS_PORT: 'http' }, 'EXSYNC_WORKER_METRICS_PORT'],
   ])('refuses %o with a one-line ConfigError naming it', (env, variable) => {
     let error: unknown;
     try {
