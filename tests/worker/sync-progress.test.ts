@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PullProgressStep } from '@exsync/sync-engine';
-import { addStep } from '../../services/worker/src/syncProgress';
+import { addStep, createProgressReporter } from '../../services/worker/src/syncProgress';
 import { startStack, waitFor, type Stack } from '../support/stack';
 
 describe('addStep', () => {
@@ -14,6 +14,36 @@ describe('addStep', () => {
       { folder: 'contacts', listed: 1000, applied: 512, pages: 2, estimatedTotal: 1500 },
       { folder: 'calendar', listed: 3, applied: 0, pages: 1, estimatedTotal: null },
     ]);
+  });
+});
+
+describe('createProgressReporter', () => {
+  const step = (over: Partial<PullProgressStep>): PullProgressStep => ({ folder: 'calendar', fromStart: false, pages: 0, listed: 0, applied: 0, ...over });
+  function recorder() {
+    const writes: unknown[][] = [];
+    return { writes, db: { query: async (_sql: string, params?: unknown[]) => (writes.push(params ?? []), { rows: [], rowCount: 0 }) } as never };
+  }
+
+  it('costs an unchanged incremental run nothing: no count request and no write', async () => {
+    const { writes, db } = recorder();
+    let counted = 0;
+    const report = createProgressReporter(db, 'm1', async () => (counted++, { calendar: 9 }));
+    await report(step({ pages: 1 }));
+    await report(step({}));
+    await report(step({ folder: 'contacts', pages: 1 }));
+    expect(counted).toBe(0);
+    expect(writes).toEqual([]);
+  });
+
+  it('asks for the folder counts once per run, for folders listed from the start', async () => {
+    const { writes, db } = recorder();
+    let counted = 0;
+    const report = createProgressReporter(db, 'm1', async () => (counted++, { calendar: 9, contacts: 4 }));
+    await report(step({ fromStart: true, pages: 1, listed: 5 }));
+    await report(step({ folder: 'contacts', fromStart: true, pages: 1, listed: 4 }));
+    expect(counted).toBe(1);
+    expect(writes.length).toBe(1); // the second came within MIN_WRITE_INTERVAL_MS
+    expect(JSON.parse(writes[0][1] as string)).toEqual({ folders: [{ folder: 'calendar', listed: 5, applied: 0, pages: 1, estimatedTotal: 9 }] });
   });
 });
 

@@ -20,6 +20,9 @@ export interface SyncProgress {
   folders: FolderProgress[];
 }
 
+/** Progress writes are at most this frequent (a page of a fast sync can take less). */
+export const MIN_WRITE_INTERVAL_MS = 200;
+
 /** Item counts of the mailbox's folders, or null when the transport cannot tell. */
 export type FolderCounts = () => Promise<Partial<Record<FolderName, number>> | null>;
 
@@ -43,11 +46,14 @@ export function addStep(progress: SyncProgress, step: PullProgressStep, estimate
 /**
  * Follows one run: `step` is the engine's onProgress. The folder counts are asked for once per
  * run, on the first step of a folder listed from the start (a first sync or a restart), never on
- * an incremental run, so an unchanged mailbox still costs no extra request. A failing count
- * leaves the estimate null; a failing write is left for the next step (progress is advisory).
+ * an incremental run, so an unchanged mailbox still costs no extra request. Steps that list or
+ * apply nothing are not written (an unchanged mailbox costs no extra statement either), and writes
+ * are at most one per MIN_WRITE_INTERVAL_MS. A failing count leaves the estimate null; a failing
+ * write is left for the next step (progress is advisory).
  */
 export function createProgressReporter(db: Queryable, mailboxId: string, folderCounts: FolderCounts): (step: PullProgressStep) => Promise<void> {
   let progress: SyncProgress = { folders: [] };
+  let lastWrite = -Infinity;
   let counts: Promise<Partial<Record<FolderName, number>> | null> | undefined;
   return async (step) => {
     const known = progress.folders.some((f) => f.folder === step.folder);
@@ -57,6 +63,9 @@ export function createProgressReporter(db: Queryable, mailboxId: string, folderC
       estimate = (await counts)?.[step.folder] ?? null;
     }
     progress = addStep(progress, step, estimate);
+    if (step.listed === 0 && step.applied === 0) return;
+    if (performance.now() - lastWrite < MIN_WRITE_INTERVAL_MS) return;
+    lastWrite = performance.now();
     await db
       .query(`UPDATE mailboxes SET sync_progress = $2::jsonb WHERE id = $1 AND state = 'syncing'`, [mailboxId, JSON.stringify(progress)])
       .catch(() => undefined);
