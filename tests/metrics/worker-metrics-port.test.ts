@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, waitFor, type Stack } from '../support/stack';
+import { freePort } from '../support/freePort';
 
 /** `npm run start:worker` alone serves its sync metrics on EXSYNC_WORKER_METRICS_PORT. */
 let s: Stack;
@@ -10,14 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.close();
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe('EXSYNC_WORKER_METRICS_PORT', () => {
   it('serves the sync metrics at /metrics and nothing else', async () => {
