@@ -1,59 +1,44 @@
 /**
- * `npm run demo`: the whole engine on one machine, with nothing from Microsoft. It migrates the
- * database (creating it if needed), starts the Entra ID and EWS simulators, the API and a worker
- * in this process, seeds a demo organisation whose users sign in through the simulated Microsoft
- * login, and prints where to look. Ctrl-C stops everything.
+ * `npm run demo [-- --port N]`: the whole engine on one machine, with nothing from Microsoft. It
+ * starts the Entra ID and EWS simulators on free ports, creates a database and Redis prefix of its
+ * own (unless DATABASE_URL / EXSYNC_REDIS_PREFIX say otherwise), serves the API on a free port (or
+ * --port / PORT) with a worker in this process, seeds a demo organisation whose users sign in
+ * through the simulated Microsoft login, and keeps the URLs and tokens in view. Ctrl-C stops
+ * everything and removes the database and Redis keys the demo created (never anything else).
  *
  * Every step goes through the same code paths production uses: the admin API over HTTP, the
  * one-time sign-in link, MSAL against the simulated authority, EWS against the simulated server.
  */
 import { createHash } from 'node:crypto';
-import { userInfo } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import PinoPretty from 'pino-pretty';
 import { exitOnConfigError, loadConfig, poolSizeFor, type Config } from '@exsync/config';
+import { DEMO_USAGE, DemoUsageError, parseDemoOptions, publicUrlFor, type DemoOptions } from './demoOptions';
 
 // Demo defaults, set before the configuration is read. An explicit environment still wins.
 process.env.TZ = 'UTC';
 process.env.EXSYNC_MODE ??= 'demo';
-// libpq's rule: with no user in DATABASE_URL, connect as the operating-system user.
-process.env.PGUSER ??= userInfo().username;
 process.env.EXSYNC_ALLOW_INSECURE_AUTHORITY ??= 'true';
 // The simulators listen on loopback: the operator allow-list lets the demo organisation point at them.
 process.env.EXSYNC_ALLOWED_HOSTS ??= '127.0.0.1,localhost';
-process.env.EXSYNC_SYNC_INTERVAL_SECONDS ??= '30';
 process.env.EXSYNC_MONITOR_POLL_SECONDS ??= '5';
-// Fixed demo secrets so a restarted demo can read what the previous one stored; never use them elsewhere.
+process.env.EXSYNC_SYNC_INTERVAL_SECONDS ??= '30';
+// Fixed demo secrets so a demo pointed at a kept database can read what an earlier one stored; never use them elsewhere.
 process.env.EXSYNC_ENCRYPTION_KEY ??= createHash('sha256').update('exsync demo key').digest('base64');
 process.env.EXSYNC_ADMIN_TOKEN ??= 'demo-platform-token-change-me';
 
-const DEMO_ORG_NAME = 'Demo organisation (npm run demo)';
+/** Where the demo's own database is created: the default server, reached as libpq would. */
+const DEMO_SERVER_URL = 'postgres://localhost:5432/postgres';
 
-async function ensureDatabase(databaseUrl: string): Promise<void> {
-  const target = new URL(databaseUrl);
-  const dbName = decodeURIComponent(target.pathname.slice(1));
-  const maintenance = new URL(databaseUrl);
-  maintenance.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: maintenance.toString() });
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
-    if (found.rowCount === 0) {
-      // Identifiers cannot be bound as parameters; quote it the way Postgres does.
-      await client.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`);
-      console.log(`created database ${dbName}`);
-    }
-  } finally {
-    await client.end();
-  }
-}
-
-async function forgetCachedTokens(redisUrl: string, prefix: string): Promise<void> {
+/** Deletes every Redis key under `prefix:` (the demo's own prefix only). */
+async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:msal-cache:*`, 'COUNT', 500);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
       if (keys.length) await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');
@@ -73,34 +58,90 @@ async function api<T>(baseUrl: string, token: string, method: string, path: stri
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-async function main(): Promise<void> {
+/** What the demo started or created, undone in reverse order on Ctrl-C or on a failed start. */
+const cleanups: (() => Promise<void>)[] = [];
+async function runCleanups(): Promise<void> {
+  for (const c of cleanups.splice(0).reverse()) await c().catch((e: Error) => console.error(`cleanup: ${e.message}`));
+}
+
+interface Banner {
+  baseUrl: string;
+  entraUrl: string;
+  ewsUrl: string;
+  graphUrl: string;
+  controlUrl: string;
+  monitor: string;
+  tenantId: string;
+  applicationId: string;
+  orgId: string;
+  orgToken: string;
+  platformToken: string;
+  database: string;
+  redisPrefix: string;
+  signedIn: string[];
+  awaiting: string[];
+}
+
+/** The short block of URLs and tokens printed at start, every few minutes and on Enter. */
+function bannerText(b: Banner): string {
+  return `
+exsync demo is running. Ctrl-C stops everything; press Enter to show this again.
+
+  Admin page      ${b.baseUrl}/admin        (sign in with the organisation id and org-admin token below)
+  API docs        ${b.baseUrl}/docs
+  Metrics         ${b.baseUrl}/metrics
+  Entra ID sim    ${b.entraUrl}   tenant ${b.tenantId}, app ${b.applicationId}
+  EWS sim         ${b.ewsUrl}   (control API ${b.controlUrl}/_sim/)
+  Graph sim       ${b.graphUrl}   (the same mailboxes over Microsoft Graph)
+
+  Organisation    ${b.orgId}
+  Org-admin token ${b.orgToken}
+  Platform token  ${b.platformToken}   (demo only)
+  Database        ${b.database}
+  Redis prefix    ${b.redisPrefix}
+  Signed in       ${b.signedIn.join(', ') || 'nobody'}${b.awaiting.length ? `; ${b.awaiting.join(', ')} awaits the sign-in link from the admin page` : ''}
+  Mailbox monitor ${b.monitor}
+
+Try: curl -H "Authorization: Bearer ${b.orgToken}" ${b.baseUrl}/v1/orgs/${b.orgId}/users
+`;
+}
+
+async function main(opts: DemoOptions): Promise<void> {
+  const { createPool, createScratchDatabase, ensureDatabase, migrateUp } = await import('@exsync/db');
+
+  // The demo's own database and Redis prefix unless the environment names them.
+  let databaseUrl: string;
+  if (opts.databaseUrl) {
+    databaseUrl = opts.databaseUrl;
+    if (await ensureDatabase(databaseUrl)) console.log(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
+    const applied = await migrateUp(databaseUrl);
+    console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is current');
+  } else {
+    const db = await createScratchDatabase(DEMO_SERVER_URL, 'exsync_demo');
+    databaseUrl = db.url;
+    cleanups.push(() => db.drop());
+  }
+  const ownSuffix = new URL(databaseUrl).pathname.slice(1).replace(/^exsync_demo_/, '').replace(/_/g, '-');
+  const redisPrefix = opts.redisPrefix ?? `exsync-demo-${ownSuffix}`;
+
   let config: Config;
-  let poolSize: number;
   try {
-    config = loadConfig();
-    poolSize = poolSizeFor(config, 'api+worker');
+    config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, EXSYNC_REDIS_PREFIX: redisPrefix, PORT: String(opts.port) });
   } catch (err) {
+    await runCleanups();
     exitOnConfigError(err);
   }
-  const { createPool, migrateUp } = await import('@exsync/db');
+  if (!opts.redisPrefix) cleanups.push(() => deleteRedisPrefix(config.redisUrl, redisPrefix));
+
   const { buildApp } = await import('@exsync/api');
   const { startWorker } = await import('@exsync/worker');
   const { startSimulators } = await import('./simulators');
   const { followSignIn } = await import('./followSignIn');
 
-  await ensureDatabase(config.databaseUrl);
-  const applied = await migrateUp(config.databaseUrl);
-  console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is current');
-
-  const pool = createPool(config.databaseUrl, { max: poolSize });
-  // The simulators keep mailboxes in memory, so a previous demo's organisation points at mailboxes
-  // that no longer exist: start the demo organisation afresh.
-  await pool.query('DELETE FROM organisations WHERE name = $1', [DEMO_ORG_NAME]);
-  // Likewise the token cache: the simulated Entra ID signs with new keys every start, so tokens a
-  // previous demo cached in Redis would be rejected by this run's EWS simulator.
-  await forgetCachedTokens(config.redisUrl, config.redisPrefix);
-
-  const sims = await startSimulators({ entraPort: 4100, ewsPort: 4200, graphPort: 4300 });
+  const pool = createPool(config.databaseUrl, { max: poolSizeFor(config, 'api+worker') });
+  cleanups.push(() => pool.end());
+  const sims = await startSimulators({ entraPort: 0, ewsPort: 0, graphPort: 0, host: '127.0.0.1' });
+  cleanups.push(() => sims.close());
   const [alice, bob] = sims.users;
   for (let i = 0; i < 5; i++) {
     const start = new Date(Date.UTC(2026, 11, 1 + i, 9 + i));
@@ -115,19 +156,45 @@ async function main(): Promise<void> {
     givenName: 'Dana', surname: 'Field', companyName: 'Fabrikam', emails: ['dana.field@fabrikam.example'],
   });
 
+  // Human-readable logs in the demo only: one line per event, no pid/hostname.
+  const logStream = config.mode === 'demo'
+    ? PinoPretty({
+        singleLine: true,
+        colorize: Boolean(process.stdout.isTTY),
+        translateTime: 'SYS:HH:MM:ss',
+        ignore: 'pid,hostname,reqId,method,path,statusCode,responseTimeMs',
+        // "GET /v1/... -> 200 (4 ms)" instead of the request line's fields.
+        messageFormat: (log, messageKey) =>
+          log.method && log.path
+            ? `${String(log.method)} ${String(log.path)} -> ${String(log.statusCode)} (${String(log.responseTimeMs)} ms)`
+            : String(log[messageKey] ?? ''),
+      })
+    : undefined;
   // The app is built first so the worker logs through the same pino logger; sync requests reach
   // the worker once it has started.
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   const app = await buildApp({
     config,
     pool,
+    logStream,
     enqueueSync: (id, reason) => (worker ? worker.enqueueSync(id, reason) : Promise.reject(new Error('the worker is starting'))),
   });
-  worker = await startWorker({ config, pool, logger: app.log });
-  const baseUrl = await app.listen({ port: config.port, host: config.host });
+  cleanups.push(() => app.close());
+  worker = await startWorker({ config, pool, logger: app.log, metrics: app.metrics });
+  cleanups.push(() => worker!.close());
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw e.code === 'EADDRINUSE' ? new Error(`port ${config.port} is in use: pick another with --port, or leave it out to get a free one`) : e;
+  }
+  const address = app.server.address() as AddressInfo;
+  const baseUrl = publicUrlFor(address.address, address.port);
+  // Redirect URIs follow the port the API got, unless EXSYNC_PUBLIC_URL names another base.
+  config.publicUrl = opts.publicUrl?.replace(/\/+$/, '') ?? baseUrl;
 
   const platform = config.adminToken;
-  const org = await api<{ id: string }>(baseUrl, platform, 'POST', '/v1/orgs', { name: DEMO_ORG_NAME });
+  const org = await api<{ id: string }>(baseUrl, platform, 'POST', '/v1/orgs', { name: `Demo organisation (npm run demo, ${new Date().toISOString().slice(0, 16)}Z)` });
   const { token: orgToken } = await api<{ token: string }>(baseUrl, platform, 'POST', `/v1/orgs/${org.id}/admin-tokens`);
   await api(baseUrl, orgToken, 'PUT', `/v1/orgs/${org.id}/exchange`, {
     applicationId: sims.applicationId,
@@ -136,6 +203,10 @@ async function main(): Promise<void> {
     authorityHost: sims.entraUrl,
     ewsUrl: sims.ewsUrl,
   });
+  // The tenant admin grants consent through the simulated Microsoft consent page, as a real one would.
+  const consent = await api<{ url: string }>(baseUrl, orgToken, 'GET', `/v1/orgs/${org.id}/exchange/admin-consent-url`);
+  const consented = await followSignIn(consent.url);
+  if (consented.status !== 200) throw new Error(`demo admin consent failed (${consented.status}): ${consented.page.slice(0, 300)}`);
   const signedIn: string[] = [];
   for (const [i, u] of [alice, bob].entries()) {
     const user = await api<{ id: string }>(baseUrl, orgToken, 'POST', `/v1/orgs/${org.id}/users`, {
@@ -153,35 +224,38 @@ async function main(): Promise<void> {
     }
   }
 
-  const monitorLine = await demoMailboxMonitor(baseUrl, orgToken, org.id, sims);
-
-  console.log(`
-exsync demo is running. Ctrl-C stops everything.
-
-  Admin page      ${baseUrl}/admin        (sign in with the org-admin token below)
-  API docs        ${baseUrl}/docs
-  Entra ID sim    ${sims.entraUrl}   tenant ${sims.tenantId}, app ${sims.applicationId}
-  EWS sim         ${sims.ewsUrl}
-  Graph sim       ${sims.graphUrl}   (the same mailboxes over Microsoft Graph)
-
-  Organisation    ${org.id}
-  Org-admin token ${orgToken}
-  Platform token  ${platform}   (demo only)
-  Signed in       ${signedIn.join(', ')}; ${bob.email} awaits the sign-in link from the admin page
-  Mailbox monitor ${monitorLine}
-
-Try: curl -H "Authorization: Bearer ${orgToken}" ${baseUrl}/v1/orgs/${org.id}/users
-`);
+  const monitor = await demoMailboxMonitor(baseUrl, orgToken, org.id, sims);
+  const banner = bannerText({
+    baseUrl,
+    entraUrl: sims.entraUrl,
+    ewsUrl: sims.ewsUrl,
+    graphUrl: sims.graphUrl,
+    monitor,
+    controlUrl: sims.ews.url,
+    tenantId: sims.tenantId,
+    applicationId: sims.applicationId,
+    orgId: org.id,
+    orgToken,
+    platformToken: platform,
+    database: `${new URL(databaseUrl).pathname.slice(1)}${opts.databaseUrl ? ' (from DATABASE_URL, kept)' : ' (the demo\'s own, removed on Ctrl-C)'}`,
+    redisPrefix: `${redisPrefix}${opts.redisPrefix ? ' (from EXSYNC_REDIS_PREFIX, kept)' : ' (the demo\'s own, removed on Ctrl-C)'}`,
+    signedIn,
+    awaiting: [bob.email],
+  });
+  const showBanner = (): void => void process.stdout.write(banner);
+  showBanner();
+  if (opts.bannerEveryMs > 0) setInterval(showBanner, opts.bannerEveryMs).unref();
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', showBanner);
+  lines.on('error', () => {});
 
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     console.log('stopping...');
-    await app.close();
-    await worker?.close();
-    await sims.close();
-    await pool.end();
+    lines.close();
+    await runCleanups();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
@@ -231,7 +305,20 @@ async function demoMailboxMonitor(
   return `${carol} is monitored, but the demo message has not reached the feed yet; see GET /v1/orgs/${orgId}/mailbox-monitor/mailboxes`;
 }
 
-main().catch((err) => {
+let options: DemoOptions;
+try {
+  options = parseDemoOptions(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof DemoUsageError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+}
+if (options.help) {
+  process.stdout.write(`${DEMO_USAGE}\n`);
+  process.exit(0);
+}
+main(options).catch(async (err) => {
   console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  await runCleanups();
   process.exit(1);
 });

@@ -1,34 +1,55 @@
 #!/bin/sh
-# Installs the Debian packages the test suite runs (npm test's pretest; .ci/run installs the same).
-# As root it installs what is missing; otherwise it fails at once naming the one command to run.
-# Package -> what needs it:
-#   dovecot-imapd  the mailbox monitor's IMAP server (tests run a private instance on a free port)
+# Runs before vitest (`npm test`): makes sure the Debian packages some tests drive are installed.
+# Everything else the suite needs comes from `npm ci` (the XSD checks use xmllint-wasm).
+#   chromium             the admin page tests (playwright-core drives /usr/bin/chromium)
+#   python3-exchangelib  the second, independent EWS client against the simulator
+#   dovecot-imapd        the IMAP server behind the mailbox monitor's simulator
+# Missing and running as root: installs them (waiting for another apt run's lock up to 10 minutes).
+# Missing otherwise: exits 1 at once with the one command that installs them.
+# EXSYNC_SKIP_TEST_PACKAGES=1 skips the check (for a run of tests that need none of them).
 set -eu
+
+[ "${EXSYNC_SKIP_TEST_PACKAGES:-}" = "1" ] && exit 0
+
+PACKAGES="chromium python3-exchangelib dovecot-imapd"
+
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
 missing=""
-[ -x /usr/sbin/dovecot ] && [ -x /usr/bin/doveadm ] || missing="$missing dovecot-imapd"
+for p in $PACKAGES; do
+  installed "$p" || missing="$missing $p"
+done
 [ -z "$missing" ] && exit 0
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "missing Debian packages:$missing; install them with: sudo apt-get install -y$missing" >&2
+
+command="apt-get update && apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "npm test: missing Debian packages:$missing. Install them with: sudo sh -c '$command'" >&2
   exit 1
 fi
-# Keep the packages' own services from starting on their standard ports while installing.
+
+echo "npm test: installing missing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Keep the packages' own services (dovecot) from starting on their standard ports while installing.
 policy=/usr/sbin/policy-rc.d
 own_policy=""
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && own_policy=yes
 fi
+status=0
 # shellcheck disable=SC2086
-(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) || status=$?
+apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null || status=$?
 [ -n "$own_policy" ] && rm -f "$policy"
-if [ "${status:-0}" != 0 ]; then
-  echo "apt-get install$missing failed; install them with: sudo apt-get install -y$missing" >&2
+if [ "$status" != 0 ]; then
+  echo "npm test: installing$missing failed; run: $command" >&2
   exit 1
 fi
-# The tests start private instances; the system service must not listen on 143/993.
+# The mailbox monitor's tests start private Dovecot instances; the system service must not listen on 143/993.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
 fi
-if [ -f /run/dovecot/master.pid ]; then
+if [ -f /run/dovecot/master.pid ] && command -v doveadm >/dev/null 2>&1; then
   doveadm stop >/dev/null 2>&1 || true
 fi
 exit 0

@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBoxError, loadCredentials } from '@exsync/db';
 import { startHarness, type Harness } from './support/apiHarness';
+import { selfSignedBundle } from '../support/selfSignedCertificate';
 
 const APP_ID = '6f1d2c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
 const TENANT_ID = 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
@@ -15,19 +12,6 @@ let h: Harness;
 let org: { id: string; token: string };
 let certPem: string;
 const bodies: string[] = [];
-
-function selfSignedBundle(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'exsync-cert-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=exsync-test',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    return readFileSync(path.join(dir, 'cert.pem'), 'utf8') + readFileSync(path.join(dir, 'key.pem'), 'utf8');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function record(res: Promise<{ statusCode: number; body: string }>) {
   const r = await res;
@@ -106,7 +90,8 @@ describe('the client secret', () => {
     );
     expect(put.statusCode).toBe(200);
     const view = JSON.parse(put.body);
-    expect(view).toMatchObject({ clientSecretSet: true, clientCertificateSet: true });
+    // The certificate replaces the stored secret: the app proves who it is with one credential.
+    expect(view).toMatchObject({ clientSecretSet: false, clientCertificateSet: true });
     expect(view.clientCertificateThumbprint).toMatch(/^[0-9a-f]{64}$/);
     expect(put.body).not.toContain('PRIVATE KEY');
     const row = (await h.pool.query('SELECT client_certificate_enc FROM exchange_settings WHERE org_id = $1', [org.id])).rows[0];
@@ -114,6 +99,19 @@ describe('the client secret', () => {
     const creds = await loadCredentials(h.pool, h.app.deps.secretBox, org.id);
     expect(creds?.clientCertificate?.thumbprintSha256).toBe(view.clientCertificateThumbprint);
     expect(creds?.clientCertificate?.privateKey).toContain('BEGIN PRIVATE KEY');
+  });
+
+  it('keeps one credential: a new secret replaces the certificate, and both at once answer 400', async () => {
+    const both = await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID, clientSecret: 'x', clientCertificate: certPem });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().field).toBe('clientCertificate');
+    const secret = await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID, clientSecret: 'a new secret' });
+    expect(secret.json()).toMatchObject({ clientSecretSet: true, clientCertificateSet: false, clientCertificateThumbprint: null });
+    const kept = await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID });
+    expect(kept.json()).toMatchObject({ clientSecretSet: true, clientCertificateSet: false });
+    const creds = await loadCredentials(h.pool, h.app.deps.secretBox, org.id);
+    expect(creds?.clientSecret).toBe('a new secret');
+    expect(creds?.clientCertificate).toBeNull();
   });
 });
 

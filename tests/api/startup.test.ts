@@ -123,6 +123,8 @@ describe('loadConfig', () => {
     [{ EXSYNC_RATE_LIMIT_WINDOW_SECONDS: 'minute' }, 'EXSYNC_RATE_LIMIT_WINDOW_SECONDS'],
     [{ EXSYNC_OAUTH_STATES_PER_LINK: '-1' }, 'EXSYNC_OAUTH_STATES_PER_LINK'],
     [{ EXSYNC_MAX_RESPONSE_MB: '0' }, 'EXSYNC_MAX_RESPONSE_MB'],
+    [{ EXSYNC_WORKER_METRICS_PORT: '0' }, 'EXSYNC_WORKER_METRICS_PORT'],
+    [{ EXSYNC_WORKER_METRICS_PORT: 'http' }, 'EXSYNC_WORKER_METRICS_PORT'],
   ])('refuses %o with a one-line ConfigError naming it', (env, variable) => {
     let error: unknown;
     try {

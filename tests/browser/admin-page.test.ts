@@ -118,12 +118,13 @@ it('an org admin configures exsync, switches a user on, and the user signs in on
 
   // "Sync now" asks the worker for a sync and says so.
   await userRow(page, 'alice@contoso.example').getByRole('button', { name: 'Sync now for alice@contoso.example' }).click();
-  await expect.poll(() => page.locator('#announce').textContent()).toBe('Sync of alice@contoso.example requested.');
+  // The message appears where the action was taken: in Alice's row.
+  await expect.poll(() => userRow(page, 'alice@contoso.example').locator('.row-message').textContent()).toBe('Sync of alice@contoso.example requested.');
 
   // Test connection from the page reports each step.
   await page.getByRole('button', { name: 'Test connection' }).click();
   await expect.poll(() => page.locator('#test-result li[data-step="ews"]').getAttribute('class'), { timeout: 20_000 }).toBe('ok');
-  expect(await page.locator('#test-result').textContent()).toContain('Connection works.');
+  expect(await page.locator('#test-result').textContent()).toContain('Connection works for alice@contoso.example.');
 
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'admin-page.png'), fullPage: true });

@@ -165,3 +165,12 @@ describe('EWS simulator responses against the EXO 2018 XSD', () => {
     expect(failures).toEqual([]);
   });
 });
+
+describe('the schema validator itself', () => {
+  it('reports a document the schemas refuse, naming the element', async () => {
+    const bad = `<m:GetFolderResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:Bogus/></m:GetFolderResponse>`;
+    const failures = await validateAll([{ label: 'bogus', xml: bad }]);
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.join('\n')).toContain('Bogus');
+  });
+});

@@ -4,7 +4,6 @@
  * the API listening on a real loopback port that EXSYNC_PUBLIC_URL names (a browser follows the
  * redirects for real).
  */
-import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@exsync/config';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
@@ -12,6 +11,7 @@ import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { startWorker, type RunningWorker } from '@exsync/worker';
 import { buildApp } from '../../services/api/src/app';
 import { configFrom, createIsolatedDatabase, isolatedRedisPrefix, stackEnv, testLogger, type IsolatedDatabase } from '../support/stack';
+import { freePort } from '../support/freePort';
 
 export interface E2eStack {
   baseUrl: string;
@@ -24,14 +24,6 @@ export interface E2eStack {
   /** calls the API as the platform admin */
   platform(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 export async function startE2eStack(): Promise<E2eStack> {

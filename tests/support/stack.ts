@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import type { Registry } from 'prom-client';
 import { buildApp } from '@exsync/api/src/app';
 import { loadConfig, type Config } from '@exsync/config';
 import { createPool, createScratchDatabase, recordUserSignIn } from '@exsync/db';
@@ -174,7 +175,7 @@ export interface Stack {
   /** a user with an enabled, bound mailbox in the simulator (its first sync is queued) */
   addUser(opts?: { syncCalendar?: boolean; syncContacts?: boolean; email?: string }): Promise<StackUser>;
   /** another in-process worker on the same queue (stopped at teardown) */
-  startWorker(opts?: { scheduler?: boolean; name?: string }): Promise<RunningWorker>;
+  startWorker(opts?: { scheduler?: boolean; name?: string; metrics?: Registry }): Promise<RunningWorker>;
   readonly workers: RunningWorker[];
   /** `services/worker/src/main.ts` as a child process with this stack's environment */
   spawnWorker(extraEnv?: Record<string, string>): WorkerProcess;
@@ -231,13 +232,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
   expectStatus(settings, 200, 'put exchange settings');
 
-  async function launchWorker(o: { scheduler?: boolean; name?: string } = {}): Promise<RunningWorker> {
+  async function launchWorker(o: { scheduler?: boolean; name?: string; metrics?: Registry } = {}): Promise<RunningWorker> {
     const w = await startWorker({
       config,
       pool: db.pool,
       logger: testLogger,
       scheduler: o.scheduler,
       name: o.name,
+      metrics: o.metrics,
       schedulerTickMs: opts.schedulerTickMs ?? 1_000,
       shutdownTimeoutMs: 10_000,
     });

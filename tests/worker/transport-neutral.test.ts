@@ -22,7 +22,7 @@ const openMemoryMailbox: MailboxOpener = ({ smtpAddress }) => {
   const target = mb;
   return new Proxy(target, {
     get(obj, prop: keyof MailboxPort) {
-      const v = obj[prop];
+      const v = (obj as MailboxPort)[prop];
       if (typeof v !== 'function') return v;
       return (...args: unknown[]) => {
         if (failWith) throw failWith;

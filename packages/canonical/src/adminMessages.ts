@@ -28,6 +28,8 @@ export interface AdminMessage {
 export interface MessageContext {
   /** the mailbox address the failure concerns, when known */
   mailbox?: string;
+  /** how the app proves who it is, when known: a stored certificate is never called a secret */
+  credential?: 'secret' | 'certificate';
 }
 
 interface Entry {
@@ -203,7 +205,13 @@ const BY_REMOTE_CODE: Record<string, Entry> = {
   ResponseTooLarge: ENTRIES.responseTooLarge,
 };
 
-function entryOf(e: SyncError): Entry {
+function entryOf(e: SyncError, ctx: MessageContext): Entry {
+  const entry = entryByError(e);
+  const aboutTheCredential = entry === ENTRIES.invalidClientCredential || entry === ENTRIES.clientSecretExpired;
+  return aboutTheCredential && ctx.credential === 'certificate' ? ENTRIES.certificateRejected : entry;
+}
+
+function entryByError(e: SyncError): Entry {
   const byCode = e.code ? BY_REMOTE_CODE[e.code] : undefined;
   if (byCode) return byCode;
   switch (e.kind) {
@@ -265,7 +273,7 @@ const KEEP_REMOTE_CODE: ReadonlySet<string> = new Set(['Transient', 'Throttled',
 export function adminMessage(err: unknown, ctx: MessageContext = {}): AdminMessage {
   const e = toSyncError(err);
   const isInternal = !(err instanceof SyncError) && e.kind === 'Permanent';
-  const entry = isInternal ? ENTRIES.internal : entryOf(e);
+  const entry = isInternal ? ENTRIES.internal : entryOf(e, ctx);
   const remote = showableCode(e.code);
   const code = !isInternal && KEEP_REMOTE_CODE.has(e.kind) && remote && !BY_REMOTE_CODE[remote] ? remote : entry.code;
   const cause = entry.cause(ctx);

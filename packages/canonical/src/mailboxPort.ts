@@ -87,6 +87,21 @@ export interface MailboxPort {
 
   /** The items (at most one expected) carrying our tag in the folder of `kind`. */
   findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]>;
+
+  /**
+   * How many items each synced folder holds as the server counts them (EWS GetFolder TotalCount, a
+   * Graph folder's count), for a first sync's progress estimate; a folder without a count is absent.
+   * Optional: a transport that cannot count leaves the estimate unknown.
+   */
+  folderTotals?(): Promise<Partial<Record<FolderName, number>>>;
+}
+
+/** One request a transport made, as metrics count it. */
+export interface TransportRequestRecord {
+  /** the wire operation (an EWS SOAP operation such as `SyncFolderItems`, or a Graph resource and method) */
+  operation: string;
+  /** the HTTP status, when an answer came */
+  status?: number;
 }
 
 /**
@@ -102,6 +117,8 @@ export interface OpenMailboxRequest {
   getAccessToken(opts?: { forceRefresh?: boolean }): Promise<string>;
   /** deadline per request, in ms (the transport's default when omitted) */
   timeoutMs?: number;
+  /** called once per request made (metrics) */
+  onRequest?: (record: TransportRequestRecord) => void;
 }
 
 /** A transport's entry point: opens a mailbox as a MailboxPort; failures are SyncErrors. */

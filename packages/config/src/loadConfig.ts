@@ -42,6 +42,8 @@ export interface Config {
   oauthStateLimits: { perLink: number; perOrg: number };
   /** mailbox monitor: seconds between polls of a server without IDLE, and between checks for CRM fail requests */
   monitorPollSeconds: number;
+  /** `npm run start:worker` serves its sync metrics at http://HOST:<this>/metrics; null: not served */
+  workerMetricsPort: number | null;
   logLevel: LogLevel;
   /** True when the secrets above were generated for this process only (demo/test mode). */
   ephemeralSecrets: boolean;
@@ -230,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
       perOrg: parseInteger(env, 'EXSYNC_OAUTH_STATES_PER_ORG', 200, 1, 1_000_000),
     },
     monitorPollSeconds: parseInteger(env, 'EXSYNC_MONITOR_POLL_SECONDS', 30, 1, 3600),
+    workerMetricsPort: value(env, 'EXSYNC_WORKER_METRICS_PORT') === undefined ? null : parseInteger(env, 'EXSYNC_WORKER_METRICS_PORT', 9464, 1, 65535),
     logLevel: logLevel as LogLevel,
     ephemeralSecrets,
   };

@@ -109,9 +109,14 @@ export async function upsertExchangeSettings(
        ews_url = EXCLUDED.ews_url,
        authority_host = EXCLUDED.authority_host,
        conflict_policy = EXCLUDED.conflict_policy,
-       client_secret_enc = COALESCE(EXCLUDED.client_secret_enc, s.client_secret_enc),
-       client_certificate_enc = COALESCE(EXCLUDED.client_certificate_enc, s.client_certificate_enc),
-       client_certificate_thumbprint = COALESCE(EXCLUDED.client_certificate_thumbprint, s.client_certificate_thumbprint),
+       -- The app proves who it is with one credential: a new secret replaces a stored certificate
+       -- and a new certificate a stored secret; sending neither keeps what is stored.
+       client_secret_enc = CASE WHEN EXCLUDED.client_certificate_enc IS NOT NULL THEN NULL
+                                ELSE COALESCE(EXCLUDED.client_secret_enc, s.client_secret_enc) END,
+       client_certificate_enc = CASE WHEN EXCLUDED.client_secret_enc IS NOT NULL THEN NULL
+                                     ELSE COALESCE(EXCLUDED.client_certificate_enc, s.client_certificate_enc) END,
+       client_certificate_thumbprint = CASE WHEN EXCLUDED.client_secret_enc IS NOT NULL THEN NULL
+                                            ELSE COALESCE(EXCLUDED.client_certificate_thumbprint, s.client_certificate_thumbprint) END,
        key_id = COALESCE(EXCLUDED.key_id, s.key_id),
        consent_state = CASE WHEN s.tenant_id = EXCLUDED.tenant_id AND s.application_id = EXCLUDED.application_id
                             THEN s.consent_state ELSE 'unknown' END,

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
+import { withDefaultDatabaseUser } from './databaseUrl';
 import type { Queryable } from './queryable';
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '../../../migrations');
@@ -9,7 +10,7 @@ const MIGRATIONS_TABLE = 'pgmigrations';
 /** Applies every pending migration in `migrations/`; running it again changes nothing. */
 export async function migrateUp(databaseUrl: string, log: (msg: string) => void = () => {}): Promise<string[]> {
   const applied = await runner({
-    databaseUrl,
+    databaseUrl: withDefaultDatabaseUser(databaseUrl),
     dir: MIGRATIONS_DIR,
     direction: 'up',
     migrationsTable: MIGRATIONS_TABLE,

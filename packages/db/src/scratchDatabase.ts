@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { withDefaultDatabaseUser } from './databaseUrl';
 import { migrateUp } from './migrate';
 
 export interface ScratchDatabase {
@@ -15,7 +16,7 @@ export interface ScratchDatabase {
 export async function createScratchDatabase(adminUrl: string, namePrefix: string): Promise<ScratchDatabase> {
   if (!/^[a-z_][a-z0-9_]{0,40}$/.test(namePrefix)) throw new Error(`database name prefix must be a lower-case identifier, got ${namePrefix}`);
   const name = `${namePrefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
+  const admin = new pg.Client({ connectionString: withDefaultDatabaseUser(adminUrl) });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`); // generated from a checked prefix, never input
@@ -29,7 +30,7 @@ export async function createScratchDatabase(adminUrl: string, namePrefix: string
     url: url.toString(),
     name,
     async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
+      const c = new pg.Client({ connectionString: withDefaultDatabaseUser(adminUrl) });
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -97,11 +97,33 @@ export async function getUser(db: Queryable, orgId: string, userId: string): Pro
   return res.rows[0] ? toUser(res.rows[0]) : null;
 }
 
-/** Users of one organisation ordered by id; pass the last id seen as `after` for the next page. */
-export async function listUsers(db: Queryable, orgId: string, opts: { limit: number; after?: string }): Promise<User[]> {
+/** `text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and `\` taken literally. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export interface ListUsersOptions {
+  limit: number;
+  /** the last id of the previous page */
+  after?: string;
+  /** case-insensitive substring of the email, display name or CRM user id */
+  search?: string;
+  /** the mailbox's sync state (`healthy`, `error`, ...) */
+  state?: string;
+}
+
+/**
+ * Users of one organisation ordered by id, optionally only those matching `search` and in `state`;
+ * pass the last id seen as `after` for the next page (the filters apply to every page alike).
+ */
+export async function listUsers(db: Queryable, orgId: string, opts: ListUsersOptions): Promise<User[]> {
+  const search = opts.search?.trim() ? containsPattern(opts.search.trim()) : null;
   const res = await db.query(
-    `${USER_SELECT} WHERE u.org_id = $1 AND ($2::uuid IS NULL OR u.id > $2) ORDER BY u.id LIMIT $3`,
-    [orgId, opts.after ?? null, opts.limit],
+    `${USER_SELECT} WHERE u.org_id = $1 AND ($2::uuid IS NULL OR u.id > $2)
+        AND ($4::text IS NULL OR u.email ILIKE $4 OR u.display_name ILIKE $4 OR u.crm_user_id ILIKE $4)
+        AND ($5::text IS NULL OR m.state = $5)
+      ORDER BY u.id LIMIT $3`,
+    [orgId, opts.after ?? null, opts.limit, search, opts.state ?? null],
   );
   return res.rows.map(toUser);
 }

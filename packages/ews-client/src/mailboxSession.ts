@@ -450,6 +450,14 @@ class EwsMailboxSession implements EwsMailbox {
     return found.Items.filter((item) => readExsyncTag(item) === undefined || readExsyncTag(item) === tag).map(refOf);
   }
 
+  /** MailboxPort.folderTotals: GetFolder TotalCount of the calendar and contacts folders, one request. */
+  async folderTotals(): Promise<Partial<Record<FolderName, number>>> {
+    const access = await this.checkAccess();
+    const totals: Partial<Record<FolderName, number>> = {};
+    for (const f of access.folders) if (f.totalCount !== undefined) totals[f.folder] = f.totalCount;
+    return totals;
+  }
+
   async checkAccess(): Promise<{ ok: true; folders: FolderAccess[] }> {
     const names: FolderName[] = ['calendar', 'contacts'];
     const request = new GetFolderRequest(this.service, ServiceErrorHandling.ReturnErrors);

@@ -17,6 +17,8 @@ import { checkedLookup, defaultEndpointPolicy, DEFAULT_MAX_DECODED_BYTES, DEFAUL
 
 export interface EwsExchangeRecord {
   clientRequestId: string;
+  /** the SOAP operation (first element of the request's soap:Body, e.g. `SyncFolderItems`), or `unknown` */
+  operation: string;
   /** Exchange's own `request-id` answer, for support tickets */
   requestId?: string;
   status?: number;
@@ -72,9 +74,9 @@ export class EwsTransport {
   async xhr(request: XhrLikeRequest): Promise<XhrLikeResponse> {
     const clientRequestId = randomUUID();
     const started = Date.now();
-    const record = (r: Omit<EwsExchangeRecord, 'clientRequestId' | 'durationMs'>) => {
+    const record = (r: Omit<EwsExchangeRecord, 'clientRequestId' | 'durationMs' | 'operation'>) => {
       if (r.requestId) currentEwsCall()?.requestIds.push(r.requestId);
-      this.opts.onExchange?.({ clientRequestId, durationMs: Date.now() - started, ...r });
+      this.opts.onExchange?.({ clientRequestId, operation: soapOperation(request.data), durationMs: Date.now() - started, ...r });
     };
     try {
       let raw = await this.send(request, await this.token(), clientRequestId);
@@ -353,4 +355,10 @@ function toXhrResponse(raw: RawResponse): XhrLikeResponse {
         .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`)
         .join('\r\n'),
   };
+}
+
+/** The SOAP operation of a request envelope: the local name of the soap:Body's first child. */
+export function soapOperation(envelope: string | undefined): string {
+  const m = envelope ? /<(?:[\w.-]+:)?Body\b[^>]*>\s*<(?:[\w.-]+:)?([\w.-]+)/.exec(envelope) : null;
+  return m ? m[1] : 'unknown';
 }

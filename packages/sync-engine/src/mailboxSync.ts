@@ -150,7 +150,9 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
   let state = start;
   let matcher: Matcher | undefined;
   let linksInserted = 0;
+  const fromStart = !start.syncState;
   for await (const page of ctx.port.syncFolder(folder, state.syncState ?? undefined)) {
+    await ctx.onProgress?.({ folder, fromStart, pages: 1, listed: page.changes.length, applied: 0 });
     if (!state.initialSyncDone && !matcher) {
       const unlinked = await listUnlinkedCrmItems(ctx.pool, ctx.userId, ctx.mailboxId, ctx.kind);
       matcher = buildMatcher(ctx.kind, unlinked.filter((r) => r.data).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
@@ -162,6 +164,7 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
       resyncInProgress: state.resyncInProgress && !last,
     };
     linksInserted += await applyPage(ctx, page.changes, state, next, matcher, counts);
+    await ctx.onProgress?.({ folder, fromStart, pages: 0, listed: 0, applied: page.changes.length });
     // Statistics that still describe the tables as empty make later queries quadratic.
     if (await analyzeAfterBulkLoad(ctx.pool, linksInserted)) linksInserted = 0;
     state = next;

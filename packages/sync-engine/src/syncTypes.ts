@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ItemKind, MailboxPort } from '@exsync/canonical';
+import type { FolderName, ItemKind, MailboxPort } from '@exsync/canonical';
 
 export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
 export type ConflictPolicy = 'newest-wins' | 'crm-wins' | 'exchange-wins';
@@ -28,6 +28,19 @@ export interface SyncLog {
   warn(fields: Record<string, unknown>, msg?: string): void;
 }
 
+/**
+ * One step of a pull, as increments: `pages`/`listed` when a page of changes arrives (before its
+ * items are read), `applied` once that page is committed. `fromStart`: the folder is being listed
+ * from the beginning (first sync or a restart), so the folder's item count estimates the total.
+ */
+export interface PullProgressStep {
+  folder: FolderName;
+  fromStart: boolean;
+  pages: number;
+  listed: number;
+  applied: number;
+}
+
 export interface MailboxSyncContext {
   pool: pg.Pool;
   port: MailboxPort;
@@ -38,6 +51,8 @@ export interface MailboxSyncContext {
   direction: SyncDirection;
   policy: ConflictPolicy;
   log?: SyncLog;
+  /** called as the pull advances (awaited, so keep it short); the worker turns it into sync-status `progress` */
+  onProgress?: (step: PullProgressStep) => Promise<void> | void;
 }
 
 export function emptyCounts(): SyncCounts {

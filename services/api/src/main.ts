@@ -3,6 +3,7 @@
  * schema, serves the API, and shuts down cleanly on SIGTERM/SIGINT.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import type { Registry } from 'prom-client';
 import { exitOnConfigError, loadConfig, poolSizeFor, type Config } from '@exsync/config';
 import type { AppDeps } from './app';
 
@@ -25,10 +26,11 @@ async function startQueueing(
   pool: AppDeps['pool'],
   log: FastifyBaseLogger,
   withWorker: boolean,
+  metrics: Registry,
 ): Promise<{ enqueueSync: NonNullable<AppDeps['enqueueSync']>; closable: Closable }> {
   const { createSyncProducer, startWorker } = await import('@exsync/worker');
   if (withWorker) {
-    const worker = await startWorker({ config, pool, logger: log });
+    const worker = await startWorker({ config, pool, logger: log, metrics });
     return { enqueueSync: (id, reason) => worker.enqueueSync(id, reason), closable: worker };
   }
   const producer = createSyncProducer({
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  queueing = await startQueueing(config, pool, app.log, withWorker);
+  queueing = await startQueueing(config, pool, app.log, withWorker, app.metrics);
   if (stopping) return void (await queueing.closable?.close().catch(() => {}));
   try {
     await app.listen({ port: config.port, host: config.host });

@@ -61,6 +61,11 @@ const counts = {
   properties: { created: { type: 'integer' }, updated: { type: 'integer' }, deleted: { type: 'integer' } },
 } as const;
 
+/** The states of sync-status (CONTRACT.md), as the users list's `state` filter accepts them. */
+export const SYNC_STATES = [
+  'not-enabled', 'awaiting-user-login', 'scheduled', 'syncing', 'healthy', 'degraded', 'throttled', 'retrying', 'error',
+] as const;
+
 export const syncStatus = {
   type: 'object',
   description: 'The mailbox sync status (same shape as GET .../sync-status)',

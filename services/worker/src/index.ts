@@ -6,3 +6,4 @@ export { getSyncStatus, requestManualSync, type ManualSyncOutcome, type SyncStat
 export { markDueNow, liftOrganisationStop, stopOrganisation } from './mailboxRunRepository';
 export { classifyRunError } from './syncErrorHandler';
 export { startMonitorSupervisor, type MonitorSupervisor, type MonitorSupervisorOptions } from './monitorSupervisor';
+export { createSyncMetrics, type SyncMetrics, type RunOutcome, type TransportName } from './syncMetrics';

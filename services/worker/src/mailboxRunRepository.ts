@@ -151,7 +151,7 @@ export async function loadRunContext(db: Queryable, mailboxId: string): Promise<
 export async function markSyncing(db: Queryable, mailboxId: string): Promise<void> {
   const t = machine({ type: 'run-started' });
   await db.query(
-    `UPDATE mailboxes SET state = $2, last_started_at = now(), updated_at = now() WHERE id = $1 AND state = ANY($3::text[])`,
+    `UPDATE mailboxes SET state = $2, last_started_at = now(), sync_progress = NULL, updated_at = now() WHERE id = $1 AND state = ANY($3::text[])`,
     [mailboxId, t.to, t.from],
   );
 }
@@ -268,4 +268,18 @@ export async function storeRefreshToken(db: Queryable, mailboxId: string, sealed
     sealed.ciphertext,
     sealed.keyId,
   ]);
+}
+
+/**
+ * How many mailboxes the scheduler would claim now: the same predicate as claimDueMailboxes
+ * (so it uses the same partial index), counted instead of claimed. For the `exsync_due_mailboxes` gauge.
+ */
+export async function countDueMailboxes(db: Queryable): Promise<number> {
+  const res = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM mailboxes d
+      WHERE d.enabled AND d.state IN ${SCHEDULABLE} AND d.next_run_at <= now()
+        AND (d.throttled_until IS NULL OR d.throttled_until <= now())
+        AND NOT EXISTS (SELECT 1 FROM exchange_settings s WHERE s.org_id = d.org_id AND ${ORG_STOPPED})`,
+  );
+  return Number(res.rows[0].n);
 }

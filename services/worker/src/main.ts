@@ -1,8 +1,24 @@
 /** `npm run start:worker`: a worker process alone (API elsewhere), for scaling out. */
 import { exitOnConfigError, loadConfig, poolSizeFor, type Config } from '@exsync/config';
 import { checkPoolFits, createPool } from '@exsync/db';
+import { createServer, type Server } from 'node:http';
 import pino from 'pino';
+import type { Registry } from 'prom-client';
 import { startWorker } from './worker';
+
+/** Serves `registry` at GET /metrics (Prometheus text format); everything else answers 404. */
+function serveMetrics(registry: Registry, port: number, host: string): Server {
+  return createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`),
+    );
+  }).listen(port, host);
+}
 
 const HARD_EXIT_MS = 45_000;
 
@@ -26,6 +42,8 @@ async function main(): Promise<void> {
   startWorker({ config, pool, logger })
     .then((worker) => {
       logger.info({ concurrency: config.workerConcurrency, poolSize }, 'worker started');
+      const metricsServer = config.workerMetricsPort === null ? undefined : serveMetrics(worker.metrics, config.workerMetricsPort, config.host);
+      metricsServer?.on('error', (err) => logger.error({ err: err.message }, 'EXSYNC_WORKER_METRICS_PORT: cannot serve metrics'));
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -38,6 +56,7 @@ async function main(): Promise<void> {
           logger.error({ afterMs: HARD_EXIT_MS }, 'worker shutdown did not finish; exiting');
           process.exit(1);
         }, HARD_EXIT_MS).unref();
+        metricsServer?.close();
         worker
           .close()
           .then(() => pool.end())

@@ -14,6 +14,8 @@ import { loadRunContext, markSyncing, recordMailboxError, recordSuccess, type Ru
 import type { SyncJobData } from './queues';
 import { DEFAULT_RETRY } from './syncJobOptions';
 import { handleSyncError } from './syncErrorHandler';
+import type { SyncMetrics, TransportName } from './syncMetrics';
+import { createProgressReporter } from './syncProgress';
 
 export interface SyncProcessorDeps {
   pool: pg.Pool;
@@ -29,7 +31,12 @@ export interface SyncProcessorDeps {
   ewsTimeoutMs?: number;
   /** how long a job waits when another worker holds the mailbox (plus jitter) */
   lockBusyDelayMs?: number;
+  /** Prometheus counters for runs, items, requests and throttling (absent: nothing is counted) */
+  metrics?: SyncMetrics;
 }
+
+/** The transport every run uses today; a Graph transport will name itself here. */
+const TRANSPORT: TransportName = 'ews';
 
 export type SyncJobResult = { outcome: 'synced'; counts: SyncCounts } | { outcome: 'skipped'; why: string };
 
@@ -64,14 +71,18 @@ async function delayJob(job: Job<SyncJobData>, token: string | undefined, untilM
 export function createSyncProcessor(deps: SyncProcessorDeps) {
   return async function processSyncJob(job: Job<SyncJobData>, token?: string): Promise<SyncJobResult> {
     const { mailboxId } = job.data;
+    const skipped = (why: string): SyncJobResult => {
+      deps.metrics?.run('skipped');
+      return { outcome: 'skipped', why };
+    };
     const ctx = await loadRunContext(deps.pool, mailboxId);
-    if (!ctx) return { outcome: 'skipped', why: 'mailbox deleted' };
+    if (!ctx) return skipped('mailbox deleted');
     const notRunnable = runnable(ctx);
-    if (notRunnable) return { outcome: 'skipped', why: notRunnable };
+    if (notRunnable) return skipped(notRunnable);
     if (ctx.orgStop) {
       // The org was stopped after this job was queued: show why, send nothing to Microsoft.
       await recordMailboxError(deps.pool, mailboxId, ctx.orgStop);
-      return { outcome: 'skipped', why: `organisation stopped: ${ctx.orgStop.code}` };
+      return skipped(`organisation stopped: ${ctx.orgStop.code}`);
     }
     if (ctx.throttledUntil && ctx.throttledUntil.getTime() > Date.now()) {
       return delayJob(job, token, ctx.throttledUntil.getTime());
@@ -84,6 +95,8 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     }
     let failure: unknown;
     let counts = emptyCounts();
+    const startedAt = performance.now();
+    const seconds = (): number => (performance.now() - startedAt) / 1000;
     try {
       await markSyncing(deps.pool, mailboxId);
       counts = await runSync(deps, ctx);
@@ -94,6 +107,7 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
       await lock.release();
     }
     if (failure === undefined) {
+      deps.metrics?.run('synced', seconds());
       deps.log.info({ mailboxId, reason: job.data.reason, counts }, 'mailbox synced');
       return { outcome: 'synced', counts };
     }
@@ -110,7 +124,9 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
       intervalSeconds: deps.intervalSeconds,
     });
     const errFields = { mailboxId, error: (failure as Error)?.name, message: (failure as Error)?.message, action: outcome.action };
+    deps.metrics?.run(outcome.action === 'delay' ? 'throttled' : outcome.action === 'retry' ? 'retrying' : 'error', seconds());
     if (outcome.action === 'delay') {
+      deps.metrics?.throttled(TRANSPORT, Math.max(0, outcome.untilMs - Date.now()) / 1000);
       deps.log.warn(errFields, 'mailbox throttled; job delayed until the back-off ends');
       return delayJob(job, token, outcome.untilMs);
     }
@@ -150,7 +166,9 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
     mode: creds.authMode,
     getAccessToken,
     timeoutMs: deps.ewsTimeoutMs,
+    onRequest: deps.metrics ? (r) => deps.metrics!.request(TRANSPORT, r.operation, r.status) : undefined,
   });
+  const onProgress = createProgressReporter(deps.pool, ctx.mailboxId, async () => (port.folderTotals ? port.folderTotals() : {}));
   const kinds: { kind: ItemKind; direction: RunContext['calendarDirection'] }[] = [];
   if (ctx.syncCalendar) kinds.push({ kind: 'appointment', direction: ctx.calendarDirection });
   if (ctx.syncContacts) kinds.push({ kind: 'contact', direction: ctx.contactsDirection });
@@ -166,7 +184,9 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
       direction,
       policy: creds.conflictPolicy,
       log: deps.log,
+      onProgress,
     });
+    deps.metrics?.items(kind, TRANSPORT, counts);
     total = addCounts(total, counts);
   }
   return total;

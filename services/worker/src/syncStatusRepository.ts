@@ -2,6 +2,7 @@
 import { fromStates, targetOf, type MailboxState } from '@exsync/canonical';
 import type { Queryable } from '@exsync/db';
 import type { RunCounts } from './mailboxRunRepository';
+import type { SyncProgress } from './syncProgress';
 
 export interface SyncStatus {
   mailboxId: string;
@@ -19,6 +20,10 @@ export interface SyncStatus {
   lastError: { code: string; message: string | null; at: string | null } | null;
   nextRunAt: string | null;
   throttledUntil: string | null;
+  /** what the running sync has done so far, per folder; null unless the state is `syncing` */
+  progress: SyncProgress | null;
+  /** items linked between the CRM and Exchange, per kind */
+  totals: { appointment: number; contact: number };
 }
 
 const RECENT_CONFLICTS = 10;
@@ -27,7 +32,9 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 export async function getSyncStatus(db: Queryable, orgId: string, userId: string): Promise<SyncStatus | null> {
   const res = await db.query(
     `SELECT m.id, m.state, m.enabled, m.smtp_address, m.last_started_at, m.last_success_at, m.last_run_counts,
-            m.last_error_code, m.last_error_message, m.last_error_at, m.next_run_at, m.throttled_until,
+            m.last_error_code, m.last_error_message, m.last_error_at, m.next_run_at, m.throttled_until, m.sync_progress,
+            (SELECT count(*) FROM item_links l WHERE l.mailbox_id = m.id AND l.kind = 'appointment' AND l.ews_item_id IS NOT NULL)::int AS linked_appointments,
+            (SELECT count(*) FROM item_links l WHERE l.mailbox_id = m.id AND l.kind = 'contact' AND l.ews_item_id IS NOT NULL)::int AS linked_contacts,
             (SELECT count(*) FROM sync_conflicts c WHERE c.mailbox_id = m.id)::int AS conflict_total,
             COALESCE((SELECT json_agg(r) FROM (
                SELECT c.kind, c.crm_id AS "crmId", c.fields, c.resolution, c.created_at AS at
@@ -58,6 +65,8 @@ export async function getSyncStatus(db: Queryable, orgId: string, userId: string
     lastError: r.last_error_code ? { code: r.last_error_code, message: r.last_error_message, at: iso(r.last_error_at) } : null,
     nextRunAt: iso(r.next_run_at),
     throttledUntil: iso(throttledUntil),
+    progress: r.state === 'syncing' && r.sync_progress ? (r.sync_progress as SyncProgress) : null,
+    totals: { appointment: r.linked_appointments, contact: r.linked_contacts },
   };
 }
 

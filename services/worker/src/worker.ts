@@ -10,10 +10,12 @@ import { AppTokenProvider, DelegatedTokenProvider, RedisTokenCache, installProce
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { Registry } from 'prom-client';
 import { SYNC_QUEUE, assertNoColon, createRedisConnection, type SyncJobData } from './queues';
 import { startScheduler, type Scheduler } from './scheduler';
 import { JITTERED_EXPONENTIAL, jitteredExponentialBackoff } from './syncJobOptions';
 import { createSyncProcessor, type SyncJobResult } from './syncProcessor';
+import { createSyncMetrics } from './syncMetrics';
 import { createSyncProducer, type SyncProducer } from './syncProducer';
 
 export interface WorkerLogger {
@@ -38,6 +40,11 @@ export interface StartWorkerOptions {
   openMailbox?: MailboxOpener;
   /** keep IMAP sessions for monitored mailboxes in this process (default true) */
   mailboxMonitors?: boolean;
+  /**
+   * Where the sync metrics (syncMetrics.ts) are registered: pass the API's registry (`app.metrics`)
+   * when both run in one process so /metrics shows them; default a registry of the worker's own.
+   */
+  metrics?: Registry;
 }
 
 export interface RunningWorker {
@@ -45,6 +52,8 @@ export interface RunningWorker {
   enqueueSync: SyncProducer['enqueueSync'];
   /** one scheduler tick now (tests, demo) */
   tick(): Promise<number>;
+  /** the registry holding the sync metrics */
+  readonly metrics: Registry;
   close(): Promise<void>;
 }
 
@@ -71,7 +80,8 @@ const TOKEN_CACHE_ASSOCIATED_DATA = 'msal-token-cache';
  * The endpoint policy and the answer-size cap are the process's, bound here so the job knows neither.
  */
 function ewsOpener(endpointPolicy: EndpointPolicy, maxResponseBytes: number): MailboxOpener {
-  return ({ endpointUrl, ...rest }) => openMailbox({ ewsUrl: endpointUrl, ...rest, endpointPolicy, maxResponseBytes });
+  return ({ endpointUrl, onRequest, ...rest }) =>
+    openMailbox({ ewsUrl: endpointUrl, ...rest, endpointPolicy, maxResponseBytes, onExchange: onRequest && ((r) => onRequest({ operation: r.operation, status: r.status })) });
 }
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
@@ -93,7 +103,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   });
   // Checked again on every connection: settings saved before a policy change cannot reach a refused host.
   const endpointPolicy = endpointPolicyOf(config);
+  const metrics = opts.metrics ?? new Registry();
   const processor = createSyncProcessor({
+    metrics: createSyncMetrics(metrics, { pool, queue: producer.queue }),
     pool,
     box,
     openMailbox: opts.openMailbox ?? ewsOpener(endpointPolicy, config.maxResponseBytes),
@@ -168,6 +180,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   return {
     enqueueSync: producer.enqueueSync,
+    metrics,
     tick: () => (scheduler ? scheduler.tick() : Promise.resolve(0)),
     async close() {
       if (closing) return;

@@ -5,6 +5,6 @@ import { adminMessage, type AdminMessage } from '@exsync/canonical';
  * worker uses for mailbox and organisation status, so a test and a stopped sync say the same thing.
  * No remote text reaches a message; the remote code (AADSTS..., an EWS ResponseCode) is named.
  */
-export function explainFailure(err: unknown, mailbox?: string): AdminMessage {
-  return adminMessage(err, { mailbox });
+export function explainFailure(err: unknown, mailbox?: string, credential?: 'secret' | 'certificate'): AdminMessage {
+  return adminMessage(err, { mailbox, credential });
 }

@@ -48,12 +48,13 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
   const steps: ConnectionStep[] = [];
   let cause: AdminMessage | undefined;
   const failed = (name: ConnectionStep['name'], err: unknown, mailbox?: string) => {
-    cause = explainFailure(err, mailbox);
+    cause = explainFailure(err, mailbox, credential);
     steps.push({ name, ok: false, message: cause.message });
   };
   const done = (): ConnectionTestResult => ({ ok: steps.every((s) => s.ok), mailbox: target?.address ?? null, steps, cause });
   const org = toOrgCredentials(creds);
   const providerOpts = { allowInsecureAuthority: input.allowInsecureAuthority, endpointPolicy: input.endpointPolicy };
+  const credential: 'secret' | 'certificate' = creds.clientCertificate ? 'certificate' : 'secret';
 
   let getAccessToken: () => Promise<string>;
   if (creds.authMode === 'app-only') {
@@ -61,7 +62,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
     try {
       const token = await provider.getToken(org);
       getAccessToken = async () => token;
-      steps.push({ name: 'token', ok: true, message: 'Entra ID issued an app-only token for Exchange: the application id, tenant id, secret and admin consent are right.' });
+      steps.push({ name: 'token', ok: true, message: `Entra ID issued an app-only token for Exchange: the application id, tenant id, client ${credential} and admin consent are right.` });
     } catch (err) {
       failed('token', err);
       return done();

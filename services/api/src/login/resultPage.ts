@@ -42,7 +42,7 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
         title: 'You are connected',
         body:
           d.enabled === 'yes'
-            ? `Your mailbox ${d.email} is now connected. Your calendar and contacts will start syncing within a few minutes. You can close this page.`
+            ? `Your mailbox ${d.email} is now connected. Your calendar and contacts start syncing now; a first sync of a large mailbox can take a while, and your administrator can follow its progress. You can close this page.`
             : `Your mailbox ${d.email} is now connected. Syncing starts as soon as your administrator switches it on. You can close this page.`,
       };
     case 'cancelled':

@@ -110,6 +110,9 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
    * choosing), and stores the merged settings.
    */
   async function save(request: FastifyRequest, orgId: string, sent: Partial<ExchangeSettingsInput>, existing: ExchangeSettingsView | null, merged: ExchangeSettingsInput) {
+    if (sent.clientSecret !== undefined && sent.clientCertificate !== undefined) {
+      throw badRequest('send clientSecret or clientCertificate, not both: the app proves who it is with one of them', 'clientCertificate');
+    }
     const input: ExchangeSettingsInput = { ...merged };
     if (sent.ewsUrl !== undefined) input.ewsUrl = endpointSetting(policy, 'ews', 'ewsUrl', sent.ewsUrl);
     if (sent.authorityHost !== undefined) input.authorityHost = endpointSetting(policy, 'authority', 'authorityHost', sent.authorityHost);

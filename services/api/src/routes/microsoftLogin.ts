@@ -127,8 +127,10 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
   const { pool, config, secretBox } = app.deps;
   const policy = app.deps.endpointPolicy;
   const stateLimits = config.oauthStateLimits;
-  const redirectUri = `${config.publicUrl}/oauth/callback`;
-  const secureCookie = config.publicUrl.startsWith('https:');
+  // Read per request: a process that learns its public URL once it listens (npm run demo on a free
+  // port) sets config.publicUrl after the routes are registered.
+  const redirectUri = (): string => `${config.publicUrl}/oauth/callback`;
+  const secureCookie = (): boolean => config.publicUrl.startsWith('https:');
   const linkKeys = [config.encryptionKey.key, ...config.previousEncryptionKeys.map((k) => k.key)];
   const htmlOnly = { 200: { type: 'string', description: 'HTML page' } };
 
@@ -172,7 +174,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
       const q = authorize.searchParams;
       q.set('client_id', settings.applicationId);
       q.set('response_type', 'code');
-      q.set('redirect_uri', redirectUri);
+      q.set('redirect_uri', redirectUri());
       q.set('response_mode', 'query');
       q.set('scope', signInScopes(settings.authMode).join(' '));
       q.set('state', state);
@@ -181,7 +183,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
       q.set('code_challenge_method', 'S256');
       q.set('login_hint', user.email);
       q.set('client_info', '1');
-      setBindingCookie(reply, binding, secureCookie);
+      setBindingCookie(reply, binding, secureCookie());
       return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(authorize.toString(), 302);
     },
   );
@@ -211,7 +213,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
       if (consumed.status === 'unknown') return sendPage(reply, 'state-unknown');
       if (consumed.status === 'expired') return sendPage(reply, 'state-expired');
       if (consumed.status === 'used') return sendPage(reply, 'state-replayed');
-      clearBindingCookie(reply, secureCookie);
+      clearBindingCookie(reply, secureCookie());
       const row = consumed.row;
 
       if (error) {
@@ -243,7 +245,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
         const client = createMsalClient(toOrgCredentials(creds), { allowInsecureAuthority: config.allowInsecureAuthority, endpointPolicy: policy });
         redeemed = await redeemAuthCode(client, {
           code,
-          redirectUri,
+          redirectUri: redirectUri(),
           codeVerifier: row.codeVerifier,
           tenantId: creds.tenantId,
           nonce: row.nonce,

@@ -12,7 +12,7 @@ import {
 } from '@exsync/db';
 import { assertOrgAccess, assertPlatform } from '../auth';
 import { HttpError, notFound } from '../httpError';
-import { errorResponses, guid, orgParams, pageQuery, settingsProperties, user, userParams, noQuery } from '../schemas';
+import { SYNC_STATES, errorResponses, guid, orgParams, pageQuery, settingsProperties, user, userParams, noQuery } from '../schemas';
 
 type SettingsPatch = Partial<UserSettings>;
 
@@ -84,14 +84,23 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  app.get<{ Params: { orgId: string }; Querystring: { limit: number; after?: string } }>(
+  app.get<{ Params: { orgId: string }; Querystring: { limit: number; after?: string; search?: string; state?: string } }>(
     '/v1/orgs/:orgId/users',
     {
       schema: {
         tags: ['users'],
         summary: "List the organisation's users with settings and status, by id; pass the last id as `after` for the next page",
+        description:
+          '`search` keeps users whose email, display name or CRM user id contains it (case-insensitive); `state` keeps users whose mailbox is in that sync state. Both apply to every page; `next` is null on the last one.',
         params: orgParams,
-        querystring: pageQuery,
+        querystring: {
+          ...pageQuery,
+          properties: {
+            ...pageQuery.properties,
+            search: { type: 'string', maxLength: 200, description: 'Substring of the email, display name or CRM user id' },
+            state: { type: 'string', enum: SYNC_STATES, description: 'A sync-status state' },
+          },
+        },
         response: {
           200: { type: 'object', properties: { users: { type: 'array', items: user }, next: { ...guid, nullable: true } } },
           ...errorResponses(400, 404),
@@ -100,8 +109,11 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       assertOrgAccess(request, request.params.orgId);
-      const users = await listUsers(pool, request.params.orgId, request.query);
-      return { users, next: users.length === request.query.limit ? users[users.length - 1].id : null };
+      // One row more than the page tells whether another page follows, so a full last page says `next: null`.
+      const { limit } = request.query;
+      const rows = await listUsers(pool, request.params.orgId, { ...request.query, limit: limit + 1 });
+      const users = rows.slice(0, limit);
+      return { users, next: rows.length > limit ? users[users.length - 1].id : null };
     },
   );
 

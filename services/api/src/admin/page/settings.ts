@@ -1,0 +1,180 @@
+/** The Exchange settings form, admin consent and the organisation's connection test. */
+import { call, ApiError, type ExchangeSettings, type Session, type TestResult } from './api';
+import { byId, el, say } from './dom';
+import { CONSENT_LABELS, consentState, humanize, problemText } from './labels';
+
+/** What each transport needs from the admin, shown under the transport choice. */
+const TRANSPORT_NEEDS: Record<string, Record<string, string>> = {
+  ews: {
+    'app-only':
+      'EWS needs: an app registration with the Office 365 Exchange Online application permission full_access_as_app, admin consent, a client secret or certificate, and the EWS URL (Exchange Online: https://outlook.office365.com/EWS/Exchange.asmx). Exchange Online turns EWS off in 2027; Graph will replace it here.',
+    delegated:
+      'EWS needs: an app registration with the delegated permission EWS.AccessAsUser.All, a client secret or certificate, the EWS URL, and each user signing in once with the link from the users table.',
+  },
+};
+
+function form(): HTMLFormElement {
+  return byId<HTMLFormElement>('settings-form');
+}
+
+function field<T extends HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(name: string): T {
+  return form().elements.namedItem(name) as T;
+}
+
+function credentialChoice(): 'secret' | 'certificate' {
+  return byId<HTMLInputElement>('s-credential-certificate').checked ? 'certificate' : 'secret';
+}
+
+/** Shows the secret or the certificate field, as the radio buttons say. */
+export function showCredentialField(): void {
+  const cert = credentialChoice() === 'certificate';
+  byId('secret-field').hidden = cert;
+  byId('certificate-field').hidden = !cert;
+}
+
+function showTransportNeeds(): void {
+  const transport = field<HTMLSelectElement>('transport').value;
+  const mode = field<HTMLSelectElement>('authMode').value;
+  byId('transport-needs').textContent = TRANSPORT_NEEDS[transport]?.[mode] ?? '';
+}
+
+function showConsent(s: ExchangeSettings): void {
+  const consent = consentState(s);
+  byId('consent-state').textContent = CONSENT_LABELS[consent.state] ?? consent.state;
+  byId('consent-state').dataset.state = consent.state;
+  byId('consent-error').textContent = consent.error ? `(${consent.error})` : '';
+}
+
+export function showSettings(s: ExchangeSettings): void {
+  for (const name of ['applicationId', 'tenantId', 'ewsUrl', 'authorityHost'] as const) field<HTMLInputElement>(name).value = s[name] ?? '';
+  field<HTMLSelectElement>('authMode').value = s.authMode ?? 'app-only';
+  field<HTMLSelectElement>('transport').value = s.transport ?? 'ews';
+  field<HTMLSelectElement>('conflictPolicy').value = s.conflictPolicy ?? 'newest-wins';
+  field<HTMLInputElement>('clientSecret').value = '';
+  field<HTMLTextAreaElement>('clientCertificate').value = '';
+  byId<HTMLInputElement>(s.clientCertificateSet ? 's-credential-certificate' : 's-credential-secret').checked = true;
+  showCredentialField();
+  showTransportNeeds();
+  byId('secret-state').textContent = s.clientCertificateSet
+    ? `A client certificate is stored${s.clientCertificateThumbprint ? ` (SHA-256 thumbprint ${s.clientCertificateThumbprint})` : ''}.`
+    : s.clientSecretSet
+      ? 'A client secret is stored.'
+      : 'No client secret or certificate is stored yet.';
+  showConsent(s);
+  const orgProblem = s.status ?? s.orgError ?? null;
+  const banner = byId('org-status');
+  banner.hidden = !orgProblem;
+  banner.textContent = orgProblem ? `Syncing is stopped for the whole organisation: ${humanize(orgProblem.message ?? orgProblem.code)}` : '';
+}
+
+/** Reads the settings into the form; a 404 (nothing saved yet) is not a problem. Other errors throw. */
+export async function loadSettings(session: Session): Promise<void> {
+  try {
+    showSettings(await call<ExchangeSettings>(session, 'GET', '/exchange'));
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404) throw e;
+    byId('secret-state').textContent = 'Not configured yet: enter the values from your Azure app registration.';
+    showTransportNeeds();
+  }
+}
+
+/** After consent in another tab, coming back shows the new consent state. */
+export async function refreshConsent(session: Session): Promise<void> {
+  try {
+    showConsent(await call<ExchangeSettings>(session, 'GET', '/exchange'));
+  } catch {
+    // nothing saved yet: the form already says so
+  }
+}
+
+export async function saveSettings(session: Session, onAuthFailure: (e: unknown) => boolean): Promise<void> {
+  const result = byId('settings-result');
+  const body: Record<string, string> = {
+    applicationId: field<HTMLInputElement>('applicationId').value.trim(),
+    tenantId: field<HTMLInputElement>('tenantId').value.trim(),
+    authMode: field<HTMLSelectElement>('authMode').value,
+    conflictPolicy: field<HTMLSelectElement>('conflictPolicy').value,
+  };
+  for (const name of ['ewsUrl', 'authorityHost']) {
+    const v = field<HTMLInputElement>(name).value.trim();
+    if (v) body[name] = v;
+  }
+  if (credentialChoice() === 'certificate') {
+    const pem = field<HTMLTextAreaElement>('clientCertificate').value.trim();
+    if (pem) body.clientCertificate = pem;
+  } else {
+    const secret = field<HTMLInputElement>('clientSecret').value;
+    if (secret) body.clientSecret = secret;
+  }
+  say(result, 'Saving...');
+  try {
+    showSettings(await call<ExchangeSettings>(session, 'PUT', '/exchange', body));
+    say(result, 'Settings saved.');
+  } catch (e) {
+    if (onAuthFailure(e)) return;
+    say(result, `Settings not saved: ${problemText(e)}`, 'problem');
+    const name = e instanceof ApiError ? e.field : undefined;
+    const control = name ? (form().elements.namedItem(name) as HTMLElement | null) : null;
+    control?.focus();
+  }
+}
+
+export async function consentLink(session: Session, onAuthFailure: (e: unknown) => boolean): Promise<void> {
+  const result = byId('consent-result');
+  try {
+    const { url } = await call<{ url: string }>(session, 'GET', '/exchange/admin-consent-url');
+    const a = byId<HTMLAnchorElement>('consent-link');
+    a.href = url;
+    a.hidden = false;
+    a.focus();
+    say(result, 'The admin consent link is ready. A Global Administrator of the tenant must open it.');
+  } catch (e) {
+    if (onAuthFailure(e)) return;
+    say(result, `No consent link: ${problemText(e)}`, 'problem');
+  }
+}
+
+/** Renders a connection test's steps into `out`. */
+export function renderSteps(out: HTMLElement, result: TestResult): void {
+  out.textContent = '';
+  out.classList.toggle('problem', !result.ok);
+  out.append(el('p', { text: result.ok ? `Connection works${result.mailbox ? ` for ${result.mailbox}` : ''}.` : 'Connection test failed.' }));
+  const list = el('ul', { class: 'steps' });
+  for (const s of result.steps) {
+    list.append(el('li', { class: s.ok ? 'ok' : 'fail', 'data-step': s.name }, [el('strong', { text: `${STEP_LABELS[s.name] ?? s.name}: ` }), s.message]));
+  }
+  out.append(list);
+}
+
+const STEP_LABELS: Record<string, string> = { settings: 'Settings', token: 'Token from Entra ID', ews: 'EWS call', graph: 'Graph call' };
+
+/** Runs a connection test (`path` relative to the organisation) and shows it in `out`. */
+export async function runTest(session: Session, path: string, body: object, out: HTMLElement, onAuthFailure: (e: unknown) => boolean): Promise<void> {
+  say(out, 'Testing...');
+  try {
+    renderSteps(out, await call<TestResult>(session, 'POST', path, body));
+  } catch (e) {
+    if (onAuthFailure(e)) return;
+    say(out, `The test could not run: ${problemText(e)}`, 'problem');
+  }
+}
+
+export function wireSettings(session: () => Session | null, onAuthFailure: (e: unknown) => boolean): void {
+  form().addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const s = session();
+    if (s) void saveSettings(s, onAuthFailure);
+  });
+  for (const id of ['s-credential-secret', 's-credential-certificate']) byId(id).addEventListener('change', showCredentialField);
+  for (const id of ['s-authMode', 's-transport']) byId(id).addEventListener('change', showTransportNeeds);
+  byId('consent-link-btn').addEventListener('click', () => {
+    const s = session();
+    if (s) void consentLink(s, onAuthFailure);
+  });
+  byId('test-btn').addEventListener('click', () => {
+    const s = session();
+    if (!s) return;
+    const mailbox = byId<HTMLInputElement>('test-mailbox').value.trim();
+    void runTest(s, '/exchange/test', mailbox ? { mailbox } : {}, byId('test-result'), onAuthFailure);
+  });
+}
