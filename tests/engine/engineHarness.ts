@@ -57,7 +57,7 @@ export async function links(w: EngineWorld, kind: ItemKind) {
 }
 
 export function zeroCounts(): SyncCounts {
-  return { toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 0, updated: 0, deleted: 0 }, conflicts: 0 };
+  return { toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 0, updated: 0, deleted: 0 }, conflicts: 0, failingItems: 0 };
 }
 
 type PortOp = 'syncFolder' | 'getItems' | 'createItems' | 'updateItems' | 'deleteItems' | 'findByTag';

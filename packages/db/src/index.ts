@@ -11,6 +11,7 @@ export * from './userRepository';
 export * from './mailboxRepository';
 export * from './crmItemRepository';
 export * from './linkRepository';
+export * from './itemErrorRepository';
 export * from './syncStateRepository';
 export * from './changeFeedRepository';
 export * from './conflictRepository';

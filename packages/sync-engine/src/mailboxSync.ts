@@ -46,13 +46,13 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Appointment, Contact, FetchedItem, FolderChange, ItemKind, MailboxError } from '@exsync/canonical';
-import { FOLDER_OF_KIND } from '@exsync/canonical';
+import { FOLDER_OF_KIND, storableValue } from '@exsync/canonical';
 import { EwsError, ThrottledError, type EwsErrorKind } from '@exsync/ews-client';
 import {
-  analyzeAfterBulkLoad, appendChanges, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
+  analyzeAfterBulkLoad, appendChanges, clearItemFailures, countFailingItems, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
   listPendingLinks, listUnlinkedCrmItems, listUnseenLinks, markLinksSeen, markLinksUnseen, recordConflicts,
-  saveSyncState, upsertLinks, withTransaction, writeCrmItemsFromExchange,
-  type ChangeFeedEntry, type ConflictEntry, type CrmItemRow, type LinkRow, type Queryable, type SyncStateRow,
+  recordItemFailures, saveSyncState, upsertLinks, withTransaction, writeCrmItemsFromExchange,
+  type ChangeFeedEntry, type ConflictEntry, type CrmItemRow, type ItemFailure, type LinkRow, type Queryable, type SyncStateRow,
 } from '@exsync/db';
 import { decide, type CrmState, type ExchangeChange, type LinkState, type SyncAction } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
@@ -88,6 +88,7 @@ export async function syncMailboxKind(ctx: MailboxSyncContext): Promise<SyncCoun
   // once more moves the state past our own writes (they come back with the ChangeKeys we stored
   // and are skipped unread), so later deletes and edits of those items are reported.
   if (exchangeWrites(counts) > before) await pull(ctx, counts);
+  counts.failingItems = await countFailingItems(ctx.pool, ctx.mailboxId, ctx.kind);
   ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, counts }, 'mailbox kind synced');
   return counts;
 }
@@ -120,6 +121,36 @@ function chunks<T>(xs: T[], n: number): T[][] {
   return out;
 }
 
+/** The synced content of a CRM item, or why it cannot be synced (an instant or zone the engine refuses). */
+function contentOf(kind: ItemKind, item: Item): { ok: true; value: Item } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: syncedContent(kind, item) };
+  } catch (e) {
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** A CRM item the engine cannot turn into an Exchange item (bad data from before the API's checks). */
+function unmappable(row: CrmItemRow, message: string): ItemFailure {
+  return { crmId: row.crmId, crmVersion: row.version, kind: 'mapping', code: 'InvalidItem', message: `The item cannot be synced: ${message}. Correct it in the CRM.` };
+}
+
+/** A per-item refusal from the mailbox (or the mapper behind the port) for the CRM item at `crmVersion`. */
+function refused(kind: ItemKind, crmId: string, crmVersion: number, e: MailboxError): ItemFailure {
+  if (e.code === 'MappingFailed') {
+    return { crmId, crmVersion, kind: 'mapping', code: 'InvalidItem', message: `The item cannot be synced: ${e.message.replace(/^Item could not be mapped: /, '')}. Correct it in the CRM.` };
+  }
+  const code = e.code ?? e.kind;
+  return { crmId, crmVersion, kind: 'exchange', code, message: `Exchange refused the ${kind} (${code}); it is tried again after a back-off, or at once when the CRM item changes.` };
+}
+
+/** Records per-item failures so the run goes on without them. */
+async function recordFailures(ctx: MailboxSyncContext, q: Queryable, failures: ItemFailure[]): Promise<void> {
+  if (failures.length === 0) return;
+  ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, failing: failures.map((f) => ({ crmId: f.crmId, code: f.code })) }, 'items failed; the run goes on without them');
+  await recordItemFailures(q, ctx.mailboxId, ctx.kind, failures, ctx.itemBackoff);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pull
 
@@ -148,7 +179,8 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
   for await (const page of ctx.port.syncFolder(folder, state.syncState ?? undefined)) {
     if (!state.initialSyncDone && !matcher) {
       const unlinked = await listUnlinkedCrmItems(ctx.pool, ctx.userId, ctx.mailboxId, ctx.kind);
-      matcher = buildMatcher(ctx.kind, unlinked.filter((r) => r.data).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
+      // Items that cannot be synced are left to the push step, which records why.
+      matcher = buildMatcher(ctx.kind, unlinked.filter((r) => r.data && contentOf(ctx.kind, r.data as Item).ok).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
     }
     const last = !page.moreAvailable;
     const next: SyncStateRow = {
@@ -192,7 +224,8 @@ async function applyPage(
   const fetched: Fetched[] = [];
   const results = toFetch.length ? await ctx.port.getItems(ctx.kind, toFetch.map((c) => c.itemId)) : [];
   results.forEach((r, i) => {
-    if (r.ok) fetched.push({ change: toFetch[i], fetched: r.value as FetchedItem<Item> });
+    // Text Postgres cannot store (U+0000, lone surrogates) is cleaned before anything is decided.
+    if (r.ok) fetched.push({ change: toFetch[i], fetched: { ...r.value, item: storableValue(r.value.item) } as FetchedItem<Item> });
     else if (r.error.kind === 'ItemNotFound') fetched.push({ change: toFetch[i], fetched: null });
     else if (RETRY_WHOLE_RUN.has(r.error.kind)) throw mailboxItemError(r.error);
     else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
@@ -239,15 +272,26 @@ async function applyPage(
 
     const crmIds = pending.map((p) => p.link?.crmId ?? p.matchedCrmId).filter((x): x is string => !!x);
     const crmRows = await lockCrmRows(c, ctx.userId, ctx.kind, crmIds);
+    const failures: ItemFailure[] = [];
     for (const p of pending) {
       const crmId = p.link?.crmId ?? p.matchedCrmId;
       const crmRow = crmId ? crmRows.get(crmId) ?? null : null;
       // A match only pairs with a live CRM item.
       const crm = crmRow && (p.link || !crmRow.deleted) ? toCrmState(crmRow) : null;
-      const action = decide<Item>({ kind: ctx.kind, exchange: p.ex, crm, link: p.link ? toLinkState(p.link) : null, policy: ctx.policy, direction: ctx.direction });
+      let action: SyncAction<Item>;
+      try {
+        action = decide<Item>({ kind: ctx.kind, exchange: p.ex, crm, link: p.link ? toLinkState(p.link) : null, policy: ctx.policy, direction: ctx.direction });
+      } catch (e) {
+        // One item the engine cannot compare stops only itself.
+        const bad = crmRow?.data && !contentOf(ctx.kind, crmRow.data as Item).ok ? crmRow : null;
+        if (bad) failures.push(unmappable(bad, (e as Error).message));
+        else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: p.ex.itemId, error: (e as Error).message }, 'skipping an Exchange item that cannot be compared');
+        continue;
+      }
       plan.addPulled(action, p.ex, p.link, crm, p.attached, p.icalUid);
     }
     await plan.apply(c);
+    await recordFailures(ctx, c, failures);
     await markLinksSeen(c, ctx.mailboxId, ctx.kind, fetched.map((f) => f.change.itemId).concat(
       changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
     ));
@@ -444,10 +488,11 @@ async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts)
   const drop: string[] = [];
   const toDelete: string[] = [];
   const toCreate: { link: LinkRow; row: CrmItemRow }[] = [];
+  const failures: ItemFailure[] = [];
   for (const link of pendingLinks) {
-    const found = await ctx.port.findByTag(ctx.kind, link.id);
     const row = crmRows.get(link.crmId);
     const live = row && !row.deleted && row.data;
+    const found = await ctx.port.findByTag(ctx.kind, link.id);
     if (found.length > 0) {
       // More than one copy can only come from an outside copy of our item; keep the first.
       if (live) {
@@ -458,7 +503,9 @@ async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts)
         drop.push(link.id);
       }
     } else if (live && ctx.direction !== 'exchange-to-crm') {
-      toCreate.push({ link, row });
+      const content = contentOf(ctx.kind, row.data as Item);
+      if (content.ok) toCreate.push({ link, row });
+      else failures.push(unmappable(row, content.message));
     } else {
       drop.push(link.id);
     }
@@ -468,6 +515,7 @@ async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts)
     counts.toExchange.deleted += res.filter((r) => r.ok).length;
   }
   await withTransaction(ctx.pool, async (c) => {
+    await recordFailures(ctx, c, failures);
     await deleteLinks(c, drop);
     // The snapshot a create is measured against is the CRM content we are about to send.
     await upsertLinks(c, [
@@ -485,8 +533,14 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
   const deletes: LinkRow[] = [];
   const relinks: LinkDraft[] = [];
   const plan = new PagePlan(ctx, counts);
+  const failures: ItemFailure[] = [];
   for (const row of rows) {
     const link = links.get(row.crmId) ?? null;
+    const content = row.data ? contentOf(ctx.kind, row.data as Item) : null;
+    if (content && !content.ok) {
+      failures.push(unmappable(row, content.message));
+      continue;
+    }
     const action = decide<Item>({ kind: ctx.kind, exchange: null, crm: toCrmState(row), link: link ? toLinkState(link) : null, policy: ctx.policy, direction: ctx.direction });
     switch (action.type) {
       case 'createInExchange': {
@@ -524,11 +578,14 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
   await withTransaction(ctx.pool, async (c) => {
     await plan.apply(c);
     await upsertLinks(c, [...creates.map((x) => x.link), ...relinks], ctx.mailboxId, ctx.kind);
+    await recordFailures(ctx, c, failures);
   });
   await createInExchange(ctx, creates, counts);
 
   const done: LinkDraft[] = [];
   const vanished: typeof updates = [];
+  const writeFailures: ItemFailure[] = [];
+  const crmVersions = new Map(rows.map((r) => [r.crmId, r.version]));
   for (const batch of chunks(updates, WRITE_BATCH)) {
     const res = await ctx.port.updateItems(ctx.kind, batch.map((u) => ({ itemId: u.link.ewsItemId!, changeKey: u.link.ewsChangeKey ?? '', item: withoutReadOnly(ctx.kind, u.item) as never })));
     res.forEach((r, i) => {
@@ -542,9 +599,11 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
         // Gone from Exchange; SyncFolderItems may never report it (see syncMailboxKind), so
         // decide on it as an Exchange delete now.
         vanished.push(u);
-      } else {
-        // ChangeKeyConflict: Exchange changed since we last looked; the next pull merges.
+      } else if (r.error.kind === 'ChangeKeyConflict') {
+        // Exchange changed since we last looked; the next pull merges.
         ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: u.row.crmId, error: r.error.kind }, 'update left for the next pull');
+      } else {
+        writeFailures.push(refused(ctx.kind, u.row.crmId, u.row.version, r.error));
       }
     });
   }
@@ -558,13 +617,15 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
       } else if (RETRY_WHOLE_RUN.has(r.error.kind)) {
         throw mailboxItemError(r.error);
       } else {
-        ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: batch[i].crmId, error: r.error.kind }, 'delete in Exchange failed; retried next run');
+        writeFailures.push(refused(ctx.kind, batch[i].crmId, crmVersions.get(batch[i].crmId) ?? batch[i].crmVersion, r.error));
       }
     });
   }
-  if (done.length || gone.length || vanished.length) {
+  if (done.length || gone.length || vanished.length || writeFailures.length) {
     await withTransaction(ctx.pool, async (c) => {
       await upsertLinks(c, done, ctx.mailboxId, ctx.kind);
+      await clearItemFailures(c, done.map((d) => d.id));
+      await recordFailures(ctx, c, writeFailures);
       await deleteLinks(c, gone);
       const vanishedPlan = new PagePlan(ctx, counts);
       for (const u of vanished) {
@@ -584,6 +645,7 @@ async function createInExchange(ctx: MailboxSyncContext, creates: { link: LinkRo
   for (const batch of chunks(creates, WRITE_BATCH)) {
     const res = await ctx.port.createItems(ctx.kind, batch.map((x) => ({ tag: x.link.id, item: withoutReadOnly(ctx.kind, x.item) as never })));
     const created: LinkDraft[] = [];
+    const failures: ItemFailure[] = [];
     let retryLater: MailboxError | undefined;
     res.forEach((r, i) => {
       if (r.ok) {
@@ -592,11 +654,16 @@ async function createInExchange(ctx: MailboxSyncContext, creates: { link: LinkRo
       } else if (RETRY_WHOLE_RUN.has(r.error.kind)) {
         retryLater = r.error;
       } else {
-        ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: batch[i].link.crmId, error: r.error.kind, code: r.error.code }, 'create in Exchange failed; the link stays pending');
+        // The link stays pending, with the failure on it until its back-off ends or the CRM item changes.
+        failures.push(refused(ctx.kind, batch[i].link.crmId, batch[i].link.crmVersion, r.error));
       }
     });
     // Store what succeeded before failing the run, so those creates are not looked up again.
-    await upsertLinks(ctx.pool, created, ctx.mailboxId, ctx.kind);
+    await withTransaction(ctx.pool, async (c) => {
+      await upsertLinks(c, created, ctx.mailboxId, ctx.kind);
+      await clearItemFailures(c, created.map((l) => l.id));
+      await recordFailures(ctx, c, failures);
+    });
     if (retryLater) throw mailboxItemError(retryLater);
   }
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ItemKind, MailboxPort } from '@exsync/canonical';
+import type { ItemBackoff } from '@exsync/db';
 
 export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
 export type ConflictPolicy = 'newest-wins' | 'crm-wins' | 'exchange-wins';
@@ -15,6 +16,8 @@ export interface SyncCounts {
   toExchange: SideCounts;
   toCrm: SideCounts;
   conflicts: number;
+  /** items of the mailbox that fail after the run (recorded on their links; see itemErrorRepository) */
+  failingItems: number;
 }
 
 /** Structured log sink; a pino logger fits as is. */
@@ -33,6 +36,8 @@ export interface MailboxSyncContext {
   direction: SyncDirection;
   policy: ConflictPolicy;
   log?: SyncLog;
+  /** back-off of an item that fails (default DEFAULT_ITEM_BACKOFF: 5 minutes doubling, at most a day) */
+  itemBackoff?: ItemBackoff;
 }
 
 export function emptyCounts(): SyncCounts {
@@ -40,5 +45,6 @@ export function emptyCounts(): SyncCounts {
     toExchange: { created: 0, updated: 0, deleted: 0 },
     toCrm: { created: 0, updated: 0, deleted: 0 },
     conflicts: 0,
+    failingItems: 0,
   };
 }

@@ -21,6 +21,7 @@ import { syncRoutes } from './routes/sync';
 import { userRoutes } from './routes/users';
 import { crmItemRoutes } from './routes/crmItems';
 import { changeRoutes } from './routes/changes';
+import { itemErrorRoutes } from './routes/itemErrors';
 
 export interface AppDeps {
   config: Config;
@@ -57,6 +58,7 @@ const authenticatedRoutes: FastifyPluginAsync[] = [
   crmItemRoutes,
   changeRoutes,
   syncRoutes,
+  itemErrorRoutes,
 ];
 
 /** Routes without bearer auth: operations and the Microsoft redirects. Add one line per area. */

@@ -45,7 +45,10 @@ function addCounts(a: SyncCounts, b: SyncCounts): SyncCounts {
     updated: x.updated + y.updated,
     deleted: x.deleted + y.deleted,
   });
-  return { toExchange: side(a.toExchange, b.toExchange), toCrm: side(a.toCrm, b.toCrm), conflicts: a.conflicts + b.conflicts };
+  return {
+    toExchange: side(a.toExchange, b.toExchange), toCrm: side(a.toCrm, b.toCrm), conflicts: a.conflicts + b.conflicts,
+    failingItems: a.failingItems + b.failingItems,
+  };
 }
 
 async function delayJob(job: Job<SyncJobData>, token: string | undefined, untilMs: number): Promise<never> {

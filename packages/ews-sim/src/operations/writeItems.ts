@@ -16,6 +16,17 @@ function errorText(e: ItemError): string | undefined {
   return e.message === e.code ? undefined : e.message;
 }
 
+/** The text of every element under the given ones (what a per-item refusal matches against). */
+function fieldTexts(els: Iterable<El>): string[] {
+  const out: string[] = [];
+  const walk = (e: El) => {
+    if (e.text) out.push(e.text);
+    e.children.forEach(walk);
+  };
+  for (const e of els) walk(e);
+  return out;
+}
+
 const SEND_INVITATIONS = new Set(['SendToNone', 'SendOnlyToAll', 'SendToAllAndSaveCopy']);
 const CONFLICT_RESOLUTION = new Set(['NeverOverwrite', 'AutoResolve', 'AlwaysOverwrite']);
 
@@ -41,6 +52,7 @@ export function createItem(ctx: OpContext): string {
       if (kind === 'Contact' && folder.itemKind !== 'Contact') throw new ItemError('ErrorCannotCreateContactInNonContactFolder');
       if (kind === 'CalendarItem' && folder.itemKind !== 'CalendarItem') throw new ItemError('ErrorCannotCreateCalendarItemInNonCalendarFolder');
       const input = itemFromXml(kind, itemEl, ctx.contextTz);
+      ctx.throwIfRefused(fieldTexts(input.fields.values()));
       const hasAttendees = ['RequiredAttendees', 'OptionalAttendees', 'Resources'].some((n) => (input.fields.get(n)?.children.length ?? 0) > 0);
       if (kind === 'CalendarItem' && hasAttendees && send !== 'SendToNone') {
         input.fields.set('MeetingRequestWasSent', { name: 'MeetingRequestWasSent', attrs: {}, children: [], text: 'true' });
@@ -83,6 +95,7 @@ export function updateItem(ctx: OpContext): string {
       if (sentKey && resolution !== 'AlwaysOverwrite' && sentKey !== currentChangeKey(ref)) {
         throw new ItemError('ErrorIrresolvableConflict');
       }
+      ctx.throwIfRefused(fieldTexts(child(change, 'Updates')?.children ?? []));
       applyUpdates(ctx, ref, child(change, 'Updates')?.children ?? []);
       const id = refId(ref.occurrence ? { item: ref.item, occurrence: { ...ref.occurrence, exception: ref.item.exceptions.get(ref.occurrence.originalStart) } } : ref);
       out.push(

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { summarizeItemErrors } from '@exsync/db';
 import { getSyncStatus, markDueNow, requestManualSync } from '@exsync/worker';
 import { assertOrgAccess } from '../auth';
 import { HttpError, notFound } from '../httpError';
-import { errorResponses, isoDateTime, syncStatus, userParams } from '../schemas';
+import { errorResponses, isoDateTime, itemErrorsSummary, syncStatus, userParams } from '../schemas';
 
 const nullable = <T extends object>(schema: T) => ({ ...schema, nullable: true }) as const;
 
@@ -14,6 +15,7 @@ const syncStatusResponse = {
     mailboxId: { type: 'string', format: 'uuid' },
     smtpAddress: nullable({ type: 'string' }),
     lastStartedAt: nullable(isoDateTime),
+    itemErrors: itemErrorsSummary,
     conflicts: {
       type: 'object',
       description: 'Items changed on both sides; fields changed on both were resolved by the conflict policy',
@@ -35,7 +37,7 @@ const syncStatusResponse = {
       },
     },
   },
-  required: [...syncStatus.required, 'conflicts', 'throttledUntil'],
+  required: [...syncStatus.required, 'conflicts', 'throttledUntil', 'itemErrors'],
 } as const;
 
 const NOT_READY: Record<'not-enabled' | 'awaiting-user-login', string> = {
@@ -100,7 +102,7 @@ export const syncRoutes: FastifyPluginAsync = async (app) => {
       assertOrgAccess(request, orgId);
       const status = await getSyncStatus(pool, orgId, userId);
       if (!status) throw notFound('user not found');
-      return status;
+      return { ...status, itemErrors: await summarizeItemErrors(pool, status.mailboxId) };
     },
   );
 };

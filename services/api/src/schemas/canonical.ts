@@ -132,21 +132,23 @@ export const contactSchema = {
     companyName: shortText,
     jobTitle: shortText,
     department: shortText,
-    emails: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 320 }, maxItems: 3, description: 'At most three, in order' },
+    emails: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 320 }, maxItems: 3, default: [], description: 'At most three, in order' },
     phones: {
       type: 'object',
       properties: Object.fromEntries(PHONE_KINDS.map((k) => [k, { type: 'string', maxLength: 100 }])),
       additionalProperties: false,
+      default: {},
     },
     addresses: {
       type: 'object',
       properties: { business: postalAddress, home: postalAddress, other: postalAddress },
       additionalProperties: false,
+      default: {},
     },
     notes: longText,
     birthday: isoDate,
   },
-  required: ['emails', 'phones', 'addresses'],
+  // Every field is optional; absent collections are stored empty (the defaults), as the engine expects them.
   additionalProperties: false,
 } as const;
 

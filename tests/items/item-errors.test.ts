@@ -1,0 +1,107 @@
+/**
+ * Issue 12, "one item never stops the others", end to end (API, worker, simulators): a CRM item
+ * the engine cannot sync (written as a database from before the stricter input rules holds it)
+ * and an item Exchange refuses are recorded on their links while the rest syncs; sync-status and
+ * item-errors show them; a failing item costs no request until a CRM edit or its back-off.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack, type StackUser } from '../support/stack';
+
+let stack: Stack;
+let user: StackUser;
+let base: string;
+beforeAll(async () => {
+  stack = await startStack();
+  user = await stack.addUser({ syncContacts: false });
+  await stack.waitForRunAfter(user, new Date(0));
+  base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+const normal = (subject: string) => ({ subject, start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', timeZone: 'Europe/Berlin', isAllDay: false });
+
+/** A row as an old database holds it: written straight to the table, past the API's checks. */
+async function writeRawAppointment(crmId: string, data: object): Promise<void> {
+  await stack.pool.query(
+    `INSERT INTO crm_items (org_id, user_id, kind, crm_id, data, deleted, origin) VALUES ($1, $2, 'appointment', $3, $4::jsonb, false, 'crm')`,
+    [stack.orgId, user.userId, crmId, JSON.stringify(data)],
+  );
+}
+
+function subjects(): string[] {
+  return stack.ews.store.readFolder(user.email, 'calendar').map((i) => String(i.fields.Subject)).sort();
+}
+
+async function writesSince(seq: number): Promise<string[]> {
+  return stack.ews.requestLog.list(user.email).filter((e) => e.seq > seq && e.operation !== 'SyncFolderItems' && e.operation !== 'GetFolder').map((e) => e.operation!);
+}
+
+async function lastRunFailingItems(): Promise<number> {
+  return (await stack.pool.query(`SELECT last_run_counts FROM mailboxes WHERE id = $1`, [user.mailboxId])).rows[0].last_run_counts.failingItems;
+}
+
+describe('a poison CRM item and an item Exchange refuses do not stop the mailbox (issue 12 case 2)', () => {
+  it('syncs the rest, lists the failures, retries nothing until an edit', async () => {
+    // The leap second and the hour-only offset of case 2, as an old database holds them.
+    await writeRawAppointment('p1', { subject: 'leap', start: '2026-12-31T23:59:60Z', end: '2027-01-01T00:00:00Z', timeZone: 'UTC', isAllDay: false });
+    await writeRawAppointment('p2', { ...normal('hour offset'), start: '2026-12-12T10:00:00+01' , end: '2026-12-12T11:00:00+01:00' });
+    await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [{ contains: 'refused-by-exchange', code: 'ErrorInvalidPropertySet' }] });
+    expect((await stack.api('PUT', `${base}/appointments/r1`, normal('refused-by-exchange'))).status).toBe(201);
+    expect((await stack.api('PUT', `${base}/appointments/ok1`, normal('fine one'))).status).toBe(201);
+
+    const status = await stack.syncNow(user);
+    expect(status.lastError).toBeNull();
+    expect(subjects()).toEqual(['fine one']);
+    expect(await lastRunFailingItems()).toBe(3);
+    expect(status.itemErrors.count).toBe(3);
+    expect(status.itemErrors.first.map((e: { crmId: string }) => e.crmId).sort()).toEqual(['p1', 'p2', 'r1']);
+
+    const listed = await stack.api('GET', `${base}/item-errors`);
+    expect(listed.status).toBe(200);
+    const byId = Object.fromEntries(listed.body.items.map((e: { crmId: string }) => [e.crmId, e]));
+    expect(byId.p1).toMatchObject({ kind: 'appointment', code: 'InvalidItem', attempts: 1 });
+    expect(byId.p1.message).toContain('not an ISO 8601 instant');
+    expect(byId.p2).toMatchObject({ code: 'InvalidItem', attempts: 1 });
+    expect(byId.r1).toMatchObject({ code: 'ErrorInvalidPropertySet', attempts: 1 });
+    expect(Date.parse(byId.r1.nextAttemptAt)).toBeGreaterThan(Date.now() + 60_000);
+
+    // A normal item added after them reaches Exchange; the three cost no request meanwhile.
+    expect((await stack.api('PUT', `${base}/appointments/ok2`, normal('added later'))).status).toBe(201);
+    const seq = stack.ews.requestLog.list().at(-1)!.seq;
+    await stack.syncNow(user);
+    expect(subjects()).toEqual(['added later', 'fine one']);
+    expect(await writesSince(seq)).toEqual(['CreateItem']);
+    const again = await stack.syncNow(user);
+    expect(again.itemErrors.count).toBe(3);
+    expect(await writesSince(seq)).toEqual(['CreateItem']);
+
+    // A CRM edit retries the item at once: fixed now, it syncs and its error is gone.
+    expect((await stack.api('PUT', `${base}/appointments/p1`, normal('leap fixed'))).status).toBe(200);
+    await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [] });
+    expect((await stack.api('PUT', `${base}/appointments/r1`, normal('accepted now'))).status).toBe(200);
+    const fixed = await stack.syncNow(user);
+    expect(subjects()).toEqual(['accepted now', 'added later', 'fine one', 'leap fixed']);
+    expect(fixed.itemErrors).toEqual({ count: 1, first: [expect.objectContaining({ crmId: 'p2', code: 'InvalidItem' })] });
+    expect(await lastRunFailingItems()).toBe(1);
+  }, 60_000);
+
+  it('an update Exchange refuses is recorded on the link and retried after an edit', async () => {
+    expect((await stack.api('PUT', `${base}/appointments/u1`, normal('will be refused later'))).status).toBe(201);
+    await stack.syncNow(user);
+    await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [{ contains: 'bad-update', code: 'ErrorCorruptData' }] });
+    expect((await stack.api('PUT', `${base}/appointments/u1`, normal('bad-update'))).status).toBe(200);
+    const status = await stack.syncNow(user);
+    const listed = (await stack.api('GET', `${base}/item-errors`)).body.items;
+    const u1 = listed.find((e: { crmId: string }) => e.crmId === 'u1');
+    expect(u1).toMatchObject({ code: 'ErrorCorruptData', attempts: 1 });
+    expect(u1.ewsItemId).toEqual(expect.any(String));
+    expect(status.lastError).toBeNull();
+    await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [] });
+    expect((await stack.api('PUT', `${base}/appointments/u1`, normal('good update'))).status).toBe(200);
+    await stack.syncNow(user);
+    expect(subjects()).toContain('good update');
+    expect((await stack.api('GET', `${base}/item-errors`)).body.items.map((e: { crmId: string }) => e.crmId)).not.toContain('u1');
+  }, 60_000);
+});
