@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-function expect400(res: { statusCode: number; json(): any }, field: string) {
+function expect400(res: { statusCode: number; body: string; json(): any }, field: string) {
   expect(res.statusCode, res.body).toBe(400);
   const body = res.json();
   expect(body).toMatchObject({ error: 'Bad Request', field });

@@ -492,9 +492,14 @@ async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts)
   for (const link of pendingLinks) {
     const row = crmRows.get(link.crmId);
     const live = row && !row.deleted && row.data;
-    const found = await ctx.port.findByTag(ctx.kind, link.id);
+    // A copy of our item made in Outlook carries our tag too, but once pulled it is an Exchange
+    // item of its own with its own link: it is neither ours to attach (two links cannot share an
+    // Exchange item) nor ours to delete. Only unlinked items with the tag are our lost creates.
+    const tagged = await ctx.port.findByTag(ctx.kind, link.id);
+    const linkedElsewhere = new Set((await getLinksByEwsIds(ctx.pool, ctx.mailboxId, ctx.kind, tagged.map((f) => f.itemId))).map((l) => l.ewsItemId));
+    const found = tagged.filter((f) => !linkedElsewhere.has(f.itemId));
     if (found.length > 0) {
-      // More than one copy can only come from an outside copy of our item; keep the first.
+      // More than one unlinked copy can only come from an outside copy of our item; keep the first.
       if (live) {
         attach.push({ ...link, ewsItemId: found[0].itemId, ewsChangeKey: found[0].changeKey });
         toDelete.push(...found.slice(1).map((f) => f.itemId));

@@ -1,0 +1,83 @@
+/**
+ * Issue 12 case 5 end to end: an Outlook copy of a synced item carries the same exsync link-id
+ * extended property. The copy becomes an Exchange item of its own (a new CRM item); deleting the
+ * original in Outlook while the CRM edits it restores the original from the CRM, never attaching
+ * or deleting the copy, and no run fails on the (mailbox, kind, ews_item_id) unique constraint.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack, type StackUser } from '../support/stack';
+
+let stack: Stack;
+let user: StackUser;
+let base: string;
+beforeAll(async () => {
+  stack = await startStack();
+  user = await stack.addUser({ syncContacts: false });
+  await stack.waitForRunAfter(user, new Date(0));
+  base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+const appointment = (subject: string) => ({ subject, start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', timeZone: 'Europe/Berlin', isAllDay: false });
+
+function calendar() {
+  return stack.ews.store.readFolder(user.email, 'calendar');
+}
+
+describe('a tagged Outlook copy (case 5)', () => {
+  it.each([
+    ['the CRM edits the item after the original is deleted', 'edit'],
+    ['the copy is edited in Outlook too', 'edit-copy'],
+    ['two copies are made', 'two-copies'],
+  ])('%s: every run succeeds, nothing is lost or duplicated', async (_what, variant) => {
+    const crmId = `orig-${variant}`;
+    expect((await stack.api('PUT', `${base}/appointments/${crmId}`, appointment(`original ${variant}`))).status).toBe(201);
+    await stack.syncNow(user);
+    const original = calendar().find((i) => i.fields.Subject === `original ${variant}`);
+    expect(original, JSON.stringify(calendar().map((i) => i.fields.Subject))).toBeDefined();
+    if (!original) return;
+    expect(original.extendedProperties.length).toBeGreaterThan(0);
+
+    // Outlook's copy keeps every property, our tag included.
+    const copies = variant === 'two-copies' ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      stack.ews.store.createAppointment(user.email, {
+        subject: `copy ${i} of ${variant}`, start: '2026-12-02T09:00:00Z', end: '2026-12-02T10:00:00Z',
+        extendedProperties: original.extendedProperties,
+      });
+    }
+    let status = await stack.syncNow(user);
+    expect(status.lastError).toBeNull();
+
+    stack.ews.store.removeItem(user.email, original.id);
+    if (variant === 'edit-copy') {
+      const copy = calendar().find((i) => i.fields.Subject === `copy 0 of ${variant}`)!;
+      stack.ews.store.editItem(user.email, copy.id, { subject: `copy 0 of ${variant} (edited)` });
+    }
+    expect((await stack.api('PUT', `${base}/appointments/${crmId}`, appointment(`original ${variant} (edited in CRM)`))).status).toBe(200);
+    status = await stack.syncNow(user);
+    expect(status.lastError).toBeNull();
+    expect(status.itemErrors.count).toBe(0);
+
+    // A new CRM item still reaches Exchange afterwards.
+    expect((await stack.api('PUT', `${base}/appointments/after-${variant}`, appointment(`after ${variant}`))).status).toBe(201);
+    status = await stack.syncNow(user);
+    expect(status.lastError).toBeNull();
+    const subjects = calendar().map((i) => String(i.fields.Subject)).filter((s) => s.includes(variant)).sort();
+    const expectedCopies = variant === 'edit-copy' ? [`copy 0 of ${variant} (edited)`] : Array.from({ length: copies }, (_, i) => `copy ${i} of ${variant}`);
+    expect(subjects).toEqual([`after ${variant}`, ...expectedCopies, `original ${variant} (edited in CRM)`].sort());
+
+    // Each Exchange item has exactly one link and each copy its own CRM item.
+    const links = await stack.pool.query(`SELECT crm_id, ews_item_id FROM item_links WHERE mailbox_id = $1 AND ews_item_id IS NOT NULL`, [user.mailboxId]);
+    const ids = links.rows.map((r) => r.ews_item_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const crm = (await stack.api('GET', `${base}/appointments?limit=1000`)).body.items.map((i: { item: { subject: string } }) => i.item.subject).filter((s: string) => s.includes(variant)).sort();
+    expect(crm).toEqual(subjects);
+
+    // And the run after is quiet.
+    const quiet = await stack.syncNow(user);
+    expect(quiet.counts).toMatchObject({ toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 0, updated: 0, deleted: 0 } });
+  }, 60_000);
+});
