@@ -239,6 +239,7 @@ async function applyPage(
 
     type Pending = { ex: ExchangeChange<Item>; link: LinkRow | null; matchedCrmId?: string; attached: boolean; icalUid?: string };
     const pending: Pending[] = [];
+    const attachedTags = new Set<string>();
     for (const ch of changes) {
       if (ch.type === 'delete') {
         const link = links.get(ch.itemId);
@@ -259,10 +260,12 @@ async function applyPage(
       const tag = (fi.tag ?? f.change.tag)?.toLowerCase();
       if (!link && tag) {
         const tagged = byTag.get(tag);
-        // A tagged item with a pending link is our create whose id was never stored.
-        if (tagged && tagged.ewsItemId === null) {
+        // A tagged item with a pending link is our create whose id was never stored. Only one
+        // item can be it: further items with the same tag (Outlook copies) are items of their own.
+        if (tagged && tagged.ewsItemId === null && !attachedTags.has(tagged.id)) {
           link = { ...tagged, ewsItemId: fi.itemId };
           attached = true;
+          attachedTags.add(tagged.id);
         }
       }
       let matchedCrmId: string | undefined;
