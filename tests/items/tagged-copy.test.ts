@@ -81,3 +81,36 @@ describe('a tagged Outlook copy (case 5)', () => {
     expect(quiet.counts).toMatchObject({ toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 0, updated: 0, deleted: 0 } });
   }, 60_000);
 });
+
+describe('two items carrying the tag of one pending create (case 5 variant)', () => {
+  it('attaches one of them and keeps the other as an item of its own', async () => {
+    // A synced item shows the shape of our tag; a pending link is what a create leaves before its answer.
+    expect((await stack.api('PUT', `${base}/appointments/shape`, appointment('tag shape'))).status).toBe(201);
+    await stack.syncNow(user);
+    const tagShape = calendar().find((i) => i.fields.Subject === 'tag shape')!.extendedProperties;
+    expect((await stack.api('PUT', `${base}/appointments/pending-one`, appointment('pending one'))).status).toBe(201);
+    const crm = await stack.pool.query(`SELECT version, data FROM crm_items WHERE user_id = $1 AND crm_id = 'pending-one'`, [user.userId]);
+    const linkId = (await stack.pool.query(
+      `INSERT INTO item_links (mailbox_id, kind, crm_id, ews_item_id, crm_version, snapshot) VALUES ($1, 'appointment', 'pending-one', NULL, $2, $3::jsonb) RETURNING id`,
+      [user.mailboxId, crm.rows[0].version, JSON.stringify(crm.rows[0].data)],
+    )).rows[0].id;
+    // The create reached Exchange (its answer was lost) and a person copied it before the next run.
+    for (const subject of ['pending one', 'pending one (copy)']) {
+      stack.ews.store.createAppointment(user.email, {
+        subject, start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', timeZone: 'W. Europe Standard Time',
+        extendedProperties: tagShape.map((p) => ({ ...p, value: linkId })),
+      });
+    }
+    const status = await stack.syncNow(user);
+    expect(status.lastError).toBeNull();
+    const subjects = calendar().map((i) => String(i.fields.Subject)).filter((s) => s.startsWith('pending one')).sort();
+    expect(subjects).toEqual(['pending one', 'pending one (copy)']);
+    const links = await stack.pool.query(`SELECT crm_id, ews_item_id FROM item_links WHERE mailbox_id = $1 AND ews_item_id IS NOT NULL`, [user.mailboxId]);
+    const ids = links.rows.map((r) => r.ews_item_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(links.rows.filter((r) => r.crm_id === 'pending-one')).toHaveLength(1);
+    const quiet = await stack.syncNow(user);
+    expect(quiet.lastError).toBeNull();
+    expect(quiet.counts.toExchange).toEqual({ created: 0, updated: 0, deleted: 0 });
+  }, 60_000);
+});
