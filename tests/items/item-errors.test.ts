@@ -105,3 +105,34 @@ describe('a poison CRM item and an item Exchange refuses do not stop the mailbox
     expect((await stack.api('GET', `${base}/item-errors`)).body.items.map((e: { crmId: string }) => e.crmId)).not.toContain('u1');
   }, 60_000);
 });
+
+describe('an item Postgres refuses does not stop the mailbox', () => {
+  it('applies the rest of the page, records the refusal on the link, and clears it once the item goes through', async () => {
+    expect((await stack.api('PUT', `${base}/appointments/pg1`, normal('pg target'))).status).toBe(201);
+    await stack.syncNow(user);
+    const target = stack.ews.store.readFolder(user.email, 'calendar').find((i) => i.fields.Subject === 'pg target')!;
+    // Stands in for data Postgres cannot store (SQLSTATE 22021, as for text it cannot encode).
+    await stack.pool.query(`CREATE FUNCTION refuse_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.data->>'subject' LIKE '%pg-refuses%' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '22021'; END IF; RETURN NEW; END $$`);
+    await stack.pool.query(`CREATE TRIGGER refuse_marked BEFORE INSERT OR UPDATE ON crm_items FOR EACH ROW EXECUTE FUNCTION refuse_marked()`);
+    try {
+      stack.ews.store.editItem(user.email, target.id, { subject: 'pg-refuses this edit' });
+      stack.ews.store.createAppointment(user.email, { subject: 'pg-refuses new item', start: '2026-12-07T09:00:00Z', end: '2026-12-07T10:00:00Z' });
+      stack.ews.store.createAppointment(user.email, { subject: 'next to the refused ones', start: '2026-12-08T09:00:00Z', end: '2026-12-08T10:00:00Z' });
+      const status = await stack.syncNow(user);
+      expect(status.lastError).toBeNull();
+      const crm = (await stack.pool.query(`SELECT data->>'subject' AS s FROM crm_items WHERE user_id = $1 AND NOT deleted`, [user.userId])).rows.map((r) => r.s);
+      expect(crm).toContain('next to the refused ones');
+      expect(crm).toContain('pg target');
+      const listed = (await stack.api('GET', `${base}/item-errors`)).body.items;
+      expect(listed.find((e: { crmId: string }) => e.crmId === 'pg1')).toMatchObject({ code: 'StorageRefused', attempts: 1, ewsItemId: target.id });
+    } finally {
+      await stack.pool.query(`DROP TRIGGER refuse_marked ON crm_items; DROP FUNCTION refuse_marked()`);
+    }
+    // Once Postgres takes it (the next change in Exchange), the item syncs and its failure is gone.
+    stack.ews.store.editItem(user.email, target.id, { subject: 'pg target, edited again' });
+    await stack.syncNow(user);
+    expect((await stack.api('GET', `${base}/appointments/pg1`)).body.item.subject).toBe('pg target, edited again');
+    expect((await stack.api('GET', `${base}/item-errors`)).body.items.map((e: { crmId: string }) => e.crmId)).not.toContain('pg1');
+  }, 60_000);
+});

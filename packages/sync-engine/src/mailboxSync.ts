@@ -176,19 +176,21 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
   let state = start;
   let matcher: Matcher | undefined;
   let linksInserted = 0;
+  // Built from what is unlinked now; rebuilt when a page is rolled back (its claims were not kept).
+  const freshMatcher = async (): Promise<Matcher> => {
+    const unlinked = await listUnlinkedCrmItems(ctx.pool, ctx.userId, ctx.mailboxId, ctx.kind);
+    // Items that cannot be synced are left to the push step, which records why.
+    return buildMatcher(ctx.kind, unlinked.filter((r) => r.data && contentOf(ctx.kind, r.data as Item).ok).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
+  };
   for await (const page of ctx.port.syncFolder(folder, state.syncState ?? undefined)) {
-    if (!state.initialSyncDone && !matcher) {
-      const unlinked = await listUnlinkedCrmItems(ctx.pool, ctx.userId, ctx.mailboxId, ctx.kind);
-      // Items that cannot be synced are left to the push step, which records why.
-      matcher = buildMatcher(ctx.kind, unlinked.filter((r) => r.data && contentOf(ctx.kind, r.data as Item).ok).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
-    }
+    if (!state.initialSyncDone && !matcher) matcher = await freshMatcher();
     const last = !page.moreAvailable;
     const next: SyncStateRow = {
       syncState: page.syncState,
       initialSyncDone: state.initialSyncDone || last,
       resyncInProgress: state.resyncInProgress && !last,
     };
-    linksInserted += await applyPage(ctx, page.changes, state, next, matcher, counts);
+    linksInserted += await applyPageIsolatingRefusals(ctx, page.changes, state, next, matcher, counts, async () => (matcher = matcher && (await freshMatcher())));
     // Statistics that still describe the tables as empty make later queries quadratic.
     if (await analyzeAfterBulkLoad(ctx.pool, linksInserted)) linksInserted = 0;
     state = next;
@@ -199,6 +201,53 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
 interface Fetched {
   change: FolderChange & { type: 'create' | 'update' };
   fetched: FetchedItem<Item> | null; // null: gone before we could read it
+}
+
+/**
+ * True for a Postgres refusal of the data itself (SQLSTATE class 22, data exception, e.g. text
+ * it cannot store; class 54, a program limit), as opposed to a connection or server failure.
+ */
+function isDataRefusal(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * applyPage, but when Postgres refuses the page's data, the page is applied item by item so only
+ * the refused item is left out: recorded on its link (kind 'postgres') when it has one, logged
+ * otherwise, and read again when Exchange next reports it changed. The state moves past the page
+ * only after the others are in.
+ */
+async function applyPageIsolatingRefusals(
+  ctx: MailboxSyncContext, changes: FolderChange[], before: SyncStateRow, after: SyncStateRow,
+  matcher: Matcher | undefined, counts: SyncCounts, rebuildMatcher: () => Promise<Matcher | undefined>,
+): Promise<number> {
+  const saved = structuredClone(counts);
+  try {
+    return await applyPage(ctx, changes, before, after, matcher, counts);
+  } catch (e) {
+    if (!isDataRefusal(e)) throw e;
+    Object.assign(counts, structuredClone(saved));
+    matcher = await rebuildMatcher();
+    ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: (e as { code?: string }).code }, 'Postgres refused a page; applying it item by item');
+  }
+  let inserted = 0;
+  const failures: ItemFailure[] = [];
+  for (const change of changes) {
+    const itemCounts = structuredClone(counts);
+    try {
+      inserted += await applyPage(ctx, [change], before, before, matcher, itemCounts);
+      Object.assign(counts, itemCounts);
+    } catch (e) {
+      if (!isDataRefusal(e)) throw e;
+      const [link] = await getLinksByEwsIds(ctx.pool, ctx.mailboxId, ctx.kind, [change.itemId]);
+      const code = (e as { code?: string }).code;
+      if (link) failures.push({ crmId: link.crmId, crmVersion: link.crmVersion, kind: 'postgres', code: 'StorageRefused', message: `Postgres refused the item from Exchange (SQLSTATE ${code}); it is read again when it changes in Exchange.` });
+      else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: change.itemId, code }, 'Postgres refused a new Exchange item; it is read again when it changes');
+    }
+  }
+  await recordFailures(ctx, ctx.pool, failures);
+  return inserted + (await applyPage(ctx, [], before, after, matcher, counts));
 }
 
 async function applyPage(
@@ -294,6 +343,9 @@ async function applyPage(
       plan.addPulled(action, p.ex, p.link, crm, p.attached, p.icalUid);
     }
     await plan.apply(c);
+    // An item Exchange reported changed is decided afresh: its earlier failure no longer holds.
+    const failed = new Set(failures.map((f) => f.crmId));
+    await clearItemFailures(c, pending.flatMap((p) => (p.link && !failed.has(p.link.crmId) ? [p.link.id] : [])));
     await recordFailures(ctx, c, failures);
     await markLinksSeen(c, ctx.mailboxId, ctx.kind, fetched.map((f) => f.change.itemId).concat(
       changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
