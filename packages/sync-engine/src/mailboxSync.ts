@@ -598,7 +598,8 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
     const link = links.get(row.crmId) ?? null;
     const content = row.data ? contentOf(ctx.kind, row.data as Item) : null;
     if (content && !content.ok) {
-      failures.push(unmappable(row, content.message));
+      // Only an item the CRM sends to Exchange can fail; exchange-to-crm never sends it.
+      if (ctx.direction !== 'exchange-to-crm') failures.push(unmappable(row, content.message));
       continue;
     }
     const action = decide<Item>({ kind: ctx.kind, exchange: null, crm: toCrmState(row), link: link ? toLinkState(link) : null, policy: ctx.policy, direction: ctx.direction });
