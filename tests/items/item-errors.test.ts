@@ -106,6 +106,18 @@ describe('a poison CRM item and an item Exchange refuses do not stop the mailbox
   }, 60_000);
 });
 
+describe("the simulator's per-item refusal (control API)", () => {
+  it('refuses bad settings with 400 and reports what is set', async () => {
+    expect((await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: 'x' })).status).toBe(400);
+    expect((await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [{ contains: '' }] })).status).toBe(400);
+    expect((await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [{ contains: 'x', code: 'nope' }] })).status).toBe(400);
+    const set = await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [{ contains: 'zz-marker' }] });
+    expect(set.body.itemRefusals[user.email.toLowerCase()]).toEqual([{ contains: 'zz-marker', code: 'ErrorInvalidPropertySet' }]);
+    const lifted = await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [] });
+    expect(lifted.body.itemRefusals).toEqual({});
+  });
+});
+
 describe('an item Postgres refuses does not stop the mailbox', () => {
   it('applies the rest of the page, records the refusal on the link, and clears it once the item goes through', async () => {
     expect((await stack.api('PUT', `${base}/appointments/pg1`, normal('pg target'))).status).toBe(201);
