@@ -106,6 +106,28 @@ describe('a poison CRM item and an item Exchange refuses do not stop the mailbox
   }, 60_000);
 });
 
+describe('an Exchange item that cannot be read', () => {
+  it('is recorded on its link, the rest syncs, and it is read again when it changes', async () => {
+    expect((await stack.api('PUT', `${base}/appointments/g1`, normal('readable'))).status).toBe(201);
+    await stack.syncNow(user);
+    const stored = stack.ews.store.readFolder(user.email, 'calendar').find((i) => i.fields.Subject === 'readable')!;
+    await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [{ contains: 'unreadable-mark', code: 'ErrorCorruptData' }] });
+    stack.ews.store.editItem(user.email, stored.id, { subject: 'unreadable-mark' });
+    stack.ews.store.createAppointment(user.email, { subject: 'readable neighbour', start: '2026-12-09T09:00:00Z', end: '2026-12-09T10:00:00Z' });
+    const status = await stack.syncNow(user);
+    expect(status.lastError).toBeNull();
+    const g1 = (await stack.api('GET', `${base}/item-errors`)).body.items.find((e: { crmId: string }) => e.crmId === 'g1');
+    expect(g1).toMatchObject({ code: 'ErrorCorruptData', ewsItemId: stored.id });
+    const crm = (await stack.pool.query(`SELECT data->>'subject' AS s FROM crm_items WHERE user_id = $1`, [user.userId])).rows.map((r) => r.s);
+    expect(crm).toContain('readable neighbour');
+    await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [] });
+    stack.ews.store.editItem(user.email, stored.id, { subject: 'readable again' });
+    await stack.syncNow(user);
+    expect((await stack.api('GET', `${base}/appointments/g1`)).body.item.subject).toBe('readable again');
+    expect((await stack.api('GET', `${base}/item-errors`)).body.items.map((e: { crmId: string }) => e.crmId)).not.toContain('g1');
+  }, 60_000);
+});
+
 describe("the simulator's per-item refusal (control API)", () => {
   it('refuses bad settings with 400 and reports what is set', async () => {
     expect((await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: 'x' })).status).toBe(400);

@@ -56,8 +56,9 @@ export function validateFaults(input: unknown): Partial<FaultConfig> {
 
 /**
  * A per-item refusal: CreateItem and UpdateItem of an item whose text (any field of the request,
- * e.g. the Subject) contains `contains` answer that item with `ResponseClass="Error"` and `code`,
- * as Exchange does for an item it will not store, while the rest of the batch succeeds.
+ * e.g. the Subject) contains `contains`, and GetItem of a stored item whose text does, answer that
+ * item with `ResponseClass="Error"` and `code`, as Exchange does for an item it will not store or
+ * cannot read, while the rest of the batch succeeds.
  */
 export interface ItemRefusal {
   contains: string;

@@ -56,6 +56,7 @@ import {
 } from '@exsync/db';
 import { decide, type CrmState, type ExchangeChange, type LinkState, type SyncAction } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
+import { contentOf, isDataRefusal, recordFailures, refused, storageRefused, unmappable, unreadableItem } from './itemFailures';
 import { readOnlyPart, syncedContent } from './syncedContent';
 import { emptyCounts, type MailboxSyncContext, type SyncCounts } from './syncTypes';
 
@@ -121,36 +122,6 @@ function chunks<T>(xs: T[], n: number): T[][] {
   return out;
 }
 
-/** The synced content of a CRM item, or why it cannot be synced (an instant or zone the engine refuses). */
-function contentOf(kind: ItemKind, item: Item): { ok: true; value: Item } | { ok: false; message: string } {
-  try {
-    return { ok: true, value: syncedContent(kind, item) };
-  } catch (e) {
-    return { ok: false, message: e instanceof Error ? e.message : String(e) };
-  }
-}
-
-/** A CRM item the engine cannot turn into an Exchange item (bad data from before the API's checks). */
-function unmappable(row: CrmItemRow, message: string): ItemFailure {
-  return { crmId: row.crmId, crmVersion: row.version, kind: 'mapping', code: 'InvalidItem', message: `The item cannot be synced: ${message}. Correct it in the CRM.` };
-}
-
-/** A per-item refusal from the mailbox (or the mapper behind the port) for the CRM item at `crmVersion`. */
-function refused(kind: ItemKind, crmId: string, crmVersion: number, e: MailboxError): ItemFailure {
-  if (e.code === 'MappingFailed') {
-    return { crmId, crmVersion, kind: 'mapping', code: 'InvalidItem', message: `The item cannot be synced: ${e.message.replace(/^Item could not be mapped: /, '')}. Correct it in the CRM.` };
-  }
-  const code = e.code ?? e.kind;
-  return { crmId, crmVersion, kind: 'exchange', code, message: `Exchange refused the ${kind} (${code}); it is tried again after a back-off, or at once when the CRM item changes.` };
-}
-
-/** Records per-item failures so the run goes on without them. */
-async function recordFailures(ctx: MailboxSyncContext, q: Queryable, failures: ItemFailure[]): Promise<void> {
-  if (failures.length === 0) return;
-  ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, failing: failures.map((f) => ({ crmId: f.crmId, code: f.code })) }, 'items failed; the run goes on without them');
-  await recordItemFailures(q, ctx.mailboxId, ctx.kind, failures, ctx.itemBackoff);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Pull
 
@@ -204,15 +175,6 @@ interface Fetched {
 }
 
 /**
- * True for a Postgres refusal of the data itself (SQLSTATE class 22, data exception, e.g. text
- * it cannot store; class 54, a program limit), as opposed to a connection or server failure.
- */
-function isDataRefusal(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
-}
-
-/**
  * applyPage, but when Postgres refuses the page's data, the page is applied item by item so only
  * the refused item is left out: recorded on its link (kind 'postgres') when it has one, logged
  * otherwise, and read again when Exchange next reports it changed. The state moves past the page
@@ -242,7 +204,7 @@ async function applyPageIsolatingRefusals(
       if (!isDataRefusal(e)) throw e;
       const [link] = await getLinksByEwsIds(ctx.pool, ctx.mailboxId, ctx.kind, [change.itemId]);
       const code = (e as { code?: string }).code;
-      if (link) failures.push({ crmId: link.crmId, crmVersion: link.crmVersion, kind: 'postgres', code: 'StorageRefused', message: `Postgres refused the item from Exchange (SQLSTATE ${code}); it is read again when it changes in Exchange.` });
+      if (link) failures.push(storageRefused(link, code));
       else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: change.itemId, code }, 'Postgres refused a new Exchange item; it is read again when it changes');
     }
   }
@@ -271,13 +233,18 @@ async function applyPage(
   );
   // One call for the page: the port batches GetItem by its own measured size.
   const fetched: Fetched[] = [];
+  // Items Exchange answered with a per-item error: a linked one records it (read again when it next changes).
+  const unreadable: { itemId: string; error: MailboxError }[] = [];
   const results = toFetch.length ? await ctx.port.getItems(ctx.kind, toFetch.map((c) => c.itemId)) : [];
   results.forEach((r, i) => {
     // Text Postgres cannot store (U+0000, lone surrogates) is cleaned before anything is decided.
     if (r.ok) fetched.push({ change: toFetch[i], fetched: { ...r.value, item: storableValue(r.value.item) } as FetchedItem<Item> });
     else if (r.error.kind === 'ItemNotFound') fetched.push({ change: toFetch[i], fetched: null });
     else if (RETRY_WHOLE_RUN.has(r.error.kind)) throw mailboxItemError(r.error);
-    else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
+    else {
+      ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
+      unreadable.push({ itemId: toFetch[i].itemId, error: r.error });
+    }
   });
 
   return withTransaction(ctx.pool, async (c) => {
@@ -324,7 +291,10 @@ async function applyPage(
 
     const crmIds = pending.map((p) => p.link?.crmId ?? p.matchedCrmId).filter((x): x is string => !!x);
     const crmRows = await lockCrmRows(c, ctx.userId, ctx.kind, crmIds);
-    const failures: ItemFailure[] = [];
+    const failures: ItemFailure[] = unreadable.flatMap(({ itemId, error }) => {
+      const link = links.get(itemId);
+      return link ? [unreadableItem(link, error)] : [];
+    });
     for (const p of pending) {
       const crmId = p.link?.crmId ?? p.matchedCrmId;
       const crmRow = crmId ? crmRows.get(crmId) ?? null : null;

@@ -18,6 +18,17 @@ export interface OpContext {
   syncCallsExceeded: boolean;
 }
 
+/** The text of every element under the given ones (what a per-item refusal matches against). */
+export function fieldTexts(els: Iterable<El>): string[] {
+  const out: string[] = [];
+  const walk = (e: El) => {
+    if (e.text) out.push(e.text);
+    e.children.forEach(walk);
+  };
+  for (const e of els) walk(e);
+  return out;
+}
+
 /** A per-item failure: becomes `ResponseClass="Error"` in an HTTP 200 answer. */
 export class ItemError extends Error {
   constructor(

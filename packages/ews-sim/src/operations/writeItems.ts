@@ -4,7 +4,7 @@ import { isoUtc, refId, type ItemRef } from '../itemView';
 import type { ItemKind, OccurrenceException } from '../store';
 import { errorMessage, responseClose, responseOpen, successClose, successOpen } from '../soap';
 import { child, type El } from '../xml';
-import { ItemError, RequestFault, resolveFolder, resolveItem, type OpContext } from './context';
+import { fieldTexts, ItemError, RequestFault, resolveFolder, resolveItem, type OpContext } from './context';
 
 function itemErrorOf(e: unknown): ItemError | undefined {
   if (e instanceof ItemError) return e;
@@ -14,17 +14,6 @@ function itemErrorOf(e: unknown): ItemError | undefined {
 
 function errorText(e: ItemError): string | undefined {
   return e.message === e.code ? undefined : e.message;
-}
-
-/** The text of every element under the given ones (what a per-item refusal matches against). */
-function fieldTexts(els: Iterable<El>): string[] {
-  const out: string[] = [];
-  const walk = (e: El) => {
-    if (e.text) out.push(e.text);
-    e.children.forEach(walk);
-  };
-  for (const e of els) walk(e);
-  return out;
 }
 
 const SEND_INVITATIONS = new Set(['SendToNone', 'SendOnlyToAll', 'SendToAllAndSaveCopy']);
