@@ -51,7 +51,7 @@ import { EwsError, ThrottledError, type EwsErrorKind } from '@exsync/ews-client'
 import {
   analyzeAfterBulkLoad, appendChanges, clearItemFailures, countFailingItems, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
   listPendingLinks, listUnlinkedCrmItems, listUnseenLinks, markLinksSeen, markLinksUnseen, recordConflicts,
-  recordItemFailures, saveSyncState, upsertLinks, withTransaction, writeCrmItemsFromExchange,
+  saveSyncState, upsertLinks, withTransaction, writeCrmItemsFromExchange,
   type ChangeFeedEntry, type ConflictEntry, type CrmItemRow, type ItemFailure, type LinkRow, type Queryable, type SyncStateRow,
 } from '@exsync/db';
 import { decide, type CrmState, type ExchangeChange, type LinkState, type SyncAction } from './decide';
