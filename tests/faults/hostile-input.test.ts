@@ -216,6 +216,7 @@ describe('tenant isolation', () => {
         ['GET', `${b}/exchange/admin-consent-url`], ['POST', `${b}/exchange/test`, {}], ['GET', `${b}/changes`], ['GET', `${b}/users`],
         ['POST', `${b}/users`, { crmUserId: 'intruder', email: 'intruder@example.com' }], ['GET', u], ['PATCH', u, { syncCalendar: false }],
         ['POST', `${b}/users/bulk`, { userIds: [userB.id], settings: { syncCalendar: false } }], ['POST', `${u}/sync`], ['GET', `${u}/sync-status`],
+        ['GET', `${u}/item-errors`], ['GET', `/v1/orgs/${orgA.id}/users/${userB.id}/item-errors`],
         ['POST', `${u}/microsoft-login`], ['POST', `${u}/exchange/test`], ['GET', `${u}/contacts`], ['GET', `${u}/contacts/c-1`],
         ['PUT', `${u}/contacts/c-1`, { givenName: 'X', surname: 'Y', emails: [], phones: {}, addresses: {} }], ['DELETE', `${u}/contacts/c-1`],
         ['GET', `${u}/appointments`], ['GET', `${u}/appointments/a-1`], ['DELETE', `${u}/appointments/a-1`],

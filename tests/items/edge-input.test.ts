@@ -158,3 +158,17 @@ describe('optional fields are optional (case: contact PUT without addresses)', (
     expect(res.statusCode, res.body).toBe(201);
   });
 });
+
+describe('GET .../item-errors', () => {
+  it('lists nothing for a new user, and answers 404 for another organisation and 400 for a query', async () => {
+    const own = await h.call('GET', `${base}/item-errors`, org.token);
+    expect(own.statusCode).toBe(200);
+    expect(own.json()).toEqual({ items: [] });
+    const other = await h.createOrg('Other');
+    expect((await h.call('GET', `/v1/orgs/${other.id}/users/${user.id}/item-errors`, other.token)).statusCode).toBe(404);
+    expect((await h.call('GET', `${base}/item-errors`, other.token)).statusCode).toBe(404);
+    expect400(await h.call('GET', `${base}/item-errors?limit=5`, org.token), 'limit');
+    const status = await h.call('GET', `${base}/sync-status`, org.token);
+    expect(status.json().itemErrors).toEqual({ count: 0, first: [] });
+  });
+});
