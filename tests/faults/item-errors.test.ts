@@ -5,20 +5,11 @@
  * The other 990 sync, the NUL item reaches the CRM cleaned, the 10 are listed by item-errors and
  * counted in sync-status, and a second run makes no EWS request for them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack, type StackUser } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { useUserStack } from '../items/userStack';
 import { measure } from './collector';
 
-let stack: Stack;
-let user: StackUser;
-beforeAll(async () => {
-  stack = await startStack();
-  user = await stack.addUser({ syncContacts: false });
-  await stack.waitForRunAfter(user, new Date(0));
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+const t = useUserStack({ syncContacts: false });
 
 const TOTAL = 1_000;
 const REFUSE_MARK = 'refuse-me';
@@ -40,7 +31,6 @@ function appointment(i: number, subject = `item ${i}`) {
 describe('one item never stops the others (fault scenario)', () => {
   it('syncs 990 of 1,000 CRM items and a NUL item from Outlook; the 10 cost nothing on the next run', async () => {
     await measure('item errors: 1,000 CRM items, 10 unsyncable, 1 Outlook item with NUL', async (setFigure) => {
-      const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
       const refused = 5;
       const normal = TOTAL - OLD_ROWS.length - refused;
       // The 990 normal items and the 5 old rows go straight to the table (the API would refuse the
@@ -49,29 +39,29 @@ describe('one item never stops the others (fault scenario)', () => {
         ...Array.from({ length: normal }, (_, i) => ({ crmId: `n-${i}`, data: appointment(i) })),
         ...OLD_ROWS.map((data, i) => ({ crmId: `old-${i}`, data })),
       ];
-      await stack.pool.query(
+      await t.stack.pool.query(
         `INSERT INTO crm_items (org_id, user_id, kind, crm_id, data, deleted, origin)
          SELECT $1, $2, 'appointment', u.crm_id, u.data::jsonb, false, 'crm' FROM unnest($3::text[], $4::text[]) AS u(crm_id, data)`,
-        [stack.orgId, user.userId, rows.map((r) => r.crmId), rows.map((r) => JSON.stringify(r.data))],
+        [t.stack.orgId, t.user.userId, rows.map((r) => r.crmId), rows.map((r) => JSON.stringify(r.data))],
       );
-      await stack.sim('PUT', `/_sim/mailboxes/${user.email}/item-faults`, { refuse: [{ contains: REFUSE_MARK, code: 'ErrorInvalidPropertySet' }] });
+      await t.stack.sim('PUT', `/_sim/mailboxes/${t.user.email}/item-faults`, { refuse: [{ contains: REFUSE_MARK, code: 'ErrorInvalidPropertySet' }] });
       for (let i = 0; i < refused; i++) {
-        expect((await stack.api('PUT', `${base}/appointments/refused-${i}`, appointment(i, `${REFUSE_MARK} ${i}`))).status).toBe(201);
+        expect((await t.stack.api('PUT', `${t.base}/appointments/refused-${i}`, appointment(i, `${REFUSE_MARK} ${i}`))).status).toBe(201);
       }
-      stack.ews.store.createAppointment(user.email, { subject: 'from Outlook', body: 'before\u0000after', start: '2026-12-20T09:00:00Z', end: '2026-12-20T10:00:00Z' });
+      t.stack.ews.store.createAppointment(t.user.email, { subject: 'from Outlook', body: 'before\u0000after', start: '2026-12-20T09:00:00Z', end: '2026-12-20T10:00:00Z' });
 
-      const first = await stack.syncNow(user, { timeoutMs: 120_000 });
-      const inExchange = stack.ews.store.readFolder(user.email, 'calendar');
+      const first = await t.stack.syncNow(t.user, { timeoutMs: 120_000 });
+      const inExchange = t.stack.ews.store.readFolder(t.user.email, 'calendar');
       const pushed = inExchange.filter((i) => String(i.fields.Subject).startsWith('item ')).length;
-      const counts = (await stack.pool.query(`SELECT last_run_counts FROM mailboxes WHERE id = $1`, [user.mailboxId])).rows[0].last_run_counts;
-      const listed = (await stack.api('GET', `${base}/item-errors`)).body.items as { crmId: string; code: string; attempts: number }[];
-      const outlookRow = (await stack.pool.query(`SELECT crm_id FROM crm_items WHERE user_id = $1 AND data->>'subject' = 'from Outlook'`, [user.userId])).rows[0];
-      const fromOutlook = outlookRow ? (await stack.api('GET', `${base}/appointments/${outlookRow.crm_id}`)).body : undefined;
+      const counts = (await t.stack.pool.query(`SELECT last_run_counts FROM mailboxes WHERE id = $1`, [t.user.mailboxId])).rows[0].last_run_counts;
+      const listed = (await t.stack.api('GET', `${t.base}/item-errors`)).body.items as { crmId: string; code: string; attempts: number }[];
+      const outlookRow = (await t.stack.pool.query(`SELECT crm_id FROM crm_items WHERE user_id = $1 AND data->>'subject' = 'from Outlook'`, [t.user.userId])).rows[0];
+      const fromOutlook = outlookRow ? (await t.stack.api('GET', `${t.base}/appointments/${outlookRow.crm_id}`)).body : undefined;
 
       // The second run: nothing changed anywhere, so no request may concern the 10.
-      const seq = stack.ews.requestLog.list().at(-1)!.seq;
-      const second = await stack.syncNow(user, { timeoutMs: 60_000 });
-      const secondOps = stack.ews.requestLog.list(user.email).filter((e) => e.seq > seq).map((e) => e.operation);
+      const seq = t.stack.ews.requestLog.list().at(-1)!.seq;
+      const second = await t.stack.syncNow(t.user, { timeoutMs: 60_000 });
+      const secondOps = t.stack.ews.requestLog.list(t.user.email).filter((e) => e.seq > seq).map((e) => e.operation);
       const itemRequests = secondOps.filter((op) => op !== 'SyncFolderItems' && op !== 'GetFolder');
 
       setFigure(
@@ -93,7 +83,7 @@ describe('one item never stops the others (fault scenario)', () => {
       expect(second.itemErrors.count).toBe(10);
       expect(itemRequests).toEqual([]);
       // still one attempt each: the second run did not try them
-      expect((await stack.api('GET', `${base}/item-errors`)).body.items.every((l: { attempts: number }) => l.attempts === 1)).toBe(true);
+      expect((await t.stack.api('GET', `${t.base}/item-errors`)).body.items.every((l: { attempts: number }) => l.attempts === 1)).toBe(true);
     });
   }, 180_000);
 });

@@ -3,11 +3,11 @@
  * an occurrence is computed by date arithmetic (patternPosition), checked here against the series
  * expansion, and end to end through the API, the worker and the EWS simulator.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Appointment, DayOfWeek, RecurrencePattern, WeekIndex } from '@exsync/canonical';
 import { occurrenceDateSequence, occurrenceIndex, occurrenceStarts, patternPosition } from '../../packages/ews-client/src/mappers/recurrenceExpansion';
 import type { RecurrenceJson } from '../../packages/ews-sim/src/simStore';
-import { startStack, type Stack, type StackUser } from '../support/stack';
+import { useUserStack } from './userStack';
 
 const DAYS: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 const INDEXES: WeekIndex[] = ['first', 'second', 'third', 'fourth', 'last'];
@@ -72,31 +72,20 @@ describe('occurrence index by date arithmetic (table)', () => {
   });
 
   it('respects the range end and count', () => {
-    const base: Appointment = { subject: 's', start: '2021-01-04T08:00:00Z', end: '2021-01-04T09:00:00Z', timeZone: 'Europe/Berlin', isAllDay: false };
-    const numbered = { ...base, recurrence: { pattern: { type: 'daily', interval: 1 } as RecurrencePattern, range: { type: 'numbered' as const, startDate: '2021-01-04', numberOfOccurrences: 5000 } } };
+    const single: Appointment = { subject: 's', start: '2021-01-04T08:00:00Z', end: '2021-01-04T09:00:00Z', timeZone: 'Europe/Berlin', isAllDay: false };
+    const numbered = { ...single, recurrence: { pattern: { type: 'daily', interval: 1 } as RecurrencePattern, range: { type: 'numbered' as const, startDate: '2021-01-04', numberOfOccurrences: 5000 } } };
     const day = (n: number) => new Date(Date.UTC(2021, 0, 4 + n - 1)).toISOString().slice(0, 10);
     expect(day(5000)).toBe('2034-09-12');
     expect(occurrenceIndex(numbered, '2034-09-12T07:00:00Z')).toBe(5000);
     expect(occurrenceIndex(numbered, '2034-09-13T07:00:00Z')).toBeUndefined();
-    const ended = { ...base, recurrence: { pattern: { type: 'daily', interval: 1 } as RecurrencePattern, range: { type: 'endDate' as const, startDate: '2021-01-04', endDate: '2030-01-01' } } };
+    const ended = { ...single, recurrence: { pattern: { type: 'daily', interval: 1 } as RecurrencePattern, range: { type: 'endDate' as const, startDate: '2021-01-04', endDate: '2030-01-01' } } };
     expect(day(3285)).toBe('2030-01-01');
     expect(occurrenceIndex(ended, '2030-01-01T08:00:00Z')).toBe(3285);
     expect(occurrenceIndex(ended, '2030-01-02T08:00:00Z')).toBeUndefined();
   });
 });
 
-let stack: Stack;
-let user: StackUser;
-let base: string;
-beforeAll(async () => {
-  stack = await startStack();
-  user = await stack.addUser({ syncContacts: false });
-  await stack.waitForRunAfter(user, new Date(0));
-  base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+const t = useUserStack({ syncContacts: false });
 
 describe('occurrence edits far into an Outlook series reach Exchange (case 7)', () => {
   it.each([
@@ -107,11 +96,11 @@ describe('occurrence edits far into an Outlook series reach Exchange (case 7)', 
     ['monthly on the 8th, no end, 2090', { pattern: 'absoluteMonthly', interval: 1, dayOfMonth: 8 }, '2090-06-08', '2090-07-08'],
   ] as [string, RecurrenceJson, string, string][])('%s', async (label, recurrence, moved, deleted) => {
     const subject = `series ${label}`;
-    const created = stack.ews.store.createAppointment(user.email, {
+    const created = t.stack.ews.store.createAppointment(t.user.email, {
       subject, start: '2021-01-04T08:00:00Z', end: '2021-01-04T08:30:00Z', timeZone: 'W. Europe Standard Time', recurrence,
     });
-    await stack.syncNow(user);
-    const list = (await stack.api('GET', `${base}/appointments?limit=1000`)).body.items;
+    await t.stack.syncNow(t.user);
+    const list = (await t.stack.api('GET', `${t.base}/appointments?limit=1000`)).body.items;
     const crm = list.find((i: { item: Appointment }) => i.item.subject === subject);
     expect(crm).toBeDefined();
 
@@ -133,13 +122,13 @@ describe('occurrence edits far into an Outlook series reach Exchange (case 7)', 
         deletedOccurrences: [at(deleted)],
       },
     };
-    const put = await stack.api('PUT', `${base}/appointments/${crm.crmId}`, item);
+    const put = await t.stack.api('PUT', `${t.base}/appointments/${crm.crmId}`, item);
     expect(put.status, JSON.stringify(put.body)).toBe(200);
-    const status = await stack.syncNow(user);
+    const status = await t.stack.syncNow(t.user);
     expect(status.lastError).toBeNull();
     expect(status.itemErrors.count).toBe(0);
 
-    const stored = stack.ews.store.mailboxes.get(user.email.toLowerCase())!.items.get(created.id)!;
+    const stored = t.stack.ews.store.mailboxes.get(t.user.email.toLowerCase())!.items.get(created.id)!;
     const exceptions = [...stored.exceptions.values()].map((e) => ({ originalStart: new Date(e.originalStart).toISOString().replace('.000Z', 'Z'), subject: e.fields.get('Subject')?.text }));
     expect(exceptions).toEqual(expect.arrayContaining([
       { originalStart: at(near), subject: 'near edit' },
@@ -148,7 +137,7 @@ describe('occurrence edits far into an Outlook series reach Exchange (case 7)', 
     expect([...stored.deletedOccurrences].map((d) => new Date(d).toISOString().replace('.000Z', 'Z'))).toEqual([at(deleted)]);
 
     // Read back from Exchange, nothing is left to write.
-    const again = await stack.syncNow(user);
+    const again = await t.stack.syncNow(t.user);
     expect(again.counts.toExchange).toEqual({ created: 0, updated: 0, deleted: 0 });
   }, 60_000);
 });
