@@ -75,13 +75,13 @@ const HOSTILE_STRINGS = [
   '\u0000', '\uFEFF', '\uD800', '\u202Egnp.exe', 'A\u0301\u0301\u0301', '𝕏'.repeat(300), 'x'.repeat(70_000), '', ' ', '\r\nX-Injected: 1',
   '<script>alert(1)</script>', '${jndi:ldap://x}', '{{7*7}}', 'null', 'true', '-1', '1e309', '__proto__', 'constructor',
   // issue 12: NUL and lone surrogates inside text, leap seconds, hour-only offsets, zones
-  'a\u0000b', 'x\uDC00y', 'end\uD83D', '\uDFFF\uD800', '2026-12-31T23:59:60Z', '2026-12-12T10:00:00+01', '2026-12-12T10:00:00+0100',
+  'a\u0000b', 'x\uDC00y', 'end\uD83D', '\uDFFF\uD800', '2026-12-31T23:59:60Z', '2026-12-12T10:00:00+01', '2026-12-12T10:00:00-05',
   'EST5EDT', 'Antarctica/Troll', 'Mars/Olympus',
 ];
 /** Every zone name the runtime lists (issue 12): each must map to a Windows zone or be refused naming timeZone. */
 const ZONES = Intl.supportedValuesOf('timeZone');
 const BAD_TEXT = ['x\u0000y', '\u0000', '\uD800', 'a\uDC00b', 'end\uD83D'];
-const BAD_INSTANTS = ['2026-12-31T23:59:60Z', '2026-06-30T23:59:60+02:00', '2026-12-12T10:00:00+01', '2026-12-12T10:00:00-0530', '2026-02-30T10:00:00Z', '2026-12-12T10:00:00'];
+const BAD_INSTANTS = ['2026-12-31T23:59:60Z', '2026-06-30T23:59:60+02:00', '2026-12-12T10:00:00+01', '2026-12-12T10:00:00-05', '2026-02-30T10:00:00Z', '2026-12-12T10:00:00'];
 const HOSTILE_VALUES: unknown[] = [null, true, 0, -1, 1e309, 2 ** 63, [], {}, [1, 2], { $gt: '' }, { __proto__: { admin: true } }, ...HOSTILE_STRINGS];
 
 function pick<T>(rnd: () => number, list: readonly T[]): T {

@@ -18,7 +18,7 @@ const REFUSE_MARK = 'refuse-me';
 const OLD_ROWS = [
   { subject: 'leap second', start: '2026-12-31T23:59:60Z', end: '2027-01-01T00:00:00Z', timeZone: 'UTC', isAllDay: false },
   { subject: 'hour-only offset', start: '2026-12-12T10:00:00+01', end: '2026-12-12T11:00:00+01:00', timeZone: 'Europe/Berlin', isAllDay: false },
-  { subject: 'compact offset', start: '2026-12-12T10:00:00+0100', end: '2026-12-12T11:00:00Z', timeZone: 'Europe/Berlin', isAllDay: false },
+  { subject: 'end before start', start: '2026-12-12T11:00:00Z', end: '2026-12-12T10:00:00Z', timeZone: 'Europe/Berlin', isAllDay: false },
   { subject: 'no Windows zone', start: '2026-12-12T10:00:00Z', end: '2026-12-12T11:00:00Z', timeZone: 'Antarctica/Troll', isAllDay: false },
   { subject: 'no such date', start: '2026-02-30T10:00:00Z', end: '2026-03-01T11:00:00Z', timeZone: 'UTC', isAllDay: false },
 ];
