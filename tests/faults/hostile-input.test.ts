@@ -74,7 +74,14 @@ const HOSTILE_STRINGS = [
   "' OR 1=1 --", "'; DROP TABLE users; --", '" OR ""="', '../../../etc/passwd', '..%2F..%2Fetc%2Fpasswd', '%2e%2e%2f%2e%2e%2f',
   '\u0000', '\uFEFF', '\uD800', '\u202Egnp.exe', 'A\u0301\u0301\u0301', '𝕏'.repeat(300), 'x'.repeat(70_000), '', ' ', '\r\nX-Injected: 1',
   '<script>alert(1)</script>', '${jndi:ldap://x}', '{{7*7}}', 'null', 'true', '-1', '1e309', '__proto__', 'constructor',
+  // issue 12: NUL and lone surrogates inside text, leap seconds, hour-only offsets, zones
+  'a\u0000b', 'x\uDC00y', 'end\uD83D', '\uDFFF\uD800', '2026-12-31T23:59:60Z', '2026-12-12T10:00:00+01', '2026-12-12T10:00:00-05',
+  'EST5EDT', 'Antarctica/Troll', 'Mars/Olympus',
 ];
+/** Every zone name the runtime lists (issue 12): each must map to a Windows zone or be refused naming timeZone. */
+const ZONES = Intl.supportedValuesOf('timeZone');
+const BAD_TEXT = ['x\u0000y', '\u0000', '\uD800', 'a\uDC00b', 'end\uD83D'];
+const BAD_INSTANTS = ['2026-12-31T23:59:60Z', '2026-06-30T23:59:60+02:00', '2026-12-12T10:00:00+01', '2026-12-12T10:00:00-05', '2026-02-30T10:00:00Z', '2026-12-12T10:00:00'];
 const HOSTILE_VALUES: unknown[] = [null, true, 0, -1, 1e309, 2 ** 63, [], {}, [1, 2], { $gt: '' }, { __proto__: { admin: true } }, ...HOSTILE_STRINGS];
 
 function pick<T>(rnd: () => number, list: readonly T[]): T {
@@ -82,7 +89,7 @@ function pick<T>(rnd: () => number, list: readonly T[]): T {
 }
 
 /** One request that must be refused: every body carries at least one invalid or unknown field. */
-function hostileRequest(rnd: () => number): { method: string; url: string; token: 'platform' | 'a' | 'none' | 'garbage'; body?: string; headers?: Record<string, string> } {
+function hostileRequest(rnd: () => number): { method: string; url: string; token: 'platform' | 'a' | 'none' | 'garbage'; body?: string; headers?: Record<string, string>; expectField?: string } {
   // Byte-wise percent-encoding: lone surrogates go out as U+FFFD instead of throwing.
   const pct = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
   const enc = (s: string) => (rnd() < 0.5 ? pct(s) : s.replace(/[?#\s%]/g, (c) => pct(c)).replace(/[^\x21-\x7e]/g, (c) => pct(c)));
@@ -104,8 +111,31 @@ function hostileRequest(rnd: () => number): { method: string; url: string; token
     if (r < 0.25) return JSON.stringify(value());
     return JSON.stringify(junkObject());
   };
-  const kind = Math.floor(rnd() * 12);
+  const kind = Math.floor(rnd() * 15);
   switch (kind) {
+    case 12: {
+      // A valid appointment but for one text field holding NUL or a lone surrogate: 400 naming it.
+      const field = pick(rnd, ['subject', 'body', 'location'] as const);
+      const item = { subject: 'Plan', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', timeZone: pick(rnd, ZONES), isAllDay: false, [field]: pick(rnd, BAD_TEXT) };
+      return { method: 'PUT', url: `${base}/appointments/a-1`, token, body: JSON.stringify(item), headers: { 'content-type': 'application/json' }, expectField: field };
+    }
+    case 13: {
+      // A valid appointment but for a leap second or an offset the engine cannot read.
+      const field = pick(rnd, ['start', 'end'] as const);
+      const item = { subject: 'Plan', start: '2026-12-01T09:00:00Z', end: '2027-12-01T10:00:00Z', timeZone: pick(rnd, ZONES), isAllDay: false, [field]: pick(rnd, BAD_INSTANTS) };
+      return { method: 'PUT', url: `${base}/appointments/a-1`, token, body: JSON.stringify(item), headers: { 'content-type': 'application/json' }, expectField: field };
+    }
+    case 14: {
+      // NUL in a path parameter, a query string or the unauthenticated callback. (A lone surrogate
+      // cannot be written in UTF-8: its CESU bytes %ED%A0%80 are tried too, and must not answer 5xx.)
+      const surrogate = rnd() < 0.25;
+      const bad = surrogate ? pick(rnd, ['%ED%A0%80', 'a%ED%B0%80b']) : pick(rnd, ['%00', 'a%00b', '%00%00']);
+      const where = pick(rnd, [
+        [`${base}/contacts/c${bad}`, 'crmId'], [`${base}/appointments?after=${bad}`, 'after'], [`/oauth/callback?state=${bad}`, 'state'],
+        [`/oauth/callback?code=${bad}&state=s`, 'code'], [`/v1/orgs/${orgA.id}/users?search=${bad}`, 'search'],
+      ] as const);
+      return { method: 'GET', url: where[0], token, ...(surrogate ? {} : { expectField: where[1] }) };
+    }
     case 0: return { method: 'GET', url: `/v1/orgs/${badId()}`, token };
     case 1: return { method: 'GET', url: `/v1/orgs/${orgA.id}/users/${badId()}`, token };
     case 2: return { method: 'PATCH', url: `${base}`, token, body: body(), headers: { 'content-type': 'application/json' } };
@@ -129,6 +159,7 @@ describe('hostile input', () => {
       const count = LONG ? 5_000 : 1_000;
       const before = await tableHashes();
       const fiveHundreds: string[] = [];
+      const misnamed: string[] = [];
       const statuses = new Map<number, number>();
       for (let i = 0; i < count; i++) {
         const r = hostileRequest(rnd);
@@ -136,15 +167,41 @@ describe('hostile input', () => {
         const res = await call(r.method, r.url, token, r.body, r.headers);
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
         if (res.statusCode >= 500) fiveHundreds.push(`${r.method} ${r.url.slice(0, 120)} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
+        // A refusal of text or an instant names the field (authentication comes first on /v1).
+        const authenticated = token !== null && r.token !== 'garbage';
+        if (r.expectField && res.statusCode !== 401 && (authenticated || r.url.startsWith('/oauth/'))) {
+          const field = res.headers['content-type']?.toString().includes('json') ? res.json().field : undefined;
+          if (res.statusCode !== 400 || field !== r.expectField) misnamed.push(`${r.method} ${r.url.slice(0, 120)} ${r.body?.slice(0, 120) ?? ''} -> ${res.statusCode} ${res.body.slice(0, 160)} (want 400 ${r.expectField})`);
+        }
       }
       const after = await tableHashes();
       const changed = TABLES.filter((t) => before[t] !== after[t]);
       const dist = [...statuses.entries()].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ');
-      setFigure(`${count} requests (seed ${seed}), ${fiveHundreds.length} answered 5xx, ${changed.length} tables changed; statuses ${dist}`);
+      setFigure(`${count} requests (seed ${seed}), ${fiveHundreds.length} answered 5xx, ${changed.length} tables changed, ${misnamed.length} refusals not naming the field; statuses ${dist}`);
       expect(fiveHundreds).toEqual([]);
+      expect(misnamed).toEqual([]);
       expect(changed).toEqual([]);
     });
   }, 180_000);
+
+  it('maps every IANA zone the runtime lists to a Windows zone, or refuses it naming timeZone', async () => {
+    await measure('hostile input: every IANA zone', async (setFigure) => {
+      const fiveHundreds: string[] = [];
+      const refused: string[] = [];
+      for (const timeZone of ZONES) {
+        const res = await call('PUT', `/v1/orgs/${orgA.id}/users/${userA.id}/appointments/zone-probe`, orgA.token,
+          JSON.stringify({ subject: 'zone', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', timeZone, isAllDay: false }), { 'content-type': 'application/json' });
+        if (res.statusCode >= 500) fiveHundreds.push(`${timeZone} -> ${res.statusCode}`);
+        else if (res.statusCode === 400) {
+          expect(res.json().field).toBe('timeZone');
+          refused.push(timeZone);
+        } else expect(res.statusCode).toBeLessThan(300);
+      }
+      setFigure(`${ZONES.length} zones: ${ZONES.length - refused.length} accepted (each with a Windows zone), ${refused.length} refused naming timeZone (${refused.join(', ')}), ${fiveHundreds.length} answered 5xx`);
+      expect(fiveHundreds).toEqual([]);
+      expect(refused.length).toBeLessThan(3);
+    });
+  }, 120_000);
 });
 
 describe('tenant isolation', () => {
@@ -159,6 +216,7 @@ describe('tenant isolation', () => {
         ['GET', `${b}/exchange/admin-consent-url`], ['POST', `${b}/exchange/test`, {}], ['GET', `${b}/changes`], ['GET', `${b}/users`],
         ['POST', `${b}/users`, { crmUserId: 'intruder', email: 'intruder@example.com' }], ['GET', u], ['PATCH', u, { syncCalendar: false }],
         ['POST', `${b}/users/bulk`, { userIds: [userB.id], settings: { syncCalendar: false } }], ['POST', `${u}/sync`], ['GET', `${u}/sync-status`],
+        ['GET', `${u}/item-errors`], ['GET', `/v1/orgs/${orgA.id}/users/${userB.id}/item-errors`],
         ['POST', `${u}/microsoft-login`], ['POST', `${u}/exchange/test`], ['GET', `${u}/contacts`], ['GET', `${u}/contacts/c-1`],
         ['PUT', `${u}/contacts/c-1`, { givenName: 'X', surname: 'Y', emails: [], phones: {}, addresses: {} }], ['DELETE', `${u}/contacts/c-1`],
         ['GET', `${u}/appointments`], ['GET', `${u}/appointments/a-1`], ['DELETE', `${u}/appointments/a-1`],

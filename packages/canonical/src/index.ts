@@ -4,3 +4,5 @@ export * from './normalize';
 export * from './syncError';
 export * from './adminMessages';
 export * from './mailboxStatus';
+export * from './instant';
+export * from './text';

@@ -23,13 +23,17 @@ import type {
   RecurrencePattern,
   RecurrenceRange,
 } from './items';
+import { parseInstant } from './instant';
 
 const DAY_ORDER: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
-/** `2026-03-29T01:00:00.123+01:00` -> `2026-03-29T00:00:00Z`. Throws on an unparseable instant. */
+/**
+ * `2026-03-29T01:00:00.123+01:00` -> `2026-03-29T00:00:00Z`. Throws a RangeError on anything
+ * parseInstant refuses (the API's `date-time` format uses the same parser).
+ */
 export function normalizeInstant(value: string): string {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new RangeError(`not an ISO 8601 instant: ${JSON.stringify(value)}`);
+  const ms = parseInstant(value);
+  if (ms === null) throw new RangeError(`not an ISO 8601 instant: ${JSON.stringify(value)}`);
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 

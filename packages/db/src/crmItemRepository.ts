@@ -101,7 +101,8 @@ export async function listCrmItems(
 
 /**
  * Items the engine must push to a mailbox: CRM-made live items with no link yet, and linked items
- * whose version is past the version last synced (edits and tombstones). Keyset-paged by row id.
+ * whose version is past the version last synced (edits and tombstones), except those whose last
+ * try failed and whose back-off still holds for the same version. Keyset-paged by row id.
  *
  * Written as two EXISTS tests rather than a LEFT JOIN on purpose. Right after an initial sync
  * the tables' statistics can still describe them as empty; the planner then ran the join as a
@@ -121,7 +122,8 @@ export async function listCrmChangesForPush(
        AND ((NOT c.deleted AND c.origin = 'crm'
              AND NOT EXISTS (SELECT 1 FROM item_links l WHERE l.mailbox_id = $2 AND l.kind = $3 AND l.crm_id = c.crm_id))
          OR EXISTS (SELECT 1 FROM item_links l WHERE l.mailbox_id = $2 AND l.kind = $3 AND l.crm_id = c.crm_id
-                      AND l.ews_item_id IS NOT NULL AND c.version > l.crm_version))
+                      AND l.ews_item_id IS NOT NULL AND c.version > l.crm_version
+                      AND (l.error_next_at IS NULL OR l.error_next_at <= now() OR c.version <> l.error_crm_version)))
      ORDER BY c.id LIMIT $5`,
     [input.userId, input.mailboxId, input.kind, input.afterId ?? null, input.limit],
   );

@@ -50,10 +50,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const getLinksByIds = (q: Queryable, mailboxId: string, kind: string, ids: string[]) =>
   selectWhere(q, mailboxId, kind, 'id', ids.filter((i) => UUID.test(i)).map((i) => i.toLowerCase()));
 
-/** Creates that were started but whose Exchange id was never stored. */
+/**
+ * Creates that were started but whose Exchange id was never stored, and creates that failed and
+ * are due again: a failed one waits for its back-off (itemErrorRepository.ts) unless the CRM item
+ * changed since, so an item that keeps failing costs no request meanwhile.
+ */
 export async function listPendingLinks(q: Queryable, mailboxId: string, kind: string): Promise<LinkRow[]> {
   const res = await q.query(
-    `SELECT ${COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 AND ews_item_id IS NULL ORDER BY created_at`,
+    `SELECT ${COLUMNS} FROM item_links l WHERE l.mailbox_id = $1 AND l.kind = $2 AND l.ews_item_id IS NULL
+        AND (l.error_next_at IS NULL OR l.error_next_at <= now() OR NOT EXISTS (
+              SELECT 1 FROM crm_items c JOIN mailboxes m ON m.user_id = c.user_id
+               WHERE m.id = l.mailbox_id AND c.kind = l.kind AND c.crm_id = l.crm_id AND c.version = l.error_crm_version))
+      ORDER BY l.created_at`,
     [mailboxId, kind],
   );
   return res.rows.map(toRow);

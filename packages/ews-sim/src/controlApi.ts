@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultConfigError, type Faults } from './faults';
+import { FaultConfigError, validateItemRefusals, type Faults } from './faults';
 import type { RequestLog } from './requestLog';
 import { InputError, type SimStore } from './simStore';
 import { StoreError } from './store';
@@ -191,6 +191,14 @@ const ROUTES: Route[] = [
     pattern: /^\/_sim\/mailboxes\/([^/]+)\/faults$/,
     run: async (d, m, body) => {
       d.faults.set(obj(await body()), decodeURIComponent(m[1]));
+      return d.faults.snapshot();
+    },
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/_sim\/mailboxes\/([^/]+)\/item-faults$/,
+    run: async (d, m, body) => {
+      d.faults.setItemRefusals(m[1], validateItemRefusals(await body()));
       return d.faults.snapshot();
     },
   },

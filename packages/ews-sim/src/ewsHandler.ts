@@ -200,6 +200,10 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
           throw new ItemError('ErrorServerBusy', undefined, backOffXml(faultConfig.backOffMs));
         }
       },
+      throwIfRefused: (texts) => {
+        const refusal = deps.faults.itemRefusal(mb.email, texts);
+        if (refusal) throw new ItemError(refusal.code, `The item was refused (simulated per-item fault ${refusal.code}).`);
+      },
       syncCallsExceeded,
     };
     let xml: string;

@@ -57,8 +57,34 @@ export function validateFaults(input: unknown): Partial<FaultConfig> {
 }
 
 
+/**
+ * A per-item refusal: CreateItem and UpdateItem of an item whose text (any field of the request,
+ * e.g. the Subject) contains `contains`, and GetItem of a stored item whose text does, answer that
+ * item with `ResponseClass="Error"` and `code`, as Exchange does for an item it will not store or
+ * cannot read, while the rest of the batch succeeds.
+ */
+export interface ItemRefusal {
+  contains: string;
+  /** Exchange response code (default ErrorInvalidPropertySet) */
+  code: string;
+}
+
+/** Validates the body of `PUT /_sim/mailboxes/:email/item-faults`: `{refuse: [{contains, code?}]}`. */
+export function validateItemRefusals(input: unknown): ItemRefusal[] {
+  const list = (input as { refuse?: unknown } | null)?.refuse;
+  if (!Array.isArray(list)) throw new FaultConfigError('refuse must be an array of {contains, code?}');
+  return list.map((r, i) => {
+    const contains = (r as { contains?: unknown })?.contains;
+    const code = (r as { code?: unknown })?.code ?? 'ErrorInvalidPropertySet';
+    if (typeof contains !== 'string' || contains === '') throw new FaultConfigError(`refuse[${i}].contains must be a non-empty string`);
+    if (typeof code !== 'string' || !/^Error[A-Za-z]+$/.test(code)) throw new FaultConfigError(`refuse[${i}].code must be an EWS response code such as ErrorInvalidPropertySet`);
+    return { contains, code };
+  });
+}
+
 export class Faults {
   private global: FaultConfig = { ...NO_FAULTS };
+  private refusals = new Map<string, ItemRefusal[]>();
   private perMailbox = new Map<string, FaultConfig>();
   private random: () => number;
   private malformedToggle = false;
@@ -80,11 +106,26 @@ export class Faults {
 
   /** Clears one mailbox's faults, or all of them. */
   clear(mailbox?: string): void {
-    if (mailbox) this.perMailbox.delete(mailbox.toLowerCase());
-    else {
+    if (mailbox) {
+      this.perMailbox.delete(mailbox.toLowerCase());
+      this.refusals.delete(mailbox.toLowerCase());
+    } else {
       this.global = { ...NO_FAULTS };
       this.perMailbox.clear();
+      this.refusals.clear();
     }
+  }
+
+  /** Replaces one mailbox's per-item refusals (an empty list lifts them). */
+  setItemRefusals(mailbox: string, refusals: ItemRefusal[]): void {
+    if (refusals.length === 0) this.refusals.delete(mailbox.toLowerCase());
+    else this.refusals.set(mailbox.toLowerCase(), refusals.map((r) => ({ ...r })));
+  }
+
+  /** The refusal that applies to an item written to `mailbox` whose field texts are `texts`, if any. */
+  itemRefusal(mailbox: string, texts: string[]): ItemRefusal | undefined {
+    const list = this.refusals.get(mailbox.toLowerCase());
+    return list?.find((r) => texts.some((t) => t.includes(r.contains)));
   }
 
   seed(seed: number): void {
@@ -96,8 +137,8 @@ export class Faults {
     return (mailbox && this.perMailbox.get(mailbox.toLowerCase())) || this.global;
   }
 
-  snapshot(): { global: FaultConfig; mailboxes: Record<string, FaultConfig> } {
-    return { global: { ...this.global }, mailboxes: Object.fromEntries(this.perMailbox) };
+  snapshot(): { global: FaultConfig; mailboxes: Record<string, FaultConfig>; itemRefusals: Record<string, ItemRefusal[]> } {
+    return { global: { ...this.global }, mailboxes: Object.fromEntries(this.perMailbox), itemRefusals: Object.fromEntries(this.refusals) };
   }
 
   /** Rolls the dice for one request: at most one transport-level fault. */

@@ -110,7 +110,7 @@ function seriesOccurrencesWithDeleted(item: StoredItem, count: number): Occurren
   const duration = itemEnd(item) - start;
   const localStart = utcToLocal(tz, start);
   const timeOfDay = ((localStart % 86_400_000) + 86_400_000) % 86_400_000;
-  const dates = occurrenceDates(item.recurrence!).slice(0, count);
+  const dates = occurrenceDates(item.recurrence!, Number.POSITIVE_INFINITY, count);
   return dates.map((d, i) => {
     const originalStart = localToUtc(tz, d + timeOfDay);
     const exception = item.exceptions.get(originalStart);
@@ -339,7 +339,9 @@ function calendarFieldEl(mb: Mailbox, ref: ItemRef, name: string): El | undefine
     }
     case 'ModifiedOccurrences': {
       if (!isMaster || item.exceptions.size === 0) return undefined;
-      const occ = seriesOccurrences(item).filter((x) => x.exception);
+      // Up to the last exception, however far into a no-end series it is.
+      const lastException = Math.max(...item.exceptions.keys());
+      const occ = seriesOccurrences(item, lastException + 1).filter((x) => x.exception);
       if (occ.length === 0) return undefined;
       return el(name, {}, occ.map((x) => occurrenceInfoEl('Occurrence', ref, x)));
     }

@@ -208,11 +208,14 @@ const MAX_OCCURRENCES = 5000;
 
 /**
  * Occurrence dates of a series, in order, from the first one up to `untilDate` (inclusive) or the
- * range's end. Index i of the result is the series' InstanceIndex i+1.
+ * range's end, and at most `maxCount` of them. Index i of the result is the series' InstanceIndex
+ * i+1. A bound (`untilDate` or `maxCount`) lifts the hard stop, so an occurrence years into a
+ * no-end series is still found.
  */
-export function occurrenceDates(r: Recurrence, untilDate = Number.POSITIVE_INFINITY): number[] {
+export function occurrenceDates(r: Recurrence, untilDate = Number.POSITIVE_INFINITY, maxCount?: number): number[] {
   const out: number[] = [];
-  const limit = r.range.kind === 'NumberedRecurrence' ? r.range.count : MAX_OCCURRENCES;
+  const bound = maxCount ?? (Number.isFinite(untilDate) ? Number.POSITIVE_INFINITY : MAX_OCCURRENCES);
+  const limit = r.range.kind === 'NumberedRecurrence' ? Math.min(r.range.count, bound) : bound;
   const end = r.range.kind === 'EndDateRecurrence' ? Math.min(r.range.endDate, untilDate) : untilDate;
   for (const d of patternDates(r.pattern, r.range.startDate)) {
     if (d > end || out.length >= limit) break;

@@ -46,15 +46,16 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Appointment, Contact, FetchedItem, FolderChange, ItemKind, MailboxError } from '@exsync/canonical';
-import { FOLDER_OF_KIND, SyncError, defaultScope } from '@exsync/canonical';
+import { FOLDER_OF_KIND, SyncError, defaultScope, storableValue } from '@exsync/canonical';
 import {
-  analyzeAfterBulkLoad, appendChanges, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
+  analyzeAfterBulkLoad, appendChanges, clearItemFailures, countFailingItems, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
   listPendingLinks, listUnlinkedCrmItems, listUnseenLinks, markLinksSeen, markLinksUnseen, recordConflicts,
   saveSyncState, upsertLinks, withTransaction, writeCrmItemsFromExchange,
-  type ChangeFeedEntry, type ConflictEntry, type CrmItemRow, type LinkRow, type Queryable, type SyncStateRow,
+  type ChangeFeedEntry, type ConflictEntry, type CrmItemRow, type ItemFailure, type LinkRow, type Queryable, type SyncStateRow,
 } from '@exsync/db';
 import { decide, type CrmState, type ExchangeChange, type LinkState, type SyncAction } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
+import { contentOf, isDataRefusal, recordFailures, refused, storageRefused, unmappable, unreadableItem } from './itemFailures';
 import { readOnlyPart, syncedContent } from './syncedContent';
 import { emptyCounts, type MailboxSyncContext, type SyncCounts } from './syncTypes';
 
@@ -93,6 +94,7 @@ export async function syncMailboxKind(ctx: MailboxSyncContext): Promise<SyncCoun
   // once more moves the state past our own writes (they come back with the ChangeKeys we stored
   // and are skipped unread), so later deletes and edits of those items are reported.
   if (exchangeWrites(counts) > before) await pull(ctx, counts);
+  counts.failingItems = await countFailingItems(ctx.pool, ctx.mailboxId, ctx.kind);
   ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, counts }, 'mailbox kind synced');
   return counts;
 }
@@ -150,20 +152,23 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
   let state = start;
   let matcher: Matcher | undefined;
   let linksInserted = 0;
+  // Built from what is unlinked now; rebuilt when a page is rolled back (its claims were not kept).
+  const freshMatcher = async (): Promise<Matcher> => {
+    const unlinked = await listUnlinkedCrmItems(ctx.pool, ctx.userId, ctx.mailboxId, ctx.kind);
+    // Items that cannot be synced are left to the push step, which records why.
+    return buildMatcher(ctx.kind, unlinked.filter((r) => r.data && contentOf(ctx.kind, r.data as Item).ok).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
+  };
   const fromStart = !start.syncState;
   for await (const page of ctx.port.syncFolder(folder, state.syncState ?? undefined)) {
     await ctx.onProgress?.({ folder, fromStart, pages: 1, listed: page.changes.length, applied: 0 });
-    if (!state.initialSyncDone && !matcher) {
-      const unlinked = await listUnlinkedCrmItems(ctx.pool, ctx.userId, ctx.mailboxId, ctx.kind);
-      matcher = buildMatcher(ctx.kind, unlinked.filter((r) => r.data).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
-    }
+    if (!state.initialSyncDone && !matcher) matcher = await freshMatcher();
     const last = !page.moreAvailable;
     const next: SyncStateRow = {
       syncState: page.syncState,
       initialSyncDone: state.initialSyncDone || last,
       resyncInProgress: state.resyncInProgress && !last,
     };
-    linksInserted += await applyPage(ctx, page.changes, state, next, matcher, counts);
+    linksInserted += await applyPageIsolatingRefusals(ctx, page.changes, state, next, matcher, counts, async () => (matcher = matcher && (await freshMatcher())));
     await ctx.onProgress?.({ folder, fromStart, pages: 0, listed: 0, applied: page.changes.length });
     // Statistics that still describe the tables as empty make later queries quadratic.
     if (await analyzeAfterBulkLoad(ctx.pool, linksInserted)) linksInserted = 0;
@@ -175,6 +180,44 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
 interface Fetched {
   change: FolderChange & { type: 'create' | 'update' };
   fetched: FetchedItem<Item> | null; // null: gone before we could read it
+}
+
+/**
+ * applyPage, but when Postgres refuses the page's data, the page is applied item by item so only
+ * the refused item is left out: recorded on its link (kind 'postgres') when it has one, logged
+ * otherwise, and read again when Exchange next reports it changed. The state moves past the page
+ * only after the others are in.
+ */
+async function applyPageIsolatingRefusals(
+  ctx: MailboxSyncContext, changes: FolderChange[], before: SyncStateRow, after: SyncStateRow,
+  matcher: Matcher | undefined, counts: SyncCounts, rebuildMatcher: () => Promise<Matcher | undefined>,
+): Promise<number> {
+  const saved = structuredClone(counts);
+  try {
+    return await applyPage(ctx, changes, before, after, matcher, counts);
+  } catch (e) {
+    if (!isDataRefusal(e)) throw e;
+    Object.assign(counts, structuredClone(saved));
+    matcher = await rebuildMatcher();
+    ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: (e as { code?: string }).code }, 'Postgres refused a page; applying it item by item');
+  }
+  let inserted = 0;
+  const failures: ItemFailure[] = [];
+  for (const change of changes) {
+    const itemCounts = structuredClone(counts);
+    try {
+      inserted += await applyPage(ctx, [change], before, before, matcher, itemCounts);
+      Object.assign(counts, itemCounts);
+    } catch (e) {
+      if (!isDataRefusal(e)) throw e;
+      const [link] = await getLinksByEwsIds(ctx.pool, ctx.mailboxId, ctx.kind, [change.itemId]);
+      const code = (e as { code?: string }).code;
+      if (link) failures.push(storageRefused(link, code));
+      else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: change.itemId, code }, 'Postgres refused a new Exchange item; it is read again when it changes');
+    }
+  }
+  await recordFailures(ctx, ctx.pool, failures);
+  return inserted + (await applyPage(ctx, [], before, after, matcher, counts));
 }
 
 async function applyPage(
@@ -198,12 +241,18 @@ async function applyPage(
   );
   // One call for the page: the port batches GetItem by its own measured size.
   const fetched: Fetched[] = [];
+  // Items Exchange answered with a per-item error: a linked one records it (read again when it next changes).
+  const unreadable: { itemId: string; error: MailboxError }[] = [];
   const results = toFetch.length ? await ctx.port.getItems(ctx.kind, toFetch.map((c) => c.itemId)) : [];
   results.forEach((r, i) => {
-    if (r.ok) fetched.push({ change: toFetch[i], fetched: r.value as FetchedItem<Item> });
+    // Text Postgres cannot store (U+0000, lone surrogates) is cleaned before anything is decided.
+    if (r.ok) fetched.push({ change: toFetch[i], fetched: { ...r.value, item: storableValue(r.value.item) } as FetchedItem<Item> });
     else if (r.error.kind === 'ItemNotFound') fetched.push({ change: toFetch[i], fetched: null });
     else if (failsWholeRun(r.error)) throw mailboxItemError(r.error);
-    else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
+    else {
+      ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
+      unreadable.push({ itemId: toFetch[i].itemId, error: r.error });
+    }
   });
 
   return withTransaction(ctx.pool, async (c) => {
@@ -214,6 +263,7 @@ async function applyPage(
 
     type Pending = { ex: ExchangeChange<Item>; link: LinkRow | null; matchedCrmId?: string; attached: boolean; icalUid?: string };
     const pending: Pending[] = [];
+    const attachedTags = new Set<string>();
     for (const ch of changes) {
       if (ch.type === 'delete') {
         const link = links.get(ch.itemId);
@@ -234,10 +284,12 @@ async function applyPage(
       const tag = (fi.tag ?? f.change.tag)?.toLowerCase();
       if (!link && tag) {
         const tagged = byTag.get(tag);
-        // A tagged item with a pending link is our create whose id was never stored.
-        if (tagged && tagged.ewsItemId === null) {
+        // A tagged item with a pending link is our create whose id was never stored. Only one
+        // item can be it: further items with the same tag (Outlook copies) are items of their own.
+        if (tagged && tagged.ewsItemId === null && !attachedTags.has(tagged.id)) {
           link = { ...tagged, ewsItemId: fi.itemId };
           attached = true;
+          attachedTags.add(tagged.id);
         }
       }
       let matchedCrmId: string | undefined;
@@ -247,15 +299,32 @@ async function applyPage(
 
     const crmIds = pending.map((p) => p.link?.crmId ?? p.matchedCrmId).filter((x): x is string => !!x);
     const crmRows = await lockCrmRows(c, ctx.userId, ctx.kind, crmIds);
+    const failures: ItemFailure[] = unreadable.flatMap(({ itemId, error }) => {
+      const link = links.get(itemId);
+      return link ? [unreadableItem(link, error)] : [];
+    });
     for (const p of pending) {
       const crmId = p.link?.crmId ?? p.matchedCrmId;
       const crmRow = crmId ? crmRows.get(crmId) ?? null : null;
       // A match only pairs with a live CRM item.
       const crm = crmRow && (p.link || !crmRow.deleted) ? toCrmState(crmRow) : null;
-      const action = decide<Item>({ kind: ctx.kind, exchange: p.ex, crm, link: p.link ? toLinkState(p.link) : null, policy: ctx.policy, direction: ctx.direction });
+      let action: SyncAction<Item>;
+      try {
+        action = decide<Item>({ kind: ctx.kind, exchange: p.ex, crm, link: p.link ? toLinkState(p.link) : null, policy: ctx.policy, direction: ctx.direction });
+      } catch (e) {
+        // One item the engine cannot compare stops only itself.
+        const bad = crmRow?.data && !contentOf(ctx.kind, crmRow.data as Item).ok ? crmRow : null;
+        if (bad) failures.push(unmappable(bad, (e as Error).message));
+        else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: p.ex.itemId, error: (e as Error).message }, 'skipping an Exchange item that cannot be compared');
+        continue;
+      }
       plan.addPulled(action, p.ex, p.link, crm, p.attached, p.icalUid);
     }
     await plan.apply(c);
+    // An item Exchange reported changed is decided afresh: its earlier failure no longer holds.
+    const failed = new Set(failures.map((f) => f.crmId));
+    await clearItemFailures(c, pending.flatMap((p) => (p.link && !failed.has(p.link.crmId) ? [p.link.id] : [])));
+    await recordFailures(ctx, c, failures);
     await markLinksSeen(c, ctx.mailboxId, ctx.kind, fetched.map((f) => f.change.itemId).concat(
       changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
     ));
@@ -452,12 +521,18 @@ async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts)
   const drop: string[] = [];
   const toDelete: string[] = [];
   const toCreate: { link: LinkRow; row: CrmItemRow }[] = [];
+  const failures: ItemFailure[] = [];
   for (const link of pendingLinks) {
-    const found = await ctx.port.findByTag(ctx.kind, link.id);
     const row = crmRows.get(link.crmId);
     const live = row && !row.deleted && row.data;
+    // A copy of our item made in Outlook carries our tag too, but once pulled it is an Exchange
+    // item of its own with its own link: it is neither ours to attach (two links cannot share an
+    // Exchange item) nor ours to delete. Only unlinked items with the tag are our lost creates.
+    const tagged = await ctx.port.findByTag(ctx.kind, link.id);
+    const linkedElsewhere = new Set((await getLinksByEwsIds(ctx.pool, ctx.mailboxId, ctx.kind, tagged.map((f) => f.itemId))).map((l) => l.ewsItemId));
+    const found = tagged.filter((f) => !linkedElsewhere.has(f.itemId));
     if (found.length > 0) {
-      // More than one copy can only come from an outside copy of our item; keep the first.
+      // More than one unlinked copy can only come from an outside copy of our item; keep the first.
       if (live) {
         attach.push({ ...link, ewsItemId: found[0].itemId, ewsChangeKey: found[0].changeKey });
         toDelete.push(...found.slice(1).map((f) => f.itemId));
@@ -466,7 +541,9 @@ async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts)
         drop.push(link.id);
       }
     } else if (live && ctx.direction !== 'exchange-to-crm') {
-      toCreate.push({ link, row });
+      const content = contentOf(ctx.kind, row.data as Item);
+      if (content.ok) toCreate.push({ link, row });
+      else failures.push(unmappable(row, content.message));
     } else {
       drop.push(link.id);
     }
@@ -476,6 +553,7 @@ async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts)
     counts.toExchange.deleted += res.filter((r) => r.ok).length;
   }
   await withTransaction(ctx.pool, async (c) => {
+    await recordFailures(ctx, c, failures);
     await deleteLinks(c, drop);
     // The snapshot a create is measured against is the CRM content we are about to send.
     await upsertLinks(c, [
@@ -493,8 +571,15 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
   const deletes: LinkRow[] = [];
   const relinks: LinkDraft[] = [];
   const plan = new PagePlan(ctx, counts);
+  const failures: ItemFailure[] = [];
   for (const row of rows) {
     const link = links.get(row.crmId) ?? null;
+    const content = row.data ? contentOf(ctx.kind, row.data as Item) : null;
+    if (content && !content.ok) {
+      // Only an item the CRM sends to Exchange can fail; exchange-to-crm never sends it.
+      if (ctx.direction !== 'exchange-to-crm') failures.push(unmappable(row, content.message));
+      continue;
+    }
     const action = decide<Item>({ kind: ctx.kind, exchange: null, crm: toCrmState(row), link: link ? toLinkState(link) : null, policy: ctx.policy, direction: ctx.direction });
     switch (action.type) {
       case 'createInExchange': {
@@ -532,11 +617,14 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
   await withTransaction(ctx.pool, async (c) => {
     await plan.apply(c);
     await upsertLinks(c, [...creates.map((x) => x.link), ...relinks], ctx.mailboxId, ctx.kind);
+    await recordFailures(ctx, c, failures);
   });
   await createInExchange(ctx, creates, counts);
 
   const done: LinkDraft[] = [];
   const vanished: typeof updates = [];
+  const writeFailures: ItemFailure[] = [];
+  const crmVersions = new Map(rows.map((r) => [r.crmId, r.version]));
   for (const batch of chunks(updates, WRITE_BATCH)) {
     const res = await ctx.port.updateItems(ctx.kind, batch.map((u) => ({ itemId: u.link.ewsItemId!, changeKey: u.link.ewsChangeKey ?? '', item: withoutReadOnly(ctx.kind, u.item) as never })));
     res.forEach((r, i) => {
@@ -550,9 +638,11 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
         // Gone from Exchange; SyncFolderItems may never report it (see syncMailboxKind), so
         // decide on it as an Exchange delete now.
         vanished.push(u);
-      } else {
-        // ChangeKeyConflict: Exchange changed since we last looked; the next pull merges.
+      } else if (r.error.kind === 'ChangeKeyConflict') {
+        // Exchange changed since we last looked; the next pull merges.
         ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: u.row.crmId, error: r.error.kind }, 'update left for the next pull');
+      } else {
+        writeFailures.push(refused(ctx.kind, u.row.crmId, u.row.version, r.error));
       }
     });
   }
@@ -566,13 +656,15 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
       } else if (failsWholeRun(r.error)) {
         throw mailboxItemError(r.error);
       } else {
-        ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: batch[i].crmId, error: r.error.kind }, 'delete in Exchange failed; retried next run');
+        writeFailures.push(refused(ctx.kind, batch[i].crmId, crmVersions.get(batch[i].crmId) ?? batch[i].crmVersion, r.error));
       }
     });
   }
-  if (done.length || gone.length || vanished.length) {
+  if (done.length || gone.length || vanished.length || writeFailures.length) {
     await withTransaction(ctx.pool, async (c) => {
       await upsertLinks(c, done, ctx.mailboxId, ctx.kind);
+      await clearItemFailures(c, done.map((d) => d.id));
+      await recordFailures(ctx, c, writeFailures);
       await deleteLinks(c, gone);
       const vanishedPlan = new PagePlan(ctx, counts);
       for (const u of vanished) {
@@ -592,6 +684,7 @@ async function createInExchange(ctx: MailboxSyncContext, creates: { link: LinkRo
   for (const batch of chunks(creates, WRITE_BATCH)) {
     const res = await ctx.port.createItems(ctx.kind, batch.map((x) => ({ tag: x.link.id, item: withoutReadOnly(ctx.kind, x.item) as never })));
     const created: LinkDraft[] = [];
+    const failures: ItemFailure[] = [];
     let retryLater: MailboxError | undefined;
     res.forEach((r, i) => {
       if (r.ok) {
@@ -600,11 +693,16 @@ async function createInExchange(ctx: MailboxSyncContext, creates: { link: LinkRo
       } else if (failsWholeRun(r.error)) {
         retryLater = r.error;
       } else {
-        ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, crmId: batch[i].link.crmId, error: r.error.kind, code: r.error.code }, 'create in Exchange failed; the link stays pending');
+        // The link stays pending, with the failure on it until its back-off ends or the CRM item changes.
+        failures.push(refused(ctx.kind, batch[i].link.crmId, batch[i].link.crmVersion, r.error));
       }
     });
     // Store what succeeded before failing the run, so those creates are not looked up again.
-    await upsertLinks(ctx.pool, created, ctx.mailboxId, ctx.kind);
+    await withTransaction(ctx.pool, async (c) => {
+      await upsertLinks(c, created, ctx.mailboxId, ctx.kind);
+      await clearItemFailures(c, created.map((l) => l.id));
+      await recordFailures(ctx, c, failures);
+    });
     if (retryLater) throw mailboxItemError(retryLater);
   }
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { FolderName, ItemKind, MailboxPort } from '@exsync/canonical';
+import type { ItemBackoff } from '@exsync/db';
 
 export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
 export type ConflictPolicy = 'newest-wins' | 'crm-wins' | 'exchange-wins';
@@ -53,6 +54,8 @@ export interface MailboxSyncContext {
   log?: SyncLog;
   /** called as the pull advances (awaited, so keep it short); the worker turns it into sync-status `progress` */
   onProgress?: (step: PullProgressStep) => Promise<void> | void;
+  /** back-off of an item that fails (default DEFAULT_ITEM_BACKOFF: 5 minutes doubling, at most a day) */
+  itemBackoff?: ItemBackoff;
 }
 
 export function emptyCounts(): SyncCounts {

@@ -25,6 +25,7 @@ import { crmItemRoutes } from './routes/crmItems';
 import { changeRoutes } from './routes/changes';
 import { mailboxMonitorRoutes } from './routes/mailboxMonitor';
 import { monitorSignInRoutes } from './routes/monitorSignIn';
+import { itemErrorRoutes } from './routes/itemErrors';
 
 export interface AppDeps {
   config: Config;
@@ -66,6 +67,7 @@ const authenticatedRoutes: FastifyPluginAsync[] = [
   changeRoutes,
   syncRoutes,
   mailboxMonitorRoutes,
+  itemErrorRoutes,
 ];
 
 /** Routes without bearer auth: operations and the Microsoft redirects. Add one line per area. */

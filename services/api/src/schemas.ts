@@ -92,6 +92,42 @@ export const syncStatus = {
   required: ['state', 'lastSuccessAt', 'counts', 'lastError', 'nextRunAt'],
 } as const;
 
+const itemKind = { type: 'string', enum: ['appointment', 'contact'] } as const;
+
+/** `itemErrors` of sync-status: how many items fail and the first five (CONTRACT.md). */
+export const itemErrorsSummary = {
+  type: 'object',
+  description: 'Items that fail while the rest of the mailbox syncs; GET .../item-errors lists them all',
+  properties: {
+    count: { type: 'integer' },
+    first: {
+      type: 'array',
+      maxItems: 5,
+      items: {
+        type: 'object',
+        properties: { kind: itemKind, crmId: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
+        required: ['kind', 'crmId', 'code', 'message'],
+      },
+    },
+  },
+  required: ['count', 'first'],
+} as const;
+
+/** One failing item, as GET .../item-errors lists it. */
+export const itemError = {
+  type: 'object',
+  properties: {
+    kind: itemKind,
+    crmId: { type: 'string' },
+    ewsItemId: { type: 'string', description: 'The Exchange item, when Exchange holds one' },
+    code: { type: 'string', description: '`InvalidItem` (the item cannot be mapped: correct it in the CRM) or the Exchange response code that refused it' },
+    message: { type: 'string' },
+    attempts: { type: 'integer', description: 'Consecutive failed attempts' },
+    nextAttemptAt: { ...isoDateTime, nullable: true, description: 'When it is tried again; a CRM edit of the item retries it at the next run' },
+  },
+  required: ['kind', 'crmId', 'code', 'message', 'attempts', 'nextAttemptAt'],
+} as const;
+
 export const user = {
   type: 'object',
   properties: {

@@ -1,11 +1,15 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { findUnstorableText, isInstant } from '@exsync/canonical';
+import { badRequest } from './httpError';
 
 function makeAjv(coerceTypes: boolean | 'array'): Ajv {
   // removeAdditional stays off so unknown fields are refused, not silently dropped (Fastify's default drops them).
   const ajv = new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, coerceTypes, strict: false });
   addFormats(ajv);
+  // One instant parser for the API and the engine: no leap seconds, full offsets only.
+  ajv.addFormat('date-time', { type: 'string', validate: isInstant });
   return ajv;
 }
 
@@ -17,6 +21,23 @@ export function installValidators(app: FastifyInstance): void {
   const strict = makeAjv(false);
   const coercing = makeAjv('array');
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.addHook('preValidation', refuseUnstorableText);
+}
+
+/**
+ * Every route, with or without a schema: path parameters, query strings and JSON bodies holding
+ * U+0000 or a lone surrogate answer 400 naming the field (Postgres cannot store either, and the
+ * engine could never sync it). Runs before schema validation, so it also guards public routes.
+ */
+export async function refuseUnstorableText(request: FastifyRequest): Promise<void> {
+  const parts: [string, unknown][] = [['path parameter', request.params], ['query parameter', request.query], ['body field', request.body]];
+  for (const [where, value] of parts) {
+    const found = findUnstorableText(value);
+    if (found) {
+      const field = found.field || where.split(' ')[0];
+      throw badRequest(`${where} "${field}" ${found.problem}`, field);
+    }
+  }
 }
 
 /** The dotted name of the field an Ajv error is about (`settings.mobileAccess`, `orgId`). */

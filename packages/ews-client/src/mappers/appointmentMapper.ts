@@ -13,6 +13,7 @@
 import * as ews from 'ews-javascript-api';
 import {
   normalizeInstant,
+  parseInstant,
   type Appointment,
   type Attendee,
   type ModifiedOccurrence,
@@ -316,7 +317,7 @@ export class InvalidAppointmentError extends Error {
 function validate(a: Appointment): void {
   if (typeof a.subject !== 'string') throw new InvalidAppointmentError('subject must be a string');
   for (const key of ['start', 'end'] as const) {
-    if (Number.isNaN(Date.parse(a[key]))) throw new InvalidAppointmentError(`${key} is not an ISO 8601 instant`);
+    if (parseInstant(a[key]) === null) throw new InvalidAppointmentError(`${key} is not an ISO 8601 instant`);
   }
   if (Date.parse(a.end) < Date.parse(a.start)) throw new InvalidAppointmentError('end is before start');
   windowsZoneForIana(a.timeZone);

@@ -30,8 +30,7 @@ export function currentIanaName(zone: string): string {
   return TZDATA_LINKS[zone] ?? zone;
 }
 
-/** The Windows id for an IANA zone (canonical names and aliases), or undefined. */
-export function findWindowsZone(iana: string): string | undefined {
+function lookUp(iana: string): string | undefined {
   const direct = WINDOWS_BY_IANA.get(iana);
   if (direct) return direct;
   const current = currentIanaName(iana);
@@ -41,6 +40,27 @@ export function findWindowsZone(iana: string): string | undefined {
     if (found) return found;
   }
   return undefined;
+}
+
+/** The runtime's own name for a zone it accepts (`EST5EDT`, `europe/berlin` -> its canonical spelling), or undefined. */
+function runtimeZoneName(zone: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The Windows id for an IANA zone, or undefined. Canonical names and tzdata aliases come from the
+ * CLDR table; any other name the runtime accepts (the legacy `EST5EDT`, other letter case) is
+ * looked up under the runtime's canonical name, so every zone the API accepts maps or is refused.
+ */
+export function findWindowsZone(iana: string): string | undefined {
+  const found = lookUp(iana);
+  if (found) return found;
+  const resolved = runtimeZoneName(iana);
+  return resolved && resolved !== iana ? lookUp(resolved) : undefined;
 }
 
 /** The Windows id for an IANA zone; throws UnknownTimeZoneError when there is none. */

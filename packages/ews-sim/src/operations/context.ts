@@ -12,8 +12,21 @@ export interface OpContext {
   contextTz: TimeZoneDef | undefined;
   /** Throws a per-item ErrorServerBusy (with BackOffMilliseconds) when the fault dice say so. */
   throwIfBusy: () => void;
+  /** Throws the per-item refusal set for this mailbox (faults.ts, ItemRefusal) when an item's texts match one. */
+  throwIfRefused: (texts: string[]) => void;
   /** More than Exchange's 5 concurrent SyncFolderItems calls are in flight for this mailbox. */
   syncCallsExceeded: boolean;
+}
+
+/** The text of every element under the given ones (what a per-item refusal matches against). */
+export function fieldTexts(els: Iterable<El>): string[] {
+  const out: string[] = [];
+  const walk = (e: El) => {
+    if (e.text) out.push(e.text);
+    e.children.forEach(walk);
+  };
+  for (const e of els) walk(e);
+  return out;
 }
 
 /** A per-item failure: becomes `ResponseClass="Error"` in an HTTP 200 answer. */

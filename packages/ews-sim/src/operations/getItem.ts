@@ -1,7 +1,7 @@
 import { parseShape, renderItem, ShapeError } from '../itemView';
 import { errorMessage, responseClose, responseOpen, successClose, successOpen } from '../soap';
 import { child } from '../xml';
-import { ItemError, RequestFault, resolveItem, type OpContext } from './context';
+import { fieldTexts, ItemError, RequestFault, resolveItem, type OpContext } from './context';
 
 /** GetItem: one response message per requested id; bad ids fail alone. */
 export function getItem(ctx: OpContext): string {
@@ -20,6 +20,7 @@ export function getItem(ctx: OpContext): string {
     try {
       ctx.throwIfBusy();
       const ref = resolveItem(ctx, idEl);
+      ctx.throwIfRefused(fieldTexts(ref.item.fields.values()));
       out.push(successOpen(op), '<m:Items>');
       renderItem(ctx.mb, ref, shape, 'get', out);
       out.push('</m:Items>', successClose(op));

@@ -4,7 +4,8 @@
  * pushes it to the user's mailbox; items Exchange created are listed with engine-minted crm ids.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
+import { parseInstant, type Appointment, type Contact, type ItemKind } from '@exsync/canonical';
+import { findWindowsZone } from '@exsync/ews-client';
 import { getCrmItem, getMailboxByUser, getUser, listCrmItems, putCrmItem, tombstoneCrmItem, type CrmItemRow } from '@exsync/db';
 import { assertOrgAccess } from '../auth';
 import { badRequest, notFound } from '../httpError';
@@ -72,11 +73,10 @@ function present(row: CrmItemRow) {
 function checkItem(kind: ItemKind, item: Appointment | Contact): void {
   if (kind !== 'appointment') return;
   const a = item as Appointment;
-  if (Date.parse(a.end) < Date.parse(a.start)) throw badRequest('body field "end" must not be before "start"', 'end');
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: a.timeZone });
-  } catch {
-    throw badRequest(`body field "timeZone" is not a known IANA time zone: ${a.timeZone}`, 'timeZone');
+  if ((parseInstant(a.end) ?? 0) < (parseInstant(a.start) ?? 0)) throw badRequest('body field "end" must not be before "start"', 'end');
+  // Exchange speaks Windows zones: a zone with none could be stored but never synced.
+  if (!findWindowsZone(a.timeZone)) {
+    throw badRequest(`body field "timeZone" is not an IANA time zone Exchange knows (no Windows time zone): ${a.timeZone}`, 'timeZone');
   }
 }
 

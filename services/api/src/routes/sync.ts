@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { summarizeItemErrors } from '@exsync/db';
 import { getSyncStatus, markDueNow, requestManualSync } from '@exsync/worker';
 import { assertOrgAccess } from '../auth';
 import { HttpError, notFound } from '../httpError';
-import { errorResponses, isoDateTime, syncStatus, userParams } from '../schemas';
+import { errorResponses, isoDateTime, itemErrorsSummary, syncStatus, userParams } from '../schemas';
 
 const nullable = <T extends object>(schema: T) => ({ ...schema, nullable: true }) as const;
 
@@ -14,33 +15,7 @@ const syncStatusResponse = {
     mailboxId: { type: 'string', format: 'uuid' },
     smtpAddress: nullable({ type: 'string' }),
     lastStartedAt: nullable(isoDateTime),
-    progress: nullable({
-      type: 'object',
-      description: 'While the state is `syncing`: what the run has done so far, per folder (null otherwise)',
-      properties: {
-        folders: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              folder: { type: 'string', enum: ['calendar', 'contacts'] },
-              listed: { type: 'integer', description: 'changes Exchange has listed so far' },
-              applied: { type: 'integer', description: 'listed changes applied (read and written to the CRM side)' },
-              pages: { type: 'integer', description: 'pages of changes read' },
-              estimatedTotal: nullable({ type: 'integer', description: "the folder's item count when it is listed from the start (GetFolder TotalCount); null when unknown" }),
-            },
-            required: ['folder', 'listed', 'applied', 'pages', 'estimatedTotal'],
-          },
-        },
-      },
-      required: ['folders'],
-    }),
-    totals: {
-      type: 'object',
-      description: 'Items linked between the CRM and Exchange, per kind',
-      properties: { appointment: { type: 'integer' }, contact: { type: 'integer' } },
-      required: ['appointment', 'contact'],
-    },
+  required: [...syncStatus.required, 'conflicts', 'throttledUntil', 'progress', 'totals', 'itemErrors'],
     conflicts: {
       type: 'object',
       description: 'Items changed on both sides; fields changed on both were resolved by the conflict policy',
@@ -62,7 +37,7 @@ const syncStatusResponse = {
       },
     },
   },
-  required: [...syncStatus.required, 'conflicts', 'throttledUntil', 'progress', 'totals'],
+  required: [...syncStatus.required, 'conflicts', 'throttledUntil', 'progress', 'totals', 'itemErrors'],
 } as const;
 
 const NOT_READY: Record<'not-enabled' | 'awaiting-user-login', string> = {
@@ -127,7 +102,7 @@ export const syncRoutes: FastifyPluginAsync = async (app) => {
       assertOrgAccess(request, orgId);
       const status = await getSyncStatus(pool, orgId, userId);
       if (!status) throw notFound('user not found');
-      return status;
+      return { ...status, itemErrors: await summarizeItemErrors(pool, status.mailboxId) };
     },
   );
 };

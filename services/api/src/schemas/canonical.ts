@@ -4,7 +4,11 @@
  * fields Exchange reports (organizer, attendees, iCalUId) appear in answers only.
  */
 
-const isoInstant = { type: 'string', format: 'date-time', description: 'ISO 8601 instant with Z or an offset' } as const;
+const isoInstant = {
+  type: 'string',
+  format: 'date-time',
+  description: 'ISO 8601 instant, YYYY-MM-DDTHH:MM:SS[.fff] with Z or a full offset (+01:00); no leap seconds (23:59:60), no hour-only offsets (+01)',
+} as const;
 const isoDate = { type: 'string', format: 'date', description: 'YYYY-MM-DD' } as const;
 const shortText = { type: 'string', maxLength: 1000 } as const;
 const longText = { type: 'string', maxLength: 200_000 } as const;
@@ -68,7 +72,7 @@ const appointmentProperties = {
   location: shortText,
   start: isoInstant,
   end: isoInstant,
-  timeZone: { type: 'string', minLength: 1, maxLength: 100, description: 'IANA time zone, e.g. Europe/Berlin' },
+  timeZone: { type: 'string', minLength: 1, maxLength: 100, description: 'IANA time zone, e.g. Europe/Berlin; one with no Windows time zone (Antarctica/Troll) answers 400' },
   isAllDay: { type: 'boolean' },
   recurrence: recurrenceSchema,
   reminderMinutes: { type: 'integer', minimum: 0, maximum: 40_320 },

@@ -1,0 +1,71 @@
+/**
+ * Text exsync can store: Postgres refuses U+0000 in `text` and `jsonb`, and refuses the JSON
+ * escape of a lone UTF-16 surrogate (`"\ud800"`) in `jsonb`. Text entering through the API with
+ * either is refused (400 naming the field); text from Exchange is cleaned before it is stored.
+ */
+
+// A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+
+/** What is wrong with a string exsync cannot store, or null when it can be stored. */
+export function unstorableText(value: string): string | null {
+  const m = UNSTORABLE.exec(value);
+  if (!m) return null;
+  return m[0] === '\u0000' ? 'must not contain U+0000 (NUL)' : 'must not contain a lone UTF-16 surrogate';
+}
+
+/** The string with NULs removed and lone surrogates replaced by U+FFFD. */
+export function storableText(value: string): string {
+  if (!UNSTORABLE.test(value)) return value;
+  return value.replace(UNSTORABLE_ALL, (c) => (c === '\u0000' ? '' : '\ufffd'));
+}
+
+/** A deep copy of a JSON-like value with every string (and key) made storable; unchanged values are returned as is. */
+export function storableValue<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) {
+    const out = value.map(storableValue);
+    return (out.every((v, i) => v === value[i]) ? value : out) as T;
+  }
+  if (value && typeof value === 'object') {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const key = storableText(k);
+      const nv = storableValue(v);
+      if (key !== k || nv !== v) changed = true;
+      out[key] = nv;
+    }
+    return (changed ? out : value) as T;
+  }
+  return value;
+}
+
+/**
+ * The dotted path of the first string (or key) in a JSON-like value that cannot be stored, with
+ * what is wrong; null when all can be. `prefix` names the root (e.g. `body` is left out: paths
+ * are the field names a 400 answers with).
+ */
+export function findUnstorableText(value: unknown, path: string[] = []): { field: string; problem: string } | null {
+  if (typeof value === 'string') {
+    const problem = unstorableText(value);
+    return problem ? { field: path.join('.'), problem } : null;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnstorableText(value[i], [...path, String(i)]);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const keyProblem = unstorableText(k);
+      if (keyProblem) return { field: [...path, storableText(k)].join('.'), problem: keyProblem };
+      const found = findUnstorableText(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,64 @@
+/**
+ * Per-item failures of a sync run (issue 12: one item never stops the others): how each kind of
+ * failure is described, and how it is recorded on the item's link (packages/db
+ * itemErrorRepository) so the run goes on without the item until its back-off ends or it changes.
+ * Codes: `InvalidItem` (cannot be mapped: fix it in the CRM), Exchange's response code (Exchange
+ * refused or could not read it), `StorageRefused` (Postgres refused Exchange's data).
+ */
+import type { Appointment, Contact, ItemKind, MailboxError } from '@exsync/canonical';
+import { recordItemFailures, type CrmItemRow, type ItemFailure, type LinkRow, type Queryable } from '@exsync/db';
+import { syncedContent } from './syncedContent';
+import type { MailboxSyncContext } from './syncTypes';
+
+type Item = Appointment | Contact;
+
+/** The synced content of a CRM item, or why it cannot be synced (an instant or zone the engine refuses). */
+export function contentOf(kind: ItemKind, item: Item): { ok: true; value: Item } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: syncedContent(kind, item) };
+  } catch (e) {
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** A CRM item the engine cannot turn into an Exchange item (bad data from before the API's checks). */
+export function unmappable(row: CrmItemRow, message: string): ItemFailure {
+  return { crmId: row.crmId, crmVersion: row.version, kind: 'mapping', code: 'InvalidItem', message: `The item cannot be synced: ${message}. Correct it in the CRM.` };
+}
+
+/** A per-item refusal from the mailbox (or the mapper behind the port) for the CRM item at `crmVersion`. */
+export function refused(kind: ItemKind, crmId: string, crmVersion: number, e: MailboxError): ItemFailure {
+  if (e.code === 'MappingFailed') {
+    return { crmId, crmVersion, kind: 'mapping', code: 'InvalidItem', message: `The item cannot be synced: ${e.message.replace(/^Item could not be mapped: /, '')}. Correct it in the CRM.` };
+  }
+  const code = e.code ?? e.kind;
+  return { crmId, crmVersion, kind: 'exchange', code, message: `Exchange refused the ${kind} (${code}); it is tried again after a back-off, or at once when the CRM item changes.` };
+}
+
+/** Records per-item failures so the run goes on without them. */
+export async function recordFailures(ctx: MailboxSyncContext, q: Queryable, failures: ItemFailure[]): Promise<void> {
+  if (failures.length === 0) return;
+  ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, failing: failures.map((f) => ({ crmId: f.crmId, code: f.code })) }, 'items failed; the run goes on without them');
+  await recordItemFailures(q, ctx.mailboxId, ctx.kind, failures, ctx.itemBackoff);
+}
+
+/** A linked Exchange item that Exchange answered with a per-item error when it was read. */
+export function unreadableItem(link: LinkRow, error: MailboxError): ItemFailure {
+  const mapping = error.code === 'MappingFailed';
+  const code = mapping ? 'InvalidItem' : error.code ?? error.kind;
+  return { crmId: link.crmId, crmVersion: link.crmVersion, kind: mapping ? 'mapping' : 'exchange', code, message: `The item could not be read from Exchange (${code}); it is read again when it changes in Exchange.` };
+}
+
+/** A linked Exchange item whose data Postgres refused (SQLSTATE `sqlState`). */
+export function storageRefused(link: LinkRow, sqlState: string | undefined): ItemFailure {
+  return { crmId: link.crmId, crmVersion: link.crmVersion, kind: 'postgres', code: 'StorageRefused', message: `Postgres refused the item from Exchange (SQLSTATE ${sqlState}); it is read again when it changes in Exchange.` };
+}
+
+/**
+ * True for a Postgres refusal of the data itself (SQLSTATE class 22, data exception, e.g. text
+ * it cannot store; class 54, a program limit), as opposed to a connection or server failure.
+ */
+export function isDataRefusal(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
+}
