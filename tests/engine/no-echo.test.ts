@@ -36,7 +36,7 @@ describe('no echo (real EWS and Entra simulators)', () => {
     expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
     const exLink = (await links(w, 'contact')).find((l) => l.ewsItemId === exId)!;
     expect((await crmGet(w, 'contact', exLink.crmId))!.data).toMatchObject({ jobTitle: 'CTO' });
-    expect((await d.list('contact')).find((m) => (m.item as Contact).emails[0] === 'person1@fabrikam.example')!.item).toMatchObject({ jobTitle: 'CFO' });
+    expect((await d.list('contact')).find((m) => (m.item as Contact).emails[0]?.address === 'person1@fabrikam.example')!.item).toMatchObject({ jobTitle: 'CFO' });
 
     // Deletes each way.
     await crmDelete(w, 'contact', 'crm-2');

@@ -68,7 +68,7 @@ it('reads an Outlook contact', async () => {
     surname: 'Hopper',
     companyName: 'Navy',
     jobTitle: 'Rear Admiral',
-    emails: ['grace@navy.example', 'gh@example.org'],
+    emails: [{ address: 'grace@navy.example' }, { address: 'gh@example.org' }],
     phones: { MobilePhone: '+1 555 0100', BusinessFax: '+1 555 0199' },
     body: 'COBOL',
   });
@@ -77,7 +77,7 @@ it('reads an Outlook contact', async () => {
     surname: 'Hopper',
     companyName: 'Navy',
     jobTitle: 'Rear Admiral',
-    emails: ['grace@navy.example', 'gh@example.org'],
+    emails: [{ address: 'grace@navy.example' }, { address: 'gh@example.org' }],
     phones: { mobile: '+1 555 0100', businessFax: '+1 555 0199' },
     addresses: {},
     notes: 'COBOL',
@@ -93,6 +93,6 @@ it('keeps emails in order when Outlook left EmailAddress1 empty', async () => {
   await item.Update(ews.ConflictResolutionMode.AlwaysOverwrite);
   const id = new ews.ItemId(c.id);
   expect((await readContact(h.service, id)).emails).toEqual(['two@example.org']);
-  await updateContact(h.service, id, { givenName: 'Sparse', emails: ['two@example.org', 'three@example.org'], phones: {}, addresses: {} });
+  await updateContact(h.service, id, { givenName: 'Sparse', emails: [{ address: 'two@example.org' }, { address: 'three@example.org' }], phones: {}, addresses: {} });
   expect((await readContact(h.service, id)).emails).toEqual(['two@example.org', 'three@example.org']);
 });

@@ -1,3 +1,5 @@
 export * from './items';
 export * from './mailboxPort';
 export * from './normalize';
+export * from './emails';
+export * from './allDay';

@@ -14,6 +14,7 @@ import type {
   Attendee,
   CanonicalItem,
   Contact,
+  ContactEmail,
   DayOfWeek,
   ItemKind,
   ModifiedOccurrence,
@@ -23,6 +24,7 @@ import type {
   RecurrencePattern,
   RecurrenceRange,
 } from './items';
+import { parseEmailEntry, placeEmails, type EmailInput } from './emails';
 
 const DAY_ORDER: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
@@ -170,6 +172,27 @@ export function defaultDisplayName(c: Pick<Contact, 'givenName' | 'middleName' |
   return full || text(c.companyName);
 }
 
+/**
+ * Email entries in normal form: each `{address, name?, slot}`, ordered by slot (see placeEmails).
+ * Strings (stored before emails became objects) are parsed; an entry that does not parse keeps its
+ * text as the address, so a stored item always normalises.
+ */
+export function normalizeEmails(emails: readonly (ContactEmail | string)[] | undefined): ContactEmail[] {
+  const parsed: ContactEmail[] = [];
+  (emails ?? []).forEach((e, i) => {
+    let entry: ContactEmail;
+    try {
+      entry = parseEmailEntry(e as EmailInput, i);
+    } catch {
+      const address = typeof e === 'string' ? e.trim() : (text((e as ContactEmail)?.address) ?? '');
+      entry = typeof e === 'object' && e !== null ? { ...e, address } : { address };
+    }
+    if (!entry.address) return;
+    parsed.push(entry);
+  });
+  return placeEmails(parsed).map((e) => compact<ContactEmail>([['address', e.address], ['name', text(e.name)], ['slot', e.slot]]));
+}
+
 export function normalizeContact(c: Contact): Contact {
   const phones: Contact['phones'] = {};
   for (const key of Object.keys(c.phones ?? {}).sort() as PhoneKind[]) {
@@ -189,7 +212,7 @@ export function normalizeContact(c: Contact): Contact {
     ['companyName', text(c.companyName)],
     ['jobTitle', text(c.jobTitle)],
     ['department', text(c.department)],
-    ['emails', (c.emails ?? []).map((e) => e.trim()).filter((e) => e !== '')],
+    ['emails', normalizeEmails(c.emails)],
     ['phones', phones],
     ['addresses', addresses],
     ['notes', text(c.notes)],

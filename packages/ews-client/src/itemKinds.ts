@@ -36,10 +36,24 @@ export const WELL_KNOWN_FOLDER: Record<FolderName, WellKnownFolderName> = {
   contacts: WellKnownFolderName.Contacts,
 };
 
-/** A copy of `base` that also names our extended property (they come back only when asked for). */
+/**
+ * The request settings a PropertySet carries besides its properties. A copy must keep them all:
+ * dropping RequestedBodyType made Exchange answer HTML bodies as markup (issue 14).
+ */
+const PROPERTY_SET_SETTINGS = [
+  'RequestedBodyType', 'RequestedUniqueBodyType', 'RequestedNormalizedBodyType', 'FilterHtmlContent',
+  'ConvertHtmlCodePageToUTF8', 'InlineImageUrlTemplate', 'BlockExternalImages', 'AddBlankTargetToLinks', 'MaximumBodySize',
+] as const;
+
+/** A copy of `base` (properties and request settings) that also names our extended property (they come back only when asked for). */
 export function withExsyncTag(base: PropertySet): PropertySet {
   const ps = new PropertySet(base.BasePropertySet);
   for (const p of base.GetEnumerator()) ps.Add(p);
+  const from = base as unknown as Record<string, unknown>;
+  const to = ps as unknown as Record<string, unknown>;
+  for (const setting of PROPERTY_SET_SETTINGS) {
+    if (from[setting] !== null && from[setting] !== undefined) to[setting] = from[setting];
+  }
   if (!ps.Contains(EXSYNC_LINK_ID_PROPERTY)) ps.Add(EXSYNC_LINK_ID_PROPERTY);
   return ps;
 }

@@ -116,6 +116,7 @@ const ROUTES: Route[] = [
     },
   },
   { method: 'GET', pattern: /^\/_sim\/mailboxes\/([^/]+)\/items\/([^/]+)$/, run: (d, m) => d.store.readItem(m[1], m[2]) },
+  { method: 'GET', pattern: /^\/_sim\/mailboxes\/([^/]+)\/items\/([^/]+)\/stored$/, run: (d, m) => d.store.readStored(m[1], m[2]) },
   {
     method: 'PATCH',
     pattern: /^\/_sim\/mailboxes\/([^/]+)\/items\/([^/]+)$/,

@@ -84,9 +84,26 @@ const FOLDERS: { distinguishedId: string; displayName: string; folderClass: stri
   { distinguishedId: 'deleteditems', displayName: 'Deleted Items', folderClass: 'IPF.Note', parent: 'msgfolderroot' },
 ];
 
+/**
+ * The GUIDs of the distinguished property sets ([MS-OXPROPS] 1.3.2): Exchange stores a named
+ * property by GUID, so `DistinguishedPropertySetId="Address"` and its GUID name the same property.
+ */
+const DISTINGUISHED_SETS: Record<string, string> = {
+  meeting: '6ed8da90-450b-101b-98da-00aa003f1305',
+  appointment: '00062002-0000-0000-c000-000000000046',
+  common: '00062008-0000-0000-c000-000000000046',
+  publicstrings: '00020329-0000-0000-c000-000000000046',
+  address: '00062004-0000-0000-c000-000000000046',
+  internetheaders: '00020386-0000-0000-c000-000000000046',
+  calendarassistant: '11000e07-b51b-40d6-af21-caa85edab1d0',
+  unifiedmessaging: '4442858e-a9e3-4e80-b900-317a210cc15b',
+  task: '00062003-0000-0000-c000-000000000046',
+};
+
 export function extendedPropertyKey(uri: El): string {
   const a = uri.attrs;
-  const set = (a.PropertySetId ?? a.DistinguishedPropertySetId ?? '').toLowerCase();
+  const distinguished = a.DistinguishedPropertySetId?.toLowerCase();
+  const set = (a.PropertySetId ?? (distinguished ? (DISTINGUISHED_SETS[distinguished] ?? distinguished) : '')).toLowerCase();
   const tag = a.PropertyTag ? Number(a.PropertyTag).toString(16) : '';
   return `${set}|${tag}|${a.PropertyName ?? ''}|${a.PropertyId ?? ''}|${a.PropertyType ?? ''}`;
 }

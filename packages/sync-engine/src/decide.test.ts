@@ -3,7 +3,7 @@ import type { Contact } from '@exsync/canonical';
 import { decide, type CrmState, type DecideInput, type ExchangeChange, type LinkState, type SyncAction } from './decide';
 import type { ConflictPolicy, SyncDirection } from './syncTypes';
 
-const base: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: ['ada@example.org'], phones: {}, addresses: {} };
+const base: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@example.org' }], phones: {}, addresses: {} };
 const crmEdit: Contact = { ...base, jobTitle: 'Analyst' };
 const exEdit: Contact = { ...base, companyName: 'Engines Ltd' };
 

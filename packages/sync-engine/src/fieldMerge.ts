@@ -8,12 +8,15 @@
  * - contacts: `emails` is one unit (an ordered list of at most three); phones and addresses merge
  *   per kind (`phones.mobile`, `addresses.home`), so a new mobile number in the CRM and a new home
  *   number in Outlook both survive.
+ * Units are compared in comparableContent form (an all-day item's bounds as dates), so a CRM's
+ * UTC-midnight bounds and Exchange's local midnights are no change; values come from the synced
+ * form, and an all-day item keeps the bound form the CRM last wrote (inAllDayFormOf).
  * A unit changed on one side takes that side's value; changed on both sides to different values
  * follows the policy and is reported as a conflict.
  */
 import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
 import { sameValue } from '@exsync/canonical';
-import { syncedContent } from './syncedContent';
+import { comparableContent, inAllDayFormOf, syncedContent } from './syncedContent';
 import type { ConflictPolicy } from './syncTypes';
 
 export type Side = 'crm' | 'exchange';
@@ -106,13 +109,18 @@ export function policyWinner(policy: ConflictPolicy, crmModified?: string, excha
 
 export function mergeItems<T extends Appointment | Contact>(input: MergeInput<T>): MergeResult<T> {
   const { kind } = input;
-  const base = input.base ? (syncedContent(kind, input.base) as unknown as Record<string, unknown>) : null;
-  const crm = syncedContent(kind, input.crm) as unknown as Record<string, unknown>;
-  const ex = syncedContent(kind, input.exchange) as unknown as Record<string, unknown>;
-  const merged: Record<string, unknown> = structuredClone(crm);
+  const view = (x: T) => comparableContent(kind, x) as unknown as Record<string, unknown>;
+  const base = input.base ? view(input.base) : null;
+  const crm = view(input.crm);
+  const ex = view(input.exchange);
+  // values are taken from the synced forms; comparisons use the comparable ones (all-day dates)
+  const crmValue = syncedContent(kind, input.crm) as unknown as Record<string, unknown>;
+  const exValue = syncedContent(kind, input.exchange) as unknown as Record<string, unknown>;
+  const merged: Record<string, unknown> = structuredClone(crmValue);
   const units = kind === 'appointment' ? APPOINTMENT_UNITS : contactUnits([crm, ex, ...(base ? [base] : [])]);
   const winner = policyWinner(input.policy, input.crmModified, input.exchangeModified);
   const conflicts: string[] = [];
+  const takeExchange = (unit: Unit) => unit.set(merged, structuredClone(unit.get(exValue)));
 
   for (const unit of units) {
     const c = unit.get(crm);
@@ -120,18 +128,20 @@ export function mergeItems<T extends Appointment | Contact>(input: MergeInput<T>
     if (sameValue(c, e)) continue;
     if (base) {
       const b = unit.get(base);
-      if (sameValue(c, b)) { unit.set(merged, structuredClone(e)); continue; }
+      if (sameValue(c, b)) { takeExchange(unit); continue; }
       if (sameValue(e, b)) continue;
     } else {
       // First pairing: nothing to compare against, so a value only one side has fills the gap.
-      if (isEmpty(c)) { unit.set(merged, structuredClone(e)); continue; }
+      if (isEmpty(c)) { takeExchange(unit); continue; }
       if (isEmpty(e)) continue;
     }
     conflicts.push(unit.name);
-    if (winner === 'exchange') unit.set(merged, structuredClone(e));
+    if (winner === 'exchange') takeExchange(unit);
   }
+  let result = syncedContent(kind, merged as unknown as T);
+  if (kind === 'appointment') result = inAllDayFormOf(crmValue as unknown as Appointment, result as Appointment) as T;
   return {
-    merged: syncedContent(kind, merged as unknown as T),
+    merged: result,
     conflicts,
     resolvedTo: conflicts.length ? winner : undefined,
   };

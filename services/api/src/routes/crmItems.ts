@@ -4,7 +4,7 @@
  * pushes it to the user's mailbox; items Exchange created are listed with engine-minted crm ids.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
+import { InvalidEmailError, parseEmails, type Appointment, type Contact, type EmailInput, type ItemKind } from '@exsync/canonical';
 import { getCrmItem, getMailboxByUser, getUser, listCrmItems, putCrmItem, tombstoneCrmItem, type CrmItemRow } from '@exsync/db';
 import { assertOrgAccess } from '../auth';
 import { badRequest, notFound } from '../httpError';
@@ -68,9 +68,21 @@ function present(row: CrmItemRow) {
   return { crmId: row.crmId, version: row.version, origin: row.origin, updatedAt: row.updatedAt, item: row.data };
 }
 
-/** Checks what JSON schema cannot say. */
+/**
+ * Checks what JSON schema cannot say, and brings contact emails to their canonical entries
+ * (`"Jane Doe <jane@x.test>"` -> `{name, address}`); a bad entry is a 400 naming it.
+ */
 function checkItem(kind: ItemKind, item: Appointment | Contact): void {
-  if (kind !== 'appointment') return;
+  if (kind === 'contact') {
+    const c = item as Contact;
+    try {
+      c.emails = parseEmails(c.emails as EmailInput[]);
+    } catch (e) {
+      if (e instanceof InvalidEmailError) throw badRequest(`body field "emails.${e.index}" ${e.message}`, `emails.${e.index}`);
+      throw e;
+    }
+    return;
+  }
   const a = item as Appointment;
   if (Date.parse(a.end) < Date.parse(a.start)) throw badRequest('body field "end" must not be before "start"', 'end');
   try {

@@ -4,6 +4,11 @@
  * fields Exchange reports (organizer, attendees, iCalUId) appear in answers only.
  */
 
+/** The all-day representation (README, "All-day items, birthdays and field fidelity"). */
+const ALL_DAY =
+  'All-day items: start and end name dates (end exclusive), given either as midnights of the item\'s timeZone (what Exchange holds, e.g. 2027-05-09T12:00:00Z for 10 May in Pacific/Auckland) or as UTC midnights (2027-05-10T00:00:00Z); both are accepted. ' +
+  'Reads return the form the CRM last wrote for as long as the dates are unchanged; dates changed in Outlook come back in that form too.';
+
 const isoInstant = { type: 'string', format: 'date-time', description: 'ISO 8601 instant with Z or an offset' } as const;
 const isoDate = { type: 'string', format: 'date', description: 'YYYY-MM-DD' } as const;
 const shortText = { type: 'string', maxLength: 1000 } as const;
@@ -66,10 +71,13 @@ const appointmentProperties = {
   subject: { type: 'string', maxLength: 1000 },
   body: longText,
   location: shortText,
-  start: isoInstant,
-  end: isoInstant,
-  timeZone: { type: 'string', minLength: 1, maxLength: 100, description: 'IANA time zone, e.g. Europe/Berlin' },
-  isAllDay: { type: 'boolean' },
+  start: { ...isoInstant, description: `ISO 8601 instant with Z or an offset. ${ALL_DAY}` },
+  end: { ...isoInstant, description: `ISO 8601 instant with Z or an offset; exclusive. ${ALL_DAY}` },
+  timeZone: {
+    type: 'string', minLength: 1, maxLength: 100,
+    description: 'IANA time zone, e.g. Europe/Berlin. An Exchange item in a "Customized Time Zone" reports the IANA zone whose rules match its definition (a fixed-offset Etc/GMT zone when none does); its zone is rewritten only when the CRM changes the times or the zone.',
+  },
+  isAllDay: { type: 'boolean', description: ALL_DAY },
   recurrence: recurrenceSchema,
   reminderMinutes: { type: 'integer', minimum: 0, maximum: 40_320 },
   sensitivity: { type: 'string', enum: ['normal', 'personal', 'private', 'confidential'] },
@@ -121,6 +129,17 @@ const postalAddress = {
   additionalProperties: false,
 } as const;
 
+const emailEntry = {
+  type: 'object',
+  properties: {
+    address: { type: 'string', minLength: 3, maxLength: 320 },
+    name: { type: 'string', maxLength: 320 },
+    slot: { type: 'integer', enum: [1, 2, 3] },
+  },
+  required: ['address'],
+  additionalProperties: false,
+} as const;
+
 export const contactSchema = {
   type: 'object',
   description: 'Canonical contact',
@@ -132,7 +151,14 @@ export const contactSchema = {
     companyName: shortText,
     jobTitle: shortText,
     department: shortText,
-    emails: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 320 }, maxItems: 3, description: 'At most three, in order' },
+    emails: {
+      type: 'array',
+      maxItems: 3,
+      description:
+        'At most three (Exchange EmailAddress1..3). Each entry is {address, name?, slot?}: name is the display name of that email, slot (1-3) the Exchange slot it is kept in (entries without a slot take the lowest free slots, in order). ' +
+        'On input a plain string is accepted as {address}, and "Jane Doe <jane.doe@example.test>" as {name, address}; a string that is not an address is refused with 400 naming the entry.',
+      items: { anyOf: [{ type: 'string', minLength: 1, maxLength: 400 }, emailEntry] },
+    },
     phones: {
       type: 'object',
       properties: Object.fromEntries(PHONE_KINDS.map((k) => [k, { type: 'string', maxLength: 100 }])),
@@ -144,7 +170,10 @@ export const contactSchema = {
       additionalProperties: false,
     },
     notes: longText,
-    birthday: isoDate,
+    birthday: {
+      ...isoDate,
+      description: 'The birthday\'s date (no zone). Read from Outlook\'s PidLidBirthdayLocal when present; written to both Birthday and PidLidBirthdayLocal.',
+    },
   },
   required: ['emails', 'phones', 'addresses'],
   additionalProperties: false,
