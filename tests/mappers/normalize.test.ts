@@ -82,7 +82,7 @@ describe('normalizeContact', () => {
     };
     expect(normalizeContact(c)).toEqual({
       givenName: 'Ada',
-      emails: [{ address: 'ada@example.com' }],
+      emails: [{ address: 'ada@example.com', slot: 1 }],
       phones: { mobile: '+44 1' },
       addresses: { home: { city: 'London' } },
       birthday: '1815-12-10',

@@ -161,7 +161,7 @@ function mergeAction<T extends Item>(
 ): SyncAction<T> {
   const { kind } = input;
   const r = mergeItems({ kind, base, crm: crmItem, exchange: exItem, policy: input.policy, crmModified: crmRow.updatedAt, exchangeModified: exModified });
-  const writeCrm = toCrm && !sameValue(r.merged, syncedContent(kind, crmItem));
+  const writeCrm = toCrm && !sameValue(syncedContent(kind, r.merged), syncedContent(kind, crmItem));
   const writeExchange = toExchange && !sameValue(comparableContent(kind, r.merged), comparableContent(kind, exItem));
   return { type: 'merge', merged: r.merged, conflicts: r.conflicts, resolvedTo: r.resolvedTo, writeCrm, writeExchange };
 }

@@ -45,7 +45,8 @@ describe('mergeItems (appointments)', () => {
       exchange: { ...baseAppt, iCalUId: 'uid-1', attendees: [{ email: 'a@b.c' }] }, policy: 'crm-wins',
     });
     expect(r.conflicts).toEqual([]);
-    expect(r.merged).toEqual(baseAppt);
+    // nothing changed, so the CRM's item comes back as the CRM wrote it
+    expect(r.merged).toEqual({ ...baseAppt, start: '2026-03-02T10:00:00.000+01:00' });
   });
 });
 

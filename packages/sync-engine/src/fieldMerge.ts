@@ -15,8 +15,8 @@
  * follows the policy and is reported as a conflict.
  */
 import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
-import { sameValue } from '@exsync/canonical';
-import { comparableContent, inAllDayFormOf, syncedContent } from './syncedContent';
+import { normalizeItem, READ_ONLY_APPOINTMENT_FIELDS, sameValue } from '@exsync/canonical';
+import { comparableContent, inAllDayFormOf } from './syncedContent';
 import type { ConflictPolicy } from './syncTypes';
 
 export type Side = 'crm' | 'exchange';
@@ -35,6 +35,7 @@ export interface MergeInput<T> {
 }
 
 export interface MergeResult<T> {
+  /** the CRM's item with Exchange's changed units applied (unchanged units keep the CRM's form) */
   merged: T;
   /** names of units changed on both sides to different values */
   conflicts: string[];
@@ -113,9 +114,11 @@ export function mergeItems<T extends Appointment | Contact>(input: MergeInput<T>
   const base = input.base ? view(input.base) : null;
   const crm = view(input.crm);
   const ex = view(input.exchange);
-  // values are taken from the synced forms; comparisons use the comparable ones (all-day dates)
-  const crmValue = syncedContent(kind, input.crm) as unknown as Record<string, unknown>;
-  const exValue = syncedContent(kind, input.exchange) as unknown as Record<string, unknown>;
+  // Comparisons use the comparable forms (all-day dates, lower-cased addresses); the result is
+  // the CRM's own item with the units taken from Exchange in normal form, so every unit nobody
+  // changed keeps exactly the form the CRM wrote (its UTC midnights, its email entries).
+  const crmValue = withoutReadOnly(kind, input.crm);
+  const exValue = normalizeItem(kind, input.exchange) as unknown as Record<string, unknown>;
   const merged: Record<string, unknown> = structuredClone(crmValue);
   const units = kind === 'appointment' ? APPOINTMENT_UNITS : contactUnits([crm, ex, ...(base ? [base] : [])]);
   const winner = policyWinner(input.policy, input.crmModified, input.exchangeModified);
@@ -138,13 +141,20 @@ export function mergeItems<T extends Appointment | Contact>(input: MergeInput<T>
     conflicts.push(unit.name);
     if (winner === 'exchange') takeExchange(unit);
   }
-  let result = syncedContent(kind, merged as unknown as T);
+  let result = merged as unknown as T;
   if (kind === 'appointment') result = inAllDayFormOf(crmValue as unknown as Appointment, result as Appointment) as T;
   return {
     merged: result,
     conflicts,
     resolvedTo: conflicts.length ? winner : undefined,
   };
+}
+
+/** The CRM item without the fields Exchange alone reports (they never merge). */
+function withoutReadOnly(kind: ItemKind, item: Appointment | Contact): Record<string, unknown> {
+  const out = { ...(item as unknown as Record<string, unknown>) };
+  if (kind === 'appointment') for (const f of READ_ONLY_APPOINTMENT_FIELDS) delete out[f];
+  return out;
 }
 
 function isEmpty(v: unknown): boolean {

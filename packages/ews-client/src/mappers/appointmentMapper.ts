@@ -24,7 +24,7 @@ import { EXSYNC_LINK_ID_PROPERTY, EXSYNC_PROPERTY_SET_ID } from '../exsyncTag';
 import { fromEwsRecurrence, toEwsRecurrence } from './recurrenceMapper';
 import { ianaZoneForWindows, timeZoneInfoForIana, windowsZoneForIana } from './windowsZones';
 import { xmlText } from './xmlText';
-import { loaded, propertyBag, put, readExtendedString } from './propertyAccess';
+import { bodyWire, loaded, propertyBag, put, readExtendedString, sameBody, sameInstant } from './propertyAccess';
 import { fromLocal, toLocal } from './zonedTime';
 import { fixedOffsetZone, ianaZoneForRules, rememberCustomZoneDefinitions, zoneDefinitionOf } from './customTimeZones';
 
@@ -288,11 +288,8 @@ export function toCanonicalAppointment(a: ews.Appointment, exceptions: ews.Appoi
   return out;
 }
 
-const bodyWire = (b: ews.MessageBody) => new ews.MessageBody(ews.BodyType.Text, xmlText(b.Text ?? ''));
 const listWire = (l: ews.StringList) => new ews.StringList(l.GetEnumerator().map(xmlText));
 
-const sameInstant = (a: ews.DateTime, b: ews.DateTime) => a.TotalMilliSeconds === b.TotalMilliSeconds;
-const sameBody = (a: ews.MessageBody, b: ews.MessageBody) => (a.Text ?? '').trim() === (b.Text ?? '').trim();
 const sameList = (a: ews.StringList, b: ews.StringList) =>
   JSON.stringify(a.GetEnumerator()) === JSON.stringify(b.GetEnumerator());
 
