@@ -12,6 +12,7 @@
  */
 import * as ews from 'ews-javascript-api';
 import {
+  allDayDate,
   normalizeInstant,
   type Appointment,
   type Attendee,
@@ -356,6 +357,20 @@ function canonicalSeries(r: Pick<Recurrence, 'pattern' | 'range'>) {
 }
 
 /**
+ * True when `target` is an all-day item that already covers the dates `a` names, read through the
+ * same zone. Its bounds are then left alone: in a custom zone no IANA zone matches, recomputing
+ * local midnights in the reported fixed-offset zone would move them.
+ */
+function sameAllDayDates(target: ews.Appointment, a: Appointment, zoneChanged: boolean): boolean {
+  if (target.IsNew || zoneChanged || !a.isAllDay || loaded<boolean>(target, A.IsAllDayEvent) !== true) return false;
+  const start = loaded<ews.DateTime>(target, A.Start);
+  const end = loaded<ews.DateTime>(target, A.End);
+  if (!start || !end) return false;
+  const dates = (s: string, e: string) => `${allDayDate(s, a.timeZone)}/${allDayDate(e, a.timeZone)}`;
+  return dates(start.ToISOString(), end.ToISOString()) === dates(a.start, a.end);
+}
+
+/**
  * Writes every syncable field of `a` onto `target` (a new item, or one loaded with
  * APPOINTMENT_FETCH_PROPERTIES), clearing fields `a` no longer has. Organizer, attendees and
  * iCalUId are never written. Throws InvalidAppointmentError / UnknownTimeZoneError /
@@ -378,8 +393,10 @@ export function applyAppointment(target: ews.Appointment, a: Appointment): void 
     propertyBag(target)._setItem(A.StartTimeZone, zone);
     propertyBag(target)._setItem(A.EndTimeZone, zone);
   }
-  put(target, A.Start, ews.DateTime.Parse(bounds.start.toISOString()), sameInstant);
-  put(target, A.End, ews.DateTime.Parse(bounds.end.toISOString()), sameInstant);
+  if (!sameAllDayDates(target, a, zoneChanged)) {
+    put(target, A.Start, ews.DateTime.Parse(bounds.start.toISOString()), sameInstant);
+    put(target, A.End, ews.DateTime.Parse(bounds.end.toISOString()), sameInstant);
+  }
   put(target, A.IsAllDayEvent, a.isAllDay === true);
   if (!sameRecurrence(target, a.recurrence)) {
     if (recurrence) target.Recurrence = recurrence;
