@@ -3,7 +3,8 @@
  * the Exchange Online 2018 schemas: a "Customized Time Zone" definition (the multi-group
  * TimeZoneDefinition of Microsoft's recurring CreateItem sample, fixtures/), HTML bodies converted
  * per BodyType, a contact's indexed dictionaries with gaps and display names, and the
- * PidLidBirthdayLocal extended property named by distinguished set and by GUID.
+ * PidLidBirthdayLocal extended property named by distinguished set and by GUID, and the mailbox's own
+ * zone (GetUserConfiguration OWA.UserOptions).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,6 +92,15 @@ describe('fidelity shapes against the EXO 2018 XSD', () => {
     // asked for by GUID, answered by GUID: the same property as the one written by set name
     expect(contact.text).toContain(`<t:ExtendedProperty>${BIRTHDAY_LOCAL_BY_GUID.replace('/>', '/>')}<t:Value>1980-01-18T00:00:00Z</t:Value></t:ExtendedProperty>`);
     expect(contact.text).toContain('<t:Birthday>1980-01-17T11:00:00Z</t:Birthday>');
+
+    // the mailbox's own zone, where Outlook on the web keeps it
+    const ownZone = `<m:GetUserConfiguration><m:UserConfigurationName Name="OWA.UserOptions"><t:DistinguishedFolderId Id="root"/></m:UserConfigurationName><m:UserConfigurationProperties>Dictionary</m:UserConfigurationProperties></m:GetUserConfiguration>`;
+    const unset = await post(sims.ewsUrl, envelope(ownZone, { impersonate: ALICE }), token);
+    collected.push({ label: 'GetUserConfiguration-unset', res: unset });
+    expect(unset.text).toContain('<m:ResponseCode>ErrorItemNotFound</m:ResponseCode>');
+    sims.ews.store.setMailboxTimeZone(ALICE, 'New Zealand Standard Time');
+    const set = await call('GetUserConfiguration', ownZone);
+    expect(set.text).toContain('<t:Value>timezone</t:Value></t:DictionaryKey><t:DictionaryValue><t:Type>String</t:Type><t:Value>New Zealand Standard Time</t:Value>');
 
     const docs = collected.map((c) => ({ label: `${c.label}-body`, xml: extractPart(c.res.text, 'Body') }));
     expect(await validateAll(docs)).toEqual([]);

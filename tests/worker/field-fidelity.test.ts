@@ -152,6 +152,25 @@ describe('2. birthdays', () => {
     });
   }
 
+  it("without PidLidBirthdayLocal, the mailbox's own zone (OWA.UserOptions) dates the instant", async () => {
+    for (const [windowsZone, instant, local] of [
+      ['New Zealand Standard Time', '1981-01-18T00:00:00+13:00', '1981-01-18'],
+      ['Hawaiian Standard Time', '1981-01-17T00:00:00-10:00', '1981-01-17'],
+    ] as const) {
+      expect((await stack.sim('PUT', `/_sim/mailboxes/${mb}/time-zone`, { timeZone: windowsZone })).status).toBe(200);
+      const given = `Zoned ${windowsZone}`;
+      const exId = await outlookCreate('contacts', { givenName: given, birthday: instant });
+      await sync();
+      const crm = await crmItemWhere('contacts', 'givenName', given);
+      expect(crm.item.birthday).toBe(local);
+      const before = await readStored(stack, user.email, exId);
+      await put('contacts', crm.crmId, { ...crm.item, jobTitle: 'Surveyor' });
+      await sync();
+      expect(storedDiff(before, await readStored(stack, user.email, exId))).toEqual(['JobTitle']);
+    }
+    await stack.sim('PUT', `/_sim/mailboxes/${mb}/time-zone`, { timeZone: null });
+  });
+
   it('a birthday the CRM sets is written as the instant and as PidLidBirthdayLocal, and reads back as the same date', async () => {
     await put('contacts', 'bday-crm', { givenName: 'Bday', surname: 'Crm', emails: [], phones: {}, addresses: {}, birthday: '1990-02-28' });
     await sync();

@@ -152,6 +152,16 @@ const ROUTES: Route[] = [
   },
   {
     method: 'PUT',
+    pattern: /^\/_sim\/mailboxes\/([^/]+)\/time-zone$/,
+    run: async (d, m, body) => {
+      const b = obj(await body());
+      if (b.timeZone !== null && typeof b.timeZone !== 'string') throw new HttpJsonError(400, 'timeZone must be a Windows time zone id or null');
+      d.store.setMailboxTimeZone(m[1], b.timeZone as string | null);
+      return { ok: true };
+    },
+  },
+  {
+    method: 'PUT',
     pattern: /^\/_sim\/tenants\/([^/]+)\/ews$/,
     run: async (d, m, body) => {
       const b = obj(await body());

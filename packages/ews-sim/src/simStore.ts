@@ -396,6 +396,13 @@ export class SimStore extends MailboxStore {
     this.deleteItem(mb, this.requireItem(mb, id));
   }
 
+  /** Sets the mailbox's own time zone (a Windows id; null clears it), as a person does in Outlook's options. */
+  setMailboxTimeZone(email: string, timeZone: string | null): void {
+    const mb = this.requireMailbox(email);
+    if (timeZone !== null && !knownTimeZone(str(timeZone, 'timeZone'))) throw new InputError(`unknown Windows time zone ${timeZone}`);
+    mb.timeZone = timeZone ?? undefined;
+  }
+
   /** Every item of a folder as JSON, in creation order. */
   readFolder(email: string, folderName: string): ItemJson[] {
     const mb = this.requireMailbox(email);

@@ -64,6 +64,8 @@ export interface Mailbox {
   items: Map<string, StoredItem>;
   impersonationDenied: boolean;
   deniedApps: Set<string>;
+  /** the mailbox's own time zone (Windows id, OWA.UserOptions `timezone`); unset: never chosen */
+  timeZone?: string;
 }
 
 export class StoreError extends Error {

@@ -139,6 +139,11 @@ function birthdayOf(c: ews.Contact, mailboxTimeZone: string | undefined): string
   return new Date(Math.round(ms / 86400000) * 86400000).toISOString().slice(0, 10);
 }
 
+/** True when the contact's birthday can only be dated with the mailbox's zone (no PidLidBirthdayLocal). */
+export function needsMailboxTimeZone(c: ews.Contact): boolean {
+  return loaded<ews.DateTime>(c, C.Birthday) !== undefined && extendedDate(c, BIRTHDAY_LOCAL_PROPERTY) === undefined;
+}
+
 /** The three slots as Exchange holds them (address and display name), by slot number. */
 function loadedEmails(c: ews.Contact): Map<1 | 2 | 3, ContactEmail> {
   const out = new Map<1 | 2 | 3, ContactEmail>();
@@ -227,9 +232,10 @@ function putString(target: ews.Contact, def: ews.PropertyDefinition, next: strin
 
 /**
  * Writes `c` onto `target` (a new contact, or one loaded with CONTACT_FETCH_PROPERTIES); fields
- * `c` lacks are deleted on Exchange.
+ * `c` lacks are deleted on Exchange, and fields equal to what Exchange holds are not written.
+ * `mailboxTimeZone` dates the stored birthday as toCanonicalContact does.
  */
-export function applyContact(target: ews.Contact, c: Contact): void {
+export function applyContact(target: ews.Contact, c: Contact, mailboxTimeZone?: string): void {
   validate(c);
   const isNew = target.IsNew;
   putString(target, C.GivenName, c.givenName);
@@ -244,7 +250,7 @@ export function applyContact(target: ews.Contact, c: Contact): void {
   putString(target, C.JobTitle, c.jobTitle);
   putString(target, C.Department, c.department);
 
-  const current = isNew ? undefined : toCanonicalContact(target);
+  const current = isNew ? undefined : toCanonicalContact(target, mailboxTimeZone);
 
   // slot by slot: Outlook may leave EmailAddress1 empty and fill EmailAddress2, and each slot
   // keeps its display name; a slot whose address and name are unchanged is not written
