@@ -263,6 +263,25 @@ describe('4. HTML bodies', () => {
     expect(edited.fields.Body).toMatchObject({ attrs: { BodyType: 'Text' }, text: 'Join by phone' });
   });
 
+  it("a CRM move of one occurrence of an HTML series writes only that occurrence's times", async () => {
+    const exId = await outlookCreate('calendar', {
+      subject: 'Html series', start: '2027-04-05T10:00:00Z', end: '2027-04-05T11:00:00Z', body: html, bodyType: 'HTML',
+      recurrence: { pattern: 'weekly', daysOfWeek: ['Monday'], numberOfOccurrences: 3 },
+    });
+    await sync();
+    const crm = await crmItemWhere('appointments', 'subject', 'Html series');
+    expect(crm.item.body).toBe('Join call');
+    const moved = { originalStart: '2027-04-12T10:00:00Z', start: '2027-04-12T14:00:00Z', end: '2027-04-12T15:00:00Z' };
+    await put('appointments', crm.crmId, writable({ ...crm.item, recurrence: { ...crm.item.recurrence, modifiedOccurrences: [moved] } }));
+    await sync();
+    const series = await stack.sim('GET', `/_sim/mailboxes/${mb}/items/${encodeURIComponent(exId)}`);
+    expect(series.body.exceptions).toHaveLength(1);
+    // the exception overrides its times only; its body is still the series' HTML
+    expect(Object.keys(series.body.exceptions[0].fields).sort()).toEqual(['End', 'Start']);
+    expect((await readStored(stack, user.email, exId)).fields.Body).toMatchObject({ attrs: { BodyType: 'HTML' }, text: html });
+    expect((await stack.api('GET', `${base}/appointments/${crm.crmId}`)).body.item.recurrence.modifiedOccurrences).toEqual([moved]);
+  });
+
   it("a contact's notes: the CRM gets text; a CRM job title edit leaves the HTML", async () => {
     const exId = await outlookCreate('contacts', { givenName: 'Htmlnotes', body: '<html><body><b>VIP</b> customer</body></html>', bodyType: 'HTML' });
     await sync();
