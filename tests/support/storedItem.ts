@@ -77,3 +77,9 @@ export async function findSimItem(stack: Stack, mailbox: string, folder: 'calend
   if (!hit) throw new Error(`no ${folder} item with ${field} ${value}`);
   return hit.id;
 }
+
+/** A CRM item as a CRM writes it back: without the fields Exchange alone reports (read-only). */
+export function writable<T extends object>(item: T): T {
+  const { organizer: _o, attendees: _a, iCalUId: _i, ...rest } = item as Record<string, unknown>;
+  return structuredClone(rest) as T;
+}

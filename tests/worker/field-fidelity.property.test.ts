@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack, type StackUser } from '../support/stack';
-import { readStored, storedDiff, type StoredItem } from '../support/storedItem';
+import { readStored, storedDiff, writable, type StoredItem } from '../support/storedItem';
 
 const SEED = Number(process.env.EXSYNC_FIDELITY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CASES = Math.max(200, Number(process.env.EXSYNC_FIDELITY_CASES ?? 200));
@@ -306,10 +306,6 @@ function changedKeys(before: Record<string, unknown>, after: Record<string, unkn
 }
 const READ_ONLY = new Set(['organizer', 'attendees', 'iCalUId']);
 
-function writable(item: Record<string, unknown>): Record<string, unknown> {
-  const { organizer: _o, attendees: _a, iCalUId: _i, ...rest } = item;
-  return structuredClone(rest);
-}
 
 describe(`field fidelity property (seed ${SEED}, ${CASES} cases)`, () => {
   it('an edit of one field on one side changes exactly that field on the other side', async () => {

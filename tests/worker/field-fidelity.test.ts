@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack, type StackUser } from '../support/stack';
-import { entries, findSimItem, readStored, storedDiff } from '../support/storedItem';
+import { entries, findSimItem, readStored, storedDiff, writable } from '../support/storedItem';
 
 let stack: Stack;
 let user: StackUser;
@@ -34,12 +34,6 @@ async function crmItemWhere(path: 'appointments' | 'contacts', field: string, va
 async function put(path: 'appointments' | 'contacts', crmId: string, item: object): Promise<void> {
   const res = await stack.api('PUT', `${base}/${path}/${crmId}`, item);
   if (res.status !== 200 && res.status !== 201) throw new Error(`PUT ${crmId}: ${res.status} ${JSON.stringify(res.body)}`);
-}
-
-/** An item as the CRM would write it back: without the fields Exchange alone reports. */
-function writable<T extends object>(item: T): T {
-  const { organizer: _o, attendees: _a, iCalUId: _i, ...rest } = item as Record<string, unknown>;
-  return rest as T;
 }
 
 async function outlookEdit(itemId: string, patch: object): Promise<void> {

@@ -13,6 +13,7 @@
 import * as ews from 'ews-javascript-api';
 import {
   allDayDate,
+  isUtcMidnight,
   normalizeInstant,
   type Appointment,
   type Attendee,
@@ -300,8 +301,7 @@ const sameList = (a: ews.StringList, b: ews.StringList) =>
  * names its local date in the event's zone.
  */
 function allDayLocal(instant: string, zone: string): { date: string; seconds: number } {
-  const ms = Date.parse(instant);
-  if (ms % 86_400_000 === 0) return { date: new Date(ms).toISOString().slice(0, 10), seconds: 0 };
+  if (isUtcMidnight(instant)) return { date: allDayDate(instant, zone), seconds: 0 };
   return toLocal(instant, zone);
 }
 
