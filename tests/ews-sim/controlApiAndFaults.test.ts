@@ -78,7 +78,7 @@ describe('control API', () => {
     const edited = await api('PATCH', `/_sim/mailboxes/${CAROL}/items/${encodeURIComponent(made.json.id)}`, { subject: 'Dentist (moved)', start: '2026-10-02T08:00:00Z', end: '2026-10-02T09:00:00Z' });
     expect(edited.json.changeKey).not.toBe(made.json.changeKey);
     expect(edited.json.fields).toMatchObject({ Subject: 'Dentist (moved)', Location: 'Main St', Start: '2026-10-02T08:00:00Z' });
-    const contact = await api('POST', `/_sim/mailboxes/${CAROL}/contacts`, { givenName: 'Ann', surname: 'Lee', emails: [{ address: 'ann@example.net' }], phones: ['+1 555 0000'], companyName: 'Acme' });
+    const contact = await api('POST', `/_sim/mailboxes/${CAROL}/contacts`, { givenName: 'Ann', surname: 'Lee', emails: ['ann@example.net'], phones: ['+1 555 0000'], companyName: 'Acme' });
     expect(contact.json.fields.DisplayName).toBe('Ann Lee');
     expect(contact.json.fields.PhoneNumbers).toEqual({ BusinessPhone: '+1 555 0000' });
     const del = await api('DELETE', `/_sim/mailboxes/${CAROL}/items/${encodeURIComponent(made.json.id)}`);

@@ -63,7 +63,7 @@ describe('exchangelib against the EWS simulator', () => {
       last_occurrence: '2026-10-05T12:00:00+00:00',
     });
     expect(report.series.recurrence).toContain('occurs 5 time(s)');
-    expect(report.contact).toEqual({ display_name: 'Grace Hopper', emails: [{ address: 'grace@example.net' }], phones: [['BusinessPhone', '+1 555 0101']] });
+    expect(report.contact).toEqual({ display_name: 'Grace Hopper', emails: ['grace@example.net'], phones: [['BusinessPhone', '+1 555 0101']] });
     expect(report.calendar_sync_after_create).toEqual([
       ['create', 'exchangelib single'],
       ['create', 'exchangelib weekly'],

@@ -60,7 +60,7 @@ describe('EWS simulator responses against the EXO 2018 XSD', () => {
       surname: 'Plate',
       companyName: 'Northwind',
       jobTitle: 'Buyer',
-      emails: [{ address: 't1@example.net' }, { address: 't2@example.net' }, { address: 't3@example.net' }],
+      emails: ['t1@example.net', 't2@example.net', 't3@example.net'],
       phones: { BusinessPhone: '1', MobilePhone: '2', HomePhone: '3', BusinessFax: '4' },
     });
 

@@ -63,7 +63,7 @@ describe('EWS faults at 10% of requests', () => {
       const statusUrl = `${base}/sync-status`;
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = round * CRM_PER_ROUND; i < (round + 1) * CRM_PER_ROUND; i++) {
-          const res = await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [{ address: `crm${i}@fabrikam.example` }], phones: {}, addresses: {} });
+          const res = await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [`crm${i}@fabrikam.example`], phones: {}, addresses: {} });
           expect(res.status).toBe(201);
         }
         for (let i = round * 2; i < round * 2 + 2; i++) {
@@ -74,7 +74,7 @@ describe('EWS faults at 10% of requests', () => {
           expect(res.status).toBe(201);
         }
         for (let i = round * OUTLOOK_PER_ROUND; i < (round + 1) * OUTLOOK_PER_ROUND; i++) {
-          expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: `Outlook${i}`, surname: 'Contact', emails: [{ address: `outlook${i}@contoso.example` }] })).status).toBe(201);
+          expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: `Outlook${i}`, surname: 'Contact', emails: [`outlook${i}@contoso.example`] })).status).toBe(201);
         }
         // Keep asking for syncs, faults on, until a run ends healthy with nothing left to write.
         converged = false;

@@ -56,7 +56,7 @@ beforeAll(async () => {
     expect(put.statusCode).toBe(200);
   }
   for (const [org, user] of [[orgA, userA], [orgB, userB]] as const) {
-    const c = await call('PUT', `/v1/orgs/${org.id}/users/${user.id}/contacts/c-1`, org.token, { givenName: 'Ann', surname: 'Lee', emails: [{ address: 'ann@example.com' }], phones: {}, addresses: {} });
+    const c = await call('PUT', `/v1/orgs/${org.id}/users/${user.id}/contacts/c-1`, org.token, { givenName: 'Ann', surname: 'Lee', emails: ['ann@example.com'], phones: {}, addresses: {} });
     expect(c.statusCode).toBe(201);
     const a = await call('PUT', `/v1/orgs/${org.id}/users/${user.id}/appointments/a-1`, org.token, {
       subject: 'Plan', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', timeZone: 'UTC', isAllDay: false,

@@ -51,10 +51,10 @@ describe.each([
       const mb = encodeURIComponent(user.email);
       const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
       for (let i = 0; i < CRM_CONTACTS; i++) {
-        expect((await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [{ address: `crm${i}@fabrikam.example` }], phones: {}, addresses: {} })).status).toBe(201);
+        expect((await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [`crm${i}@fabrikam.example`], phones: {}, addresses: {} })).status).toBe(201);
       }
       for (let i = 0; i < OUTLOOK_CONTACTS; i++) {
-        expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: `Outlook${i}`, surname: 'Contact', emails: [{ address: `outlook${i}@contoso.example` }] })).status).toBe(201);
+        expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: `Outlook${i}`, surname: 'Contact', emails: [`outlook${i}@contoso.example`] })).status).toBe(201);
       }
       await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, { latencyMs: 60 });
       const worker = stack.spawnWorker(proxiedEnv());

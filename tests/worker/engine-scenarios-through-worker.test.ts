@@ -34,9 +34,9 @@ describe('engine scenarios through the API, Redis and the worker', () => {
   it('first sync with 200 overlapping contacts and 100 overlapping appointments creates no duplicates', async () => {
     const user = await stack.addUser();
     for (let i = 0; i < 200; i++) {
-      stack.ews.store.createContact(user.email, { givenName: `Given${i}`, surname: `Person${i}`, emails: [{ address: `person${i}@fabrikam.example` }] });
+      stack.ews.store.createContact(user.email, { givenName: `Given${i}`, surname: `Person${i}`, emails: [`person${i}@fabrikam.example`] });
       const res = await stack.api('PUT', `${base(user)}/contacts/contact-${i}`, {
-        givenName: `Given${i}`, surname: `Person${i}`, emails: [{ address: `Person${i}@Fabrikam.example` }], phones: {}, addresses: {},
+        givenName: `Given${i}`, surname: `Person${i}`, emails: [`Person${i}@Fabrikam.example`], phones: {}, addresses: {},
       });
       expect(res.status).toBe(201);
     }

@@ -14,7 +14,7 @@ describe('graceful shutdown', () => {
     const user = await stack.addUser({ syncCalendar: false });
     const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
     for (let i = 0; i < 80; i++) {
-      await stack.api('PUT', `${base}/contacts/c-${i}`, { givenName: `P${i}`, emails: [{ address: `p${i}@fabrikam.example` }], phones: {}, addresses: {} });
+      await stack.api('PUT', `${base}/contacts/c-${i}`, { givenName: `P${i}`, emails: [`p${i}@fabrikam.example`], phones: {}, addresses: {} });
     }
     await stack.sim('PUT', `/_sim/mailboxes/${encodeURIComponent(user.email)}/faults`, { latencyMs: 80 });
 

@@ -18,7 +18,7 @@ describe('at most one sync per mailbox across workers', () => {
   it('jobs racing on two workers never overlap on the mailbox (simulator request log)', async () => {
     const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
     for (let i = 0; i < 5; i++) {
-      await stack.api('PUT', `${base}/contacts/c-${i}`, { givenName: `Person ${i}`, emails: [{ address: `p${i}@fabrikam.example` }], phones: {}, addresses: {} });
+      await stack.api('PUT', `${base}/contacts/c-${i}`, { givenName: `Person ${i}`, emails: [`p${i}@fabrikam.example`], phones: {}, addresses: {} });
     }
     // Slow answers widen every run, so racing runs would surely overlap without the lock.
     await stack.sim('PUT', `/_sim/mailboxes/${encodeURIComponent(user.email)}/faults`, { latencyMs: 40 });

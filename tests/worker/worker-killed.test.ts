@@ -16,7 +16,7 @@ const CRM_APPOINTMENTS = 20;
 async function seed(user: StackUser): Promise<void> {
   const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
   for (let i = 0; i < CRM_CONTACTS; i++) {
-    const res = await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [{ address: `crm${i}@fabrikam.example` }], phones: {}, addresses: {} });
+    const res = await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [`crm${i}@fabrikam.example`], phones: {}, addresses: {} });
     expect(res.status).toBe(201);
   }
   for (let i = 0; i < CRM_APPOINTMENTS; i++) {
@@ -28,7 +28,7 @@ async function seed(user: StackUser): Promise<void> {
   }
   const mb = encodeURIComponent(user.email);
   for (let i = 0; i < OUTLOOK_CONTACTS; i++) {
-    const res = await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: `Outlook${i}`, surname: 'Contact', emails: [{ address: `outlook${i}@contoso.example` }] });
+    const res = await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: `Outlook${i}`, surname: 'Contact', emails: [`outlook${i}@contoso.example`] });
     expect(res.status).toBe(201);
   }
   // Slow answers make the run long enough to be killed in the middle.
