@@ -105,7 +105,7 @@ export function decide<T extends Item>(input: DecideInput<T>): SyncAction<T> {
   if (!link) {
     if (ex?.type === 'changed' && crmChange === 'changed' && crmItem) {
       // Paired by first-sync matching: no snapshot, so merge two ways.
-      if (sameValue(norm(ex.item), norm(crmItem))) return { type: 'relinkOnly', snapshot: norm(ex.item), changeKey: ex.changeKey, crmVersion: crmRow!.version };
+      if (sameValue(norm(ex.item), norm(crmItem))) return { type: 'relinkOnly', snapshot: syncedContent(kind, ex.item), changeKey: ex.changeKey, crmVersion: crmRow!.version };
       return mergeAction(input, null, crmItem, ex.item, crmRow!, ex.lastModified, toCrm, toExchange);
     }
     if (ex?.type === 'changed') return toCrm ? { type: 'createInCrm', item: ex.item } : { type: 'doNothing', reason: 'direction ignores Exchange items' };
