@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     });
   }
   sims.ews.store.createContact(alice.email, {
-    givenName: 'Dana', surname: 'Field', companyName: 'Fabrikam', emails: [{ address: 'dana.field@fabrikam.example' }],
+    givenName: 'Dana', surname: 'Field', companyName: 'Fabrikam', emails: ['dana.field@fabrikam.example'],
   });
 
   // The app is built first so the worker logs through the same pino logger; sync requests reach

@@ -173,7 +173,8 @@ export function defaultDisplayName(c: Pick<Contact, 'givenName' | 'middleName' |
 }
 
 /**
- * Email entries in normal form: each `{address, name?, slot}`, ordered by slot (see placeEmails).
+ * Email entries in normal form: each `{address, name?, slot}`, ordered by slot (see placeEmails),
+ * without a name that only repeats the address.
  * Strings (stored before emails became objects) are parsed; an entry that does not parse keeps its
  * text as the address, so a stored item always normalises.
  */
@@ -190,7 +191,9 @@ export function normalizeEmails(emails: readonly (ContactEmail | string)[] | und
     if (!entry.address) return;
     parsed.push(entry);
   });
-  return placeEmails(parsed).map((e) => compact<ContactEmail>([['address', e.address], ['name', text(e.name)], ['slot', e.slot]]));
+  // a display name that only repeats the address carries nothing (Exchange may report one)
+  const nameOf = (e: ContactEmail) => (text(e.name)?.toLowerCase() === e.address.toLowerCase() ? undefined : text(e.name));
+  return placeEmails(parsed).map((e) => compact<ContactEmail>([['address', e.address], ['name', nameOf(e)], ['slot', e.slot]]));
 }
 
 export function normalizeContact(c: Contact): Contact {

@@ -592,9 +592,8 @@ export class SimStore extends MailboxStore {
 
   /** Outlook's birthday: the instant of local midnight, and the local date in PidLidBirthdayLocal. */
   private contactBirthday(item: { fields: Map<string, El>; extended: Map<string, El> }, input: ContactJson): void {
-    const local = extendedEl({ propertySetId: '', propertyName: '', value: '' });
-    local.children[0] = el('ExtendedFieldURI', { DistinguishedPropertySetId: 'Address', PropertyId: String(PID_LID_BIRTHDAY_LOCAL), PropertyType: 'SystemTime' });
-    const key = extendedPropertyKey(local.children[0]);
+    const uri = el('ExtendedFieldURI', { DistinguishedPropertySetId: 'Address', PropertyId: String(PID_LID_BIRTHDAY_LOCAL), PropertyType: 'SystemTime' });
+    const key = extendedPropertyKey(uri);
     if (input.birthday === null) {
       item.fields.delete('Birthday');
       item.extended.delete(key);
@@ -603,8 +602,7 @@ export class SimStore extends MailboxStore {
     if (input.birthday !== undefined) item.fields.set('Birthday', textEl('Birthday', isoInput(input.birthday, 'birthday', UTC_ZONE)));
     if (input.birthdayLocal !== undefined) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(str(input.birthdayLocal, 'birthdayLocal'))) throw new InputError('birthdayLocal must be YYYY-MM-DD');
-      local.children[1] = textEl('Value', `${input.birthdayLocal}T00:00:00Z`);
-      item.extended.set(key, local);
+      item.extended.set(key, el('ExtendedProperty', {}, [uri, textEl('Value', `${input.birthdayLocal}T00:00:00Z`)]));
     }
   }
 }

@@ -154,7 +154,7 @@ function loadedEmails(c: ews.Contact): Map<1 | 2 | 3, ContactEmail> {
     if (address === undefined) return;
     const slot = (i + 1) as 1 | 2 | 3;
     const name = clean(entry?.Name);
-    out.set(slot, name !== undefined && name !== address ? { address, name, slot } : { address, slot });
+    out.set(slot, name !== undefined && name.toLowerCase() !== address.toLowerCase() ? { address, name, slot } : { address, slot });
   });
   return out;
 }
