@@ -24,7 +24,7 @@ import {
 } from '@exsync/canonical';
 import { EXSYNC_LINK_ID_PROPERTY, EXSYNC_PROPERTY_SET_ID } from '../exsyncTag';
 import { fromEwsRecurrence, toEwsRecurrence } from './recurrenceMapper';
-import { ianaZoneForWindows, timeZoneInfoForIana, windowsZoneForIana } from './windowsZones';
+import { ianaZoneForWindows, timeZoneInfoForIana } from './windowsZones';
 import { xmlText } from './xmlText';
 import { bodyWire, loaded, propertyBag, put, readExtendedString, sameBody, sameInstant } from './propertyAccess';
 import { fromLocal, toLocal } from './zonedTime';
