@@ -7,26 +7,14 @@
  * Replay a failure with EXSYNC_FIDELITY_SEED=<seed>; EXSYNC_FIDELITY_CASES sets the count (min 200).
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack, type StackUser } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { useFidelityWorld } from '../support/fidelityWorld';
 import { readStored, storedDiff, writable, type StoredItem } from '../support/storedItem';
 
 const SEED = Number(process.env.EXSYNC_FIDELITY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CASES = Math.max(200, Number(process.env.EXSYNC_FIDELITY_CASES ?? 200));
 
-let stack: Stack;
-let user: StackUser;
-let base: string;
-
-beforeAll(async () => {
-  stack = await startStack();
-  user = await stack.addUser();
-  await stack.waitForRunAfter(user, new Date(0));
-  base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+const w = useFidelityWorld();
 
 // ------------------------------------------------------------------------------------------
 // Generated items
@@ -310,6 +298,7 @@ const READ_ONLY = new Set(['organizer', 'attendees', 'iCalUId']);
 describe(`field fidelity property (seed ${SEED}, ${CASES} cases)`, () => {
   it('an edit of one field on one side changes exactly that field on the other side', async () => {
     console.log(`field fidelity property: seed ${SEED} (replay with EXSYNC_FIDELITY_SEED=${SEED})`);
+    const { stack, user, base } = w;
     const cases: Case[] = fc.sample(fc.oneof(aptCase, conCase), { seed: SEED, numRuns: CASES }).map((c, n) => ({ ...c, n }));
     const store = stack.ews.store;
     const pathOf = (c: Case) => (c.kind === 'appointment' ? 'appointments' : 'contacts');
