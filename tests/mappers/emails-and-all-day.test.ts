@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allDayDate, InvalidEmailError, normalizeEmails, parseEmails, placeEmails } from '@exsync/canonical';
+import { allDayDate, InvalidEmailError, keepEmailSlots, normalizeEmails, parseEmails, placeEmails } from '@exsync/canonical';
 
 describe('parseEmails', () => {
   it.each([
@@ -60,6 +60,26 @@ describe('placeEmails / normalizeEmails', () => {
       ),
     );
     expect(normalizeEmails(['Jane <j@x.test>', 'k@x.test'])).toEqual([{ address: 'j@x.test', name: 'Jane', slot: 1 }, { address: 'k@x.test', slot: 2 }]);
+  });
+});
+
+describe('keepEmailSlots', () => {
+  const stored = [{ address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 as const }, { address: 'pat.home@example.test', slot: 3 as const }];
+
+  it('bare addresses the item already has keep their slots and names', () => {
+    expect(keepEmailSlots(parseEmails(['PAT.HOME@example.test', 'pat.work@example.test']), stored)).toEqual([
+      { address: 'PAT.HOME@example.test', slot: 3 },
+      { address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 },
+    ]);
+  });
+
+  it('a named entry keeps only the slot; explicit slots win; new addresses stay free', () => {
+    expect(keepEmailSlots(parseEmails(['Pat <pat.work@example.test>', { address: 'new@example.test', slot: 3 }, 'pat.home@example.test']), stored)).toEqual([
+      { address: 'pat.work@example.test', name: 'Pat', slot: 2 },
+      { address: 'new@example.test', slot: 3 },
+      { address: 'pat.home@example.test' },
+    ]);
+    expect(keepEmailSlots(parseEmails(['other@example.test']), stored)).toEqual([{ address: 'other@example.test' }]);
   });
 });
 

@@ -106,12 +106,22 @@ describe('5. indexed contact dictionaries with gaps', () => {
     expect(Object.keys(entries(after, 'EmailAddresses'))).toEqual(['EmailAddress2', 'EmailAddress3']);
     expect(entries(after, 'EmailAddresses').EmailAddress2.attrs.Name).toBe('Pat (Work)');
 
+    // a CRM that keeps plain addresses sends them back as strings: slots and names stay
+    const plain = { ...crm.item, jobTitle: 'Lead engineer', emails: ['pat.work@example.test', 'PAT.HOME@example.test'] };
+    await crmPut(w, 'contacts', crm.crmId, plain);
+    expect((await crmGet(w, 'contacts', crm.crmId)).emails).toEqual([
+      { address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 }, { address: 'PAT.HOME@example.test', slot: 3 },
+    ]);
+    await syncRun(w);
+    const afterPlain = await readStored(w.stack, w.user.email, exId);
+    expect(storedDiff(after, afterPlain)).toEqual(['JobTitle']);
+
     // CRM changes one slot: only that slot is written
     const emails = [{ address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 }, { address: 'pat@home.example.test', slot: 3 }];
-    await crmPut(w, 'contacts', crm.crmId, { ...crm.item, jobTitle: 'Engineer', emails });
+    await crmPut(w, 'contacts', crm.crmId, { ...crm.item, jobTitle: 'Lead engineer', emails });
     await syncRun(w);
     const slotEdit = await readStored(w.stack, w.user.email, exId);
-    expect(storedDiff(after, slotEdit)).toEqual(['EmailAddresses']);
+    expect(storedDiff(afterPlain, slotEdit)).toEqual(['EmailAddresses']);
     expect(Object.fromEntries(Object.entries(entries(slotEdit, 'EmailAddresses')).map(([k, e]) => [k, [e.text, e.attrs.Name]]))).toEqual({
       EmailAddress2: ['pat.work@example.test', 'Pat (Work)'], EmailAddress3: ['pat@home.example.test', undefined],
     });

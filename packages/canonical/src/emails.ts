@@ -84,3 +84,34 @@ export function placeEmails(entries: ContactEmail[]): (ContactEmail & { slot: 1 
   }
   return out.sort((a, b) => a.slot - b.slot);
 }
+
+/**
+ * A CRM that keeps plain addresses cannot repeat an entry's slot or display name, so a bare
+ * entry (an address without slot and name) whose address the item already has (`previous`, the
+ * item as stored before this write) keeps that entry's slot and name; an entry with a name but no
+ * slot keeps the slot. Slots another entry names explicitly are not taken. Addresses compare
+ * case-insensitively.
+ */
+export function keepEmailSlots(entries: ContactEmail[], previous: readonly (ContactEmail | string)[] | undefined): ContactEmail[] {
+  const before = new Map<string, ContactEmail>();
+  for (const [i, e] of (previous ?? []).entries()) {
+    try {
+      const p = parseEmailEntry(e as EmailInput, i);
+      before.set(p.address.toLowerCase(), p);
+    } catch {
+      // an unparseable stored entry has nothing to keep
+    }
+  }
+  const claimed = new Set(entries.map((e) => e.slot).filter((s) => s !== undefined));
+  return entries.map((e) => {
+    const had = before.get(e.address.toLowerCase());
+    if (!had || e.slot !== undefined) return e;
+    const out: ContactEmail = { ...e };
+    if (had.slot !== undefined && !claimed.has(had.slot)) {
+      out.slot = had.slot;
+      claimed.add(had.slot);
+    }
+    if (e.name === undefined && had.name !== undefined) out.name = had.name;
+    return out;
+  });
+}

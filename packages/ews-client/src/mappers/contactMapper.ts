@@ -260,7 +260,8 @@ export function applyContact(target: ews.Contact, c: Contact, mailboxTimeZone?: 
     const slot = (i + 1) as 1 | 2 | 3;
     const next = wanted.get(slot);
     const before = had.get(slot);
-    if (next?.address === before?.address && next?.name === before?.name) return;
+    // mail systems compare addresses case-insensitively (so does the engine): case alone is no edit
+    if (next?.address.toLowerCase() === before?.address.toLowerCase() && next?.name === before?.name) return;
     if (next === undefined) {
       target.EmailAddresses._setItem(key, null as unknown as ews.EmailAddress);
       return;

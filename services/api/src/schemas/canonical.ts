@@ -156,7 +156,8 @@ export const contactSchema = {
       maxItems: 3,
       description:
         'At most three (Exchange EmailAddress1..3). Each entry is {address, name?, slot?}: name is the display name of that email, slot (1-3) the Exchange slot it is kept in (entries without a slot take the lowest free slots, in order). ' +
-        'On input a plain string is accepted as {address}, and "Jane Doe <jane.doe@example.test>" as {name, address}; a string that is not an address is refused with 400 naming the entry.',
+        'On input a plain string is accepted as {address}, and "Jane Doe <jane.doe@example.test>" as {name, address}; a string that is not an address is refused with 400 naming the entry. ' +
+        'An entry without slot keeps the slot its address already has on the item (and, without name either, its display name), so a CRM that stores plain addresses does not move Exchange\'s slots.',
       items: { anyOf: [{ type: 'string', minLength: 1, maxLength: 400 }, emailEntry] },
     },
     phones: {
