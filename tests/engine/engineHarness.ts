@@ -130,7 +130,7 @@ export function contact(i: number, patch: Partial<Contact> = {}): Contact {
   return {
     givenName: `Given${i}`,
     surname: `Surname${i}`,
-    emails: [`person${i}@fabrikam.example`],
+    emails: [{ address: `person${i}@fabrikam.example` }],
     phones: { mobile: `+49 170 ${String(1000000 + i)}` },
     addresses: {},
     ...patch,

@@ -11,7 +11,7 @@ describe('first sync with items on both sides (real EWS and Entra simulators)', 
     const d = sim.world.mailbox();
     for (let i = 0; i < 200; i++) {
       // Half differ in email case (still a match); ten have no email and pair by full name.
-      const exEmails = i < 10 ? [] : [i % 2 ? `PERSON${i}@Fabrikam.example` : `person${i}@fabrikam.example`];
+      const exEmails = i < 10 ? [] : [{ address: i % 2 ? `PERSON${i}@Fabrikam.example` : `person${i}@fabrikam.example` }];
       await d.personCreate('contact', contact(i, { emails: exEmails }));
       await crmPut(w, 'contact', `crm-${i}`, contact(i, i < 10 ? { emails: [], jobTitle: 'From CRM' } : {}));
     }

@@ -56,7 +56,7 @@ describe('syncFolder against the EWS simulator', () => {
     expect(secondRun.at(-1)?.moreAvailable).toBe(false);
 
     const finalState = secondRun.at(-1)!.syncState;
-    const created = h.sim.store.createContact(BOB.email, { givenName: 'New', surname: 'Person', emails: ['new.person@example.net'] });
+    const created = h.sim.store.createContact(BOB.email, { givenName: 'New', surname: 'Person', emails: [{ address: 'new.person@example.net' }] });
     const deleted = firstRun[0].changes[0].itemId;
     h.sim.store.removeItem(BOB.email, deleted);
     const incremental = await collectPages(h.appOnly(BOB.email), 'contacts', finalState);

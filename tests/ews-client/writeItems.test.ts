@@ -79,7 +79,7 @@ describe('batched writes with per-item results', () => {
       givenName: 'Dana',
       surname: 'Scully',
       companyName: 'FBI',
-      emails: ['dana@fbi.example'],
+      emails: [{ address: 'dana@fbi.example' }],
       phones: { mobile: '+1 555 0100' },
       addresses: { business: { street: '935 Pennsylvania Ave', city: 'Washington', countryOrRegion: 'USA' } },
     };
@@ -87,7 +87,7 @@ describe('batched writes with per-item results', () => {
     expect(created.ok).toBe(true);
     const ref = created.ok ? created.value : undefined!;
     const [got] = await mb.getItems('contact', [ref.itemId]);
-    expect(got.ok && got.value.item).toMatchObject({ givenName: 'Dana', surname: 'Scully', emails: ['dana@fbi.example'] });
+    expect(got.ok && got.value.item).toMatchObject({ givenName: 'Dana', surname: 'Scully', emails: [{ address: 'dana@fbi.example' }] });
     expect(got.ok && got.value.tag).toBe('c-1');
     const [upd] = await mb.updateItems('contact', [{ itemId: ref.itemId, changeKey: ref.changeKey, item: { ...contact, jobTitle: 'Special Agent' } }]);
     expect(upd.ok).toBe(true);

@@ -103,7 +103,7 @@ describe('EWS faults at 10% of requests', () => {
         ...Array.from({ length: OUTLOOK_CONTACTS }, (_, i) => `outlook${i}@contoso.example`),
       ].sort();
       const exchange = contactEmailsInExchange(user);
-      const crm = ((await stack.api('GET', `${base}/contacts?limit=1000`)).body.items as { item: { emails: string[] } }[]).map((x) => x.item.emails[0]).sort();
+      const crm = ((await stack.api('GET', `${base}/contacts?limit=1000`)).body.items as { item: { emails: { address: string }[] } }[]).map((x) => x.item.emails[0]?.address).sort();
       const calendar = stack.ews.store.readFolder(user.email, 'calendar').length;
       const lost = expected.filter((e) => !exchange.includes(e)).length + expected.filter((e) => !crm.includes(e)).length;
       const duplicates = exchange.length - new Set(exchange).size + (crm.length - new Set(crm).size) + Math.max(0, calendar - CRM_APPOINTMENTS);

@@ -117,14 +117,14 @@ describe('kill -9 of the worker at seeded random points', () => {
         const exchange = exchangeContacts(user);
         const exchangeEmails = exchange.map((j) => j.match(/[a-z]+\d+@(fabrikam|contoso)\.example/)?.[0] ?? '').sort();
         // Every page: the long variant holds 1,500 contacts, more than one page of the API.
-        const crmItems: { item: { emails: string[]; surname?: string } }[] = [];
+        const crmItems: { item: { emails: { address: string }[]; surname?: string } }[] = [];
         for (let after = ''; ;) {
           const page = (await stack.api('GET', `${base}/contacts?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`)).body;
           crmItems.push(...page.items);
           if (!page.next) break;
           after = page.next;
         }
-        const crmEmails = crmItems.map((x) => x.item.emails[0]).sort();
+        const crmEmails = crmItems.map((x) => x.item.emails[0]?.address).sort();
         const lostEdits = [...surnames.entries()].filter(([email, surname]) => {
           const j = exchange.find((x) => x.includes(`"${email}"`) || x.includes(email));
           return !j || !j.includes(surname);

@@ -85,7 +85,7 @@ describe.each([
           ...Array.from({ length: OUTLOOK_CONTACTS }, (_, i) => `outlook${i}@contoso.example`),
         ].sort();
         const exchange = stack.ews.store.readFolder(user.email, 'contacts').map((c) => JSON.stringify(c.fields).match(/[a-z]+\d+@(fabrikam|contoso)\.example/)?.[0] ?? '').sort();
-        const crm = ((await stack.api('GET', `${base}/contacts?limit=1000`)).body.items as { item: { emails: string[] } }[]).map((x) => x.item.emails[0]).sort();
+        const crm = ((await stack.api('GET', `${base}/contacts?limit=1000`)).body.items as { item: { emails: { address: string }[] } }[]).map((x) => x.item.emails[0]?.address).sort();
         const lost = expected.filter((e) => !exchange.includes(e) || !crm.includes(e)).length;
         const duplicates = exchange.length - new Set(exchange).size + crm.length - new Set(crm).size;
         // The worker bounds its own shutdown (45 s, then exit 1); how it stopped is part of the figure.

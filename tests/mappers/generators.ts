@@ -221,7 +221,7 @@ export const contactArb: fc.Arbitrary<Contact> = fc
     ),
   })
   .map((g) => {
-    const c: Contact = { ...g.names, emails: g.emails, phones: g.phones, addresses: g.addresses };
+    const c: Contact = { ...g.names, emails: g.emails.map((address) => ({ address })), phones: g.phones, addresses: g.addresses };
     if (g.birthday) c.birthday = g.birthday;
     return c;
   });

@@ -46,7 +46,7 @@ describe('input the mappers refuse before writing anything', () => {
   });
 
   it('refuses contacts with four emails or unknown phone kinds', () => {
-    expect(() => applyContact(new ews.Contact(service), { emails: ['a@x', 'b@x', 'c@x', 'd@x'], phones: {}, addresses: {} })).toThrow(
+    expect(() => applyContact(new ews.Contact(service), { emails: [{ address: 'a@x' }, { address: 'b@x' }, { address: 'c@x' }, { address: 'd@x' }], phones: {}, addresses: {} })).toThrow(
       InvalidContactError,
     );
     expect(() =>

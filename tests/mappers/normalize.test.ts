@@ -75,14 +75,14 @@ describe('normalizeContact', () => {
     const c: Contact = {
       givenName: ' Ada ',
       surname: '',
-      emails: [' ada@example.com ', ''],
+      emails: [{ address: ' ada@example.com ' }, { address: '' }],
       phones: { mobile: ' +44 1 ', home: ' ' },
       addresses: { home: { city: ' London ' }, business: { street: ' ' } },
       birthday: '1815-12-10T00:00:00Z',
     };
     expect(normalizeContact(c)).toEqual({
       givenName: 'Ada',
-      emails: ['ada@example.com'],
+      emails: [{ address: 'ada@example.com', slot: 1 }],
       phones: { mobile: '+44 1' },
       addresses: { home: { city: 'London' } },
       birthday: '1815-12-10',

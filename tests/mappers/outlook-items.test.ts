@@ -68,7 +68,7 @@ it('reads an Outlook contact', async () => {
     surname: 'Hopper',
     companyName: 'Navy',
     jobTitle: 'Rear Admiral',
-    emails: ['grace@navy.example', 'gh@example.org'],
+    emails: [{ address: 'grace@navy.example' }, { address: 'gh@example.org' }],
     phones: { MobilePhone: '+1 555 0100', BusinessFax: '+1 555 0199' },
     body: 'COBOL',
   });
@@ -77,14 +77,14 @@ it('reads an Outlook contact', async () => {
     surname: 'Hopper',
     companyName: 'Navy',
     jobTitle: 'Rear Admiral',
-    emails: ['grace@navy.example', 'gh@example.org'],
+    emails: [{ address: 'grace@navy.example', slot: 1 }, { address: 'gh@example.org', slot: 2 }],
     phones: { mobile: '+1 555 0100', businessFax: '+1 555 0199' },
     addresses: {},
     notes: 'COBOL',
   });
 });
 
-it('keeps emails in order when Outlook left EmailAddress1 empty', async () => {
+it('keeps emails in their slots when Outlook left EmailAddress1 empty', async () => {
   const { updateContact } = await import('./roundTripSupport');
   const c = h.sim.store.createContact(MAILBOX, { givenName: 'Sparse', emails: [] });
   // a person typed only the second email field
@@ -92,7 +92,8 @@ it('keeps emails in order when Outlook left EmailAddress1 empty', async () => {
   item.EmailAddresses._setItem(ews.EmailAddressKey.EmailAddress2, new ews.EmailAddress('two@example.org'));
   await item.Update(ews.ConflictResolutionMode.AlwaysOverwrite);
   const id = new ews.ItemId(c.id);
-  expect((await readContact(h.service, id)).emails).toEqual(['two@example.org']);
-  await updateContact(h.service, id, { givenName: 'Sparse', emails: ['two@example.org', 'three@example.org'], phones: {}, addresses: {} });
-  expect((await readContact(h.service, id)).emails).toEqual(['two@example.org', 'three@example.org']);
+  expect((await readContact(h.service, id)).emails).toEqual([{ address: 'two@example.org', slot: 2 }]);
+  await updateContact(h.service, id, { givenName: 'Sparse', emails: [{ address: 'two@example.org', slot: 2 }, { address: 'three@example.org' }], phones: {}, addresses: {} });
+  // the new address takes the lowest free slot; the one in slot 2 stays there
+  expect((await readContact(h.service, id)).emails).toEqual([{ address: 'three@example.org', slot: 1 }, { address: 'two@example.org', slot: 2 }]);
 });

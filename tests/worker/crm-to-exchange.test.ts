@@ -26,7 +26,7 @@ const contact = {
   surname: 'Scully',
   displayName: 'Dana Scully',
   companyName: 'Fabrikam',
-  emails: ['dana@fabrikam.example'],
+  emails: [{ address: 'dana@fabrikam.example' }],
   phones: { business: '+1 555 0100' },
   addresses: {},
 };

@@ -25,7 +25,7 @@ describe('Outlook edits reach the CRM, and nothing echoes', () => {
     });
     expect(apt.status).toBe(201);
     const con = await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, {
-      givenName: 'Walter', surname: 'Skinner', emails: ['skinner@fbi.example'], companyName: 'FBI',
+      givenName: 'Walter', surname: 'Skinner', emails: [{ address: 'skinner@fbi.example' }], companyName: 'FBI',
     });
     expect(con.status).toBe(201);
 
@@ -36,7 +36,7 @@ describe('Outlook edits reach the CRM, and nothing echoes', () => {
     expect(apts[0]).toMatchObject({ origin: 'exchange', item: { subject: 'Lunch with Fox', location: 'Diner', start: '2026-12-03T12:00:00Z' } });
     const cons = (await stack.api('GET', `${base}/contacts`)).body.items;
     expect(cons).toHaveLength(1);
-    expect(cons[0].item).toMatchObject({ givenName: 'Walter', surname: 'Skinner', emails: ['skinner@fbi.example'] });
+    expect(cons[0].item).toMatchObject({ givenName: 'Walter', surname: 'Skinner', emails: [{ address: 'skinner@fbi.example' }] });
 
     // The second sync changes nothing anywhere: no write to Exchange, nothing new for the CRM.
     const before = stack.ews.requestLog.list(user.email).length;

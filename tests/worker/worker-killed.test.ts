@@ -35,11 +35,11 @@ async function seed(user: StackUser): Promise<void> {
   await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, { latencyMs: 60 });
 }
 
-function emailsIn(list: { item?: { emails?: string[] }; fields?: Record<string, unknown> }[]): string[] {
-  return list.map((x) => (x.item?.emails ?? [])[0]).sort();
+function emailsIn(list: { item?: { emails?: { address: string }[] }; fields?: Record<string, unknown> }[]): string[] {
+  return list.map((x) => (x.item?.emails ?? [])[0]?.address).sort();
 }
 
-async function crmContacts(user: StackUser): Promise<{ crmId: string; item: { emails: string[] } }[]> {
+async function crmContacts(user: StackUser): Promise<{ crmId: string; item: { emails: { address: string }[] } }[]> {
   return (await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/contacts?limit=1000`)).body.items;
 }
 

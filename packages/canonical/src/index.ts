@@ -6,3 +6,5 @@ export * from './adminMessages';
 export * from './mailboxStatus';
 export * from './instant';
 export * from './text';
+export * from './emails';
+export * from './allDay';

@@ -86,6 +86,18 @@ export interface PostalAddress {
   countryOrRegion?: string;
 }
 
+/**
+ * One of a contact's three email slots (EWS EmailAddress1..3, Outlook "E-mail", "E-mail 2",
+ * "E-mail 3"). `name` is the slot's display name ("Pat (Work)"); `slot` keeps an address in the
+ * slot it has in Exchange, so a contact with only "E-mail 2" filled keeps it there. Without a
+ * slot an entry takes the lowest slot no other entry names.
+ */
+export interface ContactEmail {
+  address: string;
+  name?: string;
+  slot?: 1 | 2 | 3;
+}
+
 export interface Contact {
   givenName?: string;
   middleName?: string;
@@ -94,8 +106,8 @@ export interface Contact {
   companyName?: string;
   jobTitle?: string;
   department?: string;
-  /** at most three, in order (EmailAddress1..3) */
-  emails: string[];
+  /** at most three (EmailAddress1..3); the API also accepts a plain string per entry on input */
+  emails: ContactEmail[];
   phones: Partial<Record<PhoneKind, string>>;
   addresses: Partial<Record<AddressKind, PostalAddress>>;
   notes?: string;

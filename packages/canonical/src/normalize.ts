@@ -14,6 +14,7 @@ import type {
   Attendee,
   CanonicalItem,
   Contact,
+  ContactEmail,
   DayOfWeek,
   ItemKind,
   ModifiedOccurrence,
@@ -24,6 +25,7 @@ import type {
   RecurrenceRange,
 } from './items';
 import { parseInstant } from './instant';
+import { parseEmailEntry, placeEmails, type EmailInput } from './emails';
 
 const DAY_ORDER: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
@@ -174,6 +176,30 @@ export function defaultDisplayName(c: Pick<Contact, 'givenName' | 'middleName' |
   return full || text(c.companyName);
 }
 
+/**
+ * Email entries in normal form: each `{address, name?, slot}`, ordered by slot (see placeEmails),
+ * without a name that only repeats the address.
+ * Strings (stored before emails became objects) are parsed; an entry that does not parse keeps its
+ * text as the address, so a stored item always normalises.
+ */
+export function normalizeEmails(emails: readonly (ContactEmail | string)[] | undefined): ContactEmail[] {
+  const parsed: ContactEmail[] = [];
+  (emails ?? []).forEach((e, i) => {
+    let entry: ContactEmail;
+    try {
+      entry = parseEmailEntry(e as EmailInput, i);
+    } catch {
+      const address = typeof e === 'string' ? e.trim() : (text((e as ContactEmail)?.address) ?? '');
+      entry = typeof e === 'object' && e !== null ? { ...e, address } : { address };
+    }
+    if (!entry.address) return;
+    parsed.push(entry);
+  });
+  // a display name that only repeats the address carries nothing (Exchange may report one)
+  const nameOf = (e: ContactEmail) => (text(e.name)?.toLowerCase() === e.address.toLowerCase() ? undefined : text(e.name));
+  return placeEmails(parsed).map((e) => compact<ContactEmail>([['address', e.address], ['name', nameOf(e)], ['slot', e.slot]]));
+}
+
 export function normalizeContact(c: Contact): Contact {
   const phones: Contact['phones'] = {};
   for (const key of Object.keys(c.phones ?? {}).sort() as PhoneKind[]) {
@@ -193,7 +219,7 @@ export function normalizeContact(c: Contact): Contact {
     ['companyName', text(c.companyName)],
     ['jobTitle', text(c.jobTitle)],
     ['department', text(c.department)],
-    ['emails', (c.emails ?? []).map((e) => e.trim()).filter((e) => e !== '')],
+    ['emails', normalizeEmails(c.emails)],
     ['phones', phones],
     ['addresses', addresses],
     ['notes', text(c.notes)],

@@ -38,6 +38,9 @@ import {
   SyncFolderItemsScope,
   TimeZoneInfo,
   Uri,
+  UserConfiguration,
+  UserConfigurationProperties,
+  WellKnownFolderName,
   type IXHRApi,
   type Item,
   type ServiceResponse,
@@ -47,8 +50,9 @@ import { EwsError } from './errors';
 import { runInEwsCall } from './ewsCallContext';
 import { applyOccurrenceChanges, planOccurrenceChanges } from './mappers/occurrenceChanges';
 import { readExsyncTag, EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
-import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER } from './itemKinds';
+import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER, type MappingContext } from './itemKinds';
 import type { EndpointPolicy } from '@exsync/config';
+import { ianaZoneForWindows } from './mappers/windowsZones';
 import { EwsTransport, type EwsExchangeRecord } from './transport';
 
 export type MailboxMode = 'app-only' | 'delegated';
@@ -137,6 +141,8 @@ class EwsMailboxSession implements EwsMailbox {
   private readonly service: ExchangeService;
   private readonly getBatch: number;
   private readonly writeBatch: number;
+  /** the mailbox's own zone, asked for once per session and only when a mapping needs it */
+  private mailboxZone: Promise<string | undefined> | undefined;
 
   constructor(opts: OpenMailboxOptions) {
     this.smtpAddress = opts.smtpAddress;
@@ -179,6 +185,35 @@ class EwsMailboxSession implements EwsMailbox {
       }
       throw classified;
     }
+  }
+
+  /**
+   * The mailbox's own time zone as Outlook on the web keeps it (the `timezone` entry of the
+   * OWA.UserOptions user configuration in the root folder, a Windows id), as an IANA zone.
+   * Undefined when the mailbox never chose one (ErrorItemNotFound); other failures propagate and
+   * the next call asks again.
+   */
+  private async mailboxTimeZone(): Promise<string | undefined> {
+    this.mailboxZone ??= (async () => {
+      try {
+        const config = await this.call(() =>
+          UserConfiguration.Bind(this.service, 'OWA.UserOptions', WellKnownFolderName.Root, UserConfigurationProperties.Dictionary),
+        );
+        const out: { outValue: unknown } = { outValue: undefined };
+        const id = config.Dictionary.TryGetValue('timezone', out) ? out.outValue : undefined;
+        return typeof id === 'string' ? ianaZoneForWindows(id) : undefined;
+      } catch (err) {
+        if ((err as EwsError).kind === 'ItemNotFound') return undefined;
+        this.mailboxZone = undefined;
+        throw err;
+      }
+    })();
+    return this.mailboxZone;
+  }
+
+  /** What mapping these items needs: the mailbox's zone only when one of them needs it. */
+  private async mappingContext(kind: ItemKind, items: Item[]): Promise<MappingContext> {
+    return adapterFor(kind).needsMailboxTimeZone(items) ? { mailboxTimeZone: await this.mailboxTimeZone() } : {};
   }
 
   async *syncFolder(folder: FolderName, syncState: string | undefined): AsyncGenerator<ChangePage> {
@@ -229,7 +264,8 @@ class EwsMailboxSession implements EwsMailbox {
     if (loaded.length === 0) return results;
     let canonical: Awaited<ReturnType<typeof adapter.readMany>>;
     try {
-      canonical = await this.call(() => adapter.readMany(this.service, loaded.map((l) => l.item)));
+      const context = await this.mappingContext(kind, loaded.map((l) => l.item));
+      canonical = await this.call(() => adapter.readMany(this.service, loaded.map((l) => l.item), context));
     } catch (err) {
       const error = classifyEwsError(err);
       for (const { index } of loaded) results[index] = { ok: false, error };
@@ -319,6 +355,7 @@ class EwsMailboxSession implements EwsMailbox {
           if (r.ok) before.set(i, r.value as Appointment);
         });
       }
+      const context = await this.mappingContext(kind, bound.Responses.filter((r) => r?.Result !== ServiceResult.Error && r?.Item).map((r) => r.Item));
       chunk.forEach((input, index) => {
         const r = bound.Responses[index];
         const failed = perItemError(r);
@@ -334,7 +371,7 @@ class EwsMailboxSession implements EwsMailbox {
             series.push({ index, before: was, after: input.item as Appointment });
           }
           const currentChangeKey = target.Id.ChangeKey;
-          adapter.apply(target, input.item as never);
+          adapter.apply(target, input.item as never, context);
           // without a stored key (never synced from Exchange) the item is written over as it is now
           if (input.changeKey) target.Id.ChangeKey = input.changeKey;
           // UpdateItems throws for the whole batch on an item with nothing to write; such an item

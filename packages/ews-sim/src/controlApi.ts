@@ -127,6 +127,7 @@ const ROUTES: Route[] = [
     },
   },
   { method: 'GET', pattern: /^\/_sim\/mailboxes\/([^/]+)\/items\/([^/]+)$/, run: (d, m) => d.store.readItem(m[1], m[2]) },
+  { method: 'GET', pattern: /^\/_sim\/mailboxes\/([^/]+)\/items\/([^/]+)\/stored$/, run: (d, m) => d.store.readStored(m[1], m[2]) },
   {
     method: 'PATCH',
     pattern: /^\/_sim\/mailboxes\/([^/]+)\/items\/([^/]+)$/,
@@ -157,6 +158,16 @@ const ROUTES: Route[] = [
       const b = obj(await body());
       if (typeof b.allowed !== 'boolean') throw new HttpJsonError(400, 'allowed must be a boolean');
       d.store.setImpersonation(m[1], b.allowed, typeof b.appId === 'string' ? b.appId : undefined);
+      return { ok: true };
+    },
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/_sim\/mailboxes\/([^/]+)\/time-zone$/,
+    run: async (d, m, body) => {
+      const b = obj(await body());
+      if (b.timeZone !== null && typeof b.timeZone !== 'string') throw new HttpJsonError(400, 'timeZone must be a Windows time zone id or null');
+      d.store.setMailboxTimeZone(m[1], b.timeZone as string | null);
       return { ok: true };
     },
   },

@@ -486,7 +486,8 @@ export function renderItem(mb: Mailbox, ref: ItemRef, shape: Shape, ctx: ViewCon
     if (name === 'ExtendedProperty') {
       for (const uri of shape.extended) {
         const prop = ref.item.extended.get(extendedPropertyKey(uri));
-        if (prop) writeEl(prop, 't', out);
+        // answered with the URI as the request spelled it (a GUID or a distinguished set name)
+        if (prop) writeEl({ ...prop, children: [uri, ...prop.children.filter((c) => c.name !== 'ExtendedFieldURI')] }, 't', out);
       }
       continue;
     }

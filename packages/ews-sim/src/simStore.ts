@@ -5,7 +5,7 @@ import { ItemWriteError, normalizeDateTime, snapAllDay } from './itemWrite';
 import { DAY_NAMES, formatXsDate, parseRecurrence, type Recurrence } from './recurrence';
 import { extendedPropertyKey, MailboxStore, StoreError, type ItemKind, type Mailbox, type StoredItem } from './store';
 import { knownTimeZone, UTC_ZONE, type TimeZoneDef } from './timeZones';
-import { el, textEl, type El } from './xml';
+import { cloneEl, el, textEl, type El } from './xml';
 
 /**
  * JSON shapes of the control API (and of `sim.store` in-process). Times are ISO 8601 with an offset.
@@ -40,9 +40,42 @@ export interface AppointmentJson {
   isAllDay?: boolean;
   /** Windows time zone id of the series (default UTC). */
   timeZone?: string;
+  /**
+   * A zone given by its rules instead of an id, as Outlook sends a "Customized Time Zone": biases in
+   * minutes with the Windows sign (UTC = local + bias). Wins over `timeZone`.
+   */
+  timeZoneDefinition?: TimeZoneDefinitionJson;
   attendees?: string[];
   recurrence?: RecurrenceJson | null;
   extendedProperties?: ExtendedPropertyJson[];
+}
+
+export interface TimeZoneRuleJson {
+  month: number;
+  /** 0 = Sunday */
+  dayOfWeek: number;
+  /** 1..4, -1 = last */
+  occurrence: number;
+  /** local wall time of the switch, minutes after midnight */
+  timeOffsetMinutes: number;
+}
+
+export interface TimeZoneDefinitionJson {
+  id?: string;
+  name?: string;
+  standardBias: number;
+  daylight?: { bias: number; start: TimeZoneRuleJson; end: TimeZoneRuleJson };
+}
+
+/** One email slot: a plain address, or an address with its display name and slot (1..3). */
+export type ContactEmailJson = string | { address: string; name?: string; slot?: number };
+
+export interface ContactAddressJson {
+  street?: string;
+  city?: string;
+  state?: string;
+  postalCode?: string;
+  countryOrRegion?: string;
 }
 
 export interface ContactJson {
@@ -51,11 +84,24 @@ export interface ContactJson {
   displayName?: string;
   companyName?: string;
   jobTitle?: string;
-  /** Up to three addresses: EmailAddress1..3. */
-  emails?: string[];
+  /**
+   * Up to three addresses: EmailAddress1..3 in order, or in the slot each names (slots left out
+   * stay empty, as when a person fills only "E-mail 2" in Outlook).
+   */
+  emails?: ContactEmailJson[];
   /** Phone numbers by EWS key (BusinessPhone, MobilePhone, HomePhone, ...), or a list (business, mobile, home). */
   phones?: Record<string, string> | string[];
+  /** Postal addresses by EWS key (Business, Home, Other). */
+  addresses?: Record<string, ContactAddressJson>;
+  /**
+   * The birthday as Outlook stores it: `birthday` is the instant of local midnight (ISO with an
+   * offset, e.g. `1980-01-18T00:00:00+13:00`); `birthdayLocal` (YYYY-MM-DD) is also written to
+   * PidLidBirthdayLocal, as Outlook does. `null` removes both.
+   */
+  birthday?: string | null;
+  birthdayLocal?: string;
   body?: string;
+  bodyType?: 'Text' | 'HTML';
   extendedProperties?: ExtendedPropertyJson[];
 }
 
@@ -70,6 +116,63 @@ export interface ItemJson {
   recurrence?: Recurrence & { timeZone: string };
   exceptions?: { id: string; changeKey: string; originalStart: string; fields: Record<string, unknown> }[];
   deletedOccurrences?: string[];
+}
+
+/** What `readStored` answers. */
+export interface StoredItemJson {
+  id: string;
+  changeKey: string;
+  kind: ItemKind;
+  fields: Record<string, El>;
+  extended: El[];
+  startTimeZone: TimeZoneDef;
+  endTimeZone: TimeZoneDef;
+}
+
+/** PidLidBirthdayLocal ([MS-OXPROPS] 2.51): PSETID_Address, id 0x80DE, the birthday's local date. */
+export const PID_LID_BIRTHDAY_LOCAL = 0x80de;
+
+const EMAIL_KEYS = ['EmailAddress1', 'EmailAddress2', 'EmailAddress3'];
+const ADDRESS_PARTS: [keyof ContactAddressJson, string][] = [
+  ['street', 'Street'], ['city', 'City'], ['state', 'State'], ['countryOrRegion', 'CountryOrRegion'], ['postalCode', 'PostalCode'],
+];
+
+function emailsEl(list: ContactEmailJson[]): El {
+  if (!Array.isArray(list) || list.length > 3) throw new InputError('emails must be a list of at most three addresses');
+  const bySlot = new Map<number, El>();
+  list.forEach((entry, i) => {
+    const e = typeof entry === 'string' ? { address: entry } : entry;
+    if (!e || typeof e !== 'object') throw new InputError('emails[] must be strings or {address, name?, slot?}');
+    const slot = e.slot ?? i + 1;
+    if (![1, 2, 3].includes(slot) || bySlot.has(slot)) throw new InputError('emails[].slot must be 1, 2 or 3, each at most once');
+    const attrs: Record<string, string> = { Key: EMAIL_KEYS[slot - 1] };
+    if (e.name !== undefined) attrs.Name = str(e.name, 'emails[].name');
+    bySlot.set(slot, textEl('Entry', str(e.address, 'emails[].address'), attrs));
+  });
+  return el('EmailAddresses', {}, [...bySlot.keys()].sort().map((k) => bySlot.get(k)!));
+}
+
+function addressesEl(map: Record<string, ContactAddressJson>): El {
+  if (!map || typeof map !== 'object') throw new InputError('addresses must be an object keyed by Business, Home or Other');
+  return el('PhysicalAddresses', {}, Object.entries(map).map(([key, a]) => {
+    if (!['Business', 'Home', 'Other'].includes(key)) throw new InputError(`unknown address key ${key}`);
+    return el('Entry', { Key: key }, ADDRESS_PARTS.filter(([k]) => a[k] !== undefined).map(([k, name]) => textEl(name, str(a[k], `addresses.${key}.${k}`))));
+  }));
+}
+
+function zoneFromJson(d: TimeZoneDefinitionJson): TimeZoneDef {
+  if (!d || typeof d !== 'object' || typeof d.standardBias !== 'number') throw new InputError('timeZoneDefinition needs a numeric standardBias');
+  const rule = (r: TimeZoneRuleJson, what: string) => {
+    if (!r || ![r.month, r.dayOfWeek, r.occurrence, r.timeOffsetMinutes].every((n) => Number.isInteger(n))) throw new InputError(`timeZoneDefinition.daylight.${what} needs integer month, dayOfWeek, occurrence and timeOffsetMinutes`);
+    return { month: r.month, dayOfWeek: r.dayOfWeek, occurrence: r.occurrence, timeOffsetMinutes: r.timeOffsetMinutes };
+  };
+  const id = d.id ?? 'Customized Time Zone';
+  return {
+    id,
+    name: d.name ?? id,
+    standardBias: d.standardBias,
+    daylight: d.daylight ? { bias: d.daylight.bias, start: rule(d.daylight.start, 'start'), end: rule(d.daylight.end, 'end') } : undefined,
+  };
 }
 
 const PHONE_KEYS = ['BusinessPhone', 'MobilePhone', 'HomePhone', 'BusinessPhone2', 'HomePhone2', 'OtherTelephone'];
@@ -189,7 +292,7 @@ const TOPICS = ['Pipeline review', 'Quarterly planning', 'Customer call', 'Demo'
 export class SimStore extends MailboxStore {
   createAppointment(email: string, input: AppointmentJson, folderName = 'calendar'): ItemJson {
     const mb = this.requireMailbox(email);
-    const tz = this.zone(input.timeZone);
+    const tz = this.zoneOf(input);
     if (input.start === undefined || input.end === undefined) throw new InputError('start and end are required');
     const fields = this.appointmentFields(new Map(), input, tz);
     const extended = new Map<string, El>();
@@ -217,6 +320,7 @@ export class SimStore extends MailboxStore {
       const e = extendedEl(p);
       extended.set(extendedPropertyKey(e.children[0]), e);
     }
+    this.contactBirthday({ fields, extended }, input);
     const item = this.createItem(mb, this.folder(mb, folderName), { kind: 'Contact', fields, extended });
     return this.itemJson(mb, item);
   }
@@ -227,9 +331,10 @@ export class SimStore extends MailboxStore {
     const item = this.requireItem(mb, id);
     const fields = new Map(item.fields);
     if (item.kind === 'CalendarItem') {
-      const tz = input.timeZone ? this.zone(input.timeZone) : item.startTimeZone;
+      const zoneGiven = input.timeZone !== undefined || input.timeZoneDefinition !== undefined;
+      const tz = zoneGiven ? this.zoneOf(input) : item.startTimeZone;
       this.appointmentFields(fields, input, tz);
-      if (input.timeZone) {
+      if (zoneGiven) {
         item.startTimeZone = tz;
         item.endTimeZone = tz;
       }
@@ -244,6 +349,7 @@ export class SimStore extends MailboxStore {
       }
     } else {
       this.contactFields(fields, input);
+      this.contactBirthday({ fields, extended: item.extended }, input);
     }
     for (const p of input.extendedProperties ?? []) {
       const e = extendedEl(p);
@@ -290,11 +396,37 @@ export class SimStore extends MailboxStore {
     this.deleteItem(mb, this.requireItem(mb, id));
   }
 
+  /** Sets the mailbox's own time zone (a Windows id; null clears it), as a person does in Outlook's options. */
+  setMailboxTimeZone(email: string, timeZone: string | null): void {
+    const mb = this.requireMailbox(email);
+    if (timeZone !== null && !knownTimeZone(str(timeZone, 'timeZone'))) throw new InputError(`unknown Windows time zone ${timeZone}`);
+    mb.timeZone = timeZone ?? undefined;
+  }
+
   /** Every item of a folder as JSON, in creation order. */
   readFolder(email: string, folderName: string): ItemJson[] {
     const mb = this.requireMailbox(email);
     const folder = this.folder(mb, folderName);
     return [...folder.items].map((id) => this.itemJson(mb, mb.items.get(id)!));
+  }
+
+  /**
+   * The item exactly as stored: every element with its attributes (email display names, body
+   * type, dictionary keys), extended properties and the zone definitions. What tests compare
+   * field by field, independent of any client's mapping.
+   */
+  readStored(email: string, id: string): StoredItemJson {
+    const mb = this.requireMailbox(email);
+    const item = this.requireItem(mb, id);
+    return {
+      id: item.id,
+      changeKey: item.changeKey,
+      kind: item.kind,
+      fields: Object.fromEntries([...item.fields].map(([k, v]) => [k, cloneEl(v)])),
+      extended: [...item.extended.values()].map(cloneEl),
+      startTimeZone: { ...item.startTimeZone },
+      endTimeZone: { ...item.endTimeZone },
+    };
   }
 
   readItem(email: string, id: string): ItemJson {
@@ -402,6 +534,11 @@ export class SimStore extends MailboxStore {
     return item;
   }
 
+  private zoneOf(input: AppointmentJson): TimeZoneDef {
+    if (input.timeZoneDefinition !== undefined) return zoneFromJson(input.timeZoneDefinition);
+    return this.zone(input.timeZone);
+  }
+
   private zone(id: string | undefined): TimeZoneDef {
     if (!id) return UTC_ZONE;
     const tz = knownTimeZone(id);
@@ -438,14 +575,9 @@ export class SimStore extends MailboxStore {
       ['jobTitle', 'JobTitle'],
     ];
     for (const [k, name] of simple) if (input[k] !== undefined) fields.set(name, textEl(name, str(input[k], k)));
-    if (input.body !== undefined) fields.set('Body', textEl('Body', str(input.body, 'body'), { BodyType: 'Text' }));
-    if (input.emails !== undefined) {
-      if (!Array.isArray(input.emails) || input.emails.length > 3) throw new InputError('emails must be a list of at most three addresses');
-      fields.set(
-        'EmailAddresses',
-        el('EmailAddresses', {}, input.emails.map((a, i) => textEl('Entry', str(a, 'emails[]'), { Key: `EmailAddress${i + 1}` }))),
-      );
-    }
+    if (input.body !== undefined) fields.set('Body', textEl('Body', str(input.body, 'body'), { BodyType: input.bodyType ?? 'Text' }));
+    if (input.emails !== undefined) fields.set('EmailAddresses', emailsEl(input.emails));
+    if (input.addresses !== undefined) fields.set('PhysicalAddresses', addressesEl(input.addresses));
     if (input.phones !== undefined) {
       const entries: [string, string][] = Array.isArray(input.phones)
         ? input.phones.map((p, i) => [PHONE_KEYS[i] ?? 'OtherTelephone', str(p, 'phones[]')])
@@ -456,5 +588,21 @@ export class SimStore extends MailboxStore {
       fields.set('PhoneNumbers', el('PhoneNumbers', {}, entries.map(([k, v]) => textEl('Entry', v, { Key: k }))));
     }
     return fields;
+  }
+
+  /** Outlook's birthday: the instant of local midnight, and the local date in PidLidBirthdayLocal. */
+  private contactBirthday(item: { fields: Map<string, El>; extended: Map<string, El> }, input: ContactJson): void {
+    const uri = el('ExtendedFieldURI', { DistinguishedPropertySetId: 'Address', PropertyId: String(PID_LID_BIRTHDAY_LOCAL), PropertyType: 'SystemTime' });
+    const key = extendedPropertyKey(uri);
+    if (input.birthday === null) {
+      item.fields.delete('Birthday');
+      item.extended.delete(key);
+      return;
+    }
+    if (input.birthday !== undefined) item.fields.set('Birthday', textEl('Birthday', isoInput(input.birthday, 'birthday', UTC_ZONE)));
+    if (input.birthdayLocal !== undefined) {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(str(input.birthdayLocal, 'birthdayLocal'))) throw new InputError('birthdayLocal must be YYYY-MM-DD');
+      item.extended.set(key, el('ExtendedProperty', {}, [uri, textEl('Value', `${input.birthdayLocal}T00:00:00Z`)]));
+    }
   }
 }

@@ -64,6 +64,8 @@ export interface Mailbox {
   items: Map<string, StoredItem>;
   impersonationDenied: boolean;
   deniedApps: Set<string>;
+  /** the mailbox's own time zone (Windows id, OWA.UserOptions `timezone`); unset: never chosen */
+  timeZone?: string;
 }
 
 /** A tenant's EWS switch: off as "disabled" (bare 403) or "blocked by policy" (403 with X-EWS-Policy-Reason). */
@@ -107,9 +109,15 @@ export const DISTINGUISHED_PROPERTY_SETS: Readonly<Record<string, string>> = {
   Sharing: '00062040-0000-0000-c000-000000000046',
 };
 
+/** The same table keyed by lower-case set name: Exchange matches DistinguishedPropertySetId without regard to case. */
+const DISTINGUISHED_GUID_BY_NAME: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(DISTINGUISHED_PROPERTY_SETS).map(([name, guid]) => [name.toLowerCase(), guid]),
+);
+
 export function extendedPropertyKey(uri: El): string {
   const a = uri.attrs;
-  const set = (a.PropertySetId ?? (a.DistinguishedPropertySetId ? DISTINGUISHED_PROPERTY_SETS[a.DistinguishedPropertySetId] ?? a.DistinguishedPropertySetId : '')).toLowerCase();
+  const distinguished = a.DistinguishedPropertySetId;
+  const set = (a.PropertySetId ?? (distinguished ? (DISTINGUISHED_GUID_BY_NAME[distinguished.toLowerCase()] ?? distinguished) : '')).toLowerCase();
   const tag = a.PropertyTag ? Number(a.PropertyTag).toString(16) : '';
   return `${set}|${tag}|${a.PropertyName ?? ''}|${a.PropertyId ?? ''}|${a.PropertyType ?? ''}`;
 }

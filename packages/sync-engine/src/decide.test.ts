@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Contact } from '@exsync/canonical';
+import type { Appointment, Contact } from '@exsync/canonical';
 import { decide, type CrmState, type DecideInput, type ExchangeChange, type LinkState, type SyncAction } from './decide';
 import type { ConflictPolicy, SyncDirection } from './syncTypes';
 
-const base: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: ['ada@example.org'], phones: {}, addresses: {} };
+const base: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@example.org' }], phones: {}, addresses: {} };
 const crmEdit: Contact = { ...base, jobTitle: 'Analyst' };
 const exEdit: Contact = { ...base, companyName: 'Engines Ltd' };
 
@@ -124,5 +124,29 @@ describe('decide()', () => {
       crm: { crmId: 'c9', version: 1, deleted: false, item: { ...base, phones: {} } }, link: null, policy: 'newest-wins', direction: 'two-way',
     });
     expect(a.type).toBe('relinkOnly');
+  });
+});
+
+describe('field fidelity (issue 14)', () => {
+  // the CRM writes all-day items as UTC midnights; Exchange holds local midnights of Auckland
+  const crmAllDay: Appointment = { subject: 'B', start: '2027-05-10T00:00:00Z', end: '2027-05-11T00:00:00Z', timeZone: 'Pacific/Auckland', isAllDay: true };
+  const exAllDay: Appointment = { ...crmAllDay, start: '2027-05-09T12:00:00Z', end: '2027-05-10T12:00:00Z' };
+  const aptLink: LinkState<Appointment> = { id: 'L2', crmId: 'a1', ewsItemId: 'E2', ewsChangeKey: 'K1', crmVersion: 1, snapshot: crmAllDay };
+  const aptCrm: CrmState<Appointment> = { crmId: 'a1', version: 1, deleted: false, item: crmAllDay };
+  const at = (item: Appointment): ExchangeChange<Appointment> => ({ type: 'changed', itemId: 'E2', changeKey: 'K2', item });
+  const input = (ex: Appointment): DecideInput<Appointment> => ({ kind: 'appointment', exchange: at(ex), crm: aptCrm, link: aptLink, policy: 'newest-wins', direction: 'two-way' });
+
+  it('local midnights naming the same dates are an echo, not an edit', () => {
+    expect(decide(input(exAllDay))).toEqual({ type: 'skipEcho', changeKey: 'K2', crmVersion: undefined });
+  });
+
+  it('an Outlook location edit reaches the CRM with its own UTC-midnight bounds kept', () => {
+    const action = decide(input({ ...exAllDay, location: 'Garden' }));
+    expect(action).toEqual({ type: 'updateCrm', item: { ...crmAllDay, location: 'Garden' } });
+  });
+
+  it('new dates from Outlook come back as UTC midnights, the form the CRM writes', () => {
+    const action = decide(input({ ...exAllDay, start: '2027-05-31T12:00:00Z', end: '2027-06-01T12:00:00Z' }));
+    expect(action).toMatchObject({ type: 'updateCrm', item: { start: '2027-06-01T00:00:00Z', end: '2027-06-02T00:00:00Z' } });
   });
 });

@@ -17,7 +17,7 @@
  */
 import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
 import { sameValue } from '@exsync/canonical';
-import { syncedContent } from './syncedContent';
+import { comparableContent, syncedContent } from './syncedContent';
 import { mergeItems, type Side } from './fieldMerge';
 import type { ConflictPolicy, SyncDirection } from './syncTypes';
 
@@ -76,7 +76,7 @@ export type SyncAction<T = Item> =
 
 export function decide<T extends Item>(input: DecideInput<T>): SyncAction<T> {
   const { kind, link, policy, direction } = input;
-  const norm = (x: T) => syncedContent(kind, x);
+  const norm = (x: T) => comparableContent(kind, x);
   const toExchange = direction !== 'exchange-to-crm';
   const toCrm = direction !== 'crm-to-exchange';
 
@@ -105,7 +105,7 @@ export function decide<T extends Item>(input: DecideInput<T>): SyncAction<T> {
   if (!link) {
     if (ex?.type === 'changed' && crmChange === 'changed' && crmItem) {
       // Paired by first-sync matching: no snapshot, so merge two ways.
-      if (sameValue(norm(ex.item), norm(crmItem))) return { type: 'relinkOnly', snapshot: norm(ex.item), changeKey: ex.changeKey, crmVersion: crmRow!.version };
+      if (sameValue(norm(ex.item), norm(crmItem))) return { type: 'relinkOnly', snapshot: syncedContent(kind, ex.item), changeKey: ex.changeKey, crmVersion: crmRow!.version };
       return mergeAction(input, null, crmItem, ex.item, crmRow!, ex.lastModified, toCrm, toExchange);
     }
     if (ex?.type === 'changed') return toCrm ? { type: 'createInCrm', item: ex.item } : { type: 'doNothing', reason: 'direction ignores Exchange items' };
@@ -141,7 +141,9 @@ export function decide<T extends Item>(input: DecideInput<T>): SyncAction<T> {
 
   // Exchange changed.
   if (crmChange === 'none') {
-    if (toCrm) return { type: 'updateCrm', item: ex.item };
+    // Only what changed in Exchange since the snapshot reaches the CRM item; every other field
+    // keeps the form the CRM wrote (an all-day item's UTC midnights, its own email entries).
+    if (toCrm) return { type: 'updateCrm', item: crmItem ? mergeItems({ kind, base: link.snapshot, crm: crmItem, exchange: ex.item, policy }).merged : ex.item };
     return { type: 'skipEcho', changeKey: ex.changeKey, crmVersion: crmEchoVersion };
   }
   if (crmChange === 'deleted') {
@@ -159,7 +161,7 @@ function mergeAction<T extends Item>(
 ): SyncAction<T> {
   const { kind } = input;
   const r = mergeItems({ kind, base, crm: crmItem, exchange: exItem, policy: input.policy, crmModified: crmRow.updatedAt, exchangeModified: exModified });
-  const writeCrm = toCrm && !sameValue(r.merged, syncedContent(kind, crmItem));
-  const writeExchange = toExchange && !sameValue(r.merged, syncedContent(kind, exItem));
+  const writeCrm = toCrm && !sameValue(syncedContent(kind, r.merged), syncedContent(kind, crmItem));
+  const writeExchange = toExchange && !sameValue(comparableContent(kind, r.merged), comparableContent(kind, exItem));
   return { type: 'merge', merged: r.merged, conflicts: r.conflicts, resolvedTo: r.resolvedTo, writeCrm, writeExchange };
 }

@@ -45,12 +45,13 @@ describe('mergeItems (appointments)', () => {
       exchange: { ...baseAppt, iCalUId: 'uid-1', attendees: [{ email: 'a@b.c' }] }, policy: 'crm-wins',
     });
     expect(r.conflicts).toEqual([]);
-    expect(r.merged).toEqual(baseAppt);
+    // nothing changed, so the CRM's item comes back as the CRM wrote it
+    expect(r.merged).toEqual({ ...baseAppt, start: '2026-03-02T10:00:00.000+01:00' });
   });
 });
 
 describe('mergeItems (contacts)', () => {
-  const base: Contact = { givenName: 'Ada', emails: ['ada@example.org'], phones: { mobile: '1', home: '2' }, addresses: { home: { city: 'London' } } };
+  const base: Contact = { givenName: 'Ada', emails: [{ address: 'ada@example.org' }], phones: { mobile: '1', home: '2' }, addresses: { home: { city: 'London' } } };
   it('merges phones and addresses per kind', () => {
     const crm: Contact = { ...base, phones: { mobile: '10', home: '2' } };
     const ex: Contact = { ...base, phones: { mobile: '1', home: '20', business: '30' }, addresses: { home: { city: 'London' }, business: { city: 'Leeds' } } };
@@ -71,8 +72,8 @@ describe('mergeItems (contacts)', () => {
     expect(r.merged.phones).toEqual({ mobile: '1' });
   });
   it('first pairing without a snapshot fills gaps from either side', () => {
-    const crm: Contact = { givenName: 'Ada', emails: ['ada@example.org'], phones: { mobile: '1' }, addresses: {} };
-    const ex: Contact = { givenName: 'Ada', jobTitle: 'Analyst', emails: ['ada@example.org'], phones: { home: '2' }, addresses: {} };
+    const crm: Contact = { givenName: 'Ada', emails: [{ address: 'ada@example.org' }], phones: { mobile: '1' }, addresses: {} };
+    const ex: Contact = { givenName: 'Ada', jobTitle: 'Analyst', emails: [{ address: 'ada@example.org' }], phones: { home: '2' }, addresses: {} };
     const r = mergeItems({ kind: 'contact', base: null, crm, exchange: ex, policy: 'crm-wins' });
     expect(r.merged).toMatchObject({ jobTitle: 'Analyst', phones: { home: '2', mobile: '1' } });
     expect(r.conflicts).toEqual([]);

@@ -8,12 +8,15 @@
  * - contacts: `emails` is one unit (an ordered list of at most three); phones and addresses merge
  *   per kind (`phones.mobile`, `addresses.home`), so a new mobile number in the CRM and a new home
  *   number in Outlook both survive.
+ * Units are compared in comparableContent form (an all-day item's bounds as dates), so a CRM's
+ * UTC-midnight bounds and Exchange's local midnights are no change; values come from the synced
+ * form, and an all-day item keeps the bound form the CRM last wrote (inAllDayFormOf).
  * A unit changed on one side takes that side's value; changed on both sides to different values
  * follows the policy and is reported as a conflict.
  */
 import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
-import { sameValue } from '@exsync/canonical';
-import { syncedContent } from './syncedContent';
+import { normalizeItem, READ_ONLY_APPOINTMENT_FIELDS, sameValue } from '@exsync/canonical';
+import { comparableContent, inAllDayFormOf } from './syncedContent';
 import type { ConflictPolicy } from './syncTypes';
 
 export type Side = 'crm' | 'exchange';
@@ -32,6 +35,7 @@ export interface MergeInput<T> {
 }
 
 export interface MergeResult<T> {
+  /** the CRM's item with Exchange's changed units applied (unchanged units keep the CRM's form) */
   merged: T;
   /** names of units changed on both sides to different values */
   conflicts: string[];
@@ -106,13 +110,20 @@ export function policyWinner(policy: ConflictPolicy, crmModified?: string, excha
 
 export function mergeItems<T extends Appointment | Contact>(input: MergeInput<T>): MergeResult<T> {
   const { kind } = input;
-  const base = input.base ? (syncedContent(kind, input.base) as unknown as Record<string, unknown>) : null;
-  const crm = syncedContent(kind, input.crm) as unknown as Record<string, unknown>;
-  const ex = syncedContent(kind, input.exchange) as unknown as Record<string, unknown>;
-  const merged: Record<string, unknown> = structuredClone(crm);
+  const view = (x: T) => comparableContent(kind, x) as unknown as Record<string, unknown>;
+  const base = input.base ? view(input.base) : null;
+  const crm = view(input.crm);
+  const ex = view(input.exchange);
+  // Comparisons use the comparable forms (all-day dates, lower-cased addresses); the result is
+  // the CRM's own item with the units taken from Exchange in normal form, so every unit nobody
+  // changed keeps exactly the form the CRM wrote (its UTC midnights, its email entries).
+  const crmValue = withoutReadOnly(kind, input.crm);
+  const exValue = normalizeItem(kind, input.exchange) as unknown as Record<string, unknown>;
+  const merged: Record<string, unknown> = structuredClone(crmValue);
   const units = kind === 'appointment' ? APPOINTMENT_UNITS : contactUnits([crm, ex, ...(base ? [base] : [])]);
   const winner = policyWinner(input.policy, input.crmModified, input.exchangeModified);
   const conflicts: string[] = [];
+  const takeExchange = (unit: Unit) => unit.set(merged, structuredClone(unit.get(exValue)));
 
   for (const unit of units) {
     const c = unit.get(crm);
@@ -120,21 +131,30 @@ export function mergeItems<T extends Appointment | Contact>(input: MergeInput<T>
     if (sameValue(c, e)) continue;
     if (base) {
       const b = unit.get(base);
-      if (sameValue(c, b)) { unit.set(merged, structuredClone(e)); continue; }
+      if (sameValue(c, b)) { takeExchange(unit); continue; }
       if (sameValue(e, b)) continue;
     } else {
       // First pairing: nothing to compare against, so a value only one side has fills the gap.
-      if (isEmpty(c)) { unit.set(merged, structuredClone(e)); continue; }
+      if (isEmpty(c)) { takeExchange(unit); continue; }
       if (isEmpty(e)) continue;
     }
     conflicts.push(unit.name);
-    if (winner === 'exchange') unit.set(merged, structuredClone(e));
+    if (winner === 'exchange') takeExchange(unit);
   }
+  let result = merged as unknown as T;
+  if (kind === 'appointment') result = inAllDayFormOf(crmValue as unknown as Appointment, result as Appointment) as T;
   return {
-    merged: syncedContent(kind, merged as unknown as T),
+    merged: result,
     conflicts,
     resolvedTo: conflicts.length ? winner : undefined,
   };
+}
+
+/** The CRM item without the fields Exchange alone reports (they never merge). */
+function withoutReadOnly(kind: ItemKind, item: Appointment | Contact): Record<string, unknown> {
+  const out = { ...(item as unknown as Record<string, unknown>) };
+  if (kind === 'appointment') for (const f of READ_ONLY_APPOINTMENT_FIELDS) delete out[f];
+  return out;
 }
 
 function isEmpty(v: unknown): boolean {

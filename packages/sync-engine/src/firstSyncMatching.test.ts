@@ -8,20 +8,20 @@ const a = (p: Partial<Appointment>): Appointment => ({ subject: 'S', start: '202
 describe('first-sync matching', () => {
   it('contacts match by any email case-insensitively, then by full name, each CRM item once', () => {
     const m = buildMatcher('contact', [
-      { crmId: 'x', item: c({ emails: ['Ada@Example.org'] }) },
+      { crmId: 'x', item: c({ emails: [{ address: 'Ada@Example.org' }] }) },
       { crmId: 'y', item: c({ givenName: 'Grace', surname: 'Hopper' }) },
     ]);
-    expect(m.match(c({ emails: ['other@example.org', 'ada@example.org'] }))).toBe('x');
-    expect(m.match(c({ emails: ['ada@example.org'] }))).toBeUndefined();
+    expect(m.match(c({ emails: [{ address: 'other@example.org' }, { address: 'ada@example.org' }] }))).toBe('x');
+    expect(m.match(c({ emails: [{ address: 'ada@example.org' }] }))).toBeUndefined();
     expect(m.match(c({ givenName: ' grace', surname: 'HOPPER' }))).toBe('y');
     expect(m.match(c({ givenName: 'Nobody' }))).toBeUndefined();
   });
   it('email beats name when both could match', () => {
     const m = buildMatcher('contact', [
       { crmId: 'byName', item: c({ givenName: 'Ada', surname: 'L' }) },
-      { crmId: 'byMail', item: c({ emails: ['ada@example.org'] }) },
+      { crmId: 'byMail', item: c({ emails: [{ address: 'ada@example.org' }] }) },
     ]);
-    expect(m.match(c({ givenName: 'Ada', surname: 'L', emails: ['ada@example.org'] }))).toBe('byMail');
+    expect(m.match(c({ givenName: 'Ada', surname: 'L', emails: [{ address: 'ada@example.org' }] }))).toBe('byMail');
   });
   it('appointments match by iCalUId, then subject and start (any offset)', () => {
     const m = buildMatcher('appointment', [

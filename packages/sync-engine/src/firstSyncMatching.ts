@@ -5,7 +5,7 @@
  * and start instant. Each CRM item pairs at most once.
  */
 import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
-import { normalizeInstant } from '@exsync/canonical';
+import { normalizeEmails, normalizeInstant } from '@exsync/canonical';
 
 export interface MatchCandidate {
   crmId: string;
@@ -36,7 +36,7 @@ function keysOf(kind: ItemKind, item: Appointment | Contact): string[][] {
   if (kind === 'contact') {
     const c = item as Contact;
     const name = fullName(c);
-    return [(c.emails ?? []).map((e) => `email:${e.trim().toLowerCase()}`).filter((k) => k !== 'email:'), name ? [`name:${name}`] : []];
+    return [normalizeEmails(c.emails).map((e) => `email:${e.address.toLowerCase()}`).filter((k) => k !== 'email:'), name ? [`name:${name}`] : []];
   }
   const a = item as Appointment;
   const ss = subjectStart(a);

@@ -456,7 +456,7 @@ class PagePlan {
         this.link((v) => ({
           id: link?.id ?? randomUUID(), crmId, ewsItemId: exId, ewsChangeKey: exKey, icalUid: icalUid ?? link?.icalUid ?? null,
           crmVersion: action.writeExchange ? (link?.crmVersion ?? 0) : (v.get(crmId) ?? crm?.version ?? 0),
-          snapshot: action.writeExchange ? syncedContent(kind, exItem) : action.merged,
+          snapshot: syncedContent(kind, action.writeExchange ? exItem : action.merged),
         }), !link);
         return;
       }

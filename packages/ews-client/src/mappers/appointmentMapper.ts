@@ -12,6 +12,8 @@
  */
 import * as ews from 'ews-javascript-api';
 import {
+  allDayDate,
+  isUtcMidnight,
   normalizeInstant,
   parseInstant,
   type Appointment,
@@ -23,10 +25,13 @@ import {
 } from '@exsync/canonical';
 import { EXSYNC_LINK_ID_PROPERTY, EXSYNC_PROPERTY_SET_ID } from '../exsyncTag';
 import { fromEwsRecurrence, toEwsRecurrence } from './recurrenceMapper';
-import { ianaZoneForWindows, timeZoneInfoForIana, windowsZoneForIana } from './windowsZones';
+import { ianaZoneForWindows, timeZoneInfoForIana } from './windowsZones';
 import { xmlText } from './xmlText';
-import { loaded, propertyBag, put, readExtendedString } from './propertyAccess';
+import { bodyWire, loaded, propertyBag, put, readExtendedString, sameBody, sameInstant } from './propertyAccess';
 import { fromLocal, toLocal } from './zonedTime';
+import { fixedOffsetZone, ianaZoneForRules, rememberCustomZoneDefinitions, zoneDefinitionOf } from './customTimeZones';
+
+rememberCustomZoneDefinitions();
 
 /**
  * The IANA zone the item was last written with. Exchange keeps only the Windows zone, which
@@ -139,6 +144,22 @@ function attendeesOf(a: ews.Appointment): Attendee[] {
   return out;
 }
 
+/**
+ * The IANA zone of a loaded item: its Windows zone, or for a "Customized Time Zone" the IANA zone
+ * whose rules match the definition (customTimeZones.ts), else a fixed-offset zone. The zone we
+ * last wrote (EXSYNC_TIME_ZONE_PROPERTY) wins among equivalent zones.
+ */
+function ianaZoneOf(a: ews.Appointment, start: ews.DateTime): string {
+  const startZone = loaded<ews.TimeZoneInfo>(a, A.StartTimeZone);
+  const preferred = readExtendedString(a, EXSYNC_TIME_ZONE_PROPERTY);
+  if (!startZone) return preferred ?? 'UTC';
+  const byId = ianaZoneForWindows(startZone.Id, preferred);
+  if (byId) return byId;
+  const rules = zoneDefinitionOf(startZone);
+  if (!rules) return preferred ?? 'UTC';
+  return ianaZoneForRules(rules, Date.parse(start.ToISOString()), preferred) ?? fixedOffsetZone(rules);
+}
+
 /** Ids of the series' modified occurrences, to load with APPOINTMENT_OCCURRENCE_PROPERTIES. */
 export function modifiedOccurrenceIds(master: ews.Appointment): ews.ItemId[] {
   const list = loaded<ews.OccurrenceInfoCollection>(master, A.ModifiedOccurrences);
@@ -225,9 +246,7 @@ export function toCanonicalAppointment(a: ews.Appointment, exceptions: ews.Appoi
   const start = loaded<ews.DateTime>(a, A.Start);
   const end = loaded<ews.DateTime>(a, A.End);
   if (!start || !end) throw new Error('toCanonicalAppointment: the item was loaded without Start/End');
-  const startZone = loaded<ews.TimeZoneInfo>(a, A.StartTimeZone);
-  const preferredZone = readExtendedString(a, EXSYNC_TIME_ZONE_PROPERTY);
-  const timeZone = (startZone && ianaZoneForWindows(startZone.Id, preferredZone)) ?? preferredZone ?? 'UTC';
+  const timeZone = ianaZoneOf(a, start);
 
   const subject = (loaded<string>(a, I.Subject) ?? '').trim();
   const body = bodyText(loaded<ews.MessageBody>(a, I.Body));
@@ -272,14 +291,10 @@ export function toCanonicalAppointment(a: ews.Appointment, exceptions: ews.Appoi
   return out;
 }
 
-const bodyWire = (b: ews.MessageBody) => new ews.MessageBody(ews.BodyType.Text, xmlText(b.Text ?? ''));
 const listWire = (l: ews.StringList) => new ews.StringList(l.GetEnumerator().map(xmlText));
 
-const sameInstant = (a: ews.DateTime, b: ews.DateTime) => a.TotalMilliSeconds === b.TotalMilliSeconds;
-const sameBody = (a: ews.MessageBody, b: ews.MessageBody) => (a.Text ?? '').trim() === (b.Text ?? '').trim();
 const sameList = (a: ews.StringList, b: ews.StringList) =>
   JSON.stringify(a.GetEnumerator()) === JSON.stringify(b.GetEnumerator());
-const sameZone = (a: ews.TimeZoneInfo, b: ews.TimeZoneInfo) => a.Id === b.Id;
 
 /**
  * The day an all-day bound names: CRMs often send all-day dates as UTC midnights, which in a zone
@@ -287,8 +302,7 @@ const sameZone = (a: ews.TimeZoneInfo, b: ews.TimeZoneInfo) => a.Id === b.Id;
  * names its local date in the event's zone.
  */
 function allDayLocal(instant: string, zone: string): { date: string; seconds: number } {
-  const ms = Date.parse(instant);
-  if (ms % 86_400_000 === 0) return { date: new Date(ms).toISOString().slice(0, 10), seconds: 0 };
+  if (isUtcMidnight(instant)) return { date: allDayDate(instant, zone), seconds: 0 };
   return toLocal(instant, zone);
 }
 
@@ -320,7 +334,6 @@ function validate(a: Appointment): void {
     if (parseInstant(a[key]) === null) throw new InvalidAppointmentError(`${key} is not an ISO 8601 instant`);
   }
   if (Date.parse(a.end) < Date.parse(a.start)) throw new InvalidAppointmentError('end is before start');
-  windowsZoneForIana(a.timeZone);
   if (a.reminderMinutes !== undefined && (!Number.isInteger(a.reminderMinutes) || a.reminderMinutes < 0)) {
     throw new InvalidAppointmentError('reminderMinutes must be a non-negative integer');
   }
@@ -345,6 +358,20 @@ function canonicalSeries(r: Pick<Recurrence, 'pattern' | 'range'>) {
 }
 
 /**
+ * True when `target` is an all-day item that already covers the dates `a` names, read through the
+ * same zone. Its bounds are then left alone: in a custom zone no IANA zone matches, recomputing
+ * local midnights in the reported fixed-offset zone would move them.
+ */
+function sameAllDayDates(target: ews.Appointment, a: Appointment, zoneChanged: boolean): boolean {
+  if (target.IsNew || zoneChanged || !a.isAllDay || loaded<boolean>(target, A.IsAllDayEvent) !== true) return false;
+  const start = loaded<ews.DateTime>(target, A.Start);
+  const end = loaded<ews.DateTime>(target, A.End);
+  if (!start || !end) return false;
+  const dates = (s: string, e: string) => `${allDayDate(s, a.timeZone)}/${allDayDate(e, a.timeZone)}`;
+  return dates(start.ToISOString(), end.ToISOString()) === dates(a.start, a.end);
+}
+
+/**
  * Writes every syncable field of `a` onto `target` (a new item, or one loaded with
  * APPOINTMENT_FETCH_PROPERTIES), clearing fields `a` no longer has. Organizer, attendees and
  * iCalUId are never written. Throws InvalidAppointmentError / UnknownTimeZoneError /
@@ -353,16 +380,24 @@ function canonicalSeries(r: Pick<Recurrence, 'pattern' | 'range'>) {
 export function applyAppointment(target: ews.Appointment, a: Appointment): void {
   validate(a);
   const recurrence = a.recurrence ? toEwsRecurrence(a.recurrence.pattern, a.recurrence.range) : undefined;
-  const zone = timeZoneInfoForIana(a.timeZone);
+  // The zone is written only when it changes: an item whose zone Exchange holds as a custom
+  // definition (or under another IANA name of the same rules) keeps it through unrelated edits.
+  const start = target.IsNew ? undefined : loaded<ews.DateTime>(target, A.Start);
+  const zoneChanged = !start || ianaZoneOf(target, start) !== a.timeZone;
+  const zone = zoneChanged ? timeZoneInfoForIana(a.timeZone) : undefined;
   const bounds = a.isAllDay ? allDayBounds(a) : { start: new Date(a.start), end: new Date(a.end) };
 
   put(target, I.Subject, a.subject.trim());
   put(target, I.Body, a.body?.trim() ? new ews.MessageBody(ews.BodyType.Text, a.body.trim()) : undefined, sameBody, bodyWire);
   put(target, A.Location, a.location?.trim() || undefined);
-  put(target, A.StartTimeZone, zone, sameZone);
-  put(target, A.EndTimeZone, zone, sameZone);
-  put(target, A.Start, ews.DateTime.Parse(bounds.start.toISOString()), sameInstant);
-  put(target, A.End, ews.DateTime.Parse(bounds.end.toISOString()), sameInstant);
+  if (zone) {
+    propertyBag(target)._setItem(A.StartTimeZone, zone);
+    propertyBag(target)._setItem(A.EndTimeZone, zone);
+  }
+  if (!sameAllDayDates(target, a, zoneChanged)) {
+    put(target, A.Start, ews.DateTime.Parse(bounds.start.toISOString()), sameInstant);
+    put(target, A.End, ews.DateTime.Parse(bounds.end.toISOString()), sameInstant);
+  }
   put(target, A.IsAllDayEvent, a.isAllDay === true);
   if (!sameRecurrence(target, a.recurrence)) {
     if (recurrence) target.Recurrence = recurrence;
@@ -374,7 +409,7 @@ export function applyAppointment(target: ews.Appointment, a: Appointment): void 
   put(target, A.LegacyFreeBusyStatus, SHOW_AS[a.showAs ?? 'busy']);
   const categories = (a.categories ?? []).map((c) => c.trim()).filter((c) => c !== '');
   put(target, I.Categories, categories.length > 0 ? new ews.StringList(categories) : undefined, sameList, listWire);
-  if (readExtendedString(target, EXSYNC_TIME_ZONE_PROPERTY) !== a.timeZone) {
+  if (zone && readExtendedString(target, EXSYNC_TIME_ZONE_PROPERTY) !== a.timeZone) {
     target.SetExtendedProperty(EXSYNC_TIME_ZONE_PROPERTY, xmlText(a.timeZone));
   }
 }

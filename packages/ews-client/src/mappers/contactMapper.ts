@@ -4,10 +4,21 @@
  * address is written as null-then-entry in the same update (EWS-NOTES "Contacts").
  */
 import * as ews from 'ews-javascript-api';
-import { defaultDisplayName, type AddressKind, type Contact, type PhoneKind, type PostalAddress } from '@exsync/canonical';
+import {
+  defaultDisplayName, InvalidEmailError, normalizeEmails, parseEmails,
+  type AddressKind, type Contact, type ContactEmail, type EmailInput, type PhoneKind, type PostalAddress,
+} from '@exsync/canonical';
 import { EXSYNC_LINK_ID_PROPERTY } from '../exsyncTag';
 import { loaded, propertyBag } from './propertyAccess';
-import { xmlText } from './xmlText';
+import { xmlAttr, xmlText } from './xmlText';
+import { toLocal } from './zonedTime';
+
+/**
+ * PidLidBirthdayLocal ([MS-OXPROPS] 2.51; PSETID_Address, id 0x80DE, PtypTime): Outlook writes the
+ * birthday's local date here unconverted (midnight UTC of that date), beside the Birthday instant
+ * (local midnight in the writer's zone). The date is read from here when present.
+ */
+export const BIRTHDAY_LOCAL_PROPERTY = new ews.ExtendedPropertyDefinition(ews.DefaultExtendedPropertySet.Address, 0x80de, ews.MapiPropertyType.SystemTime);
 
 const C = ews.ContactSchema;
 const I = ews.ItemSchema;
@@ -29,6 +40,7 @@ export const CONTACT_FETCH_PROPERTIES = (() => {
     I.Body,
     I.LastModifiedTime,
     EXSYNC_LINK_ID_PROPERTY,
+    BIRTHDAY_LOCAL_PROPERTY,
   ]);
   set.RequestedBodyType = ews.BodyType.Text;
   return set;
@@ -96,18 +108,62 @@ function addressOf(entry: ews.PhysicalAddressEntry | undefined): PostalAddress |
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** The YYYY-MM-DD of a SystemTime extended property, as the library hands it over (DateTime or text). */
+function extendedDate(item: ews.Item, def: ews.ExtendedPropertyDefinition): string | undefined {
+  const out: { outValue: unknown } = { outValue: undefined };
+  try {
+    if (!item.ExtendedProperties.TryGetValue(def, out)) return undefined;
+  } catch {
+    return undefined;
+  }
+  const v = out.outValue as { ToISOString?: () => string } | string | undefined;
+  const text = typeof v === 'string' ? v : v?.ToISOString?.();
+  const m = text ? /^(\d{4}-\d{2}-\d{2})/.exec(text) : null;
+  return m ? m[1] : undefined;
+}
+
 /**
- * Exchange stores a birthday as an instant: midnight in the writer's zone or UTC. The nearest UTC
- * midnight is the intended day for any zone within +-12 hours.
+ * A birthday's date. Exchange's Birthday is an instant (midnight in the writer's zone), and one
+ * instant is midnight in two zones a day apart (11:00Z is midnight at UTC+13 and at UTC-11), so
+ * the date comes from PidLidBirthdayLocal when Outlook wrote it; else from the instant in the
+ * mailbox's zone when known; else the nearest UTC midnight (right for zones within +-12 h).
  */
-function birthdayOf(d: ews.DateTime | undefined): string | undefined {
+function birthdayOf(c: ews.Contact, mailboxTimeZone: string | undefined): string | undefined {
+  const local = extendedDate(c, BIRTHDAY_LOCAL_PROPERTY);
+  if (local) return local;
+  const d = loaded<ews.DateTime>(c, C.Birthday);
   if (!d) return undefined;
   const ms = Date.parse(d.ToISOString());
   if (Number.isNaN(ms)) return undefined;
+  if (mailboxTimeZone) return toLocal(new Date(ms), mailboxTimeZone).date;
   return new Date(Math.round(ms / 86400000) * 86400000).toISOString().slice(0, 10);
 }
 
-export function toCanonicalContact(c: ews.Contact): Contact {
+/** True when the contact's birthday can only be dated with the mailbox's zone (no PidLidBirthdayLocal). */
+export function needsMailboxTimeZone(c: ews.Contact): boolean {
+  return loaded<ews.DateTime>(c, C.Birthday) !== undefined && extendedDate(c, BIRTHDAY_LOCAL_PROPERTY) === undefined;
+}
+
+/** The three slots as Exchange holds them (address and display name), by slot number. */
+function loadedEmails(c: ews.Contact): Map<1 | 2 | 3, ContactEmail> {
+  const out = new Map<1 | 2 | 3, ContactEmail>();
+  const dict = loaded<ews.EmailAddressDictionary>(c, C.EmailAddresses);
+  EMAIL_KEYS.forEach((key, i) => {
+    const entry = tryGet<ews.EmailAddressKey, ews.EmailAddress>(dict, key);
+    const address = clean(entry?.Address);
+    if (address === undefined) return;
+    const slot = (i + 1) as 1 | 2 | 3;
+    const name = clean(entry?.Name);
+    out.set(slot, name !== undefined && name.toLowerCase() !== address.toLowerCase() ? { address, name, slot } : { address, slot });
+  });
+  return out;
+}
+
+/**
+ * The canonical form of a contact loaded with CONTACT_FETCH_PROPERTIES. `mailboxTimeZone` (IANA)
+ * dates a birthday Outlook wrote without PidLidBirthdayLocal.
+ */
+export function toCanonicalContact(c: ews.Contact, mailboxTimeZone?: string): Contact {
   const out: Contact = { emails: [], phones: {}, addresses: {} };
   const strings: [keyof Contact, ews.PropertyDefinition][] = [
     ['givenName', C.GivenName],
@@ -123,11 +179,7 @@ export function toCanonicalContact(c: ews.Contact): Contact {
     if (value !== undefined) (out as unknown as Record<string, string>)[key] = value;
   }
   if (out.displayName !== undefined && out.displayName === defaultDisplayName(out)) delete out.displayName;
-  const emails = loaded<ews.EmailAddressDictionary>(c, C.EmailAddresses);
-  for (const key of EMAIL_KEYS) {
-    const address = clean(tryGet<ews.EmailAddressKey, ews.EmailAddress>(emails, key)?.Address);
-    if (address !== undefined) out.emails.push(address);
-  }
+  out.emails = [...loadedEmails(c).values()];
   const phones = loaded<ews.PhoneNumberDictionary>(c, C.PhoneNumbers);
   for (const [kind, key] of Object.entries(PHONE_KEYS) as [PhoneKind, ews.PhoneNumberKey][]) {
     const number = clean(tryGet<ews.PhoneNumberKey, string>(phones, key));
@@ -140,7 +192,7 @@ export function toCanonicalContact(c: ews.Contact): Contact {
   }
   const notes = clean(loaded<ews.MessageBody>(c, I.Body)?.Text);
   if (notes !== undefined) out.notes = notes;
-  const birthday = birthdayOf(loaded<ews.DateTime>(c, C.Birthday));
+  const birthday = birthdayOf(c, mailboxTimeZone);
   if (birthday) out.birthday = birthday;
   return out;
 }
@@ -154,7 +206,12 @@ export class InvalidContactError extends Error {
 
 function validate(c: Contact): void {
   if (!Array.isArray(c.emails)) throw new InvalidContactError('emails must be an array');
-  if (c.emails.filter((e) => e.trim() !== '').length > 3) throw new InvalidContactError('at most three emails');
+  try {
+    parseEmails(c.emails as EmailInput[]);
+  } catch (e) {
+    if (e instanceof InvalidEmailError) throw new InvalidContactError(`emails[${e.index}]: ${e.message}`);
+    throw e;
+  }
   for (const kind of Object.keys(c.phones ?? {})) {
     if (!(kind in PHONE_KEYS)) throw new InvalidContactError(`unknown phone kind ${JSON.stringify(kind)}`);
   }
@@ -175,9 +232,10 @@ function putString(target: ews.Contact, def: ews.PropertyDefinition, next: strin
 
 /**
  * Writes `c` onto `target` (a new contact, or one loaded with CONTACT_FETCH_PROPERTIES); fields
- * `c` lacks are deleted on Exchange.
+ * `c` lacks are deleted on Exchange, and fields equal to what Exchange holds are not written.
+ * `mailboxTimeZone` dates the stored birthday as toCanonicalContact does.
  */
-export function applyContact(target: ews.Contact, c: Contact): void {
+export function applyContact(target: ews.Contact, c: Contact, mailboxTimeZone?: string): void {
   validate(c);
   const isNew = target.IsNew;
   putString(target, C.GivenName, c.givenName);
@@ -192,20 +250,25 @@ export function applyContact(target: ews.Contact, c: Contact): void {
   putString(target, C.JobTitle, c.jobTitle);
   putString(target, C.Department, c.department);
 
-  const current = isNew ? undefined : toCanonicalContact(target);
+  const current = isNew ? undefined : toCanonicalContact(target, mailboxTimeZone);
 
-  const emails = c.emails.map((e) => e.trim()).filter((e) => e !== '');
-  // compare slot by slot: Outlook may leave EmailAddress1 empty and fill EmailAddress2
-  const loadedEmails = isNew ? undefined : loaded<ews.EmailAddressDictionary>(target, C.EmailAddresses);
+  // slot by slot: Outlook may leave EmailAddress1 empty and fill EmailAddress2, and each slot
+  // keeps its display name; a slot whose address and name are unchanged is not written
+  const wanted = new Map(normalizeEmails(c.emails).map((e) => [e.slot!, e]));
+  const had = isNew ? new Map<1 | 2 | 3, ContactEmail>() : loadedEmails(target);
   EMAIL_KEYS.forEach((key, i) => {
-    const next = emails[i];
-    const before = clean(tryGet<ews.EmailAddressKey, ews.EmailAddress>(loadedEmails, key)?.Address);
-    if (next === before) return;
+    const slot = (i + 1) as 1 | 2 | 3;
+    const next = wanted.get(slot);
+    const before = had.get(slot);
+    // mail systems compare addresses case-insensitively (so does the engine): case alone is no edit
+    if (next?.address.toLowerCase() === before?.address.toLowerCase() && next?.name === before?.name) return;
     if (next === undefined) {
-      if (before !== undefined) target.EmailAddresses._setItem(key, null as unknown as ews.EmailAddress);
+      target.EmailAddresses._setItem(key, null as unknown as ews.EmailAddress);
       return;
     }
-    target.EmailAddresses._setItem(key, new ews.EmailAddress(xmlText(next)));
+    const address = new ews.EmailAddress(xmlText(next.address));
+    if (next.name !== undefined) address.Name = xmlAttr(next.name);
+    target.EmailAddresses._setItem(key, address);
   });
 
   for (const [kind, key] of Object.entries(PHONE_KEYS) as [PhoneKind, ews.PhoneNumberKey][]) {
@@ -245,9 +308,13 @@ export function applyContact(target: ews.Contact, c: Contact): void {
   const birthday = c.birthday ? c.birthday.trim().slice(0, 10) : undefined;
   if (birthday !== current?.birthday) {
     if (birthday !== undefined) {
+      // both, as Outlook does: the instant (UTC midnight: exsync does not know the mailbox's
+      // zone) and the local date readers should prefer
       target.Birthday = ews.DateTime.Parse(`${birthday}T00:00:00Z`, ews.DateTimeKind.Utc);
+      target.SetExtendedProperty(BIRTHDAY_LOCAL_PROPERTY, ews.DateTime.Parse(`${birthday}T00:00:00Z`, ews.DateTimeKind.Utc));
     } else if (!isNew) {
       propertyBag(target)._setItem(C.Birthday, null);
+      if (extendedDate(target, BIRTHDAY_LOCAL_PROPERTY)) target.RemoveExtendedProperty(BIRTHDAY_LOCAL_PROPERTY);
     }
   }
 }

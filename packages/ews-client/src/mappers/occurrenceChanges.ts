@@ -14,7 +14,7 @@
 import * as ews from 'ews-javascript-api';
 import { normalizeAppointment, type Appointment, type ModifiedOccurrence } from '@exsync/canonical';
 import { occurrenceIndex } from './recurrenceExpansion';
-import { xmlText } from './xmlText';
+import { bodyWire, put, sameBody, sameInstant } from './propertyAccess';
 
 export type OccurrenceWrite =
   | { type: 'delete'; index: number; originalStart: string }
@@ -113,13 +113,18 @@ export function planOccurrenceChanges(before: Appointment | undefined, after: Ap
   return plan;
 }
 
-const OCCURRENCE_WRITE_PROPERTIES = new ews.PropertySet(ews.BasePropertySet.IdOnly, [
-  ews.ItemSchema.Subject,
-  ews.ItemSchema.Body,
-  ews.AppointmentSchema.Location,
-  ews.AppointmentSchema.Start,
-  ews.AppointmentSchema.End,
-]);
+/** The occurrence's fields as they are, bodies as text (what the canonical item holds). */
+const OCCURRENCE_WRITE_PROPERTIES = (() => {
+  const set = new ews.PropertySet(ews.BasePropertySet.IdOnly, [
+    ews.ItemSchema.Subject,
+    ews.ItemSchema.Body,
+    ews.AppointmentSchema.Location,
+    ews.AppointmentSchema.Start,
+    ews.AppointmentSchema.End,
+  ]);
+  set.RequestedBodyType = ews.BodyType.Text;
+  return set;
+})();
 
 /** Occurrence deletes that found nothing to delete are done already. */
 const GONE = new Set(['ErrorItemNotFound', 'ErrorCalendarOccurrenceIsDeletedFromRecurrence']);
@@ -137,11 +142,14 @@ async function applyOne(service: ews.ExchangeService, masterId: ews.ItemId, w: O
     await occurrence.Delete(ews.DeleteMode.MoveToDeletedItems, ews.SendCancellationsMode.SendToNone);
     return;
   }
-  occurrence.Subject = xmlText(w.subject);
-  occurrence.Body = new ews.MessageBody(ews.BodyType.Text, xmlText(w.body));
-  occurrence.Location = xmlText(w.location);
-  occurrence.Start = ews.DateTime.Parse(new Date(w.start).toISOString());
-  occurrence.End = ews.DateTime.Parse(new Date(w.end).toISOString());
+  // only the fields that differ: an occurrence's HTML body, say, stays as it is when the CRM
+  // changed its time
+  put(occurrence, ews.ItemSchema.Subject, w.subject.trim() || undefined);
+  put(occurrence, ews.ItemSchema.Body, w.body.trim() ? new ews.MessageBody(ews.BodyType.Text, w.body.trim()) : undefined, sameBody, bodyWire);
+  put(occurrence, ews.AppointmentSchema.Location, w.location.trim() || undefined);
+  put(occurrence, ews.AppointmentSchema.Start, ews.DateTime.Parse(new Date(w.start).toISOString()), sameInstant);
+  put(occurrence, ews.AppointmentSchema.End, ews.DateTime.Parse(new Date(w.end).toISOString()), sameInstant);
+  if (!occurrence.IsDirty) return;
   await occurrence.Update(ews.ConflictResolutionMode.AlwaysOverwrite, ews.SendInvitationsOrCancellationsMode.SendToNone);
 }
 

@@ -55,3 +55,9 @@ export function put<T>(
   propertyBag(target)._setItem(def, wire(next));
 }
 
+
+/** A body as written: always Text (the canonical body is text), escaped. */
+export const bodyWire = (b: ews.MessageBody) => new ews.MessageBody(ews.BodyType.Text, xmlText(b.Text ?? ''));
+export const sameInstant = (a: ews.DateTime, b: ews.DateTime) => a.TotalMilliSeconds === b.TotalMilliSeconds;
+/** Bodies compare by their text; an item loaded with RequestedBodyType Text holds an HTML body's text. */
+export const sameBody = (a: ews.MessageBody, b: ews.MessageBody) => (a.Text ?? '').trim() === (b.Text ?? '').trim();

@@ -15,3 +15,8 @@ export function xmlText(value: string): string {
 export function storableText(value: string): string {
   return value.replace(NOT_XML, '');
 }
+
+/** Attribute values are written verbatim too (EwsServiceXmlWriter.WriteAttributeString): escape quotes as well. */
+export function xmlAttr(value: string): string {
+  return xmlText(value).replace(/"/g, '&quot;');
+}

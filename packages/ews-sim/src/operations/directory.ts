@@ -73,3 +73,30 @@ export function convertId(ctx: OpContext): string {
   out.push(responseClose(op));
   return out.join('');
 }
+
+/**
+ * GetUserConfiguration of `OWA.UserOptions` in the root folder: the mailbox's own settings, where
+ * Outlook on the web keeps the user's time zone (dictionary key `timezone`, a Windows id). A
+ * mailbox whose zone was never set has no such object (ErrorItemNotFound), as on Exchange.
+ */
+export function getUserConfiguration(ctx: OpContext): string {
+  const op = 'GetUserConfiguration';
+  const nameEl = child(ctx.request, 'UserConfigurationName');
+  const name = nameEl?.attrs.Name ?? '';
+  const out = [responseOpen(op)];
+  if (name !== 'OWA.UserOptions' || !ctx.mb.timeZone) {
+    out.push(errorMessage(op, { code: 'ErrorItemNotFound', text: 'The specified object was not found in the store.' }));
+  } else {
+    const entry = (key: string, value: string) =>
+      `<t:DictionaryEntry><t:DictionaryKey><t:Type>String</t:Type><t:Value>${escapeText(key)}</t:Value></t:DictionaryKey>` +
+      `<t:DictionaryValue><t:Type>String</t:Type><t:Value>${escapeText(value)}</t:Value></t:DictionaryValue></t:DictionaryEntry>`;
+    out.push(
+      successOpen(op),
+      `<m:UserConfiguration><t:UserConfigurationName Name="OWA.UserOptions"><t:DistinguishedFolderId Id="root"/></t:UserConfigurationName>`,
+      `<t:Dictionary>${entry('timezone', ctx.mb.timeZone)}</t:Dictionary></m:UserConfiguration>`,
+      successClose(op),
+    );
+  }
+  out.push(responseClose(op));
+  return out.join('');
+}

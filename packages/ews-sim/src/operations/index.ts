@@ -2,7 +2,7 @@ import type { OpContext } from './context';
 import { findItem } from './findItem';
 import { findFolder, getFolder } from './folders';
 import { getItem } from './getItem';
-import { convertId, getServerTimeZones, resolveNames } from './directory';
+import { convertId, getServerTimeZones, getUserConfiguration, resolveNames } from './directory';
 import { syncFolderItems } from './syncFolderItems';
 import { createItem, deleteItem, updateItem } from './writeItems';
 
@@ -21,6 +21,7 @@ export const OPERATIONS: Record<string, Operation> = {
   ResolveNames: resolveNames,
   GetServerTimeZones: getServerTimeZones,
   ConvertId: convertId,
+  GetUserConfiguration: getUserConfiguration,
 };
 
 /** Operations whose calls count as syncs for the "one sync per mailbox at a time" checks. */

@@ -4,7 +4,7 @@
  * pushes it to the user's mailbox; items Exchange created are listed with engine-minted crm ids.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { parseInstant, type Appointment, type Contact, type ItemKind } from '@exsync/canonical';
+import { InvalidEmailError, keepEmailSlots, parseEmails, parseInstant, type Appointment, type Contact, type EmailInput, type ItemKind } from '@exsync/canonical';
 import { findWindowsZone } from '@exsync/ews-client';
 import { getCrmItem, getMailboxByUser, getUser, listCrmItems, putCrmItem, tombstoneCrmItem, type CrmItemRow } from '@exsync/db';
 import { assertOrgAccess } from '../auth';
@@ -69,9 +69,23 @@ function present(row: CrmItemRow) {
   return { crmId: row.crmId, version: row.version, origin: row.origin, updatedAt: row.updatedAt, item: row.data };
 }
 
-/** Checks what JSON schema cannot say. */
-function checkItem(kind: ItemKind, item: Appointment | Contact): void {
-  if (kind !== 'appointment') return;
+/**
+ * Checks what JSON schema cannot say, and brings contact emails to their canonical entries
+ * (`"Jane Doe <jane@x.test>"` -> `{name, address}`; an address the stored item already has keeps
+ * its slot and display name, see keepEmailSlots); a bad entry is a 400 naming it.
+ */
+function checkItem(kind: ItemKind, item: Appointment | Contact, stored: CrmItemRow | null): void {
+  if (kind === 'contact') {
+    const c = item as Contact;
+    const previous = stored && !stored.deleted ? (stored.data as Contact | null)?.emails : undefined;
+    try {
+      c.emails = keepEmailSlots(parseEmails(c.emails as EmailInput[]), previous);
+    } catch (e) {
+      if (e instanceof InvalidEmailError) throw badRequest(`body field "emails.${e.index}" ${e.message}`, `emails.${e.index}`);
+      throw e;
+    }
+    return;
+  }
   const a = item as Appointment;
   if ((parseInstant(a.end) ?? 0) < (parseInstant(a.start) ?? 0)) throw badRequest('body field "end" must not be before "start"', 'end');
   // Exchange speaks Windows zones: a zone with none could be stored but never synced.
@@ -115,8 +129,8 @@ export const crmItemRoutes: FastifyPluginAsync = async (app) => {
         const { orgId, userId, crmId } = request.params;
         assertOrgAccess(request, orgId);
         await requireUser(app, orgId, userId);
-        checkItem(k.kind, request.body);
         const before = await getCrmItem(pool, userId, k.kind, crmId);
+        checkItem(k.kind, request.body, before);
         const { row } = await putCrmItem(pool, { orgId, userId, kind: k.kind, crmId, data: request.body, origin: 'crm' });
         await nudgeSync(app, orgId, userId);
         return reply.code(!before || before.deleted ? 201 : 200).send(present(row));

@@ -4,11 +4,13 @@
  * fields Exchange reports (organizer, attendees, iCalUId) appear in answers only.
  */
 
-const isoInstant = {
-  type: 'string',
-  format: 'date-time',
-  description: 'ISO 8601 instant, YYYY-MM-DDTHH:MM:SS[.fff] with Z or a full offset (+01:00); no leap seconds (23:59:60), no hour-only offsets (+01)',
-} as const;
+/** The all-day representation (README, "All-day items, birthdays and field fidelity"). */
+const ALL_DAY =
+  'All-day items: start and end name dates (end exclusive), given either as midnights of the item\'s timeZone (what Exchange holds, e.g. 2027-05-09T12:00:00Z for 10 May in Pacific/Auckland) or as UTC midnights (2027-05-10T00:00:00Z); both are accepted. ' +
+  'Reads return the form the CRM last wrote for as long as the dates are unchanged; dates changed in Outlook come back in that form too.';
+
+const INSTANT = 'ISO 8601 instant, YYYY-MM-DDTHH:MM:SS[.fff] with Z or a full offset (+01:00); no leap seconds (23:59:60), no hour-only offsets (+01)';
+const isoInstant = { type: 'string', format: 'date-time', description: INSTANT } as const;
 const isoDate = { type: 'string', format: 'date', description: 'YYYY-MM-DD' } as const;
 const shortText = { type: 'string', maxLength: 1000 } as const;
 const longText = { type: 'string', maxLength: 200_000 } as const;
@@ -70,10 +72,13 @@ const appointmentProperties = {
   subject: { type: 'string', maxLength: 1000 },
   body: longText,
   location: shortText,
-  start: isoInstant,
-  end: isoInstant,
-  timeZone: { type: 'string', minLength: 1, maxLength: 100, description: 'IANA time zone, e.g. Europe/Berlin; one with no Windows time zone (Antarctica/Troll) answers 400' },
-  isAllDay: { type: 'boolean' },
+  start: { ...isoInstant, description: `${INSTANT}. ${ALL_DAY}` },
+  end: { ...isoInstant, description: `${INSTANT}; exclusive. ${ALL_DAY}` },
+  timeZone: {
+    type: 'string', minLength: 1, maxLength: 100,
+    description: 'IANA time zone, e.g. Europe/Berlin; one with no Windows time zone (Antarctica/Troll) answers 400. An Exchange item in a "Customized Time Zone" reports the IANA zone whose rules match its definition (a fixed-offset Etc/GMT zone when none does); its zone is rewritten only when the CRM changes the times or the zone.',
+  },
+  isAllDay: { type: 'boolean', description: ALL_DAY },
   recurrence: recurrenceSchema,
   reminderMinutes: { type: 'integer', minimum: 0, maximum: 40_320 },
   sensitivity: { type: 'string', enum: ['normal', 'personal', 'private', 'confidential'] },
@@ -125,6 +130,17 @@ const postalAddress = {
   additionalProperties: false,
 } as const;
 
+const emailEntry = {
+  type: 'object',
+  properties: {
+    address: { type: 'string', minLength: 3, maxLength: 320 },
+    name: { type: 'string', maxLength: 320 },
+    slot: { type: 'integer', enum: [1, 2, 3] },
+  },
+  required: ['address'],
+  additionalProperties: false,
+} as const;
+
 export const contactSchema = {
   type: 'object',
   description: 'Canonical contact',
@@ -136,7 +152,16 @@ export const contactSchema = {
     companyName: shortText,
     jobTitle: shortText,
     department: shortText,
-    emails: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 320 }, maxItems: 3, default: [], description: 'At most three, in order (default none)' },
+    emails: {
+      type: 'array',
+      maxItems: 3,
+      default: [],
+      description:
+        'At most three (Exchange EmailAddress1..3). Each entry is {address, name?, slot?}: name is the display name of that email, slot (1-3) the Exchange slot it is kept in (entries without a slot take the lowest free slots, in order). ' +
+        'On input a plain string is accepted as {address}, and "Jane Doe <jane.doe@example.test>" as {name, address}; a string that is not an address is refused with 400 naming the entry. ' +
+        'An entry without slot keeps the slot its address already has on the item (and, without name either, its display name), so a CRM that stores plain addresses does not move Exchange\'s slots.',
+      items: { anyOf: [{ type: 'string', minLength: 1, maxLength: 400 }, emailEntry] },
+    },
     phones: {
       type: 'object',
       properties: Object.fromEntries(PHONE_KINDS.map((k) => [k, { type: 'string', maxLength: 100 }])),
@@ -150,7 +175,10 @@ export const contactSchema = {
       default: {},
     },
     notes: longText,
-    birthday: isoDate,
+    birthday: {
+      ...isoDate,
+      description: 'The birthday\'s date (no zone). Read from Outlook\'s PidLidBirthdayLocal when present; written to both Birthday and PidLidBirthdayLocal.',
+    },
   },
   // Every field is optional (CONTRACT.md); emails, phones and addresses default to empty.
   additionalProperties: false,
