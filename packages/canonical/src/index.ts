@@ -4,3 +4,4 @@ export * from './normalize';
 export * from './syncError';
 export * from './adminMessages';
 export * from './mailboxStatus';
+export * from './exsyncTag';
