@@ -53,11 +53,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class GraphHttp {
   constructor(private readonly opts: GraphHttpOptions) {}
 
-  /** One request, retried after throttling; `pathOrUrl` is a path under the base or a full link Graph gave. */
-  async request(method: string, pathOrUrl: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {
+  /**
+   * One request, retried after throttling; `pathOrUrl` is a path under the base or a full link Graph
+   * gave; `permits` is how many of the mailbox's concurrency slots it holds while in flight.
+   */
+  async request(method: string, pathOrUrl: string, body?: unknown, headers: Record<string, string> = {}, permits = 1): Promise<GraphResponse> {
     const url = this.resolve(pathOrUrl);
     for (let attempt = 0; ; attempt++) {
-      const res = await this.opts.semaphore.run(1, () => this.sendWithToken(method, url, body, headers));
+      const res = await this.opts.semaphore.run(permits, () => this.sendWithToken(method, url, body, headers));
       const wait = this.throttleWait(res, method, headers, attempt);
       if (wait === undefined) return res;
       await sleep(wait);
@@ -74,7 +77,8 @@ export class GraphHttp {
     let pending = requests.map((_, i) => i);
     for (let attempt = 0; pending.length > 0; attempt++) {
       const payload = { requests: pending.map((i) => ({ id: String(i), ...withPrefer(requests[i]) })) };
-      const res = await this.request('POST', '/$batch', payload);
+      // Outlook runs up to 4 of a batch at once, each in the mailbox's budget: the batch holds that many permits
+      const res = await this.request('POST', '/$batch', payload, {}, pending.length);
       if (res.status !== 200) throw errorFromGraph(res.status, res.body, res.headers['retry-after']);
       const answers = parseBatchAnswers(res.body);
       let waitMs = 0;
