@@ -113,6 +113,7 @@ export function graphBaseUrl(graphUrl: string): string {
 class GraphMailboxSession implements GraphMailbox {
   readonly smtpAddress: string;
   private readonly http: GraphHttp;
+  private readonly baseUrl: string;
   private readonly user: string;
   private readonly window: { daysBack: number; daysAhead: number };
   private readonly now: () => Date;
@@ -124,6 +125,7 @@ class GraphMailboxSession implements GraphMailbox {
   constructor(opts: GraphMailboxOptions) {
     this.smtpAddress = opts.smtpAddress;
     const baseUrl = graphBaseUrl(opts.graphUrl);
+    this.baseUrl = baseUrl;
     const maxConcurrent = opts.maxConcurrent ?? 4;
     this.http = new GraphHttp({
       baseUrl,
@@ -188,6 +190,10 @@ class GraphMailboxSession implements GraphMailbox {
 
   async *syncFolder(folder: FolderName, syncState: string | undefined): AsyncGenerator<ChangePage> {
     if (folder !== 'calendar' && folder !== 'contacts') throw new SyncError('Permanent', `Unknown folder ${String(folder)}`, { code: 'invalid_configuration' });
+    if (syncState !== undefined && !this.isDeltaLink(syncState)) {
+      // an EWS SyncState (a transport change) or anything else we did not write: start the folder over
+      throw new SyncError('SyncStateInvalid', 'The stored sync state is not a Graph delta link of this mailbox', { code: 'SyncStateNotGraph' });
+    }
     let link = syncState ?? (await this.firstLink(folder));
     for (;;) {
       const res = await this.call('GET', link, undefined, { Prefer: `odata.maxpagesize=${this.pageSize}` });
@@ -197,6 +203,18 @@ class GraphMailboxSession implements GraphMailbox {
       yield { changes, syncState: link, moreAvailable: page.nextLink !== undefined };
       if (!page.nextLink) return;
     }
+  }
+
+  /** Whether `state` is a nextLink/deltaLink Graph gave for this mailbox at the configured endpoint. */
+  private isDeltaLink(state: string): boolean {
+    let url: URL;
+    try {
+      url = new URL(state);
+    } catch {
+      return false;
+    }
+    const base = new URL(this.baseUrl);
+    return url.origin === base.origin && url.pathname.startsWith(`${base.pathname}${this.user}/`) && /\/delta$/.test(url.pathname);
   }
 
   private async firstLink(folder: FolderName): Promise<string> {
