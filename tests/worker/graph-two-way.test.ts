@@ -37,6 +37,24 @@ describe('an organisation on Graph', () => {
     expect(change).toMatchObject({ status: 409, body: { field: 'transport' } });
   });
 
+  it('checks transport and graphUrl like every endpoint setting', async () => {
+    const url = `/v1/orgs/${stack.orgId}/exchange`;
+    expect(await stack.api('PATCH', url, { graphUrl: 'https://graph.evil.example' })).toMatchObject({ status: 400, body: { field: 'graphUrl' } });
+    expect((await stack.api('PATCH', url, { transport: 'imap' })).status).toBe(400);
+    expect(await stack.api('PATCH', url, { authMode: 'delegated' })).toMatchObject({ status: 400, body: { field: 'transport' } });
+    // a changed graphUrl needs the secret again, as ewsUrl does
+    expect(await stack.api('PATCH', url, { graphUrl: 'http://localhost:9' })).toMatchObject({ status: 422, body: { field: 'clientSecret' } });
+    // an organisation that never synced changes transport freely; Graph's default root is Microsoft's
+    const org = await stack.api('POST', '/v1/orgs', { name: 'Fresh org' });
+    const fresh = `/v1/orgs/${org.body.id}/exchange`;
+    const put = await stack.api('PUT', fresh, { applicationId: stack.tenantId, tenantId: stack.tenantId, clientSecret: 's', transport: 'graph' });
+    expect(put).toMatchObject({ status: 200, body: { transport: 'graph', graphUrl: 'https://graph.microsoft.com' } });
+    expect(await stack.api('PATCH', fresh, { transport: 'ews' })).toMatchObject({ status: 200, body: { transport: 'ews' } });
+    // PUT without transport keeps the stored one
+    const again = await stack.api('PUT', fresh, { applicationId: stack.tenantId, tenantId: stack.tenantId });
+    expect(again.body.transport).toBe('ews');
+  });
+
   it('syncs CRM writes to the mailbox and Outlook edits to the CRM, two ways, over Graph only', async () => {
     const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
     const mb = encodeURIComponent(user.email);
