@@ -2,6 +2,7 @@ import {
   EXSYNC_LINK_ID_GRAPH_PROPERTY_ID,
   SyncError,
   normalizeAppointment,
+  openOptionsProblem,
   type Appointment,
   type ChangePage,
   type Contact,
@@ -84,16 +85,8 @@ const TAG_EXPAND = `singleValueExtendedProperties($filter=id eq '${EXSYNC_LINK_I
 /** Opens a mailbox over Graph; bad options fail as InvalidSettings. */
 export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
   const bad = (message: string) => new SyncError('InvalidSettings', message, { code: 'invalid_configuration' });
-  let url: URL;
-  try {
-    url = new URL(opts.graphUrl);
-  } catch {
-    throw bad('graphUrl must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('graphUrl must be an http(s) URL');
-  if (typeof opts.smtpAddress !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(opts.smtpAddress)) throw bad('smtpAddress must be an email address');
-  if (opts.mode !== 'app-only' && opts.mode !== 'delegated') throw bad("mode must be 'app-only' or 'delegated'");
-  if (typeof opts.getAccessToken !== 'function') throw bad('getAccessToken must be a function');
+  const problem = openOptionsProblem({ url: opts.graphUrl, urlField: 'graphUrl', smtpAddress: opts.smtpAddress, mode: opts.mode, getAccessToken: opts.getAccessToken });
+  if (problem) throw bad(problem);
   const w = opts.calendarWindow ?? DEFAULT_CALENDAR_WINDOW;
   if (!(w.daysBack >= 0 && w.daysAhead > 0 && w.daysBack + w.daysAhead <= 5 * 365)) throw bad('calendarWindow must span 1..1825 days');
   return new GraphMailboxSession(opts);

@@ -112,40 +112,23 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
     });
     return done();
   }
-  if (graph) {
-    try {
-      const session = openGraphMailbox({
-        graphUrl: creds.graphUrl,
-        smtpAddress: target.address,
-        mode: 'app-only',
-        getAccessToken,
-        timeoutMs: input.timeoutMs ?? TEST_TIMEOUT_MS,
-        endpointPolicy: input.endpointPolicy,
-        maxResponseBytes: input.maxResponseBytes,
-      });
-      const access = await session.checkAccess();
-      const folders = access.folders.map((f) => f.displayName).join(' and ');
-      steps.push({ name: 'graph', ok: true, message: `Microsoft Graph answered as ${target.address}: ${folders} can be read.` });
-    } catch (err) {
-      failed('graph', err, target.address);
-    }
-    return done();
-  }
   try {
-    const session = openMailbox({
-      ewsUrl: creds.ewsUrl,
+    const common = {
       smtpAddress: target.address,
-      mode: creds.authMode,
       getAccessToken,
       timeoutMs: input.timeoutMs ?? TEST_TIMEOUT_MS,
       endpointPolicy: input.endpointPolicy,
       maxResponseBytes: input.maxResponseBytes,
-    });
+    };
+    const session = graph
+      ? openGraphMailbox({ ...common, graphUrl: creds.graphUrl, mode: 'app-only' })
+      : openMailbox({ ...common, ewsUrl: creds.ewsUrl, mode: creds.authMode });
     const access = await session.checkAccess();
     const folders = access.folders.map((f) => f.displayName).join(' and ');
-    steps.push({ name: 'ews', ok: true, message: `Exchange answered over EWS as ${target.address}: ${folders} can be read.` });
+    const over = graph ? 'Microsoft Graph answered' : 'Exchange answered over EWS';
+    steps.push({ name: last, ok: true, message: `${over} as ${target.address}: ${folders} can be read.` });
   } catch (err) {
-    failed('ews', err, target.address);
+    failed(last, err, target.address);
   }
   return done();
 }
