@@ -181,6 +181,23 @@ describe('graph-client as a MailboxPort', () => {
     await port.deleteItems(ids);
   });
 
+  it('leaves a meeting with attendees in place instead of sending cancellations; deletes everything else', async () => {
+    const port = open();
+    const cal = await round(port, 'calendar');
+    const mb = encodeURIComponent(MAILBOX);
+    const made = await control('POST', `/_sim/mailboxes/${mb}/calendar`, { subject: 'Board meeting', start: inDays(4, 9), end: inDays(4, 10), attendees: ['board@example.com'] });
+    expect(made.id).toBeTruthy();
+    const next = await round(port, 'calendar', cal.state);
+    const [meeting] = next.pages.flatMap((p) => p.changes);
+    await control('DELETE', '/_sim/meeting-messages');
+    const [res, missing] = await port.deleteItems([meeting.itemId, 'AAMkAGNvbnRvc28']);
+    expect(!res.ok && { kind: res.error.kind, code: res.error.code }).toEqual({ kind: 'Permanent', code: 'MeetingDeleteRefused' });
+    expect(missing.ok).toBe(true);
+    expect(await control('GET', `/_sim/meeting-messages?mailbox=${mb}`)).toEqual([]);
+    const [still] = await port.getItems('appointment', [meeting.itemId]);
+    expect(still.ok && still.value.item.subject).toBe('Board meeting');
+  });
+
   it('raises SyncStateInvalid on an expired delta link (410); a fresh round starts the folder over', async () => {
     const port = open();
     const first = await round(port, 'contacts');

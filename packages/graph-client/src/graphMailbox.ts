@@ -482,24 +482,46 @@ class GraphMailboxSession implements GraphMailbox {
     }
   }
 
+  /**
+   * Deletes (to Deleted Items). Graph cannot be told not to send cancellations (GRAPH-NOTES,
+   * "Writes"), so an event is read first: a meeting we organise with attendees is left in place and
+   * reported as `MeetingDeleteRefused` (EWS deletes it silently with SendToNone). An already-missing
+   * item counts as deleted; an id of unknown kind is looked up as an event, then as a contact.
+   */
   async deleteItems(itemIds: string[]): Promise<ItemResult<null>[]> {
     if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
     const results: ItemResult<null>[] = new Array(itemIds.length);
-    // an id of unknown kind is tried as an event, then as a contact
-    let pending = itemIds.map((id, index) => ({ id, index, kind: this.kindOf.get(id) ?? ('appointment' as ItemKind), guessed: !this.kindOf.has(id) }));
-    while (pending.length > 0) {
-      const answers = await this.batched(pending.map((p) => ({ method: 'DELETE' as const, url: this.itemPath(p.kind, p.id) })));
-      const retry: typeof pending = [];
-      pending.forEach((p, i) => {
-        const a = answers[i];
-        if (a instanceof SyncError) results[p.index] = { ok: false, error: a };
-        else if ((a.status === 404 || a.status === 400) && p.guessed && p.kind === 'appointment') retry.push({ ...p, kind: 'contact' });
-        // already gone is what the caller wanted
-        else if (a.status < 400 || a.status === 404) results[p.index] = { ok: true, value: null };
-        else results[p.index] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
-      });
-      pending = retry;
-    }
+    const events = itemIds.map((id, index) => ({ id, index })).filter(({ id }) => this.kindOf.get(id) !== 'contact');
+    const toDelete: { id: string; index: number; kind: ItemKind }[] = itemIds
+      .map((id, index) => ({ id, index, kind: 'contact' as ItemKind }))
+      .filter(({ id }) => this.kindOf.get(id) === 'contact');
+    const reads = await this.batched(events.map(({ id }) => ({ method: 'GET' as const, url: `${this.itemPath('appointment', id)}?$select=id,isOrganizer,attendees` })));
+    events.forEach(({ id, index }, i) => {
+      const a = reads[i];
+      if (a instanceof SyncError) results[index] = { ok: false, error: a };
+      else if (a.status === 404 || a.status === 400) {
+        // not an event (or gone): a contact id of unknown kind is deleted as a contact
+        if (this.kindOf.get(id) === 'appointment') results[index] = { ok: true, value: null };
+        else toDelete.push({ id, index, kind: 'contact' });
+      } else if (a.status >= 400) results[index] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
+      else if (isObject(a.body) && a.body.isOrganizer !== false && Array.isArray(a.body.attendees) && a.body.attendees.length > 0) {
+        results[index] = {
+          ok: false,
+          error: new SyncError('Permanent', 'Deleting this meeting over Graph would send cancellations to its attendees: it is left in place', {
+            code: 'MeetingDeleteRefused',
+            scope: 'item',
+          }),
+        };
+      } else toDelete.push({ id, index, kind: 'appointment' });
+    });
+    const answers = await this.batched(toDelete.map((d) => ({ method: 'DELETE' as const, url: this.itemPath(d.kind, d.id) })));
+    toDelete.forEach(({ index }, i) => {
+      const a = answers[i];
+      if (a instanceof SyncError) results[index] = { ok: false, error: a };
+      // already gone is what the caller wanted
+      else if (a.status < 400 || a.status === 404) results[index] = { ok: true, value: null };
+      else results[index] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
+    });
     return results;
   }
 
