@@ -164,6 +164,7 @@ describe('graph-client as a MailboxPort', () => {
 
     // every request inside a batch throttled once: no request before Retry-After ends, all succeed
     await control('PUT', `/_sim/mailboxes/${MAILBOX}/faults`, { itemServerBusyRate: 1, backOffMs: 1000 });
+    await control('DELETE', '/_sim/requests');
     const t0 = Date.now();
     const pending = port.getItems('contact', ids.slice(0, 3));
     await new Promise((r) => setTimeout(r, 300));
@@ -171,6 +172,15 @@ describe('graph-client as a MailboxPort', () => {
     const got = await pending;
     expect(got.every((r) => r.ok)).toBe(true);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    // from the simulator's log: nothing was sent for the mailbox until the Retry-After had passed
+    const busyLog = (await control('GET', `/_sim/requests?mailbox=${MAILBOX}&protocol=graph`)) as { status: number; startedAt: number; endedAt: number }[];
+    const busy = busyLog.filter((e) => e.status === 429);
+    // one throttled attempt per request (no early retry inside the back-off)
+    expect(busy).toHaveLength(3);
+    const lastBusy = Math.max(...busy.map((e) => e.endedAt));
+    const after = busyLog.filter((e) => e.startedAt > lastBusy - 1 && e.status !== 429);
+    expect(after.length).toBeGreaterThan(0);
+    for (const e of after) expect(e.startedAt - lastBusy).toBeGreaterThanOrEqual(990);
 
     // a whole request throttled longer than the client waits: Throttled with the back-off as data
     await control('PUT', `/_sim/mailboxes/${MAILBOX}/faults`, { serverBusyRate: 1, backOffMs: 3000 });
