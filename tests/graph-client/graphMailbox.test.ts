@@ -218,6 +218,16 @@ describe('graph-client as a MailboxPort', () => {
     expect(restarted.state).toMatch(/deltatoken/i);
   });
 
+  it('reports a reset connection, a hung answer and a garbled one as Transient', async () => {
+    for (const fault of [{ resetRate: 1 }, { hangRate: 1 }, { malformedRate: 1 }]) {
+      await control('PUT', `/_sim/mailboxes/${MAILBOX}/faults`, fault);
+      const err = await round(open({ timeoutMs: 500 }), 'contacts').then(() => undefined, (e: unknown) => e);
+      expect(isSyncError(err) && err.kind).toBe('Transient');
+    }
+    await control('DELETE', '/_sim/faults');
+    expect((await round(open(), 'contacts')).state).toMatch(/deltatoken/i);
+  });
+
   it('refuses a graphUrl outside the endpoint policy before sending a token', async () => {
     const port = open({ endpointPolicy: { operatorHosts: [], allowInsecure: true } });
     const err = await round(port, 'contacts').then(() => undefined, (e: unknown) => e);
