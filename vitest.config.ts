@@ -1,22 +1,40 @@
 import { defineConfig } from 'vitest/config';
 
+const env = {
+  TZ: 'UTC',
+  EXSYNC_ALLOW_INSECURE_AUTHORITY: 'true',
+  // the simulators listen on loopback: the operator allow-list lets them through the endpoint policy
+  EXSYNC_ALLOWED_HOSTS: '127.0.0.1,localhost',
+  // tests that fire many requests measure validation, not the rate limits (tests/faults/rate-limits sets its own)
+  EXSYNC_RATE_LIMIT_PER_IP: '1000000',
+  EXSYNC_RATE_LIMIT_PER_TOKEN: '1000000',
+  EXSYNC_RATE_LIMIT_SIGNIN_PER_IP: '1000000',
+  NODE_ENV: 'test',
+};
+
+const shared = {
+  globalSetup: ['tests/support/globalSetup.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
-    globalSetup: ['tests/support/globalSetup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
-    env: {
-      TZ: 'UTC',
-      EXSYNC_ALLOW_INSECURE_AUTHORITY: 'true',
-      // the simulators listen on loopback: the operator allow-list lets them through the endpoint policy
-      EXSYNC_ALLOWED_HOSTS: '127.0.0.1,localhost',
-      // tests that fire many requests measure validation, not the rate limits (tests/faults/rate-limits sets its own)
-      EXSYNC_RATE_LIMIT_PER_IP: '1000000',
-      EXSYNC_RATE_LIMIT_PER_TOKEN: '1000000',
-      EXSYNC_RATE_LIMIT_SIGNIN_PER_IP: '1000000',
-      NODE_ENV: 'test',
-    },
+    projects: [
+      {
+        test: { ...shared, name: 'ews', env, include: ['tests/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'] },
+      },
+      {
+        // the engine scenarios on the simulators once more over the Graph transport: the same files,
+        // their driver parameterised (tests/engine/simDriver.ts), not a copy
+        test: {
+          ...shared,
+          name: 'engine-over-graph',
+          env: { ...env, EXSYNC_ENGINE_TRANSPORT: 'graph' },
+          include: ['conflict', 'crash-points', 'directions', 'first-sync-matching', 'no-echo', 'recurring-and-resync'].map((f) => `tests/engine/${f}.test.ts`),
+        },
+      },
+    ],
   },
 });

@@ -1,7 +1,7 @@
 import type { Appointment, Contact } from '@exsync/canonical';
 import { describe, expect, it } from 'vitest';
 import { appointment, contact, createWorld, crmDelete, crmGet, crmList, crmPut, links, runSync, zeroCounts } from './engineHarness';
-import { useSimWorld } from './simDriver';
+import { isItemFetchOrWrite, useSimWorld } from './simDriver';
 
 const { pool, sim } = useSimWorld();
 
@@ -24,9 +24,8 @@ describe('no echo (real EWS and Entra simulators)', () => {
     const before = log.list(d.email).length;
     expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
     const ops = log.list(d.email).slice(before).map((e) => e.operation);
-    expect(ops).not.toContain('GetItem');
-    expect(ops).not.toContain('CreateItem');
-    expect(ops).not.toContain('UpdateItem');
+    expect(ops.length).toBeGreaterThan(0);
+    expect(ops.filter(isItemFetchOrWrite)).toEqual([]);
 
     // Edits each way travel once and do not come back.
     await crmPut(w, 'contact', 'crm-1', contact(1, { jobTitle: 'CFO' }));

@@ -2,6 +2,10 @@
  * A MailboxDriver over the real stack: the EWS simulator and the Entra simulator over HTTP, the
  * real MSAL and ews-javascript-api behind `openMailbox`. A "person in Outlook" edits through the
  * simulator's store (what its /_sim control API drives); reading back goes through the port.
+ *
+ * EXSYNC_ENGINE_TRANSPORT=graph runs the same scenarios over the Graph transport instead
+ * (packages/graph-client against the Graph simulator over the same store): the person's ids are
+ * then the immutable Graph ids the port sees.
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
@@ -10,11 +14,19 @@ import { newPool } from './engineHarness';
 import type { Appointment, Contact, ItemKind, MailboxPort } from '@exsync/canonical';
 import { FOLDER_OF_KIND } from '@exsync/canonical';
 import type { AppointmentJson, ContactJson } from '@exsync/ews-sim';
+import { AppTokenProvider, GRAPH_APP_SCOPE } from '@exsync/ews-client';
+import { openGraphMailbox } from '@exsync/graph-client';
+import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
+import { immutableId, resolveId } from '@exsync/graph-sim/src/ids';
 import { startSimHarness, type SimHarness } from '../ews-client/simHarness';
 import type { MailboxDriver, PersonItem } from './mailboxDriver';
 
+/** The transport the engine scenarios run over: EXSYNC_ENGINE_TRANSPORT (default ews). */
+export const ENGINE_TRANSPORT: 'ews' | 'graph' = process.env.EXSYNC_ENGINE_TRANSPORT === 'graph' ? 'graph' : 'ews';
+
 export interface SimWorld {
   harness: SimHarness;
+  transport: 'ews' | 'graph';
   /** a fresh, empty mailbox in the simulator's tenant with its driver */
   mailbox(): MailboxDriver & { email: string };
   close(): Promise<void>;
@@ -61,34 +73,49 @@ export async function readThroughPort(port: MailboxPort, kind: ItemKind): Promis
   return out;
 }
 
-export async function startSimWorld(): Promise<SimWorld> {
+export async function startSimWorld(transport: 'ews' | 'graph' = ENGINE_TRANSPORT): Promise<SimWorld> {
   const harness = await startSimHarness();
+  let graph: GraphSim | undefined;
+  const graphTokens = new AppTokenProvider({ allowInsecureAuthority: true, scope: GRAPH_APP_SCOPE });
+  if (transport === 'graph') graph = await startGraphSim({ ews: harness.sim, jwksUrl: harness.entra.jwksUrl });
   return {
     harness,
+    transport,
     mailbox() {
       const email = `engine-${randomBytes(4).toString('hex')}@${harness.sim.store ? 'contoso.example' : 'x'}`;
       harness.sim.store.createMailbox({ email, tenantId: harness.tenantId, displayName: email });
-      const port = harness.appOnly(email);
       const store = harness.sim.store;
+      const mb = () => store.getMailbox(email)!;
+      // the person works on the store (EWS ids); over Graph the scenario sees the port's immutable ids
+      const toPort = (ewsId: string) => (graph ? immutableId(mb(), mb().items.get(ewsId)!) : ewsId);
+      const toStore = (portId: string) => (graph ? resolveId(mb(), portId).item.id : portId);
+      const port = graph
+        ? openGraphMailbox({ graphUrl: graph.url, smtpAddress: email, mode: 'app-only', getAccessToken: (o) => graphTokens.getToken(harness.creds, o) })
+        : harness.appOnly(email);
       return {
         email,
         port,
         async personCreate(kind, item) {
-          return kind === 'appointment'
-            ? store.createAppointment(email, appointmentJson(item as Appointment)).id
-            : store.createContact(email, contactJson(item as Contact)).id;
+          return toPort(
+            kind === 'appointment'
+              ? store.createAppointment(email, appointmentJson(item as Appointment)).id
+              : store.createContact(email, contactJson(item as Contact)).id,
+          );
         },
         async personUpdate(kind, itemId, patch) {
-          store.editItem(email, itemId, (kind === 'appointment' ? appointmentJson(patch as Partial<Appointment>) : contactJson(patch as Partial<Contact>)) as AppointmentJson & ContactJson);
+          store.editItem(email, toStore(itemId), (kind === 'appointment' ? appointmentJson(patch as Partial<Appointment>) : contactJson(patch as Partial<Contact>)) as AppointmentJson & ContactJson);
         },
         async personDelete(_kind, itemId) {
-          store.removeItem(email, itemId);
+          store.removeItem(email, toStore(itemId));
         },
         list: (kind) => readThroughPort(port, kind),
         async close() {},
       };
     },
-    close: () => harness.close(),
+    async close() {
+      await graph?.close();
+      await harness.close();
+    },
   };
 }
 
@@ -107,4 +134,16 @@ export function useSimWorld(): { pool: pg.Pool; sim: { world: SimWorld } } {
     await pool.end();
   });
   return { pool, sim };
+}
+
+/**
+ * Whether a simulator request-log operation reads one item in full or writes one, over either
+ * transport (EWS: GetItem/CreateItem/UpdateItem/DeleteItem; Graph: `GET event|contact`, any
+ * POST/PATCH/DELETE, also inside `$batch`): what a quiet sync must not do.
+ */
+export function isItemFetchOrWrite(operation: string | undefined): boolean {
+  if (!operation) return false;
+  if (/^(GetItem|CreateItem|UpdateItem|DeleteItem)$/.test(operation)) return true;
+  // the outer `POST $batch` is not a write itself: its inner requests are logged one by one
+  return /^(\$batch )?(GET (event|contact)$|POST (?!\$batch)|PATCH |DELETE )/.test(operation);
 }

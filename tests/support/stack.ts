@@ -15,6 +15,7 @@ import { loadConfig, type Config } from '@exsync/config';
 import { createPool, createScratchDatabase, recordUserSignIn } from '@exsync/db';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
+import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
 import { createSyncProducer, startWorker, type RunningWorker, type SyncProducer } from '@exsync/worker';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -153,6 +154,8 @@ export interface StackOptions {
   ewsTimeoutSeconds?: number;
   /** more environment for the stack's configuration (e.g. EXSYNC_SYNC_ATTEMPTS, EXSYNC_RETRY_BASE_DELAY_MS) */
   env?: Record<string, string>;
+  /** the organisation's transport (default ews); graph also starts the Graph simulator over the EWS simulator's mailboxes */
+  transport?: 'ews' | 'graph';
 }
 
 export interface Stack {
@@ -162,6 +165,8 @@ export interface Stack {
   pool: pg.Pool;
   entra: EntraSim;
   ews: EwsSim;
+  /** the Graph simulator, when the stack's organisation is on Graph */
+  graph?: GraphSim;
   app: FastifyInstance;
   /** the producer the API enqueues through */
   producer: SyncProducer;
@@ -199,6 +204,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const config = configFrom(env);
   const entra = await startEntraSim();
   const ews = await startEwsSim({ jwksUrl: entra.jwksUrl });
+  const graph = opts.transport === 'graph' ? await startGraphSim({ ews, jwksUrl: entra.jwksUrl }) : undefined;
   const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix: config.redisPrefix, retry: config.syncRetry });
   const app = await buildApp({ config, pool: db.pool, enqueueSync: (id, reason) => producer.enqueueSync(id, reason), logStream: { write: () => true } });
   await app.ready();
@@ -229,6 +235,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     authMode: 'app-only',
     ewsUrl: ews.ewsUrl,
     authorityHost: entra.url,
+    ...(graph ? { transport: 'graph', graphUrl: graph.url } : {}),
   });
   expectStatus(settings, 200, 'put exchange settings');
 
@@ -275,6 +282,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     pool: db.pool,
     entra,
     ews,
+    graph,
     app,
     producer,
     platformToken: config.adminToken,
@@ -330,6 +338,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await app.close();
       await producer.queue.obliterate({ force: true }).catch(() => {});
       await producer.close();
+      await graph?.close();
       await ews.close();
       await entra.close();
       await db.drop();

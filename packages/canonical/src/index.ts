@@ -8,3 +8,4 @@ export * from './instant';
 export * from './text';
 export * from './emails';
 export * from './allDay';
+export * from './exsyncTag';

@@ -123,3 +123,22 @@ export interface OpenMailboxRequest {
 
 /** A transport's entry point: opens a mailbox as a MailboxPort; failures are SyncErrors. */
 export type MailboxOpener = (request: OpenMailboxRequest) => MailboxPort;
+
+/**
+ * What is wrong with the options a transport is opened with, or undefined: `url` must be an
+ * absolute http(s) URL (named `urlField` in the message), `smtpAddress` an address, `mode` one of
+ * the two, `getAccessToken` a function. Each transport raises the answer as InvalidSettings.
+ */
+export function openOptionsProblem(o: { url: string; urlField: string; smtpAddress: unknown; mode: unknown; getAccessToken: unknown }): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    return `${o.urlField} must be an absolute http(s) URL`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${o.urlField} must be an http(s) URL`;
+  if (typeof o.smtpAddress !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(o.smtpAddress)) return 'smtpAddress must be an email address';
+  if (o.mode !== 'app-only' && o.mode !== 'delegated') return "mode must be 'app-only' or 'delegated'";
+  if (typeof o.getAccessToken !== 'function') return 'getAccessToken must be a function';
+  return undefined;
+}

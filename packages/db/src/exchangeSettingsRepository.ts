@@ -4,6 +4,9 @@ import type { SecretBox } from './secretBox';
 
 export type AuthMode = 'app-only' | 'delegated';
 export type ConflictPolicy = 'newest-wins' | 'crm-wins' | 'exchange-wins';
+/** The protocol the organisation's mailboxes are synced over. */
+export type ExchangeTransport = 'ews' | 'graph';
+export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
 
 /** What the API may show: never a secret, only whether one is set. */
 export interface ExchangeSettingsView {
@@ -12,6 +15,9 @@ export interface ExchangeSettingsView {
   tenantId: string;
   authMode: AuthMode;
   ewsUrl: string;
+  transport: ExchangeTransport;
+  /** Graph's root (the `/v1.0` segment is the client's) */
+  graphUrl: string;
   authorityHost: string;
   conflictPolicy: ConflictPolicy;
   clientSecretSet: boolean;
@@ -39,11 +45,14 @@ export interface ExchangeSettingsInput {
   clientCertificate?: string;
   authMode?: AuthMode;
   ewsUrl?: string;
+  /** Omitted: the stored one, else 'ews'. */
+  transport?: ExchangeTransport;
+  graphUrl?: string;
   authorityHost?: string;
   conflictPolicy?: ConflictPolicy;
 }
 
-const COLUMNS = `org_id, application_id, tenant_id, auth_mode, ews_url, authority_host, conflict_policy,
+const COLUMNS = `org_id, application_id, tenant_id, auth_mode, ews_url, transport, graph_url, authority_host, conflict_policy,
   client_secret_enc, client_certificate_enc, client_certificate_thumbprint, consent_state, consent_error,
   consent_updated_at, org_error_code, org_error_message, org_error_at, org_error_since, updated_at`;
 
@@ -56,6 +65,8 @@ function toView(r: Row): ExchangeSettingsView {
     tenantId: r.tenant_id,
     authMode: r.auth_mode,
     ewsUrl: r.ews_url,
+    transport: r.transport,
+    graphUrl: r.graph_url,
     authorityHost: r.authority_host,
     conflictPolicy: r.conflict_policy,
     clientSecretSet: r.client_secret_enc !== null,
@@ -99,9 +110,10 @@ export async function upsertExchangeSettings(
   }
   const res = await db.query(
     `INSERT INTO exchange_settings AS s (org_id, application_id, tenant_id, auth_mode, ews_url, authority_host,
-       conflict_policy, client_secret_enc, client_certificate_enc, client_certificate_thumbprint, key_id)
+       conflict_policy, client_secret_enc, client_certificate_enc, client_certificate_thumbprint, key_id, transport, graph_url)
      VALUES ($1, $2, $3, COALESCE($4, 'app-only'), COALESCE($5, 'https://outlook.office365.com/EWS/Exchange.asmx'),
-       COALESCE($6, 'https://login.microsoftonline.com'), COALESCE($7, 'newest-wins'), $8, $9, $10, $11)
+       COALESCE($6, 'https://login.microsoftonline.com'), COALESCE($7, 'newest-wins'), $8, $9, $10, $11,
+       COALESCE($12, 'ews'), COALESCE($13, 'https://graph.microsoft.com'))
      ON CONFLICT (org_id) DO UPDATE SET
        application_id = EXCLUDED.application_id,
        tenant_id = EXCLUDED.tenant_id,
@@ -109,6 +121,8 @@ export async function upsertExchangeSettings(
        ews_url = EXCLUDED.ews_url,
        authority_host = EXCLUDED.authority_host,
        conflict_policy = EXCLUDED.conflict_policy,
+       transport = COALESCE($12, s.transport),
+       graph_url = EXCLUDED.graph_url,
        -- The app proves who it is with one credential: a new secret replaces a stored certificate
        -- and a new certificate a stored secret; sending neither keeps what is stored.
        client_secret_enc = CASE WHEN EXCLUDED.client_certificate_enc IS NOT NULL THEN NULL
@@ -136,6 +150,8 @@ export async function upsertExchangeSettings(
       certEnc,
       thumbprint,
       secret || certEnc ? box.currentKeyId : null,
+      input.transport ?? null,
+      input.graphUrl ?? null,
     ],
   );
   return toView(res.rows[0]);
@@ -195,4 +211,18 @@ export function toOrgCredentials(creds: ExchangeCredentials): {
       ? { privateKeyPem: creds.clientCertificate.privateKey, thumbprint: creds.clientCertificate.thumbprintSha256 }
       : undefined,
   };
+}
+
+/**
+ * Whether any mailbox of the organisation holds links or a stored sync state: both are in the
+ * current transport's ids and tokens, so changing the transport would duplicate every item until
+ * the switch with links kept (issue 16, point 4) exists.
+ */
+export async function organisationHasSyncState(db: Queryable, orgId: string): Promise<boolean> {
+  const res = await db.query(
+    `SELECT EXISTS (SELECT 1 FROM item_links l JOIN mailboxes m ON m.id = l.mailbox_id WHERE m.org_id = $1)
+         OR EXISTS (SELECT 1 FROM sync_states s JOIN mailboxes m ON m.id = s.mailbox_id WHERE m.org_id = $1 AND s.sync_state IS NOT NULL) AS synced`,
+    [orgId],
+  );
+  return res.rows[0]?.synced === true;
 }

@@ -1,12 +1,8 @@
 import { ExtendedPropertyDefinition, Guid, MapiPropertyType, type Item } from 'ews-javascript-api';
+import { EXSYNC_LINK_ID_PROPERTY_NAME, EXSYNC_PROPERTY_SET_ID } from '@exsync/canonical';
 
-/**
- * Our link id travels on Exchange items as a named string property in a property set of our own.
- * The GUID is fixed forever: items tagged by any earlier exsync version must stay findable, and
- * Exchange stores the GUID lower-cased, so it is written lower-case here too.
- */
-export const EXSYNC_PROPERTY_SET_ID = '6f0c2b9e-4d1a-4e8b-9c3f-7a5d2e1b8c40';
-export const EXSYNC_LINK_ID_PROPERTY_NAME = 'exsyncLinkId';
+/** The link-id property (@exsync/canonical exsyncTag.ts) as ews-javascript-api defines it. */
+export { EXSYNC_LINK_ID_PROPERTY_NAME, EXSYNC_PROPERTY_SET_ID } from '@exsync/canonical';
 
 export const EXSYNC_LINK_ID_PROPERTY = new ExtendedPropertyDefinition(
   new Guid(EXSYNC_PROPERTY_SET_ID),

@@ -10,6 +10,7 @@ import type {
   ItemResult,
   MailboxPort,
 } from '@exsync/canonical';
+import { openOptionsProblem } from '@exsync/canonical';
 import {
   AffectedTaskOccurrence,
   BasePropertySet,
@@ -116,16 +117,8 @@ export function openMailbox(opts: OpenMailboxOptions): EwsMailbox {
 /** Bad settings fail as one Permanent EwsError, the family every caller already switches on. */
 function validateOptions(opts: OpenMailboxOptions): void {
   const bad = (message: string) => new EwsError('InvalidSettings', message, { code: 'invalid_configuration' });
-  let url: URL;
-  try {
-    url = new URL(opts.ewsUrl);
-  } catch {
-    throw bad('ewsUrl must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('ewsUrl must be an http(s) URL');
-  if (typeof opts.smtpAddress !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(opts.smtpAddress)) throw bad('smtpAddress must be an email address');
-  if (opts.mode !== 'app-only' && opts.mode !== 'delegated') throw bad("mode must be 'app-only' or 'delegated'");
-  if (typeof opts.getAccessToken !== 'function') throw bad('getAccessToken must be a function');
+  const problem = openOptionsProblem({ url: opts.ewsUrl, urlField: 'ewsUrl', smtpAddress: opts.smtpAddress, mode: opts.mode, getAccessToken: opts.getAccessToken });
+  if (problem) throw bad(problem);
   for (const [name, v, max] of [
     ['timeoutMs', opts.timeoutMs, 3_600_000],
     ['getItemsBatchSize', opts.getItemsBatchSize, 1000],

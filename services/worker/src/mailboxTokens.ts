@@ -7,6 +7,8 @@ import { SyncError } from '@exsync/canonical';
 export interface TokenProviders {
   /** one per process: MSAL's cache and the single-flight live in it */
   app: AppTokenProvider;
+  /** app-only tokens for https://graph.microsoft.com/.default (organisations on the Graph transport) */
+  graphApp?: AppTokenProvider;
   delegated: DelegatedTokenProvider;
 }
 
@@ -25,6 +27,14 @@ export function tokenGetter(args: {
   refreshTokenEnc: Buffer | null;
 }): (opts?: { forceRefresh?: boolean }) => Promise<string> {
   const org = toOrgCredentials(args.creds);
+  if (args.creds.transport === 'graph') {
+    const graph = args.providers.graphApp;
+    // the API refuses Graph with delegated mode; settings stored otherwise stop the organisation
+    if (args.creds.authMode !== 'app-only' || !graph) {
+      throw new SyncError('InvalidSettings', 'the Graph transport runs app-only for now', { code: 'GraphTransportUnsupported' });
+    }
+    return (opts) => graph.getToken(org, opts);
+  }
   if (args.creds.authMode === 'app-only') return (opts) => args.providers.app.getToken(org, opts);
 
   if (!args.refreshTokenEnc) {

@@ -25,8 +25,10 @@ export interface SyncProcessorDeps {
   /** EXSYNC_SYNC_ATTEMPTS: attempts of a failed run before it shows as `error` */
   retryAttempts?: number;
   log: SyncLog & { error(fields: Record<string, unknown>, msg?: string): void };
-  /** the transport: opens a mailbox as a MailboxPort (worker.ts wires EWS's) */
+  /** the EWS transport: opens a mailbox as a MailboxPort (worker.ts wires EWS's) */
   openMailbox: MailboxOpener;
+  /** the Graph transport, for organisations whose settings say `transport: "graph"` */
+  openGraphMailbox?: MailboxOpener;
   /** per request; default the transport's */
   ewsTimeoutMs?: number;
   /** how long a job waits when another worker holds the mailbox (plus jitter) */
@@ -160,8 +162,11 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
     mailboxId: ctx.mailboxId,
     refreshTokenEnc: ctx.refreshTokenEnc,
   });
-  const port = deps.openMailbox({
-    endpointUrl: creds.ewsUrl,
+  const graph = creds.transport === 'graph';
+  const open = graph ? deps.openGraphMailbox : deps.openMailbox;
+  if (!open) throw new SyncError('InvalidSettings', 'this worker has no Graph transport', { code: 'GraphTransportUnsupported' });
+  const port = open({
+    endpointUrl: graph ? creds.graphUrl : creds.ewsUrl,
     smtpAddress: ctx.smtpAddress as string,
     mode: creds.authMode,
     getAccessToken,

@@ -6,7 +6,8 @@ import { startMonitorSupervisor } from './monitorSupervisor';
 import { endpointPolicyOf, type Config, type EndpointPolicy } from '@exsync/config';
 import { secretBoxFromConfig } from '@exsync/db';
 import type { MailboxOpener } from '@exsync/canonical';
-import { AppTokenProvider, DelegatedTokenProvider, RedisTokenCache, installProcessGuards, openMailbox } from '@exsync/ews-client';
+import { AppTokenProvider, DelegatedTokenProvider, GRAPH_APP_SCOPE, RedisTokenCache, installProcessGuards, openMailbox } from '@exsync/ews-client';
+import { graphOpener } from '@exsync/graph-client';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -45,6 +46,8 @@ export interface StartWorkerOptions {
    * when both run in one process so /metrics shows them; default a registry of the worker's own.
    */
   metrics?: Registry;
+  /** the transport of organisations on Graph (default: packages/graph-client) */
+  openGraphMailbox?: MailboxOpener;
 }
 
 export interface RunningWorker {
@@ -109,8 +112,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     pool,
     box,
     openMailbox: opts.openMailbox ?? ewsOpener(endpointPolicy, config.maxResponseBytes),
+    openGraphMailbox: opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes }),
     providers: {
       app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy }),
+      graphApp: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy, scope: GRAPH_APP_SCOPE }),
       delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, endpointPolicy }),
     },
     intervalSeconds: config.syncIntervalSeconds,

@@ -19,6 +19,8 @@ export interface AppTokenProviderOptions {
   cache?: TokenCacheStore;
   /** how long a process with a cold cache waits for another process that is already fetching (ms) */
   lockWaitMs?: number;
+  /** the resource's `.default` scope (default EWS_APP_SCOPE; GRAPH_APP_SCOPE for the Graph transport) */
+  scope?: string;
 }
 
 const LOCK_TTL_MS = 15_000;
@@ -43,7 +45,16 @@ export class AppTokenProvider {
   /** the last token per client until MSAL would renew it: spares a shared-cache read on every EWS call */
   private readonly current = new Map<string, { token: string; renewAtMs: number }>();
 
-  constructor(private readonly opts: AppTokenProviderOptions = {}) {}
+  private readonly scope: string;
+
+  constructor(private readonly opts: AppTokenProviderOptions = {}) {
+    this.scope = opts.scope ?? EWS_APP_SCOPE;
+  }
+
+  /** The shared-cache key: one per credential and scope (EWS keeps its historical key). */
+  private storeKey(key: string): string {
+    return storeKeyOf(this.scope === EWS_APP_SCOPE ? key : `${key}|${this.scope}`);
+  }
 
   /**
    * `forceRefresh`: EWS rejected the token this provider gave out (HTTP 401) before it expired.
@@ -74,7 +85,7 @@ export class AppTokenProvider {
     this.current.delete(key);
     const pending = this.refreshing.get(key);
     if (pending) return pending;
-    const p = this.fromMsal(this.client(key, storeKeyOf(key), creds), creds, true)
+    const p = this.fromMsal(this.client(key, this.storeKey(key), creds), creds, true)
       .then((token) => this.remember(key, token))
       .finally(() => this.refreshing.delete(key));
     this.refreshing.set(key, p);
@@ -88,7 +99,7 @@ export class AppTokenProvider {
   }
 
   private async acquire(key: string, creds: OrgCredentials): Promise<string> {
-    const storeKey = storeKeyOf(key);
+    const storeKey = this.storeKey(key);
     const client = this.client(key, storeKey, creds);
     const store = this.opts.cache;
     if (store?.tryLock && !(await this.sharedTokenValid(store, storeKey))) {
@@ -109,7 +120,7 @@ export class AppTokenProvider {
   private async fromMsal(client: ConfidentialClientApplication, creds: OrgCredentials, skipCache = false): Promise<string> {
     let accessToken: string | undefined;
     try {
-      accessToken = (await client.acquireTokenByClientCredential({ scopes: [EWS_APP_SCOPE], skipCache }))?.accessToken;
+      accessToken = (await client.acquireTokenByClientCredential({ scopes: [this.scope], skipCache }))?.accessToken;
     } catch (e) {
       throw classifyMsalError(e, 'app-only');
     }

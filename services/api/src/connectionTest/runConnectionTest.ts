@@ -1,14 +1,16 @@
 import type { EndpointPolicy } from '@exsync/config';
 import type pg from 'pg';
 import type { ExchangeCredentials, SecretBox } from '@exsync/db';
-import { AppTokenProvider, DelegatedTokenProvider, openMailbox } from '@exsync/ews-client';
+import { AppTokenProvider, DelegatedTokenProvider, GRAPH_APP_SCOPE, openMailbox } from '@exsync/ews-client';
+import { openGraphMailbox } from '@exsync/graph-client';
 import { toOrgCredentials } from '@exsync/db';
 import { replaceRefreshToken, type TestableMailbox } from './connectionTestRepository';
 import type { AdminMessage } from '@exsync/canonical';
 import { explainFailure } from './explainFailure';
 
 export interface ConnectionStep {
-  name: 'settings' | 'token' | 'ews';
+  /** the last step is named for the organisation's transport: `ews` or `graph` */
+  name: 'settings' | 'token' | 'ews' | 'graph';
   ok: boolean;
   message: string;
 }
@@ -40,7 +42,8 @@ export interface ConnectionTestInput {
 const TEST_TIMEOUT_MS = 20_000;
 
 /**
- * Token, then one EWS call as the mailbox. Fresh token providers every time: a cached token would
+ * Token, then one call as the mailbox over the organisation's transport (EWS GetFolder, or Graph
+ * reads of the calendar and the contacts folder). Fresh token providers every time: a cached token would
  * hide a secret that was revoked in Azure since the last sync.
  */
 export async function runConnectionTest(input: ConnectionTestInput): Promise<ConnectionTestResult> {
@@ -56,13 +59,23 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
   const providerOpts = { allowInsecureAuthority: input.allowInsecureAuthority, endpointPolicy: input.endpointPolicy };
   const credential: 'secret' | 'certificate' = creds.clientCertificate ? 'certificate' : 'secret';
 
+  const graph = creds.transport === 'graph';
+  const last: ConnectionStep['name'] = graph ? 'graph' : 'ews';
   let getAccessToken: () => Promise<string>;
+  if (graph && creds.authMode !== 'app-only') {
+    steps.push({ name: 'token', ok: false, message: 'The Graph transport runs app-only for now: set authMode to app-only, or transport to ews.' });
+    return done();
+  }
   if (creds.authMode === 'app-only') {
-    const provider = new AppTokenProvider(providerOpts);
+    const provider = new AppTokenProvider(graph ? { ...providerOpts, scope: GRAPH_APP_SCOPE } : providerOpts);
     try {
       const token = await provider.getToken(org);
       getAccessToken = async () => token;
-      steps.push({ name: 'token', ok: true, message: `Entra ID issued an app-only token for Exchange: the application id, tenant id, client ${credential} and admin consent are right.` });
+      steps.push({
+        name: 'token',
+        ok: true,
+        message: `Entra ID issued an app-only token for ${graph ? 'Microsoft Graph' : 'Exchange'}: the application id, tenant id, client ${credential} and admin consent are right.`,
+      });
     } catch (err) {
       failed('token', err);
       return done();
@@ -94,27 +107,29 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
 
   if (!target) {
     steps.push({
-      name: 'ews',
+      name: last,
       ok: false,
       message: 'No mailbox to test with: enter a mailbox address, or test again once a user has signed in with Microsoft.',
     });
     return done();
   }
   try {
-    const session = openMailbox({
-      ewsUrl: creds.ewsUrl,
+    const common = {
       smtpAddress: target.address,
-      mode: creds.authMode,
       getAccessToken,
       timeoutMs: input.timeoutMs ?? TEST_TIMEOUT_MS,
       endpointPolicy: input.endpointPolicy,
       maxResponseBytes: input.maxResponseBytes,
-    });
+    };
+    const session = graph
+      ? openGraphMailbox({ ...common, graphUrl: creds.graphUrl, mode: 'app-only' })
+      : openMailbox({ ...common, ewsUrl: creds.ewsUrl, mode: creds.authMode });
     const access = await session.checkAccess();
     const folders = access.folders.map((f) => f.displayName).join(' and ');
-    steps.push({ name: 'ews', ok: true, message: `Exchange answered over EWS as ${target.address}: ${folders} can be read.` });
+    const over = graph ? 'Microsoft Graph answered' : 'Exchange answered over EWS';
+    steps.push({ name: last, ok: true, message: `${over} as ${target.address}: ${folders} can be read.` });
   } catch (err) {
-    failed('ews', err, target.address);
+    failed(last, err, target.address);
   }
   return done();
 }

@@ -23,7 +23,7 @@ const resultSchema = {
       items: {
         type: 'object',
         properties: {
-          name: { type: 'string', enum: ['settings', 'token', 'ews'] },
+          name: { type: 'string', enum: ['settings', 'token', 'ews', 'graph'] },
           ok: { type: 'boolean' },
           message: { type: 'string' },
         },

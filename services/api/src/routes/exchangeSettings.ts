@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import {
   ClientCertificateError,
+  DEFAULT_GRAPH_URL,
   getExchangeSettings,
+  organisationHasSyncState,
   upsertExchangeSettings,
   type ExchangeSettingsInput,
 } from '@exsync/db';
@@ -24,6 +26,8 @@ const settingsView = {
     tenantId: guid,
     authMode: { type: 'string', enum: ['app-only', 'delegated'] },
     ewsUrl: { type: 'string' },
+    transport: { type: 'string', enum: ['ews', 'graph'], description: 'The protocol the mailboxes are synced over' },
+    graphUrl: { type: 'string' },
     authorityHost: { type: 'string' },
     conflictPolicy: { type: 'string', enum: ['newest-wins', 'crm-wins', 'exchange-wins'] },
     clientSecretSet: { type: 'boolean' },
@@ -76,6 +80,12 @@ const putBody = {
     },
     authMode: { type: 'string', enum: ['app-only', 'delegated'], default: 'app-only' },
     ewsUrl: { type: 'string', minLength: 1, maxLength: 2048, default: 'https://outlook.office365.com/EWS/Exchange.asmx' },
+    transport: {
+      type: 'string',
+      enum: ['ews', 'graph'],
+      description: 'Sync over EWS or Microsoft Graph; omitted: the stored one, else ews. Graph needs authMode app-only for now.',
+    },
+    graphUrl: { type: 'string', minLength: 1, maxLength: 2048, default: DEFAULT_GRAPH_URL },
     authorityHost: { type: 'string', minLength: 1, maxLength: 2048, default: 'https://login.microsoftonline.com' },
     conflictPolicy: { type: 'string', enum: ['newest-wins', 'crm-wins', 'exchange-wins'], default: 'newest-wins' },
   },
@@ -97,7 +107,7 @@ const patchBody = {
 } as const;
 
 /** The fields that say where exsync sends the app's credentials and tokens. */
-const ENDPOINT_FIELDS = ['authorityHost', 'ewsUrl'] as const;
+const ENDPOINT_FIELDS = ['authorityHost', 'ewsUrl', 'graphUrl'] as const;
 
 export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
   const { pool, secretBox, config } = app.deps;
@@ -116,6 +126,15 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
     const input: ExchangeSettingsInput = { ...merged };
     if (sent.ewsUrl !== undefined) input.ewsUrl = endpointSetting(policy, 'ews', 'ewsUrl', sent.ewsUrl);
     if (sent.authorityHost !== undefined) input.authorityHost = endpointSetting(policy, 'authority', 'authorityHost', sent.authorityHost);
+    if (sent.graphUrl !== undefined) input.graphUrl = endpointSetting(policy, 'graph', 'graphUrl', sent.graphUrl);
+    const transport = input.transport ?? existing?.transport ?? 'ews';
+    if (transport === 'graph' && (input.authMode ?? existing?.authMode ?? 'app-only') === 'delegated') {
+      throw badRequest('body field "transport": the Graph transport supports authMode "app-only" only for now', 'transport');
+    }
+    if (existing && transport !== existing.transport && (await organisationHasSyncState(pool, orgId))) {
+      // the switch that keeps every link (issue 16, point 4) is not built yet: a plain change would duplicate items
+      throw new HttpError(409, `this organisation has synced over ${existing.transport}: changing transport keeps no links yet, so it is refused`, 'transport');
+    }
     const credentialSent = input.clientSecret !== undefined || input.clientCertificate !== undefined;
     if (!credentialSent) {
       if (!existing?.clientSecretSet && !existing?.clientCertificateSet) {
@@ -150,12 +169,14 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
         description:
           'Replaces every setting: a field left out takes its default (the write-only secret and certificate excepted, which are kept). ' +
           'Use PATCH to change some fields only. `authorityHost` must be one of Microsoft\'s authority hosts and `ewsUrl` an https URL on ' +
-          'outlook.office365.com, unless the operator lists the host in EXSYNC_ALLOWED_HOSTS (400 naming the field otherwise). Changing ' +
-          'either needs `clientSecret` or `clientCertificate` again (422, field clientSecret).',
+          'outlook.office365.com (`graphUrl`: graph.microsoft.com and the national clouds), unless the operator lists the host in ' +
+          'EXSYNC_ALLOWED_HOSTS (400 naming the field otherwise). `transport` picks EWS or Graph; changing it once mailboxes have synced ' +
+          'answers 409 (field transport) until the switch that keeps links exists. Changing an endpoint ' +
+          'needs `clientSecret` or `clientCertificate` again (422, field clientSecret).',
         params: orgParams,
         querystring: noQuery,
         body: putBody,
-        response: { 200: settingsView, ...errorResponses(400, 404, 422) },
+        response: { 200: settingsView, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) => {
@@ -175,12 +196,12 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
         summary: "Change some of the organisation's Exchange settings; the rest stays as stored",
         description:
           'Any subset of the PUT body. Unlike PUT (a full replace: omitted fields take their defaults), omitted fields keep ' +
-          'their stored values. Changing `authorityHost` or `ewsUrl` without sending `clientSecret` or `clientCertificate` ' +
+          'their stored values. Changing `authorityHost`, `ewsUrl` or `graphUrl` without sending `clientSecret` or `clientCertificate` ' +
           'again answers 422 with `field: "clientSecret"`; an endpoint the operator does not allow answers 400 naming the field.',
         params: orgParams,
         querystring: noQuery,
         body: patchBody,
-        response: { 200: settingsView, ...errorResponses(400, 404, 422) },
+        response: { 200: settingsView, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) => {
@@ -193,6 +214,8 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
         tenantId: existing.tenantId,
         authMode: existing.authMode,
         ewsUrl: existing.ewsUrl,
+        transport: existing.transport,
+        graphUrl: existing.graphUrl,
         authorityHost: existing.authorityHost,
         conflictPolicy: existing.conflictPolicy,
         ...request.body,

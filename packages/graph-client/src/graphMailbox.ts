@@ -1,0 +1,564 @@
+import {
+  EXSYNC_LINK_ID_GRAPH_PROPERTY_ID,
+  SyncError,
+  normalizeAppointment,
+  openOptionsProblem,
+  type Appointment,
+  type ChangePage,
+  type Contact,
+  type FetchedItem,
+  type FolderChange,
+  type FolderName,
+  type ItemKind,
+  type ItemOfKind,
+  type ItemRef,
+  type ItemResult,
+  type MailboxOpener,
+  type MailboxPort,
+} from '@exsync/canonical';
+import type { EndpointPolicy } from '@exsync/config';
+import { occurrenceStarts, planOccurrenceChanges } from '@exsync/ews-client';
+import { mailboxSemaphore } from './concurrency';
+import { toCanonicalContact, toGraphContact, CONTACT_SELECT } from './contactMapper';
+import { toCanonicalAppointment, toGraphEvent, toGraphOccurrence } from './eventMapper';
+import { asSyncError, errorFromGraph } from './graphErrors';
+import { GraphHttp, MAX_BATCH, type BatchRequest, type GraphResponse } from './graphHttp';
+import { changeKeyFromEtag, extendedValue, isObject, parseCollection, parseDeltaPage, parseItem, type Json } from './wireShapes';
+
+/**
+ * canonical's MailboxPort over Microsoft Graph v1.0 (issue 16). Facts: GRAPH-NOTES.md and
+ * learn.microsoft.com/graph (delta-query-events, contact-delta, json-batching, throttling-limits,
+ * extended-properties-overview, outlook-immutable-id).
+ *
+ * - Contacts: the default folder's `contacts/delta` with `$select`.
+ * - Calendar: `calendarView/delta` over a window (default 90 days back, 540 ahead, fixed when a
+ *   round starts: it is baked into the tokens). Occurrences and exceptions fold into their series
+ *   master; every id a page names is read back, and only a 404 is reported as a delete (`@removed`
+ *   also means "left the window" or "one occurrence deleted").
+ * - Writes: `$batch` of at most 20, `If-Match` on updates, the link id as `transactionId` (events)
+ *   and as the same extended property EWS writes, so findByTag works across transports.
+ * - The sync state is the whole `@odata.nextLink`/`@odata.deltaLink`; 410 / syncStateNotFound is
+ *   SyncStateInvalid, and the engine starts the folder over as for EWS.
+ */
+
+export interface GraphMailboxOptions {
+  /** Graph's root, e.g. https://graph.microsoft.com (the `/v1.0` segment is added when missing) */
+  graphUrl: string;
+  smtpAddress: string;
+  /** app-only: `/users/{address}`; delegated: `/me` */
+  mode: 'app-only' | 'delegated';
+  /** a token for https://graph.microsoft.com/.default, called before every request */
+  getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
+  /** deadline per HTTP request in ms (default 100 s) */
+  timeoutMs?: number;
+  endpointPolicy?: EndpointPolicy;
+  /** cap on an answer's size, on the wire and decompressed (default 64 MiB) */
+  maxResponseBytes?: number;
+  /** the calendar window, in days around `now()` when a round starts */
+  calendarWindow?: { daysBack: number; daysAhead: number };
+  now?: () => Date;
+  /** requests in flight per mailbox (Outlook's MailboxConcurrency limit is 4) */
+  maxConcurrent?: number;
+  /** throttled answers waited out per request (default 3); a longer Retry-After than `maxRetryWaitMs` is raised as Throttled */
+  maxThrottleRetries?: number;
+  maxRetryWaitMs?: number;
+  /** `Prefer: odata.maxpagesize` for delta rounds (default 100) */
+  pageSize?: number;
+}
+
+export interface GraphFolderAccess {
+  folder: FolderName;
+  folderId: string;
+  displayName: string;
+}
+
+export interface GraphMailbox extends MailboxPort {
+  readonly smtpAddress: string;
+  /** Reads the calendar and the contacts folder as the mailbox: the connection test's Graph step. */
+  checkAccess(): Promise<{ ok: true; folders: GraphFolderAccess[] }>;
+}
+
+export const DEFAULT_CALENDAR_WINDOW = { daysBack: 90, daysAhead: 540 } as const;
+const DAY_MS = 86_400_000;
+const TAG_EXPAND = `singleValueExtendedProperties($filter=id eq '${EXSYNC_LINK_ID_GRAPH_PROPERTY_ID}')`;
+
+/** Opens a mailbox over Graph; bad options fail as InvalidSettings. */
+export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
+  const bad = (message: string) => new SyncError('InvalidSettings', message, { code: 'invalid_configuration' });
+  const problem = openOptionsProblem({ url: opts.graphUrl, urlField: 'graphUrl', smtpAddress: opts.smtpAddress, mode: opts.mode, getAccessToken: opts.getAccessToken });
+  if (problem) throw bad(problem);
+  const w = opts.calendarWindow ?? DEFAULT_CALENDAR_WINDOW;
+  if (!(w.daysBack >= 0 && w.daysAhead > 0 && w.daysBack + w.daysAhead <= 5 * 365)) throw bad('calendarWindow must span 1..1825 days');
+  return new GraphMailboxSession(opts);
+}
+
+/** Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. */
+export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'calendarWindow'> = {}): MailboxOpener {
+  return ({ endpointUrl, ...rest }) => openGraphMailbox({ graphUrl: endpointUrl, ...rest, ...extra });
+}
+
+/** `https://host[/v1.0]` -> `https://host/v1.0` (no trailing slash). */
+export function graphBaseUrl(graphUrl: string): string {
+  const trimmed = graphUrl.replace(/\/+$/, '');
+  return /\/v1\.0$/.test(trimmed) ? trimmed : `${trimmed}/v1.0`;
+}
+
+class GraphMailboxSession implements GraphMailbox {
+  readonly smtpAddress: string;
+  private readonly http: GraphHttp;
+  private readonly baseUrl: string;
+  private readonly user: string;
+  private readonly window: { daysBack: number; daysAhead: number };
+  private readonly now: () => Date;
+  private readonly pageSize: number;
+  private contactFolderId?: string;
+  /** what each id seen in this session is, so a delete goes to the right collection */
+  private readonly kindOf = new Map<string, ItemKind>();
+
+  constructor(opts: GraphMailboxOptions) {
+    this.smtpAddress = opts.smtpAddress;
+    const baseUrl = graphBaseUrl(opts.graphUrl);
+    this.baseUrl = baseUrl;
+    const maxConcurrent = opts.maxConcurrent ?? 4;
+    this.http = new GraphHttp({
+      baseUrl,
+      getAccessToken: opts.getAccessToken,
+      semaphore: mailboxSemaphore(baseUrl, opts.smtpAddress, maxConcurrent),
+      timeoutMs: opts.timeoutMs ?? 100_000,
+      endpointPolicy: opts.endpointPolicy,
+      maxResponseBytes: opts.maxResponseBytes,
+      maxThrottleRetries: opts.maxThrottleRetries ?? 3,
+      maxRetryWaitMs: opts.maxRetryWaitMs ?? 60_000,
+    });
+    this.user = opts.mode === 'delegated' ? '/me' : `/users/${encodeURIComponent(opts.smtpAddress)}`;
+    this.window = opts.calendarWindow ?? DEFAULT_CALENDAR_WINDOW;
+    this.now = opts.now ?? (() => new Date());
+    this.pageSize = opts.pageSize ?? 100;
+  }
+
+  /** One request whose non-2xx answer is raised as a SyncError. */
+  private async call(method: string, pathOrUrl: string, body?: unknown, headers?: Record<string, string>): Promise<GraphResponse> {
+    const res = await this.http.request(method, pathOrUrl, body, headers);
+    if (res.status >= 400) throw errorFromGraph(res.status, res.body, res.headers['retry-after']);
+    return res;
+  }
+
+  /** Requests in `$batch`es of MAX_BATCH, answers in order; a batch that fails as a whole fails its requests. */
+  private async batched(requests: BatchRequest[]): Promise<(GraphResponse | SyncError)[]> {
+    const out: (GraphResponse | SyncError)[] = [];
+    let stopWith: SyncError | undefined;
+    for (let i = 0; i < requests.length; i += MAX_BATCH) {
+      const chunk = requests.slice(i, i + MAX_BATCH);
+      if (stopWith) {
+        out.push(...chunk.map(() => stopWith!));
+        continue;
+      }
+      try {
+        out.push(...(chunk.length === 1 ? [await this.http.request(chunk[0].method, chunk[0].url, chunk[0].body, chunk[0].headers)] : await this.http.batch(chunk)));
+      } catch (e) {
+        const err = asSyncError(e);
+        out.push(...chunk.map(() => err));
+        // sending more prolongs a back-off; a person must act on the others
+        if (err.kind === 'Throttled' || err.needsPerson) stopWith = err;
+      }
+    }
+    return out;
+  }
+
+  private async contactsFolder(): Promise<string> {
+    if (!this.contactFolderId) {
+      const res = await this.call('GET', `${this.user}/contactFolders/contacts?$select=id,displayName`);
+      this.contactFolderId = parseItemId(res.body, 'contact folder');
+    }
+    return this.contactFolderId;
+  }
+
+  private collection(kind: ItemKind, folderId?: string): string {
+    return kind === 'appointment' ? `${this.user}/events` : `${this.user}/contactFolders/${encodeURIComponent(folderId!)}/contacts`;
+  }
+
+  private itemPath(kind: ItemKind, id: string): string {
+    return `${this.user}/${kind === 'appointment' ? 'events' : 'contacts'}/${encodeURIComponent(id)}`;
+  }
+
+  async *syncFolder(folder: FolderName, syncState: string | undefined): AsyncGenerator<ChangePage> {
+    if (folder !== 'calendar' && folder !== 'contacts') throw new SyncError('Permanent', `Unknown folder ${String(folder)}`, { code: 'invalid_configuration' });
+    if (syncState !== undefined && !this.isDeltaLink(syncState)) {
+      // an EWS SyncState (a transport change) or anything else we did not write: start the folder over
+      throw new SyncError('SyncStateInvalid', 'The stored sync state is not a Graph delta link of this mailbox', { code: 'SyncStateNotGraph' });
+    }
+    let link = syncState ?? (await this.firstLink(folder));
+    for (;;) {
+      const res = await this.call('GET', link, undefined, { Prefer: `odata.maxpagesize=${this.pageSize}` });
+      const page = parseDeltaPage(res.body);
+      const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value);
+      link = (page.nextLink ?? page.deltaLink)!;
+      yield { changes, syncState: link, moreAvailable: page.nextLink !== undefined };
+      if (!page.nextLink) return;
+    }
+  }
+
+  /** Whether `state` is a nextLink/deltaLink Graph gave for this mailbox at the configured endpoint. */
+  private isDeltaLink(state: string): boolean {
+    let url: URL;
+    try {
+      url = new URL(state);
+    } catch {
+      return false;
+    }
+    const base = new URL(this.baseUrl);
+    return url.origin === base.origin && url.pathname.startsWith(`${base.pathname}${this.user}/`) && /\/delta$/.test(url.pathname);
+  }
+
+  private async firstLink(folder: FolderName): Promise<string> {
+    if (folder === 'contacts') return `${this.user}/contactFolders/${encodeURIComponent(await this.contactsFolder())}/contacts/delta?$select=${CONTACT_SELECT}`;
+    const now = this.now().getTime();
+    const from = new Date(now - this.window.daysBack * DAY_MS).toISOString();
+    const to = new Date(now + this.window.daysAhead * DAY_MS).toISOString();
+    return `${this.user}/calendarView/delta?startDateTime=${from}&endDateTime=${to}`;
+  }
+
+  private contactChanges(entries: Json[]): FolderChange[] {
+    const out: FolderChange[] = [];
+    for (const e of entries) {
+      const id = e.id as string;
+      if (isObject(e['@removed'])) {
+        out.push({ type: 'delete', itemId: id });
+        continue;
+      }
+      this.kindOf.set(id, 'contact');
+      const changeKey = typeof e.changeKey === 'string' ? e.changeKey : changeKeyFromEtag(typeof e['@odata.etag'] === 'string' ? e['@odata.etag'] : undefined);
+      if (!changeKey) throw new SyncError('Transient', 'Graph sent a contact change without a changeKey', { code: 'MalformedResponse' });
+      out.push({ type: 'update', itemId: id, changeKey, lastModified: typeof e.lastModifiedDateTime === 'string' ? e.lastModifiedDateTime : undefined });
+    }
+    return out;
+  }
+
+  /**
+   * The calendar changes of one delta page: every named event is read back (with its tag), an
+   * occurrence or exception stands for its series master, and only a 404 becomes a delete.
+   */
+  private async calendarChanges(entries: Json[]): Promise<FolderChange[]> {
+    const named = new Set<string>();
+    for (const e of entries) {
+      const master = typeof e.seriesMasterId === 'string' && (e.type === 'occurrence' || e.type === 'exception') ? e.seriesMasterId : undefined;
+      named.add(master ?? (e.id as string));
+    }
+    const out: FolderChange[] = [];
+    const seen = new Set<string>();
+    let ids = [...named];
+    // two passes at most: an id read back as an occurrence points at its master
+    for (let pass = 0; pass < 2 && ids.length > 0; pass++) {
+      const answers = await this.batched(ids.map((id) => ({ method: 'GET' as const, url: `${this.itemPath('appointment', id)}?$select=id,changeKey,lastModifiedDateTime,type,seriesMasterId&$expand=${TAG_EXPAND}` })));
+      const next: string[] = [];
+      ids.forEach((id, i) => {
+        const a = answers[i];
+        if (a instanceof SyncError) throw a;
+        if (a.status === 404) {
+          out.push({ type: 'delete', itemId: id });
+          return;
+        }
+        if (a.status >= 400) throw errorFromGraph(a.status, a.body, a.headers['retry-after']);
+        const item = parseItem(a.body, 'event');
+        if ((item.type === 'occurrence' || item.type === 'exception') && typeof item.seriesMasterId === 'string') {
+          if (!seen.has(item.seriesMasterId) && !named.has(item.seriesMasterId)) next.push(item.seriesMasterId);
+          return;
+        }
+        if (seen.has(item.id)) return;
+        seen.add(item.id);
+        this.kindOf.set(item.id, 'appointment');
+        out.push({
+          type: 'update',
+          itemId: item.id,
+          changeKey: item.changeKey,
+          tag: extendedValue(item, EXSYNC_LINK_ID_GRAPH_PROPERTY_ID),
+          lastModified: typeof item.lastModifiedDateTime === 'string' ? item.lastModifiedDateTime : undefined,
+        });
+      });
+      ids = next;
+    }
+    return out;
+  }
+
+  async getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
+    if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
+    const query = kind === 'contact' ? `?$select=${CONTACT_SELECT}&$expand=${TAG_EXPAND}` : `?$expand=${TAG_EXPAND}`;
+    const answers = await this.batched(itemIds.map((id) => ({ method: 'GET' as const, url: this.itemPath(kind, id) + query })));
+    const out: ItemResult<FetchedItem<ItemOfKind<K>>>[] = [];
+    for (let i = 0; i < itemIds.length; i++) {
+      const a = answers[i];
+      if (a instanceof SyncError) {
+        out.push({ ok: false, error: a });
+        continue;
+      }
+      if (a.status >= 400) {
+        out.push({ ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) });
+        continue;
+      }
+      try {
+        const json = parseItem(a.body, kind === 'contact' ? 'contact' : 'event');
+        this.kindOf.set(json.id, kind);
+        const item = kind === 'contact' ? toCanonicalContact(json) : await this.readAppointment(json);
+        out.push({
+          ok: true,
+          value: {
+            itemId: json.id,
+            changeKey: json.changeKey,
+            tag: extendedValue(json, EXSYNC_LINK_ID_GRAPH_PROPERTY_ID),
+            lastModified: typeof json.lastModifiedDateTime === 'string' ? json.lastModifiedDateTime : undefined,
+            item: item as ItemOfKind<K>,
+          },
+        });
+      } catch (e) {
+        const err = asSyncError(e);
+        if (err.kind === 'Throttled' || err.needsPerson) throw err;
+        out.push({ ok: false, error: err });
+      }
+    }
+    return out;
+  }
+
+  /** A single event, or a master with its exceptions and deleted occurrences read from its instances. */
+  private async readAppointment(json: Json): Promise<Appointment> {
+    const bare = toCanonicalAppointment(json);
+    if (!bare.recurrence) return bare;
+    const { starts, from, to } = this.seriesSpan(bare);
+    const instances = starts.length === 0 ? [] : await this.instances(json.id as string, from, to);
+    return toCanonicalAppointment(json, instances, starts);
+  }
+
+  /** The series' original starts up to the window's end, and the span to list its instances over. */
+  private seriesSpan(series: Appointment): { starts: string[]; from: string; to: string } {
+    const windowEnd = this.now().getTime() + this.window.daysAhead * DAY_MS;
+    const starts = occurrenceStarts({ ...series, recurrence: { pattern: series.recurrence!.pattern, range: series.recurrence!.range } }).filter((s) => Date.parse(s) <= windowEnd);
+    const duration = Date.parse(series.end) - Date.parse(series.start);
+    const first = starts.length ? Date.parse(starts[0]) : Date.parse(series.start);
+    const last = starts.length ? Date.parse(starts[starts.length - 1]) : Date.parse(series.start);
+    // exceptions may have moved: a day of margin each side, plus the occurrence's length
+    return { starts, from: new Date(first - 2 * DAY_MS).toISOString(), to: new Date(last + duration + 2 * DAY_MS).toISOString() };
+  }
+
+  private async instances(masterId: string, from: string, to: string): Promise<Json[]> {
+    const out: Json[] = [];
+    let link: string | undefined = `${this.itemPath('appointment', masterId)}/instances?startDateTime=${from}&endDateTime=${to}`;
+    while (link) {
+      const res = await this.call('GET', link);
+      const page = parseCollection(res.body);
+      out.push(...page.value);
+      link = page.nextLink;
+    }
+    return out;
+  }
+
+  async createItems<K extends ItemKind>(kind: K, items: { tag: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]> {
+    if (!Array.isArray(items)) throw new TypeError('expected an array');
+    const folderId = kind === 'contact' ? await this.contactsFolder() : undefined;
+    const results: (ItemResult<ItemRef> | undefined)[] = new Array(items.length);
+    const requests: { index: number; req: BatchRequest }[] = [];
+    items.forEach((input, index) => {
+      try {
+        if (typeof input.tag !== 'string' || !input.tag) throw new TypeError('every created item needs a tag');
+        const body: Json = kind === 'contact' ? toGraphContact(input.item as Contact) : toGraphEvent(input.item as Appointment);
+        // the tag goes out with the create, so a retry after a lost answer finds the item
+        body.singleValueExtendedProperties = [{ id: EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, value: input.tag }];
+        const headers: Record<string, string> = {};
+        if (kind === 'appointment') {
+          // a repeated POST with the same transactionId answers the first event (never a second one)
+          body.transactionId = input.tag;
+          headers['x-exsync-idempotent'] = 'true';
+        }
+        requests.push({ index, req: { method: 'POST', url: this.collection(kind, folderId), body, headers } });
+      } catch (e) {
+        results[index] = { ok: false, error: asSyncError(e) };
+      }
+    });
+    await this.writeAll(requests, results);
+    if (kind === 'appointment') {
+      await this.writeSeriesOccurrences(results, items.map((input, index) => ({ index, before: undefined, after: input.item as Appointment })));
+    }
+    for (const r of results) if (r?.ok) this.kindOf.set(r.value.itemId, kind);
+    return results as ItemResult<ItemRef>[];
+  }
+
+  async updateItems<K extends ItemKind>(kind: K, items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]> {
+    if (!Array.isArray(items)) throw new TypeError('expected an array');
+    const results: (ItemResult<ItemRef> | undefined)[] = new Array(items.length);
+    // a series' occurrence writes depend on what Exchange holds now, read first
+    const before = new Map<number, Appointment>();
+    if (kind === 'appointment') {
+      const series = items.map((it, index) => ({ it, index })).filter(({ it }) => !!(it.item as Appointment).recurrence);
+      if (series.length > 0) {
+        const read = await this.getItems('appointment', series.map((s) => s.it.itemId));
+        series.forEach((s, j) => {
+          const r = read[j];
+          if (r.ok) before.set(s.index, r.value.item);
+          else results[s.index] = { ok: false, error: r.error };
+        });
+      }
+    }
+    const requests: { index: number; req: BatchRequest }[] = [];
+    items.forEach((input, index) => {
+      if (results[index]) return;
+      try {
+        let body: Json;
+        if (kind === 'contact') body = toGraphContact(input.item as Contact);
+        else {
+          body = toGraphEvent(input.item as Appointment);
+          const was = before.get(index);
+          // the series definition unchanged: leave it alone, or Exchange drops its exceptions
+          if (was && seriesKey(was) === seriesKey(input.item as Appointment)) {
+            for (const k of ['start', 'end', 'recurrence', 'isAllDay']) delete body[k];
+          }
+        }
+        // without a stored key (never synced from Exchange) the item is written over as it is now
+        const headers: Record<string, string> = input.changeKey ? { 'If-Match': `W/"${input.changeKey}"` } : {};
+        requests.push({ index, req: { method: 'PATCH', url: this.itemPath(kind, input.itemId), body, headers } });
+      } catch (e) {
+        results[index] = { ok: false, error: asSyncError(e) };
+      }
+    });
+    await this.writeAll(requests, results);
+    if (kind === 'appointment') {
+      const series = [...before.entries()].map(([index, was]) => ({ index, before: was, after: items[index].item as Appointment }));
+      await this.writeSeriesOccurrences(results, series);
+    }
+    return results as ItemResult<ItemRef>[];
+  }
+
+  private async writeAll(requests: { index: number; req: BatchRequest }[], results: (ItemResult<ItemRef> | undefined)[]): Promise<void> {
+    const answers = await this.batched(requests.map((r) => r.req));
+    requests.forEach(({ index }, i) => {
+      const a = answers[i];
+      if (a instanceof SyncError) results[index] = { ok: false, error: a };
+      else if (a.status >= 400) results[index] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
+      else {
+        try {
+          const item = parseItem(a.body, 'written item');
+          results[index] = { ok: true, value: { itemId: item.id, changeKey: item.changeKey } };
+        } catch (e) {
+          results[index] = { ok: false, error: asSyncError(e) };
+        }
+      }
+    });
+  }
+
+  /**
+   * Modified and deleted occurrences are writes on the series' instances after the master is
+   * written (PATCH makes an occurrence an exception; DELETE removes one). The master's changeKey
+   * changes with them, so it is read again for the ref the caller stores.
+   */
+  private async writeSeriesOccurrences(results: (ItemResult<ItemRef> | undefined)[], series: { index: number; before: Appointment | undefined; after: Appointment }[]): Promise<void> {
+    for (const s of series) {
+      const r = results[s.index];
+      if (!r?.ok || !s.after.recurrence) continue;
+      const plan = planOccurrenceChanges(s.before, s.after);
+      if (plan.writes.length === 0) continue;
+      const masterId = r.value.itemId;
+      try {
+        const { from, to } = this.seriesSpan(s.after);
+        const byOriginal = new Map<string, string>();
+        for (const i of await this.instances(masterId, from, to)) {
+          if (typeof i.originalStart === 'string' && typeof i.id === 'string') byOriginal.set(new Date(Date.parse(i.originalStart)).toISOString().replace('.000Z', 'Z'), i.id);
+        }
+        const reqs: BatchRequest[] = [];
+        for (const w of plan.writes) {
+          const id = byOriginal.get(w.originalStart);
+          if (!id) continue; // already deleted, or outside the window: nothing to write
+          const url = this.itemPath('appointment', id);
+          reqs.push(w.type === 'delete' ? { method: 'DELETE', url } : { method: 'PATCH', url, body: toGraphOccurrence(w, s.after.timeZone) });
+        }
+        const answers = await this.batched(reqs);
+        const failed = answers.find((a) => a instanceof SyncError || (a.status >= 400 && a.status !== 404));
+        if (failed) {
+          results[s.index] = { ok: false, error: failed instanceof SyncError ? failed : errorFromGraph(failed.status, failed.body, failed.headers['retry-after']) };
+          continue;
+        }
+        const fresh = await this.call('GET', `${this.itemPath('appointment', masterId)}?$select=id,changeKey`);
+        const item = parseItem(fresh.body, 'event');
+        results[s.index] = { ok: true, value: { itemId: item.id, changeKey: item.changeKey } };
+      } catch (e) {
+        results[s.index] = { ok: false, error: asSyncError(e) };
+      }
+    }
+  }
+
+  /**
+   * Deletes (to Deleted Items). Graph cannot be told not to send cancellations (GRAPH-NOTES,
+   * "Writes"), so an event is read first: a meeting we organise with attendees is left in place and
+   * reported as `MeetingDeleteRefused` (EWS deletes it silently with SendToNone). An already-missing
+   * item counts as deleted; an id of unknown kind is looked up as an event, then as a contact.
+   */
+  async deleteItems(itemIds: string[]): Promise<ItemResult<null>[]> {
+    if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
+    const results: ItemResult<null>[] = new Array(itemIds.length);
+    const events = itemIds.map((id, index) => ({ id, index })).filter(({ id }) => this.kindOf.get(id) !== 'contact');
+    const toDelete: { id: string; index: number; kind: ItemKind }[] = itemIds
+      .map((id, index) => ({ id, index, kind: 'contact' as ItemKind }))
+      .filter(({ id }) => this.kindOf.get(id) === 'contact');
+    const reads = await this.batched(events.map(({ id }) => ({ method: 'GET' as const, url: `${this.itemPath('appointment', id)}?$select=id,isOrganizer,attendees` })));
+    events.forEach(({ id, index }, i) => {
+      const a = reads[i];
+      if (a instanceof SyncError) results[index] = { ok: false, error: a };
+      else if (a.status === 404 || a.status === 400) {
+        // not an event (or gone): a contact id of unknown kind is deleted as a contact
+        if (this.kindOf.get(id) === 'appointment') results[index] = { ok: true, value: null };
+        else toDelete.push({ id, index, kind: 'contact' });
+      } else if (a.status >= 400) results[index] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
+      else if (isObject(a.body) && a.body.isOrganizer !== false && Array.isArray(a.body.attendees) && a.body.attendees.length > 0) {
+        results[index] = {
+          ok: false,
+          error: new SyncError('Permanent', 'Deleting this meeting over Graph would send cancellations to its attendees: it is left in place', {
+            code: 'MeetingDeleteRefused',
+            scope: 'item',
+          }),
+        };
+      } else toDelete.push({ id, index, kind: 'appointment' });
+    });
+    const answers = await this.batched(toDelete.map((d) => ({ method: 'DELETE' as const, url: this.itemPath(d.kind, d.id) })));
+    toDelete.forEach(({ index }, i) => {
+      const a = answers[i];
+      if (a instanceof SyncError) results[index] = { ok: false, error: a };
+      // already gone is what the caller wanted
+      else if (a.status < 400 || a.status === 404) results[index] = { ok: true, value: null };
+      else results[index] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
+    });
+    return results;
+  }
+
+  async findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]> {
+    if (typeof tag !== 'string' || !tag) throw new TypeError('tag must be a non-empty string');
+    const folderId = kind === 'contact' ? await this.contactsFolder() : undefined;
+    const q = (s: string) => s.replace(/'/g, "''");
+    const filter = `singleValueExtendedProperties/Any(ep: ep/id eq '${q(EXSYNC_LINK_ID_GRAPH_PROPERTY_ID)}' and ep/value eq '${q(tag)}')`;
+    const res = await this.call('GET', `${this.collection(kind, folderId)}?$filter=${encodeURIComponent(filter)}&$select=id,changeKey&$top=10`);
+    return parseCollection(res.body).value.map((v) => {
+      const item = parseItem(v, 'tagged item');
+      this.kindOf.set(item.id, kind);
+      return { itemId: item.id, changeKey: item.changeKey };
+    });
+  }
+
+  async checkAccess(): Promise<{ ok: true; folders: GraphFolderAccess[] }> {
+    const cal = await this.call('GET', `${this.user}/calendar?$select=id,name`);
+    const con = await this.call('GET', `${this.user}/contactFolders/contacts?$select=id,displayName`);
+    const calendar = isObject(cal.body) ? cal.body : {};
+    const contacts = isObject(con.body) ? con.body : {};
+    return {
+      ok: true,
+      folders: [
+        { folder: 'calendar', folderId: parseItemId(calendar, 'calendar'), displayName: typeof calendar.name === 'string' ? calendar.name : 'Calendar' },
+        { folder: 'contacts', folderId: parseItemId(contacts, 'contact folder'), displayName: typeof contacts.displayName === 'string' ? contacts.displayName : 'Contacts' },
+      ],
+    };
+  }
+}
+
+function parseItemId(body: unknown, what: string): string {
+  if (!isObject(body) || typeof body.id !== 'string' || !body.id) throw new SyncError('Transient', `Graph answered a ${what} without an id`, { code: 'MalformedResponse' });
+  return body.id;
+}
+
+function seriesKey(a: Appointment): string {
+  const n = normalizeAppointment(a);
+  return JSON.stringify([n.recurrence?.pattern, n.recurrence?.range, n.start, n.end, n.timeZone, n.isAllDay]);
+}

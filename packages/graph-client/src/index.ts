@@ -1,0 +1,5 @@
+export * from './graphMailbox';
+export * from './graphErrors';
+export { Semaphore, mailboxSemaphore } from './concurrency';
+export { toCanonicalAppointment, toGraphEvent } from './eventMapper';
+export { toCanonicalContact, toGraphContact, CONTACT_SELECT } from './contactMapper';
