@@ -42,7 +42,7 @@ describe('mappers', () => {
     surname: fc.option(text, { nil: undefined }),
     companyName: fc.option(text, { nil: undefined }),
     jobTitle: fc.option(text, { nil: undefined }),
-    emails: fc.array(fc.emailAddress(), { maxLength: 3 }),
+    emails: fc.array(fc.emailAddress().map((address) => ({ address })), { maxLength: 3 }),
     phones: fc.record({ business: fc.option(text, { nil: undefined }), home: fc.option(text, { nil: undefined }), mobile: fc.option(text, { nil: undefined }) }),
     addresses: fc.record({ home: fc.option(fc.record({ city: text }), { nil: undefined }) }),
     notes: fc.option(text, { nil: undefined }),
