@@ -15,7 +15,34 @@ const syncStatusResponse = {
     mailboxId: { type: 'string', format: 'uuid' },
     smtpAddress: nullable({ type: 'string' }),
     lastStartedAt: nullable(isoDateTime),
-  required: [...syncStatus.required, 'conflicts', 'throttledUntil', 'progress', 'totals', 'itemErrors'],
+    progress: nullable({
+      type: 'object',
+      description: 'While the state is `syncing`: what the run has done so far, per folder (null otherwise)',
+      properties: {
+        folders: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              folder: { type: 'string', enum: ['calendar', 'contacts'] },
+              listed: { type: 'integer', description: 'changes Exchange has listed so far' },
+              applied: { type: 'integer', description: 'listed changes applied (read and written to the CRM side)' },
+              pages: { type: 'integer', description: 'pages of changes read' },
+              estimatedTotal: nullable({ type: 'integer', description: "the folder's item count when it is listed from the start (GetFolder TotalCount); null when unknown" }),
+            },
+            required: ['folder', 'listed', 'applied', 'pages', 'estimatedTotal'],
+          },
+        },
+      },
+      required: ['folders'],
+    }),
+    totals: {
+      type: 'object',
+      description: 'Items linked between the CRM and Exchange, per kind',
+      properties: { appointment: { type: 'integer' }, contact: { type: 'integer' } },
+      required: ['appointment', 'contact'],
+    },
+    itemErrors: itemErrorsSummary,
     conflicts: {
       type: 'object',
       description: 'Items changed on both sides; fields changed on both were resolved by the conflict policy',
