@@ -76,7 +76,7 @@ export function statusText(st: SyncStatus | undefined): string {
     case 'healthy':
       return `Healthy: last sync ${when(st.lastSuccessAt)}${countsText(st.counts)}`;
     case 'degraded':
-      return `Degraded: last sync ${when(st.lastSuccessAt)}, but ${st.itemErrors?.count ?? 'some'} items fail`;
+      return `Degraded: last sync ${when(st.lastSuccessAt)}, but ${st.itemErrors ? `${st.itemErrors.count} item${st.itemErrors.count === 1 ? '' : 's'}` : 'some items'} cannot be synced (see Details)`;
     case 'throttled':
       return `Throttled by Exchange${st.throttledUntil ? ` until ${new Date(st.throttledUntil).toLocaleTimeString()}` : ''}: it resumes by itself`;
     case 'retrying':
