@@ -293,7 +293,8 @@ describe('the certificate option', () => {
     await page.getByRole('button', { name: 'Test connection' }).click();
     await expect.poll(() => page.locator('#test-result li[data-step="token"]').getAttribute('class'), { timeout: 20_000 }).toBe('fail');
     const failed = await page.locator('#test-result li[data-step="token"]').textContent();
-    expect(failed).toContain('client certificate');
+    // The error catalogue's words for AADSTS700027 (packages/canonical/src/adminMessages.ts).
+    expect(failed).toContain("Entra ID rejected the app's certificate assertion");
     expect(failed).not.toContain('client secret');
 
     // A bad PEM is refused next to the form, in the page's words.
