@@ -1,44 +1,22 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { recordUserSignIn } from '@exsync/db';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { startE2eStack, type E2eStack } from '../login/e2eStack';
 import { waitFor } from '../support/stack';
+import { newOrg, signIn, useBrowser } from './browserHarness';
 
 /**
  * Issue 12 on the admin page: a user whose mailbox has items Exchange refuses (the EWS simulator's
  * per-item fault) shows the state "degraded" in the users table and in the user's detail, with a
  * warning that names the failing items, while the rest of the mailbox syncs.
  */
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
 let s: E2eStack;
-let browser: Browser;
-let context: BrowserContext;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  s = await startE2eStack();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
-  mkdirSync(ARTIFACTS, { recursive: true });
-}, 60_000);
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await s?.close();
-  expect(pageErrors).toEqual([]);
-});
+const b = useBrowser({ start: async () => void (s = await startE2eStack()), stop: async () => s?.close() });
 
 const appointment = (subject: string, day: string) => ({ subject, start: `2026-12-${day}T09:00:00Z`, end: `2026-12-${day}T10:00:00Z`, timeZone: 'Europe/Berlin', isAllDay: false });
 
 it('shows a user with items Exchange refuses as degraded, with a warning naming the failing items', async () => {
-  const org = await s.platform('POST', '/v1/orgs', { name: 'Failing items' });
-  const orgId = org.json.id as string;
-  const token = (await s.platform('POST', `/v1/orgs/${orgId}/admin-tokens`)).json.token as string;
+  const { orgId, token } = await newOrg(s.platform, 'Failing items');
   expect(
     (await s.platform('PUT', `/v1/orgs/${orgId}/exchange`, {
       applicationId: DEFAULT_SEED.applicationId,
@@ -77,12 +55,9 @@ it('shows a user with items Exchange refuses as degraded, with a warning naming 
   expect(status.itemErrors.count).toBe(2);
   expect(s.ews.store.readFolder(email, 'calendar').map((i) => String(i.fields.Subject))).toEqual(['Weekly review']);
 
-  const page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const page = await b.newPage();
   await page.goto(`${s.baseUrl}/admin`);
-  await page.getByLabel('Organisation id').fill(orgId);
-  await page.getByLabel('Admin token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, orgId, token);
 
   // The users table: the row's status says degraded, not healthy.
   const row = page.locator(`#users tr[data-email="${email}"]`);
@@ -101,6 +76,6 @@ it('shows a user with items Exchange refuses as degraded, with a warning naming 
   expect(text).toContain('ErrorInvalidPropertySet');
   expect(text).not.toContain('good-1');
   expect(await page.locator('#detail-facts').textContent()).toContain('Degraded (items failing)');
-  await page.screenshot({ path: path.join(ARTIFACTS, 'item-errors-degraded.png'), fullPage: true });
+  await b.screenshot(page, 'item-errors-degraded');
   await page.close();
 }, 60_000);

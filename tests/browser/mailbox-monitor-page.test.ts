@@ -1,7 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { buildApp } from '@exsync/api/src/app';
 import { secretBoxFromConfig } from '@exsync/db';
 import { DEFAULT_SEED, MAIL_RESOURCE, startEntraSim, type EntraSim } from '@exsync/entra-sim';
@@ -11,6 +9,7 @@ import { startMonitorSupervisor, type MonitorSupervisor } from '@exsync/worker';
 import type { FastifyInstance } from 'fastify';
 import { composeMessage, requireDovecot } from '../monitor/monitorHarness';
 import { freePort } from '../support/freePort';
+import { newOrg, signIn, useBrowser } from './browserHarness';
 import { configFrom, createIsolatedDatabase, isolatedRedisPrefix, stackEnv, testLogger, type IsolatedDatabase } from '../support/stack';
 
 /**
@@ -20,9 +19,6 @@ import { configFrom, createIsolatedDatabase, isolatedRedisPrefix, stackEnv, test
  * the browser through the simulated Microsoft sign-in (and the paste-the-address flow for a
  * public client), a message delivered over IMAP, and its state and last message on the page.
  */
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
 let db: IsolatedDatabase;
 let entra: EntraSim;
 let mail: MailSim;
@@ -30,11 +26,8 @@ let app: FastifyInstance;
 let supervisor: MonitorSupervisor;
 let baseUrl: string;
 let adminToken: string;
-let browser: Browser;
-let context: BrowserContext;
-const pageErrors: string[] = [];
 
-beforeAll(async () => {
+async function start(): Promise<void> {
   requireDovecot();
   db = await createIsolatedDatabase();
   const port = await freePort();
@@ -49,22 +42,17 @@ beforeAll(async () => {
   app = await buildApp({ config, pool: db.pool, logStream: { write: () => true } });
   await app.listen({ port, host: '127.0.0.1' });
   supervisor = startMonitorSupervisor({ config, pool: db.pool, secretBox: secretBoxFromConfig(config), log: testLogger, scanMs: 300 });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
-  mkdirSync(ARTIFACTS, { recursive: true });
-}, 60_000);
+}
 
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
+async function stop(): Promise<void> {
   await supervisor?.stop().catch(() => {});
   await app?.close().catch(() => {});
   await mail?.close().catch(() => {});
   await entra?.close().catch(() => {});
   await db?.drop().catch(() => {});
-  expect(pageErrors).toEqual([]);
-});
+}
+
+const b = useBrowser({ start, stop, origin: () => baseUrl });
 
 async function platform(method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(baseUrl + urlPath, {
@@ -86,16 +74,10 @@ async function authorizationLink(page: Page, email: string): Promise<string> {
 }
 
 it('saves the monitor settings, adds mailboxes, follows their authorization links and shows the state and last message', async () => {
-  const org = await platform('POST', '/v1/orgs', { name: 'Monitor page' });
-  const orgId = org.json.id as string;
-  const token = (await platform('POST', `/v1/orgs/${orgId}/admin-tokens`)).json.token as string;
-
-  const page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { orgId, token } = await newOrg(platform, 'Monitor page');
+  const page = await b.newPage();
   await page.goto(`${baseUrl}/admin`);
-  await page.getByLabel('Organisation id').fill(orgId);
-  await page.getByLabel('Admin token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, orgId, token);
   await expect.poll(() => page.locator('#monitor-state').textContent()).toContain('Not configured yet');
 
   // Settings: a bad host is refused next to the form in the page's words, then the real ones save.
@@ -148,7 +130,7 @@ it('saves the monitor settings, adds mailboxes, follows their authorization link
   const link = await authorizationLink(page, alice);
   expect(link.startsWith(`${baseUrl}/oauth/monitor/start?`)).toBe(true);
   expect(await page.evaluate('navigator.clipboard.readText()')).toBe(link);
-  const person = await context.newPage();
+  const person = await b.newPage();
   await person.goto(link);
   await expect.poll(() => person.locator('[data-outcome]').getAttribute('data-outcome')).toBe('monitor-connected');
   await person.close();
@@ -167,7 +149,7 @@ it('saves the monitor settings, adds mailboxes, follows their authorization link
   const feed = (await platform('GET', `/v1/orgs/${orgId}/inbound-messages`)).json.messages;
   expect(feed.map((m: { subject: string }) => m.subject)).toEqual(['Application: Senior engineer']);
   await page.locator('#monitor').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: path.join(ARTIFACTS, 'mailbox-monitor-page.png'), fullPage: true });
+  await b.screenshot(page, 'mailbox-monitor-page');
 
   // The paste-the-address flow (a public client with the native-client redirect URI only).
   const bob = 'bob@contoso.example';
@@ -179,12 +161,12 @@ it('saves the monitor settings, adds mailboxes, follows their authorization link
   const pasteLink = await authorizationLink(page, bob);
   expect(new URL(pasteLink).searchParams.get('r')).toBe('paste');
   expect(await mailboxRow(page, bob).locator('.row-message').textContent()).toContain('pastes the address their browser landed on');
-  const bobPage = await context.newPage();
+  const bobPage = await b.newPage();
   await bobPage.goto(pasteLink);
   // Microsoft's native-client page is out of reach here (and Playwright does not route redirects):
   // the person copies the address the browser tried to open, as they would from the address bar.
   const [landed] = await Promise.all([
-    context.waitForEvent('request', (r) => r.url().startsWith(`${NATIVE_CLIENT_REDIRECT_URI}?`)),
+    b.context.waitForEvent('request', (r) => r.url().startsWith(`${NATIVE_CLIENT_REDIRECT_URI}?`)),
     bobPage.getByRole('link', { name: `Sign in with Microsoft as ${bob}` }).click(),
   ]);
   await bobPage.getByLabel('Address of the empty page').fill(landed.url());

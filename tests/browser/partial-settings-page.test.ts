@@ -1,40 +1,19 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Request } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Request } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { startE2eStack, type E2eStack } from '../login/e2eStack';
+import { newOrg, signIn, useBrowser } from './browserHarness';
 
 /**
  * Issue 17, partial settings update on the admin page: once settings are stored, a change of one
  * setting is sent as PATCH /exchange with that field alone, so the endpoints (and everything else)
  * stay as stored; an endpoint change without the secret is refused next to the form.
  */
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
 let s: E2eStack;
-let browser: Browser;
-let context: BrowserContext;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  s = await startE2eStack();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
-  mkdirSync(ARTIFACTS, { recursive: true });
-}, 60_000);
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await s?.close();
-  expect(pageErrors).toEqual([]);
-});
+const b = useBrowser({ start: async () => void (s = await startE2eStack()), stop: async () => s?.close() });
 
 it('changes the conflict policy alone with PATCH, leaving the endpoints as stored', async () => {
-  const org = await s.platform('POST', '/v1/orgs', { name: 'Partial update' });
-  const orgId = org.json.id as string;
-  const token = (await s.platform('POST', `/v1/orgs/${orgId}/admin-tokens`)).json.token as string;
+  const { orgId, token } = await newOrg(s.platform, 'Partial update');
   const put = await s.platform('PUT', `/v1/orgs/${orgId}/exchange`, {
     applicationId: DEFAULT_SEED.applicationId,
     tenantId: DEFAULT_SEED.tenantId,
@@ -46,16 +25,13 @@ it('changes the conflict policy alone with PATCH, leaving the endpoints as store
   expect(put.status).toBe(200);
   const before = put.json;
 
-  const page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const page = await b.newPage();
   const settingsWrites: { method: string; body: unknown }[] = [];
   page.on('request', (r: Request) => {
     if (new URL(r.url()).pathname === `/v1/orgs/${orgId}/exchange` && r.method() !== 'GET') settingsWrites.push({ method: r.method(), body: r.postDataJSON() });
   });
   await page.goto(`${s.baseUrl}/admin`);
-  await page.getByLabel('Organisation id').fill(orgId);
-  await page.getByLabel('Admin token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, orgId, token);
   await expect.poll(() => page.getByLabel('EWS URL').inputValue()).toBe(s.ews.ewsUrl);
 
   // Saving an unchanged form sends nothing.
@@ -90,6 +66,6 @@ it('changes the conflict policy alone with PATCH, leaving the endpoints as store
   expect(settingsWrites[2]).toEqual({ method: 'PATCH', body: { ewsUrl: `${s.ews.url}/EWS/Other.asmx` } });
   expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('s-clientSecret');
   expect((await s.platform('GET', `/v1/orgs/${orgId}/exchange`)).json.ewsUrl).toBe(before.ewsUrl);
-  await page.screenshot({ path: path.join(ARTIFACTS, 'partial-settings.png'), fullPage: true });
+  await b.screenshot(page, 'partial-settings');
   await page.close();
 }, 60_000);

@@ -5,7 +5,7 @@
  * (POST .../mailboxes/:id/authorization-link, `returnTo` "exsync" or "paste").
  */
 import { ApiError, call, type MonitoredMailbox, type MonitorSettings, type Session } from './api';
-import { byId, el, say, when } from './dom';
+import { byId, el, offerLink, say, when } from './dom';
 import { MONITOR_STATE_LABELS, problemText } from './labels';
 
 export interface MonitorContext {
@@ -161,22 +161,13 @@ async function authorizationLink(ctx: MonitorContext, m: MonitoredMailbox): Prom
       { returnTo: paste ? 'paste' : 'exsync' },
     );
     const box = byId<HTMLInputElement>('monitor-link');
-    box.value = url;
     box.dataset.mailboxId = m.id;
-    let copied = false;
-    try {
-      await navigator.clipboard.writeText(url);
-      copied = true;
-    } catch {
-      copied = false;
-    }
+    const copied = await offerLink(box, url);
     const how = paste ? ' The person signs in, then pastes the address their browser landed on into the page the link opens.' : '';
     sayInRow(
       m.id,
       `${copied ? 'Authorization link copied to the clipboard' : 'Authorization link is in the box below the table: copy it with Ctrl+C'} (valid until ${when(expiresAt)}).${how}`,
     );
-    box.focus();
-    box.select();
   } catch (e) {
     if (ctx.onAuthFailure(e)) return;
     sayInRow(m.id, `No authorization link: ${problemText(e)}`, 'problem');
