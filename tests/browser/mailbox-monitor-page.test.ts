@@ -173,5 +173,13 @@ it('saves the monitor settings, adds mailboxes, follows their authorization link
   await bobPage.getByRole('button', { name: 'Connect' }).click();
   await expect.poll(() => bobPage.locator('[data-outcome]').getAttribute('data-outcome')).toBe('monitor-connected');
   await expect.poll(() => mailboxRow(page, bob).locator('td[data-cell="signedInAs"]').textContent(), { timeout: 15_000 }).toBe(bob);
+
+  // A revoked refresh token: the row says the mailbox needs sign-in again, with the monitor's reason.
+  entra.revokeRefreshTokens(alice);
+  await mail.dovecot.kick(alice); // the session ends as at a token expiry; the refresh is refused
+  await expect.poll(() => row.locator('td[data-cell="state"]').getAttribute('data-state'), { timeout: 20_000 }).toBe('needs-sign-in');
+  const revoked = (await platform('GET', `/v1/orgs/${orgId}/mailbox-monitor/mailboxes`)).json.mailboxes.find((m: { email: string }) => m.email === alice);
+  expect(await row.locator('td[data-cell="state"]').textContent()).toBe(`Needs sign-in: send a new authorization link${revoked.stateMessage ? `: ${revoked.stateMessage}` : ''}`);
+  await b.screenshot(page, 'mailbox-monitor-needs-sign-in');
   await page.close();
 }, 60_000);
