@@ -1,12 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { recordUserSignIn } from '@exsync/db';
 import { startE2eStack, type E2eStack } from '../login/e2eStack';
 import { selfSignedBundle } from '../support/selfSignedCertificate';
+import { newOrg as newOrgWith, signIn, useBrowser } from './browserHarness';
 
 /**
  * The admin console in Chromium against a whole exsync (API on a loopback port, worker, both
@@ -14,49 +13,23 @@ import { selfSignedBundle } from '../support/selfSignedCertificate';
  * of 5,000 items followed live, the certificate option, and a per-user connection test.
  * Screenshots go to tests/artifacts/ (gitignored).
  */
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOKEN_REJECTED = 'The admin token is wrong or has expired.';
 
 let s: E2eStack;
-let browser: Browser;
-let context: BrowserContext;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  s = await startE2eStack();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
-  mkdirSync(ARTIFACTS, { recursive: true });
-});
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await s?.close();
-  expect(pageErrors).toEqual([]);
-});
+const b = useBrowser({ start: async () => void (s = await startE2eStack()), stop: async () => s?.close() });
 
 async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `admin-console-${name}.png`), fullPage: true });
+  await b.screenshot(page, `admin-console-${name}`);
 }
 
-async function newOrg(name: string): Promise<{ orgId: string; token: string; tokenId: string }> {
-  const org = await s.platform('POST', '/v1/orgs', { name });
-  const minted = await s.platform('POST', `/v1/orgs/${org.json.id}/admin-tokens`);
-  return { orgId: org.json.id, token: minted.json.token, tokenId: minted.json.id };
+function newOrg(name: string): Promise<{ orgId: string; token: string; tokenId: string }> {
+  return newOrgWith(s.platform, name);
 }
 
 async function openPage(): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const page = await b.newPage();
   await page.goto(`${s.baseUrl}/admin`);
   return page;
-}
-
-async function signIn(page: Page, orgId: string, token: string): Promise<void> {
-  await page.getByLabel('Organisation id').fill(orgId);
-  await page.getByLabel('Admin token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
 async function configure(orgId: string): Promise<void> {
@@ -293,7 +266,8 @@ describe('the certificate option', () => {
     await page.getByRole('button', { name: 'Test connection' }).click();
     await expect.poll(() => page.locator('#test-result li[data-step="token"]').getAttribute('class'), { timeout: 20_000 }).toBe('fail');
     const failed = await page.locator('#test-result li[data-step="token"]').textContent();
-    expect(failed).toContain('client certificate');
+    // The error catalogue's words for AADSTS700027 (packages/canonical/src/adminMessages.ts).
+    expect(failed).toContain("Entra ID rejected the app's certificate assertion");
     expect(failed).not.toContain('client secret');
 
     // A bad PEM is refused next to the form, in the page's words.

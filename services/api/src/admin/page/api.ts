@@ -131,3 +131,38 @@ export async function call<T>(session: Session, method: string, path: string, bo
   }
   return data as T;
 }
+
+/** GET/PUT /mailbox-monitor: the monitor's app registration and mail endpoints (never the secret). */
+export interface MonitorSettings {
+  clientId: string;
+  tenantId: string;
+  clientSecretSet: boolean;
+  authorityHost: string | null;
+  imapHost: string;
+  smtpHost: string;
+  processedFolder: string;
+  failedFolder: string;
+  forwardFailedTo: string | null;
+  /** exsync's own redirect URI, to register on the app's Web platform */
+  redirectUri: string;
+  /** the public-client redirect URI the paste-the-address page works with */
+  nativeRedirectUri: string;
+  updatedAt: string;
+}
+
+export type MonitorState = 'awaiting-sign-in' | 'connecting' | 'idle' | 'polling' | 'retrying' | 'needs-sign-in';
+
+/** One monitored mailbox (GET /mailbox-monitor/mailboxes). */
+export interface MonitoredMailbox {
+  id: string;
+  email: string;
+  folder: string;
+  enabled: boolean;
+  state: MonitorState;
+  stateMessage: string | null;
+  stateSince: string;
+  signedInAs: string | null;
+  grantAt: string | null;
+  lastMessageAt: string | null;
+  createdAt: string;
+}

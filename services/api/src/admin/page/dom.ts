@@ -33,3 +33,21 @@ export function say(region: HTMLElement, message: string, kind: 'ok' | 'problem'
 export function when(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString() : 'never';
 }
+
+/**
+ * Shows `link` in the read-only `box`, selected for Ctrl+C, and copies it to the clipboard when the
+ * browser allows. Answers whether the clipboard copy worked.
+ */
+export async function offerLink(box: HTMLInputElement, link: string): Promise<boolean> {
+  box.value = link;
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(link);
+    copied = true;
+  } catch {
+    copied = false;
+  }
+  box.focus();
+  box.select();
+  return copied;
+}

@@ -23,6 +23,13 @@ export const FIELD_LABELS: Record<string, string> = {
   email: 'Email',
   displayName: 'Name',
   mailbox: 'Mailbox',
+  clientId: 'Monitor app id (client id)',
+  imapHost: 'IMAP server',
+  smtpHost: 'SMTP server',
+  processedFolder: 'Folder for processed messages',
+  failedFolder: 'Folder for failed messages',
+  forwardFailedTo: 'Forward failed messages to',
+  folder: 'Folder to read',
 };
 
 /** `message` with every API field name replaced by its label in quotes ("useOAuthForExchange" -> "Use OAuth for Exchange"). */
@@ -69,7 +76,7 @@ export function statusText(st: SyncStatus | undefined): string {
     case 'healthy':
       return `Healthy: last sync ${when(st.lastSuccessAt)}${countsText(st.counts)}`;
     case 'degraded':
-      return `Degraded: last sync ${when(st.lastSuccessAt)}, but ${st.itemErrors?.count ?? 'some'} items fail`;
+      return `Degraded: last sync ${when(st.lastSuccessAt)}, but ${st.itemErrors ? `${st.itemErrors.count} item${st.itemErrors.count === 1 ? '' : 's'}` : 'some items'} cannot be synced (see Details)`;
     case 'throttled':
       return `Throttled by Exchange${st.throttledUntil ? ` until ${new Date(st.throttledUntil).toLocaleTimeString()}` : ''}: it resumes by itself`;
     case 'retrying':
@@ -115,4 +122,14 @@ export const CONSENT_LABELS: Record<ConsentState, string> = {
   denied: 'Denied',
   missing: 'Missing: a Global Administrator must grant it',
   unknown: 'Not recorded yet (the connection test shows whether it works)',
+};
+
+/** A monitored mailbox's state in the admin's words (the API adds the detail in `stateMessage`). */
+export const MONITOR_STATE_LABELS: Record<string, string> = {
+  'awaiting-sign-in': 'Awaiting sign-in: send the authorization link to the mailbox\'s person',
+  connecting: 'Connecting',
+  idle: 'Watching (new messages arrive at once)',
+  polling: 'Watching (checks for new messages regularly)',
+  retrying: 'Retrying after a problem',
+  'needs-sign-in': 'Needs sign-in: send a new authorization link',
 };

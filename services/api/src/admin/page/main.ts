@@ -7,6 +7,7 @@ import { ApiError, call, type Session, type UserPage } from './api';
 import { byId, say } from './dom';
 import { TOKEN_REJECTED, problemText } from './labels';
 import { closeDetail, openDetail, wireDetail } from './detail';
+import { loadMailboxes, loadMonitorSettings, resetMonitor, wireMonitor } from './monitor';
 import { loadSettings, refreshConsent, wireSettings } from './settings';
 import { loadUsers, resetUsers, wireUsers, type UsersContext } from './users';
 
@@ -22,6 +23,7 @@ function signOut(message = ''): void {
   refreshTimer = undefined;
   closeDetail();
   resetUsers();
+  resetMonitor();
   byId('app').hidden = true;
   byId('signin').hidden = false;
   say(byId('signin-problem'), message, 'problem');
@@ -73,10 +75,16 @@ async function start(candidate: Session): Promise<void> {
     if (!onAuthFailure(e)) say(byId('settings-result'), problemText(e), 'problem');
   });
   if (!session) return;
+  await loadMonitorSettings(session).catch((e) => {
+    if (!onAuthFailure(e)) say(byId('monitor-result'), problemText(e), 'problem');
+  });
+  if (!session) return;
   await loadUsers(ctx).catch((e) => onAuthFailure(e));
+  await loadMailboxes(ctx).catch((e) => onAuthFailure(e));
   clearInterval(refreshTimer);
   refreshTimer = setInterval(() => {
     loadUsers(ctx).catch((e) => onAuthFailure(e));
+    loadMailboxes(ctx).catch((e) => onAuthFailure(e));
   }, REFRESH_MS);
 }
 
@@ -95,6 +103,7 @@ document.addEventListener('DOMContentLoaded', () => {
   wireSettings(() => session, onAuthFailure);
   wireUsers(ctx);
   wireDetail({ session: () => session, onAuthFailure });
+  wireMonitor({ session: () => session, onAuthFailure });
   window.addEventListener('focus', () => {
     if (session) void refreshConsent(session);
   });

@@ -13,6 +13,9 @@ const TRANSPORT_NEEDS: Record<string, Record<string, string>> = {
   },
 };
 
+/** The endpoint fields: where the app's credentials and tokens go. */
+const ENDPOINTS = ['ewsUrl', 'authorityHost'] as const;
+
 function form(): HTMLFormElement {
   return byId<HTMLFormElement>('settings-form');
 }
@@ -46,7 +49,8 @@ function showConsent(s: ExchangeSettings): void {
 }
 
 export function showSettings(s: ExchangeSettings): void {
-  for (const name of ['applicationId', 'tenantId', 'ewsUrl', 'authorityHost'] as const) field<HTMLInputElement>(name).value = s[name] ?? '';
+  stored = s;
+  for (const name of ['applicationId', 'tenantId', ...ENDPOINTS] as const) field<HTMLInputElement>(name).value = s[name] ?? '';
   field<HTMLSelectElement>('authMode').value = s.authMode ?? 'app-only';
   field<HTMLSelectElement>('transport').value = s.transport ?? 'ews';
   field<HTMLSelectElement>('conflictPolicy').value = s.conflictPolicy ?? 'newest-wins';
@@ -69,6 +73,7 @@ export function showSettings(s: ExchangeSettings): void {
 
 /** Reads the settings into the form; a 404 (nothing saved yet) is not a problem. Other errors throw. */
 export async function loadSettings(session: Session): Promise<void> {
+  stored = null;
   try {
     showSettings(await call<ExchangeSettings>(session, 'GET', '/exchange'));
   } catch (e) {
@@ -87,15 +92,18 @@ export async function refreshConsent(session: Session): Promise<void> {
   }
 }
 
-export async function saveSettings(session: Session, onAuthFailure: (e: unknown) => boolean): Promise<void> {
-  const result = byId('settings-result');
+/** The settings as last read or saved (null until some are stored): what a save compares against. */
+let stored: ExchangeSettings | null = null;
+
+/** The form's values by API name (empty endpoint fields left out: the API's defaults apply). */
+function formValues(): Record<string, string> {
   const body: Record<string, string> = {
     applicationId: field<HTMLInputElement>('applicationId').value.trim(),
     tenantId: field<HTMLInputElement>('tenantId').value.trim(),
     authMode: field<HTMLSelectElement>('authMode').value,
     conflictPolicy: field<HTMLSelectElement>('conflictPolicy').value,
   };
-  for (const name of ['ewsUrl', 'authorityHost']) {
+  for (const name of ENDPOINTS) {
     const v = field<HTMLInputElement>(name).value.trim();
     if (v) body[name] = v;
   }
@@ -106,9 +114,31 @@ export async function saveSettings(session: Session, onAuthFailure: (e: unknown)
     const secret = field<HTMLInputElement>('clientSecret').value;
     if (secret) body.clientSecret = secret;
   }
+  return body;
+}
+
+/**
+ * What a save sends: the first save (nothing stored) PUTs the whole form; later saves PATCH only
+ * the fields that differ from the stored settings, so a change of one setting leaves the others as
+ * stored. Clearing an endpoint field (back to its default) is a full replace: PUT.
+ */
+function saveRequest(values: Record<string, string>): { method: 'PUT' | 'PATCH'; body: Record<string, string> } | null {
+  if (!stored || ENDPOINTS.some((name) => stored?.[name] && !values[name])) return { method: 'PUT', body: values };
+  const before = stored as unknown as Record<string, unknown>;
+  const changed = Object.fromEntries(Object.entries(values).filter(([name, v]) => before[name] !== v));
+  return Object.keys(changed).length ? { method: 'PATCH', body: changed } : null;
+}
+
+export async function saveSettings(session: Session, onAuthFailure: (e: unknown) => boolean): Promise<void> {
+  const result = byId('settings-result');
+  const request = saveRequest(formValues());
+  if (!request) {
+    say(result, 'Nothing to save: no setting was changed.');
+    return;
+  }
   say(result, 'Saving...');
   try {
-    showSettings(await call<ExchangeSettings>(session, 'PUT', '/exchange', body));
+    showSettings(await call<ExchangeSettings>(session, request.method, '/exchange', request.body));
     say(result, 'Settings saved.');
   } catch (e) {
     if (onAuthFailure(e)) return;

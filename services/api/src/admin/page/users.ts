@@ -1,6 +1,6 @@
 /** The users table: one page at a time, searched and filtered, with each user's switches and actions. */
 import { call, type Direction, type Session, type User, type UserPage } from './api';
-import { byId, el, say } from './dom';
+import { byId, el, offerLink, say } from './dom';
 import { FIELD_LABELS, STATE_LABELS, problemText, statusText } from './labels';
 
 const SWITCHES = ['mobileAccess', 'useOAuthForExchange', 'syncCalendar', 'calendarDirection', 'syncContacts', 'contactsDirection'] as const;
@@ -65,18 +65,9 @@ async function copySignInLink(ctx: UsersContext, user: User): Promise<void> {
   try {
     const { url } = await call<{ url: string }>(s, 'POST', `/users/${encodeURIComponent(user.id)}/microsoft-login`);
     const box = byId<HTMLInputElement>('signin-link');
-    box.value = url;
     box.dataset.userId = user.id;
-    let copied = false;
-    try {
-      await navigator.clipboard.writeText(url);
-      copied = true;
-    } catch {
-      copied = false;
-    }
+    const copied = await offerLink(box, url);
     sayInRow(user.id, copied ? 'Sign-in link copied to the clipboard.' : 'Sign-in link is in the box below the table: copy it with Ctrl+C.');
-    box.focus();
-    box.select();
   } catch (e) {
     if (ctx.onAuthFailure(e)) return;
     sayInRow(user.id, `No sign-in link: ${problemText(e)}`, 'problem');
