@@ -76,8 +76,8 @@ export async function runMonitorSession(deps: MonitorSessionDeps, mailboxRef: { 
           err.problem === 'mfa-required'
             ? `The account requires multi-factor authentication for this app (AADSTS${err.code}); sign in again once the policy allows it.`
             : err.problem === 'consent-missing'
-              ? `Consent for the IMAP/SMTP scopes is missing: ${err.message}`
-              : `Microsoft refused the stored sign-in (${err.message}); the mailbox's person must sign in again.`;
+              ? `Consent for the IMAP/SMTP scopes is missing (${err.message}): an administrator must grant IMAP.AccessAsUser.All, SMTP.Send and User.Read, then the mailbox's person signs in again.`
+              : `Microsoft refused the stored sign-in (${err.message}): it was revoked or has expired; the mailbox's person must sign in again with a new authorization link.`;
         await setMonitoredMailboxState(deps.pool, mailbox.id, 'needs-sign-in', message, tokens.grantAt);
         deps.log.warn({ mailboxId: mailbox.id, problem: err.problem, code: err.code }, 'mailbox monitor: needs sign-in');
         return;
@@ -85,15 +85,18 @@ export async function runMonitorSession(deps: MonitorSessionDeps, mailboxRef: { 
       failures += 1;
       const waitMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures - 1, 6));
       await setMonitoredMailboxState(deps.pool, mailbox.id, 'retrying', describe(err)).catch(() => {});
-      deps.log.warn({ mailboxId: mailbox.id, err: describe(err), waitMs }, 'mailbox monitor: session ended; reconnecting');
+      deps.log.warn({ mailboxId: mailbox.id, err: describe(err), detail: (err as Error)?.message?.slice(0, 300), waitMs }, 'mailbox monitor: session ended; reconnecting');
       await sleep(waitMs, signal);
     }
   }
 }
 
 function describe(err: unknown): string {
-  const e = err as { message?: string; responseText?: string; code?: string };
-  return (e.responseText || e.message || String(err)).slice(0, 300);
+  // The server's own words (responseText) are remote text: only exsync's description and codes are kept.
+  const e = err as { message?: string; code?: string; authenticationFailed?: boolean; serverResponseCode?: string };
+  if (e.authenticationFailed) return 'The mail server refused the access token (authentication failed); exsync reconnects with a fresh one.';
+  const code = [e.code, e.serverResponseCode].find((c) => typeof c === 'string' && /^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(c));
+  return `The connection to the mail server failed${code ? ` (${code})` : ''}; exsync reconnects by itself.`;
 }
 
 async function connect(deps: MonitorSessionDeps, mailbox: MonitoredMailbox, imapHost: MailHost, tokens: MailboxTokens): Promise<ImapFlow> {

@@ -57,7 +57,10 @@ export function classifyTokenError(status: number, body: { error?: string; error
   const codes = body.error_codes ?? [];
   const m = /AADSTS(\d+)/.exec(body.error_description ?? '');
   const code = codes[0] ?? (m ? Number(m[1]) : undefined);
-  const text = (body.error_description ?? body.error ?? `HTTP ${status}`).split(/\r?\n| Trace ID:/)[0].trim();
+  // Only identifiers reach a message (the AADSTS code, the OAuth error code, the HTTP status):
+  // Microsoft's description is remote text and is never shown or stored.
+  const oauthCode = body.error && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
+  const text = code !== undefined ? `AADSTS${code}` : (oauthCode ?? `HTTP ${status}`);
   if (code === 50076 || code === 50079) return new MonitorTokenError('mfa-required', text, code);
   if (code === 65001) return new MonitorTokenError('consent-missing', text, code);
   if (status >= 500 || status === 429) return new MonitorTokenError('unavailable', text, code);
