@@ -21,6 +21,9 @@ const shared = {
 
 export default defineConfig({
   test: {
+    // Most test time is spent waiting on simulated latency, sockets and child processes, not CPU:
+    // two forks on the team's 2-core machines halve the wall time (vitest's default is cores - 1).
+    maxWorkers: 2,
     projects: [
       {
         test: { ...shared, name: 'ews', env, include: ['tests/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'] },
