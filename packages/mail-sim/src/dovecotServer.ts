@@ -147,7 +147,18 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotServer>
   const child: ChildProcess = spawn(DOVECOT_BINARY, ['-F', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A process that ends without close() (a failed test set-up, a killed test worker) must not
+  // leave its private Dovecot running: stop it when this process exits.
+  const stopOnExit = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', stopOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', stopOnExit);
+      resolve();
+    }),
+  );
   await waitForPort(port, () => (child.exitCode !== null ? `dovecot exited: ${stderr}` : undefined));
 
   const doveadm = (args: string[]) => run(DOVEADM_BINARY, ['-c', conf, ...args]);
