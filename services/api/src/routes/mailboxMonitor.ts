@@ -125,9 +125,10 @@ function feedItem(m: InboundMessage) {
 
 export const mailboxMonitorRoutes: FastifyPluginAsync = async (app) => {
   const { pool, config, secretBox } = app.deps;
-  const redirectUri = `${config.publicUrl}/oauth/monitor/callback`;
+  // Per request, like the sign-in routes: the demo learns its public URL once it listens.
+  const redirectUri = (): string => `${config.publicUrl}/oauth/monitor/callback`;
   const policy = app.deps.endpointPolicy;
-  const view = (s: Parameters<typeof monitorSettingsView>[0]) => ({ ...monitorSettingsView(s), redirectUri, nativeRedirectUri: NATIVE_CLIENT_REDIRECT_URI });
+  const view = (s: Parameters<typeof monitorSettingsView>[0]) => ({ ...monitorSettingsView(s), redirectUri: redirectUri(), nativeRedirectUri: NATIVE_CLIENT_REDIRECT_URI });
 
   app.put<{ Params: { orgId: string }; Body: Record<string, any> }>(
     '/v1/orgs/:orgId/mailbox-monitor',

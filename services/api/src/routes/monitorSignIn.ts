@@ -26,7 +26,9 @@ const htmlOnly = { 200: { type: 'string', description: 'HTML page' } };
 
 export const monitorSignInRoutes: FastifyPluginAsync = async (app) => {
   const { pool, config, secretBox } = app.deps;
-  const callbackUri = `${config.publicUrl}/oauth/monitor/callback`;
+  // Read per request: a process that learns its public URL once it listens (npm run demo on a free
+  // port) sets config.publicUrl after the routes are registered.
+  const callbackUri = (): string => `${config.publicUrl}/oauth/monitor/callback`;
   const linkKeys = [config.encryptionKey.key, ...config.previousEncryptionKeys.map((k) => k.key)];
   await app.register(formbody, { bodyLimit: 16_384 });
 
@@ -72,7 +74,7 @@ export const monitorSignInRoutes: FastifyPluginAsync = async (app) => {
       await deleteStaleOAuthStates(pool);
       await insertOAuthState(pool, { state, orgId: mailbox.orgId, purpose: 'mailbox-monitor', codeVerifier: pkce.verifier, nonce, monitoredMailboxId: mailbox.id }, app.deps.config.oauthStateLimits);
       const url = monitorAuthorizeUrl(appReg, {
-        redirectUri: paste ? NATIVE_CLIENT_REDIRECT_URI : callbackUri,
+        redirectUri: paste ? NATIVE_CLIENT_REDIRECT_URI : callbackUri(),
         state,
         codeChallenge: pkce.challenge,
         nonce,
@@ -152,7 +154,7 @@ export const monitorSignInRoutes: FastifyPluginAsync = async (app) => {
         response: htmlOnly,
       },
     },
-    (request, reply) => finish(reply, request.log, request.query, callbackUri),
+    (request, reply) => finish(reply, request.log, request.query, callbackUri()),
   );
 
   app.post<{ Body: { state?: string; address?: string } }>(
