@@ -21,7 +21,12 @@ describe('scripts/sim.ts --json', () => {
         child.once('exit', () => reject(new Error('sim exited before printing')));
       });
       const info = JSON.parse(first);
-      expect(Object.keys(info).sort()).toEqual(['applicationId', 'clientSecret', 'entraUrl', 'ewsUrl', 'graphUrl', 'tenantId', 'users']);
+      // CONTRACT.md "Simulators": these always; imap/smtp (and the monitor's app id) when Dovecot runs.
+      const always = ['applicationId', 'clientSecret', 'controlUrl', 'entraUrl', 'ewsUrl', 'graphUrl', 'tenantId', 'users'];
+      const withMailServers = ['imap', 'monitorApplicationId', 'smtp'];
+      const keys = Object.keys(info).sort();
+      expect(keys).toEqual(info.imap ? [...always, ...withMailServers].sort() : always);
+      if (info.imap) expect(info.smtp).toMatchObject({ host: expect.any(String), port: expect.any(Number) });
       expect(info.graphUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\.0$/);
       expect(info.users.map((u: { email: string }) => u.email)).toEqual(['alice@contoso.example', 'bob@contoso.example', 'carol@contoso.example']);
       const token = await entraAppToken(info.entraUrl, info.tenantId, info.applicationId, info.clientSecret);
