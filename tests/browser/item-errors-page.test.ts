@@ -67,7 +67,8 @@ it('shows a user with items Exchange refuses as degraded, with a warning naming 
   // The detail: the state and a warning that names each failing item with Exchange's reason.
   await page.getByRole('button', { name: `Details for ${email}` }).click();
   await expect.poll(() => page.locator('#detail-state').getAttribute('data-state')).toBe('degraded');
-  expect(await page.locator('#detail-state').textContent()).toContain('but 2 items cannot be synced');
+  // The detail first shows the list's status, then its own sync-status with the item count.
+  await expect.poll(() => page.locator('#detail-state').textContent()).toContain('but 2 items cannot be synced');
   const warning = page.locator('#detail-item-errors');
   await expect.poll(() => warning.isVisible()).toBe(true);
   const text = (await warning.textContent()) ?? '';
