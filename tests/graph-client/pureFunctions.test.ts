@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { normalizeContact, type Contact } from '@exsync/canonical';
-import { errorFromGraph, graphBaseUrl, Semaphore, toCanonicalContact, toGraphContact, toCanonicalAppointment, toGraphEvent } from '@exsync/graph-client';
+import { errorFromGraph, graphBaseUrl, graphOperation, Semaphore, toCanonicalContact, toGraphContact, toCanonicalAppointment, toGraphEvent } from '@exsync/graph-client';
 
 /** Pure parts of the Graph transport: error classification, URL base, mappers, the semaphore. */
 describe('errorFromGraph', () => {
@@ -92,4 +92,14 @@ describe('Semaphore', () => {
     await Promise.all([job(1), job(20), job(1), job(3), job(1), job(2), job(1)]);
     expect(max).toBeLessThanOrEqual(4);
   });
+});
+
+describe('graphOperation (metrics label)', () => {
+  it.each([
+    ['GET', 'http://h/v1.0/users/ada%40example.com/calendarView/delta?startDateTime=x', 'GET calendarView/delta'],
+    ['POST', 'http://h/v1.0/$batch', 'POST $batch'],
+    ['PATCH', 'http://h/v1.0/users/ada%40example.com/events/AAMkAGI2TAAA%3D', 'PATCH events'],
+    ['GET', 'http://h/v1.0/me/contactFolders/AQMkADAw%3D/contacts/delta', 'GET contactFolders/contacts/delta'],
+    ['GET', 'http://h/v1.0/users/a%40b/events/AAMk-1_2/instances', 'GET events/instances'],
+  ])('%s %s -> %s', (method, url, want) => expect(graphOperation(method, new URL(url))).toBe(want));
 });

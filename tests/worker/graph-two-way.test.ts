@@ -69,6 +69,11 @@ describe('an organisation on Graph', () => {
     expect(cal).toHaveLength(1);
     expect(cal[0].fields).toMatchObject({ Subject: 'Graph review', Location: 'Room 9' });
     expect(stack.ews.store.readFolder(user.email, 'contacts')).toHaveLength(1);
+    // the run's metrics name the organisation's transport
+    const metrics = await stack.workers[0].metrics.metrics();
+    expect(metrics).toMatch(/exsync_sync_items_total\{[^}]*transport="graph"[^}]*\} 1/);
+    expect(metrics).toMatch(/exsync_transport_requests_total\{transport="graph"/);
+    expect(metrics).not.toMatch(/transport="ews"/);
 
     // a person in Outlook: a new appointment and an edit of ours
     const apt = await stack.sim('POST', `/_sim/mailboxes/${mb}/calendar`, { subject: 'Lunch', start: inDays(6, 12), end: inDays(6, 13), location: 'Diner' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { SyncError } from '@exsync/canonical';
+import { SyncError, type TransportRequestRecord } from '@exsync/canonical';
 import type { EndpointPolicy } from '@exsync/config';
 import { checkedLookup, defaultEndpointPolicy, DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_WIRE_BYTES, readBoundedBody, utf8Text } from '@exsync/http-guard';
 import { Semaphore } from './concurrency';
@@ -27,6 +27,8 @@ export interface GraphHttpOptions {
   maxThrottleRetries: number;
   /** a Retry-After longer than this is not waited out here: the caller gets Throttled */
   maxRetryWaitMs: number;
+  /** called once per HTTP request made (metrics): its operation and status, none when no answer came */
+  onRequest?: (record: TransportRequestRecord) => void;
 }
 
 export interface GraphResponse {
@@ -139,6 +141,18 @@ export class GraphHttp {
   }
 
   private async send(method: string, url: URL, body: unknown, extra: Record<string, string>, token: string): Promise<GraphResponse> {
+    const operation = graphOperation(method, url);
+    try {
+      const res = await this.sendOnce(method, url, body, extra, token);
+      this.opts.onRequest?.({ operation, status: res.status });
+      return res;
+    } catch (e) {
+      this.opts.onRequest?.({ operation });
+      throw e;
+    }
+  }
+
+  private async sendOnce(method: string, url: URL, body: unknown, extra: Record<string, string>, token: string): Promise<GraphResponse> {
     const lib = url.protocol === 'https:' ? https : http;
     const lookup = await checkedLookup(this.opts.endpointPolicy ?? defaultEndpointPolicy(), 'graph', 'graphUrl', url);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
@@ -194,6 +208,18 @@ export class GraphHttp {
       req.end(payload);
     });
   }
+}
+
+/**
+ * A request's operation as metrics name it: the method and the resource path without ids or the
+ * mailbox (`GET calendarView/delta`, `POST $batch`, `PATCH events`), so label values stay few.
+ */
+export function graphOperation(method: string, url: URL): string {
+  const names = url.pathname
+    .split('/')
+    .map(decodeURIComponent)
+    .filter((seg) => /^\$?[A-Za-z]{1,40}$/.test(seg) && !['v1.0', 'users', 'me'].includes(seg));
+  return `${method} ${names.join('/') || '/'}`;
 }
 
 /** A JSON body, undefined when empty; a 2xx that is not JSON is a MalformedResponse (Transient). */

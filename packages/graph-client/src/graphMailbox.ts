@@ -15,6 +15,7 @@ import {
   type ItemResult,
   type MailboxOpener,
   type MailboxPort,
+  type TransportRequestRecord,
 } from '@exsync/canonical';
 import type { EndpointPolicy } from '@exsync/config';
 import { occurrenceStarts, planOccurrenceChanges } from '@exsync/ews-client';
@@ -64,6 +65,8 @@ export interface GraphMailboxOptions {
   maxRetryWaitMs?: number;
   /** `Prefer: odata.maxpagesize` for delta rounds (default 100) */
   pageSize?: number;
+  /** called once per HTTP request made (metrics) */
+  onRequest?: (record: TransportRequestRecord) => void;
 }
 
 export interface GraphFolderAccess {
@@ -129,6 +132,7 @@ class GraphMailboxSession implements GraphMailbox {
       maxResponseBytes: opts.maxResponseBytes,
       maxThrottleRetries: opts.maxThrottleRetries ?? 3,
       maxRetryWaitMs: opts.maxRetryWaitMs ?? 60_000,
+      onRequest: opts.onRequest,
     });
     this.user = opts.mode === 'delegated' ? '/me' : `/users/${encodeURIComponent(opts.smtpAddress)}`;
     this.window = opts.calendarWindow ?? DEFAULT_CALENDAR_WINDOW;

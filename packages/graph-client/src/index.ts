@@ -3,3 +3,4 @@ export * from './graphErrors';
 export { Semaphore, mailboxSemaphore } from './concurrency';
 export { toCanonicalAppointment, toGraphEvent } from './eventMapper';
 export { toCanonicalContact, toGraphContact, CONTACT_SELECT } from './contactMapper';
+export { graphOperation } from './graphHttp';

@@ -38,7 +38,6 @@ export interface SyncProcessorDeps {
 }
 
 /** The transport every run uses today; a Graph transport will name itself here. */
-const TRANSPORT: TransportName = 'ews';
 
 export type SyncJobResult = { outcome: 'synced'; counts: SyncCounts } | { outcome: 'skipped'; why: string };
 
@@ -97,11 +96,13 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     }
     let failure: unknown;
     let counts = emptyCounts();
+    // The organisation's transport, known once its settings are loaded: metrics are labelled with it.
+    const run: RunTransport = { transport: 'ews' };
     const startedAt = performance.now();
     const seconds = (): number => (performance.now() - startedAt) / 1000;
     try {
       await markSyncing(deps.pool, mailboxId);
-      counts = await runSync(deps, ctx);
+      counts = await runSync(deps, ctx, run);
       await recordSuccess(deps.pool, mailboxId, counts, deps.intervalSeconds);
     } catch (e) {
       failure = e;
@@ -128,7 +129,7 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     const errFields = { mailboxId, error: (failure as Error)?.name, message: (failure as Error)?.message, action: outcome.action };
     deps.metrics?.run(outcome.action === 'delay' ? 'throttled' : outcome.action === 'retry' ? 'retrying' : 'error', seconds());
     if (outcome.action === 'delay') {
-      deps.metrics?.throttled(TRANSPORT, Math.max(0, outcome.untilMs - Date.now()) / 1000);
+      deps.metrics?.throttled(run.transport, Math.max(0, outcome.untilMs - Date.now()) / 1000);
       deps.log.warn(errFields, 'mailbox throttled; job delayed until the back-off ends');
       return delayJob(job, token, outcome.untilMs);
     }
@@ -141,7 +142,11 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
   };
 }
 
-async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCounts> {
+interface RunTransport {
+  transport: TransportName;
+}
+
+async function runSync(deps: SyncProcessorDeps, ctx: RunContext, run: RunTransport): Promise<SyncCounts> {
   let creds;
   try {
     creds = await loadCredentials(deps.pool, deps.box, ctx.orgId);
@@ -163,6 +168,7 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
     refreshTokenEnc: ctx.refreshTokenEnc,
   });
   const graph = creds.transport === 'graph';
+  run.transport = graph ? 'graph' : 'ews';
   const open = graph ? deps.openGraphMailbox : deps.openMailbox;
   if (!open) throw new SyncError('InvalidSettings', 'this worker has no Graph transport', { code: 'GraphTransportUnsupported' });
   const port = open({
@@ -171,7 +177,7 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
     mode: creds.authMode,
     getAccessToken,
     timeoutMs: deps.ewsTimeoutMs,
-    onRequest: deps.metrics ? (r) => deps.metrics!.request(TRANSPORT, r.operation, r.status) : undefined,
+    onRequest: deps.metrics ? (r) => deps.metrics!.request(run.transport, r.operation, r.status) : undefined,
   });
   const onProgress = createProgressReporter(deps.pool, ctx.mailboxId, async () => (port.folderTotals ? port.folderTotals() : {}));
   const kinds: { kind: ItemKind; direction: RunContext['calendarDirection'] }[] = [];
@@ -191,7 +197,7 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext): Promise<SyncCo
       log: deps.log,
       onProgress,
     });
-    deps.metrics?.items(kind, TRANSPORT, counts);
+    deps.metrics?.items(kind, run.transport, counts);
     total = addCounts(total, counts);
   }
   return total;
