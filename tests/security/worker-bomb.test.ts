@@ -39,6 +39,8 @@ describe('a decompression bomb on the EWS leg of a scheduled sync', () => {
         const failed = await stack.syncNow(user);
         expect(bomb.requests).toBeGreaterThan(0);
         expect(failed.lastError?.code).toBe('ResponseTooLarge');
+        // a status is a promise: a failed run is never shown as healthy
+        expect(failed.state).toBe('error');
         expect(Date.parse(failed.lastError.at)).toBeGreaterThanOrEqual(Date.parse(failed.lastStartedAt));
         failedAt = Date.parse(failed.lastError.at);
       } finally {
