@@ -9,3 +9,5 @@ export * from './text';
 export * from './emails';
 export * from './allDay';
 export * from './exsyncTag';
+export * from './syncSettings';
+export * from './syncRun';

@@ -1,0 +1,13 @@
+/**
+ * A user's and an organisation's sync settings as the contract names them (CONTRACT.md: users'
+ * calendarDirection/contactsDirection, exchange settings' conflictPolicy). The lists feed the API's
+ * JSON schemas (services/api/src/schemas.ts), so validation, types and OpenAPI come from here.
+ */
+
+export const SYNC_DIRECTIONS = ['two-way', 'crm-to-exchange', 'exchange-to-crm'] as const;
+/** Which way a folder's changes travel. */
+export type SyncDirection = (typeof SYNC_DIRECTIONS)[number];
+
+export const CONFLICT_POLICIES = ['newest-wins', 'crm-wins', 'exchange-wins'] as const;
+/** Which side wins a field both sides changed since the last sync. */
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
