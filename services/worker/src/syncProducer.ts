@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SYNC_JOB, SYNC_QUEUE, assertNoColon, createRedisConnection, syncDedupId, type SyncJobData, type SyncReason } from './queues';
+import { SYNC_JOB, SYNC_QUEUE, assertNoColon, createRedisConnection, syncDedupId, type SyncJobData } from './queues';
 import type { EnqueueSync } from '@exsync/canonical';
 import type { RetryPolicy } from '@exsync/config';
 import { syncJobOptions } from './syncJobOptions';
