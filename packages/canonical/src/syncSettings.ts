@@ -11,3 +11,11 @@ export type SyncDirection = (typeof SYNC_DIRECTIONS)[number];
 export const CONFLICT_POLICIES = ['newest-wins', 'crm-wins', 'exchange-wins'] as const;
 /** Which side wins a field both sides changed since the last sync. */
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
+export const AUTH_MODES = ['app-only', 'delegated'] as const;
+/** How exsync reaches an organisation's mailboxes: the app acts as each mailbox, or each user signs in. */
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+export const EXCHANGE_TRANSPORTS = ['ews', 'graph'] as const;
+/** The protocol an organisation's mailboxes are synced over. */
+export type ExchangeTransport = (typeof EXCHANGE_TRANSPORTS)[number];

@@ -1,4 +1,5 @@
 import {
+  type AuthMode,
   EXSYNC_LINK_ID_GRAPH_PROPERTY_ID,
   SyncError,
   normalizeAppointment,
@@ -47,7 +48,7 @@ export interface GraphMailboxOptions {
   graphUrl: string;
   smtpAddress: string;
   /** app-only: `/users/{address}`; delegated: `/me` */
-  mode: 'app-only' | 'delegated';
+  mode: AuthMode;
   /** a token for https://graph.microsoft.com/.default, called before every request */
   getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
   /** deadline per HTTP request in ms (default 100 s) */
