@@ -1,5 +1,5 @@
 import type { Appointment, Attendee, ModifiedOccurrence, Recurrence, Sensitivity, ShowAs } from '@exsync/canonical';
-import { ianaZoneForWindows, windowsZoneForIana } from '@exsync/ews-client';
+import { ianaZoneForWindows, windowsZoneForIana } from '@exsync/calendar';
 import { isObject, optString, reqString, type Json } from './wireShapes';
 import { SyncError } from '@exsync/canonical';
 

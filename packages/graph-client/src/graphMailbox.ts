@@ -18,7 +18,7 @@ import {
   type TransportRequestRecord,
 } from '@exsync/canonical';
 import type { EndpointPolicy } from '@exsync/config';
-import { occurrenceStarts, planOccurrenceChanges } from '@exsync/ews-client';
+import { occurrenceStarts, planOccurrenceChanges } from '@exsync/calendar';
 import { mailboxSemaphore } from './concurrency';
 import { toCanonicalContact, toGraphContact, CONTACT_SELECT } from './contactMapper';
 import { toCanonicalAppointment, toGraphEvent, toGraphOccurrence } from './eventMapper';

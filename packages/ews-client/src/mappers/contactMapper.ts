@@ -11,7 +11,7 @@ import {
 import { EXSYNC_LINK_ID_PROPERTY } from '../exsyncTag';
 import { loaded, propertyBag } from './propertyAccess';
 import { xmlAttr, xmlText } from './xmlText';
-import { toLocal } from './zonedTime';
+import { toLocal } from '@exsync/calendar';
 
 /**
  * PidLidBirthdayLocal ([MS-OXPROPS] 2.51; PSETID_Address, id 0x80DE, PtypTime): Outlook writes the
