@@ -98,17 +98,25 @@ function emailsOf(c: Json): ContactEmail[] {
   return out;
 }
 
-/** Every phone kind from its MAPI property, the standard properties filling in what was not expanded. */
+/**
+ * Every phone kind from its MAPI property when the item has any (the standard lists close gaps:
+ * a lone BusinessPhone2 shows as businessPhones[0]); else from the standard properties (a server
+ * that did not expand them).
+ */
 function phonesOf(c: Json): Contact['phones'] {
   const out: Contact['phones'] = {};
+  const kinds = Object.entries(PHONE_GRAPH_IDS) as [PhoneKind, string][];
+  if (kinds.some(([, id]) => extendedValue(c, id) !== undefined)) {
+    for (const [kind, id] of kinds) {
+      const number = clean(extendedValue(c, id));
+      if (number !== undefined) out[kind] = number;
+    }
+    return out;
+  }
   const [business, business2] = strings(c.businessPhones);
   const [home, home2] = strings(c.homePhones);
-  const standard: Partial<Record<PhoneKind, string>> = { business, business2, home, home2, mobile: clean(c.mobilePhone) };
-  for (const [kind, id] of Object.entries(PHONE_GRAPH_IDS) as [PhoneKind, string][]) {
-    const raw = extendedValue(c, id);
-    const number = raw !== undefined ? clean(raw) : standard[kind];
-    if (number !== undefined) out[kind] = number;
-  }
+  const standard: [PhoneKind, string | undefined][] = [['business', business], ['business2', business2], ['home', home], ['home2', home2], ['mobile', clean(c.mobilePhone)]];
+  for (const [kind, number] of standard) if (number !== undefined) out[kind] = number;
   return out;
 }
 
