@@ -70,7 +70,7 @@ export function encodeTzDefinition(def: TzDefinition): string {
   buf.writeUInt16LE(RULE_FLAG_EFFECTIVE, at + 4);
   // stStart (at + 6) stays zero: in force from the beginning
   const r = def.rules;
-  buf.writeInt32LE(-r.standardOffset, at + 22);
+  buf.writeInt32LE(0 - r.standardOffset, at + 22);
   buf.writeInt32LE(0, at + 26);
   buf.writeInt32LE(r.daylight ? -(r.daylight.offset - r.standardOffset) : 0, at + 30);
   writeYearly(buf, at + 34, r.daylight?.end);
@@ -111,8 +111,9 @@ export function decodeTzDefinition(base64: string): TzDefinition | undefined {
   const daylightBias = buf.readInt32LE(chosen + 30);
   const end = readYearly(buf, chosen + 34);
   const start = readYearly(buf, chosen + 50);
-  const standardOffset = -(bias + standardBias);
+  // `0 - x`, not `-x`: no negative zero for UTC
+  const standardOffset = 0 - (bias + standardBias);
   const rules: ZoneRules = { standardOffset };
-  if (start && end && daylightBias !== 0) rules.daylight = { offset: -(bias + daylightBias), start, end };
+  if (start && end && daylightBias !== 0) rules.daylight = { offset: 0 - (bias + daylightBias), start, end };
   return { keyName, rules };
 }
