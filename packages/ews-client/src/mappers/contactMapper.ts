@@ -123,8 +123,8 @@ function extendedDate(item: ews.Item, def: ews.ExtendedPropertyDefinition): stri
 }
 
 /**
- * A birthday's date, when the contact has a Birthday. Exchange's Birthday is an instant (midnight in the writer's zone), and one
- * instant is midnight in two zones a day apart (11:00Z is midnight at UTC+13 and at UTC-11), so
+ * A birthday's date, when the contact has a Birthday. Exchange's Birthday is an instant (midnight
+ * in the writer's zone), and one instant is midnight in two zones a day apart (11:00Z is midnight at UTC+13 and at UTC-11), so
  * the date comes from PidLidBirthdayLocal when Outlook wrote it; else from the instant in the
  * mailbox's zone when known; else the nearest UTC midnight (right for zones within +-12 h).
  */
