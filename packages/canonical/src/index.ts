@@ -11,3 +11,4 @@ export * from './allDay';
 export * from './exsyncTag';
 export * from './syncSettings';
 export * from './syncRun';
+export * from './mapiProperties';

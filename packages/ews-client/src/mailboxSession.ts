@@ -49,11 +49,11 @@ import {
 import { backoffFromDetails, classifyEwsError, errorFromExchangeCode } from './classifyEwsError';
 import { EwsError } from './errors';
 import { runInEwsCall } from './ewsCallContext';
-import { applyOccurrenceChanges, planOccurrenceChanges } from './mappers/occurrenceChanges';
+import { ianaZoneForWindows, planOccurrenceChanges } from '@exsync/calendar';
+import { applyOccurrenceChanges } from './mappers/occurrenceChanges';
 import { readExsyncTag, EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
 import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER, type MappingContext } from './itemKinds';
 import type { EndpointPolicy } from '@exsync/config';
-import { ianaZoneForWindows } from './mappers/windowsZones';
 import { EwsTransport, type EwsExchangeRecord } from './transport';
 
 

@@ -19,10 +19,10 @@ import {
   type TransportRequestRecord,
 } from '@exsync/canonical';
 import type { EndpointPolicy } from '@exsync/config';
-import { occurrenceStarts, planOccurrenceChanges } from '@exsync/ews-client';
+import { occurrenceStarts, planOccurrenceChanges } from '@exsync/calendar';
 import { mailboxSemaphore } from './concurrency';
-import { toCanonicalContact, toGraphContact, CONTACT_SELECT } from './contactMapper';
-import { toCanonicalAppointment, toGraphEvent, toGraphOccurrence } from './eventMapper';
+import { toCanonicalContact, toGraphContact, CONTACT_EXPAND, CONTACT_SELECT } from './contactMapper';
+import { APPOINTMENT_EXPAND, toCanonicalAppointment, toGraphEvent, toGraphOccurrence } from './eventMapper';
 import { asSyncError, errorFromGraph } from './graphErrors';
 import { GraphHttp, MAX_BATCH, type BatchRequest, type GraphResponse } from './graphHttp';
 import { changeKeyFromEtag, extendedValue, isObject, parseCollection, parseDeltaPage, parseItem, type Json } from './wireShapes';
@@ -287,7 +287,7 @@ class GraphMailboxSession implements GraphMailbox {
 
   async getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
     if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
-    const query = kind === 'contact' ? `?$select=${CONTACT_SELECT}&$expand=${TAG_EXPAND}` : `?$expand=${TAG_EXPAND}`;
+    const query = kind === 'contact' ? `?$select=${CONTACT_SELECT}&$expand=${CONTACT_EXPAND}` : `?$expand=${APPOINTMENT_EXPAND}`;
     const answers = await this.batched(itemIds.map((id) => ({ method: 'GET' as const, url: this.itemPath(kind, id) + query })));
     const out: ItemResult<FetchedItem<ItemOfKind<K>>>[] = [];
     for (let i = 0; i < itemIds.length; i++) {
@@ -365,7 +365,7 @@ class GraphMailboxSession implements GraphMailbox {
         if (typeof input.tag !== 'string' || !input.tag) throw new TypeError('every created item needs a tag');
         const body: Json = kind === 'contact' ? toGraphContact(input.item as Contact) : toGraphEvent(input.item as Appointment);
         // the tag goes out with the create, so a retry after a lost answer finds the item
-        body.singleValueExtendedProperties = [{ id: EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, value: input.tag }];
+        body.singleValueExtendedProperties = [...((body.singleValueExtendedProperties as Json[] | undefined) ?? []), { id: EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, value: input.tag }];
         const headers: Record<string, string> = {};
         if (kind === 'appointment') {
           // a repeated POST with the same transactionId answers the first event (never a second one)

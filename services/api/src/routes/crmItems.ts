@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { InvalidEmailError, keepEmailSlots, parseEmails, parseInstant, type Appointment, type Contact, type EmailInput, type ItemKind } from '@exsync/canonical';
-import { findWindowsZone } from '@exsync/ews-client';
+import { findWindowsZone } from '@exsync/calendar';
 import { getCrmItem, getMailboxByUser, getUser, listCrmItems, putCrmItem, tombstoneCrmItem, type CrmItemRow } from '@exsync/db';
 import { requestSyncSoon } from '../requestSyncSoon';
 import { assertOrgAccess } from '../auth';
