@@ -96,7 +96,7 @@ export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
 }
 
 /** Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. */
-export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'calendarWindow'> = {}): MailboxOpener {
+export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'calendarWindow' | 'timeoutMs'> = {}): MailboxOpener {
   return ({ endpointUrl, ...rest }) => openGraphMailbox({ graphUrl: endpointUrl, ...rest, ...extra });
 }
 
