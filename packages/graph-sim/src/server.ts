@@ -122,6 +122,11 @@ export async function handleGraph(deps: ServerDeps, req: IncomingMessage, res: S
     const graphReq = await readRequest(deps, req, url);
     const isBatch = graphReq.path.toLowerCase() === '/$batch';
     const prepared = isBatch ? undefined : tryPrepare(deps, graphReq);
+    if (prepared && 'mb' in prepared) {
+      // logged under its mailbox even when a fault answers it before it runs
+      entry.mailbox = prepared.mb.email;
+      entry.operation = prepared.name;
+    }
     const config = deps.faults.effective(prepared && 'mb' in prepared ? prepared.mb.email : undefined);
     const fault = pickGraphFault(deps.faults, config);
     if (fault?.kind === 'reset') {
