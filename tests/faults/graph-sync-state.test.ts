@@ -5,7 +5,6 @@
  * worker starts the folder over (as for EWS's SyncStateInvalid) and converges; no deleted item
  * comes back on either side, nothing is lost or duplicated.
  */
-import type { RequestLogEntry } from '@exsync/ews-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack, type StackUser } from '../support/stack';
 import { measure } from './collector';
@@ -56,25 +55,34 @@ describe('Graph delta state expired (410 SyncStateNotFound)', () => {
       expect((await converge(stack, user)).converged).toBe(true);
 
       // Deletes on both sides and more than a page (100) of new contacts, then the tokens expire
-      // once the round's first contacts page is answered: its next page answers 410.
-      await deleteSome(user, expected, 'contacts', 6);
-      await addItems(stack, user, expected, 1000, { crm: 10, outlook: 110 });
+      // as soon as a contacts round hands out its first next-page link: that page answers 410.
       const email = user.email.toLowerCase();
-      let expiredAt: number | undefined;
       const log = stack.ews.requestLog;
-      const finish = log.finish.bind(log);
-      log.finish = (entry: RequestLogEntry, status: number, fault?: 'reset' | 'hang') => {
-        finish(entry, status, fault);
-        if (expiredAt === undefined && entry.mailbox === email && entry.operation === 'GET contacts/delta' && status === 200) {
-          stack.graph!.state.delta.expire(email);
-          expiredAt = entry.seq;
+      const tokens = stack.graph!.state.delta;
+      const encode = tokens.encode.bind(tokens);
+      let expiredAt: number | undefined;
+      tokens.encode = (chain, generation, page) => {
+        const token = encode(chain, generation, page);
+        if (expiredAt === undefined && page !== undefined && chain.kind === 'contacts' && chain.mailbox === email) {
+          expiredAt = log.list().at(-1)?.seq ?? 0;
+          // once this answer has gone out, before the client can ask for the next page
+          setImmediate(() => tokens.expire(email));
         }
+        return token;
       };
+      await deleteSome(user, expected, 'contacts', 6);
+      // CRM writes start runs: the new Outlook contacts land at once (one synchronous loop on the
+      // in-process store), so whichever round sees them has more than a page
+      for (let i = 1000; i < 1110; i++) {
+        stack.ews.store.createContact(user.email, { givenName: `Outlook${i}`, surname: 'Contact', emails: [`outlook${i}@contoso.example`] });
+        expected.contacts.add(`outlook${i}@contoso.example`);
+      }
+      await addItems(stack, user, expected, 1000, { crm: 10, outlook: 0 });
       let midRound;
       try {
         midRound = await converge(stack, user);
       } finally {
-        log.finish = finish;
+        tokens.encode = encode;
       }
       const gone = log.list(email, 'graph').filter((e) => e.status === 410 && expiredAt !== undefined && e.seq > expiredAt);
       expect(expiredAt).toBeDefined();
