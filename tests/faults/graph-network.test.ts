@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack';
 import { LONG, measure } from './collector';
-import { addItems, clearFaults, compareStores, converge, emptyExpected, expectSame, mailboxRequests, setFaults } from './graphFaultKit';
+import { clearFaults, compareStores, emptyExpected, expectSame, mailboxRequests, roundsToConvergence, setFaults } from './graphFaultKit';
 
 const ROUNDS = LONG ? 12 : 4;
 const GRAPH_TIMEOUT_SECONDS = 2;
@@ -30,15 +30,7 @@ describe('Graph connection resets and hangs', () => {
       await setFaults(stack, user, { resetRate: 0.05, hangRate: 0.03 });
 
       const expected = emptyExpected();
-      let runs = 0;
-      let converged = false;
-      for (let round = 0; round < ROUNDS; round++) {
-        await addItems(stack, user, expected, round * 100, { crm: 20, outlook: 10, crmAppointments: 3, outlookAppointments: 2 });
-        const r = await converge(stack, user);
-        runs += r.runs;
-        converged = r.converged;
-        if (!converged) break;
-      }
+      const { converged, runs } = await roundsToConvergence(stack, user, expected, ROUNDS, { crm: 20, outlook: 10, crmAppointments: 3, outlookAppointments: 2 });
       // a $batch meets the global faults: count those too (they carry no mailbox)
       const all = stack.ews.requestLog.list(undefined, 'graph');
       const resets = all.filter((e) => e.fault === 'reset').length;

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack';
 import { LONG, measure } from './collector';
-import { addItems, clearFaults, compareStores, converge, emptyExpected, expectSame, mailboxRequests, setFaults } from './graphFaultKit';
+import { clearFaults, compareStores, emptyExpected, expectSame, mailboxRequests, roundsToConvergence, setFaults } from './graphFaultKit';
 
 const ROUNDS = LONG ? 12 : 4;
 const LIMIT = 4;
@@ -34,15 +34,7 @@ describe('Graph throttling (429/503 with Retry-After, MailboxConcurrency)', () =
       await setFaults(stack, user, { latencyMs: 15, serverBusyRate: 0.04, backOffMs: 1000, itemServerBusyRate: 0.04, http503Rate: 0.02, retryAfterSeconds: 1 });
 
       const expected = emptyExpected();
-      let runs = 0;
-      let converged = false;
-      for (let round = 0; round < ROUNDS; round++) {
-        await addItems(stack, user, expected, round * 100, { crm: 25, outlook: 10, crmAppointments: 3, outlookAppointments: 2 });
-        const r = await converge(stack, user);
-        runs += r.runs;
-        converged = r.converged;
-        if (!converged) break;
-      }
+      const { converged, runs } = await roundsToConvergence(stack, user, expected, ROUNDS, { crm: 25, outlook: 10, crmAppointments: 3, outlookAppointments: 2 });
       const log = mailboxRequests(stack, user);
       await clearFaults(stack);
 

@@ -88,6 +88,18 @@ export async function converge(stack: Stack, user: StackUser, maxRuns = 30): Pro
   return { converged: false, runs: maxRuns };
 }
 
+/** `rounds` rounds of new items on both sides (numbered 100 apart), each synced until a run converges; stops at the first that does not. */
+export async function roundsToConvergence(stack: Stack, user: StackUser, expected: Expected, rounds: number, counts: Parameters<typeof addItems>[4]): Promise<{ converged: boolean; runs: number }> {
+  let runs = 0;
+  for (let round = 0; round < rounds; round++) {
+    await addItems(stack, user, expected, round * 100, counts);
+    const r = await converge(stack, user);
+    runs += r.runs;
+    if (!r.converged) return { converged: false, runs };
+  }
+  return { converged: true, runs };
+}
+
 export interface Comparison {
   lost: number;
   duplicates: number;
