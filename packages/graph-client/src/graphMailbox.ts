@@ -97,7 +97,7 @@ export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
 }
 
 /** Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. */
-export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'calendarWindow'> = {}): MailboxOpener {
+export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'calendarWindow' | 'timeoutMs'> = {}): MailboxOpener {
   return ({ endpointUrl, ...rest }) => openGraphMailbox({ graphUrl: endpointUrl, ...rest, ...extra });
 }
 
@@ -193,10 +193,12 @@ class GraphMailboxSession implements GraphMailbox {
       throw new SyncError('SyncStateInvalid', 'The stored sync state is not a Graph delta link of this mailbox', { code: 'SyncStateNotGraph' });
     }
     let link = syncState ?? (await this.firstLink(folder));
+    // a series' occurrences spread over many pages: its master is read and reported once a round
+    const reported = new Set<string>();
     for (;;) {
       const res = await this.call('GET', link, undefined, { Prefer: `odata.maxpagesize=${this.pageSize}` });
       const page = parseDeltaPage(res.body);
-      const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value);
+      const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value, reported);
       link = (page.nextLink ?? page.deltaLink)!;
       yield { changes, syncState: link, moreAvailable: page.nextLink !== undefined };
       if (!page.nextLink) return;
@@ -241,16 +243,17 @@ class GraphMailboxSession implements GraphMailbox {
 
   /**
    * The calendar changes of one delta page: every named event is read back (with its tag), an
-   * occurrence or exception stands for its series master, and only a 404 becomes a delete.
+   * occurrence or exception stands for its series master, and only a 404 becomes a delete. `seen`
+   * holds the ids this round already reported (updated as it goes): they are not read again.
    */
-  private async calendarChanges(entries: Json[]): Promise<FolderChange[]> {
+  private async calendarChanges(entries: Json[], seen: Set<string>): Promise<FolderChange[]> {
     const named = new Set<string>();
     for (const e of entries) {
       const master = typeof e.seriesMasterId === 'string' && (e.type === 'occurrence' || e.type === 'exception') ? e.seriesMasterId : undefined;
-      named.add(master ?? (e.id as string));
+      const id = master ?? (e.id as string);
+      if (!seen.has(id)) named.add(id);
     }
     const out: FolderChange[] = [];
-    const seen = new Set<string>();
     let ids = [...named];
     // two passes at most: an id read back as an occurrence points at its master
     for (let pass = 0; pass < 2 && ids.length > 0; pass++) {
@@ -260,6 +263,7 @@ class GraphMailboxSession implements GraphMailbox {
         const a = answers[i];
         if (a instanceof SyncError) throw a;
         if (a.status === 404) {
+          seen.add(id);
           out.push({ type: 'delete', itemId: id });
           return;
         }
