@@ -265,7 +265,9 @@ function entryOf(e: SyncError, ctx: MessageContext): Entry {
 
 function entryByError(e: SyncError): Entry {
   const byCode = e.code ? BY_REMOTE_CODE[e.code] : undefined;
-  if (byCode) return byCode;
+  // Graph answers ErrorAccessDenied both for a missing permission and for a mailbox outside the
+  // app's RBAC for Applications scope; the transport already told the two apart by kind.
+  if (byCode && !(byCode === ENTRIES.permissionMissing && e.kind === 'ImpersonationDenied')) return byCode;
   switch (e.kind) {
     case 'AuthFailed':
       switch (e.reason) {
