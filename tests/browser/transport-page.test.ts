@@ -2,8 +2,7 @@ import type { Page, Route } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
-import { waitFor } from '../support/stack';
-import { startE2eStack, type E2eStack } from '../login/e2eStack';
+import { signInThroughLink, startE2eStack, waitForMailboxState, type E2eStack } from '../login/e2eStack';
 import { newOrg, signIn, useBrowser } from './browserHarness';
 
 /**
@@ -106,8 +105,8 @@ it('names EWS blocked by Exchange Online with both fixes, offers the switch to G
   const user = await s.platform('POST', `/v1/orgs/${orgId}/users`, { crmUserId: 'crm-bob', email: 'bob@contoso.example' });
   const userId = user.json.id as string;
   await s.platform('PATCH', `/v1/orgs/${orgId}/users/${userId}`, { mobileAccess: true, useOAuthForExchange: true, syncCalendar: true, syncContacts: true });
-  await followSignInLink(orgId, userId);
-  await waitFor('bob synced over EWS', async () => (await s.platform('GET', `/v1/orgs/${orgId}/users/${userId}/sync-status`)).json.state === 'healthy', 45_000, 200);
+  await signInThroughLink(s, orgId, userId);
+  await waitForMailboxState(s, orgId, userId, 'healthy');
 
   s.ews.store.setTenantEws(DEFAULT_SEED.tenantId, false, 'policy');
   try {
@@ -173,13 +172,3 @@ it('names EWS blocked by Exchange Online with both fixes, offers the switch to G
   await b.screenshot(page, 'transport-switch-progress');
   await page.close();
 }, 120_000);
-
-/** The user opens the sign-in link: exsync -> Microsoft -> exsync, the cookie carried as a browser would. */
-async function followSignInLink(orgId: string, userId: string): Promise<void> {
-  const link = await s.platform('POST', `/v1/orgs/${orgId}/users/${userId}/microsoft-login`);
-  const start = await fetch(link.json.url, { redirect: 'manual' });
-  const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0];
-  const authorize = await fetch(start.headers.get('location')!, { redirect: 'manual' });
-  const callback = await fetch(authorize.headers.get('location')!, { headers: { cookie } });
-  expect(await callback.text()).toContain('data-outcome="signed-in"');
-}

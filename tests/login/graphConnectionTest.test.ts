@@ -2,18 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
-import { api, authorizeAtMicrosoft, deliverCallback, orgWithUser, outcomeOf, startLoginHarness, startSignIn, type LoginHarness } from './loginHarness';
+import { api, authorizeAtMicrosoft, deliverCallback, orgConnectionTest, orgWithUser, outcomeOf, startLoginHarness, startSignIn, stepNamed, type LoginHarness } from './loginHarness';
 
 /**
  * The connection test of an organisation on the Graph transport, against the Entra ID and Graph
  * simulators over loopback: real tokens, real reads of the mailbox's calendar and contacts folder,
  * and every failure told with Graph's permissions and fixes (never EWS's full_access_as_app).
  */
-interface Step {
-  name: string;
-  ok: boolean;
-  message: string;
-}
 
 let h: LoginHarness;
 let ews: EwsSim;
@@ -31,18 +26,14 @@ afterAll(async () => {
 });
 
 const ALL_ROLES = ['full_access_as_app', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
-const step = (steps: Step[], name: string) => steps.find((s) => s.name === name);
+const step = stepNamed;
+const orgTest = (orgId: string, mailbox?: string) => orgConnectionTest(h, orgId, mailbox);
 const graphCalls = (mailbox: string) => ews.requestLog.list(mailbox, 'graph');
 
 async function graphOrg(email: string, authMode: 'app-only' | 'delegated' = 'app-only') {
   return orgWithUser(h, { email, authMode, transport: 'graph', graphUrl: graph.url });
 }
 
-async function orgTest(orgId: string, mailbox?: string): Promise<{ ok: boolean; mailbox: string | null; steps: Step[] }> {
-  const res = await api(h, 'POST', `/v1/orgs/${orgId}/exchange/test`, mailbox ? { mailbox } : {});
-  expect(res.statusCode).toBe(200);
-  return res.json();
-}
 
 describe('connection test over Graph (app-only)', () => {
   it('gets a Graph token and reads the calendar and the contacts folder as the mailbox', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
 import { waitFor } from '../support/stack';
-import { startE2eStack, type E2eStack } from './e2eStack';
+import { signInThroughLink, startE2eStack, waitForMailboxState, type E2eStack } from './e2eStack';
 
 /**
  * Delegated mode over Microsoft Graph, end to end: the user signs in through the simulated Entra ID
@@ -50,8 +50,9 @@ it("a delegated-mode org on Graph syncs the mailbox with the user's own Graph to
   };
   expect((await s.platform('PUT', `/v1/orgs/${orgId}/users/${userId}/appointments/crm-appt-1`, crmAppointment)).status).toBeLessThan(300);
 
-  await signIn(orgId, userId);
-  const status = await waitForState(orgId, userId, 'healthy');
+  const authorizeUrl = await signInThroughLink(s, orgId, userId);
+  expect(authorizeUrl.searchParams.get('scope')).toContain('Calendars.ReadWrite');
+  const status = await waitForMailboxState(s, orgId, userId, 'healthy');
   expect(status.lastSuccessAt).not.toBeNull();
 
   const calendar = s.ews.store.readFolder('carol@contoso.example', 'calendar');
@@ -64,40 +65,12 @@ it("a delegated-mode org on Graph syncs the mailbox with the user's own Graph to
   const runs = wire.length;
   expect((await s.platform('POST', `/v1/orgs/${orgId}/users/${userId}/sync`)).status).toBe(202);
   await waitFor('a second Graph run', async () => s.ews.requestLog.list('carol@contoso.example', 'graph').length > runs, 30_000, 200);
-  expect((await waitForState(orgId, userId, 'healthy')).lastError).toBeNull();
+  expect((await waitForMailboxState(s, orgId, userId, 'healthy')).lastError).toBeNull();
 
   // The user's sessions are revoked in Entra ID: the next sync stops with a plain "sign in again".
   s.entra.revokeRefreshTokens('carol@contoso.example');
   expect((await s.platform('POST', `/v1/orgs/${orgId}/users/${userId}/sync`)).status).toBe(202);
-  const broken = await waitForState(orgId, userId, 'error');
+  const broken = await waitForMailboxState(s, orgId, userId, 'error');
   expect(broken.lastError.message).toContain('sign-in link');
   s.entra.setRoles(DEFAULT_SEED.applicationId, ['full_access_as_app', 'Calendars.ReadWrite', 'Contacts.ReadWrite']);
 });
-
-/** The user opens the link: exsync -> Microsoft -> exsync, the cookie carried as a browser would. */
-async function signIn(orgId: string, userId: string): Promise<void> {
-  const link = await s.platform('POST', `/v1/orgs/${orgId}/users/${userId}/microsoft-login`);
-  const start = await fetch(link.json.url, { redirect: 'manual' });
-  expect(start.status).toBe(302);
-  const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0];
-  const authorizeUrl = start.headers.get('location')!;
-  expect(new URL(authorizeUrl).searchParams.get('scope')).toContain('Calendars.ReadWrite');
-  const authorize = await fetch(authorizeUrl, { redirect: 'manual' });
-  expect(authorize.status).toBe(302);
-  const callback = await fetch(authorize.headers.get('location')!, { headers: { cookie } });
-  expect(callback.status).toBe(200);
-  expect(await callback.text()).toContain('data-outcome="signed-in"');
-}
-
-async function waitForState(orgId: string, userId: string, state: 'healthy' | 'error'): Promise<any> {
-  return waitFor(
-    `the mailbox to become ${state}`,
-    async () => {
-      const st = await s.platform('GET', `/v1/orgs/${orgId}/users/${userId}/sync-status`);
-      if (state === 'healthy' && st.json?.state === 'error') throw new Error(`sync failed: ${JSON.stringify(st.json)}`);
-      return st.json?.state === state ? st.json : undefined;
-    },
-    45_000,
-    200,
-  );
-}

@@ -148,3 +148,20 @@ export async function mailboxRow(h: LoginHarness, userId: string): Promise<Recor
   );
   return res.rows[0];
 }
+
+/** One step of a connection test's answer. */
+export interface ConnectionStep {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+/** POST .../exchange/test (as `mailbox` when given); answers the parsed 200 body. */
+export async function orgConnectionTest(h: LoginHarness, orgId: string, mailbox?: string): Promise<{ ok: boolean; mailbox: string | null; steps: ConnectionStep[] }> {
+  const res = await api(h, 'POST', `/v1/orgs/${orgId}/exchange/test`, mailbox ? { mailbox } : {});
+  if (res.statusCode !== 200) throw new Error(`connection test: ${res.statusCode} ${res.body}`);
+  return res.json();
+}
+
+/** The step named `name`, if the test got that far. */
+export const stepNamed = (steps: ConnectionStep[], name: string): ConnectionStep | undefined => steps.find((s) => s.name === name);
