@@ -619,10 +619,11 @@ class EwsMailboxSession implements EwsMailbox {
   }
 
   /**
-   * Runs `run` per chunk, up to `concurrency` chunks at a time (started in order), results in input
-   * order. A chunk that fails as a whole marks its items with that error; after a throttle or an
-   * error that needs a person no further chunk is started (sending more prolongs a back-off) and
-   * the unsent ones carry the same error.
+   * Runs `run` per chunk, results in input order. The first chunk goes alone; the rest run up to
+   * `concurrency` at a time, started in order. A chunk that fails as a whole marks its items with
+   * that error; after a throttle or an error that needs a person no further chunk is started
+   * (sending more prolongs a back-off) and the unsent ones carry the same error, so a mailbox
+   * already throttled costs one request, not `concurrency`.
    */
   private async inBatches<I, R>(inputs: I[], size: number, run: (chunk: I[]) => Promise<ItemResult<R>[]>, concurrency = 1): Promise<ItemResult<R>[]> {
     if (!Array.isArray(inputs)) throw new TypeError('expected an array');
@@ -630,25 +631,26 @@ class EwsMailboxSession implements EwsMailbox {
     for (let i = 0; i < inputs.length; i += size) chunks.push(inputs.slice(i, i + size));
     const done: ItemResult<R>[][] = new Array(chunks.length);
     let stopWith: EwsError | undefined;
-    let next = 0;
-    const worker = async () => {
-      while (next < chunks.length) {
-        const c = next++;
-        const chunk = chunks[c];
-        if (stopWith) {
-          done[c] = chunk.map(() => ({ ok: false, error: stopWith! }));
-          continue;
-        }
-        try {
-          done[c] = await run(chunk);
-        } catch (err) {
-          const e = classifyEwsError(err);
-          done[c] = chunk.map(() => ({ ok: false, error: e }));
-          if (e.kind === 'Throttled' || e.needsPerson) stopWith ??= e;
-        }
+    const runChunk = async (c: number) => {
+      const chunk = chunks[c];
+      if (stopWith) {
+        done[c] = chunk.map(() => ({ ok: false, error: stopWith! }));
+        return;
+      }
+      try {
+        done[c] = await run(chunk);
+      } catch (err) {
+        const e = classifyEwsError(err);
+        done[c] = chunk.map(() => ({ ok: false, error: e }));
+        if (e.kind === 'Throttled' || e.needsPerson) stopWith ??= e;
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, chunks.length)) }, worker));
+    if (chunks.length > 0) await runChunk(0);
+    let next = 1;
+    const worker = async () => {
+      while (next < chunks.length) await runChunk(next++);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, chunks.length - 1)) }, worker));
     return done.flat();
   }
 }

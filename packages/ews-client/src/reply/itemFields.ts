@@ -36,11 +36,15 @@ export interface ItemIdentity {
   changeKey: string;
 }
 
-/** ItemId Id and ChangeKey; undefined when the item has no ItemId. */
+/**
+ * ItemId Id and ChangeKey; undefined when the item has no ItemId. Exchange always sends the
+ * ChangeKey of an item it returns; where an answer lacks one (a shortened Learn sample) the
+ * ChangeKey is undefined, as ews-javascript-api reports it.
+ */
 export function identityOf(item: XNode): ItemIdentity | undefined {
   const id = child(item, 'ItemId');
   if (!id || id.attrs.Id === undefined) return undefined;
-  return { itemId: id.attrs.Id, changeKey: id.attrs.ChangeKey ?? '' };
+  return { itemId: id.attrs.Id, changeKey: id.attrs.ChangeKey as string };
 }
 
 /** What names an extended property: a property set GUID or a distinguished set, and a name or an id. */
