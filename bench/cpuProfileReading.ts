@@ -13,7 +13,8 @@ export interface CpuProfile {
 
 /** Category rules, first match wins per frame; frames are tried from the leaf outwards. */
 const RULES: [RegExp, string][] = [
-  [/ews-client\/src\/reply\//, 'EWS reply reader (one-pass parse + mapping)'],
+  [/node_modules\/(htmlparser2|entities)\//, 'XML parse (htmlparser2, one pass)'],
+  [/ews-client\/src\/reply\//, 'EWS reply reader (tree walk into canonical values)'],
   [/fast-xml-parser|strnum/, 'XML parse (fast-xml-parser)'],
   [/ews-javascript-api\/js\/Core\/EwsXmlReader|@xmldom|xmldom|DOMParser|EwsServiceXmlReader|EwsServiceJsonReader|ExtensionMethods/, 'XML parse (ews-javascript-api DOM)'],
   [/ews-client\/src\/mappers/, 'mapping (ews-client mappers)'],
@@ -67,4 +68,18 @@ export function readProfile(p: CpuProfile, items?: number): ProfileReading {
       ...(items ? { usPerItem: Math.round(us / items) } : {}),
     }));
   return { totalMs: Math.round(total / 1000), busyMs: Math.round(busy / 1000), byCategory };
+}
+
+/** `npx tsx bench/cpuProfileReading.ts <file.cpuprofile[.gz]> [items]`: the reading of a saved profile. */
+if (require.main === module) {
+  const [file, items] = process.argv.slice(2);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { gunzipSync } = require('node:zlib') as typeof import('node:zlib');
+  const raw = readFileSync(file);
+  const profile = JSON.parse((file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')) as CpuProfile;
+  const reading = readProfile(profile, items ? Number(items) : undefined);
+  console.log(`profiled ${reading.busyMs} ms busy`);
+  for (const c of reading.byCategory) console.log(`${String(c.ms).padStart(7)} ms ${c.share.toFixed(1).padStart(5)} % ${String(c.usPerItem ?? '').padStart(6)} us/item  ${c.category}`);
 }
