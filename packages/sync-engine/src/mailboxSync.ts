@@ -44,20 +44,16 @@
  * Postgres write; our own writes come back with the ChangeKey we stored and are skipped unread.
  */
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import type { Appointment, Contact, FetchedItem, FolderChange, ItemKind, MailboxError } from '@exsync/canonical';
+import type {
+  Appointment, ChangeFeedEntry, ConflictEntry, Contact, CrmItemRow, FetchedItem, FolderChange, ItemFailure, ItemKind, LinkDraft, LinkRow, MailboxError,
+  SyncStateRow, SyncStoreSession,
+} from '@exsync/canonical';
 import { FOLDER_OF_KIND, SyncError, defaultScope, storableValue } from '@exsync/canonical';
-import {
-  analyzeAfterBulkLoad, appendChanges, clearItemFailures, countFailingItems, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
-  listPendingLinks, listUnlinkedCrmItems, listUnseenLinks, markLinksSeen, markLinksUnseen, recordConflicts,
-  saveSyncState, upsertLinks, withTransaction, writeCrmItemsFromExchange,
-  type ChangeFeedEntry, type ConflictEntry, type CrmItemRow, type ItemFailure, type LinkRow, type Queryable, type SyncStateRow,
-} from '@exsync/db';
 import { decide, type CrmState, type ExchangeChange, type LinkState, type SyncAction } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
 import { contentOf, isDataRefusal, recordFailures, refused, storageRefused, unmappable, unreadableItem } from './itemFailures';
 import { readOnlyPart, syncedContent } from './syncedContent';
-import { emptyCounts, type MailboxSyncContext, type SyncCounts } from './syncTypes';
+import { emptyCounts, type MailboxSyncContext, type SyncCounts, type SyncRun } from './syncTypes';
 
 type Item = Appointment | Contact;
 
@@ -84,7 +80,8 @@ function failsWholeRun(e: MailboxError): boolean {
 }
 
 /** Syncs one item kind of one mailbox: pull Exchange changes, then push CRM changes. */
-export async function syncMailboxKind(ctx: MailboxSyncContext): Promise<SyncCounts> {
+export async function syncMailboxKind(context: MailboxSyncContext): Promise<SyncCounts> {
+  const ctx: SyncRun = { ...context, store: context.store.open({ orgId: context.orgId, userId: context.userId, mailboxId: context.mailboxId, kind: context.kind }) };
   const counts = emptyCounts();
   await pull(ctx, counts);
   const before = exchangeWrites(counts);
@@ -94,7 +91,7 @@ export async function syncMailboxKind(ctx: MailboxSyncContext): Promise<SyncCoun
   // once more moves the state past our own writes (they come back with the ChangeKeys we stored
   // and are skipped unread), so later deletes and edits of those items are reported.
   if (exchangeWrites(counts) > before) await pull(ctx, counts);
-  counts.failingItems = await countFailingItems(ctx.pool, ctx.mailboxId, ctx.kind);
+  counts.failingItems = await ctx.store.countFailingItems();
   ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, counts }, 'mailbox kind synced');
   return counts;
 }
@@ -130,31 +127,31 @@ function chunks<T>(xs: T[], n: number): T[][] {
 // ---------------------------------------------------------------------------------------------
 // Pull
 
-async function pull(ctx: MailboxSyncContext, counts: SyncCounts): Promise<void> {
+async function pull(ctx: SyncRun, counts: SyncCounts): Promise<void> {
   const folder = FOLDER_OF_KIND[ctx.kind];
-  const state = await getSyncState(ctx.pool, ctx.mailboxId, folder);
+  const state = await ctx.store.getSyncState(folder);
   try {
     await pullFrom(ctx, state, counts);
   } catch (e) {
     if (!isSyncStateInvalid(e)) throw e;
     ctx.log?.warn({ mailboxId: ctx.mailboxId, folder }, 'sync state rejected by Exchange; restarting the folder');
     const restart: SyncStateRow = { syncState: null, initialSyncDone: state.initialSyncDone, resyncInProgress: true };
-    await withTransaction(ctx.pool, async (c) => {
-      await markLinksUnseen(c, ctx.mailboxId, ctx.kind);
-      await saveSyncState(c, ctx.mailboxId, folder, restart);
+    await ctx.store.transaction(async (tx) => {
+      await tx.markLinksUnseen();
+      await tx.saveSyncState(folder, restart);
     });
     await pullFrom(ctx, restart, counts);
   }
 }
 
-async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: SyncCounts): Promise<void> {
+async function pullFrom(ctx: SyncRun, start: SyncStateRow, counts: SyncCounts): Promise<void> {
   const folder = FOLDER_OF_KIND[ctx.kind];
   let state = start;
   let matcher: Matcher | undefined;
   let linksInserted = 0;
   // Built from what is unlinked now; rebuilt when a page is rolled back (its claims were not kept).
   const freshMatcher = async (): Promise<Matcher> => {
-    const unlinked = await listUnlinkedCrmItems(ctx.pool, ctx.userId, ctx.mailboxId, ctx.kind);
+    const unlinked = await ctx.store.unlinkedCrmItems();
     // Items that cannot be synced are left to the push step, which records why.
     return buildMatcher(ctx.kind, unlinked.filter((r) => r.data && contentOf(ctx.kind, r.data as Item).ok).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
   };
@@ -171,7 +168,7 @@ async function pullFrom(ctx: MailboxSyncContext, start: SyncStateRow, counts: Sy
     linksInserted += await applyPageIsolatingRefusals(ctx, page.changes, state, next, matcher, counts, async () => (matcher = matcher && (await freshMatcher())));
     await ctx.onProgress?.({ folder, fromStart, pages: 0, listed: 0, applied: page.changes.length });
     // Statistics that still describe the tables as empty make later queries quadratic.
-    if (await analyzeAfterBulkLoad(ctx.pool, linksInserted)) linksInserted = 0;
+    if (await ctx.store.afterBulkLoad(linksInserted)) linksInserted = 0;
     state = next;
     if (last) break;
   }
@@ -189,7 +186,7 @@ interface Fetched {
  * only after the others are in.
  */
 async function applyPageIsolatingRefusals(
-  ctx: MailboxSyncContext, changes: FolderChange[], before: SyncStateRow, after: SyncStateRow,
+  ctx: SyncRun, changes: FolderChange[], before: SyncStateRow, after: SyncStateRow,
   matcher: Matcher | undefined, counts: SyncCounts, rebuildMatcher: () => Promise<Matcher | undefined>,
 ): Promise<number> {
   const saved = structuredClone(counts);
@@ -210,18 +207,18 @@ async function applyPageIsolatingRefusals(
       Object.assign(counts, itemCounts);
     } catch (e) {
       if (!isDataRefusal(e)) throw e;
-      const [link] = await getLinksByEwsIds(ctx.pool, ctx.mailboxId, ctx.kind, [change.itemId]);
+      const [link] = await ctx.store.linksByExchangeIds([change.itemId]);
       const code = (e as { code?: string }).code;
       if (link) failures.push(storageRefused(link, code));
       else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: change.itemId, code }, 'Postgres refused a new Exchange item; it is read again when it changes');
     }
   }
-  await recordFailures(ctx, ctx.pool, failures);
+  await recordFailures(ctx, ctx.store, failures);
   return inserted + (await applyPage(ctx, [], before, after, matcher, counts));
 }
 
 async function applyPage(
-  ctx: MailboxSyncContext, rawChanges: FolderChange[], before: SyncStateRow, after: SyncStateRow,
+  ctx: SyncRun, rawChanges: FolderChange[], before: SyncStateRow, after: SyncStateRow,
   matcher: Matcher | undefined, counts: SyncCounts,
 ): Promise<number> {
   const folder = FOLDER_OF_KIND[ctx.kind];
@@ -233,7 +230,7 @@ async function applyPage(
 
   // Links only change under this mailbox's single writer, so reading them before the
   // transaction is safe; it lets our own echoes be skipped without a fetch.
-  const knownLinks = await getLinksByEwsIds(ctx.pool, ctx.mailboxId, ctx.kind, changes.map((c) => c.itemId));
+  const knownLinks = await ctx.store.linksByExchangeIds(changes.map((c) => c.itemId));
   const linkByEws = new Map(knownLinks.map((l) => [l.ewsItemId!, l]));
   const toFetch = changes.filter(
     (c): c is FolderChange & { type: 'create' | 'update' } =>
@@ -255,11 +252,11 @@ async function applyPage(
     }
   });
 
-  return withTransaction(ctx.pool, async (c) => {
+  return ctx.store.transaction(async (c) => {
     const plan = new PagePlan(ctx, counts);
-    const links = new Map((await getLinksByEwsIds(c, ctx.mailboxId, ctx.kind, changes.map((x) => x.itemId))).map((l) => [l.ewsItemId!, l]));
+    const links = new Map((await c.linksByExchangeIds(changes.map((x) => x.itemId))).map((l) => [l.ewsItemId!, l]));
     const tags = fetched.map((f) => f.fetched?.tag ?? f.change.tag).filter((t): t is string => !!t);
-    const byTag = new Map((await getLinksByIds(c, ctx.mailboxId, ctx.kind, tags)).map((l) => [l.id, l]));
+    const byTag = new Map((await c.linksByIds(tags)).map((l) => [l.id, l]));
 
     type Pending = { ex: ExchangeChange<Item>; link: LinkRow | null; matchedCrmId?: string; attached: boolean; icalUid?: string };
     const pending: Pending[] = [];
@@ -298,7 +295,7 @@ async function applyPage(
     }
 
     const crmIds = pending.map((p) => p.link?.crmId ?? p.matchedCrmId).filter((x): x is string => !!x);
-    const crmRows = await lockCrmRows(c, ctx.userId, ctx.kind, crmIds);
+    const crmRows = await c.lockCrmItems(crmIds);
     const failures: ItemFailure[] = unreadable.flatMap(({ itemId, error }) => {
       const link = links.get(itemId);
       return link ? [unreadableItem(link, error)] : [];
@@ -323,30 +320,24 @@ async function applyPage(
     await plan.apply(c);
     // An item Exchange reported changed is decided afresh: its earlier failure no longer holds.
     const failed = new Set(failures.map((f) => f.crmId));
-    await clearItemFailures(c, pending.flatMap((p) => (p.link && !failed.has(p.link.crmId) ? [p.link.id] : [])));
+    await c.clearItemFailures(pending.flatMap((p) => (p.link && !failed.has(p.link.crmId) ? [p.link.id] : [])));
     await recordFailures(ctx, c, failures);
-    await markLinksSeen(c, ctx.mailboxId, ctx.kind, fetched.map((f) => f.change.itemId).concat(
+    await c.markLinksSeen(fetched.map((f) => f.change.itemId).concat(
       changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
     ));
 
     if (before.resyncInProgress && !after.resyncInProgress) await concludeResync(c, ctx, counts);
-    await saveSyncState(c, ctx.mailboxId, folder, after);
+    await c.saveSyncState(folder, after);
     return plan.linksInserted;
   });
 }
 
-async function lockCrmRows(c: Queryable, userId: string, kind: ItemKind, crmIds: string[]): Promise<Map<string, CrmItemRow>> {
-  if (crmIds.length === 0) return new Map();
-  await c.query(`SELECT 1 FROM crm_items WHERE user_id = $1 AND kind = $2 AND crm_id = ANY($3::text[]) ORDER BY id FOR UPDATE`, [userId, kind, crmIds]);
-  return new Map((await getCrmItems(c, userId, kind, crmIds)).map((r) => [r.crmId, r]));
-}
-
 /** Last page of a full resync: confirmed links whose item was not listed were deleted in Exchange. */
-async function concludeResync(c: pg.PoolClient, ctx: MailboxSyncContext, counts: SyncCounts): Promise<void> {
-  const unseen = await listUnseenLinks(c, ctx.mailboxId, ctx.kind);
+async function concludeResync(c: SyncStoreSession, ctx: SyncRun, counts: SyncCounts): Promise<void> {
+  const unseen = await c.unseenLinks();
   if (unseen.length === 0) return;
   ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, missing: unseen.length }, 'full resync: items missing from Exchange');
-  const crmRows = await lockCrmRows(c, ctx.userId, ctx.kind, unseen.map((l) => l.crmId));
+  const crmRows = await c.lockCrmItems(unseen.map((l) => l.crmId));
   const plan = new PagePlan(ctx, counts);
   for (const link of unseen) {
     const row = crmRows.get(link.crmId);
@@ -355,10 +346,8 @@ async function concludeResync(c: pg.PoolClient, ctx: MailboxSyncContext, counts:
     plan.addPulled(decide<Item>({ kind: ctx.kind, exchange: ex, crm, link: toLinkState(link), policy: ctx.policy, direction: ctx.direction }), ex, link, crm, false, undefined);
   }
   await plan.apply(c);
-  await markLinksSeen(c, ctx.mailboxId, ctx.kind, unseen.map((l) => l.ewsItemId!));
+  await c.markLinksSeen(unseen.map((l) => l.ewsItemId!));
 }
-
-type LinkDraft = Omit<LinkRow, 'mailboxId' | 'kind'>;
 
 /** Postgres writes of one page, applied in one transaction in a few batched statements. */
 class PagePlan {
@@ -368,7 +357,7 @@ class PagePlan {
   private conflicts: ConflictEntry[] = [];
   /** links this plan adds (not updates), the measure of a bulk load */
   linksInserted = 0;
-  constructor(private ctx: MailboxSyncContext, private counts: SyncCounts) {}
+  constructor(private ctx: SyncRun, private counts: SyncCounts) {}
 
   writeCrm(crmId: string, data: Item | null): void {
     this.crmWrites.set(crmId, { data, feed: true });
@@ -479,29 +468,29 @@ class PagePlan {
     }
   }
 
-  async apply(c: Queryable): Promise<void> {
+  async apply(c: SyncStoreSession): Promise<void> {
     const ctx = this.ctx;
     const writes = [...this.crmWrites.entries()].map(([crmId, w]) => ({ crmId, data: w.data }));
-    const rows = await writeCrmItemsFromExchange(c, { orgId: ctx.orgId, userId: ctx.userId, kind: ctx.kind, items: writes });
+    const rows = await c.writeCrmItemsFromExchange(writes);
     const versions = new Map([...rows.values()].map((r) => [r.crmId, r.version]));
     const feed: ChangeFeedEntry[] = writes.map((w) => ({ kind: ctx.kind, crmId: w.crmId, op: w.data ? 'upsert' : 'delete', item: w.data }));
-    await appendChanges(c, ctx.orgId, ctx.userId, feed);
+    await c.appendChanges(feed);
     // Drop first: a restored item's old link may share the crm id with nothing else, but a
     // re-pairing must not trip the unique (mailbox, kind, ews id) constraint.
-    await deleteLinks(c, this.linkDeletes);
-    await upsertLinks(c, this.linkDrafts.map((f) => f(versions)), ctx.mailboxId, ctx.kind);
-    await recordConflicts(c, ctx.mailboxId, this.conflicts);
+    await c.deleteLinks(this.linkDeletes);
+    await c.upsertLinks(this.linkDrafts.map((f) => f(versions)));
+    await c.recordConflicts(this.conflicts);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Push
 
-async function push(ctx: MailboxSyncContext, counts: SyncCounts): Promise<void> {
+async function push(ctx: SyncRun, counts: SyncCounts): Promise<void> {
   await finishPendingCreates(ctx, counts);
   let afterId: string | undefined;
   for (;;) {
-    const rows = await listCrmChangesForPush(ctx.pool, { userId: ctx.userId, mailboxId: ctx.mailboxId, kind: ctx.kind, afterId, limit: PUSH_PAGE });
+    const rows = await ctx.store.crmChangesForPush({ afterId, limit: PUSH_PAGE });
     if (rows.length === 0) return;
     afterId = rows[rows.length - 1].id;
     await pushPage(ctx, rows, counts);
@@ -513,10 +502,10 @@ async function push(ctx: MailboxSyncContext, counts: SyncCounts): Promise<void> 
  * Links left pending by an earlier run (killed around CreateItem) or by a restore: the item may
  * already exist in Exchange under our tag, so look before creating.
  */
-async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts): Promise<void> {
-  const pendingLinks = await listPendingLinks(ctx.pool, ctx.mailboxId, ctx.kind);
+async function finishPendingCreates(ctx: SyncRun, counts: SyncCounts): Promise<void> {
+  const pendingLinks = await ctx.store.pendingLinks();
   if (pendingLinks.length === 0) return;
-  const crmRows = new Map((await getCrmItems(ctx.pool, ctx.userId, ctx.kind, pendingLinks.map((l) => l.crmId))).map((r) => [r.crmId, r]));
+  const crmRows = new Map((await ctx.store.crmItems(pendingLinks.map((l) => l.crmId))).map((r) => [r.crmId, r]));
   const attach: LinkDraft[] = [];
   const drop: string[] = [];
   const toDelete: string[] = [];
@@ -529,7 +518,7 @@ async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts)
     // item of its own with its own link: it is neither ours to attach (two links cannot share an
     // Exchange item) nor ours to delete. Only unlinked items with the tag are our lost creates.
     const tagged = await ctx.port.findByTag(ctx.kind, link.id);
-    const linkedElsewhere = new Set((await getLinksByEwsIds(ctx.pool, ctx.mailboxId, ctx.kind, tagged.map((f) => f.itemId))).map((l) => l.ewsItemId));
+    const linkedElsewhere = new Set((await ctx.store.linksByExchangeIds(tagged.map((f) => f.itemId))).map((l) => l.ewsItemId));
     const found = tagged.filter((f) => !linkedElsewhere.has(f.itemId));
     if (found.length > 0) {
       // More than one unlinked copy can only come from an outside copy of our item; keep the first.
@@ -552,20 +541,20 @@ async function finishPendingCreates(ctx: MailboxSyncContext, counts: SyncCounts)
     const res = await ctx.port.deleteItems(toDelete);
     counts.toExchange.deleted += res.filter((r) => r.ok).length;
   }
-  await withTransaction(ctx.pool, async (c) => {
+  await ctx.store.transaction(async (c) => {
     await recordFailures(ctx, c, failures);
-    await deleteLinks(c, drop);
+    await c.deleteLinks(drop);
     // The snapshot a create is measured against is the CRM content we are about to send.
-    await upsertLinks(c, [
+    await c.upsertLinks([
       ...attach,
       ...toCreate.map(({ link, row }) => ({ ...link, snapshot: syncedContent(ctx.kind, row.data as Item), crmVersion: row.version })),
-    ], ctx.mailboxId, ctx.kind);
+    ]);
   });
   await createInExchange(ctx, toCreate.map(({ link, row }) => ({ link: { ...link, snapshot: syncedContent(ctx.kind, row.data as Item), crmVersion: row.version }, item: row.data as Item })), counts);
 }
 
-async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: SyncCounts): Promise<void> {
-  const links = new Map((await getLinksByCrmIds(ctx.pool, ctx.mailboxId, ctx.kind, rows.map((r) => r.crmId))).map((l) => [l.crmId, l]));
+async function pushPage(ctx: SyncRun, rows: CrmItemRow[], counts: SyncCounts): Promise<void> {
+  const links = new Map((await ctx.store.linksByCrmIds(rows.map((r) => r.crmId))).map((l) => [l.crmId, l]));
   const creates: { link: LinkRow; item: Item }[] = [];
   const updates: { link: LinkRow; row: CrmItemRow; item: Item }[] = [];
   const deletes: LinkRow[] = [];
@@ -614,9 +603,9 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
   }
 
   // Invariant 3: the link (and so the tag) is durable before CreateItem is sent.
-  await withTransaction(ctx.pool, async (c) => {
+  await ctx.store.transaction(async (c) => {
     await plan.apply(c);
-    await upsertLinks(c, [...creates.map((x) => x.link), ...relinks], ctx.mailboxId, ctx.kind);
+    await c.upsertLinks([...creates.map((x) => x.link), ...relinks]);
     await recordFailures(ctx, c, failures);
   });
   await createInExchange(ctx, creates, counts);
@@ -661,11 +650,11 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
     });
   }
   if (done.length || gone.length || vanished.length || writeFailures.length) {
-    await withTransaction(ctx.pool, async (c) => {
-      await upsertLinks(c, done, ctx.mailboxId, ctx.kind);
-      await clearItemFailures(c, done.map((d) => d.id));
+    await ctx.store.transaction(async (c) => {
+      await c.upsertLinks(done);
+      await c.clearItemFailures(done.map((d) => d.id));
       await recordFailures(ctx, c, writeFailures);
-      await deleteLinks(c, gone);
+      await c.deleteLinks(gone);
       const vanishedPlan = new PagePlan(ctx, counts);
       for (const u of vanished) {
         const ex: ExchangeChange<Item> = { type: 'deleted', itemId: u.link.ewsItemId! };
@@ -680,7 +669,7 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
 }
 
 /** Sends creates for links already committed as pending, then stores each new id and ChangeKey. */
-async function createInExchange(ctx: MailboxSyncContext, creates: { link: LinkRow | LinkDraft; item: Item }[], counts: SyncCounts): Promise<void> {
+async function createInExchange(ctx: SyncRun, creates: { link: LinkRow | LinkDraft; item: Item }[], counts: SyncCounts): Promise<void> {
   for (const batch of chunks(creates, WRITE_BATCH)) {
     const res = await ctx.port.createItems(ctx.kind, batch.map((x) => ({ tag: x.link.id, item: withoutReadOnly(ctx.kind, x.item) as never })));
     const created: LinkDraft[] = [];
@@ -698,9 +687,9 @@ async function createInExchange(ctx: MailboxSyncContext, creates: { link: LinkRo
       }
     });
     // Store what succeeded before failing the run, so those creates are not looked up again.
-    await withTransaction(ctx.pool, async (c) => {
-      await upsertLinks(c, created, ctx.mailboxId, ctx.kind);
-      await clearItemFailures(c, created.map((l) => l.id));
+    await ctx.store.transaction(async (c) => {
+      await c.upsertLinks(created);
+      await c.clearItemFailures(created.map((l) => l.id));
       await recordFailures(ctx, c, failures);
     });
     if (retryLater) throw mailboxItemError(retryLater);

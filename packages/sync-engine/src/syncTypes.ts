@@ -1,6 +1,4 @@
-import type pg from 'pg';
-import type { FolderName, ItemKind, MailboxPort } from '@exsync/canonical';
-import type { ItemBackoff } from '@exsync/db';
+import type { FolderName, ItemBackoff, ItemKind, MailboxPort, ScopedSyncStore, SyncStore } from '@exsync/canonical';
 
 export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
 export type ConflictPolicy = 'newest-wins' | 'crm-wins' | 'exchange-wins';
@@ -43,7 +41,8 @@ export interface PullProgressStep {
 }
 
 export interface MailboxSyncContext {
-  pool: pg.Pool;
+  /** where links, CRM items, feed, conflicts and SyncStates live (packages/db `pgSyncStore(pool)`) */
+  store: SyncStore;
   port: MailboxPort;
   mailboxId: string;
   orgId: string;
@@ -65,4 +64,9 @@ export function emptyCounts(): SyncCounts {
     conflicts: 0,
     failingItems: 0,
   };
+}
+
+/** A run's context with its store opened for the run's mailbox and kind. */
+export interface SyncRun extends Omit<MailboxSyncContext, 'store'> {
+  store: ScopedSyncStore;
 }
