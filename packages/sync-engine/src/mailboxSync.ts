@@ -46,7 +46,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   Appointment, ChangeFeedEntry, ConflictEntry, Contact, CrmItemRow, FetchedItem, FolderChange, ItemFailure, ItemKind, LinkDraft, LinkRow, MailboxError,
-  SyncStateRow, SyncStoreSession,
+  ChangePage, SyncStateRow, SyncStoreSession,
 } from '@exsync/canonical';
 import { FOLDER_OF_KIND, SyncError, defaultScope, storableValue } from '@exsync/canonical';
 import { decide, type CrmState, type ExchangeChange, type LinkState, type SyncAction } from './decide';
@@ -156,16 +156,29 @@ async function pullFrom(ctx: SyncRun, start: SyncStateRow, counts: SyncCounts): 
     return buildMatcher(ctx.kind, unlinked.filter((r) => r.data && contentOf(ctx.kind, r.data as Item).ok).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
   };
   const fromStart = !start.syncState;
-  for await (const page of ctx.port.syncFolder(folder, state.syncState ?? undefined)) {
+  // Pipelined (issue 19): the next page is listed and its items read while this one is written.
+  // Only reads run ahead; each page's writes and its SyncState still commit together, in order.
+  const pages = ctx.port.syncFolder(folder, state.syncState ?? undefined)[Symbol.asyncIterator]();
+  const readAhead = (): Promise<{ page: ChangePage; read: PageRead } | null> => {
+    const next = pages.next().then(async (r) => (r.done ? null : { page: r.value, read: await readPage(ctx, r.value.changes) }));
+    next.catch(() => undefined); // awaited below; a failure is the run's once its turn comes
+    return next;
+  };
+  let ahead = readAhead();
+  for (;;) {
+    const current = await ahead;
+    if (!current) break;
+    const { page, read } = current;
+    const last = !page.moreAvailable;
+    ahead = last ? Promise.resolve(null) : readAhead();
     await ctx.onProgress?.({ folder, fromStart, pages: 1, listed: page.changes.length, applied: 0 });
     if (!state.initialSyncDone && !matcher) matcher = await freshMatcher();
-    const last = !page.moreAvailable;
     const next: SyncStateRow = {
       syncState: page.syncState,
       initialSyncDone: state.initialSyncDone || last,
       resyncInProgress: state.resyncInProgress && !last,
     };
-    linksInserted += await applyPageIsolatingRefusals(ctx, page.changes, state, next, matcher, counts, async () => (matcher = matcher && (await freshMatcher())));
+    linksInserted += await applyPageIsolatingRefusals(ctx, read, state, next, matcher, counts, async () => (matcher = matcher && (await freshMatcher())));
     await ctx.onProgress?.({ folder, fromStart, pages: 0, listed: 0, applied: page.changes.length });
     // Statistics that still describe the tables as empty make later queries quadratic.
     if (await ctx.store.afterBulkLoad(linksInserted)) linksInserted = 0;
@@ -186,12 +199,12 @@ interface Fetched {
  * only after the others are in.
  */
 async function applyPageIsolatingRefusals(
-  ctx: SyncRun, changes: FolderChange[], before: SyncStateRow, after: SyncStateRow,
+  ctx: SyncRun, read: PageRead, before: SyncStateRow, after: SyncStateRow,
   matcher: Matcher | undefined, counts: SyncCounts, rebuildMatcher: () => Promise<Matcher | undefined>,
 ): Promise<number> {
   const saved = structuredClone(counts);
   try {
-    return await applyPage(ctx, changes, before, after, matcher, counts);
+    return await applyPage(ctx, read, before, after, matcher, counts);
   } catch (e) {
     if (!isDataRefusal(e)) throw e;
     Object.assign(counts, structuredClone(saved));
@@ -200,10 +213,10 @@ async function applyPageIsolatingRefusals(
   }
   let inserted = 0;
   const failures: ItemFailure[] = [];
-  for (const change of changes) {
+  for (const change of read.changes) {
     const itemCounts = structuredClone(counts);
     try {
-      inserted += await applyPage(ctx, [change], before, before, matcher, itemCounts);
+      inserted += await applyPage(ctx, onlyItem(read, change.itemId), before, before, matcher, itemCounts);
       Object.assign(counts, itemCounts);
     } catch (e) {
       if (!isDataRefusal(e)) throw e;
@@ -214,23 +227,41 @@ async function applyPageIsolatingRefusals(
     }
   }
   await recordFailures(ctx, ctx.store, failures);
-  return inserted + (await applyPage(ctx, [], before, after, matcher, counts));
+  return inserted + (await applyPage(ctx, onlyItem(read, undefined), before, after, matcher, counts));
 }
 
-async function applyPage(
-  ctx: SyncRun, rawChanges: FolderChange[], before: SyncStateRow, after: SyncStateRow,
-  matcher: Matcher | undefined, counts: SyncCounts,
-): Promise<number> {
-  const folder = FOLDER_OF_KIND[ctx.kind];
+/** What a page holds once read from Exchange, before anything is decided or written. */
+interface PageRead {
+  /** the page's changes, one per item (the last one counts) */
+  changes: FolderChange[];
+  fetched: Fetched[];
+  /** items Exchange answered with a per-item error: a linked one records it (read again when it next changes) */
+  unreadable: { itemId: string; error: MailboxError }[];
+  /** the links of the page's items as they were before the read */
+  linkByEws: Map<string, LinkRow>;
+}
+
+/** The part of a read about one item (none: `itemId` undefined). */
+function onlyItem(read: PageRead, itemId: string | undefined): PageRead {
+  return {
+    changes: read.changes.filter((c) => c.itemId === itemId),
+    fetched: read.fetched.filter((f) => f.change.itemId === itemId),
+    unreadable: read.unreadable.filter((u) => u.itemId === itemId),
+    linkByEws: read.linkByEws,
+  };
+}
+
+/**
+ * Reads a page's items from Exchange: all but those whose stored ChangeKey says they are our own
+ * write (or unchanged). Links only change under this mailbox's single writer, and the page's
+ * transaction reads them again, so reading them ahead (even while the previous page commits) is
+ * safe: a link that changes meanwhile costs at most one needless fetch.
+ */
+async function readPage(ctx: SyncRun, rawChanges: FolderChange[]): Promise<PageRead> {
   const byId = new Map<string, FolderChange>();
   for (const ch of rawChanges) byId.set(ch.itemId, ch);
   const changes = [...byId.values()];
-  const stateUnchanged = after.syncState === before.syncState && after.initialSyncDone === before.initialSyncDone && after.resyncInProgress === before.resyncInProgress;
-  if (changes.length === 0 && stateUnchanged) return 0;
-
-  // Links only change under this mailbox's single writer, so reading them before the
-  // transaction is safe; it lets our own echoes be skipped without a fetch.
-  const knownLinks = await ctx.store.linksByExchangeIds(changes.map((c) => c.itemId));
+  const knownLinks = changes.length ? await ctx.store.linksByExchangeIds(changes.map((c) => c.itemId)) : [];
   const linkByEws = new Map(knownLinks.map((l) => [l.ewsItemId!, l]));
   const toFetch = changes.filter(
     (c): c is FolderChange & { type: 'create' | 'update' } =>
@@ -238,7 +269,6 @@ async function applyPage(
   );
   // One call for the page: the port batches GetItem by its own measured size.
   const fetched: Fetched[] = [];
-  // Items Exchange answered with a per-item error: a linked one records it (read again when it next changes).
   const unreadable: { itemId: string; error: MailboxError }[] = [];
   const results = toFetch.length ? await ctx.port.getItems(ctx.kind, toFetch.map((c) => c.itemId)) : [];
   results.forEach((r, i) => {
@@ -251,6 +281,18 @@ async function applyPage(
       unreadable.push({ itemId: toFetch[i].itemId, error: r.error });
     }
   });
+  return { changes, fetched, unreadable, linkByEws };
+}
+
+/** Decides a read page and writes it, with the SyncState that covers it, in one transaction. Returns the links inserted. */
+async function applyPage(
+  ctx: SyncRun, read: PageRead, before: SyncStateRow, after: SyncStateRow,
+  matcher: Matcher | undefined, counts: SyncCounts,
+): Promise<number> {
+  const folder = FOLDER_OF_KIND[ctx.kind];
+  const { changes, fetched, unreadable, linkByEws } = read;
+  const stateUnchanged = after.syncState === before.syncState && after.initialSyncDone === before.initialSyncDone && after.resyncInProgress === before.resyncInProgress;
+  if (changes.length === 0 && stateUnchanged) return 0;
 
   return ctx.store.transaction(async (c) => {
     const plan = new PagePlan(ctx, counts);
