@@ -1,12 +1,14 @@
 /**
- * THE sync algorithm for one item kind of one mailbox: pull Exchange changes into the CRM, then
- * push CRM changes to Exchange. Decisions come from decide(); this file only applies them.
+ * THE sync algorithm for one item kind of one mailbox: pull Exchange changes into the CRM
+ * (pull.ts), then push CRM changes to Exchange (push.ts). Decisions come from decide(); the
+ * store is the SyncStore port, Exchange the MailboxPort (both in packages/canonical).
  *
- * Pull writes only Postgres. When a pulled change also needs a write to Exchange (a merge whose
+ * Pull writes only the store. When a pulled change also needs a write to Exchange (a merge whose
  * result differs from Exchange, a restore, a delete the policy lets the CRM win), the page's
  * transaction leaves the link describing Exchange as it now is (snapshot = Exchange's content,
  * its ChangeKey, crm_version unchanged or the link marked pending), so the push step that follows
- * finds a CRM change against that snapshot and performs the write. One code path writes Exchange.
+ * finds a CRM change against that snapshot and performs the write. One code path writes Exchange
+ * (exchangeWrites.ts).
  *
  * Crash points, and why a re-run converges (invariant 4):
  * - During getItems or before a page's transaction commits: nothing of that page is saved; the
