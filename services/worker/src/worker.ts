@@ -112,7 +112,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     pool,
     box,
     openMailbox: opts.openMailbox ?? ewsOpener(endpointPolicy, config.maxResponseBytes),
-    openGraphMailbox: opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes }),
+    openGraphMailbox: opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes, timeoutMs: config.graphTimeoutSeconds * 1000 }),
     providers: {
       app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy }),
       graphApp: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy, scope: GRAPH_APP_SCOPE }),

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { getUser, loadCredentials, type ExchangeCredentials } from '@exsync/db';
-import { liftOrganisationStop, markDueNow, stopOrganisation } from '@exsync/worker';
+import { getUser, liftOrganisationStop, loadCredentials, stopOrganisation, type ExchangeCredentials } from '@exsync/db';
+import { requestSyncSoon } from '../requestSyncSoon';
 import { assertOrgAccess } from '../auth';
 import { notFound } from '../httpError';
 import {
@@ -92,10 +92,8 @@ async function recordOrganisationOutcome(app: FastifyInstance, request: FastifyR
   const revived = await liftOrganisationStop(pool, orgId);
   if (revived.length === 0) return;
   request.log.info({ orgId, mailboxes: revived.length }, 'connection test passed; mailboxes stopped by the organisation queued again');
-  for (const mailboxId of revived) {
-    // The scheduler finds them due anyway; a failed enqueue only waits for its next tick.
-    await (enqueueSync ? enqueueSync(mailboxId, 'organisation fixed') : Promise.reject(new Error('no queue'))).catch(() => markDueNow(pool, mailboxId));
-  }
+  // liftOrganisationStop made them due at once: a failed enqueue only waits for the scheduler's next tick
+  for (const mailboxId of revived) await requestSyncSoon(enqueueSync, request.log, mailboxId, 'organisation fixed');
 }
 
 /** POST .../exchange/test (org) and POST .../users/:userId/exchange/test (one user's mailbox). */

@@ -11,7 +11,7 @@ import {
 import { assertOrgAccess } from '../auth';
 import { HttpError, badRequest, notFound } from '../httpError';
 import { deleteStaleOAuthStates, insertOAuthState, OAUTH_STATE_TTL_SECONDS } from '../login/oauthStateRepository';
-import { errorResponses, guid, isoDateTime, orgParams, noQuery } from '../schemas';
+import { conflictPolicy, errorResponses, guid, isoDateTime, orgParams, noQuery } from '../schemas';
 import { endpointSetting } from '../urlSetting';
 import { allowedAuthority } from '../login/allowedAuthority';
 import type { FastifyRequest } from 'fastify';
@@ -29,7 +29,7 @@ const settingsView = {
     transport: { type: 'string', enum: ['ews', 'graph'], description: 'The protocol the mailboxes are synced over' },
     graphUrl: { type: 'string' },
     authorityHost: { type: 'string' },
-    conflictPolicy: { type: 'string', enum: ['newest-wins', 'crm-wins', 'exchange-wins'] },
+    conflictPolicy,
     clientSecretSet: { type: 'boolean' },
     clientCertificateSet: { type: 'boolean' },
     clientCertificateThumbprint: { type: 'string', nullable: true, description: 'SHA-256, hex' },
@@ -87,7 +87,7 @@ const putBody = {
     },
     graphUrl: { type: 'string', minLength: 1, maxLength: 2048, default: DEFAULT_GRAPH_URL },
     authorityHost: { type: 'string', minLength: 1, maxLength: 2048, default: 'https://login.microsoftonline.com' },
-    conflictPolicy: { type: 'string', enum: ['newest-wins', 'crm-wins', 'exchange-wins'], default: 'newest-wins' },
+    conflictPolicy: { ...conflictPolicy, default: 'newest-wins' },
   },
   required: ['applicationId', 'tenantId'],
   additionalProperties: false,

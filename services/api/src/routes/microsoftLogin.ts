@@ -9,7 +9,7 @@ import {
 } from '@exsync/db';
 import { adminMessage, isSyncError } from '@exsync/canonical';
 import { createMsalClient, errorFromAadsts, EWS_DELEGATED_SCOPES, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
-import { stopOrganisation } from '@exsync/worker';
+import { requestSyncSoon } from '../requestSyncSoon';
 import type pg from 'pg';
 import { assertOrgAccess } from '../auth';
 import { HttpError, notFound } from '../httpError';
@@ -19,7 +19,7 @@ import { LOGIN_LINK_TTL_SECONDS, readLoginTicket, signLoginTicket } from '../log
 import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState, peekOAuthState } from '../login/oauthStateRepository';
 import { allowedAuthority } from '../login/allowedAuthority';
 import { verifyAppConsent } from '../login/consentCheck';
-import { toOrgCredentials } from '@exsync/db';
+import { stopOrganisation, toOrgCredentials } from '@exsync/db';
 import { createPkcePair, randomOpaque, s256 } from '../login/pkce';
 import { resultPage, type SignInOutcome } from '../login/resultPage';
 import { errorResponses, isoDateTime, noQuery, userParams } from '../schemas';
@@ -285,12 +285,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
       request.log.info({ userId: user.id, mailboxId: user.mailboxId, state: mailbox?.status.state }, 'microsoft sign-in: mailbox bound');
       // Delegated: a user's successful sign-in (the tenant let them consent to EWS as themselves) is the proof of consent.
       if (creds.authMode === 'delegated') await recordConsent(pool, row.orgId, { state: 'granted' });
-      if (mailbox?.status.state === 'scheduled' && app.deps.enqueueSync) {
-        // The scheduler also finds the mailbox due in Postgres; a failed enqueue only delays the first sync.
-        await app.deps.enqueueSync(mailbox.id, 'user signed in').catch((e: Error) =>
-          request.log.warn({ mailboxId: mailbox.id, err: e.message }, 'enqueue after sign-in failed'),
-        );
-      }
+      if (mailbox?.status.state === 'scheduled') await requestSyncSoon(app.deps.enqueueSync, request.log, mailbox.id, 'user signed in');
       return sendPage(reply, 'signed-in', { email: signedInAs, enabled: mailbox?.status.enabled ? 'yes' : 'no' });
     },
   );
