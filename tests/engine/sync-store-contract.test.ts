@@ -22,7 +22,16 @@ function open(w: EngineWorld, kind: SyncScope['kind'] = 'contact'): ScopedSyncSt
 }
 
 function draft(crmId: string, ewsItemId: string | null, patch: Partial<LinkDraft> = {}): LinkDraft {
-  return { id: crypto.randomUUID(), crmId, ewsItemId, ewsChangeKey: ewsItemId && `ck-${ewsItemId}`, icalUid: null, crmVersion: 1, snapshot: { crmId }, ...patch };
+  return {
+    id: crypto.randomUUID(),
+    crmId,
+    ewsItemId,
+    ewsChangeKey: ewsItemId && `ck-${ewsItemId}`,
+    icalUid: null,
+    crmVersion: 1,
+    snapshot: { crmId },
+    ...patch,
+  };
 }
 
 describe.each(stores)('SyncStore contract: %s', (_name, makeWorld) => {
@@ -53,18 +62,22 @@ describe.each(stores)('SyncStore contract: %s', (_name, makeWorld) => {
       await tx.saveSyncState('contacts', { syncState: `after-${crmId}`, initialSyncDone: true, resyncInProgress: false });
       await tx.appendChanges([{ kind: 'contact', crmId, op: 'upsert', item: contact(1) }]);
     };
-    await expect(s.transaction(async (tx) => {
-      await write(tx, 'c-lost');
-      throw new Error('boom');
-    })).rejects.toThrow('boom');
+    await expect(
+      s.transaction(async (tx) => {
+        await write(tx, 'c-lost');
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(await crmGet(w, 'contact', 'c-lost')).toBeNull();
     expect(await links(w, 'contact')).toEqual([]);
     expect(await s.getSyncState('contacts')).toEqual({ syncState: null, initialSyncDone: false, resyncInProgress: false });
 
-    expect(await s.transaction(async (tx) => {
-      await write(tx, 'c-kept');
-      return 'done';
-    })).toBe('done');
+    expect(
+      await s.transaction(async (tx) => {
+        await write(tx, 'c-kept');
+        return 'done';
+      }),
+    ).toBe('done');
     expect(await crmGet(w, 'contact', 'c-kept')).toMatchObject({ version: 1, origin: 'exchange', deleted: false });
     expect(await links(w, 'contact')).toMatchObject([{ crmId: 'c-kept', ewsItemId: 'ex-c-kept' }]);
     expect(await s.getSyncState('contacts')).toEqual({ syncState: 'after-c-kept', initialSyncDone: true, resyncInProgress: false });

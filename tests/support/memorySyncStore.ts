@@ -9,7 +9,17 @@
  * Also the CRM side as the CRM items API writes it (put, tombstone), and what tests read back.
  */
 import type {
-  ChangeFeedEntry, ConflictEntry, CrmItemRow, FolderName, ItemKind, LinkDraft, LinkRow, ScopedSyncStore, SyncScope, SyncStateRow, SyncStore,
+  ChangeFeedEntry,
+  ConflictEntry,
+  CrmItemRow,
+  FolderName,
+  ItemKind,
+  LinkDraft,
+  LinkRow,
+  ScopedSyncStore,
+  SyncScope,
+  SyncStateRow,
+  SyncStore,
   SyncStoreSession,
 } from '@exsync/canonical';
 import { randomUUID } from 'node:crypto';
@@ -84,12 +94,23 @@ export class MemorySyncStore implements SyncStore {
   }
 
   open(scope: SyncScope): ScopedSyncStore {
-    const outside = this.session(scope, (fn) => Promise.resolve(fn(this.t)), (fn) => this.write(fn));
+    const outside = this.session(
+      scope,
+      (fn) => Promise.resolve(fn(this.t)),
+      (fn) => this.write(fn),
+    );
     return {
       ...outside,
       transaction: <T>(fn: (tx: SyncStoreSession) => Promise<T>) =>
         this.write(
-          (draft) => fn(this.session(scope, async (r) => r(draft), async (w) => w(draft))),
+          (draft) =>
+            fn(
+              this.session(
+                scope,
+                async (r) => r(draft),
+                async (w) => w(draft),
+              ),
+            ),
           () => {
             if (++this.commits === this.failCommitNumber) throw new Error('injected crash before COMMIT');
           },
@@ -97,19 +118,21 @@ export class MemorySyncStore implements SyncStore {
     };
   }
 
-  private session(
-    s: SyncScope,
-    read: <T>(fn: (t: Tables) => T) => Promise<T>,
-    write: <T>(fn: (t: Tables) => T) => Promise<T>,
-  ): SyncStoreSession {
+  private session(s: SyncScope, read: <T>(fn: (t: Tables) => T) => Promise<T>, write: <T>(fn: (t: Tables) => T) => Promise<T>): SyncStoreSession {
     const inScope = (t: Tables) => [...t.links.values()].filter((l) => l.mailboxId === s.mailboxId && l.kind === s.kind);
     const row = (l: LinkRecord): LinkRow => ({
-      id: l.id, mailboxId: l.mailboxId, kind: l.kind, crmId: l.crmId, ewsItemId: l.ewsItemId, ewsChangeKey: l.ewsChangeKey,
-      icalUid: l.icalUid, crmVersion: l.crmVersion, snapshot: structuredClone(l.snapshot),
+      id: l.id,
+      mailboxId: l.mailboxId,
+      kind: l.kind,
+      crmId: l.crmId,
+      ewsItemId: l.ewsItemId,
+      ewsChangeKey: l.ewsChangeKey,
+      icalUid: l.icalUid,
+      crmVersion: l.crmVersion,
+      snapshot: structuredClone(l.snapshot),
     });
     const crmOf = (t: Tables, crmId: string) => t.crm.get(crmKey(s.userId, s.kind, crmId));
-    const due = (t: Tables, l: LinkRecord, version: number | undefined) =>
-      !l.error || l.error.nextAt <= this.now() || version !== l.error.crmVersion;
+    const due = (t: Tables, l: LinkRecord, version: number | undefined) => !l.error || l.error.nextAt <= this.now() || version !== l.error.crmVersion;
     const checkUnique = (t: Tables) => {
       const crm = new Set<string>();
       const ews = new Set<string>();
@@ -140,7 +163,12 @@ export class MemorySyncStore implements SyncStore {
         return linksWhere((l) => set.has(l.id));
       },
       pendingLinks: () =>
-        read((t) => inScope(t).filter((l) => l.ewsItemId === null && due(t, l, crmOf(t, l.crmId)?.version)).sort((a, b) => a.createdSeq - b.createdSeq).map(row)),
+        read((t) =>
+          inScope(t)
+            .filter((l) => l.ewsItemId === null && due(t, l, crmOf(t, l.crmId)?.version))
+            .sort((a, b) => a.createdSeq - b.createdSeq)
+            .map(row),
+        ),
       upsertLinks: (links: LinkDraft[]) =>
         write((t) => {
           for (const d of links) {
@@ -163,7 +191,10 @@ export class MemorySyncStore implements SyncStore {
       unlinkedCrmItems: () =>
         read((t) => {
           const linked = new Set(inScope(t).map((l) => l.crmId));
-          return [...t.crm.values()].filter((r) => r.userId === s.userId && r.kind === s.kind && !r.deleted && !linked.has(r.crmId)).sort(byId).map(copy);
+          return [...t.crm.values()]
+            .filter((r) => r.userId === s.userId && r.kind === s.kind && !r.deleted && !linked.has(r.crmId))
+            .sort(byId)
+            .map(copy);
         }),
       crmChangesForPush: ({ afterId, limit }) =>
         read((t) => {
@@ -175,7 +206,9 @@ export class MemorySyncStore implements SyncStore {
               if (!l) return !r.deleted && r.origin === 'crm';
               return l.ewsItemId !== null && r.version > l.crmVersion && due(t, l, r.version);
             })
-            .sort(byId).slice(0, limit).map(copy);
+            .sort(byId)
+            .slice(0, limit)
+            .map(copy);
         }),
       writeCrmItemsFromExchange: (items) =>
         write((t) => {
@@ -192,7 +225,8 @@ export class MemorySyncStore implements SyncStore {
         }),
       recordConflicts: (entries) =>
         write((t) => {
-          for (const e of entries) t.conflicts.push({ ...structuredClone(e), id: String(++t.seq), mailboxId: s.mailboxId, createdAt: new Date(this.now()).toISOString() });
+          for (const e of entries)
+            t.conflicts.push({ ...structuredClone(e), id: String(++t.seq), mailboxId: s.mailboxId, createdAt: new Date(this.now()).toISOString() });
         }),
       recordItemFailures: (failures, backoff = DEFAULT_ITEM_BACKOFF) =>
         write((t) => {
@@ -200,12 +234,32 @@ export class MemorySyncStore implements SyncStore {
           for (const f of new Map(failures.map((x) => [x.crmId, x])).values()) {
             let l = inScope(t).find((x) => x.crmId === f.crmId);
             if (!l) {
-              l = { id: randomUUID(), mailboxId: s.mailboxId, kind: s.kind, crmId: f.crmId, ewsItemId: null, ewsChangeKey: null, icalUid: null, crmVersion: 0, snapshot: null, resyncSeen: true, createdSeq: ++t.seq };
+              l = {
+                id: randomUUID(),
+                mailboxId: s.mailboxId,
+                kind: s.kind,
+                crmId: f.crmId,
+                ewsItemId: null,
+                ewsChangeKey: null,
+                icalUid: null,
+                crmVersion: 0,
+                snapshot: null,
+                resyncSeen: true,
+                createdSeq: ++t.seq,
+              };
               t.links.set(l.id, l);
             }
             const attempts = (l.error?.attempts ?? 0) + 1;
             const delay = Math.min(backoff.maxSeconds, backoff.baseSeconds * 2 ** (attempts - 1));
-            l.error = { kind: f.kind, code: f.code, message: f.message.slice(0, 1000), attempts, nextAt: now + delay * 1000, crmVersion: f.crmVersion, at: now };
+            l.error = {
+              kind: f.kind,
+              code: f.code,
+              message: f.message.slice(0, 1000),
+              attempts,
+              nextAt: now + delay * 1000,
+              crmVersion: f.crmVersion,
+              at: now,
+            };
           }
         }),
       clearItemFailures: (ids) => write((t) => ids.forEach((id) => t.links.get(id) && delete t.links.get(id)!.error)),
@@ -237,17 +291,25 @@ export class MemorySyncStore implements SyncStore {
 
   /** Live items in crm id order. */
   listCrmItems(userId: string, kind: ItemKind): CrmItemRow[] {
-    return [...this.t.crm.values()].filter((r) => r.userId === userId && r.kind === kind && !r.deleted).sort((a, b) => (a.crmId < b.crmId ? -1 : 1)).map((r) => structuredClone(r));
+    return [...this.t.crm.values()]
+      .filter((r) => r.userId === userId && r.kind === kind && !r.deleted)
+      .sort((a, b) => (a.crmId < b.crmId ? -1 : 1))
+      .map((r) => structuredClone(r));
   }
 
   listLinks(mailboxId: string, kind: ItemKind): LinkRow[] {
-    return [...this.t.links.values()].filter((l) => l.mailboxId === mailboxId && l.kind === kind).sort((a, b) => (a.crmId < b.crmId ? -1 : 1))
+    return [...this.t.links.values()]
+      .filter((l) => l.mailboxId === mailboxId && l.kind === kind)
+      .sort((a, b) => (a.crmId < b.crmId ? -1 : 1))
       .map(({ resyncSeen: _r, createdSeq: _c, error: _e, ...l }) => structuredClone(l));
   }
 
   /** Newest first, as packages/db listConflicts. */
   listConflicts(mailboxId: string): ConflictRecord[] {
-    return this.t.conflicts.filter((c) => c.mailboxId === mailboxId).reverse().map((c) => structuredClone(c));
+    return this.t.conflicts
+      .filter((c) => c.mailboxId === mailboxId)
+      .reverse()
+      .map((c) => structuredClone(c));
   }
 
   /** The feed rows of an organisation, oldest first. */
@@ -266,14 +328,22 @@ function byId(a: CrmItemRow, b: CrmItemRow): number {
 }
 
 function putRow(
-  t: Tables, now: number,
+  t: Tables,
+  now: number,
   input: { orgId: string; userId: string; kind: ItemKind; crmId: string; data: unknown; deleted: boolean; origin: 'crm' | 'exchange' },
 ): CrmItemRow {
   const key = crmKey(input.userId, input.kind, input.crmId);
   const old = t.crm.get(key);
   const r: CrmItemRow = {
-    id: old?.id ?? orderedId(++t.seq), orgId: old?.orgId ?? input.orgId, userId: input.userId, kind: input.kind, crmId: input.crmId,
-    version: old ? old.version + 1 : 1, data: input.deleted ? null : structuredClone(input.data), deleted: input.deleted, origin: input.origin,
+    id: old?.id ?? orderedId(++t.seq),
+    orgId: old?.orgId ?? input.orgId,
+    userId: input.userId,
+    kind: input.kind,
+    crmId: input.crmId,
+    version: old ? old.version + 1 : 1,
+    data: input.deleted ? null : structuredClone(input.data),
+    deleted: input.deleted,
+    origin: input.origin,
     updatedAt: new Date(Math.max(now, old ? Date.parse(old.updatedAt) + 1 : 0)).toISOString(),
   };
   t.crm.set(key, r);

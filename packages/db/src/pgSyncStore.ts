@@ -10,7 +10,15 @@ import { recordConflicts } from './conflictRepository';
 import { getCrmItems, listCrmChangesForPush, listUnlinkedCrmItems, writeCrmItemsFromExchange } from './crmItemRepository';
 import { clearItemFailures, countFailingItems, recordItemFailures } from './itemErrorRepository';
 import {
-  deleteLinks, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, listPendingLinks, listUnseenLinks, markLinksSeen, markLinksUnseen, upsertLinks,
+  deleteLinks,
+  getLinksByCrmIds,
+  getLinksByEwsIds,
+  getLinksByIds,
+  listPendingLinks,
+  listUnseenLinks,
+  markLinksSeen,
+  markLinksUnseen,
+  upsertLinks,
 } from './linkRepository';
 import { analyzeAfterBulkLoad } from './plannerStatistics';
 import type { Queryable } from './queryable';

@@ -3,8 +3,29 @@ import type { CrmItemRow, LinkRow, MailboxError } from '@exsync/canonical';
 import { outcomeOf, type ExchangeCommand } from './exchangeWrites';
 import { emptyCounts } from './syncTypes';
 
-const link: LinkRow = { id: '6f1c2f0e-0000-4000-8000-000000000001', mailboxId: 'm', kind: 'contact', crmId: 'c-1', ewsItemId: 'ex-1', ewsChangeKey: 'ck-1', icalUid: null, crmVersion: 3, snapshot: {} };
-const crm: CrmItemRow = { id: 'r', orgId: 'o', userId: 'u', kind: 'contact', crmId: 'c-1', version: 5, data: { givenName: 'A', emails: [], phones: {}, addresses: {} }, deleted: false, origin: 'crm', updatedAt: '2026-01-01T00:00:00Z' };
+const link: LinkRow = {
+  id: '6f1c2f0e-0000-4000-8000-000000000001',
+  mailboxId: 'm',
+  kind: 'contact',
+  crmId: 'c-1',
+  ewsItemId: 'ex-1',
+  ewsChangeKey: 'ck-1',
+  icalUid: null,
+  crmVersion: 3,
+  snapshot: {},
+};
+const crm: CrmItemRow = {
+  id: 'r',
+  orgId: 'o',
+  userId: 'u',
+  kind: 'contact',
+  crmId: 'c-1',
+  version: 5,
+  data: { givenName: 'A', emails: [], phones: {}, addresses: {} },
+  deleted: false,
+  origin: 'crm',
+  updatedAt: '2026-01-01T00:00:00Z',
+};
 const item = crm.data as never;
 const commands: Record<ExchangeCommand['type'], ExchangeCommand> = {
   create: { type: 'create', link: { ...link, ewsItemId: null, ewsChangeKey: null }, item },

@@ -54,7 +54,16 @@ export function outcomeOf(kind: ItemKind, cmd: ExchangeCommand, answer: Answer, 
         return { type: 'linked', link: { ...cmd.link, ewsItemId: answer.itemId!, ewsChangeKey: answer.changeKey! } };
       case 'update':
         counts.toExchange.updated++;
-        return { type: 'linked', link: { ...cmd.link, ewsItemId: answer.itemId!, ewsChangeKey: answer.changeKey!, crmVersion: cmd.crm.version, snapshot: syncedContent(kind, cmd.item) } };
+        return {
+          type: 'linked',
+          link: {
+            ...cmd.link,
+            ewsItemId: answer.itemId!,
+            ewsChangeKey: answer.changeKey!,
+            crmVersion: cmd.crm.version,
+            snapshot: syncedContent(kind, cmd.item),
+          },
+        };
       case 'delete':
         counts.toExchange.deleted++;
         return { type: 'unlinked', linkId: cmd.link.id };
@@ -100,13 +109,27 @@ async function send(ctx: SyncRun, batch: ExchangeCommand[]): Promise<Answer[]> {
     r.ok ? { ok: true, ...(r.value ?? {}) } : r;
   switch (first.type) {
     case 'create':
-      return (await ctx.port.createItems(ctx.kind, (batch as typeof first[]).map((c) => ({ tag: c.link.id, item: withoutReadOnly(ctx.kind, c.item) as never })))).map(toAnswer);
+      return (
+        await ctx.port.createItems(
+          ctx.kind,
+          (batch as (typeof first)[]).map((c) => ({ tag: c.link.id, item: withoutReadOnly(ctx.kind, c.item) as never })),
+        )
+      ).map(toAnswer);
     case 'update':
-      return (await ctx.port.updateItems(ctx.kind, (batch as typeof first[]).map((c) => ({ itemId: c.link.ewsItemId!, changeKey: c.link.ewsChangeKey ?? '', item: withoutReadOnly(ctx.kind, c.item) as never })))).map(toAnswer);
+      return (
+        await ctx.port.updateItems(
+          ctx.kind,
+          (batch as (typeof first)[]).map((c) => ({
+            itemId: c.link.ewsItemId!,
+            changeKey: c.link.ewsChangeKey ?? '',
+            item: withoutReadOnly(ctx.kind, c.item) as never,
+          })),
+        )
+      ).map(toAnswer);
     case 'delete':
-      return (await ctx.port.deleteItems((batch as typeof first[]).map((c) => c.link.ewsItemId!))).map(toAnswer);
+      return (await ctx.port.deleteItems((batch as (typeof first)[]).map((c) => c.link.ewsItemId!))).map(toAnswer);
     case 'deleteStray':
-      return (await ctx.port.deleteItems((batch as typeof first[]).map((c) => c.itemId))).map(toAnswer);
+      return (await ctx.port.deleteItems((batch as (typeof first)[]).map((c) => c.itemId))).map(toAnswer);
     default:
       return unreachable(first);
   }
@@ -127,7 +150,11 @@ const ORDER: ExchangeCommand['type'][] = ['deleteStray', 'create', 'update', 'de
  * states are stored, so they are not looked up or sent again. Returns the updates whose item
  * had vanished, for the caller to decide on.
  */
-export async function executeExchangeWrites(ctx: SyncRun, commands: ExchangeCommand[], counts: SyncCounts): Promise<Extract<ExchangeCommand, { type: 'update' }>[]> {
+export async function executeExchangeWrites(
+  ctx: SyncRun,
+  commands: ExchangeCommand[],
+  counts: SyncCounts,
+): Promise<Extract<ExchangeCommand, { type: 'update' }>[]> {
   const vanished: Extract<ExchangeCommand, { type: 'update' }>[] = [];
   for (const type of ORDER) {
     const ofType = commands.filter((c) => c.type === type);

@@ -56,7 +56,10 @@ export { mailboxItemError } from './runErrors';
  * entry point; `context.store` is opened for this mailbox and kind for the run.
  */
 export async function syncMailboxKind(context: MailboxSyncContext): Promise<SyncCounts> {
-  const ctx: SyncRun = { ...context, store: context.store.open({ orgId: context.orgId, userId: context.userId, mailboxId: context.mailboxId, kind: context.kind }) };
+  const ctx: SyncRun = {
+    ...context,
+    store: context.store.open({ orgId: context.orgId, userId: context.userId, mailboxId: context.mailboxId, kind: context.kind }),
+  };
   const counts = emptyCounts();
   await pull(ctx, counts);
   const before = exchangeWrites(counts);

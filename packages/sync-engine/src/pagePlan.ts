@@ -27,7 +27,10 @@ export class PagePlan {
   private conflicts: ConflictEntry[] = [];
   /** links this plan adds (not updates), the measure of a bulk load */
   linksInserted = 0;
-  constructor(private ctx: SyncRun, private counts: SyncCounts) {}
+  constructor(
+    private ctx: SyncRun,
+    private counts: SyncCounts,
+  ) {}
 
   /** true when applying would write nothing */
   isEmpty(): boolean {
@@ -47,7 +50,14 @@ export class PagePlan {
   }
 
   /** Applies the Postgres part of an action taken on a pulled Exchange change. */
-  addPulled(action: SyncAction<Item>, ex: ExchangeChange<Item>, link: LinkRow | null, crm: CrmState<Item> | null, attached: boolean, icalUid: string | undefined): void {
+  addPulled(
+    action: SyncAction<Item>,
+    ex: ExchangeChange<Item>,
+    link: LinkRow | null,
+    crm: CrmState<Item> | null,
+    attached: boolean,
+    icalUid: string | undefined,
+  ): void {
     const kind = this.ctx.kind;
     const exItem = ex.type === 'changed' ? ex.item : null;
     const exKey = ex.type === 'changed' ? ex.changeKey : null;
@@ -64,17 +74,36 @@ export class PagePlan {
       case 'relinkOnly': {
         const crmId = link?.crmId ?? crm?.crmId;
         if (!crmId) return;
-        this.link(() => ({
-          id: link?.id ?? randomUUID(), crmId, ewsItemId: exId, ewsChangeKey: action.changeKey ?? exKey, icalUid: icalUid ?? link?.icalUid ?? null,
-          crmVersion: action.crmVersion ?? link?.crmVersion ?? crm?.version ?? 0, snapshot: action.snapshot,
-        }), !link);
+        this.link(
+          () => ({
+            id: link?.id ?? randomUUID(),
+            crmId,
+            ewsItemId: exId,
+            ewsChangeKey: action.changeKey ?? exKey,
+            icalUid: icalUid ?? link?.icalUid ?? null,
+            crmVersion: action.crmVersion ?? link?.crmVersion ?? crm?.version ?? 0,
+            snapshot: action.snapshot,
+          }),
+          !link,
+        );
         return;
       }
       case 'createInCrm': {
         const crmId = randomUUID();
         this.writeCrm(crmId, action.item);
         this.counts.toCrm.created++;
-        this.link((v) => ({ id: randomUUID(), crmId, ewsItemId: exId, ewsChangeKey: exKey, icalUid: icalUid ?? null, crmVersion: v.get(crmId)!, snapshot: syncedContent(kind, action.item) }), true);
+        this.link(
+          (v) => ({
+            id: randomUUID(),
+            crmId,
+            ewsItemId: exId,
+            ewsChangeKey: exKey,
+            icalUid: icalUid ?? null,
+            crmVersion: v.get(crmId)!,
+            snapshot: syncedContent(kind, action.item),
+          }),
+          true,
+        );
         return;
       }
       case 'updateCrm':
@@ -84,8 +113,12 @@ export class PagePlan {
         if (action.type === 'updateCrm') this.counts.toCrm.updated++;
         else this.counts.toCrm.created++;
         this.link((v) => ({
-          ...link, ewsItemId: ex.type === 'changed' ? exId : link.ewsItemId, ewsChangeKey: exKey ?? link.ewsChangeKey,
-          icalUid: icalUid ?? link.icalUid, crmVersion: v.get(link.crmId)!, snapshot: syncedContent(kind, action.item),
+          ...link,
+          ewsItemId: ex.type === 'changed' ? exId : link.ewsItemId,
+          ewsChangeKey: exKey ?? link.ewsChangeKey,
+          icalUid: icalUid ?? link.icalUid,
+          crmVersion: v.get(link.crmId)!,
+          snapshot: syncedContent(kind, action.item),
         }));
         return;
       }
@@ -110,18 +143,27 @@ export class PagePlan {
         if (action.conflicts.length) {
           this.counts.conflicts++;
           this.conflicts.push({
-            kind, crmId, fields: action.conflicts,
+            kind,
+            crmId,
+            fields: action.conflicts,
             resolution: `${this.ctx.policy}: ${action.resolvedTo === 'exchange' ? 'Exchange' : 'CRM'} value kept`,
-            detail: { exchangeModified: ex.type === 'changed' ? ex.lastModified ?? null : null, crmModified: crm?.updatedAt ?? null, firstSync: !link },
+            detail: { exchangeModified: ex.type === 'changed' ? (ex.lastModified ?? null) : null, crmModified: crm?.updatedAt ?? null, firstSync: !link },
           });
         }
         // When Exchange must still receive the merge, describe Exchange as it is and leave the
         // CRM version ahead of the link: the push step then writes the merged item.
-        this.link((v) => ({
-          id: link?.id ?? randomUUID(), crmId, ewsItemId: exId, ewsChangeKey: exKey, icalUid: icalUid ?? link?.icalUid ?? null,
-          crmVersion: action.writeExchange ? (link?.crmVersion ?? 0) : (v.get(crmId) ?? crm?.version ?? 0),
-          snapshot: syncedContent(kind, action.writeExchange ? exItem : action.merged),
-        }), !link);
+        this.link(
+          (v) => ({
+            id: link?.id ?? randomUUID(),
+            crmId,
+            ewsItemId: exId,
+            ewsChangeKey: exKey,
+            icalUid: icalUid ?? link?.icalUid ?? null,
+            crmVersion: action.writeExchange ? (link?.crmVersion ?? 0) : (v.get(crmId) ?? crm?.version ?? 0),
+            snapshot: syncedContent(kind, action.writeExchange ? exItem : action.merged),
+          }),
+          !link,
+        );
         return;
       }
       case 'updateExchange':
@@ -129,7 +171,8 @@ export class PagePlan {
         // Push performs the write; record Exchange's current state so it is measured against it.
         if (!link) return;
         keep(link, {
-          ewsItemId: exId, ewsChangeKey: exKey ?? link.ewsChangeKey,
+          ewsItemId: exId,
+          ewsChangeKey: exKey ?? link.ewsChangeKey,
           snapshot: exItem ? syncedContent(kind, exItem) : link.snapshot,
         });
         return;
@@ -157,4 +200,3 @@ export class PagePlan {
     await c.recordConflicts(this.conflicts);
   }
 }
-

@@ -3,7 +3,18 @@
  * decided (decide.ts, first-sync matching) and written with the SyncState that covers it in one
  * transaction (pagePlan.ts). Crash points and the full-resync rules: mailboxSync.ts.
  */
-import type { Appointment, ChangePage, Contact, FetchedItem, FolderChange, ItemFailure, LinkRow, MailboxError, SyncStateRow, SyncStoreSession } from '@exsync/canonical';
+import type {
+  Appointment,
+  ChangePage,
+  Contact,
+  FetchedItem,
+  FolderChange,
+  ItemFailure,
+  LinkRow,
+  MailboxError,
+  SyncStateRow,
+  SyncStoreSession,
+} from '@exsync/canonical';
 import { FOLDER_OF_KIND, storableValue } from '@exsync/canonical';
 import { decide, type ExchangeChange, type SyncAction } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
@@ -45,7 +56,10 @@ async function pullFrom(ctx: SyncRun, start: SyncStateRow, counts: SyncCounts): 
   const freshMatcher = async (): Promise<Matcher> => {
     const unlinked = await ctx.store.unlinkedCrmItems();
     // Items that cannot be synced are left to the push step, which records why.
-    return buildMatcher(ctx.kind, unlinked.filter((r) => r.data && contentOf(ctx.kind, r.data as Item).ok).map((r) => ({ crmId: r.crmId, item: r.data as Item })));
+    return buildMatcher(
+      ctx.kind,
+      unlinked.filter((r) => r.data && contentOf(ctx.kind, r.data as Item).ok).map((r) => ({ crmId: r.crmId, item: r.data as Item })),
+    );
   };
   const fromStart = !start.syncState;
   // Pipelined (issue 19): the next page is listed and its items read while this one is written.
@@ -91,8 +105,13 @@ interface Fetched {
  * only after the others are in.
  */
 async function applyPageIsolatingRefusals(
-  ctx: SyncRun, read: PageRead, before: SyncStateRow, after: SyncStateRow,
-  matcher: Matcher | undefined, counts: SyncCounts, rebuildMatcher: () => Promise<Matcher | undefined>,
+  ctx: SyncRun,
+  read: PageRead,
+  before: SyncStateRow,
+  after: SyncStateRow,
+  matcher: Matcher | undefined,
+  counts: SyncCounts,
+  rebuildMatcher: () => Promise<Matcher | undefined>,
 ): Promise<number> {
   const saved = structuredClone(counts);
   try {
@@ -115,7 +134,11 @@ async function applyPageIsolatingRefusals(
       const [link] = await ctx.store.linksByExchangeIds([change.itemId]);
       const code = (e as { code?: string }).code;
       if (link) failures.push(storageRefused(link, code));
-      else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: change.itemId, code }, 'Postgres refused a new Exchange item; it is read again when it changes');
+      else
+        ctx.log?.warn(
+          { mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: change.itemId, code },
+          'Postgres refused a new Exchange item; it is read again when it changes',
+        );
     }
   }
   await recordFailures(ctx, ctx.store, failures);
@@ -156,13 +179,17 @@ async function readPage(ctx: SyncRun, rawChanges: FolderChange[]): Promise<PageR
   const knownLinks = changes.length ? await ctx.store.linksByExchangeIds(changes.map((c) => c.itemId)) : [];
   const linkByEws = new Map(knownLinks.map((l) => [l.ewsItemId!, l]));
   const toFetch = changes.filter(
-    (c): c is FolderChange & { type: 'create' | 'update' } =>
-      c.type !== 'delete' && !(linkByEws.get(c.itemId)?.ewsChangeKey === c.changeKey),
+    (c): c is FolderChange & { type: 'create' | 'update' } => c.type !== 'delete' && !(linkByEws.get(c.itemId)?.ewsChangeKey === c.changeKey),
   );
   // One call for the page: the port batches GetItem by its own measured size.
   const fetched: Fetched[] = [];
   const unreadable: { itemId: string; error: MailboxError }[] = [];
-  const results = toFetch.length ? await ctx.port.getItems(ctx.kind, toFetch.map((c) => c.itemId)) : [];
+  const results = toFetch.length
+    ? await ctx.port.getItems(
+        ctx.kind,
+        toFetch.map((c) => c.itemId),
+      )
+    : [];
   results.forEach((r, i) => {
     // Text Postgres cannot store (U+0000, lone surrogates) is cleaned before anything is decided.
     if (r.ok) fetched.push({ change: toFetch[i], fetched: { ...r.value, item: storableValue(r.value.item) } as FetchedItem<Item> });
@@ -178,12 +205,17 @@ async function readPage(ctx: SyncRun, rawChanges: FolderChange[]): Promise<PageR
 
 /** Decides a read page and writes it, with the SyncState that covers it, in one transaction. Returns the links inserted. */
 async function applyPage(
-  ctx: SyncRun, read: PageRead, before: SyncStateRow, after: SyncStateRow,
-  matcher: Matcher | undefined, counts: SyncCounts,
+  ctx: SyncRun,
+  read: PageRead,
+  before: SyncStateRow,
+  after: SyncStateRow,
+  matcher: Matcher | undefined,
+  counts: SyncCounts,
 ): Promise<number> {
   const folder = FOLDER_OF_KIND[ctx.kind];
   const { changes, fetched, unreadable, linkByEws } = read;
-  const stateUnchanged = after.syncState === before.syncState && after.initialSyncDone === before.initialSyncDone && after.resyncInProgress === before.resyncInProgress;
+  const stateUnchanged =
+    after.syncState === before.syncState && after.initialSyncDone === before.initialSyncDone && after.resyncInProgress === before.resyncInProgress;
   if (changes.length === 0 && stateUnchanged) return 0;
 
   return ctx.store.transaction(async (c) => {
@@ -208,7 +240,13 @@ async function applyPage(
         continue;
       }
       const fi = f.fetched;
-      const ex: ExchangeChange<Item> = { type: 'changed', itemId: fi.itemId, changeKey: fi.changeKey, lastModified: fi.lastModified ?? f.change.lastModified, item: fi.item };
+      const ex: ExchangeChange<Item> = {
+        type: 'changed',
+        itemId: fi.itemId,
+        changeKey: fi.changeKey,
+        lastModified: fi.lastModified ?? f.change.lastModified,
+        item: fi.item,
+      };
       const icalUid = (fi.item as Appointment).iCalUId;
       let link = links.get(fi.itemId) ?? null;
       let attached = false;
@@ -236,7 +274,7 @@ async function applyPage(
     });
     for (const p of pending) {
       const crmId = p.link?.crmId ?? p.matchedCrmId;
-      const crmRow = crmId ? crmRows.get(crmId) ?? null : null;
+      const crmRow = crmId ? (crmRows.get(crmId) ?? null) : null;
       // A match only pairs with a live CRM item.
       const crm = crmRow && (p.link || !crmRow.deleted) ? toCrmState(crmRow) : null;
       let action: SyncAction<Item>;
@@ -246,7 +284,11 @@ async function applyPage(
         // One item the engine cannot compare stops only itself.
         const bad = crmRow?.data && !contentOf(ctx.kind, crmRow.data as Item).ok ? crmRow : null;
         if (bad) failures.push(unmappable(bad, (e as Error).message));
-        else ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: p.ex.itemId, error: (e as Error).message }, 'skipping an Exchange item that cannot be compared');
+        else
+          ctx.log?.warn(
+            { mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: p.ex.itemId, error: (e as Error).message },
+            'skipping an Exchange item that cannot be compared',
+          );
         continue;
       }
       plan.addPulled(action, p.ex, p.link, crm, p.attached, p.icalUid);
@@ -256,9 +298,13 @@ async function applyPage(
     const failed = new Set(failures.map((f) => f.crmId));
     await c.clearItemFailures(pending.flatMap((p) => (p.link && !failed.has(p.link.crmId) ? [p.link.id] : [])));
     await recordFailures(ctx, c, failures);
-    await c.markLinksSeen(fetched.map((f) => f.change.itemId).concat(
-      changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
-    ));
+    await c.markLinksSeen(
+      fetched
+        .map((f) => f.change.itemId)
+        .concat(
+          changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
+        ),
+    );
 
     if (before.resyncInProgress && !after.resyncInProgress) await concludeResync(c, ctx, counts);
     await c.saveSyncState(folder, after);
@@ -277,9 +323,15 @@ async function concludeResync(c: SyncStoreSession, ctx: SyncRun, counts: SyncCou
     const row = crmRows.get(link.crmId);
     const ex: ExchangeChange<Item> = { type: 'deleted', itemId: link.ewsItemId! };
     const crm = row ? toCrmState(row) : null;
-    plan.addPulled(decide<Item>({ kind: ctx.kind, exchange: ex, crm, link: toLinkState(link), policy: ctx.policy, direction: ctx.direction }), ex, link, crm, false, undefined);
+    plan.addPulled(
+      decide<Item>({ kind: ctx.kind, exchange: ex, crm, link: toLinkState(link), policy: ctx.policy, direction: ctx.direction }),
+      ex,
+      link,
+      crm,
+      false,
+      undefined,
+    );
   }
   await plan.apply(c);
   await c.markLinksSeen(unseen.map((l) => l.ewsItemId!));
 }
-

@@ -5,11 +5,29 @@ import { syncedContent } from './syncedContent';
 
 const person: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@fabrikam.example' }], phones: {}, addresses: {} };
 const row = (patch: Partial<CrmItemRow> = {}): CrmItemRow => ({
-  id: 'r-1', orgId: 'o', userId: 'u', kind: 'contact', crmId: 'c-1', version: 2, data: person, deleted: false, origin: 'crm', updatedAt: '2026-01-01T00:00:00Z', ...patch,
+  id: 'r-1',
+  orgId: 'o',
+  userId: 'u',
+  kind: 'contact',
+  crmId: 'c-1',
+  version: 2,
+  data: person,
+  deleted: false,
+  origin: 'crm',
+  updatedAt: '2026-01-01T00:00:00Z',
+  ...patch,
 });
 const link = (patch: Partial<LinkRow> = {}): LinkRow => ({
-  id: '6f1c2f0e-0000-4000-8000-000000000001', mailboxId: 'm', kind: 'contact', crmId: 'c-1', ewsItemId: 'ex-1', ewsChangeKey: 'ck-1', icalUid: null, crmVersion: 1,
-  snapshot: syncedContent('contact', person), ...patch,
+  id: '6f1c2f0e-0000-4000-8000-000000000001',
+  mailboxId: 'm',
+  kind: 'contact',
+  crmId: 'c-1',
+  ewsItemId: 'ex-1',
+  ewsChangeKey: 'ck-1',
+  icalUid: null,
+  crmVersion: 1,
+  snapshot: syncedContent('contact', person),
+  ...patch,
 });
 const two = { kind: 'contact' as const, policy: 'newest-wins' as const, direction: 'two-way' as const };
 
@@ -27,7 +45,10 @@ describe('planPush: a CRM change becomes one push action', () => {
   it('exchange-to-crm: a CRM delete is undone in the CRM, an edit only moves the link', () => {
     const direction = 'exchange-to-crm' as const;
     expect(planPush({ ...two, direction }, row({ data: null, deleted: true }), link())).toMatchObject({ type: 'restoreInCrm' });
-    expect(planPush({ ...two, direction }, row({ data: { ...person, jobTitle: 'CTO' } }), link())).toMatchObject({ type: 'refreshLink', link: { crmVersion: 2 } });
+    expect(planPush({ ...two, direction }, row({ data: { ...person, jobTitle: 'CTO' } }), link())).toMatchObject({
+      type: 'refreshLink',
+      link: { crmVersion: 2 },
+    });
     expect(planPush({ ...two, direction }, row(), null)).toEqual({ type: 'none' });
   });
 
@@ -39,7 +60,10 @@ describe('planPush: a CRM change becomes one push action', () => {
 
 describe('planPending: a pending create after a crash or a restore', () => {
   const pending = link({ ewsItemId: null, ewsChangeKey: null });
-  const found = [{ itemId: 'ex-a', changeKey: 'ck-a' }, { itemId: 'ex-b', changeKey: 'ck-b' }];
+  const found = [
+    { itemId: 'ex-a', changeKey: 'ck-a' },
+    { itemId: 'ex-b', changeKey: 'ck-b' },
+  ];
   it.each([
     ['found by tag, CRM item live: attach the first, delete the copies', row(), found, { type: 'attach', link: { ewsItemId: 'ex-a' }, strays: ['ex-b'] }],
     ['found by tag, CRM item deleted: drop it and delete what it made', row({ data: null, deleted: true }), found, { type: 'drop', strays: ['ex-a', 'ex-b'] }],

@@ -42,11 +42,26 @@ export function planPush(ctx: Pick<SyncRun, 'kind' | 'policy' | 'direction'>, ro
     // Only an item the CRM sends to Exchange can fail; exchange-to-crm never sends it.
     return ctx.direction !== 'exchange-to-crm' ? { type: 'fail', failure: unmappable(row, content.message) } : { type: 'none' };
   }
-  const action = decide<Item>({ kind: ctx.kind, exchange: null, crm: toCrmState(row), link: link ? toLinkState(link) : null, policy: ctx.policy, direction: ctx.direction });
+  const action = decide<Item>({
+    kind: ctx.kind,
+    exchange: null,
+    crm: toCrmState(row),
+    link: link ? toLinkState(link) : null,
+    policy: ctx.policy,
+    direction: ctx.direction,
+  });
   if (action.type === 'doNothing') return { type: 'none' };
   if (action.type === 'createInExchange') {
     // The snapshot a create is measured against is the CRM content we are about to send.
-    const draft: LinkDraft = { id: randomUUID(), crmId: row.crmId, ewsItemId: null, ewsChangeKey: null, icalUid: null, crmVersion: row.version, snapshot: syncedContent(ctx.kind, action.item) };
+    const draft: LinkDraft = {
+      id: randomUUID(),
+      crmId: row.crmId,
+      ewsItemId: null,
+      ewsChangeKey: null,
+      icalUid: null,
+      crmVersion: row.version,
+      snapshot: syncedContent(ctx.kind, action.item),
+    };
     return { type: 'create', link: draft, item: action.item };
   }
   if (!link) throw new Error(`push decided ${action.type} for an unlinked CRM item`);
@@ -74,7 +89,12 @@ export function planPending(ctx: Pick<SyncRun, 'kind' | 'direction'>, link: Link
   const live = row && !row.deleted && row.data ? row : undefined;
   if (tagged.length > 0) {
     // More than one unlinked copy can only come from an outside copy of our item; keep the first.
-    if (live) return { type: 'attach', link: { ...link, ewsItemId: tagged[0].itemId, ewsChangeKey: tagged[0].changeKey }, strays: tagged.slice(1).map((f) => f.itemId) };
+    if (live)
+      return {
+        type: 'attach',
+        link: { ...link, ewsItemId: tagged[0].itemId, ewsChangeKey: tagged[0].changeKey },
+        strays: tagged.slice(1).map((f) => f.itemId),
+      };
     return { type: 'drop', linkId: link.id, strays: tagged.map((f) => f.itemId) };
   }
   if (!live || ctx.direction === 'exchange-to-crm') return { type: 'drop', linkId: link.id, strays: [] };
@@ -92,7 +112,11 @@ export async function push(ctx: SyncRun, counts: SyncCounts): Promise<void> {
     if (rows.length === 0) return;
     afterId = rows[rows.length - 1].id;
     const links = new Map((await ctx.store.linksByCrmIds(rows.map((r) => r.crmId))).map((l) => [l.crmId, l]));
-    await applyPushActions(ctx, rows.map((row) => planPush(ctx, row, links.get(row.crmId) ?? null)), counts);
+    await applyPushActions(
+      ctx,
+      rows.map((row) => planPush(ctx, row, links.get(row.crmId) ?? null)),
+      counts,
+    );
     if (rows.length < PUSH_PAGE) return;
   }
 }
@@ -112,7 +136,14 @@ async function finishPendingCreates(ctx: SyncRun, counts: SyncCounts): Promise<v
     // Exchange item) nor ours to delete. Only unlinked items with the tag are our lost creates.
     const tagged = await ctx.port.findByTag(ctx.kind, link.id);
     const linkedElsewhere = new Set((await ctx.store.linksByExchangeIds(tagged.map((f) => f.itemId))).map((l) => l.ewsItemId));
-    actions.push(planPending(ctx, link, crmRows.get(link.crmId), tagged.filter((f) => !linkedElsewhere.has(f.itemId))));
+    actions.push(
+      planPending(
+        ctx,
+        link,
+        crmRows.get(link.crmId),
+        tagged.filter((f) => !linkedElsewhere.has(f.itemId)),
+      ),
+    );
   }
   await applyPushActions(ctx, actions, counts);
 }
@@ -186,7 +217,14 @@ async function applyPushActions(ctx: SyncRun, actions: PushAction[], counts: Syn
     for (const u of vanished) {
       const ex: ExchangeChange<Item> = { type: 'deleted', itemId: u.link.ewsItemId! };
       const crm = toCrmState(u.crm);
-      vanishedPlan.addPulled(decide<Item>({ kind: ctx.kind, exchange: ex, crm, link: toLinkState(u.link), policy: ctx.policy, direction: ctx.direction }), ex, u.link, crm, false, undefined);
+      vanishedPlan.addPulled(
+        decide<Item>({ kind: ctx.kind, exchange: ex, crm, link: toLinkState(u.link), policy: ctx.policy, direction: ctx.direction }),
+        ex,
+        u.link,
+        crm,
+        false,
+        undefined,
+      );
     }
     await vanishedPlan.apply(tx);
   });
