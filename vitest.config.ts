@@ -12,6 +12,9 @@ const env = {
   NODE_ENV: 'test',
 };
 
+/** the engine's scenario matrix, run over EWS (project `ews`), over Graph and in memory */
+const ENGINE_SCENARIOS = ['conflict', 'crash-points', 'directions', 'first-sync-matching', 'no-echo', 'recurring-and-resync'].map((f) => `tests/engine/${f}.test.ts`);
+
 const shared = {
   globalSetup: ['tests/support/globalSetup.ts'],
   testTimeout: 60_000,
@@ -35,7 +38,18 @@ export default defineConfig({
           ...shared,
           name: 'engine-over-graph',
           env: { ...env, EXSYNC_ENGINE_TRANSPORT: 'graph' },
-          include: ['conflict', 'crash-points', 'directions', 'first-sync-matching', 'no-echo', 'recurring-and-resync'].map((f) => `tests/engine/${f}.test.ts`),
+          include: ENGINE_SCENARIOS,
+        },
+      },
+      {
+        // the same engine scenarios once more in memory: the in-memory SyncStore and mailbox
+        // (tests/support/memorySyncStore.ts, memoryMailbox.ts), no Postgres, no simulators
+        test: {
+          ...shared,
+          globalSetup: [],
+          name: 'engine-in-memory',
+          env: { ...env, EXSYNC_ENGINE_STORE: 'memory' },
+          include: ENGINE_SCENARIOS,
         },
       },
     ],

@@ -8,7 +8,7 @@
  * parallelism, GRAPH-NOTES "Limits, batching").
  */
 import type { ItemKind, MailboxPort } from '@exsync/canonical';
-import { listCrmItems, putCrmItem } from '@exsync/db';
+import { listCrmItems, pgSyncStore, putCrmItem } from '@exsync/db';
 import { AppTokenProvider, GRAPH_APP_SCOPE } from '@exsync/ews-client';
 import { openGraphMailbox } from '@exsync/graph-client';
 import { syncMailboxKind, type SyncCounts } from '@exsync/sync-engine';
@@ -65,7 +65,7 @@ function graphPort(w: BenchWorld, tokens: AppTokenProvider, email: string): Mail
 async function syncKinds(port: MailboxPort, w: BenchWorld, ctx: Ctx, kinds: ItemKind[]): Promise<SyncCounts[]> {
   const out: SyncCounts[] = [];
   for (const kind of kinds) {
-    out.push(await syncMailboxKind({ pool: w.pool, port, mailboxId: ctx.mailboxId, orgId: ctx.orgId, userId: ctx.userId, kind, direction: 'two-way', policy: 'newest-wins' }));
+    out.push(await syncMailboxKind({ store: pgSyncStore(w.pool), port, mailboxId: ctx.mailboxId, orgId: ctx.orgId, userId: ctx.userId, kind, direction: 'two-way', policy: 'newest-wins' }));
   }
   return out;
 }

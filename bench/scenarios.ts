@@ -4,7 +4,7 @@
  * the floor's is exsync/floor (1 would be perfect), null where there is nothing to compare.
  */
 import type { ItemKind } from '@exsync/canonical';
-import { listCrmItems, putCrmItem } from '@exsync/db';
+import { listCrmItems, pgSyncStore, putCrmItem } from '@exsync/db';
 import { DEFAULT_GET_ITEMS_BATCH_SIZE, DEFAULT_WRITE_BATCH_SIZE, SYNC_PAGE_SIZE } from '@exsync/ews-client';
 import { syncMailboxKind, type SyncCounts } from '@exsync/sync-engine';
 import { createSyncProducer, startScheduler } from '@exsync/worker';
@@ -105,7 +105,7 @@ async function syncKinds(w: BenchWorld, ctx: { orgId: string; userId: string; ma
   const out: SyncCounts[] = [];
   for (const kind of kinds) {
     out.push(await syncMailboxKind({
-      pool: w.pool, port, mailboxId: ctx.mailboxId, orgId: ctx.orgId, userId: ctx.userId, kind,
+      store: pgSyncStore(w.pool), port, mailboxId: ctx.mailboxId, orgId: ctx.orgId, userId: ctx.userId, kind,
       direction: 'two-way', policy: 'newest-wins',
     }));
   }

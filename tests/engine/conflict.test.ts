@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment, Contact } from '@exsync/canonical';
-import { listConflicts } from '@exsync/db';
-import { appointment, contact, createWorld, crmGet, crmPut, links, runSync, zeroCounts } from './engineHarness';
+import { appointment, conflictsOf, contact, createWorld, crmGet, crmPut, links, runSync, zeroCounts } from './engineHarness';
 import { useSimWorld } from './simDriver';
 
 const { pool, sim } = useSimWorld();
@@ -24,7 +23,7 @@ describe('conflicts (real EWS and Entra simulators)', () => {
     expect((await crmGet(w, 'appointment', 'a-1'))!.data).toMatchObject(expected);
     const [inExchange] = await d.list('appointment');
     expect(inExchange.item as Appointment).toMatchObject(expected);
-    const conflicts = await listConflicts(pool, w.mailboxId);
+    const conflicts = await conflictsOf(w);
     expect(conflicts).toHaveLength(1);
     expect(conflicts[0]).toMatchObject({ crmId: 'a-1', fields: ['location'], resolution: 'crm-wins: CRM value kept' });
     expect(await runSync(w, d.port, 'appointment', { policy: 'crm-wins' })).toEqual(zeroCounts());

@@ -4,33 +4,14 @@
  * nothing duplicated, nothing lost.
  */
 import { describe, expect, it } from 'vitest';
-import type pg from 'pg';
 import type { Contact, MailboxPort } from '@exsync/canonical';
 import { sameValue } from '@exsync/canonical';
 import { syncedContent } from '@exsync/sync-engine';
-import { contact, crashingPort, createWorld, crmDelete, crmList, crmPut, links, runSync, zeroCounts, type EngineWorld } from './engineHarness';
+import { contact, crashingPort, createWorld, crmDelete, crmList, crmPut, links, runSync, worldFailingCommit, zeroCounts, type EngineWorld } from './engineHarness';
 import type { MailboxDriver } from './mailboxDriver';
 import { useSimWorld } from './simDriver';
 
 const { pool, sim } = useSimWorld();
-
-/** A pool whose n-th COMMIT fails (the process dies just before its transaction commits). */
-function poolFailingCommit(inner: pg.Pool, n: number): pg.Pool {
-  let commits = 0;
-  const connect = async () => {
-    const client = await inner.connect();
-    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-    const wrapped = Object.create(client) as pg.PoolClient;
-    (wrapped as unknown as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
-      if (text === 'COMMIT' && ++commits === n) return Promise.reject(new Error('injected crash before COMMIT'));
-      return query(text, ...rest);
-    };
-    wrapped.release = (err?: Error | boolean) => client.release(err);
-    return wrapped;
-  };
-  // The engine uses only connect (transactions) and query (single statements).
-  return { connect, query: inner.query.bind(inner) } as unknown as pg.Pool;
-}
 
 /** Items synced once, then edits on both sides waiting for the next sync. */
 async function scenario(): Promise<{ w: EngineWorld; d: MailboxDriver }> {
@@ -87,7 +68,7 @@ describe('crash points (real EWS and Entra simulators)', () => {
 
   it.each([1, 2, 3, 4])('killed before transaction commit number %i, then re-run: same end state', async (n) => {
     const { w, d } = await scenario();
-    const crashing: EngineWorld = { ...w, pool: poolFailingCommit(pool, n) };
+    const crashing: EngineWorld = worldFailingCommit(w, n);
     await expect(runSync(crashing, d.port, 'contact')).rejects.toThrow(/injected crash/);
     await runSync(w, d.port, 'contact');
     const state = await endState(w, d);

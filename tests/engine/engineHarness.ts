@@ -1,21 +1,34 @@
 /**
- * Shared set-up for engine tests: a Postgres pool on the per-run database, an organisation, a
- * user and a mailbox, CRM writes the way the CRM items API makes them, and a port wrapper that
- * injects a crash (an exception, as a SIGKILL would stop the run) at a chosen operation.
+ * Shared set-up for engine tests: a world (an organisation, a user and a mailbox with the store the
+ * engine keeps its side in), CRM writes the way the CRM items API makes them, and a port wrapper
+ * that injects a crash (an exception, as a SIGKILL would stop the run) at a chosen operation.
+ *
+ * EXSYNC_ENGINE_STORE=memory (the `engine-in-memory` vitest project) runs the same scenarios on
+ * the in-memory SyncStore (tests/support/memorySyncStore.ts) instead of Postgres.
  */
 import pg from 'pg';
-import type { Appointment, Contact, ItemKind, MailboxPort } from '@exsync/canonical';
-import { listCrmItems, listLinks, putCrmItem, tombstoneCrmItem, getCrmItem } from '@exsync/db';
+import type { Appointment, Contact, ItemKind, MailboxPort, SyncStore } from '@exsync/canonical';
+import { getCrmItem, listConflicts, listCrmItems, listLinks, pgSyncStore, putCrmItem, tombstoneCrmItem } from '@exsync/db';
 import { syncMailboxKind, type ConflictPolicy, type SyncCounts, type SyncDirection } from '@exsync/sync-engine';
+import { MemorySyncStore } from '../support/memorySyncStore';
+
+/** The store engine scenarios run on: EXSYNC_ENGINE_STORE (default postgres). */
+export const ENGINE_STORE: 'postgres' | 'memory' = process.env.EXSYNC_ENGINE_STORE === 'memory' ? 'memory' : 'postgres';
 
 export interface EngineWorld {
   pool: pg.Pool;
   orgId: string;
   userId: string;
   mailboxId: string;
+  /** set when the world lives in memory (ENGINE_STORE 'memory'); `pool` is then unused */
+  memory?: MemorySyncStore;
 }
 
 export async function createWorld(pool: pg.Pool, email = `u${Math.random().toString(36).slice(2)}@contoso.example`): Promise<EngineWorld> {
+  if (ENGINE_STORE === 'memory') {
+    const id = () => crypto.randomUUID();
+    return { pool, orgId: id(), userId: id(), mailboxId: id(), memory: new MemorySyncStore() };
+  }
   const org = await pool.query(`INSERT INTO organisations (name) VALUES ('Engine test') RETURNING id`);
   const user = await pool.query(`INSERT INTO users (org_id, crm_user_id, email) VALUES ($1, $2, $3) RETURNING id`, [org.rows[0].id, email, email]);
   const mb = await pool.query(`INSERT INTO mailboxes (org_id, user_id, smtp_address, enabled, state) VALUES ($1, $2, $3, true, 'scheduled') RETURNING id`, [org.rows[0].id, user.rows[0].id, email]);
@@ -26,34 +39,77 @@ export function newPool(): pg.Pool {
   return new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 5 });
 }
 
+/** The SyncStore of a world. */
+export function storeOf(w: EngineWorld): SyncStore {
+  return w.memory ?? pgSyncStore(w.pool);
+}
+
 export function runSync(
   w: EngineWorld, port: MailboxPort, kind: ItemKind,
   opts: { policy?: ConflictPolicy; direction?: SyncDirection } = {},
 ): Promise<SyncCounts> {
   return syncMailboxKind({
-    pool: w.pool, port, mailboxId: w.mailboxId, orgId: w.orgId, userId: w.userId, kind,
+    store: storeOf(w), port, mailboxId: w.mailboxId, orgId: w.orgId, userId: w.userId, kind,
     direction: opts.direction ?? 'two-way', policy: opts.policy ?? 'newest-wins',
   });
 }
 
+/** A pool whose n-th COMMIT fails (the process dies just before its transaction commits). */
+function poolFailingCommit(inner: pg.Pool, n: number): pg.Pool {
+  let commits = 0;
+  const connect = async () => {
+    const client = await inner.connect();
+    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+    const wrapped = Object.create(client) as pg.PoolClient;
+    (wrapped as unknown as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
+      if (text === 'COMMIT' && ++commits === n) return Promise.reject(new Error('injected crash before COMMIT'));
+      return query(text, ...rest);
+    };
+    wrapped.release = (err?: Error | boolean) => client.release(err);
+    return wrapped;
+  };
+  // The store uses only connect (transactions) and query (single statements).
+  return { connect, query: inner.query.bind(inner) } as unknown as pg.Pool;
+}
+
+/** The same world, but its store fails the n-th transaction commit from now (a process killed just before COMMIT). */
+export function worldFailingCommit(w: EngineWorld, n: number): EngineWorld {
+  if (!w.memory) return { ...w, pool: poolFailingCommit(w.pool, n) };
+  w.memory.failCommitNumber = w.memory.commits + n;
+  return w;
+}
+
+/** Makes the world's stored SyncStates ones Exchange will reject (as a test writing the table directly). */
+export async function corruptSyncStates(w: EngineWorld): Promise<void> {
+  const bogus = 'bm90LWEtc3RhdGU=';
+  if (w.memory) w.memory.setSyncStates(w.mailboxId, bogus);
+  else await w.pool.query(`UPDATE sync_states SET sync_state = $2 WHERE mailbox_id = $1`, [w.mailboxId, bogus]);
+}
+
+export async function conflictsOf(w: EngineWorld) {
+  return w.memory ? w.memory.listConflicts(w.mailboxId) : listConflicts(w.pool, w.mailboxId);
+}
+
 export async function crmPut(w: EngineWorld, kind: ItemKind, crmId: string, data: Appointment | Contact) {
-  return (await putCrmItem(w.pool, { orgId: w.orgId, userId: w.userId, kind, crmId, data, origin: 'crm' })).row;
+  const input = { orgId: w.orgId, userId: w.userId, kind, crmId, data, origin: 'crm' as const };
+  return w.memory ? w.memory.putCrmItem(input) : (await putCrmItem(w.pool, input)).row;
 }
 
 export async function crmDelete(w: EngineWorld, kind: ItemKind, crmId: string) {
-  return tombstoneCrmItem(w.pool, { userId: w.userId, kind, crmId, origin: 'crm' });
+  const input = { userId: w.userId, kind, crmId, origin: 'crm' as const };
+  return w.memory ? w.memory.tombstoneCrmItem(input) : tombstoneCrmItem(w.pool, input);
 }
 
 export async function crmGet(w: EngineWorld, kind: ItemKind, crmId: string) {
-  return getCrmItem(w.pool, w.userId, kind, crmId);
+  return w.memory ? w.memory.getCrmItem(w.userId, kind, crmId) : getCrmItem(w.pool, w.userId, kind, crmId);
 }
 
 export async function crmList(w: EngineWorld, kind: ItemKind) {
-  return listCrmItems(w.pool, w.userId, kind, { limit: 100_000 });
+  return w.memory ? w.memory.listCrmItems(w.userId, kind) : listCrmItems(w.pool, w.userId, kind, { limit: 100_000 });
 }
 
 export async function links(w: EngineWorld, kind: ItemKind) {
-  return listLinks(w.pool, w.mailboxId, kind);
+  return w.memory ? w.memory.listLinks(w.mailboxId, kind) : listLinks(w.pool, w.mailboxId, kind);
 }
 
 export function zeroCounts(): SyncCounts {

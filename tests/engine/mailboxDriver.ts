@@ -14,15 +14,19 @@ export interface MailboxDriver {
   personUpdate(kind: ItemKind, itemId: string, patch: Partial<Appointment> | Partial<Contact>): Promise<void>;
   personDelete(kind: ItemKind, itemId: string): Promise<void>;
   list(kind: ItemKind): Promise<PersonItem[]>;
+  /** the operations the mailbox served so far, oldest first (EWS operation names, or Graph method and resource) */
+  operations(): (string | undefined)[];
   /** makes Exchange reject every outstanding SyncState, when the mailbox can */
   invalidateSyncStates?(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function memoryDriver(): MailboxDriver & { mailbox: MemoryMailbox } {
+export function memoryDriver(email = 'memory@contoso.example'): MailboxDriver & { mailbox: MemoryMailbox; email: string } {
   const mailbox = new MemoryMailbox();
   return {
     mailbox,
+    email,
+    operations: () => [...mailbox.operations],
     port: mailbox,
     personCreate: async (kind, item) => mailbox.personCreate(kind, item),
     personUpdate: async (_kind, id, patch) => mailbox.personUpdate(id, patch),

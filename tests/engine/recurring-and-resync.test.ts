@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment } from '@exsync/canonical';
-import { appointment, contact, createWorld, crmDelete, crmGet, crmList, crmPut, links, runSync, zeroCounts } from './engineHarness';
+import { ENGINE_STORE, appointment, contact, corruptSyncStates, createWorld, crmDelete, crmGet, crmList, crmPut, links, runSync, zeroCounts } from './engineHarness';
 import { useSimWorld } from './simDriver';
 
 const { pool, sim } = useSimWorld();
 
 describe('recurring series (real EWS and Entra simulators)', () => {
-  it('a series with a modified and a deleted occurrence made in Outlook reaches the CRM, and a second sync is silent', async () => {
+  // Outlook's occurrence edits are the simulator's (its recurrence model); the in-memory mailbox has none.
+  it.skipIf(ENGINE_STORE === 'memory')('a series with a modified and a deleted occurrence made in Outlook reaches the CRM, and a second sync is silent', async () => {
     const w = await createWorld(pool);
     const d = sim.world.mailbox();
     const store = sim.world.harness.sim.store;
@@ -64,7 +65,7 @@ describe('a SyncState Exchange rejects (real EWS and Entra simulators)', () => {
     await d.personDelete('contact', byCrm.get('c-0')!);
     await crmDelete(w, 'contact', 'c-1');
     await crmPut(w, 'contact', 'c-2', contact(2, { jobTitle: 'Edited while lost' }));
-    await pool.query(`UPDATE sync_states SET sync_state = 'bm90LWEtc3RhdGU=' WHERE mailbox_id = $1`, [w.mailboxId]);
+    await corruptSyncStates(w);
 
     const counts = await runSync(w, d.port, 'contact');
     expect(counts).toMatchObject({ toCrm: { created: 0, deleted: 1 }, toExchange: { created: 0, deleted: 1, updated: 1 } });

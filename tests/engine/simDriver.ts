@@ -10,23 +10,21 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { newPool } from './engineHarness';
+import { ENGINE_STORE, newPool } from './engineHarness';
 import type { Appointment, Contact, ItemKind, MailboxPort } from '@exsync/canonical';
 import { FOLDER_OF_KIND } from '@exsync/canonical';
 import type { AppointmentJson, ContactJson } from '@exsync/ews-sim';
-import { AppTokenProvider, GRAPH_APP_SCOPE } from '@exsync/ews-client';
-import { openGraphMailbox } from '@exsync/graph-client';
-import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
-import { immutableId, resolveId } from '@exsync/graph-sim/src/ids';
-import { startSimHarness, type SimHarness } from '../ews-client/simHarness';
-import type { MailboxDriver, PersonItem } from './mailboxDriver';
+import type { GraphSim } from '@exsync/graph-sim';
+import type { SimHarness } from '../ews-client/simHarness';
+import { memoryDriver, type MailboxDriver, type PersonItem } from './mailboxDriver';
 
 /** The transport the engine scenarios run over: EXSYNC_ENGINE_TRANSPORT (default ews). */
 export const ENGINE_TRANSPORT: 'ews' | 'graph' = process.env.EXSYNC_ENGINE_TRANSPORT === 'graph' ? 'graph' : 'ews';
 
 export interface SimWorld {
+  /** the simulators; absent when the scenarios run in memory (ENGINE_STORE 'memory') */
   harness: SimHarness;
-  transport: 'ews' | 'graph';
+  transport: 'ews' | 'graph' | 'memory';
   /** a fresh, empty mailbox in the simulator's tenant with its driver */
   mailbox(): MailboxDriver & { email: string };
   close(): Promise<void>;
@@ -74,6 +72,10 @@ export async function readThroughPort(port: MailboxPort, kind: ItemKind): Promis
 }
 
 export async function startSimWorld(transport: 'ews' | 'graph' = ENGINE_TRANSPORT): Promise<SimWorld> {
+  // Loaded here, not at the top: the in-memory run of the scenarios needs none of the transports.
+  const [{ AppTokenProvider, GRAPH_APP_SCOPE }, { openGraphMailbox }, { startGraphSim }, { immutableId, resolveId }, { startSimHarness }] = await Promise.all([
+    import('@exsync/ews-client'), import('@exsync/graph-client'), import('@exsync/graph-sim'), import('@exsync/graph-sim/src/ids'), import('../ews-client/simHarness'),
+  ]);
   const harness = await startSimHarness();
   let graph: GraphSim | undefined;
   const graphTokens = new AppTokenProvider({ allowInsecureAuthority: true, scope: GRAPH_APP_SCOPE });
@@ -109,6 +111,7 @@ export async function startSimWorld(transport: 'ews' | 'graph' = ENGINE_TRANSPOR
           store.removeItem(email, toStore(itemId));
         },
         list: (kind) => readThroughPort(port, kind),
+        operations: () => harness.sim.requestLog.list(email).map((e) => e.operation),
         async close() {},
       };
     },
@@ -120,14 +123,28 @@ export async function startSimWorld(transport: 'ews' | 'graph' = ENGINE_TRANSPOR
 }
 
 /**
+ * The scenarios' world in memory: each mailbox an in-memory mailbox (tests/support/memoryMailbox.ts);
+ * there are no simulators, so `harness` must not be read (scenarios that need it skip in memory).
+ */
+export function memoryWorld(): SimWorld {
+  return {
+    harness: undefined as unknown as SimHarness,
+    transport: 'memory',
+    mailbox: () => memoryDriver(`engine-${randomBytes(4).toString('hex')}@contoso.example`),
+    async close() {},
+  };
+}
+
+/**
  * Registers the set-up every engine test file shares: a pool on the run's database and the two
  * simulators, opened before the file's tests and closed after them. `sim.world` is set in beforeAll.
+ * With EXSYNC_ENGINE_STORE=memory the world is in memory (memoryWorld) and the pool stays unused.
  */
 export function useSimWorld(): { pool: pg.Pool; sim: { world: SimWorld } } {
   const pool = newPool();
   const sim = {} as { world: SimWorld };
   beforeAll(async () => {
-    sim.world = await startSimWorld();
+    sim.world = ENGINE_STORE === 'memory' ? memoryWorld() : await startSimWorld();
   });
   afterAll(async () => {
     await sim.world?.close();

@@ -19,6 +19,10 @@ interface Stored {
 
 type Op = 'syncFolder' | 'getItems' | 'createItems' | 'updateItems' | 'deleteItems' | 'findByTag';
 
+const EWS_OPERATION: Record<Op, string> = {
+  syncFolder: 'SyncFolderItems', getItems: 'GetItem', createItems: 'CreateItem', updateItems: 'UpdateItem', deleteItems: 'DeleteItem', findByTag: 'FindItem',
+};
+
 export class MemoryMailbox implements MailboxPort {
   private items = new Map<string, Stored>();
   private log: { folder: FolderName; itemId: string }[] = [];
@@ -26,13 +30,21 @@ export class MemoryMailbox implements MailboxPort {
   private epoch = 1;
   pageSize = 512;
   calls: Record<Op, number> = { syncFolder: 0, getItems: 0, createItems: 0, updateItems: 0, deleteItems: 0, findByTag: 0 };
+  /** every call as the EWS operation it stands for, oldest first (what the simulator's request log shows) */
+  operations: string[] = [];
   /** throw once after (or before) the named operation has taken effect */
   fault?: { op: Op; when: 'before' | 'after' };
-  private clock = Date.parse('2026-01-01T00:00:00Z');
+  private clock = 0;
 
+  /** the wall clock, at one-second precision as Exchange's LastModifiedTime, never going back */
   private now(): string {
-    this.clock += 1000;
-    return new Date(this.clock).toISOString();
+    this.clock = Math.max(this.clock + 1000, Math.floor(Date.now() / 1000) * 1000);
+    return new Date(this.clock).toISOString().replace('.000Z', 'Z');
+  }
+
+  private record(op: Op): void {
+    this.calls[op]++;
+    this.operations.push(EWS_OPERATION[op]);
   }
 
   private touch(kind: ItemKind, itemId: string): void {
@@ -75,14 +87,19 @@ export class MemoryMailbox implements MailboxPort {
 
   // --- MailboxPort ---
   async *syncFolder(folder: FolderName, syncState: string | undefined): AsyncIterable<ChangePage> {
-    this.calls.syncFolder++;
+    this.record('syncFolder');
     let st: { e: number; pos: number; known: string[]; owed: string[] };
     if (syncState === undefined) {
       // From no state: every item now in the folder, as creates.
       st = { e: this.epoch, pos: this.log.length, known: [], owed: this.list(folder === 'calendar' ? 'appointment' : 'contact').map((s) => s.itemId) };
     } else {
-      st = JSON.parse(Buffer.from(syncState, 'base64').toString('utf8'));
-      if (st.e !== this.epoch) throw Object.assign(new Error('ErrorInvalidSyncStateData'), { kind: 'SyncStateInvalid' });
+      const invalid = () => Object.assign(new Error('ErrorInvalidSyncStateData'), { kind: 'SyncStateInvalid' });
+      try {
+        st = JSON.parse(Buffer.from(syncState, 'base64').toString('utf8'));
+      } catch {
+        throw invalid();
+      }
+      if (st.e !== this.epoch) throw invalid();
     }
     for (;;) {
       this.maybeFail('syncFolder', 'before');
@@ -107,7 +124,7 @@ export class MemoryMailbox implements MailboxPort {
   }
 
   async getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
-    this.calls.getItems++;
+    this.record('getItems');
     this.maybeFail('getItems', 'before');
     return itemIds.map((id) => {
       const s = this.items.get(id);
@@ -117,7 +134,7 @@ export class MemoryMailbox implements MailboxPort {
   }
 
   async createItems<K extends ItemKind>(kind: K, items: { tag: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]> {
-    this.calls.createItems++;
+    this.record('createItems');
     this.maybeFail('createItems', 'before');
     const out: ItemResult<ItemRef>[] = items.map(({ tag, item }) => {
       const itemId = `AAMk${++this.seq}`;
@@ -131,7 +148,7 @@ export class MemoryMailbox implements MailboxPort {
   }
 
   async updateItems<K extends ItemKind>(kind: K, items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]> {
-    this.calls.updateItems++;
+    this.record('updateItems');
     this.maybeFail('updateItems', 'before');
     const out: ItemResult<ItemRef>[] = items.map(({ itemId, changeKey, item }) => {
       const s = this.items.get(itemId);
@@ -148,7 +165,7 @@ export class MemoryMailbox implements MailboxPort {
   }
 
   async deleteItems(itemIds: string[]): Promise<ItemResult<null>[]> {
-    this.calls.deleteItems++;
+    this.record('deleteItems');
     this.maybeFail('deleteItems', 'before');
     const out: ItemResult<null>[] = itemIds.map((id) => {
       const s = this.items.get(id);
@@ -163,7 +180,7 @@ export class MemoryMailbox implements MailboxPort {
   }
 
   async findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]> {
-    this.calls.findByTag++;
+    this.record('findByTag');
     return [...this.items.values()].filter((s) => s.kind === kind && s.tag === tag).map((s) => ({ itemId: s.itemId, changeKey: s.changeKey }));
   }
 }

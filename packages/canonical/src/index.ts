@@ -12,3 +12,4 @@ export * from './exsyncTag';
 export * from './syncSettings';
 export * from './syncRun';
 export * from './mapiProperties';
+export * from './syncStore';

@@ -1,12 +1,8 @@
 /** Exchange-originated changes for the CRM, in commit order, read by cursor. */
+import type { ChangeFeedEntry } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 
-export interface ChangeFeedEntry {
-  kind: 'appointment' | 'contact';
-  crmId: string;
-  op: 'upsert' | 'delete';
-  item: unknown | null;
-}
+export type { ChangeFeedEntry } from '@exsync/canonical';
 
 export interface ChangeFeedRow extends ChangeFeedEntry {
   cursor: string;

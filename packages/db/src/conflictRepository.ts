@@ -1,13 +1,8 @@
 /** Conflicts an admin can see: units changed on both sides and how the policy resolved them. */
+import type { ConflictEntry } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 
-export interface ConflictEntry {
-  kind: string;
-  crmId: string;
-  fields: string[];
-  resolution: string;
-  detail?: unknown;
-}
+export type { ConflictEntry } from '@exsync/canonical';
 
 export interface ConflictRow extends ConflictEntry {
   id: string;

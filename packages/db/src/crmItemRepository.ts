@@ -2,23 +2,10 @@
  * CRM items as the engine holds them. Every write bumps `version`; a delete leaves a tombstone
  * (data null, deleted true) so the engine can push the delete and the version keeps growing.
  */
-import type { ItemKind } from '@exsync/canonical';
+import type { CrmItemOrigin, CrmItemRow, ItemKind } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 
-export type CrmItemOrigin = 'crm' | 'exchange';
-
-export interface CrmItemRow {
-  id: string;
-  orgId: string;
-  userId: string;
-  kind: ItemKind;
-  crmId: string;
-  version: number;
-  data: unknown | null;
-  deleted: boolean;
-  origin: CrmItemOrigin;
-  updatedAt: string;
-}
+export type { CrmItemOrigin, CrmItemRow } from '@exsync/canonical';
 
 const COLUMNS = `id, org_id, user_id, kind, crm_id, version, data, deleted, origin, updated_at`;
 

@@ -25,3 +25,4 @@ export * from './inboundMessageRepository';
 export * from './syncStatusRepository';
 export * from './organisationStopRepository';
 export * from './statusTransition';
+export * from './pgSyncStore';

@@ -4,29 +4,11 @@
  * the run goes on. Back-off doubles per attempt; a CRM edit (the item's version moving past the
  * one that failed) makes it due at once.
  */
+import { DEFAULT_ITEM_BACKOFF, type ItemBackoff, type ItemErrorKind, type ItemFailure } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 
-export type ItemErrorKind = 'mapping' | 'exchange' | 'postgres';
-
-export interface ItemFailure {
-  crmId: string;
-  /** the CRM version that failed; a later version is tried at once */
-  crmVersion: number;
-  kind: ItemErrorKind;
-  /** exsync's code (`InvalidItem`) or Exchange's response code (`ErrorInvalidPropertySet`) */
-  code: string;
-  message: string;
-}
-
-export interface ItemBackoff {
-  /** delay after the first failure, seconds */
-  baseSeconds: number;
-  /** longest delay, seconds */
-  maxSeconds: number;
-}
-
-/** 5 minutes, doubling per attempt, at most a day. */
-export const DEFAULT_ITEM_BACKOFF: ItemBackoff = { baseSeconds: 300, maxSeconds: 86_400 };
+export type { ItemBackoff, ItemErrorKind, ItemFailure } from '@exsync/canonical';
+export { DEFAULT_ITEM_BACKOFF } from '@exsync/canonical';
 
 /**
  * Records failures of one mailbox and kind, one statement. An item with a link keeps it (the error

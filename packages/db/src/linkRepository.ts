@@ -2,19 +2,10 @@
  * The link table (DESIGN.md): one row per paired item. A row with a null ews_item_id is a create
  * in Exchange that is pending; its id is the tag the Exchange item carries.
  */
+import type { LinkRow } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 
-export interface LinkRow {
-  id: string;
-  mailboxId: string;
-  kind: 'appointment' | 'contact';
-  crmId: string;
-  ewsItemId: string | null;
-  ewsChangeKey: string | null;
-  icalUid: string | null;
-  crmVersion: number;
-  snapshot: unknown;
-}
+export type { LinkRow } from '@exsync/canonical';
 
 const COLUMNS = `id, mailbox_id, kind, crm_id, ews_item_id, ews_change_key, ical_uid, crm_version, snapshot`;
 

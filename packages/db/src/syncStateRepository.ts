@@ -1,13 +1,8 @@
 /** The SyncFolderItems state per mailbox and folder, saved in the transaction of the page it covers. */
-import type { FolderName } from '@exsync/canonical';
+import type { FolderName, SyncStateRow } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 
-export interface SyncStateRow {
-  syncState: string | null;
-  initialSyncDone: boolean;
-  /** a restart from no state (after SyncStateInvalid) is under way; see mailboxSync.ts */
-  resyncInProgress: boolean;
-}
+export type { SyncStateRow } from '@exsync/canonical';
 
 export async function getSyncState(q: Queryable, mailboxId: string, folder: FolderName): Promise<SyncStateRow> {
   const res = await q.query(

@@ -1,6 +1,6 @@
 /**
  * The sync decision for one item, as a pure function (STYLE.md, GenSync): given what changed in
- * Exchange, what the CRM holds and the link row, name the action. No I/O; mailboxSync.ts applies.
+ * Exchange, what the CRM holds and the link row, name the action. No I/O; pull.ts and push.ts apply it.
  *
  * Echo rule (invariant 1): an Exchange change whose ChangeKey equals the stored one, or whose
  * normalised content equals the snapshot, is no change; likewise a CRM version whose content

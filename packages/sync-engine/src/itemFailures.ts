@@ -5,10 +5,9 @@
  * Codes: `InvalidItem` (cannot be mapped: fix it in the CRM), Exchange's response code (Exchange
  * refused or could not read it), `StorageRefused` (Postgres refused Exchange's data).
  */
-import type { Appointment, Contact, ItemKind, MailboxError } from '@exsync/canonical';
-import { recordItemFailures, type CrmItemRow, type ItemFailure, type LinkRow, type Queryable } from '@exsync/db';
+import type { Appointment, Contact, CrmItemRow, ItemFailure, ItemKind, LinkRow, MailboxError, SyncStoreSession } from '@exsync/canonical';
 import { syncedContent } from './syncedContent';
-import type { MailboxSyncContext } from './syncTypes';
+import type { SyncRun } from './syncTypes';
 
 type Item = Appointment | Contact;
 
@@ -36,10 +35,10 @@ export function refused(kind: ItemKind, crmId: string, crmVersion: number, e: Ma
 }
 
 /** Records per-item failures so the run goes on without them. */
-export async function recordFailures(ctx: MailboxSyncContext, q: Queryable, failures: ItemFailure[]): Promise<void> {
+export async function recordFailures(ctx: SyncRun, q: SyncStoreSession, failures: ItemFailure[]): Promise<void> {
   if (failures.length === 0) return;
   ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, failing: failures.map((f) => ({ crmId: f.crmId, code: f.code })) }, 'items failed; the run goes on without them');
-  await recordItemFailures(q, ctx.mailboxId, ctx.kind, failures, ctx.itemBackoff);
+  await q.recordItemFailures(failures, ctx.itemBackoff);
 }
 
 /** A linked Exchange item that Exchange answered with a per-item error when it was read. */

@@ -1,6 +1,4 @@
-import type pg from 'pg';
-import type { ConflictPolicy, FolderName, ItemKind, MailboxPort, SyncCounts, SyncDirection } from '@exsync/canonical';
-import type { ItemBackoff } from '@exsync/db';
+import type { ConflictPolicy, FolderName, ItemBackoff, ItemKind, MailboxPort, ScopedSyncStore, SyncCounts, SyncDirection, SyncStore } from '@exsync/canonical';
 
 // defined once in @exsync/canonical; re-exported for the engine's modules and callers
 export type { ConflictPolicy, SideCounts, SyncCounts, SyncDirection } from '@exsync/canonical';
@@ -25,7 +23,8 @@ export interface PullProgressStep {
 }
 
 export interface MailboxSyncContext {
-  pool: pg.Pool;
+  /** where links, CRM items, feed, conflicts and SyncStates live (packages/db `pgSyncStore(pool)`) */
+  store: SyncStore;
   port: MailboxPort;
   mailboxId: string;
   orgId: string;
@@ -47,4 +46,9 @@ export function emptyCounts(): SyncCounts {
     conflicts: 0,
     failingItems: 0,
   };
+}
+
+/** A run's context with its store opened for the run's mailbox and kind. */
+export interface SyncRun extends Omit<MailboxSyncContext, 'store'> {
+  store: ScopedSyncStore;
 }

@@ -4,7 +4,7 @@
  * mapping lives in syncErrorHandler.ts.
  */
 import { SyncError, type ItemKind, type MailboxOpener } from '@exsync/canonical';
-import { loadCredentials, type SecretBox } from '@exsync/db';
+import { loadCredentials, pgSyncStore, type SecretBox } from '@exsync/db';
 import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type pg from 'pg';
@@ -183,10 +183,14 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext, run: RunTranspo
   const kinds: { kind: ItemKind; direction: RunContext['calendarDirection'] }[] = [];
   if (ctx.syncCalendar) kinds.push({ kind: 'appointment', direction: ctx.calendarDirection });
   if (ctx.syncContacts) kinds.push({ kind: 'contact', direction: ctx.contactsDirection });
-  let total = emptyCounts();
-  for (const { kind, direction } of kinds) {
+  // The folders of one mailbox sync side by side (issue 19): two requests in flight stay well
+  // inside Exchange's per-mailbox budget, and each folder's SyncState is still saved only with the
+  // page it covers. Both are awaited before the run ends, so a failure never leaves the other
+  // running after the mailbox lock is released; the first failure is the run's.
+  const store = pgSyncStore(deps.pool);
+  const outcomes = await Promise.allSettled(kinds.map(async ({ kind, direction }) => {
     const counts = await syncMailboxKind({
-      pool: deps.pool,
+      store,
       port,
       mailboxId: ctx.mailboxId,
       orgId: ctx.orgId,
@@ -198,7 +202,12 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext, run: RunTranspo
       onProgress,
     });
     deps.metrics?.items(kind, run.transport, counts);
-    total = addCounts(total, counts);
+    return counts;
+  }));
+  let total = emptyCounts();
+  for (const o of outcomes) {
+    if (o.status === 'rejected') throw o.reason;
+    total = addCounts(total, o.value);
   }
   return total;
 }

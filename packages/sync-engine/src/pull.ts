@@ -1,0 +1,337 @@
+/**
+ * Pull: Exchange changes into the CRM, page by page. Each page is read (its changed items fetched),
+ * decided (decide.ts, first-sync matching) and written with the SyncState that covers it in one
+ * transaction (pagePlan.ts). Crash points and the full-resync rules: mailboxSync.ts.
+ */
+import type {
+  Appointment,
+  ChangePage,
+  Contact,
+  FetchedItem,
+  FolderChange,
+  ItemFailure,
+  LinkRow,
+  MailboxError,
+  SyncStateRow,
+  SyncStoreSession,
+} from '@exsync/canonical';
+import { FOLDER_OF_KIND, storableValue } from '@exsync/canonical';
+import { decide, type ExchangeChange, type SyncAction } from './decide';
+import { buildMatcher, type Matcher } from './firstSyncMatching';
+import { contentOf, isDataRefusal, recordFailures, storageRefused, unmappable, unreadableItem } from './itemFailures';
+import { PagePlan, toCrmState, toLinkState } from './pagePlan';
+import { failsWholeRun, mailboxItemError } from './runErrors';
+import type { SyncCounts, SyncRun } from './syncTypes';
+
+type Item = Appointment | Contact;
+
+function isSyncStateInvalid(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { kind?: unknown }).kind === 'SyncStateInvalid';
+}
+
+/** Pulls the folder's Exchange changes into the CRM, restarting the folder when Exchange rejects its SyncState. */
+export async function pull(ctx: SyncRun, counts: SyncCounts): Promise<void> {
+  const folder = FOLDER_OF_KIND[ctx.kind];
+  const state = await ctx.store.getSyncState(folder);
+  try {
+    await pullFrom(ctx, state, counts);
+  } catch (e) {
+    if (!isSyncStateInvalid(e)) throw e;
+    ctx.log?.warn({ mailboxId: ctx.mailboxId, folder }, 'sync state rejected by Exchange; restarting the folder');
+    const restart: SyncStateRow = { syncState: null, initialSyncDone: state.initialSyncDone, resyncInProgress: true };
+    await ctx.store.transaction(async (tx) => {
+      await tx.markLinksUnseen();
+      await tx.saveSyncState(folder, restart);
+    });
+    await pullFrom(ctx, restart, counts);
+  }
+}
+
+async function pullFrom(ctx: SyncRun, start: SyncStateRow, counts: SyncCounts): Promise<void> {
+  const folder = FOLDER_OF_KIND[ctx.kind];
+  let state = start;
+  let matcher: Matcher | undefined;
+  let linksInserted = 0;
+  // Built from what is unlinked now; rebuilt when a page is rolled back (its claims were not kept).
+  const freshMatcher = async (): Promise<Matcher> => {
+    const unlinked = await ctx.store.unlinkedCrmItems();
+    // Items that cannot be synced are left to the push step, which records why.
+    return buildMatcher(
+      ctx.kind,
+      unlinked.filter((r) => r.data && contentOf(ctx.kind, r.data as Item).ok).map((r) => ({ crmId: r.crmId, item: r.data as Item })),
+    );
+  };
+  const fromStart = !start.syncState;
+  // Pipelined (issue 19): the next page is listed and its items read while this one is written.
+  // Only reads run ahead; each page's writes and its SyncState still commit together, in order.
+  const pages = ctx.port.syncFolder(folder, state.syncState ?? undefined)[Symbol.asyncIterator]();
+  const readAhead = (): Promise<{ page: ChangePage; read: PageRead } | null> => {
+    const next = pages.next().then(async (r) => (r.done ? null : { page: r.value, read: await readPage(ctx, r.value.changes) }));
+    next.catch(() => undefined); // awaited below; a failure is the run's once its turn comes
+    return next;
+  };
+  let ahead = readAhead();
+  for (;;) {
+    const current = await ahead;
+    if (!current) break;
+    const { page, read } = current;
+    const last = !page.moreAvailable;
+    ahead = last ? Promise.resolve(null) : readAhead();
+    await ctx.onProgress?.({ folder, fromStart, pages: 1, listed: page.changes.length, applied: 0 });
+    if (!state.initialSyncDone && !matcher) matcher = await freshMatcher();
+    const next: SyncStateRow = {
+      syncState: page.syncState,
+      initialSyncDone: state.initialSyncDone || last,
+      resyncInProgress: state.resyncInProgress && !last,
+    };
+    linksInserted += await applyPageIsolatingRefusals(ctx, read, state, next, matcher, counts, async () => (matcher = matcher && (await freshMatcher())));
+    await ctx.onProgress?.({ folder, fromStart, pages: 0, listed: 0, applied: page.changes.length });
+    // Statistics that still describe the tables as empty make later queries quadratic.
+    if (await ctx.store.afterBulkLoad(linksInserted)) linksInserted = 0;
+    state = next;
+    if (last) break;
+  }
+}
+
+interface Fetched {
+  change: FolderChange & { type: 'create' | 'update' };
+  fetched: FetchedItem<Item> | null; // null: gone before we could read it
+}
+
+/**
+ * applyPage, but when Postgres refuses the page's data, the page is applied item by item so only
+ * the refused item is left out: recorded on its link (kind 'postgres') when it has one, logged
+ * otherwise, and read again when Exchange next reports it changed. The state moves past the page
+ * only after the others are in.
+ */
+async function applyPageIsolatingRefusals(
+  ctx: SyncRun,
+  read: PageRead,
+  before: SyncStateRow,
+  after: SyncStateRow,
+  matcher: Matcher | undefined,
+  counts: SyncCounts,
+  rebuildMatcher: () => Promise<Matcher | undefined>,
+): Promise<number> {
+  const saved = structuredClone(counts);
+  try {
+    return await applyPage(ctx, read, before, after, matcher, counts);
+  } catch (e) {
+    if (!isDataRefusal(e)) throw e;
+    Object.assign(counts, structuredClone(saved));
+    matcher = await rebuildMatcher();
+    ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: (e as { code?: string }).code }, 'Postgres refused a page; applying it item by item');
+  }
+  let inserted = 0;
+  const failures: ItemFailure[] = [];
+  for (const change of read.changes) {
+    const itemCounts = structuredClone(counts);
+    try {
+      inserted += await applyPage(ctx, onlyItem(read, change.itemId), before, before, matcher, itemCounts);
+      Object.assign(counts, itemCounts);
+    } catch (e) {
+      if (!isDataRefusal(e)) throw e;
+      const [link] = await ctx.store.linksByExchangeIds([change.itemId]);
+      const code = (e as { code?: string }).code;
+      if (link) failures.push(storageRefused(link, code));
+      else
+        ctx.log?.warn(
+          { mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: change.itemId, code },
+          'Postgres refused a new Exchange item; it is read again when it changes',
+        );
+    }
+  }
+  await recordFailures(ctx, ctx.store, failures);
+  return inserted + (await applyPage(ctx, onlyItem(read, undefined), before, after, matcher, counts));
+}
+
+/** What a page holds once read from Exchange, before anything is decided or written. */
+interface PageRead {
+  /** the page's changes, one per item (the last one counts) */
+  changes: FolderChange[];
+  fetched: Fetched[];
+  /** items Exchange answered with a per-item error: a linked one records it (read again when it next changes) */
+  unreadable: { itemId: string; error: MailboxError }[];
+  /** the links of the page's items as they were before the read */
+  linkByEws: Map<string, LinkRow>;
+}
+
+/** The part of a read about one item (none: `itemId` undefined). */
+function onlyItem(read: PageRead, itemId: string | undefined): PageRead {
+  return {
+    changes: read.changes.filter((c) => c.itemId === itemId),
+    fetched: read.fetched.filter((f) => f.change.itemId === itemId),
+    unreadable: read.unreadable.filter((u) => u.itemId === itemId),
+    linkByEws: read.linkByEws,
+  };
+}
+
+/**
+ * Reads a page's items from Exchange: all but those whose stored ChangeKey says they are our own
+ * write (or unchanged). Links only change under this mailbox's single writer, and the page's
+ * transaction reads them again, so reading them ahead (even while the previous page commits) is
+ * safe: a link that changes meanwhile costs at most one needless fetch.
+ */
+async function readPage(ctx: SyncRun, rawChanges: FolderChange[]): Promise<PageRead> {
+  const byId = new Map<string, FolderChange>();
+  for (const ch of rawChanges) byId.set(ch.itemId, ch);
+  const changes = [...byId.values()];
+  const knownLinks = changes.length ? await ctx.store.linksByExchangeIds(changes.map((c) => c.itemId)) : [];
+  const linkByEws = new Map(knownLinks.map((l) => [l.ewsItemId!, l]));
+  const toFetch = changes.filter(
+    (c): c is FolderChange & { type: 'create' | 'update' } => c.type !== 'delete' && !(linkByEws.get(c.itemId)?.ewsChangeKey === c.changeKey),
+  );
+  // One call for the page: the port batches GetItem by its own measured size.
+  const fetched: Fetched[] = [];
+  const unreadable: { itemId: string; error: MailboxError }[] = [];
+  const results = toFetch.length
+    ? await ctx.port.getItems(
+        ctx.kind,
+        toFetch.map((c) => c.itemId),
+      )
+    : [];
+  results.forEach((r, i) => {
+    // Text Postgres cannot store (U+0000, lone surrogates) is cleaned before anything is decided.
+    if (r.ok) fetched.push({ change: toFetch[i], fetched: { ...r.value, item: storableValue(r.value.item) } as FetchedItem<Item> });
+    else if (r.error.kind === 'ItemNotFound') fetched.push({ change: toFetch[i], fetched: null });
+    else if (failsWholeRun(r.error)) throw mailboxItemError(r.error);
+    else {
+      ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: r.error.code, error: r.error.message }, 'skipping an Exchange item that cannot be read');
+      unreadable.push({ itemId: toFetch[i].itemId, error: r.error });
+    }
+  });
+  return { changes, fetched, unreadable, linkByEws };
+}
+
+/** Decides a read page and writes it, with the SyncState that covers it, in one transaction. Returns the links inserted. */
+async function applyPage(
+  ctx: SyncRun,
+  read: PageRead,
+  before: SyncStateRow,
+  after: SyncStateRow,
+  matcher: Matcher | undefined,
+  counts: SyncCounts,
+): Promise<number> {
+  const folder = FOLDER_OF_KIND[ctx.kind];
+  const { changes, fetched, unreadable, linkByEws } = read;
+  const stateUnchanged =
+    after.syncState === before.syncState && after.initialSyncDone === before.initialSyncDone && after.resyncInProgress === before.resyncInProgress;
+  if (changes.length === 0 && stateUnchanged) return 0;
+
+  return ctx.store.transaction(async (c) => {
+    const plan = new PagePlan(ctx, counts);
+    const links = new Map((await c.linksByExchangeIds(changes.map((x) => x.itemId))).map((l) => [l.ewsItemId!, l]));
+    const tags = fetched.map((f) => f.fetched?.tag ?? f.change.tag).filter((t): t is string => !!t);
+    const byTag = new Map((await c.linksByIds(tags)).map((l) => [l.id, l]));
+
+    type Pending = { ex: ExchangeChange<Item>; link: LinkRow | null; matchedCrmId?: string; attached: boolean; icalUid?: string };
+    const pending: Pending[] = [];
+    const attachedTags = new Set<string>();
+    for (const ch of changes) {
+      if (ch.type === 'delete') {
+        const link = links.get(ch.itemId);
+        if (link) pending.push({ ex: { type: 'deleted', itemId: ch.itemId }, link, attached: false });
+      }
+    }
+    for (const f of fetched) {
+      if (!f.fetched) {
+        const link = links.get(f.change.itemId);
+        if (link) pending.push({ ex: { type: 'deleted', itemId: f.change.itemId }, link, attached: false });
+        continue;
+      }
+      const fi = f.fetched;
+      const ex: ExchangeChange<Item> = {
+        type: 'changed',
+        itemId: fi.itemId,
+        changeKey: fi.changeKey,
+        lastModified: fi.lastModified ?? f.change.lastModified,
+        item: fi.item,
+      };
+      const icalUid = (fi.item as Appointment).iCalUId;
+      let link = links.get(fi.itemId) ?? null;
+      let attached = false;
+      const tag = (fi.tag ?? f.change.tag)?.toLowerCase();
+      if (!link && tag) {
+        const tagged = byTag.get(tag);
+        // A tagged item with a pending link is our create whose id was never stored. Only one
+        // item can be it: further items with the same tag (Outlook copies) are items of their own.
+        if (tagged && tagged.ewsItemId === null && !attachedTags.has(tagged.id)) {
+          link = { ...tagged, ewsItemId: fi.itemId };
+          attached = true;
+          attachedTags.add(tagged.id);
+        }
+      }
+      let matchedCrmId: string | undefined;
+      if (!link && matcher) matchedCrmId = matcher.match(fi.item);
+      pending.push({ ex, link, matchedCrmId, attached, icalUid });
+    }
+
+    const crmIds = pending.map((p) => p.link?.crmId ?? p.matchedCrmId).filter((x): x is string => !!x);
+    const crmRows = await c.lockCrmItems(crmIds);
+    const failures: ItemFailure[] = unreadable.flatMap(({ itemId, error }) => {
+      const link = links.get(itemId);
+      return link ? [unreadableItem(link, error)] : [];
+    });
+    for (const p of pending) {
+      const crmId = p.link?.crmId ?? p.matchedCrmId;
+      const crmRow = crmId ? (crmRows.get(crmId) ?? null) : null;
+      // A match only pairs with a live CRM item.
+      const crm = crmRow && (p.link || !crmRow.deleted) ? toCrmState(crmRow) : null;
+      let action: SyncAction<Item>;
+      try {
+        action = decide<Item>({ kind: ctx.kind, exchange: p.ex, crm, link: p.link ? toLinkState(p.link) : null, policy: ctx.policy, direction: ctx.direction });
+      } catch (e) {
+        // One item the engine cannot compare stops only itself.
+        const bad = crmRow?.data && !contentOf(ctx.kind, crmRow.data as Item).ok ? crmRow : null;
+        if (bad) failures.push(unmappable(bad, (e as Error).message));
+        else
+          ctx.log?.warn(
+            { mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: p.ex.itemId, error: (e as Error).message },
+            'skipping an Exchange item that cannot be compared',
+          );
+        continue;
+      }
+      plan.addPulled(action, p.ex, p.link, crm, p.attached, p.icalUid);
+    }
+    await plan.apply(c);
+    // An item Exchange reported changed is decided afresh: its earlier failure no longer holds.
+    const failed = new Set(failures.map((f) => f.crmId));
+    await c.clearItemFailures(pending.flatMap((p) => (p.link && !failed.has(p.link.crmId) ? [p.link.id] : [])));
+    await recordFailures(ctx, c, failures);
+    await c.markLinksSeen(
+      fetched
+        .map((f) => f.change.itemId)
+        .concat(
+          changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
+        ),
+    );
+
+    if (before.resyncInProgress && !after.resyncInProgress) await concludeResync(c, ctx, counts);
+    await c.saveSyncState(folder, after);
+    return plan.linksInserted;
+  });
+}
+
+/** Last page of a full resync: confirmed links whose item was not listed were deleted in Exchange. */
+async function concludeResync(c: SyncStoreSession, ctx: SyncRun, counts: SyncCounts): Promise<void> {
+  const unseen = await c.unseenLinks();
+  if (unseen.length === 0) return;
+  ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, missing: unseen.length }, 'full resync: items missing from Exchange');
+  const crmRows = await c.lockCrmItems(unseen.map((l) => l.crmId));
+  const plan = new PagePlan(ctx, counts);
+  for (const link of unseen) {
+    const row = crmRows.get(link.crmId);
+    const ex: ExchangeChange<Item> = { type: 'deleted', itemId: link.ewsItemId! };
+    const crm = row ? toCrmState(row) : null;
+    plan.addPulled(
+      decide<Item>({ kind: ctx.kind, exchange: ex, crm, link: toLinkState(link), policy: ctx.policy, direction: ctx.direction }),
+      ex,
+      link,
+      crm,
+      false,
+      undefined,
+    );
+  }
+  await plan.apply(c);
+  await c.markLinksSeen(unseen.map((l) => l.ewsItemId!));
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { Contact, CrmItemRow, LinkRow } from '@exsync/canonical';
+import { planPending, planPush } from './push';
+import { syncedContent } from './syncedContent';
+
+const person: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@fabrikam.example' }], phones: {}, addresses: {} };
+const row = (patch: Partial<CrmItemRow> = {}): CrmItemRow => ({
+  id: 'r-1',
+  orgId: 'o',
+  userId: 'u',
+  kind: 'contact',
+  crmId: 'c-1',
+  version: 2,
+  data: person,
+  deleted: false,
+  origin: 'crm',
+  updatedAt: '2026-01-01T00:00:00Z',
+  ...patch,
+});
+const link = (patch: Partial<LinkRow> = {}): LinkRow => ({
+  id: '6f1c2f0e-0000-4000-8000-000000000001',
+  mailboxId: 'm',
+  kind: 'contact',
+  crmId: 'c-1',
+  ewsItemId: 'ex-1',
+  ewsChangeKey: 'ck-1',
+  icalUid: null,
+  crmVersion: 1,
+  snapshot: syncedContent('contact', person),
+  ...patch,
+});
+const two = { kind: 'contact' as const, policy: 'newest-wins' as const, direction: 'two-way' as const };
+
+describe('planPush: a CRM change becomes one push action', () => {
+  it.each([
+    ['an unlinked CRM item', row(), null, 'create'],
+    ['an edit', row({ data: { ...person, jobTitle: 'CTO' } }), link(), 'update'],
+    ['an edit back to the snapshot (an echo)', row(), link(), 'refreshLink'],
+    ['a tombstone', row({ data: null, deleted: true }), link(), 'delete'],
+    ['an item that cannot be mapped', row({ data: { ...person, birthday: 'not a date' } as never }), link(), 'fail'],
+  ] as const)('%s -> %s', (_name, r, l, type) => {
+    expect(planPush(two, r, l).type).toBe(type);
+  });
+
+  it('exchange-to-crm: a CRM delete is undone in the CRM, an edit only moves the link', () => {
+    const direction = 'exchange-to-crm' as const;
+    expect(planPush({ ...two, direction }, row({ data: null, deleted: true }), link())).toMatchObject({ type: 'restoreInCrm' });
+    expect(planPush({ ...two, direction }, row({ data: { ...person, jobTitle: 'CTO' } }), link())).toMatchObject({
+      type: 'refreshLink',
+      link: { crmVersion: 2 },
+    });
+    expect(planPush({ ...two, direction }, row(), null)).toEqual({ type: 'none' });
+  });
+
+  it('a create is planned with a new pending link measured against the content sent', () => {
+    const a = planPush(two, row(), null);
+    expect(a).toMatchObject({ type: 'create', link: { crmId: 'c-1', ewsItemId: null, crmVersion: 2, snapshot: syncedContent('contact', person) } });
+  });
+});
+
+describe('planPending: a pending create after a crash or a restore', () => {
+  const pending = link({ ewsItemId: null, ewsChangeKey: null });
+  const found = [
+    { itemId: 'ex-a', changeKey: 'ck-a' },
+    { itemId: 'ex-b', changeKey: 'ck-b' },
+  ];
+  it.each([
+    ['found by tag, CRM item live: attach the first, delete the copies', row(), found, { type: 'attach', link: { ewsItemId: 'ex-a' }, strays: ['ex-b'] }],
+    ['found by tag, CRM item deleted: drop it and delete what it made', row({ data: null, deleted: true }), found, { type: 'drop', strays: ['ex-a', 'ex-b'] }],
+    ['not found, CRM item live: create it', row(), [], { type: 'create', link: { id: pending.id, crmVersion: 2 } }],
+    ['not found, CRM item gone: drop it', undefined, [], { type: 'drop', strays: [] }],
+  ] as const)('%s', (_name, r, tagged, expected) => {
+    expect(planPending(two, pending, r, [...tagged])).toMatchObject(expected);
+  });
+
+  it('exchange-to-crm never creates in Exchange', () => {
+    expect(planPending({ ...two, direction: 'exchange-to-crm' }, pending, row(), [])).toMatchObject({ type: 'drop' });
+  });
+});
