@@ -10,6 +10,7 @@ import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { syncMailboxKind } from '@exsync/sync-engine';
+import { pgSyncStore } from '@exsync/db';
 import { createBenchWorld, createMailboxRows, createOrg } from './benchWorld';
 import { readProfile, type CpuProfile } from './cpuProfileReading';
 import { LATENCY_MS } from './scenarios';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (const kind of ['appointment', 'contact'] as const) {
-      await syncMailboxKind({ pool: w.pool, port, mailboxId, orgId, userId, kind, direction: 'two-way', policy: 'newest-wins' });
+      await syncMailboxKind({ store: pgSyncStore(w.pool), port, mailboxId, orgId, userId, kind, direction: 'two-way', policy: 'newest-wins' });
     }
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
