@@ -46,7 +46,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Appointment, Contact, FetchedItem, FolderChange, ItemKind, MailboxError } from '@exsync/canonical';
-import { FOLDER_OF_KIND, SyncError, defaultScope, storableValue } from '@exsync/canonical';
+import { FOLDER_OF_KIND, SyncError, defaultScope, isMeetingDeleteRefusal, storableValue } from '@exsync/canonical';
 import {
   analyzeAfterBulkLoad, appendChanges, clearItemFailures, countFailingItems, deleteLinks, getCrmItems, getLinksByCrmIds, getLinksByEwsIds, getLinksByIds, getSyncState, listCrmChangesForPush,
   listPendingLinks, listUnlinkedCrmItems, listUnseenLinks, markLinksSeen, markLinksUnseen, recordConflicts,
@@ -655,6 +655,12 @@ async function pushPage(ctx: MailboxSyncContext, rows: CrmItemRow[], counts: Syn
         gone.push(batch[i].id);
       } else if (failsWholeRun(r.error)) {
         throw mailboxItemError(r.error);
+      } else if (isMeetingDeleteRefusal(r.error)) {
+        // The organisation's policy keeps the meeting: the link is ended for this delete (its CRM
+        // version is taken as handled, so it is not pushed again) and the item error says why.
+        const version = crmVersions.get(batch[i].crmId) ?? batch[i].crmVersion;
+        done.push({ ...batch[i], crmVersion: version });
+        writeFailures.push(refused(ctx.kind, batch[i].crmId, version, r.error));
       } else {
         writeFailures.push(refused(ctx.kind, batch[i].crmId, crmVersions.get(batch[i].crmId) ?? batch[i].crmVersion, r.error));
       }

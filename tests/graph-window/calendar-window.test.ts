@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SEED } from '@exsync/entra-sim';
+import { startStack, type Stack, type StackUser } from '../support/stack';
+
+/**
+ * The calendar window over Graph, end to end (issue 16): real Postgres, Redis, MSAL against the
+ * Entra simulator, the Graph simulator, the API and an in-process worker whose clock follows the
+ * simulators' (`POST /_sim/clock`). Advancing it 30 days makes the scheduler roll the window: the
+ * stored round is read to its end, a new round over the new window starts, items that only left the
+ * window stay on both sides, items that entered it sync once (a CRM-made one matched to its link),
+ * and a roll or a run over an unchanged mailbox writes nothing on either side.
+ */
+let stack: Stack;
+let user: StackUser;
+const DAY = 86_400_000;
+
+/** An instant `days` from the simulators' now, at `hour`:00 UTC. */
+const simDay = (days: number, hour: number) => {
+  const t = new Date(stack.ews.store.clock.now() + days * DAY);
+  t.setUTCHours(hour, 0, 0, 0);
+  return t.toISOString().replace('.000Z', 'Z');
+};
+const isWrite = (op: string | undefined) => !!op && /(^|\s)(POST|PATCH|DELETE) /.test(op) && op !== 'POST $batch';
+const graphWrites = () => stack.ews.requestLog.list(user.email, 'graph').filter((e) => isWrite(e.operation));
+const graphOps = () => stack.ews.requestLog.list(user.email, 'graph').map((e) => e.operation);
+
+async function feedCursor(): Promise<string | undefined> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await stack.api('GET', `/v1/orgs/${stack.orgId}/changes?limit=1000${after ? `&after=${after}` : ''}`);
+    if (page.body.changes.length === 0) return after;
+    after = page.body.next;
+  }
+}
+async function feedSince(cursor: string | undefined): Promise<{ op: string; crmId: string; item: { subject?: string } | null }[]> {
+  const page = await stack.api('GET', `/v1/orgs/${stack.orgId}/changes?limit=1000${cursor ? `&after=${cursor}` : ''}`);
+  return page.body.changes;
+}
+async function crmSubjects(): Promise<string[]> {
+  const res = await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/appointments`);
+  const list: { item?: { subject?: string }; subject?: string; deleted?: boolean }[] = res.body.items ?? res.body.appointments ?? res.body;
+  return list.map((a) => a.item?.subject ?? a.subject ?? '').sort();
+}
+/** Advances the simulators' (and so the worker's) clock and waits for the run the scheduler's roll starts. */
+async function advanceAndWaitForRoll(days: number) {
+  const since = await stack.dbNow();
+  expect((await stack.sim('POST', '/_sim/clock', { advanceDays: days })).status).toBe(200);
+  return stack.waitForRunAfter(user, since);
+}
+
+beforeAll(async () => {
+  stack = await startStack({ transport: 'graph', followSimClock: true });
+  const email = `window-${Date.now().toString(36)}@${DEFAULT_SEED.tenantDomain}`;
+  stack.ews.store.createMailbox({ email, tenantId: stack.tenantId, displayName: 'Window' });
+  const mb = encodeURIComponent(email);
+  const seed = async (body: Record<string, unknown>) => expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/calendar`, body)).status).toBe(201);
+  // inside today's window (90 back, 540 ahead), leaving it after 30 days
+  await seed({ subject: 'Old review', start: simDay(-80, 9), end: simDay(-80, 10) });
+  // inside it before and after
+  await seed({ subject: 'Near review', start: simDay(10, 9), end: simDay(10, 10) });
+  // a weekly series across the window's start: some occurrences leave it, the master stays linked
+  await seed({ subject: 'Weekly sync', start: simDay(-84, 8), end: simDay(-84, 9), recurrence: { pattern: 'weekly', daysOfWeek: [new Date(simDay(-84, 8)).toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' })], numberOfOccurrences: 20 } });
+  // beyond the window's end, entering it after 30 days
+  await seed({ subject: 'Far offsite', start: simDay(560, 9), end: simDay(560, 17) });
+  user = await stack.addUser({ email, syncContacts: false });
+  await stack.waitForRunAfter(user, new Date(0));
+}, 90_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('the calendar window over Graph', () => {
+  it('syncs the items inside the window only, and a CRM item beyond it goes to the mailbox', async () => {
+    expect(await crmSubjects()).toEqual(['Near review', 'Old review', 'Weekly sync']);
+    const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
+    const far = { subject: 'CRM far planning', start: simDay(565, 9), end: simDay(565, 10), timeZone: 'UTC', isAllDay: false };
+    expect((await stack.api('PUT', `${base}/appointments/crm-far`, far)).status).toBe(201);
+    const status = await stack.syncNow(user);
+    expect(status.state).toBe('healthy');
+    expect(status.counts.toExchange.created).toBe(1);
+    expect(stack.ews.store.readFolder(user.email, 'calendar').map((i) => i.fields.Subject).sort()).toEqual(['CRM far planning', 'Far offsite', 'Near review', 'Old review', 'Weekly sync']);
+  });
+
+  it('rolls 30 days later: nothing that only left the window is deleted, what entered syncs once, nothing is written to the mailbox', async () => {
+    const cursor = await feedCursor();
+    stack.ews.requestLog.clear();
+    const status = await advanceAndWaitForRoll(30);
+    expect(status.state).toBe('healthy');
+    // the roll read the old round to its end and listed the new window
+    expect(graphOps().filter((op) => op === 'GET calendarView/delta').length).toBeGreaterThanOrEqual(2);
+    expect(graphWrites()).toEqual([]);
+    // the CRM side: one upsert, the Outlook item that entered; no delete of what left
+    const feed = await feedSince(cursor);
+    expect(feed.map((c) => [c.op, c.item?.subject])).toEqual([['upsert', 'Far offsite']]);
+    expect(await crmSubjects()).toEqual(['CRM far planning', 'Far offsite', 'Near review', 'Old review', 'Weekly sync']);
+    // and the mailbox still holds each item once
+    expect(stack.ews.store.readFolder(user.email, 'calendar')).toHaveLength(5);
+    expect(status.counts).toMatchObject({ toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 1, updated: 0, deleted: 0 } });
+  });
+
+  it('a roll and a run over an unchanged mailbox write nothing on either side', async () => {
+    const cursor = await feedCursor();
+    stack.ews.requestLog.clear();
+    // a week on the window moves again: a new round over an unchanged mailbox
+    const rolled = await advanceAndWaitForRoll(7);
+    expect(rolled.state).toBe('healthy');
+    expect(graphOps()).toContain('GET calendarView/delta');
+    const quiet = await stack.syncNow(user);
+    expect(quiet.state).toBe('healthy');
+    for (const s of [rolled, quiet]) expect(s.counts).toMatchObject({ toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 0, updated: 0, deleted: 0 } });
+    expect(graphWrites()).toEqual([]);
+    expect(await feedSince(cursor)).toEqual([]);
+    expect(stack.ews.store.readFolder(user.email, 'calendar')).toHaveLength(5);
+  });
+
+  it('shows and validates calendarWindow and deleteOrganizerMeetings, naming the field', async () => {
+    const org = await stack.api('POST', '/v1/orgs', { name: 'Window settings org' });
+    const url = `/v1/orgs/${org.body.id}/exchange`;
+    const put = await stack.api('PUT', url, { applicationId: stack.tenantId, tenantId: stack.tenantId, clientSecret: 's', transport: 'graph' });
+    expect(put).toMatchObject({ status: 200, body: { calendarWindow: { pastDays: 90, futureDays: 540 }, deleteOrganizerMeetings: false } });
+    expect(await stack.api('PATCH', url, { calendarWindow: { pastDays: 30, futureDays: 365 }, deleteOrganizerMeetings: true })).toMatchObject({
+      status: 200,
+      body: { calendarWindow: { pastDays: 30, futureDays: 365 }, deleteOrganizerMeetings: true },
+    });
+    expect((await stack.api('GET', url)).body).toMatchObject({ calendarWindow: { pastDays: 30, futureDays: 365 }, deleteOrganizerMeetings: true });
+    for (const [body, field] of [
+      [{ calendarWindow: { pastDays: -1, futureDays: 10 } }, 'calendarWindow.pastDays'],
+      [{ calendarWindow: { pastDays: 10, futureDays: 0 } }, 'calendarWindow.futureDays'],
+      [{ calendarWindow: { pastDays: 1.5, futureDays: 10 } }, 'calendarWindow.pastDays'],
+      [{ calendarWindow: { pastDays: 1000, futureDays: 1000 } }, 'calendarWindow'],
+      [{ calendarWindow: { pastDays: 10 } }, 'calendarWindow.futureDays'],
+      [{ calendarWindow: 90 }, 'calendarWindow'],
+      [{ deleteOrganizerMeetings: 'yes' }, 'deleteOrganizerMeetings'],
+    ] as const) {
+      expect(await stack.api('PATCH', url, body)).toMatchObject({ status: 400, body: { field } });
+    }
+    // a full replace without them takes the defaults again
+    const again = await stack.api('PUT', url, { applicationId: stack.tenantId, tenantId: stack.tenantId });
+    expect(again.body).toMatchObject({ calendarWindow: { pastDays: 90, futureDays: 540 }, deleteOrganizerMeetings: false });
+  });
+});
