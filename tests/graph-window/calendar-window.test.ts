@@ -139,3 +139,46 @@ describe('the calendar window over Graph', () => {
     expect(again.body).toMatchObject({ calendarWindow: { pastDays: 90, futureDays: 540 }, deleteOrganizerMeetings: false });
   });
 });
+
+describe('a CRM delete of a meeting the mailbox organises with attendees', () => {
+  const base = () => `/v1/orgs/${stack.orgId}/users/${user.userId}`;
+  async function pulledMeeting(subject: string): Promise<string> {
+    const mb = encodeURIComponent(user.email);
+    expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/calendar`, { subject, start: simDay(5, 14), end: simDay(5, 15), attendees: ['board@fabrikam.example'] })).status).toBe(201);
+    await stack.syncNow(user);
+    const list = (await stack.api('GET', `${base()}/appointments?limit=1000`)).body.items as { crmId: string; item: { subject: string } }[];
+    return list.find((a) => a.item.subject === subject)!.crmId;
+  }
+  const calendarSubjects = () => stack.ews.store.readFolder(user.email, 'calendar').map((i) => i.fields.Subject);
+
+  it('leaves it in Exchange by default: no cancellation, the link is ended and the item error says why', async () => {
+    const crmId = await pulledMeeting('Board meeting');
+    await stack.sim('DELETE', '/_sim/meeting-messages');
+    expect((await stack.api('DELETE', `${base()}/appointments/${crmId}`)).status).toBe(200);
+    const status = await stack.syncNow(user);
+    expect(calendarSubjects()).toContain('Board meeting');
+    expect((await stack.sim('GET', `/_sim/meeting-messages?mailbox=${encodeURIComponent(user.email)}`)).body).toEqual([]);
+    expect(status.itemErrors.count).toBe(1);
+    expect(status.itemErrors.first[0]).toMatchObject({ crmId, code: 'MeetingDeleteRefused' });
+    expect(status.itemErrors.first[0].message).toMatch(/cancellations/);
+    expect(status.itemErrors.first[0].message).toMatch(/deleteOrganizerMeetings/);
+    // ended: the next run does not try again and writes nothing
+    stack.ews.requestLog.clear();
+    const again = await stack.syncNow(user);
+    expect(graphWrites()).toEqual([]);
+    expect(again.counts.toExchange.deleted).toBe(0);
+    expect(calendarSubjects()).toContain('Board meeting');
+  });
+
+  it('deletes it, sending cancellations, when the organisation allows it', async () => {
+    expect((await stack.api('PATCH', `/v1/orgs/${stack.orgId}/exchange`, { deleteOrganizerMeetings: true })).status).toBe(200);
+    const crmId = await pulledMeeting('Project kickoff');
+    await stack.sim('DELETE', '/_sim/meeting-messages');
+    expect((await stack.api('DELETE', `${base()}/appointments/${crmId}`)).status).toBe(200);
+    const status = await stack.syncNow(user);
+    expect(status.counts.toExchange.deleted).toBe(1);
+    expect(calendarSubjects()).not.toContain('Project kickoff');
+    const messages = (await stack.sim('GET', `/_sim/meeting-messages?mailbox=${encodeURIComponent(user.email)}`)).body;
+    expect(messages.map((m: { kind: string; subject: string }) => [m.kind, m.subject])).toEqual([['cancellation', 'Project kickoff']]);
+  });
+});
