@@ -95,6 +95,13 @@ export interface MailboxPort {
   findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]>;
 
   /**
+   * Of items absent from a complete listing of their folder, the ids that are really gone (the
+   * rest still exist, e.g. outside a calendar window). Optional: a transport whose listing is the
+   * whole folder (EWS) omits it, and absence is then proof of a delete.
+   */
+  confirmDeleted?(kind: ItemKind, itemIds: string[]): Promise<string[]>;
+
+  /**
    * How many items each synced folder holds as the server counts them (EWS GetFolder TotalCount, a
    * Graph folder's count), for a first sync's progress estimate; a folder without a count is absent.
    * Optional: a transport that cannot count leaves the estimate unknown.

@@ -565,6 +565,22 @@ class GraphMailboxSession implements GraphMailbox {
     return results;
   }
 
+  /**
+   * MailboxPort.confirmDeleted: a calendar listing covers only the window, so an item it left out
+   * is read back; only a 404 is gone (GRAPH-NOTES, "Calendar: incremental sync").
+   */
+  async confirmDeleted(kind: ItemKind, itemIds: string[]): Promise<string[]> {
+    if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
+    const answers = await this.batched(itemIds.map((id) => ({ method: 'GET' as const, url: `${this.itemPath(kind, id)}?$select=id` })));
+    return itemIds.filter((_, i) => {
+      const a = answers[i];
+      if (a instanceof SyncError) throw a;
+      if (a.status === 404) return true;
+      if (a.status >= 400) throw errorFromGraph(a.status, a.body, a.headers['retry-after']);
+      return false;
+    });
+  }
+
   async findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]> {
     if (typeof tag !== 'string' || !tag) throw new TypeError('tag must be a non-empty string');
     const folderId = kind === 'contact' ? await this.contactsFolder() : undefined;

@@ -255,6 +255,9 @@ async function applyPage(
     }
   });
 
+  const concluding = before.resyncInProgress && !after.resyncInProgress;
+  const gone = concluding ? await confirmedGone(ctx, changes) : undefined;
+
   return withTransaction(ctx.pool, async (c) => {
     const plan = new PagePlan(ctx, counts);
     const links = new Map((await getLinksByEwsIds(c, ctx.mailboxId, ctx.kind, changes.map((x) => x.itemId))).map((l) => [l.ewsItemId!, l]));
@@ -329,7 +332,7 @@ async function applyPage(
       changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
     ));
 
-    if (before.resyncInProgress && !after.resyncInProgress) await concludeResync(c, ctx, counts);
+    if (concluding) await concludeResync(c, ctx, counts, gone);
     await saveSyncState(c, ctx.mailboxId, folder, after);
     return plan.linksInserted;
   });
@@ -341,14 +344,31 @@ async function lockCrmRows(c: Queryable, userId: string, kind: ItemKind, crmIds:
   return new Map((await getCrmItems(c, userId, kind, crmIds)).map((r) => [r.crmId, r]));
 }
 
-/** Last page of a full resync: confirmed links whose item was not listed were deleted in Exchange. */
-async function concludeResync(c: pg.PoolClient, ctx: MailboxSyncContext, counts: SyncCounts): Promise<void> {
+/**
+ * Before the last page of a full resync: of the links not listed (nor on this page), the items the
+ * port confirms gone; undefined when the port lists whole folders (absence is then proof).
+ */
+async function confirmedGone(ctx: MailboxSyncContext, page: FolderChange[]): Promise<Set<string> | undefined> {
+  if (!ctx.port.confirmDeleted) return undefined;
+  const onPage = new Set(page.map((x) => x.itemId));
+  const ids = (await listUnseenLinks(ctx.pool, ctx.mailboxId, ctx.kind)).map((l) => l.ewsItemId!).filter((id) => !onPage.has(id));
+  const out = new Set<string>();
+  for (const batch of chunks(ids, WRITE_BATCH)) for (const id of await ctx.port.confirmDeleted(ctx.kind, batch)) out.add(id);
+  return out;
+}
+
+/**
+ * Last page of a full resync: confirmed links whose item was not listed were deleted in Exchange;
+ * with a windowed listing, only those the port confirmed gone (`gone`): the others left the window.
+ */
+async function concludeResync(c: pg.PoolClient, ctx: MailboxSyncContext, counts: SyncCounts, gone?: Set<string>): Promise<void> {
   const unseen = await listUnseenLinks(c, ctx.mailboxId, ctx.kind);
   if (unseen.length === 0) return;
   ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, missing: unseen.length }, 'full resync: items missing from Exchange');
   const crmRows = await lockCrmRows(c, ctx.userId, ctx.kind, unseen.map((l) => l.crmId));
   const plan = new PagePlan(ctx, counts);
   for (const link of unseen) {
+    if (gone && !gone.has(link.ewsItemId!)) continue;
     const row = crmRows.get(link.crmId);
     const ex: ExchangeChange<Item> = { type: 'deleted', itemId: link.ewsItemId! };
     const crm = row ? toCrmState(row) : null;
