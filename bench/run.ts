@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createBenchWorld } from './benchWorld';
+import { graphRows } from './graphScenarios';
 import {
   FULL, QUICK, changedOnePercent, initialSync, pushNew, schedulerTick, unchangedMailboxes,
   type BenchResult, type Sizes,
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     if (wanted('incremental-1pct')) rows.push(await changedOnePercent(w, sizes, m));
     if (wanted('push-new')) rows.push(await pushNew(w, sizes, m));
     if (wanted('scheduler-tick')) rows.push(await schedulerTick(w, sizes, m));
+    rows.push(...(await graphRows(w, sizes, m, wanted)));
   } finally {
     await w.close();
   }

@@ -10,3 +10,6 @@ export * from './emails';
 export * from './allDay';
 export * from './exsyncTag';
 export * from './calendarWindow';
+export * from './syncSettings';
+export * from './syncRun';
+export * from './mapiProperties';

@@ -22,3 +22,6 @@ export * from './scratchDatabase';
 export * from './plannerStatistics';
 export * from './mailboxMonitorRepository';
 export * from './inboundMessageRepository';
+export * from './syncStatusRepository';
+export * from './organisationStopRepository';
+export * from './statusTransition';

@@ -10,7 +10,7 @@ import type {
   ItemResult,
   MailboxPort,
 } from '@exsync/canonical';
-import { MEETING_DELETE_REFUSED, openOptionsProblem } from '@exsync/canonical';
+import { MEETING_DELETE_REFUSED, openOptionsProblem, type AuthMode } from '@exsync/canonical';
 import {
   AffectedTaskOccurrence,
   Appointment as EwsAppointment,
@@ -52,21 +52,20 @@ import {
 import { backoffFromDetails, classifyEwsError, errorFromExchangeCode } from './classifyEwsError';
 import { EwsError } from './errors';
 import { runInEwsCall } from './ewsCallContext';
-import { applyOccurrenceChanges, planOccurrenceChanges } from './mappers/occurrenceChanges';
+import { ianaZoneForWindows, planOccurrenceChanges } from '@exsync/calendar';
+import { applyOccurrenceChanges } from './mappers/occurrenceChanges';
 import { readExsyncTag, EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
 import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER, type MappingContext } from './itemKinds';
 import type { EndpointPolicy } from '@exsync/config';
-import { ianaZoneForWindows } from './mappers/windowsZones';
 import { EwsTransport, type EwsExchangeRecord } from './transport';
 
-export type MailboxMode = 'app-only' | 'delegated';
 
 export interface OpenMailboxOptions {
   /** e.g. https://outlook.office365.com/EWS/Exchange.asmx */
   ewsUrl: string;
   smtpAddress: string;
   /** app-only: impersonation + X-AnchorMailbox on every call; delegated: the user's own token */
-  mode: MailboxMode;
+  mode: AuthMode;
   /** called before every request (the token provider serves it from its cache); `forceRefresh` after a 401 to an unexpired token */
   getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
   /** deadline per HTTP request (default 100 s, as the EWS Managed API) */
@@ -98,7 +97,7 @@ export interface FolderAccess {
 
 export interface EwsMailbox extends MailboxPort {
   readonly smtpAddress: string;
-  readonly mode: MailboxMode;
+  readonly mode: AuthMode;
   /** One GetFolder of the calendar and contacts folders as the mailbox user: the connection test. */
   checkAccess(): Promise<{ ok: true; folders: FolderAccess[] }>;
 }
@@ -139,7 +138,7 @@ function validateOptions(opts: OpenMailboxOptions): void {
 
 class EwsMailboxSession implements EwsMailbox {
   readonly smtpAddress: string;
-  readonly mode: MailboxMode;
+  readonly mode: AuthMode;
   private readonly service: ExchangeService;
   private readonly getBatch: number;
   private readonly writeBatch: number;

@@ -1,5 +1,6 @@
 import {
   DEFAULT_CALENDAR_WINDOW,
+  type AuthMode,
   EXSYNC_LINK_ID_GRAPH_PROPERTY_ID,
   MEETING_DELETE_REFUSED,
   SyncError,
@@ -24,10 +25,10 @@ import {
   type TransportRequestRecord,
 } from '@exsync/canonical';
 import type { EndpointPolicy } from '@exsync/config';
-import { occurrenceStarts, planOccurrenceChanges } from '@exsync/ews-client';
+import { occurrenceStarts, planOccurrenceChanges } from '@exsync/calendar';
 import { mailboxSemaphore } from './concurrency';
-import { toCanonicalContact, toGraphContact, CONTACT_SELECT } from './contactMapper';
-import { toCanonicalAppointment, toGraphEvent, toGraphOccurrence } from './eventMapper';
+import { toCanonicalContact, toGraphContact, CONTACT_EXPAND, CONTACT_SELECT } from './contactMapper';
+import { APPOINTMENT_EXPAND, toCanonicalAppointment, toGraphEvent, toGraphOccurrence } from './eventMapper';
 import { asSyncError, errorFromGraph } from './graphErrors';
 import { GraphHttp, MAX_BATCH, type BatchRequest, type GraphResponse } from './graphHttp';
 import { changeKeyFromEtag, extendedValue, isObject, parseCollection, parseDeltaPage, parseItem, type Json } from './wireShapes';
@@ -60,7 +61,7 @@ export interface GraphMailboxOptions {
   graphUrl: string;
   smtpAddress: string;
   /** app-only: `/users/{address}`; delegated: `/me` */
-  mode: 'app-only' | 'delegated';
+  mode: AuthMode;
   /** a token for https://graph.microsoft.com/.default, called before every request */
   getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
   /** deadline per HTTP request in ms (default 100 s) */
@@ -113,7 +114,7 @@ export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
 }
 
 /** Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. */
-export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'now'> = {}): MailboxOpener {
+export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'now' | 'timeoutMs'> = {}): MailboxOpener {
   return ({ endpointUrl, ...rest }) => openGraphMailbox({ graphUrl: endpointUrl, ...rest, ...extra });
 }
 
@@ -210,28 +211,31 @@ class GraphMailboxSession implements GraphMailbox {
       throw new SyncError('SyncStateInvalid', 'The stored sync state is not a Graph delta link of this mailbox', { code: 'SyncStateNotGraph' });
     }
     if (folder === 'contacts') {
-      yield* this.round(folder, stored?.link ?? (await this.firstLink(folder)), undefined, false);
+      yield* this.round(folder, stored?.link ?? (await this.firstLink(folder)), undefined, false, new Set());
       return;
     }
+    // a series' occurrences spread over many pages: its master is read and reported once a listing
+    const reported = new Set<string>();
     if (stored && !sameCalendarWindow(stored.window, this.window)) {
       // The window moved: the stored round still owes its changes (deletes among them), so it is
       // read to its end first; its last page is not the listing's end, the new window's round is.
-      yield* this.round(folder, stored.link, stored.window, true);
-      yield* this.round(folder, await this.firstLink(folder), this.window, false);
+      yield* this.round(folder, stored.link, stored.window, true, reported);
+      yield* this.round(folder, await this.firstLink(folder), this.window, false, reported);
       return;
     }
-    yield* this.round(folder, stored?.link ?? (await this.firstLink(folder)), this.window, false);
+    yield* this.round(folder, stored?.link ?? (await this.firstLink(folder)), this.window, false, reported);
   }
 
   /**
    * One delta round from `link` to its deltaLink. Each page's state is the next link with the
-   * window it belongs to; `continues` marks the round's last page as not the listing's last.
+   * window it belongs to; `continues` marks the round's last page as not the listing's last;
+   * `reported` holds the series masters already reported in this listing.
    */
-  private async *round(folder: FolderName, link: string, window: CalendarWindow | undefined, continues: boolean): AsyncGenerator<ChangePage> {
+  private async *round(folder: FolderName, link: string, window: CalendarWindow | undefined, continues: boolean, reported: Set<string>): AsyncGenerator<ChangePage> {
     for (;;) {
       const res = await this.call('GET', link, undefined, { Prefer: `odata.maxpagesize=${this.pageSize}` });
       const page = parseDeltaPage(res.body);
-      const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value);
+      const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value, reported);
       link = (page.nextLink ?? page.deltaLink)!;
       yield { changes, syncState: window ? `${link}${WINDOW_FRAGMENT}${window.start},${window.end}` : link, moreAvailable: page.nextLink !== undefined || continues };
       if (!page.nextLink) return;
@@ -275,16 +279,17 @@ class GraphMailboxSession implements GraphMailbox {
 
   /**
    * The calendar changes of one delta page: every named event is read back (with its tag), an
-   * occurrence or exception stands for its series master, and only a 404 becomes a delete.
+   * occurrence or exception stands for its series master, and only a 404 becomes a delete. `seen`
+   * holds the ids this round already reported (updated as it goes): they are not read again.
    */
-  private async calendarChanges(entries: Json[]): Promise<FolderChange[]> {
+  private async calendarChanges(entries: Json[], seen: Set<string>): Promise<FolderChange[]> {
     const named = new Set<string>();
     for (const e of entries) {
       const master = typeof e.seriesMasterId === 'string' && (e.type === 'occurrence' || e.type === 'exception') ? e.seriesMasterId : undefined;
-      named.add(master ?? (e.id as string));
+      const id = master ?? (e.id as string);
+      if (!seen.has(id)) named.add(id);
     }
     const out: FolderChange[] = [];
-    const seen = new Set<string>();
     let ids = [...named];
     // two passes at most: an id read back as an occurrence points at its master
     for (let pass = 0; pass < 2 && ids.length > 0; pass++) {
@@ -294,6 +299,7 @@ class GraphMailboxSession implements GraphMailbox {
         const a = answers[i];
         if (a instanceof SyncError) throw a;
         if (a.status === 404) {
+          seen.add(id);
           out.push({ type: 'delete', itemId: id });
           return;
         }
@@ -321,7 +327,7 @@ class GraphMailboxSession implements GraphMailbox {
 
   async getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
     if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
-    const query = kind === 'contact' ? `?$select=${CONTACT_SELECT}&$expand=${TAG_EXPAND}` : `?$expand=${TAG_EXPAND}`;
+    const query = kind === 'contact' ? `?$select=${CONTACT_SELECT}&$expand=${CONTACT_EXPAND}` : `?$expand=${APPOINTMENT_EXPAND}`;
     const answers = await this.batched(itemIds.map((id) => ({ method: 'GET' as const, url: this.itemPath(kind, id) + query })));
     const out: ItemResult<FetchedItem<ItemOfKind<K>>>[] = [];
     for (let i = 0; i < itemIds.length; i++) {
@@ -399,7 +405,7 @@ class GraphMailboxSession implements GraphMailbox {
         if (typeof input.tag !== 'string' || !input.tag) throw new TypeError('every created item needs a tag');
         const body: Json = kind === 'contact' ? toGraphContact(input.item as Contact) : toGraphEvent(input.item as Appointment);
         // the tag goes out with the create, so a retry after a lost answer finds the item
-        body.singleValueExtendedProperties = [{ id: EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, value: input.tag }];
+        body.singleValueExtendedProperties = [...((body.singleValueExtendedProperties as Json[] | undefined) ?? []), { id: EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, value: input.tag }];
         const headers: Record<string, string> = {};
         if (kind === 'appointment') {
           // a repeated POST with the same transactionId answers the first event (never a second one)

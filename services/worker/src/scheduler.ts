@@ -5,9 +5,10 @@
  * lost its jobs the next ticks simply enqueue the work again. Each tick also rolls the calendar
  * window: mailboxes whose organisation's window (a week at a time) moved become due at once.
  */
+import type { SyncReason } from '@exsync/canonical';
+import { markDueNow } from '@exsync/db';
 import type pg from 'pg';
-import { claimDueMailboxes, markDueNow, reviveMailboxes, scheduleCalendarWindowRolls } from './mailboxRunRepository';
-import type { SyncReason } from './queues';
+import { claimDueMailboxes, reviveMailboxes, scheduleCalendarWindowRolls } from './mailboxRunRepository';
 
 export interface SchedulerOptions {
   pool: pg.Pool;

@@ -12,9 +12,10 @@ import { CALENDAR_WINDOW_MAX_DAYS, calendarWindowProblem } from '@exsync/canonic
 import { assertOrgAccess } from '../auth';
 import { HttpError, badRequest, notFound } from '../httpError';
 import { deleteStaleOAuthStates, insertOAuthState, OAUTH_STATE_TTL_SECONDS } from '../login/oauthStateRepository';
-import { errorResponses, guid, isoDateTime, orgParams, noQuery } from '../schemas';
+import { conflictPolicy, errorResponses, guid, isoDateTime, orgParams, noQuery } from '../schemas';
 import { endpointSetting } from '../urlSetting';
 import { allowedAuthority } from '../login/allowedAuthority';
+import { adminConsentUrl } from '../login/transportPermissions';
 import type { FastifyRequest } from 'fastify';
 import type { ExchangeSettingsView } from '@exsync/db';
 
@@ -30,7 +31,7 @@ const settingsView = {
     transport: { type: 'string', enum: ['ews', 'graph'], description: 'The protocol the mailboxes are synced over' },
     graphUrl: { type: 'string' },
     authorityHost: { type: 'string' },
-    conflictPolicy: { type: 'string', enum: ['newest-wins', 'crm-wins', 'exchange-wins'] },
+    conflictPolicy,
     calendarWindow: {
       type: 'object',
       description: 'Days before and after now that a windowed transport (Graph) syncs the calendar over; the window moves forward a week at a time',
@@ -90,11 +91,11 @@ const putBody = {
     transport: {
       type: 'string',
       enum: ['ews', 'graph'],
-      description: 'Sync over EWS or Microsoft Graph; omitted: the stored one, else ews. Graph needs authMode app-only for now.',
+      description: 'Sync over EWS or Microsoft Graph (app-only or delegated); omitted: the stored one, else ews.',
     },
     graphUrl: { type: 'string', minLength: 1, maxLength: 2048, default: DEFAULT_GRAPH_URL },
     authorityHost: { type: 'string', minLength: 1, maxLength: 2048, default: 'https://login.microsoftonline.com' },
-    conflictPolicy: { type: 'string', enum: ['newest-wins', 'crm-wins', 'exchange-wins'], default: 'newest-wins' },
+    conflictPolicy: { ...conflictPolicy, default: 'newest-wins' },
     calendarWindow: {
       type: 'object',
       description:
@@ -160,9 +161,6 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
     if (sent.authorityHost !== undefined) input.authorityHost = endpointSetting(policy, 'authority', 'authorityHost', sent.authorityHost);
     if (sent.graphUrl !== undefined) input.graphUrl = endpointSetting(policy, 'graph', 'graphUrl', sent.graphUrl);
     const transport = input.transport ?? existing?.transport ?? 'ews';
-    if (transport === 'graph' && (input.authMode ?? existing?.authMode ?? 'app-only') === 'delegated') {
-      throw badRequest('body field "transport": the Graph transport supports authMode "app-only" only for now', 'transport');
-    }
     if (existing && transport !== existing.transport && (await organisationHasSyncState(pool, orgId))) {
       // the switch that keeps every link (issue 16, point 4) is not built yet: a plain change would duplicate items
       throw new HttpError(409, `this organisation has synced over ${existing.transport}: changing transport keeps no links yet, so it is refused`, 'transport');
@@ -282,7 +280,11 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['exchange'],
-        summary: "The tenant admin's consent link; its single-use state expires after 10 minutes",
+        summary: "The tenant admin's consent link for the organisation's transport; its single-use state expires after 10 minutes",
+        description:
+          'EWS: `https://<authorityHost>/<tenantId>/adminconsent?client_id=&redirect_uri=&state=` (full_access_as_app). ' +
+          'Graph: the v2 endpoint `https://<authorityHost>/<tenantId>/v2.0/adminconsent` with `scope=https://graph.microsoft.com/.default` ' +
+          '(the application permissions Calendars.ReadWrite and Contacts.ReadWrite).',
         params: orgParams,
         querystring: noQuery,
         response: {
@@ -308,10 +310,14 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
       await deleteStaleOAuthStates(pool);
       await insertOAuthState(pool, { state, orgId, purpose: 'admin-consent' }, config.oauthStateLimits);
       reply.header('cache-control', 'no-store');
-      const url = new URL(`${authority}/${settings.tenantId}/adminconsent`);
-      url.searchParams.set('client_id', settings.applicationId);
-      url.searchParams.set('redirect_uri', `${config.publicUrl}/oauth/admin-consent/callback`);
-      url.searchParams.set('state', state);
+      const url = adminConsentUrl({
+        authority,
+        tenantId: settings.tenantId,
+        applicationId: settings.applicationId,
+        transport: settings.transport,
+        redirectUri: `${config.publicUrl}/oauth/admin-consent/callback`,
+        state,
+      });
       return { url: url.toString(), expiresAt: new Date(Date.now() + OAUTH_STATE_TTL_SECONDS * 1000).toISOString() };
     },
   );
