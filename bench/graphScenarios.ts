@@ -7,7 +7,7 @@
  * `LATENCY_MS` per wave of at most 4 requests run at once inside a `$batch` (Outlook's batch
  * parallelism, GRAPH-NOTES "Limits, batching").
  */
-import type { ItemKind, MailboxPort } from '@exsync/canonical';
+import { calendarWindowAt, type ItemKind, type MailboxPort } from '@exsync/canonical';
 import { listCrmItems, pgSyncStore, putCrmItem } from '@exsync/db';
 import { AppTokenProvider, GRAPH_APP_SCOPE } from '@exsync/ews-client';
 import { openGraphMailbox } from '@exsync/graph-client';
@@ -22,7 +22,7 @@ const BATCH_PARALLELISM = 4;
 /** Delta page size exsync asks for (`Prefer: odata.maxpagesize`, graph-client's default). */
 const PAGE_SIZE = 100;
 /** Seeded mailboxes start today; the window holds every seeded item (10,000 at 6 a day, series 10 weeks long). */
-const WINDOW = { daysBack: 10, daysAhead: 1_800 } as const;
+const WINDOW_DAYS = { pastDays: 10, futureDays: 1_800 } as const;
 const DAY_MS = 86_400_000;
 
 interface Ctx {
@@ -59,7 +59,7 @@ function graphPort(w: BenchWorld, tokens: AppTokenProvider, email: string): Mail
   const info = w.sim as BenchWorld['sim'] & { graphUrl?: string };
   if (!info.graphUrl) throw new Error('the simulators printed no graphUrl');
   const creds = { authorityHost: info.entraUrl, tenantId: info.tenantId, applicationId: info.applicationId, clientSecret: info.clientSecret };
-  return openGraphMailbox({ graphUrl: info.graphUrl, smtpAddress: email, mode: 'app-only', getAccessToken: () => tokens.getToken(creds), timeoutMs: 120_000, calendarWindow: WINDOW, pageSize: PAGE_SIZE });
+  return openGraphMailbox({ graphUrl: info.graphUrl, smtpAddress: email, mode: 'app-only', getAccessToken: () => tokens.getToken(creds), timeoutMs: 120_000, calendarWindow: calendarWindowAt(new Date(), WINDOW_DAYS), pageSize: PAGE_SIZE });
 }
 
 async function syncKinds(port: MailboxPort, w: BenchWorld, ctx: Ctx, kinds: ItemKind[]): Promise<SyncCounts[]> {
@@ -123,7 +123,7 @@ async function graphInitialSync(w: BenchWorld, tokens: AppTokenProvider, s: Size
   const reads = batches(nA);
   const pull = await pullCostMs(w, tokens, ctx.email, ['appointment', 'contact']);
   return withFloor(r, pages + reads.length + series + 1, floorLatencyMs(pages + series + 1, reads) + pull,
-    `floor = ${pages} delta pages + ${reads.length} $batch reads of the ${nA} events (the view names occurrences, not series) + ${series} series' instance lists + 1 contact folder lookup (contacts come whole in their delta pages), at ${LATENCY_MS} ms each (+${LATENCY_MS} per 4 inside a $batch), + ${Math.round(pull)} ms measured pull cost; window ${WINDOW.daysBack}+${WINDOW.daysAhead} days so every seeded item is in it`);
+    `floor = ${pages} delta pages + ${reads.length} $batch reads of the ${nA} events (the view names occurrences, not series) + ${series} series' instance lists + 1 contact folder lookup (contacts come whole in their delta pages), at ${LATENCY_MS} ms each (+${LATENCY_MS} per 4 inside a $batch), + ${Math.round(pull)} ms measured pull cost; window ${WINDOW_DAYS.pastDays}+${WINDOW_DAYS.futureDays} days so every seeded item is in it`);
 }
 
 async function graphChangedOnePercent(w: BenchWorld, tokens: AppTokenProvider, s: Sizes, machine: string): Promise<BenchResult> {

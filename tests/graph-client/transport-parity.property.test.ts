@@ -26,8 +26,8 @@ import { occurrenceStarts, rulesOffsetAt, type ZoneRules } from '@exsync/calenda
 const SEED = Number(process.env.EXSYNC_PARITY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const MAILBOX = 'parity@contoso.example';
 // a window wide enough for every generated series' exceptions (generators.ts: 2025..2028, 12 occurrences)
-const WINDOW = { daysBack: 800, daysAhead: 1025 };
-const WINDOW_END = Date.now() + WINDOW.daysAhead * 86_400_000;
+const WINDOW = { start: new Date(Date.now() - 800 * 86_400_000).toISOString(), end: new Date(Date.now() + 1025 * 86_400_000).toISOString() };
+const WINDOW_END = Date.parse(WINDOW.end);
 
 let h: SimHarness;
 let graphSim: GraphSim;

@@ -158,6 +158,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** the organisation's transport (default ews); graph also starts the Graph simulator over the EWS simulator's mailboxes */
   transport?: 'ews' | 'graph';
+  /** in-process workers take the simulators' clock (`POST /_sim/clock`) as their own (calendar window, scheduler roll) */
+  followSimClock?: boolean;
 }
 
 export interface Stack {
@@ -252,6 +254,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       metrics: o.metrics,
       schedulerTickMs: opts.schedulerTickMs ?? 1_000,
       shutdownTimeoutMs: 10_000,
+      now: opts.followSimClock ? () => new Date(ews.store.clock.now()) : undefined,
     });
     workers.push(w);
     return w;

@@ -12,6 +12,17 @@
  */
 import { SyncError, type ErrorScope, type SyncProtocol } from './syncError';
 
+/**
+ * The code of a delete a transport refused under the organisation's deleteOrganizerMeetings policy
+ * (a `Permanent` per-item error): the engine ends the link for that delete instead of retrying it.
+ */
+export const MEETING_DELETE_REFUSED = 'MeetingDeleteRefused';
+
+/** A per-item delete refusal under the organisation's meeting policy (never retried as such). */
+export function isMeetingDeleteRefusal(e: { kind: string; code?: string }): boolean {
+  return e.kind === 'Permanent' && e.code === MEETING_DELETE_REFUSED;
+}
+
 export interface AdminMessage {
   /** exsync's own code, stable across transports (shown as lastError.code / status.code) */
   code: string;
@@ -168,6 +179,12 @@ const ENTRIES = {
     cause: () => 'The server sent an answer larger than exsync accepts (EXSYNC_MAX_RESPONSE_MB, counted after decompression).',
     fix: `Check that the EWS URL in ${SETTINGS} points at Exchange; exsync tries again at the next scheduled run.`,
   },
+  meetingDeleteRefused: {
+    code: MEETING_DELETE_REFUSED,
+    cause: (ctx) =>
+      `The CRM deleted an appointment that is a meeting ${ctx.mailbox ?? 'the mailbox'} organises with attendees; deleting it in Exchange would send them cancellations, so it was left in place and exsync no longer deletes it.`,
+    fix: `Cancel the meeting in Outlook if it is off, or set deleteOrganizerMeetings to true in ${SETTINGS} to let CRM deletes cancel such meetings.`,
+  },
   throttled: {
     code: 'Throttled',
     cause: () => 'Exchange is throttling this app right now; the settings may be fine.',
@@ -254,6 +271,7 @@ const BY_REMOTE_CODE: Record<string, Entry> = {
   invalid_configuration: ENTRIES.invalidSettings,
   EndpointNotAllowed: ENTRIES.endpointNotAllowed,
   ResponseTooLarge: ENTRIES.responseTooLarge,
+  [MEETING_DELETE_REFUSED]: ENTRIES.meetingDeleteRefused,
 };
 
 function entryOf(e: SyncError, ctx: MessageContext): Entry {

@@ -3,6 +3,7 @@
  * `packages/ews-client` implements it over EWS; a Graph transport will implement it too.
  * Nothing here mentions SOAP, MSAL or an ews-javascript-api type.
  */
+import type { CalendarWindow } from './calendarWindow';
 import type { AuthMode } from './syncSettings';
 import type { Appointment, Contact, ItemKind } from './items';
 import type { AuthFailureReason, ErrorScope, SyncErrorKind } from './syncError';
@@ -83,11 +84,23 @@ export interface MailboxPort {
     items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[],
   ): Promise<ItemResult<ItemRef>[]>;
 
-  /** Deletes (to Deleted Items, no meeting cancellations); an already-missing item counts as deleted. */
+  /**
+   * Deletes (to Deleted Items); an already-missing item counts as deleted. A meeting the mailbox
+   * organises with attendees is deleted only when the organisation's `deleteOrganizerMeetings`
+   * policy (OpenMailboxRequest) allows it, and then attendees get cancellations; otherwise it is
+   * left in place and answered with MEETING_DELETE_REFUSED (adminMessages.ts).
+   */
   deleteItems(itemIds: string[]): Promise<ItemResult<null>[]>;
 
   /** The items (at most one expected) carrying our tag in the folder of `kind`. */
   findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]>;
+
+  /**
+   * Of items absent from a complete listing of their folder, the ids that are really gone (the
+   * rest still exist, e.g. outside a calendar window). Optional: a transport whose listing is the
+   * whole folder (EWS) omits it, and absence is then proof of a delete.
+   */
+  confirmDeleted?(kind: ItemKind, itemIds: string[]): Promise<string[]>;
 
   /**
    * How many items each synced folder holds as the server counts them (EWS GetFolder TotalCount, a
@@ -120,6 +133,18 @@ export interface OpenMailboxRequest {
   timeoutMs?: number;
   /** called once per request made (metrics) */
   onRequest?: (record: TransportRequestRecord) => void;
+  /**
+   * The organisation's calendar window now (calendarWindow.ts, calendarWindowAt). A windowed
+   * transport (Graph) lists calendar changes inside it and starts a new round when it moves; a
+   * transport that lists the whole folder (EWS) ignores it. Default: DEFAULT_CALENDAR_WINDOW at the
+   * transport's own clock.
+   */
+  calendarWindow?: CalendarWindow;
+  /**
+   * The organisation's policy for CRM deletes of meetings the mailbox organises with attendees:
+   * true deletes them (attendees get cancellations), false (the default) leaves them in place.
+   */
+  deleteOrganizerMeetings?: boolean;
 }
 
 /** A transport's entry point: opens a mailbox as a MailboxPort; failures are SyncErrors. */

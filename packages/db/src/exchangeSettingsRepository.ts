@@ -1,4 +1,4 @@
-import type { AuthMode, ConflictPolicy, ExchangeTransport } from '@exsync/canonical';
+import type { AuthMode, CalendarWindowSetting, ConflictPolicy, ExchangeTransport } from '@exsync/canonical';
 import { parseClientCertificate, type ClientCertificate } from './clientCertificate';
 import type { Queryable } from './queryable';
 import type { SecretBox } from './secretBox';
@@ -17,6 +17,10 @@ export interface ExchangeSettingsView {
   graphUrl: string;
   authorityHost: string;
   conflictPolicy: ConflictPolicy;
+  /** the calendar window a windowed transport lists, in days around now (default 90 back, 540 ahead) */
+  calendarWindow: CalendarWindowSetting;
+  /** whether a CRM delete may delete (and so cancel) a meeting the mailbox organises with attendees */
+  deleteOrganizerMeetings: boolean;
   clientSecretSet: boolean;
   clientCertificateSet: boolean;
   clientCertificateThumbprint: string | null;
@@ -47,9 +51,14 @@ export interface ExchangeSettingsInput {
   graphUrl?: string;
   authorityHost?: string;
   conflictPolicy?: ConflictPolicy;
+  /** Omitted: 90 days back, 540 ahead. */
+  calendarWindow?: CalendarWindowSetting;
+  /** Omitted: false. */
+  deleteOrganizerMeetings?: boolean;
 }
 
 const COLUMNS = `org_id, application_id, tenant_id, auth_mode, ews_url, transport, graph_url, authority_host, conflict_policy,
+  calendar_past_days, calendar_future_days, delete_organizer_meetings,
   client_secret_enc, client_certificate_enc, client_certificate_thumbprint, consent_state, consent_error,
   consent_updated_at, org_error_code, org_error_message, org_error_at, org_error_since, updated_at`;
 
@@ -66,6 +75,8 @@ function toView(r: Row): ExchangeSettingsView {
     graphUrl: r.graph_url,
     authorityHost: r.authority_host,
     conflictPolicy: r.conflict_policy,
+    calendarWindow: { pastDays: r.calendar_past_days, futureDays: r.calendar_future_days },
+    deleteOrganizerMeetings: r.delete_organizer_meetings,
     clientSecretSet: r.client_secret_enc !== null,
     clientCertificateSet: r.client_certificate_enc !== null,
     clientCertificateThumbprint: r.client_certificate_thumbprint,
@@ -107,10 +118,12 @@ export async function upsertExchangeSettings(
   }
   const res = await db.query(
     `INSERT INTO exchange_settings AS s (org_id, application_id, tenant_id, auth_mode, ews_url, authority_host,
-       conflict_policy, client_secret_enc, client_certificate_enc, client_certificate_thumbprint, key_id, transport, graph_url)
+       conflict_policy, client_secret_enc, client_certificate_enc, client_certificate_thumbprint, key_id, transport, graph_url,
+       calendar_past_days, calendar_future_days, delete_organizer_meetings)
      VALUES ($1, $2, $3, COALESCE($4, 'app-only'), COALESCE($5, 'https://outlook.office365.com/EWS/Exchange.asmx'),
        COALESCE($6, 'https://login.microsoftonline.com'), COALESCE($7, 'newest-wins'), $8, $9, $10, $11,
-       COALESCE($12, 'ews'), COALESCE($13, 'https://graph.microsoft.com'))
+       COALESCE($12, 'ews'), COALESCE($13, 'https://graph.microsoft.com'),
+       COALESCE($14, 90), COALESCE($15, 540), COALESCE($16, false))
      ON CONFLICT (org_id) DO UPDATE SET
        application_id = EXCLUDED.application_id,
        tenant_id = EXCLUDED.tenant_id,
@@ -120,6 +133,9 @@ export async function upsertExchangeSettings(
        conflict_policy = EXCLUDED.conflict_policy,
        transport = COALESCE($12, s.transport),
        graph_url = EXCLUDED.graph_url,
+       calendar_past_days = EXCLUDED.calendar_past_days,
+       calendar_future_days = EXCLUDED.calendar_future_days,
+       delete_organizer_meetings = EXCLUDED.delete_organizer_meetings,
        -- The app proves who it is with one credential: a new secret replaces a stored certificate
        -- and a new certificate a stored secret; sending neither keeps what is stored.
        client_secret_enc = CASE WHEN EXCLUDED.client_certificate_enc IS NOT NULL THEN NULL
@@ -149,6 +165,9 @@ export async function upsertExchangeSettings(
       secret || certEnc ? box.currentKeyId : null,
       input.transport ?? null,
       input.graphUrl ?? null,
+      input.calendarWindow?.pastDays ?? null,
+      input.calendarWindow?.futureDays ?? null,
+      input.deleteOrganizerMeetings ?? null,
     ],
   );
   return toView(res.rows[0]);

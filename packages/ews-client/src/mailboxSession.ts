@@ -10,9 +10,11 @@ import type {
   ItemResult,
   MailboxPort,
 } from '@exsync/canonical';
-import { openOptionsProblem, type AuthMode } from '@exsync/canonical';
+import { MEETING_DELETE_REFUSED, openOptionsProblem, type AuthMode } from '@exsync/canonical';
 import {
   AffectedTaskOccurrence,
+  Appointment as EwsAppointment,
+  AppointmentSchema,
   BasePropertySet,
   ChangeType,
   ConflictResolutionMode,
@@ -28,6 +30,7 @@ import {
   ImpersonatedUserId,
   ItemId,
   ItemView,
+  MeetingResponseType,
   MessageDisposition,
   PropertySet,
   SearchFilter,
@@ -95,6 +98,12 @@ export interface OpenMailboxOptions {
   endpointPolicy?: EndpointPolicy;
   /** cap on an answer's size, on the wire and once decompressed (gzip, deflate, br); default 64 MiB */
   maxResponseBytes?: number;
+  /**
+   * The organisation's policy for deleting meetings this mailbox organises with attendees: true
+   * deletes them and sends the attendees cancellations; false (default) leaves them in place.
+   * The calendar window of canonical's OpenMailboxRequest does not apply: SyncFolderItems lists the whole folder.
+   */
+  deleteOrganizerMeetings?: boolean;
 }
 
 export interface FolderAccess {
@@ -161,6 +170,7 @@ class EwsMailboxSession implements EwsMailbox {
   private readonly onePass: boolean;
   private readonly transport: EwsTransport;
   private readonly ewsUrl: string;
+  private readonly deleteOrganizerMeetings: boolean;
   /** the mailbox's own zone, asked for once per session and only when a mapping needs it */
   private mailboxZone: Promise<string | undefined> | undefined;
 
@@ -172,6 +182,7 @@ class EwsMailboxSession implements EwsMailbox {
     this.getConcurrency = opts.getItemsConcurrency ?? DEFAULT_GET_ITEMS_CONCURRENCY;
     this.onePass = (opts.readPath ?? 'one-pass') === 'one-pass';
     this.ewsUrl = opts.ewsUrl;
+    this.deleteOrganizerMeetings = opts.deleteOrganizerMeetings === true;
     const appOnly = opts.mode === 'app-only';
     // One service per session: it holds per-mailbox mutable state (impersonation, headers).
     const service = new ExchangeService(ExchangeVersion.Exchange2016, TimeZoneInfo.Utc);
@@ -556,23 +567,52 @@ class EwsMailboxSession implements EwsMailbox {
     }
   }
 
+  /**
+   * Deletes to Deleted Items. Unless the organisation's deleteOrganizerMeetings policy allows it, a
+   * meeting this mailbox organises with attendees (IsMeeting, MyResponseType Organizer: read first
+   * with GetItem) is left in place and answered with MEETING_DELETE_REFUSED; under the policy it is
+   * deleted with SendToAllAndSaveCopy, so attendees get cancellations as Graph sends them
+   * (learn.microsoft.com/exchange/client-developer/web-service-reference/deleteitem).
+   */
   async deleteItems(itemIds: string[]): Promise<ItemResult<null>[]> {
     return this.inBatches(itemIds, this.writeBatch, async (chunk) => {
-      const responses = await this.call(() =>
-        this.service.DeleteItems(
-          chunk.map((id) => new ItemId(id)),
-          DeleteMode.MoveToDeletedItems,
-          SendCancellationsMode.SendToNone,
-          null as unknown as AffectedTaskOccurrence,
-        ),
-      );
+      const kept = this.deleteOrganizerMeetings ? new Set<number>() : await this.organizerMeetings(chunk);
+      const toDelete = chunk.filter((_, i) => !kept.has(i));
+      const responses =
+        toDelete.length === 0
+          ? { Responses: [] as ServiceResponse[] }
+          : await this.call(() =>
+              this.service.DeleteItems(
+                toDelete.map((id) => new ItemId(id)),
+                DeleteMode.MoveToDeletedItems,
+                this.deleteOrganizerMeetings ? SendCancellationsMode.SendToAllAndSaveCopy : SendCancellationsMode.SendToNone,
+                null as unknown as AffectedTaskOccurrence,
+              ),
+            );
+      let next = 0;
       return chunk.map((_, i): ItemResult<null> => {
-        const failed = perItemError(responses.Responses[i]);
+        if (kept.has(i)) {
+          const message = 'Deleting this meeting would send cancellations to its attendees: it is left in place (deleteOrganizerMeetings is false)';
+          return { ok: false, error: new EwsError('Permanent', message, { code: MEETING_DELETE_REFUSED, scope: 'item' }) };
+        }
+        const failed = perItemError(responses.Responses[next++]);
         // already gone is what the caller wanted
         if (failed && failed.kind !== 'ItemNotFound') return { ok: false, error: failed };
         return { ok: true, value: null };
       });
     });
+  }
+
+  /** Indexes of `ids` that are meetings this mailbox organises with attendees; an unreadable id is left to DeleteItem. */
+  private async organizerMeetings(ids: string[]): Promise<Set<number>> {
+    const props = new PropertySet(BasePropertySet.IdOnly, [AppointmentSchema.IsMeeting, AppointmentSchema.MyResponseType]);
+    const read = await this.call(() => this.service.BindToItems(ids.map((id) => new ItemId(id)), props));
+    const out = new Set<number>();
+    read.Responses.forEach((r, i) => {
+      if (perItemError(r) || !(r.Item instanceof EwsAppointment)) return;
+      if (r.Item.IsMeeting && r.Item.MyResponseType === MeetingResponseType.Organizer) out.add(i);
+    });
+    return out;
   }
 
   async findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]> {

@@ -221,6 +221,28 @@ const ROUTES: Route[] = [
       return d.faults.snapshot();
     },
   },
+  { method: 'GET', pattern: /^\/_sim\/clock$/, run: (d) => d.store.clock.snapshot() },
+  {
+    // moves the simulators' "now" forward (simClock.ts): {"advanceDays": n} or {"advanceMs": n}
+    method: 'POST',
+    pattern: /^\/_sim\/clock$/,
+    run: async (d, _m, body) => {
+      const b = (await body()) as Record<string, unknown> | null;
+      if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new HttpJsonError(400, 'body must be a JSON object');
+      const days = b.advanceDays;
+      const ms = b.advanceMs;
+      if ((days === undefined) === (ms === undefined)) throw new HttpJsonError(400, 'send one of advanceDays or advanceMs');
+      const amount = days ?? ms;
+      if (typeof amount !== 'number' || !Number.isFinite(amount)) throw new HttpJsonError(400, `${days !== undefined ? 'advanceDays' : 'advanceMs'} must be a number`);
+      try {
+        if (days !== undefined) d.store.clock.advanceDays(amount);
+        else d.store.clock.advance(amount);
+      } catch (e) {
+        throw new HttpJsonError(400, (e as Error).message);
+      }
+      return d.store.clock.snapshot();
+    },
+  },
   {
     method: 'GET',
     pattern: /^\/_sim\/requests$/,

@@ -96,6 +96,7 @@ export async function startEwsSim(opts: EwsSimOptions): Promise<EwsSim> {
 }
 
 export { SimStore } from './simStore';
+export { SimClock } from './simClock';
 export type { AppointmentJson, ContactJson, ItemJson, ExtendedPropertyJson, RecurrenceJson } from './simStore';
 export { Faults, NO_FAULTS } from './faults';
 export type { FaultConfig } from './faults';

@@ -374,7 +374,7 @@ export class SimStore extends MailboxStore {
       changeKey: newChangeKey('CalendarItem'),
       originalStart: o.originalStart,
       fields,
-      modified: Date.now(),
+      modified: this.clock.now(),
     });
     this.touch(mb, item);
     return this.itemJson(mb, item);

@@ -3,6 +3,7 @@ import { newChangeKey, newFolderId, newItemId } from './ids';
 import type { Recurrence } from './recurrence';
 import { UTC_ZONE, type TimeZoneDef } from './timeZones';
 import type { El } from './xml';
+import { SimClock } from './simClock';
 
 export type ItemKind = 'CalendarItem' | 'Contact';
 export type ChangeType = 'Create' | 'Update' | 'Delete' | 'ReadFlagChange';
@@ -135,6 +136,8 @@ export interface NewItemInput {
 /** In-memory mailboxes: folders, items and per-folder change logs. Not persistent by design. */
 export class MailboxStore {
   readonly mailboxes = new Map<string, Mailbox>();
+  /** the simulators' "now" (simClock.ts): stamps what they write */
+  readonly clock = new SimClock();
   readonly tenants = new Map<string, TenantPolicy>();
 
   createMailbox(input: { email: string; tenantId: string; displayName?: string }): Mailbox {
@@ -214,7 +217,7 @@ export class MailboxStore {
   }
 
   createItem(mb: Mailbox, folder: Folder, input: NewItemInput): StoredItem {
-    const now = Date.now();
+    const now = this.clock.now();
     const item: StoredItem = {
       id: newItemId(),
       changeKey: newChangeKey(input.kind),
@@ -241,7 +244,7 @@ export class MailboxStore {
   /** Records a write: new ChangeKey, LastModifiedTime and a sync-log entry. */
   touch(mb: Mailbox, item: StoredItem): void {
     item.changeKey = newChangeKey(item.kind);
-    item.modified = Math.max(Date.now(), item.modified + 1);
+    item.modified = Math.max(this.clock.now(), item.modified + 1);
     const folder = mb.folders.get(item.folderId);
     if (folder) this.log(folder, item, 'Update');
   }
@@ -277,5 +280,6 @@ export class MailboxStore {
   reset(): void {
     this.mailboxes.clear();
     this.tenants.clear();
+    this.clock.reset();
   }
 }

@@ -1,10 +1,16 @@
 import {
+  DEFAULT_CALENDAR_WINDOW,
   type AuthMode,
   EXSYNC_LINK_ID_GRAPH_PROPERTY_ID,
+  MEETING_DELETE_REFUSED,
   SyncError,
+  absoluteWindowProblem,
+  calendarWindowAt,
+  sameCalendarWindow,
   normalizeAppointment,
   openOptionsProblem,
   type Appointment,
+  type CalendarWindow,
   type ChangePage,
   type Contact,
   type FetchedItem,
@@ -33,10 +39,17 @@ import { changeKeyFromEtag, extendedValue, isObject, parseCollection, parseDelta
  * extended-properties-overview, outlook-immutable-id).
  *
  * - Contacts: the default folder's `contacts/delta` with `$select`.
- * - Calendar: `calendarView/delta` over a window (default 90 days back, 540 ahead, fixed when a
- *   round starts: it is baked into the tokens). Occurrences and exceptions fold into their series
- *   master; every id a page names is read back, and only a 404 is reported as a delete (`@removed`
- *   also means "left the window" or "one occurrence deleted").
+ * - Calendar: `calendarView/delta` over the organisation's window (OpenMailboxRequest.calendarWindow;
+ *   default 90 days back, 540 ahead). The window is baked into Graph's tokens, so the stored state
+ *   is the delta link plus the window it was made for (`#exsync-window=<start>,<end>`, a URL
+ *   fragment, never sent). When the window has moved, the stored round is first read to its end
+ *   (the changes it still owes, deletes among them), then a new round starts over the new window;
+ *   the pages of both are one listing to the engine, which never concludes a delete from an item
+ *   missing in it. Occurrences and exceptions fold into their series master; every id a page names
+ *   is read back, and only a 404 is reported as a delete (`@removed` also means "left the window"
+ *   or "one occurrence deleted").
+ * - Deletes: an organizer's meeting with attendees is deleted only under the organisation's
+ *   deleteOrganizerMeetings policy (Graph cannot delete it without sending cancellations).
  * - Writes: `$batch` of at most 20, `If-Match` on updates, the link id as `transactionId` (events)
  *   and as the same extended property EWS writes, so findByTag works across transports.
  * - The sync state is the whole `@odata.nextLink`/`@odata.deltaLink`; 410 / syncStateNotFound is
@@ -56,9 +69,12 @@ export interface GraphMailboxOptions {
   endpointPolicy?: EndpointPolicy;
   /** cap on an answer's size, on the wire and decompressed (default 64 MiB) */
   maxResponseBytes?: number;
-  /** the calendar window, in days around `now()` when a round starts */
-  calendarWindow?: { daysBack: number; daysAhead: number };
+  /** the calendar window (absolute); default DEFAULT_CALENDAR_WINDOW around `now()` at open */
+  calendarWindow?: CalendarWindow;
+  /** the clock for the default window (tests) */
   now?: () => Date;
+  /** delete meetings the mailbox organises with attendees (sends cancellations); default false */
+  deleteOrganizerMeetings?: boolean;
   /** requests in flight per mailbox (Outlook's MailboxConcurrency limit is 4) */
   maxConcurrent?: number;
   /** throttled answers waited out per request (default 3); a longer Retry-After than `maxRetryWaitMs` is raised as Throttled */
@@ -82,8 +98,9 @@ export interface GraphMailbox extends MailboxPort {
   checkAccess(): Promise<{ ok: true; folders: GraphFolderAccess[] }>;
 }
 
-export const DEFAULT_CALENDAR_WINDOW = { daysBack: 90, daysAhead: 540 } as const;
 const DAY_MS = 86_400_000;
+/** Marks the window a stored calendar delta link was made for (a URL fragment: never sent). */
+const WINDOW_FRAGMENT = '#exsync-window=';
 const TAG_EXPAND = `singleValueExtendedProperties($filter=id eq '${EXSYNC_LINK_ID_GRAPH_PROPERTY_ID}')`;
 
 /** Opens a mailbox over Graph; bad options fail as InvalidSettings. */
@@ -91,13 +108,13 @@ export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
   const bad = (message: string) => new SyncError('InvalidSettings', message, { code: 'invalid_configuration' });
   const problem = openOptionsProblem({ url: opts.graphUrl, urlField: 'graphUrl', smtpAddress: opts.smtpAddress, mode: opts.mode, getAccessToken: opts.getAccessToken });
   if (problem) throw bad(problem);
-  const w = opts.calendarWindow ?? DEFAULT_CALENDAR_WINDOW;
-  if (!(w.daysBack >= 0 && w.daysAhead > 0 && w.daysBack + w.daysAhead <= 5 * 365)) throw bad('calendarWindow must span 1..1825 days');
+  const windowProblem = opts.calendarWindow === undefined ? undefined : absoluteWindowProblem(opts.calendarWindow);
+  if (windowProblem) throw bad(windowProblem);
   return new GraphMailboxSession(opts);
 }
 
 /** Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. */
-export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'calendarWindow' | 'timeoutMs'> = {}): MailboxOpener {
+export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'now' | 'timeoutMs'> = {}): MailboxOpener {
   return ({ endpointUrl, ...rest }) => openGraphMailbox({ graphUrl: endpointUrl, ...rest, ...extra });
 }
 
@@ -112,8 +129,8 @@ class GraphMailboxSession implements GraphMailbox {
   private readonly http: GraphHttp;
   private readonly baseUrl: string;
   private readonly user: string;
-  private readonly window: { daysBack: number; daysAhead: number };
-  private readonly now: () => Date;
+  private readonly window: CalendarWindow;
+  private readonly deleteOrganizerMeetings: boolean;
   private readonly pageSize: number;
   private contactFolderId?: string;
   /** what each id seen in this session is, so a delete goes to the right collection */
@@ -136,8 +153,8 @@ class GraphMailboxSession implements GraphMailbox {
       onRequest: opts.onRequest,
     });
     this.user = opts.mode === 'delegated' ? '/me' : `/users/${encodeURIComponent(opts.smtpAddress)}`;
-    this.window = opts.calendarWindow ?? DEFAULT_CALENDAR_WINDOW;
-    this.now = opts.now ?? (() => new Date());
+    this.window = opts.calendarWindow ?? calendarWindowAt((opts.now ?? (() => new Date()))(), DEFAULT_CALENDAR_WINDOW);
+    this.deleteOrganizerMeetings = opts.deleteOrganizerMeetings === true;
     this.pageSize = opts.pageSize ?? 100;
   }
 
@@ -188,19 +205,39 @@ class GraphMailboxSession implements GraphMailbox {
 
   async *syncFolder(folder: FolderName, syncState: string | undefined): AsyncGenerator<ChangePage> {
     if (folder !== 'calendar' && folder !== 'contacts') throw new SyncError('Permanent', `Unknown folder ${String(folder)}`, { code: 'invalid_configuration' });
-    if (syncState !== undefined && !this.isDeltaLink(syncState)) {
+    const stored = syncState === undefined ? undefined : splitWindowState(syncState);
+    if (stored && !this.isDeltaLink(stored.link)) {
       // an EWS SyncState (a transport change) or anything else we did not write: start the folder over
       throw new SyncError('SyncStateInvalid', 'The stored sync state is not a Graph delta link of this mailbox', { code: 'SyncStateNotGraph' });
     }
-    let link = syncState ?? (await this.firstLink(folder));
-    // a series' occurrences spread over many pages: its master is read and reported once a round
+    if (folder === 'contacts') {
+      yield* this.round(folder, stored?.link ?? (await this.firstLink(folder)), undefined, false, new Set());
+      return;
+    }
+    // a series' occurrences spread over many pages: its master is read and reported once a listing
     const reported = new Set<string>();
+    if (stored && !sameCalendarWindow(stored.window, this.window)) {
+      // The window moved: the stored round still owes its changes (deletes among them), so it is
+      // read to its end first; its last page is not the listing's end, the new window's round is.
+      yield* this.round(folder, stored.link, stored.window, true, reported);
+      yield* this.round(folder, await this.firstLink(folder), this.window, false, reported);
+      return;
+    }
+    yield* this.round(folder, stored?.link ?? (await this.firstLink(folder)), this.window, false, reported);
+  }
+
+  /**
+   * One delta round from `link` to its deltaLink. Each page's state is the next link with the
+   * window it belongs to; `continues` marks the round's last page as not the listing's last;
+   * `reported` holds the series masters already reported in this listing.
+   */
+  private async *round(folder: FolderName, link: string, window: CalendarWindow | undefined, continues: boolean, reported: Set<string>): AsyncGenerator<ChangePage> {
     for (;;) {
       const res = await this.call('GET', link, undefined, { Prefer: `odata.maxpagesize=${this.pageSize}` });
       const page = parseDeltaPage(res.body);
       const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value, reported);
       link = (page.nextLink ?? page.deltaLink)!;
-      yield { changes, syncState: link, moreAvailable: page.nextLink !== undefined };
+      yield { changes, syncState: window ? `${link}${WINDOW_FRAGMENT}${window.start},${window.end}` : link, moreAvailable: page.nextLink !== undefined || continues };
       if (!page.nextLink) return;
     }
   }
@@ -219,9 +256,8 @@ class GraphMailboxSession implements GraphMailbox {
 
   private async firstLink(folder: FolderName): Promise<string> {
     if (folder === 'contacts') return `${this.user}/contactFolders/${encodeURIComponent(await this.contactsFolder())}/contacts/delta?$select=${CONTACT_SELECT}`;
-    const now = this.now().getTime();
-    const from = new Date(now - this.window.daysBack * DAY_MS).toISOString();
-    const to = new Date(now + this.window.daysAhead * DAY_MS).toISOString();
+    const from = new Date(Date.parse(this.window.start)).toISOString();
+    const to = new Date(Date.parse(this.window.end)).toISOString();
     return `${this.user}/calendarView/delta?startDateTime=${from}&endDateTime=${to}`;
   }
 
@@ -338,7 +374,7 @@ class GraphMailboxSession implements GraphMailbox {
 
   /** The series' original starts up to the window's end, and the span to list its instances over. */
   private seriesSpan(series: Appointment): { starts: string[]; from: string; to: string } {
-    const windowEnd = this.now().getTime() + this.window.daysAhead * DAY_MS;
+    const windowEnd = Date.parse(this.window.end);
     const starts = occurrenceStarts({ ...series, recurrence: { pattern: series.recurrence!.pattern, range: series.recurrence!.range } }).filter((s) => Date.parse(s) <= windowEnd);
     const duration = Date.parse(series.end) - Date.parse(series.start);
     const first = starts.length ? Date.parse(starts[0]) : Date.parse(series.start);
@@ -493,9 +529,10 @@ class GraphMailboxSession implements GraphMailbox {
 
   /**
    * Deletes (to Deleted Items). Graph cannot be told not to send cancellations (GRAPH-NOTES,
-   * "Writes"), so an event is read first: a meeting we organise with attendees is left in place and
-   * reported as `MeetingDeleteRefused` (EWS deletes it silently with SendToNone). An already-missing
-   * item counts as deleted; an id of unknown kind is looked up as an event, then as a contact.
+   * "Writes"), so an event is read first: unless the organisation's deleteOrganizerMeetings policy
+   * allows it, a meeting we organise with attendees is left in place and reported as
+   * MEETING_DELETE_REFUSED. An already-missing item counts as deleted; an id of unknown kind is
+   * looked up as an event, then as a contact.
    */
   async deleteItems(itemIds: string[]): Promise<ItemResult<null>[]> {
     if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
@@ -513,11 +550,11 @@ class GraphMailboxSession implements GraphMailbox {
         if (this.kindOf.get(id) === 'appointment') results[index] = { ok: true, value: null };
         else toDelete.push({ id, index, kind: 'contact' });
       } else if (a.status >= 400) results[index] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
-      else if (isObject(a.body) && a.body.isOrganizer !== false && Array.isArray(a.body.attendees) && a.body.attendees.length > 0) {
+      else if (!this.deleteOrganizerMeetings && isObject(a.body) && a.body.isOrganizer !== false && Array.isArray(a.body.attendees) && a.body.attendees.length > 0) {
         results[index] = {
           ok: false,
-          error: new SyncError('Permanent', 'Deleting this meeting over Graph would send cancellations to its attendees: it is left in place', {
-            code: 'MeetingDeleteRefused',
+          error: new SyncError('Permanent', 'Deleting this meeting would send cancellations to its attendees: it is left in place (deleteOrganizerMeetings is false)', {
+            code: MEETING_DELETE_REFUSED,
             scope: 'item',
           }),
         };
@@ -532,6 +569,22 @@ class GraphMailboxSession implements GraphMailbox {
       else results[index] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
     });
     return results;
+  }
+
+  /**
+   * MailboxPort.confirmDeleted: a calendar listing covers only the window, so an item it left out
+   * is read back; only a 404 is gone (GRAPH-NOTES, "Calendar: incremental sync").
+   */
+  async confirmDeleted(kind: ItemKind, itemIds: string[]): Promise<string[]> {
+    if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
+    const answers = await this.batched(itemIds.map((id) => ({ method: 'GET' as const, url: `${this.itemPath(kind, id)}?$select=id` })));
+    return itemIds.filter((_, i) => {
+      const a = answers[i];
+      if (a instanceof SyncError) throw a;
+      if (a.status === 404) return true;
+      if (a.status >= 400) throw errorFromGraph(a.status, a.body, a.headers['retry-after']);
+      return false;
+    });
   }
 
   async findByTag(kind: ItemKind, tag: string): Promise<ItemRef[]> {
@@ -570,4 +623,13 @@ function parseItemId(body: unknown, what: string): string {
 function seriesKey(a: Appointment): string {
   const n = normalizeAppointment(a);
   return JSON.stringify([n.recurrence?.pattern, n.recurrence?.range, n.start, n.end, n.timeZone, n.isAllDay]);
+}
+
+/** A stored state: the delta link, and the calendar window it was made for (absent: a contacts link, or one stored before windows were recorded). */
+function splitWindowState(state: string): { link: string; window?: CalendarWindow } {
+  const at = state.indexOf(WINDOW_FRAGMENT);
+  if (at < 0) return { link: state };
+  const [start, end] = state.slice(at + WINDOW_FRAGMENT.length).split(',');
+  const window = { start: start ?? '', end: end ?? '' };
+  return { link: state.slice(0, at), window: absoluteWindowProblem(window) ? undefined : window };
 }

@@ -10,6 +10,7 @@
  * step finds the item by its tag; an update comes back as an echo; a delete as a delete).
  */
 import type { Appointment, Contact, CrmItemRow, ItemFailure, ItemKind, LinkDraft, LinkRow, MailboxError } from '@exsync/canonical';
+import { isMeetingDeleteRefusal } from '@exsync/canonical';
 import { recordFailures, refused } from './itemFailures';
 import { failsWholeRun, mailboxItemError } from './runErrors';
 import { syncedContent } from './syncedContent';
@@ -37,6 +38,11 @@ export type CommandOutcome =
   | { type: 'unlinked'; linkId: string }
   /** refused for this item: recorded on its link, retried after a back-off or when the CRM item changes */
   | { type: 'failed'; failure: ItemFailure }
+  /**
+   * a delete the organisation's policy refuses (an organizer's meeting with attendees): the link
+   * takes the CRM version as handled, so it is not pushed again, and the item error says why
+   */
+  | { type: 'kept'; link: LinkDraft; failure: ItemFailure }
   /** an update found no item: the caller decides on it as an Exchange delete */
   | { type: 'vanished'; command: Extract<ExchangeCommand, { type: 'update' }> }
   /** nothing to store (Exchange changed meanwhile: the next pull merges; or a stray delete) */
@@ -88,6 +94,9 @@ export function outcomeOf(kind: ItemKind, cmd: ExchangeCommand, answer: Answer, 
       if (e.kind === 'ItemNotFound') {
         counts.toExchange.deleted++;
         return { type: 'unlinked', linkId: cmd.link.id };
+      }
+      if (isMeetingDeleteRefusal(e)) {
+        return { type: 'kept', link: { ...cmd.link, crmVersion: cmd.crmVersion }, failure: refused(kind, cmd.link.crmId, cmd.crmVersion, e) };
       }
       return { type: 'failed', failure: refused(kind, cmd.link.crmId, cmd.crmVersion, e) };
     case 'deleteStray':
@@ -188,6 +197,10 @@ async function storeOutcomes(ctx: SyncRun, outcomes: CommandOutcome[]): Promise<
         unlinked.push(o.linkId);
         break;
       case 'failed':
+        failures.push(o.failure);
+        break;
+      case 'kept':
+        linked.push(o.link);
         failures.push(o.failure);
         break;
       case 'vanished':

@@ -6,6 +6,7 @@
  * refused or could not read it), `StorageRefused` (Postgres refused Exchange's data).
  */
 import type { Appointment, Contact, CrmItemRow, ItemFailure, ItemKind, LinkRow, MailboxError, SyncStoreSession } from '@exsync/canonical';
+import { MEETING_DELETE_REFUSED, SyncError, adminMessage, isMeetingDeleteRefusal } from '@exsync/canonical';
 import { syncedContent } from './syncedContent';
 import type { SyncRun } from './syncTypes';
 
@@ -30,6 +31,7 @@ export function refused(kind: ItemKind, crmId: string, crmVersion: number, e: Ma
   if (e.code === 'MappingFailed') {
     return { crmId, crmVersion, kind: 'mapping', code: 'InvalidItem', message: `The item cannot be synced: ${e.message.replace(/^Item could not be mapped: /, '')}. Correct it in the CRM.` };
   }
+  if (isMeetingDeleteRefusal(e)) return { crmId, crmVersion, kind: 'exchange', code: MEETING_DELETE_REFUSED, message: adminMessage(new SyncError(e.kind, e.message, { code: e.code, scope: 'item' })).message };
   const code = e.code ?? e.kind;
   return { crmId, crmVersion, kind: 'exchange', code, message: `Exchange refused the ${kind} (${code}); it is tried again after a back-off, or at once when the CRM item changes.` };
 }

@@ -19,6 +19,7 @@ import { FOLDER_OF_KIND, storableValue } from '@exsync/canonical';
 import { decide, type ExchangeChange, type SyncAction } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
 import { contentOf, isDataRefusal, recordFailures, storageRefused, unmappable, unreadableItem } from './itemFailures';
+import { WRITE_BATCH } from './exchangeWrites';
 import { PagePlan, toCrmState, toLinkState } from './pagePlan';
 import { failsWholeRun, mailboxItemError } from './runErrors';
 import type { SyncCounts, SyncRun } from './syncTypes';
@@ -218,6 +219,9 @@ async function applyPage(
     after.syncState === before.syncState && after.initialSyncDone === before.initialSyncDone && after.resyncInProgress === before.resyncInProgress;
   if (changes.length === 0 && stateUnchanged) return 0;
 
+  const concluding = before.resyncInProgress && !after.resyncInProgress;
+  const gone = concluding ? await confirmedGone(ctx, changes) : undefined;
+
   return ctx.store.transaction(async (c) => {
     const plan = new PagePlan(ctx, counts);
     const links = new Map((await c.linksByExchangeIds(changes.map((x) => x.itemId))).map((l) => [l.ewsItemId!, l]));
@@ -306,20 +310,37 @@ async function applyPage(
         ),
     );
 
-    if (before.resyncInProgress && !after.resyncInProgress) await concludeResync(c, ctx, counts);
+    if (concluding) await concludeResync(c, ctx, counts, gone);
     await c.saveSyncState(folder, after);
     return plan.linksInserted;
   });
 }
 
-/** Last page of a full resync: confirmed links whose item was not listed were deleted in Exchange. */
-async function concludeResync(c: SyncStoreSession, ctx: SyncRun, counts: SyncCounts): Promise<void> {
+/**
+ * Before the last page of a full resync: of the links not listed (nor on this page), the items the
+ * port confirms gone; undefined when the port lists whole folders (absence is then proof).
+ */
+async function confirmedGone(ctx: SyncRun, page: FolderChange[]): Promise<Set<string> | undefined> {
+  if (!ctx.port.confirmDeleted) return undefined;
+  const onPage = new Set(page.map((x) => x.itemId));
+  const ids = (await ctx.store.unseenLinks()).map((l) => l.ewsItemId!).filter((id) => !onPage.has(id));
+  const out = new Set<string>();
+  for (let i = 0; i < ids.length; i += WRITE_BATCH) for (const id of await ctx.port.confirmDeleted(ctx.kind, ids.slice(i, i + WRITE_BATCH))) out.add(id);
+  return out;
+}
+
+/**
+ * Last page of a full resync: confirmed links whose item was not listed were deleted in Exchange;
+ * with a windowed listing, only those the port confirmed gone (`gone`): the others left the window.
+ */
+async function concludeResync(c: SyncStoreSession, ctx: SyncRun, counts: SyncCounts, gone?: Set<string>): Promise<void> {
   const unseen = await c.unseenLinks();
   if (unseen.length === 0) return;
   ctx.log?.info({ mailboxId: ctx.mailboxId, kind: ctx.kind, missing: unseen.length }, 'full resync: items missing from Exchange');
   const crmRows = await c.lockCrmItems(unseen.map((l) => l.crmId));
   const plan = new PagePlan(ctx, counts);
   for (const link of unseen) {
+    if (gone && !gone.has(link.ewsItemId!)) continue;
     const row = crmRows.get(link.crmId);
     const ex: ExchangeChange<Item> = { type: 'deleted', itemId: link.ewsItemId! };
     const crm = row ? toCrmState(row) : null;

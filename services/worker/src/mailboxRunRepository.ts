@@ -6,7 +6,7 @@
  * lastError the rest of the SET clause. The organisation-wide stop and markDueNow, which the API
  * also records, are in @exsync/db.
  */
-import { SCHEDULABLE_STATES, type SyncCounts, type SyncDirection } from '@exsync/canonical';
+import { SCHEDULABLE_STATES, calendarWindowAt, type SyncCounts, type SyncDirection } from '@exsync/canonical';
 import { statusTransition, type Queryable } from '@exsync/db';
 import { mailboxLockHeldSql } from './mailboxLock';
 
@@ -41,6 +41,35 @@ export async function claimDueMailboxes(db: Queryable, opts: { limit: number; in
     [opts.limit, opts.intervalSeconds],
   );
   return res.rows.map((r) => r.id);
+}
+
+/**
+ * The calendar window roll (issue 16): every mailbox that syncs its calendar and was last
+ * scheduled for another window than its organisation's window at `now` (canonical calendarWindowAt)
+ * is recorded with the new one and made due at once, so its next run starts the new window's round.
+ * Mailboxes waiting for a person (next_run_at null) are left alone. Returns their ids.
+ */
+export async function scheduleCalendarWindowRolls(db: Queryable, now: Date): Promise<string[]> {
+  const settings = await db.query<{ past: number; future: number }>(
+    `SELECT DISTINCT calendar_past_days AS past, calendar_future_days AS future FROM exchange_settings`,
+  );
+  const ids: string[] = [];
+  for (const { past, future } of settings.rows) {
+    const w = calendarWindowAt(now, { pastDays: past, futureDays: future });
+    const res = await db.query<{ id: string }>(
+      `UPDATE mailboxes m SET calendar_window_start = $3, calendar_window_end = $4,
+              next_run_at = LEAST(m.next_run_at, now()), updated_at = now()
+         FROM exchange_settings s, users u
+        WHERE s.org_id = m.org_id AND s.calendar_past_days = $1 AND s.calendar_future_days = $2
+          AND u.id = m.user_id AND u.sync_calendar
+          AND m.enabled AND m.next_run_at IS NOT NULL AND m.state IN ${SCHEDULABLE}
+          AND (m.calendar_window_start IS DISTINCT FROM $3::timestamptz OR m.calendar_window_end IS DISTINCT FROM $4::timestamptz)
+        RETURNING m.id`,
+      [past, future, w.start, w.end],
+    );
+    ids.push(...res.rows.map((r) => r.id));
+  }
+  return ids;
 }
 
 /**

@@ -2,12 +2,13 @@
  * Turns due mailboxes in Postgres into sync jobs. Postgres, not Redis, says what must run: each
  * tick claims due mailboxes with UPDATE ... FOR UPDATE SKIP LOCKED ... RETURNING (safe with several
  * scheduler processes, cost proportional to due mailboxes thanks to the partial index), so if Redis
- * lost its jobs the next ticks simply enqueue the work again.
+ * lost its jobs the next ticks simply enqueue the work again. Each tick also rolls the calendar
+ * window: mailboxes whose organisation's window (a week at a time) moved become due at once.
  */
 import type { SyncReason } from '@exsync/canonical';
 import { markDueNow } from '@exsync/db';
 import type pg from 'pg';
-import { claimDueMailboxes, reviveMailboxes } from './mailboxRunRepository';
+import { claimDueMailboxes, reviveMailboxes, scheduleCalendarWindowRolls } from './mailboxRunRepository';
 
 export interface SchedulerOptions {
   pool: pg.Pool;
@@ -19,7 +20,9 @@ export interface SchedulerOptions {
   batchSize?: number;
   /** a mailbox `syncing` for longer than this is taken as abandoned by a killed worker */
   stuckSyncingSeconds?: number;
-  log?: { warn(fields: Record<string, unknown>, msg?: string): void };
+  /** the clock the calendar window rolls by (default the system clock; tests inject theirs) */
+  now?: () => Date;
+  log?: { warn(fields: Record<string, unknown>, msg?: string): void; info?(fields: Record<string, unknown>, msg?: string): void };
 }
 
 export interface Scheduler {
@@ -58,6 +61,9 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   }
 
   async function tick(): Promise<number> {
+    // A moved calendar window makes its mailboxes due now: the claim below picks them up.
+    const rolled = await scheduleCalendarWindowRolls(opts.pool, (opts.now ?? (() => new Date()))());
+    if (rolled.length) opts.log?.info?.({ mailboxes: rolled.length }, 'calendar window moved; mailboxes due now');
     let enqueued = await enqueueAll(await reviveMailboxes(opts.pool, { stuckSyncingSeconds: opts.stuckSyncingSeconds ?? 3_600, intervalSeconds: opts.intervalSeconds }), 'settings');
     for (let i = 0; i < MAX_BATCHES_PER_TICK && !stopped; i++) {
       const ids = await claimDueMailboxes(opts.pool, { limit: batchSize, intervalSeconds: opts.intervalSeconds });

@@ -3,7 +3,7 @@
  * engine per item kind, record the outcome. Sync decisions live in @exsync/sync-engine; error
  * mapping lives in syncErrorHandler.ts.
  */
-import { SyncError, type ItemKind, type MailboxOpener } from '@exsync/canonical';
+import { SyncError, calendarWindowAt, type ItemKind, type MailboxOpener } from '@exsync/canonical';
 import { loadCredentials, pgSyncStore, type SecretBox } from '@exsync/db';
 import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
@@ -35,6 +35,8 @@ export interface SyncProcessorDeps {
   lockBusyDelayMs?: number;
   /** Prometheus counters for runs, items, requests and throttling (absent: nothing is counted) */
   metrics?: SyncMetrics;
+  /** the clock the organisation's calendar window is taken at (default the system clock) */
+  now?: () => Date;
 }
 
 /** The transport every run uses today; a Graph transport will name itself here. */
@@ -177,6 +179,9 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext, run: RunTranspo
     mode: creds.authMode,
     getAccessToken,
     timeoutMs: deps.ewsTimeoutMs,
+    // the window a windowed transport lists (it starts a new round when this moves) and the meeting delete policy
+    calendarWindow: calendarWindowAt((deps.now ?? (() => new Date()))(), creds.calendarWindow),
+    deleteOrganizerMeetings: creds.deleteOrganizerMeetings,
     onRequest: deps.metrics ? (r) => deps.metrics!.request(run.transport, r.operation, r.status) : undefined,
   });
   const onProgress = createProgressReporter(deps.pool, ctx.mailboxId, async () => (port.folderTotals ? port.folderTotals() : {}));

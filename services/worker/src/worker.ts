@@ -48,6 +48,12 @@ export interface StartWorkerOptions {
   metrics?: Registry;
   /** the transport of organisations on Graph (default: packages/graph-client) */
   openGraphMailbox?: MailboxOpener;
+  /**
+   * The worker's clock for the calendar window (the window each run hands the transport, and the
+   * scheduler's weekly roll). Default the system clock; tests inject one that follows the
+   * simulators' clock (`POST /_sim/clock`).
+   */
+  now?: () => Date;
 }
 
 export interface RunningWorker {
@@ -123,6 +129,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     retryAttempts: config.syncRetry.attempts,
     ewsTimeoutMs: config.ewsTimeoutSeconds * 1000,
     log: logger,
+    now: opts.now,
   });
 
   let connection: Redis;
@@ -182,6 +189,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
           intervalSeconds: config.syncIntervalSeconds,
           tickMs: opts.schedulerTickMs,
           log: logger,
+          now: opts.now,
         });
 
   return {

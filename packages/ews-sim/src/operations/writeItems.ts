@@ -114,7 +114,7 @@ function applyUpdates(ctx: OpContext, ref: ItemRef, updates: El[]): void {
     // An occurrence keeps its id when it becomes an exception, as in Exchange.
     const exception: OccurrenceException = existing
       ? { ...existing, fields: new Map(existing.fields) }
-      : { id: occurrenceId(item.id, ref.occurrence.originalStart), changeKey: '', originalStart: ref.occurrence.originalStart, fields: new Map(), modified: Date.now() };
+      : { id: occurrenceId(item.id, ref.occurrence.originalStart), changeKey: '', originalStart: ref.occurrence.originalStart, fields: new Map(), modified: ctx.store.clock.now() };
     for (const u of updates) applyItemChange(u, { kind: item.kind, fields: exception.fields, item, exception }, ctx.contextTz);
     const s = exception.fields.get('Start')?.text;
     const e = exception.fields.get('End')?.text;
@@ -131,7 +131,7 @@ function applyUpdates(ctx: OpContext, ref: ItemRef, updates: El[]): void {
       }
     }
     exception.changeKey = newChangeKey('CalendarItem');
-    exception.modified = Date.now();
+    exception.modified = ctx.store.clock.now();
     item.exceptions.set(exception.originalStart, exception);
     ctx.store.touch(ctx.mb, item);
     return;

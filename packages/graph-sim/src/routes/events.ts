@@ -90,7 +90,7 @@ function createEvent(ctx: RouteContext): GraphResponse {
   }
   const ch = readEventBody(body, { fields: new Map(), startZone: UTC_ZONE, endZone: UTC_ZONE });
   // Like Exchange: a missing start is the current half hour, a missing end 30 minutes after the start.
-  if (!ch.fields.has('Start')) ch.fields.set('Start', textEl('Start', isoUtc(Math.floor(Date.now() / 1_800_000) * 1_800_000)));
+  if (!ch.fields.has('Start')) ch.fields.set('Start', textEl('Start', isoUtc(Math.floor(store.clock.now() / 1_800_000) * 1_800_000)));
   if (!ch.fields.has('End')) ch.fields.set('End', textEl('End', isoUtc(Date.parse(ch.fields.get('Start')!.text) + 1_800_000)));
   const item = store.createItem(ctx.mb, calendar(ctx), {
     kind: 'CalendarItem',
@@ -124,7 +124,7 @@ function updateEvent(ctx: RouteContext): GraphResponse {
       changeKey: newChangeKey('CalendarItem'),
       originalStart: o.originalStart,
       fields: ch.fields,
-      modified: Date.now(),
+      modified: ctx.deps.store.clock.now(),
     });
     if (ch.extended !== undefined) writeExtended(item, ch.extended);
   } else {

@@ -8,6 +8,7 @@ import {
   upsertExchangeSettings,
   type ExchangeSettingsInput,
 } from '@exsync/db';
+import { CALENDAR_WINDOW_MAX_DAYS, calendarWindowProblem } from '@exsync/canonical';
 import { assertOrgAccess } from '../auth';
 import { HttpError, badRequest, notFound } from '../httpError';
 import { deleteStaleOAuthStates, insertOAuthState, OAUTH_STATE_TTL_SECONDS } from '../login/oauthStateRepository';
@@ -31,6 +32,12 @@ const settingsView = {
     graphUrl: { type: 'string' },
     authorityHost: { type: 'string' },
     conflictPolicy,
+    calendarWindow: {
+      type: 'object',
+      description: 'Days before and after now that a windowed transport (Graph) syncs the calendar over; the window moves forward a week at a time',
+      properties: { pastDays: { type: 'integer' }, futureDays: { type: 'integer' } },
+    },
+    deleteOrganizerMeetings: { type: 'boolean', description: 'Whether a CRM delete deletes (and so cancels) a meeting the mailbox organises with attendees' },
     clientSecretSet: { type: 'boolean' },
     clientCertificateSet: { type: 'boolean' },
     clientCertificateThumbprint: { type: 'string', nullable: true, description: 'SHA-256, hex' },
@@ -89,6 +96,27 @@ const putBody = {
     graphUrl: { type: 'string', minLength: 1, maxLength: 2048, default: DEFAULT_GRAPH_URL },
     authorityHost: { type: 'string', minLength: 1, maxLength: 2048, default: 'https://login.microsoftonline.com' },
     conflictPolicy: { ...conflictPolicy, default: 'newest-wins' },
+    calendarWindow: {
+      type: 'object',
+      description:
+        `The calendar window Graph syncs over: whole days before (0..${CALENDAR_WINDOW_MAX_DAYS}) and after (1..${CALENDAR_WINDOW_MAX_DAYS}) now, ` +
+        `together at most ${CALENDAR_WINDOW_MAX_DAYS}. It moves forward a week at a time; items that leave it are kept on both sides, ` +
+        'items that enter it are synced once. EWS lists the whole calendar and ignores it. Default 90 back, 540 ahead.',
+      properties: {
+        pastDays: { type: 'integer', minimum: 0, maximum: CALENDAR_WINDOW_MAX_DAYS },
+        futureDays: { type: 'integer', minimum: 1, maximum: CALENDAR_WINDOW_MAX_DAYS },
+      },
+      required: ['pastDays', 'futureDays'],
+      additionalProperties: false,
+      default: { pastDays: 90, futureDays: 540 },
+    },
+    deleteOrganizerMeetings: {
+      type: 'boolean',
+      default: false,
+      description:
+        'A CRM delete of a meeting the mailbox organises with attendees: false (default) leaves the meeting in Exchange, ends the link ' +
+        'and names the item in item-errors (code MeetingDeleteRefused); true deletes it, which sends the attendees cancellations.',
+    },
   },
   required: ['applicationId', 'tenantId'],
   additionalProperties: false,
@@ -125,6 +153,10 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
       throw badRequest('send clientSecret or clientCertificate, not both: the app proves who it is with one of them', 'clientCertificate');
     }
     const input: ExchangeSettingsInput = { ...merged };
+    if (sent.calendarWindow !== undefined) {
+      const problem = calendarWindowProblem(sent.calendarWindow);
+      if (problem) throw badRequest(`body field "${problem.field}": ${problem.message}`, problem.field);
+    }
     if (sent.ewsUrl !== undefined) input.ewsUrl = endpointSetting(policy, 'ews', 'ewsUrl', sent.ewsUrl);
     if (sent.authorityHost !== undefined) input.authorityHost = endpointSetting(policy, 'authority', 'authorityHost', sent.authorityHost);
     if (sent.graphUrl !== undefined) input.graphUrl = endpointSetting(policy, 'graph', 'graphUrl', sent.graphUrl);
@@ -216,6 +248,8 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
         graphUrl: existing.graphUrl,
         authorityHost: existing.authorityHost,
         conflictPolicy: existing.conflictPolicy,
+        calendarWindow: existing.calendarWindow,
+        deleteOrganizerMeetings: existing.deleteOrganizerMeetings,
         ...request.body,
       };
       return save(request, orgId, request.body, existing, merged);
