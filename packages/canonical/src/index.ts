@@ -9,3 +9,4 @@ export * from './text';
 export * from './emails';
 export * from './allDay';
 export * from './exsyncTag';
+export * from './itemResolution';

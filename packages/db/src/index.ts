@@ -22,3 +22,4 @@ export * from './scratchDatabase';
 export * from './plannerStatistics';
 export * from './mailboxMonitorRepository';
 export * from './inboundMessageRepository';
+export * from './transportSwitchRepository';
