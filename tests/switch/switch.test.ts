@@ -83,6 +83,10 @@ describe('the fallbacks of item resolution, and moves after the switch', () => {
       expect((await local.api('PUT', `${base}/contacts/con-0`, { givenName: 'Dana', surname: 'Scully', emails: ['dana@fbi.example'] })).status).toBe(201);
       const outlook = await local.sim('POST', `/_sim/mailboxes/${mb}/calendar`, { subject: 'Made in Outlook', start: start(6), end: start(6).replace('T09', 'T10') });
       await local.syncNow(user);
+      // an edit in Outlook: exsync reads the item, and its link learns the iCalUId
+      const cal0 = local.ews.store.readFolder(user.email, 'calendar').find((a) => a.fields.Subject === 'Meeting 1')!;
+      expect((await local.sim('PATCH', `/_sim/mailboxes/${mb}/items/${encodeURIComponent(cal0.id)}`, { location: 'Room 1' })).status).toBe(200);
+      await local.syncNow(user);
       expect((await local.syncNow(user)).counts).toMatchObject({ toExchange: NONE, toCrm: NONE });
       const cal = () => local.ews.store.readFolder(user.email, 'calendar');
       const bySubject = (s: string) => cal().find((a) => a.fields.Subject === s)!;

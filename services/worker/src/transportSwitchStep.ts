@@ -15,7 +15,7 @@
  * Every step is committed before the next, and each is safe to repeat: a worker killed anywhere
  * resumes from the links not yet resolved.
  */
-import { adminMessage, canResolveItems, sameValue, SyncError, type ItemKind, type MailboxPort, type TransportName } from '@exsync/canonical';
+import { adminMessage, canResolveItems, sameValue, SyncError, type Appointment, type Contact, type ItemKind, type MailboxPort, type TransportName } from '@exsync/canonical';
 import { completeMailboxSwitch, listLinksToResolve, markMailboxSwitchResolving, storeResolutions, withTransaction } from '@exsync/db';
 import { comparableContent, mailboxItemError } from '@exsync/sync-engine';
 import type pg from 'pg';
@@ -64,7 +64,7 @@ export async function switchMailboxTransport(a: SwitchStepArgs): Promise<'done' 
           return { id: links[i].id, nextItemId: null, nextChangeKey: null };
         }
         found[r.value.by]++;
-        const unchanged = sameValue(comparableContent(kind, r.value.fetched.item), comparableContent(kind, links[i].snapshot as never));
+        const unchanged = sameContent(kind, r.value.fetched.item, links[i].snapshot as Appointment | Contact);
         if (!unchanged) found.edited++;
         return { id: links[i].id, nextItemId: r.value.fetched.itemId, nextChangeKey: unchanged ? r.value.fetched.changeKey : null };
       });
@@ -74,6 +74,27 @@ export async function switchMailboxTransport(a: SwitchStepArgs): Promise<'done' 
   const done = await withTransaction(a.pool, (c) => completeMailboxSwitch(c, a.mailboxId, a.to, missingItemId));
   a.log?.info({ mailboxId: a.mailboxId, from: a.from, to: a.to, found, outcome: done ? 'done' : 'cancelled' }, 'mailbox transport switch step');
   return done ? 'done' : 'cancelled';
+}
+
+/**
+ * Whether an item read over the new transport is the link's snapshot: the engine's comparison
+ * (comparableContent), with an appointment's zone taken by its canonical IANA name, so one zone
+ * under two names (the CRM's `UTC`, Graph's `Etc/UTC` for Windows "UTC") is not taken for an edit.
+ */
+export function sameContent(kind: ItemKind, item: Appointment | Contact, snapshot: Appointment | Contact): boolean {
+  const a = comparableContent(kind, item);
+  const b = comparableContent(kind, snapshot);
+  if (kind !== 'appointment') return sameValue(a, b);
+  return sameValue({ ...a, timeZone: canonicalZone((a as Appointment).timeZone) }, { ...b, timeZone: canonicalZone((b as Appointment).timeZone) });
+}
+
+/** The IANA zone's canonical name (ICU's: `Etc/UTC` -> `UTC`, `US/Eastern` -> `America/New_York`), or the name as given. */
+function canonicalZone(zone: string): string {
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return zone;
+  }
 }
 
 /** The catalogue's code and message for a switch that failed (never remote text). */
