@@ -37,8 +37,9 @@ export interface ResolutionSource {
 }
 
 /**
- * The Graph REST id of an EWS item id: EWS ids are standard base64, REST ids URL-safe base64 of the
- * same bytes (`/` -> `-`, `+` -> `_`, padding kept). Source: learn.microsoft.com/graph/api/user-translateexchangeids
+ * The Graph REST id of an EWS item id: EWS ids are standard base64, REST ids the same bytes in a
+ * URL-safe alphabet with `/` -> `-` and `+` -> `_`, padding kept. That is NOT RFC 4648 base64url
+ * (which maps `+` -> `-`, `/` -> `_`): Node's 'base64url' would give wrong ids. Source: learn.microsoft.com/graph/api/user-translateexchangeids
  * (restId vs ewsId) and the real pair in tests/graph-sim/fixtures/ews-vs-rest-id-pair.txt.
  */
 export function restIdFromEwsId(ewsId: string): string {
