@@ -4,7 +4,7 @@
  * the links resolved, right after the switch committed, and at seeded points of the first Graph
  * run. Then a worker runs to the end: the same guarantees as an undisturbed switch (0 duplicates,
  * 0 lost edits, links unchanged in number) and no item written beyond the pending edits.
- * Default 100 appointments + 60 contacts and 11 kills; EXSYNC_FAULTS_LONG=1: 1,000 + 500 and 21 kills.
+ * Default 100 appointments + 60 contacts and 10 kills; EXSYNC_FAULTS_LONG=1: 1,000 + 500 and 20 kills.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, waitFor, type Stack, type StackUser, type WorkerProcess } from '../support/stack';
