@@ -5,7 +5,7 @@
  * request log). Used by switch.test.ts and switch-kill-9.test.ts.
  */
 import { expect } from 'vitest';
-import type { Stack, StackUser } from '../support/stack';
+import { waitFor, type Stack, type StackUser } from '../support/stack';
 
 export interface WorldSize {
   /** appointments in all (seeded in Exchange, one in ten recurring, plus `crm` made in the CRM) */
@@ -81,6 +81,12 @@ export async function syncedOverEwsWithPendingEdits(stack: Stack, user: StackUse
     const c = s.counts;
     if (i > 0 && [c.toExchange, c.toCrm].every((d: Record<string, number>) => d.created + d.updated + d.deleted === 0)) break;
   }
+  // no run in flight or queued (the sign-in's scheduled first run included) while the edits are made:
+  // they must still be pending at the switch
+  await waitFor('the sync queue to drain', async () => {
+    const c = await stack.producer.queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
+    return c.active + c.waiting + c.delayed + (c.prioritized ?? 0) === 0;
+  }, 120_000, 100);
   const exchangeCalendar = stack.ews.store.readFolder(user.email, 'calendar');
   const exchangeContacts = stack.ews.store.readFolder(user.email, 'contacts');
   expect(exchangeCalendar).toHaveLength(size.appointments);
