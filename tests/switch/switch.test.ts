@@ -145,3 +145,41 @@ describe('the fallbacks of item resolution, and moves after the switch', () => {
     }
   }, 240_000);
 });
+
+describe('a switch that fails', () => {
+  it('leaves the mailbox on EWS with the cause from the catalogue, and a later save retries it', async () => {
+    const local = await startStack({ graphSim: true });
+    try {
+      const user = await local.addUser();
+      const base = `/v1/orgs/${local.orgId}/users/${user.userId}`;
+      expect((await local.api('PUT', `${base}/contacts/c-1`, { givenName: 'Walter', surname: 'Skinner', emails: ['walter@fbi.example'] })).status).toBe(201);
+      await local.syncNow(user);
+      // RBAC for Applications leaves this mailbox out of the app's reach over Graph
+      expect((await local.sim('PUT', `/_sim/tenants/${local.tenantId}/graph-scope`, { mailboxes: [] })).status).toBe(200);
+      const since = await local.dbNow();
+      expect((await local.api('PATCH', `/v1/orgs/${local.orgId}/exchange`, { transport: 'graph' })).status).toBe(200);
+      await local.waitForRunAfter(user, since, 120_000);
+      const failed = (await local.api('GET', `/v1/orgs/${local.orgId}/exchange`)).body.transportSwitch;
+      expect(failed).toMatchObject({ to: 'graph', state: 'failed', mailboxesDone: 0, mailboxesTotal: 1, error: { code: expect.any(String), message: expect.any(String) } });
+      expect(failed.error.message).not.toMatch(/https?:|127\.0\.0\.1/);
+      // still on EWS: an edit in the CRM goes out over EWS
+      const ewsBefore = local.ews.requestLog.list(user.email, 'ews').length;
+      expect((await local.api('PUT', `${base}/contacts/c-1`, { givenName: 'Walter', surname: 'Skinner', jobTitle: 'Assistant Director', emails: ['walter@fbi.example'] })).status).toBe(200);
+      const onEws = await local.syncNow(user);
+      expect(onEws).toMatchObject({ state: 'healthy', counts: { toExchange: { updated: 1 } } });
+      expect(local.ews.requestLog.list(user.email, 'ews').length).toBeGreaterThan(ewsBefore);
+      const links = (await local.pool.query(`SELECT ews_item_id, previous_item_id FROM item_links WHERE mailbox_id = $1`, [user.mailboxId])).rows;
+      expect(links).toEqual([{ ews_item_id: local.ews.store.readFolder(user.email, 'contacts')[0].id, previous_item_id: null }]);
+
+      // fixed, and saved again: the switch is retried and completes
+      expect((await local.sim('PUT', `/_sim/tenants/${local.tenantId}/graph-scope`, { mailboxes: null })).status).toBe(200);
+      const again = await local.dbNow();
+      expect((await local.api('PATCH', `/v1/orgs/${local.orgId}/exchange`, { transport: 'graph' })).body.transportSwitch).toMatchObject({ state: 'running' });
+      const first = await local.waitForRunAfter(user, again, 120_000);
+      expect(first.counts).toMatchObject({ toExchange: NONE, toCrm: NONE });
+      expect((await local.api('GET', `/v1/orgs/${local.orgId}/exchange`)).body.transportSwitch).toEqual({ to: 'graph', state: 'done', mailboxesDone: 1, mailboxesTotal: 1 });
+    } finally {
+      await local.close();
+    }
+  }, 240_000);
+});
