@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [--only name,name]`: every scenario of the benchmark issue against
  * the simulators (run in a child process, with 20 ms injected per EWS request), one table on
- * stdout and one JSON file per scenario under bench/results/. Never part of `npm test`.
+ * stdout and one JSON file per scenario under bench/results/ (a `--quick` run under
+ * bench/results/quick/, an `--only` run under bench/results/only/). Never part of `npm test`.
  *
  * Peak memory (scenario 6) is measured in a fresh child process per size, so each figure is that
  * sync's own peak RSS and not the largest of everything run before it.
@@ -11,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createBenchWorld } from './benchWorld';
+import { graphRows } from './graphScenarios';
 import {
   FULL, QUICK, changedOnePercent, initialSync, pushNew, schedulerTick, unchangedMailboxes,
   type BenchResult, type Sizes,
@@ -21,6 +23,17 @@ process.env.TZ = 'UTC';
 process.env.EXSYNC_ALLOW_INSECURE_AUTHORITY ??= 'true';
 process.env.EXSYNC_ALLOWED_HOSTS ??= '127.0.0.1,localhost';
 const RESULTS_DIR = path.join(__dirname, 'results');
+
+/**
+ * Where a run's JSON files go. Only a full run of every scenario writes bench/results/*.json,
+ * the files the README quotes; `--quick` writes bench/results/quick/, `--only` (full size)
+ * bench/results/only/, so a partial run never overwrites them.
+ */
+function resultsDir(args: { quick: boolean; only?: Set<string> }): string {
+  if (args.quick) return path.join(RESULTS_DIR, 'quick');
+  if (args.only) return path.join(RESULTS_DIR, 'only');
+  return RESULTS_DIR;
+}
 
 function machine(): string {
   const cpus = os.cpus();
@@ -67,7 +80,7 @@ function runMemoryChild(items: number, quick: boolean): Promise<BenchResult> {
   });
 }
 
-function printTable(rows: BenchResult[]): void {
+function printTable(rows: BenchResult[], dir: string): void {
   const cols: [string, (r: BenchResult) => unknown][] = [
     ['scenario', (r) => r.scenario], ['items', (r) => r.items], ['wall ms', (r) => r.wallMs],
     ['EWS req', (r) => r.ewsRequests], ['PG stmts', (r) => r.pgStatements], ['CPU ms', (r) => r.cpuMs],
@@ -79,7 +92,7 @@ function printTable(rows: BenchResult[]): void {
   const line = (c: string[]) => c.map((v, i) => v.padStart(widths[i])).join('  ');
   console.log(line(cols.map(([h]) => h)));
   for (const c of cells) console.log(line(c));
-  console.log(`\nmachine: ${rows[0]?.machine ?? machine()}; ${rows.length} scenarios; notes in bench/results/*.json`);
+  console.log(`\nmachine: ${rows[0]?.machine ?? machine()}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${rows.length} scenarios; notes in ${dir}/*.json`);
 }
 
 async function main(): Promise<void> {
@@ -97,6 +110,7 @@ async function main(): Promise<void> {
     if (wanted('incremental-1pct')) rows.push(await changedOnePercent(w, sizes, m));
     if (wanted('push-new')) rows.push(await pushNew(w, sizes, m));
     if (wanted('scheduler-tick')) rows.push(await schedulerTick(w, sizes, m));
+    rows.push(...(await graphRows(w, sizes, m, wanted)));
   } finally {
     await w.close();
   }
@@ -106,9 +120,10 @@ async function main(): Promise<void> {
     const b = await runMemoryChild(large, args.quick);
     rows.push(a, { ...b, notes: `${b.notes}; peak RSS ${b.peakRssMb} MB at ${large} items vs ${a.peakRssMb} MB at ${small}` });
   }
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  for (const r of rows) writeFileSync(path.join(RESULTS_DIR, `${r.scenario}.json`), JSON.stringify({ ...r, quick: args.quick }, null, 2) + '\n');
-  printTable(rows);
+  const dir = resultsDir(args);
+  mkdirSync(dir, { recursive: true });
+  for (const r of rows) writeFileSync(path.join(dir, `${r.scenario}.json`), JSON.stringify({ ...r, quick: args.quick }, null, 2) + '\n');
+  printTable(rows, path.relative(process.cwd(), dir));
 }
 
 main().then(

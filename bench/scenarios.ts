@@ -68,7 +68,7 @@ interface Measured<T> {
   pgStatements: number;
 }
 
-async function measure<T>(w: BenchWorld, fn: () => Promise<T>): Promise<Measured<T>> {
+export async function measure<T>(w: BenchWorld, fn: () => Promise<T>): Promise<Measured<T>> {
   await w.clearEwsRequests();
   w.resetPgStatements();
   const cpu0 = process.cpuUsage();
@@ -79,7 +79,7 @@ async function measure<T>(w: BenchWorld, fn: () => Promise<T>): Promise<Measured
   return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, ewsRequests: await w.ewsRequests(), ewsOperations: await w.ewsOperations(), pgStatements: w.pgStatements() };
 }
 
-function row(w: BenchWorld, machine: string, scenario: string, items: number, m: Measured<unknown>, extra: Partial<BenchResult>): BenchResult {
+export function row(w: BenchWorld, machine: string, scenario: string, items: number, m: Measured<unknown>, extra: Partial<BenchResult>): BenchResult {
   const r = (x: number | null | undefined) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
   return {
     scenario,

@@ -1,13 +1,14 @@
 /**
  * `npm run demo [-- --port N]`: the whole engine on one machine, with nothing from Microsoft. It
- * starts the Entra ID and EWS simulators on free ports, creates a database and Redis prefix of its
- * own (unless DATABASE_URL / EXSYNC_REDIS_PREFIX say otherwise), serves the API on a free port (or
- * --port / PORT) with a worker in this process, seeds a demo organisation whose users sign in
- * through the simulated Microsoft login, and keeps the URLs and tokens in view. Ctrl-C stops
+ * starts the Entra ID, EWS and Graph simulators on free ports, creates a database and Redis prefix
+ * of its own (unless DATABASE_URL / EXSYNC_REDIS_PREFIX say otherwise), serves the API on a free
+ * port (or --port / PORT) with a worker in this process, seeds two demo organisations (one on EWS,
+ * one on Microsoft Graph) whose users sign in through the simulated Microsoft login, and keeps the
+ * URLs and tokens in view. Ctrl-C stops
  * everything and removes the database and Redis keys the demo created (never anything else).
  *
  * Every step goes through the same code paths production uses: the admin API over HTTP, the
- * one-time sign-in link, MSAL against the simulated authority, EWS against the simulated server.
+ * one-time sign-in link, MSAL against the simulated authority, EWS and Graph against the simulated servers.
  */
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -64,6 +65,15 @@ async function runCleanups(): Promise<void> {
   for (const c of cleanups.splice(0).reverse()) await c().catch((e: Error) => console.error(`cleanup: ${e.message}`));
 }
 
+/** One seeded organisation, as the banner shows it. */
+interface DemoOrg {
+  orgId: string;
+  orgToken: string;
+  transport: 'ews' | 'graph';
+  signedIn: string[];
+  awaiting: string[];
+}
+
 interface Banner {
   baseUrl: string;
   entraUrl: string;
@@ -73,13 +83,15 @@ interface Banner {
   monitor: string;
   tenantId: string;
   applicationId: string;
-  orgId: string;
-  orgToken: string;
+  ews: DemoOrg;
+  graph: DemoOrg;
   platformToken: string;
   database: string;
   redisPrefix: string;
-  signedIn: string[];
-  awaiting: string[];
+}
+
+function signedInText(o: DemoOrg): string {
+  return `${o.signedIn.join(', ') || 'nobody'}${o.awaiting.length ? `; ${o.awaiting.join(', ')} awaits the sign-in link from the admin page` : ''}`;
 }
 
 /** The short block of URLs and tokens printed at start, every few minutes and on Enter. */
@@ -87,24 +99,92 @@ function bannerText(b: Banner): string {
   return `
 exsync demo is running. Ctrl-C stops everything; press Enter to show this again.
 
-  Admin page      ${b.baseUrl}/admin        (sign in with the organisation id and org-admin token below)
+  Admin page      ${b.baseUrl}/admin        (sign in with an organisation id and its org-admin token below)
   API docs        ${b.baseUrl}/docs
   Metrics         ${b.baseUrl}/metrics
   Entra ID sim    ${b.entraUrl}   tenant ${b.tenantId}, app ${b.applicationId}
   EWS sim         ${b.ewsUrl}   (control API ${b.controlUrl}/_sim/)
   Graph sim       ${b.graphUrl}   (the same mailboxes over Microsoft Graph)
 
-  Organisation    ${b.orgId}
-  Org-admin token ${b.orgToken}
-  Platform token  ${b.platformToken}   (demo only)
+  Organisation    ${b.ews.orgId}   (syncs over EWS, as for Exchange Server on premises)
+  Org-admin token ${b.ews.orgToken}
+  Signed in       ${signedInText(b.ews)}
+  Graph org       ${b.graph.orgId}   (syncs over Microsoft Graph, as for Exchange Online)
+  Graph org token ${b.graph.orgToken}
+  Signed in       ${signedInText(b.graph)}
+  Platform token  ${b.platformToken}   (demo only; opens both organisations)
   Database        ${b.database}
   Redis prefix    ${b.redisPrefix}
-  Signed in       ${b.signedIn.join(', ') || 'nobody'}${b.awaiting.length ? `; ${b.awaiting.join(', ')} awaits the sign-in link from the admin page` : ''}
   Mailbox monitor ${b.monitor}
 
-Try: curl -H "Authorization: Bearer ${b.orgToken}" ${b.baseUrl}/v1/orgs/${b.orgId}/users
+Try: curl -H "Authorization: Bearer ${b.ews.orgToken}" ${b.baseUrl}/v1/orgs/${b.ews.orgId}/users
 `;
 }
+
+type Sims = Awaited<ReturnType<typeof import('./simulators').startSimulators>>;
+
+/**
+ * Seeds one organisation through the admin API as an operator would: the organisation, an
+ * org-admin token, Exchange settings for `transport` pointed at the simulators, admin consent
+ * through the simulated consent page, and its users (switched on; those in `signIn` sign in now
+ * through the one-time link, the others are left awaiting it).
+ */
+async function seedOrganisation(
+  baseUrl: string,
+  platform: string,
+  sims: Sims,
+  spec: { name: string; transport: 'ews' | 'graph'; users: { email: string; crmUserId: string; signIn: boolean }[] },
+): Promise<DemoOrg> {
+  const { followSignIn } = await import('./followSignIn');
+  const org = await api<{ id: string }>(baseUrl, platform, 'POST', '/v1/orgs', { name: `${spec.name} (npm run demo, ${new Date().toISOString().slice(0, 16)}Z)` });
+  const { token: orgToken } = await api<{ token: string }>(baseUrl, platform, 'POST', `/v1/orgs/${org.id}/admin-tokens`);
+  await api(baseUrl, orgToken, 'PUT', `/v1/orgs/${org.id}/exchange`, {
+    applicationId: sims.applicationId,
+    tenantId: sims.tenantId,
+    clientSecret: sims.clientSecret,
+    authorityHost: sims.entraUrl,
+    ewsUrl: sims.ewsUrl,
+    graphUrl: sims.graphUrl,
+    transport: spec.transport,
+  });
+  // The tenant admin grants consent through the simulated Microsoft consent page, as a real one would.
+  const consent = await api<{ url: string }>(baseUrl, orgToken, 'GET', `/v1/orgs/${org.id}/exchange/admin-consent-url`);
+  const consented = await followSignIn(consent.url);
+  if (consented.status !== 200) throw new Error(`demo admin consent failed (${consented.status}): ${consented.page.slice(0, 300)}`);
+  const result: DemoOrg = { orgId: org.id, orgToken, transport: spec.transport, signedIn: [], awaiting: [] };
+  for (const u of spec.users) {
+    const user = await api<{ id: string }>(baseUrl, orgToken, 'POST', `/v1/orgs/${org.id}/users`, { crmUserId: u.crmUserId, email: u.email });
+    await api(baseUrl, orgToken, 'PATCH', `/v1/orgs/${org.id}/users/${user.id}`, {
+      mobileAccess: true, useOAuthForExchange: true, syncCalendar: true, syncContacts: true,
+    });
+    const { url } = await api<{ url: string }>(baseUrl, orgToken, 'POST', `/v1/orgs/${org.id}/users/${user.id}/microsoft-login`);
+    if (!u.signIn) {
+      result.awaiting.push(u.email);
+      continue;
+    }
+    const signed = await followSignIn(url);
+    if (signed.status !== 200) throw new Error(`demo sign-in of ${u.email} failed (${signed.status}): ${signed.page.slice(0, 300)}`);
+    result.signedIn.push(u.email);
+  }
+  return result;
+}
+
+/** A few appointments from `from` on (one a day) and one contact in `email`'s mailbox, made as a person in Outlook would. */
+function seedMailbox(sims: Sims, email: string, from: Date, subjects: string[], contact: { givenName: string; surname: string; companyName: string; email: string }): void {
+  subjects.forEach((subject, i) => {
+    const start = new Date(from.getTime() + i * 86_400_000 + i * 3_600_000);
+    sims.ews.store.createAppointment(email, {
+      subject,
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 3_600_000).toISOString(),
+      location: 'Site office',
+    });
+  });
+  sims.ews.store.createContact(email, { givenName: contact.givenName, surname: contact.surname, companyName: contact.companyName, emails: [contact.email] });
+}
+
+/** The Graph organisation's user: a fourth person of the simulated tenant, added by the demo. */
+const DEMO_GRAPH_USER = { email: 'dave@contoso.example', name: 'Dave Example', password: 'dave-Passw0rd!' };
 
 async function main(opts: DemoOptions): Promise<void> {
   const { createPool, createScratchDatabase, ensureDatabase, migrateUp } = await import('@exsync/db');
@@ -136,24 +216,22 @@ async function main(opts: DemoOptions): Promise<void> {
   const { buildApp } = await import('@exsync/api');
   const { startWorker } = await import('@exsync/worker');
   const { startSimulators } = await import('./simulators');
-  const { followSignIn } = await import('./followSignIn');
 
   const pool = createPool(config.databaseUrl, { max: poolSizeFor(config, 'api+worker') });
   cleanups.push(() => pool.end());
   const sims = await startSimulators({ entraPort: 0, ewsPort: 0, graphPort: 0, host: '127.0.0.1' });
   cleanups.push(() => sims.close());
   const [alice, bob] = sims.users;
-  for (let i = 0; i < 5; i++) {
-    const start = new Date(Date.UTC(2026, 11, 1 + i, 9 + i));
-    sims.ews.store.createAppointment(alice.email, {
-      subject: `Customer visit ${i + 1}`,
-      start: start.toISOString(),
-      end: new Date(start.getTime() + 3_600_000).toISOString(),
-      location: 'Site office',
-    });
-  }
-  sims.ews.store.createContact(alice.email, {
-    givenName: 'Dana', surname: 'Field', companyName: 'Fabrikam', emails: ['dana.field@fabrikam.example'],
+  seedMailbox(sims, alice.email, new Date(Date.UTC(2026, 11, 1, 9)), [1, 2, 3, 4, 5].map((i) => `Customer visit ${i}`), {
+    givenName: 'Dana', surname: 'Field', companyName: 'Fabrikam', email: 'dana.field@fabrikam.example',
+  });
+  // Dave's mailbox lives in the same simulated tenant and is reached over Graph: his items fall in
+  // the Graph calendar window (90 days back, 540 ahead of today) whenever the demo runs.
+  sims.entra.addUser({ tenantId: sims.tenantId, email: DEMO_GRAPH_USER.email, name: DEMO_GRAPH_USER.name, password: DEMO_GRAPH_USER.password });
+  sims.ews.store.createMailbox({ email: DEMO_GRAPH_USER.email, tenantId: sims.tenantId, displayName: DEMO_GRAPH_USER.name });
+  const tomorrow = new Date(Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 10 * 3_600_000);
+  seedMailbox(sims, DEMO_GRAPH_USER.email, tomorrow, ['Online demo for Northwind', 'Contract review', 'Quarterly planning'], {
+    givenName: 'Erin', surname: 'Brook', companyName: 'Northwind', email: 'erin.brook@northwind.example',
   });
 
   // Human-readable logs in the demo only: one line per event, no pid/hostname.
@@ -194,37 +272,22 @@ async function main(opts: DemoOptions): Promise<void> {
   config.publicUrl = opts.publicUrl?.replace(/\/+$/, '') ?? baseUrl;
 
   const platform = config.adminToken;
-  const org = await api<{ id: string }>(baseUrl, platform, 'POST', '/v1/orgs', { name: `Demo organisation (npm run demo, ${new Date().toISOString().slice(0, 16)}Z)` });
-  const { token: orgToken } = await api<{ token: string }>(baseUrl, platform, 'POST', `/v1/orgs/${org.id}/admin-tokens`);
-  await api(baseUrl, orgToken, 'PUT', `/v1/orgs/${org.id}/exchange`, {
-    applicationId: sims.applicationId,
-    tenantId: sims.tenantId,
-    clientSecret: sims.clientSecret,
-    authorityHost: sims.entraUrl,
-    ewsUrl: sims.ewsUrl,
+  // Alice signs in now; Bob is left awaiting his sign-in so the admin page shows both states.
+  const ewsOrg = await seedOrganisation(baseUrl, platform, sims, {
+    name: 'Demo organisation on EWS',
+    transport: 'ews',
+    users: [
+      { email: alice.email, crmUserId: 'crm-user-1', signIn: true },
+      { email: bob.email, crmUserId: 'crm-user-2', signIn: false },
+    ],
   });
-  // The tenant admin grants consent through the simulated Microsoft consent page, as a real one would.
-  const consent = await api<{ url: string }>(baseUrl, orgToken, 'GET', `/v1/orgs/${org.id}/exchange/admin-consent-url`);
-  const consented = await followSignIn(consent.url);
-  if (consented.status !== 200) throw new Error(`demo admin consent failed (${consented.status}): ${consented.page.slice(0, 300)}`);
-  const signedIn: string[] = [];
-  for (const [i, u] of [alice, bob].entries()) {
-    const user = await api<{ id: string }>(baseUrl, orgToken, 'POST', `/v1/orgs/${org.id}/users`, {
-      crmUserId: `crm-user-${i + 1}`, email: u.email,
-    });
-    await api(baseUrl, orgToken, 'PATCH', `/v1/orgs/${org.id}/users/${user.id}`, {
-      mobileAccess: true, useOAuthForExchange: true, syncCalendar: true, syncContacts: true,
-    });
-    const { url } = await api<{ url: string }>(baseUrl, orgToken, 'POST', `/v1/orgs/${org.id}/users/${user.id}/microsoft-login`);
-    // Alice signs in now; Bob is left awaiting his sign-in so the admin page shows both states.
-    if (i === 0) {
-      const result = await followSignIn(url);
-      if (result.status !== 200) throw new Error(`demo sign-in failed (${result.status}): ${result.page.slice(0, 300)}`);
-      signedIn.push(u.email);
-    }
-  }
+  const graphOrg = await seedOrganisation(baseUrl, platform, sims, {
+    name: 'Demo organisation on Microsoft Graph',
+    transport: 'graph',
+    users: [{ email: DEMO_GRAPH_USER.email, crmUserId: 'crm-user-1', signIn: true }],
+  });
 
-  const monitor = await demoMailboxMonitor(baseUrl, orgToken, org.id, sims);
+  const monitor = await demoMailboxMonitor(baseUrl, ewsOrg.orgToken, ewsOrg.orgId, sims);
   const banner = bannerText({
     baseUrl,
     entraUrl: sims.entraUrl,
@@ -234,13 +297,11 @@ async function main(opts: DemoOptions): Promise<void> {
     controlUrl: sims.ews.url,
     tenantId: sims.tenantId,
     applicationId: sims.applicationId,
-    orgId: org.id,
-    orgToken,
+    ews: ewsOrg,
+    graph: graphOrg,
     platformToken: platform,
     database: `${new URL(databaseUrl).pathname.slice(1)}${opts.databaseUrl ? ' (from DATABASE_URL, kept)' : ' (the demo\'s own, removed on Ctrl-C)'}`,
     redisPrefix: `${redisPrefix}${opts.redisPrefix ? ' (from EXSYNC_REDIS_PREFIX, kept)' : ' (the demo\'s own, removed on Ctrl-C)'}`,
-    signedIn,
-    awaiting: [bob.email],
   });
   const showBanner = (): void => void process.stdout.write(banner);
   showBanner();
@@ -271,7 +332,7 @@ async function demoMailboxMonitor(
   baseUrl: string,
   token: string,
   orgId: string,
-  sims: Awaited<ReturnType<typeof import('./simulators').startSimulators>>,
+  sims: Sims,
 ): Promise<string> {
   const { DEFAULT_SEED } = await import('@exsync/entra-sim');
   const { DOVECOT_INSTALL_HINT } = await import('@exsync/mail-sim');

@@ -87,6 +87,7 @@ describe('loadConfig', () => {
       syncIntervalSeconds: 300,
       workerConcurrency: 10,
       ewsTimeoutSeconds: 100,
+      graphTimeoutSeconds: 100,
       allowInsecureAuthority: false,
       logLevel: 'info',
       ephemeralSecrets: false,

@@ -34,6 +34,24 @@ describe('the admin message catalogue', () => {
     expect(m.needsPerson).toBe(scope === 'organisation' || scope === 'mailbox');
   });
 
+  it.each([
+    ['a Graph 403 for a missing permission', new SyncError('AuthFailed', 'x', { reason: 'role-missing', code: 'ErrorAccessDenied', protocol: 'graph' }), {}, 'PermissionMissing', /Calendars\.ReadWrite and Contacts\.ReadWrite/],
+    ['a token without the role, on a Graph organisation', auth('role-missing'), { transport: 'graph' as const }, 'PermissionMissing', /Microsoft Graph/],
+    ['a Graph mailbox outside the RBAC scope', new SyncError('ImpersonationDenied', 'x', { code: 'ErrorAccessDenied', protocol: 'graph' }), {}, 'ImpersonationDenied', /New-ManagementScope.*"Application Calendars\.ReadWrite"/s],
+    ['a token Graph rejected', new SyncError('AuthFailed', 'x', { reason: 'token-rejected', code: 'InvalidAuthenticationToken', protocol: 'graph' }), {}, 'TokenRejected', /Graph URL/],
+    ['a Graph outage', new SyncError('Transient', 'x', { code: '503', protocol: 'graph' }), {}, '503', /Microsoft Graph, Entra ID or the network/],
+  ] as const)('tells %s with Graph\'s permissions and settings, never EWS\'s', (_what, err, ctx, code, text) => {
+    const m = adminMessage(err, { mailbox: 'a@contoso.example', ...ctx });
+    expect(m.code).toBe(code);
+    expect(m.message).toMatch(text);
+    expect(m.message).not.toMatch(/full_access_as_app|EWS URL/);
+  });
+
+  it('keeps the EWS wording for EWS, whatever the organisation (the error\'s protocol wins)', () => {
+    expect(adminMessage(new SyncError('ImpersonationDenied', 'x', { code: 'ErrorImpersonateUserDenied', protocol: 'ews' }), { transport: 'graph' }).message).toContain('full_access_as_app covers every mailbox');
+    expect(adminMessage(auth('role-missing'), { transport: 'ews' }).message).toContain('full_access_as_app');
+  });
+
   it('names the remote code beside its own, so support can look it up', () => {
     expect(adminMessage(auth('invalid-secret', 'AADSTS7000215')).message).toContain('(AADSTS7000215)');
   });

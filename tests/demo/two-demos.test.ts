@@ -8,7 +8,8 @@ import { waitFor } from '../support/stack';
 /**
  * Two `npm run demo` at once on one machine, with no DATABASE_URL, EXSYNC_REDIS_PREFIX, PORT or
  * EXSYNC_PUBLIC_URL: each picks its own free ports, database and Redis prefix, signs Alice in
- * through its own simulators and reaches a synced mailbox; Ctrl-C removes what each created.
+ * (organisation on EWS) and Dave in (organisation on Microsoft Graph) through its own simulators
+ * and reaches a synced mailbox in both; Ctrl-C removes what each created.
  */
 const ROOT = path.resolve(__dirname, '../..');
 const ADMIN_URL = process.env.EXSYNC_TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -16,7 +17,7 @@ const ADMIN_URL = process.env.EXSYNC_TEST_ADMIN_DATABASE_URL ?? 'postgres://post
 interface RunningDemo {
   child: ChildProcess;
   out: () => string;
-  banner: { baseUrl: string; orgId: string; orgToken: string; database: string; redisPrefix: string };
+  banner: { baseUrl: string; orgId: string; orgToken: string; graphOrgId: string; graphOrgToken: string; database: string; redisPrefix: string };
 }
 
 const started: ChildProcess[] = [];
@@ -55,14 +56,16 @@ async function startDemo(): Promise<RunningDemo> {
       baseUrl: field(out, 'Admin page').replace(/\/admin$/, ''),
       orgId: field(out, 'Organisation'),
       orgToken: field(out, 'Org-admin token'),
+      graphOrgId: field(out, 'Graph org'),
+      graphOrgToken: field(out, 'Graph org token'),
       database: field(out, 'Database'),
       redisPrefix: field(out, 'Redis prefix'),
     },
   };
 }
 
-async function api(demo: RunningDemo, p: string): Promise<any> {
-  const res = await fetch(`${demo.banner.baseUrl}${p}`, { headers: { authorization: `Bearer ${demo.banner.orgToken}` } });
+async function api(demo: RunningDemo, p: string, token = demo.banner.orgToken): Promise<any> {
+  const res = await fetch(`${demo.banner.baseUrl}${p}`, { headers: { authorization: `Bearer ${token}` } });
   expect(res.status, p).toBe(200);
   return res.json();
 }
@@ -85,6 +88,23 @@ describe('npm run demo', () => {
       }, 60_000);
       const exchange = await api(demo, `/v1/orgs/${demo.banner.orgId}/exchange`);
       expect(JSON.stringify(exchange.consent)).toContain('granted');
+      expect(exchange.transport).toBe('ews');
+
+      // The second organisation syncs Dave's mailbox over Microsoft Graph: his Outlook items reach the CRM.
+      const { graphOrgId, graphOrgToken } = demo.banner;
+      expect(graphOrgId).not.toBe(demo.banner.orgId);
+      const graphSettings = await api(demo, `/v1/orgs/${graphOrgId}/exchange`, graphOrgToken);
+      expect(graphSettings.transport).toBe('graph');
+      expect(JSON.stringify(graphSettings.consent)).toContain('granted');
+      const graphUsers = await api(demo, `/v1/orgs/${graphOrgId}/users`, graphOrgToken);
+      const dave = graphUsers.users.find((u: { email: string }) => u.email === 'dave@contoso.example');
+      await waitFor('dave synced over Graph', async () => {
+        const status = await api(demo, `/v1/orgs/${graphOrgId}/users/${dave.id}/sync-status`, graphOrgToken);
+        return status.state === 'healthy' && status.totals?.appointment === 3 && status.totals?.contact === 1;
+      }, 60_000);
+      // each org-admin token opens its own organisation only
+      const other = await fetch(`${demo.banner.baseUrl}/v1/orgs/${graphOrgId}/users`, { headers: { authorization: `Bearer ${demo.banner.orgToken}` } });
+      expect(other.status).toBe(404);
       // Human-readable logs: no raw JSON lines.
       expect(demo.out().split('\n').filter((l) => l.startsWith('{"level"'))).toEqual([]);
       expect(demo.out()).toMatch(/INFO: GET \/v1\/orgs\/\S+\/users -> 200/);

@@ -82,7 +82,7 @@ const HOSTILE_STRINGS = [
 const ZONES = Intl.supportedValuesOf('timeZone');
 const BAD_TEXT = ['x\u0000y', '\u0000', '\uD800', 'a\uDC00b', 'end\uD83D'];
 const BAD_INSTANTS = ['2026-12-31T23:59:60Z', '2026-06-30T23:59:60+02:00', '2026-12-12T10:00:00+01', '2026-12-12T10:00:00-05', '2026-02-30T10:00:00Z', '2026-12-12T10:00:00'];
-const HOSTILE_VALUES: unknown[] = [null, true, 0, -1, 1e309, 2 ** 63, [], {}, [1, 2], { $gt: '' }, { __proto__: { admin: true } }, ...HOSTILE_STRINGS];
+const HOSTILE_VALUES: unknown[] = [null, true, 0, -1, Infinity, 2 ** 63, [], {}, [1, 2], { $gt: '' }, { __proto__: { admin: true } }, ...HOSTILE_STRINGS];
 
 function pick<T>(rnd: () => number, list: readonly T[]): T {
   return list[Math.floor(rnd() * list.length)];

@@ -4,7 +4,7 @@
  * with Retry-After once past their limit, and the OAuth states they create stay bounded per link
  * and per organisation. The figures: requests answered 429 and rows created.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startSecurityApi, type HttpAnswer, type SecurityApi } from '../security/securityHarness';
 import { LONG, measure } from './collector';
 

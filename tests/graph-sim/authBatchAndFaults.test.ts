@@ -63,7 +63,7 @@ describe('auth', () => {
     expect((await graph(sims, contactsOnly, 'GET', `/users/${CAROL}/contacts`, { base: graph2.graphUrl })).status).toBe(200);
 
     // An app registered with EWS's permission only gets a Graph token without Graph roles.
-    await sims.entra.addApp({ tenantId: sims.tenantId, appId: '0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', secrets: ['s-ews-only'], roles: ['full_access_as_app'], consented: true });
+    sims.entra.addApp({ tenantId: sims.tenantId, appId: '0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', secrets: ['s-ews-only'], roles: ['full_access_as_app'], consented: true });
     const ewsOnly = await appToken(sims, 'https://graph.microsoft.com', '0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', 's-ews-only');
     expect((await graph(sims, ewsOnly, 'GET', `/users/${CAROL}/events`)).status).toBe(403);
   });

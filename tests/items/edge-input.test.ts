@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeInstant, parseInstant, storableValue, findUnstorableText } from '@exsync/canonical';
-import { findWindowsZone } from '@exsync/ews-client';
-import { TZDATA_LINKS } from '../../packages/ews-client/src/mappers/windowsZonesData';
+import { findWindowsZone, TZDATA_LINKS } from '@exsync/calendar';
 import { startHarness, type Harness } from '../api/support/apiHarness';
 
 let h: Harness;

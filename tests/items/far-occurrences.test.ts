@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Appointment, DayOfWeek, RecurrencePattern, WeekIndex } from '@exsync/canonical';
-import { occurrenceDateSequence, occurrenceIndex, occurrenceStarts, patternPosition } from '../../packages/ews-client/src/mappers/recurrenceExpansion';
+import { occurrenceDateSequence, occurrenceIndex, occurrenceStarts, patternPosition } from '../../packages/calendar/src/recurrenceExpansion';
 import type { RecurrenceJson } from '../../packages/ews-sim/src/simStore';
 import { useUserStack } from './userStack';
 

@@ -8,15 +8,12 @@ import {
   orgWithUser,
   outcomeOf,
   startLoginHarness,
+  orgConnectionTest,
   startSignIn,
+  stepNamed,
   type LoginHarness,
 } from './loginHarness';
 
-interface Step {
-  name: string;
-  ok: boolean;
-  message: string;
-}
 
 let h: LoginHarness;
 let ews: EwsSim;
@@ -30,13 +27,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function orgTest(orgId: string, mailbox?: string): Promise<{ ok: boolean; mailbox: string | null; steps: Step[] }> {
-  const res = await api(h, 'POST', `/v1/orgs/${orgId}/exchange/test`, mailbox ? { mailbox } : {});
-  expect(res.statusCode).toBe(200);
-  return res.json();
-}
-
-const step = (steps: Step[], name: string) => steps.find((s) => s.name === name);
+const step = stepNamed;
+const orgTest = (orgId: string, mailbox?: string) => orgConnectionTest(h, orgId, mailbox);
 
 describe('connection test (app-only, against both simulators)', () => {
   it('passes every step with good settings, acting as the given mailbox', async () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
-import { waitFor } from '../support/stack';
-import { startE2eStack, type E2eStack } from './e2eStack';
+import { signInThroughLink, startE2eStack, waitForMailboxState, type E2eStack } from './e2eStack';
 
 let s: E2eStack;
 beforeAll(async () => {
@@ -42,8 +41,8 @@ it('a delegated-mode org signs a user in and syncs the mailbox with the user\'s 
   };
   expect((await s.platform('PUT', `/v1/orgs/${orgId}/users/${userId}/appointments/crm-appt-1`, crmAppointment)).status).toBeLessThan(300);
 
-  await signIn(orgId, userId);
-  const status = await waitForState(orgId, userId, 'healthy');
+  await signInThroughLink(s, orgId, userId);
+  const status = await waitForMailboxState(s, orgId, userId, 'healthy');
   expect(status.lastSuccessAt).not.toBeNull();
 
   const calendar = s.ews.store.readFolder('bob@contoso.example', 'calendar');
@@ -59,37 +58,11 @@ it('a delegated-mode org signs a user in and syncs the mailbox with the user\'s 
   // The user's sessions are revoked in Entra ID: the next sync stops with a plain "sign in again".
   s.entra.revokeRefreshTokens('bob@contoso.example');
   expect((await s.platform('POST', `/v1/orgs/${orgId}/users/${userId}/sync`)).status).toBe(202);
-  const broken = await waitForState(orgId, userId, 'error');
+  const broken = await waitForMailboxState(s, orgId, userId, 'error');
   expect(broken.lastError.message).toContain('sign-in link');
 
   // A new sign-in from the same link repairs it.
-  await signIn(orgId, userId);
-  const repaired = await waitForState(orgId, userId, 'healthy');
+  await signInThroughLink(s, orgId, userId);
+  const repaired = await waitForMailboxState(s, orgId, userId, 'healthy');
   expect(repaired.lastError).toBeNull();
 });
-
-/** The user opens the link: exsync -> Microsoft -> exsync, the cookie carried as a browser would. */
-async function signIn(orgId: string, userId: string): Promise<void> {
-  const link = await s.platform('POST', `/v1/orgs/${orgId}/users/${userId}/microsoft-login`);
-  const start = await fetch(link.json.url, { redirect: 'manual' });
-  expect(start.status).toBe(302);
-  const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0];
-  const authorize = await fetch(start.headers.get('location')!, { redirect: 'manual' });
-  expect(authorize.status).toBe(302);
-  const callback = await fetch(authorize.headers.get('location')!, { headers: { cookie } });
-  expect(callback.status).toBe(200);
-  expect(await callback.text()).toContain('data-outcome="signed-in"');
-}
-
-async function waitForState(orgId: string, userId: string, state: 'healthy' | 'error'): Promise<any> {
-  return waitFor(
-    `the mailbox to become ${state}`,
-    async () => {
-      const st = await s.platform('GET', `/v1/orgs/${orgId}/users/${userId}/sync-status`);
-      if (state === 'healthy' && st.json?.state === 'error') throw new Error(`sync failed: ${JSON.stringify(st.json)}`);
-      return st.json?.state === state ? st.json : undefined;
-    },
-    45_000,
-    200,
-  );
-}

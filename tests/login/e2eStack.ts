@@ -10,7 +10,8 @@ import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { startWorker, type RunningWorker } from '@exsync/worker';
 import { buildApp } from '../../services/api/src/app';
-import { configFrom, createIsolatedDatabase, isolatedRedisPrefix, stackEnv, testLogger, type IsolatedDatabase } from '../support/stack';
+import { expect } from 'vitest';
+import { configFrom, createIsolatedDatabase, isolatedRedisPrefix, stackEnv, testLogger, waitFor, type IsolatedDatabase } from '../support/stack';
 import { freePort } from '../support/freePort';
 
 export interface E2eStack {
@@ -65,4 +66,36 @@ export async function startE2eStack(): Promise<E2eStack> {
       await entra.close().catch(() => {});
     },
   };
+}
+
+/**
+ * The user opens the one-time sign-in link: exsync -> Microsoft -> exsync, the cookie carried as a
+ * browser would. Answers the Microsoft authorize URL exsync redirected to.
+ */
+export async function signInThroughLink(s: E2eStack, orgId: string, userId: string): Promise<URL> {
+  const link = await s.platform('POST', `/v1/orgs/${orgId}/users/${userId}/microsoft-login`);
+  const start = await fetch(link.json.url, { redirect: 'manual' });
+  expect(start.status).toBe(302);
+  const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0];
+  const authorizeUrl = new URL(start.headers.get('location')!);
+  const authorize = await fetch(authorizeUrl, { redirect: 'manual' });
+  expect(authorize.status).toBe(302);
+  const callback = await fetch(authorize.headers.get('location')!, { headers: { cookie } });
+  expect(callback.status).toBe(200);
+  expect(await callback.text()).toContain('data-outcome="signed-in"');
+  return authorizeUrl;
+}
+
+/** Waits for a mailbox's sync-status `state` (failing at once on `error` while waiting for `healthy`); answers the status. */
+export async function waitForMailboxState(s: E2eStack, orgId: string, userId: string, state: 'healthy' | 'error'): Promise<any> {
+  return waitFor(
+    `the mailbox to become ${state}`,
+    async () => {
+      const st = await s.platform('GET', `/v1/orgs/${orgId}/users/${userId}/sync-status`);
+      if (state === 'healthy' && st.json?.state === 'error') throw new Error(`sync failed: ${JSON.stringify(st.json)}`);
+      return st.json?.state === state ? st.json : undefined;
+    },
+    45_000,
+    200,
+  );
 }

@@ -70,7 +70,7 @@ export async function api(h: LoginHarness, method: 'GET' | 'POST' | 'PUT' | 'PAT
 /** An organisation pointed at the simulator's default tenant and app, with one enabled user. */
 export async function orgWithUser(
   h: LoginHarness,
-  opts: { email: string; authMode?: 'app-only' | 'delegated'; enable?: boolean; ewsUrl?: string; clientSecret?: string },
+  opts: { email: string; authMode?: 'app-only' | 'delegated'; enable?: boolean; ewsUrl?: string; clientSecret?: string; transport?: 'ews' | 'graph'; graphUrl?: string },
 ): Promise<{ orgId: string; userId: string; mailboxId: string }> {
   const org = await api(h, 'POST', '/v1/orgs', { name: `login test ${opts.email}` });
   if (org.statusCode !== 201) throw new Error(`create org: ${org.statusCode} ${org.body}`);
@@ -82,6 +82,8 @@ export async function orgWithUser(
     authorityHost: h.sim.url,
     authMode: opts.authMode ?? 'app-only',
     ...(opts.ewsUrl ? { ewsUrl: opts.ewsUrl } : {}),
+    ...(opts.transport ? { transport: opts.transport } : {}),
+    ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
   });
   if (put.statusCode !== 200) throw new Error(`put settings: ${put.statusCode} ${put.body}`);
   const user = await api(h, 'POST', `/v1/orgs/${orgId}/users`, { crmUserId: `crm-${opts.email}`, email: opts.email });
@@ -146,3 +148,20 @@ export async function mailboxRow(h: LoginHarness, userId: string): Promise<Recor
   );
   return res.rows[0];
 }
+
+/** One step of a connection test's answer. */
+export interface ConnectionStep {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+/** POST .../exchange/test (as `mailbox` when given); answers the parsed 200 body. */
+export async function orgConnectionTest(h: LoginHarness, orgId: string, mailbox?: string): Promise<{ ok: boolean; mailbox: string | null; steps: ConnectionStep[] }> {
+  const res = await api(h, 'POST', `/v1/orgs/${orgId}/exchange/test`, mailbox ? { mailbox } : {});
+  if (res.statusCode !== 200) throw new Error(`connection test: ${res.statusCode} ${res.body}`);
+  return res.json();
+}
+
+/** The step named `name`, if the test got that far. */
+export const stepNamed = (steps: ConnectionStep[], name: string): ConnectionStep | undefined => steps.find((s) => s.name === name);

@@ -10,8 +10,8 @@ import {
   parseZoneDefinition,
   rulesOffsetAt,
   type ZoneRules,
-} from '../../packages/ews-client/src/mappers/customTimeZones';
-import { zoneOffsetMinutes } from '../../packages/ews-client/src/mappers/windowsZones';
+} from '../../packages/calendar/src/zoneRules';
+import { zoneOffsetMinutes } from '../../packages/calendar/src/windowsZones';
 
 const rule = (month: number, occurrence: number, hours: number) => ({ month, dayOfWeek: 0, occurrence, timeOffsetMinutes: hours * 60 });
 const AT = Date.UTC(2027, 5, 1);

@@ -11,8 +11,8 @@ import type {
   RecurrenceRange,
   WeekIndex,
 } from '@exsync/canonical';
-import { occurrenceStarts } from '../../packages/ews-client/src/mappers/recurrenceExpansion';
-import { addDays, fromLocal, isoSeconds, weekday } from '../../packages/ews-client/src/mappers/zonedTime';
+import { occurrenceStarts } from '../../packages/calendar/src/recurrenceExpansion';
+import { addDays, fromLocal, isoSeconds, weekday } from '../../packages/calendar/src/zonedTime';
 import { PHONE_KEYS } from '../../packages/ews-client/src/mappers/contactMapper';
 
 export const ZONES = [

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeAppointment, normalizeContact, type Appointment } from '@exsync/canonical';
-import { applyOccurrenceChanges, planOccurrenceChanges } from '../../packages/ews-client/src/mappers/occurrenceChanges';
+import { planOccurrenceChanges } from '../../packages/calendar/src/occurrencePlan';
+import { applyOccurrenceChanges } from '../../packages/ews-client/src/mappers/occurrenceChanges';
 import { writeOccurrenceChanges } from '../../packages/ews-client/src/mappers/appointmentSeries';
 import { appointmentArb, contactArb, ZONES } from './generators';
 import { startEwsHarness, type EwsHarness } from './ewsHarness';

@@ -5,8 +5,8 @@ import type { Appointment } from '@exsync/canonical';
 import { applyAppointment, InvalidAppointmentError } from '../../packages/ews-client/src/mappers/appointmentMapper';
 import { applyContact, InvalidContactError } from '../../packages/ews-client/src/mappers/contactMapper';
 import { UnsupportedRecurrenceError } from '../../packages/ews-client/src/mappers/recurrenceMapper';
-import { UnknownTimeZoneError } from '../../packages/ews-client/src/mappers/windowsZones';
-import { fromLocal, toLocal } from '../../packages/ews-client/src/mappers/zonedTime';
+import { UnknownTimeZoneError } from '../../packages/calendar/src/windowsZones';
+import { fromLocal, toLocal } from '../../packages/calendar/src/zonedTime';
 import { xmlText } from '../../packages/ews-client/src/mappers/xmlText';
 import { ZONES } from './generators';
 

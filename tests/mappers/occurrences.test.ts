@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment } from '@exsync/canonical';
-import { fromLocal, toLocal } from '../../packages/ews-client/src/mappers/zonedTime';
-import { occurrenceIndex, occurrenceStarts } from '../../packages/ews-client/src/mappers/recurrenceExpansion';
-import { planOccurrenceChanges } from '../../packages/ews-client/src/mappers/occurrenceChanges';
+import { fromLocal, toLocal } from '../../packages/calendar/src/zonedTime';
+import { occurrenceIndex, occurrenceStarts } from '../../packages/calendar/src/recurrenceExpansion';
+import { planOccurrenceChanges } from '../../packages/calendar/src/occurrencePlan';
 
 describe('zoned wall-clock time', () => {
   it('converts both ways across DST', () => {

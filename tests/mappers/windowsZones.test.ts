@@ -4,11 +4,11 @@ import {
   currentIanaName,
   findWindowsZone,
   ianaZoneForWindows,
-  timeZoneInfoForIana,
   UnknownTimeZoneError,
   windowsZoneForIana,
-} from '../../packages/ews-client/src/mappers/windowsZones';
-import { CLDR_WINDOWS_ZONES } from '../../packages/ews-client/src/mappers/windowsZonesData';
+} from '../../packages/calendar/src/windowsZones';
+import { timeZoneInfoForIana } from '../../packages/ews-client/src/mappers/libraryTimeZones';
+import { CLDR_WINDOWS_ZONES } from '../../packages/calendar/src/windowsZonesData';
 
 describe('IANA -> Windows (CLDR)', () => {
   it.each([

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningWorker } from '@exsync/worker';
 import { startStack, waitFor, type Stack, type StackUser } from '../support/stack';
 import { sampleSum } from './promText';
 
@@ -9,7 +8,6 @@ import { sampleSum } from './promText';
  * request log and the items seeded on each side.
  */
 let s: Stack;
-let worker: RunningWorker | undefined;
 let user: StackUser;
 
 beforeAll(async () => {
@@ -31,7 +29,7 @@ function delta(before: string, after: string, name: string, labels: Record<strin
 
 describe('sync metrics', () => {
   it('one sync moves runs, duration, items, requests, due mailboxes and queue depth by what it did', async () => {
-    worker = await s.startWorker({ scheduler: false, metrics: s.app.metrics });
+    await s.startWorker({ scheduler: false, metrics: s.app.metrics });
     const before = await scrape();
     expect(sampleSum(before, 'exsync_due_mailboxes')).toBe(0);
     expect(sampleSum(before, 'exsync_sync_queue_jobs')).toBe(0);

@@ -152,6 +152,8 @@ export interface StackOptions {
   schedulerTickMs?: number;
   /** EXSYNC_EWS_TIMEOUT_SECONDS (default: the config's) */
   ewsTimeoutSeconds?: number;
+  /** EXSYNC_GRAPH_TIMEOUT_SECONDS (default: the config's) */
+  graphTimeoutSeconds?: number;
   /** more environment for the stack's configuration (e.g. EXSYNC_SYNC_ATTEMPTS, EXSYNC_RETRY_BASE_DELAY_MS) */
   env?: Record<string, string>;
   /** the organisation's transport (default ews); graph also starts the Graph simulator over the EWS simulator's mailboxes */
@@ -201,6 +203,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     EXSYNC_SYNC_INTERVAL_SECONDS: String(opts.intervalSeconds ?? 300),
     EXSYNC_WORKER_CONCURRENCY: String(opts.concurrency ?? 4),
     ...(opts.ewsTimeoutSeconds ? { EXSYNC_EWS_TIMEOUT_SECONDS: String(opts.ewsTimeoutSeconds) } : {}),
+    ...(opts.graphTimeoutSeconds ? { EXSYNC_GRAPH_TIMEOUT_SECONDS: String(opts.graphTimeoutSeconds) } : {}),
     ...opts.env,
   });
   const config = configFrom(env);

@@ -41,7 +41,6 @@ describe('an organisation on Graph', () => {
     const url = `/v1/orgs/${stack.orgId}/exchange`;
     expect(await stack.api('PATCH', url, { graphUrl: 'https://graph.evil.example' })).toMatchObject({ status: 400, body: { field: 'graphUrl' } });
     expect((await stack.api('PATCH', url, { transport: 'imap' })).status).toBe(400);
-    expect(await stack.api('PATCH', url, { authMode: 'delegated' })).toMatchObject({ status: 400, body: { field: 'transport' } });
     // a changed graphUrl needs the secret again, as ewsUrl does
     expect(await stack.api('PATCH', url, { graphUrl: 'http://localhost:9' })).toMatchObject({ status: 422, body: { field: 'clientSecret' } });
     // an organisation that never synced changes transport freely; Graph's default root is Microsoft's
@@ -49,6 +48,8 @@ describe('an organisation on Graph', () => {
     const fresh = `/v1/orgs/${org.body.id}/exchange`;
     const put = await stack.api('PUT', fresh, { applicationId: stack.tenantId, tenantId: stack.tenantId, clientSecret: 's', transport: 'graph' });
     expect(put).toMatchObject({ status: 200, body: { transport: 'graph', graphUrl: 'https://graph.microsoft.com' } });
+    // Graph runs in delegated mode too (tests/login/graphDelegatedSync.test.ts)
+    expect(await stack.api('PATCH', fresh, { authMode: 'delegated' })).toMatchObject({ status: 200, body: { transport: 'graph', authMode: 'delegated' } });
     expect(await stack.api('PATCH', fresh, { transport: 'ews' })).toMatchObject({ status: 200, body: { transport: 'ews' } });
     // PUT without transport keeps the stored one
     const again = await stack.api('PUT', fresh, { applicationId: stack.tenantId, tenantId: stack.tenantId });

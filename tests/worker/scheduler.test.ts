@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tryLockMailbox } from '../../services/worker/src/mailboxLock';
-import { claimDueMailboxes, reviveMailboxes, stopOrganisation } from '../../services/worker/src/mailboxRunRepository';
+import { stopOrganisation } from '@exsync/db';
+import { claimDueMailboxes, reviveMailboxes } from '../../services/worker/src/mailboxRunRepository';
 import { createSyncProducer } from '../../services/worker/src/syncProducer';
 import { startScheduler } from '../../services/worker/src/scheduler';
 import { createIsolatedDatabase, isolatedRedisPrefix, type IsolatedDatabase } from '../support/stack';

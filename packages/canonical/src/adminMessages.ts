@@ -10,7 +10,7 @@
  * error codes"; EWS ResponseCodes from the EWS reference "ResponseCode"; the EWS retirement and
  * `-EwsAllowedAppIDs` from Microsoft's Exchange Online EWS deprecation notes.
  */
-import { SyncError, type ErrorScope } from './syncError';
+import { SyncError, type ErrorScope, type SyncProtocol } from './syncError';
 
 export interface AdminMessage {
   /** exsync's own code, stable across transports (shown as lastError.code / status.code) */
@@ -30,6 +30,12 @@ export interface MessageContext {
   mailbox?: string;
   /** how the app proves who it is, when known: a stored certificate is never called a secret */
   credential?: 'secret' | 'certificate';
+  /**
+   * the organisation's transport, when known; the error's own `protocol` wins. Graph failures are
+   * told with Graph's permissions (Calendars.ReadWrite, Contacts.ReadWrite), RBAC for Applications
+   * and the Graph URL instead of EWS's.
+   */
+  transport?: SyncProtocol;
 }
 
 interface Entry {
@@ -37,6 +43,11 @@ interface Entry {
   cause: (ctx: MessageContext) => string;
   fix: string;
 }
+
+/** The Exchange Online cmdlets that limit a Graph app to some mailboxes (learn.microsoft.com/exchange/permissions-exo/application-rbac). */
+const RBAC_FOR_APPLICATIONS =
+  'RBAC for Applications in Exchange Online (New-ServicePrincipal, New-ManagementScope, then New-ManagementRoleAssignment -App <service principal> ' +
+  '-Role "Application Calendars.ReadWrite" and -Role "Application Contacts.ReadWrite" with -CustomResourceScope <scope>; check with Test-ServicePrincipalAuthorization)';
 
 const SETTINGS = "the organisation's Exchange settings";
 const NEW_SECRET = `In the Azure portal open App registrations > your app > Certificates & secrets, create a new one, and save its Value (not its Secret ID) in ${SETTINGS}.`;
@@ -179,6 +190,46 @@ const ENTRIES = {
   },
 } satisfies Record<string, Entry>;
 
+/** The same causes as told for Microsoft Graph: what differs is the permission, the scoping and the URL to check. */
+const GRAPH_VARIANTS = new Map<Entry, Entry>([
+  [
+    ENTRIES.permissionMissing,
+    {
+      code: 'PermissionMissing',
+      cause: () => 'The token does not carry the Microsoft Graph permissions Calendars.ReadWrite and Contacts.ReadWrite.',
+      fix:
+        'In the Azure portal open App registrations > your app > API permissions > Add a permission > Microsoft Graph, add Calendars.ReadWrite and Contacts.ReadWrite ' +
+        '(Application permissions in app-only mode, Delegated permissions in delegated mode), then Grant admin consent.',
+    },
+  ],
+  [
+    ENTRIES.impersonationDenied,
+    {
+      code: 'ImpersonationDenied',
+      cause: (ctx) => `Microsoft Graph denied the app access to ${the(ctx, 'this mailbox')}: an RBAC for Applications scope or an Application Access Policy excludes it.`,
+      fix: `Ask an Exchange administrator to include the mailbox in the app's management scope: ${RBAC_FOR_APPLICATIONS}.`,
+    },
+  ],
+  [
+    ENTRIES.tokenRejected,
+    {
+      code: 'TokenRejected',
+      cause: (ctx) => `Microsoft Graph rejected the access token for ${the(ctx, 'this mailbox')}.`,
+      fix: `Check that the tenant id and the Graph URL in ${SETTINGS} belong to the same Microsoft 365 tenant.`,
+    },
+  ],
+  [ENTRIES.responseTooLarge, { ...ENTRIES.responseTooLarge, fix: `Check that the Graph URL in ${SETTINGS} points at Microsoft Graph; exsync tries again at the next scheduled run.` }],
+  [
+    ENTRIES.transient,
+    {
+      ...ENTRIES.transient,
+      cause: () => 'Microsoft Graph, Entra ID or the network failed for a while.',
+      fix: 'exsync retries by itself and tries again at the next scheduled run; if it persists, check that Microsoft Graph and Entra ID are reachable from exsync and that the Graph URL and authority host are right.',
+    },
+  ],
+  [ENTRIES.permanent, { ...ENTRIES.permanent, cause: () => 'Microsoft Graph answered with an error exsync cannot act on.', fix: 'exsync tries again at the next scheduled run; check the Graph URL, and report it if it persists.' }],
+]);
+
 /** Remote codes whose meaning is more precise than their kind's. */
 const BY_REMOTE_CODE: Record<string, Entry> = {
   AADSTS7000222: ENTRIES.clientSecretExpired,
@@ -208,12 +259,15 @@ const BY_REMOTE_CODE: Record<string, Entry> = {
 function entryOf(e: SyncError, ctx: MessageContext): Entry {
   const entry = entryByError(e);
   const aboutTheCredential = entry === ENTRIES.invalidClientCredential || entry === ENTRIES.clientSecretExpired;
-  return aboutTheCredential && ctx.credential === 'certificate' ? ENTRIES.certificateRejected : entry;
+  if (aboutTheCredential && ctx.credential === 'certificate') return ENTRIES.certificateRejected;
+  return (e.protocol ?? ctx.transport) === 'graph' ? (GRAPH_VARIANTS.get(entry) ?? entry) : entry;
 }
 
 function entryByError(e: SyncError): Entry {
   const byCode = e.code ? BY_REMOTE_CODE[e.code] : undefined;
-  if (byCode) return byCode;
+  // Graph answers ErrorAccessDenied both for a missing permission and for a mailbox outside the
+  // app's RBAC for Applications scope; the transport already told the two apart by kind.
+  if (byCode && !(byCode === ENTRIES.permissionMissing && e.kind === 'ImpersonationDenied')) return byCode;
   switch (e.kind) {
     case 'AuthFailed':
       switch (e.reason) {

@@ -9,4 +9,7 @@ export * from './text';
 export * from './emails';
 export * from './allDay';
 export * from './exsyncTag';
+export * from './syncSettings';
+export * from './syncRun';
+export * from './mapiProperties';
 export * from './itemResolution';

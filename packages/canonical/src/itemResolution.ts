@@ -5,9 +5,7 @@
  */
 import type { FetchedItem, ItemOfKind, ItemResult } from './mailboxPort';
 import type { ItemKind } from './items';
-
-/** The transports an organisation can sync over. */
-export type TransportName = 'ews' | 'graph';
+import type { ExchangeTransport } from './syncSettings';
 
 /** A linked item as the other transport knows it. */
 export interface ForeignItemRef {
@@ -34,7 +32,7 @@ export interface ItemResolverPort {
    * `refs`. `from` is the transport the refs' ids come from. A per-item failure is an error result;
    * one that concerns the whole mailbox (throttled, auth) is thrown as a SyncError.
    */
-  resolveItems<K extends ItemKind>(kind: K, refs: ForeignItemRef[], from: TransportName): Promise<ItemResult<ResolvedItem<ItemOfKind<K>>>[]>;
+  resolveItems<K extends ItemKind>(kind: K, refs: ForeignItemRef[], from: ExchangeTransport): Promise<ItemResult<ResolvedItem<ItemOfKind<K>>>[]>;
 }
 
 /** Whether an opened mailbox can resolve another transport's items (the switch's step). */

@@ -4,7 +4,9 @@
  * Optional fields are omitted (never `null`) when absent so that snapshots compare by value.
  */
 
-export type ItemKind = 'appointment' | 'contact';
+export const ITEM_KINDS = ['appointment', 'contact'] as const;
+/** The kinds of item exsync syncs: the CRM items API's and the link table's `kind`. */
+export type ItemKind = (typeof ITEM_KINDS)[number];
 
 export type Sensitivity = 'normal' | 'personal' | 'private' | 'confidential';
 export type ShowAs = 'free' | 'tentative' | 'busy' | 'oof' | 'workingElsewhere';

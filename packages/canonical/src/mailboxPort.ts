@@ -3,6 +3,7 @@
  * `packages/ews-client` implements it over EWS; a Graph transport will implement it too.
  * Nothing here mentions SOAP, MSAL or an ews-javascript-api type.
  */
+import type { AuthMode } from './syncSettings';
 import type { Appointment, Contact, ItemKind } from './items';
 import type { AuthFailureReason, ErrorScope, SyncErrorKind } from './syncError';
 
@@ -113,7 +114,7 @@ export interface OpenMailboxRequest {
   endpointUrl: string;
   smtpAddress: string;
   /** app-only: the app acts as the mailbox; delegated: the user's own token */
-  mode: 'app-only' | 'delegated';
+  mode: AuthMode;
   getAccessToken(opts?: { forceRefresh?: boolean }): Promise<string>;
   /** deadline per request, in ms (the transport's default when omitted) */
   timeoutMs?: number;

@@ -49,7 +49,12 @@ export type AuthFailureReason =
  */
 export type ErrorScope = 'organisation' | 'mailbox' | 'run' | 'item';
 
+/** The protocol that answered: what an admin is told to fix differs (EWS's full_access_as_app vs Graph's permissions). */
+export type SyncProtocol = 'ews' | 'graph';
+
 export interface SyncErrorDetails {
+  /** which protocol raised it, when a transport says; the admin message names that protocol's permissions and settings */
+  protocol?: SyncProtocol;
   /** the remote code as an identifier: an EWS ResponseCode, `AADSTS<n>`, an HTTP status, a socket code */
   code?: string;
   httpStatus?: number;
@@ -91,6 +96,7 @@ export class SyncError extends Error {
   /** Throttled: milliseconds to wait before the next request; otherwise undefined */
   readonly backoffMs?: number;
   readonly reason?: AuthFailureReason;
+  readonly protocol?: SyncProtocol;
   readonly scope: ErrorScope;
   /** true when nothing changes until a person changes a setting (organisation or mailbox scope) */
   readonly needsPerson: boolean;
@@ -103,6 +109,7 @@ export class SyncError extends Error {
     this.httpStatus = details.httpStatus;
     this.backoffMs = details.backoffMs;
     this.reason = details.reason;
+    this.protocol = details.protocol;
     this.scope = details.scope ?? defaultScope(kind, details.reason);
     this.needsPerson = this.scope === 'organisation' || this.scope === 'mailbox';
   }

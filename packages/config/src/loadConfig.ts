@@ -27,6 +27,8 @@ export interface Config {
   workerConcurrency: number;
   /** how long one EWS request may take before it is abandoned and the run retried */
   ewsTimeoutSeconds: number;
+  /** how long one Graph request may take before it is abandoned (the request retried as Transient) */
+  graphTimeoutSeconds: number;
   /** how a failed run is retried before it shows as `error` (EXSYNC_SYNC_ATTEMPTS, EXSYNC_RETRY_*) */
   syncRetry: RetryPolicy;
   /** EXSYNC_DATABASE_POOL_SIZE when set; otherwise each process sizes its pool (see poolSize.ts) */
@@ -216,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     syncIntervalSeconds: parseInteger(env, 'EXSYNC_SYNC_INTERVAL_SECONDS', 300, 5, 86_400),
     workerConcurrency: parseInteger(env, 'EXSYNC_WORKER_CONCURRENCY', 10, 1, 1000),
     ewsTimeoutSeconds: parseInteger(env, 'EXSYNC_EWS_TIMEOUT_SECONDS', 100, 1, 600),
+    graphTimeoutSeconds: parseInteger(env, 'EXSYNC_GRAPH_TIMEOUT_SECONDS', 100, 1, 600),
     syncRetry,
     databasePoolSize,
     allowInsecureAuthority: parseBoolean(env, 'EXSYNC_ALLOW_INSECURE_AUTHORITY', false),

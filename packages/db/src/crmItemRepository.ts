@@ -2,16 +2,16 @@
  * CRM items as the engine holds them. Every write bumps `version`; a delete leaves a tombstone
  * (data null, deleted true) so the engine can push the delete and the version keeps growing.
  */
+import type { ItemKind } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 
-export type CrmItemKind = 'appointment' | 'contact';
 export type CrmItemOrigin = 'crm' | 'exchange';
 
 export interface CrmItemRow {
   id: string;
   orgId: string;
   userId: string;
-  kind: CrmItemKind;
+  kind: ItemKind;
   crmId: string;
   version: number;
   data: unknown | null;
@@ -27,7 +27,7 @@ function toRow(r: Record<string, unknown>): CrmItemRow {
     id: r.id as string,
     orgId: r.org_id as string,
     userId: r.user_id as string,
-    kind: r.kind as CrmItemKind,
+    kind: r.kind as ItemKind,
     crmId: r.crm_id as string,
     version: Number(r.version),
     data: r.data ?? null,
@@ -40,7 +40,7 @@ function toRow(r: Record<string, unknown>): CrmItemRow {
 /** Creates or replaces an item (un-deleting a tombstone), bumping its version. */
 export async function putCrmItem(
   q: Queryable,
-  input: { orgId: string; userId: string; kind: CrmItemKind; crmId: string; data: unknown; origin: CrmItemOrigin },
+  input: { orgId: string; userId: string; kind: ItemKind; crmId: string; data: unknown; origin: CrmItemOrigin },
 ): Promise<{ row: CrmItemRow; created: boolean }> {
   const res = await q.query(
     `INSERT INTO crm_items (org_id, user_id, kind, crm_id, data, deleted, origin)
@@ -58,7 +58,7 @@ export async function putCrmItem(
 /** Tombstones a live item; null when there is no live item with that id. */
 export async function tombstoneCrmItem(
   q: Queryable,
-  input: { userId: string; kind: CrmItemKind; crmId: string; origin: CrmItemOrigin },
+  input: { userId: string; kind: ItemKind; crmId: string; origin: CrmItemOrigin },
 ): Promise<CrmItemRow | null> {
   const res = await q.query(
     `UPDATE crm_items SET data = NULL, deleted = true, origin = $4, version = version + 1, updated_at = now()
@@ -69,12 +69,12 @@ export async function tombstoneCrmItem(
   return res.rows[0] ? toRow(res.rows[0]) : null;
 }
 
-export async function getCrmItem(q: Queryable, userId: string, kind: CrmItemKind, crmId: string): Promise<CrmItemRow | null> {
+export async function getCrmItem(q: Queryable, userId: string, kind: ItemKind, crmId: string): Promise<CrmItemRow | null> {
   const res = await q.query(`SELECT ${COLUMNS} FROM crm_items WHERE user_id = $1 AND kind = $2 AND crm_id = $3`, [userId, kind, crmId]);
   return res.rows[0] ? toRow(res.rows[0]) : null;
 }
 
-export async function getCrmItems(q: Queryable, userId: string, kind: CrmItemKind, crmIds: string[]): Promise<CrmItemRow[]> {
+export async function getCrmItems(q: Queryable, userId: string, kind: ItemKind, crmIds: string[]): Promise<CrmItemRow[]> {
   if (crmIds.length === 0) return [];
   const res = await q.query(
     `SELECT ${COLUMNS} FROM crm_items WHERE user_id = $1 AND kind = $2 AND crm_id = ANY($3::text[])`,
@@ -87,7 +87,7 @@ export async function getCrmItems(q: Queryable, userId: string, kind: CrmItemKin
 export async function listCrmItems(
   q: Queryable,
   userId: string,
-  kind: CrmItemKind,
+  kind: ItemKind,
   opts: { afterCrmId?: string; limit?: number } = {},
 ): Promise<CrmItemRow[]> {
   const res = await q.query(
@@ -113,7 +113,7 @@ export async function listCrmItems(
  */
 export async function listCrmChangesForPush(
   q: Queryable,
-  input: { userId: string; mailboxId: string; kind: CrmItemKind; afterId?: string; limit: number },
+  input: { userId: string; mailboxId: string; kind: ItemKind; afterId?: string; limit: number },
 ): Promise<CrmItemRow[]> {
   const res = await q.query(
     `SELECT ${COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')}
@@ -131,7 +131,7 @@ export async function listCrmChangesForPush(
 }
 
 /** Live items with no link to this mailbox: the CRM half of first-sync matching. */
-export async function listUnlinkedCrmItems(q: Queryable, userId: string, mailboxId: string, kind: CrmItemKind): Promise<CrmItemRow[]> {
+export async function listUnlinkedCrmItems(q: Queryable, userId: string, mailboxId: string, kind: ItemKind): Promise<CrmItemRow[]> {
   const res = await q.query(
     `SELECT ${COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')}
      FROM crm_items c
@@ -150,7 +150,7 @@ export async function listUnlinkedCrmItems(q: Queryable, userId: string, mailbox
  */
 export async function writeCrmItemsFromExchange(
   q: Queryable,
-  input: { orgId: string; userId: string; kind: CrmItemKind; items: { crmId: string; data: unknown | null }[] },
+  input: { orgId: string; userId: string; kind: ItemKind; items: { crmId: string; data: unknown | null }[] },
 ): Promise<Map<string, CrmItemRow>> {
   if (input.items.length === 0) return new Map();
   const res = await q.query(

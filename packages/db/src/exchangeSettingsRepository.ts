@@ -1,11 +1,8 @@
+import type { AuthMode, ConflictPolicy, ExchangeTransport } from '@exsync/canonical';
 import { parseClientCertificate, type ClientCertificate } from './clientCertificate';
 import type { Queryable } from './queryable';
 import type { SecretBox } from './secretBox';
 
-export type AuthMode = 'app-only' | 'delegated';
-export type ConflictPolicy = 'newest-wins' | 'crm-wins' | 'exchange-wins';
-/** The protocol the organisation's mailboxes are synced over. */
-export type ExchangeTransport = 'ews' | 'graph';
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
 
 /** What the API may show: never a secret, only whether one is set. */

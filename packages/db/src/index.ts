@@ -22,4 +22,7 @@ export * from './scratchDatabase';
 export * from './plannerStatistics';
 export * from './mailboxMonitorRepository';
 export * from './inboundMessageRepository';
+export * from './syncStatusRepository';
+export * from './organisationStopRepository';
+export * from './statusTransition';
 export * from './transportSwitchRepository';

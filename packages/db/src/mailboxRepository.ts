@@ -1,13 +1,7 @@
 import type { Queryable } from './queryable';
 
 export type { MailboxState } from '@exsync/canonical';
-import { fromStates, targetOf, type MailboxState } from '@exsync/canonical';
-
-export interface SyncCounts {
-  toExchange: { created: number; updated: number; deleted: number };
-  toCrm: { created: number; updated: number; deleted: number };
-  conflicts: number;
-}
+import { fromStates, targetOf, type MailboxState, type SyncCounts } from '@exsync/canonical';
 
 /** The contract's sync-status shape. */
 export interface MailboxStatus {
@@ -135,4 +129,9 @@ export async function recordUserSignIn(
     [mailboxId, signIn.smtpAddress, signIn.refreshTokenEnc ?? null, signIn.refreshKeyId ?? null, fromStates('sign-in'), targetOf({ type: 'sign-in' }).state],
   );
   return getMailbox(db, mailboxId);
+}
+
+/** Due at once: a claimed mailbox whose job could not be queued (Redis down) is retried next tick. */
+export async function markDueNow(db: Queryable, mailboxId: string): Promise<void> {
+  await db.query(`UPDATE mailboxes SET next_run_at = now(), updated_at = now() WHERE id = $1`, [mailboxId]);
 }

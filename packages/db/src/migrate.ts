@@ -1,10 +1,22 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
 import { withDefaultDatabaseUser } from './databaseUrl';
 import type { Queryable } from './queryable';
 
-const MIGRATIONS_DIR = path.resolve(__dirname, '../../../migrations');
+/**
+ * The repository's `migrations/`: the nearest one above this module, which is packages/db/src when
+ * run from the sources and dist/ when run from the build (`npm run build`).
+ */
+function findMigrationsDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'migrations');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`no migrations/ directory above ${from}`);
+  }
+}
+
+const MIGRATIONS_DIR = findMigrationsDir(__dirname);
 const MIGRATIONS_TABLE = 'pgmigrations';
 
 /** Applies every pending migration in `migrations/`; running it again changes nothing. */

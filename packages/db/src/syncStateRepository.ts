@@ -1,7 +1,6 @@
 /** The SyncFolderItems state per mailbox and folder, saved in the transaction of the page it covers. */
+import type { FolderName } from '@exsync/canonical';
 import type { Queryable } from './queryable';
-
-export type SyncFolder = 'calendar' | 'contacts';
 
 export interface SyncStateRow {
   syncState: string | null;
@@ -10,7 +9,7 @@ export interface SyncStateRow {
   resyncInProgress: boolean;
 }
 
-export async function getSyncState(q: Queryable, mailboxId: string, folder: SyncFolder): Promise<SyncStateRow> {
+export async function getSyncState(q: Queryable, mailboxId: string, folder: FolderName): Promise<SyncStateRow> {
   const res = await q.query(
     `SELECT sync_state, initial_sync_done, resync_in_progress FROM sync_states WHERE mailbox_id = $1 AND folder = $2`,
     [mailboxId, folder],
@@ -20,7 +19,7 @@ export async function getSyncState(q: Queryable, mailboxId: string, folder: Sync
   return { syncState: r.sync_state, initialSyncDone: r.initial_sync_done, resyncInProgress: r.resync_in_progress };
 }
 
-export async function saveSyncState(q: Queryable, mailboxId: string, folder: SyncFolder, state: SyncStateRow): Promise<void> {
+export async function saveSyncState(q: Queryable, mailboxId: string, folder: FolderName, state: SyncStateRow): Promise<void> {
   await q.query(
     `INSERT INTO sync_states (mailbox_id, folder, sync_state, initial_sync_done, resync_in_progress, updated_at)
      VALUES ($1, $2, $3, $4, $5, now())

@@ -8,7 +8,7 @@
  *   transport, beside `ews_item_id`, until the mailbox's switch completes in one transaction.
  */
 import type { Queryable } from './queryable';
-import type { ExchangeTransport } from './exchangeSettingsRepository';
+import type { ExchangeTransport } from '@exsync/canonical';
 
 export type MailboxSwitchState = 'pending' | 'resolving' | 'done' | 'failed';
 

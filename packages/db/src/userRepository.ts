@@ -1,7 +1,6 @@
 import { MAILBOX_STATUS_COLUMNS, toMailboxStatus, type MailboxStatus } from './mailboxRepository';
+import type { SyncDirection } from '@exsync/canonical';
 import type { Queryable } from './queryable';
-
-export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
 
 export interface UserSettings {
   mobileAccess: boolean;

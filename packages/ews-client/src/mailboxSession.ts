@@ -10,7 +10,7 @@ import type {
   ItemResult,
   MailboxPort,
 } from '@exsync/canonical';
-import { openOptionsProblem } from '@exsync/canonical';
+import { openOptionsProblem, type AuthMode } from '@exsync/canonical';
 import {
   AffectedTaskOccurrence,
   BasePropertySet,
@@ -49,21 +49,25 @@ import {
 import { backoffFromDetails, classifyEwsError, errorFromExchangeCode } from './classifyEwsError';
 import { EwsError } from './errors';
 import { runInEwsCall } from './ewsCallContext';
-import { applyOccurrenceChanges, planOccurrenceChanges } from './mappers/occurrenceChanges';
+import { ianaZoneForWindows, planOccurrenceChanges } from '@exsync/calendar';
+import { applyOccurrenceChanges } from './mappers/occurrenceChanges';
 import { readExsyncTag, EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
 import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER, type MappingContext } from './itemKinds';
 import type { EndpointPolicy } from '@exsync/config';
-import { ianaZoneForWindows } from './mappers/windowsZones';
 import { EwsTransport, type EwsExchangeRecord } from './transport';
+import {
+  contactNeedsMailboxTimeZone, getItemBatch, loadExceptions, readItem, SHAPE_OF_KIND, syncFolderPage, type Post,
+} from './reply/readOperations';
+import { envelope } from './reply/requests';
+import type { XNode } from './reply/xmlTree';
 
-export type MailboxMode = 'app-only' | 'delegated';
 
 export interface OpenMailboxOptions {
   /** e.g. https://outlook.office365.com/EWS/Exchange.asmx */
   ewsUrl: string;
   smtpAddress: string;
   /** app-only: impersonation + X-AnchorMailbox on every call; delegated: the user's own token */
-  mode: MailboxMode;
+  mode: AuthMode;
   /** called before every request (the token provider serves it from its cache); `forceRefresh` after a 401 to an unexpired token */
   getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
   /** deadline per HTTP request (default 100 s, as the EWS Managed API) */
@@ -72,6 +76,19 @@ export interface OpenMailboxOptions {
   getItemsBatchSize?: number;
   /** items per CreateItem/UpdateItem/DeleteItem batch (default DEFAULT_WRITE_BATCH_SIZE) */
   writeBatchSize?: number;
+  /**
+   * GetItem batches of one getItems call in flight at once (default DEFAULT_GET_ITEMS_CONCURRENCY).
+   * Exchange Online allows 27 concurrent connections per (app, mailbox) (EWS-NOTES, "Limits");
+   * the engine may sync both folders of a mailbox at once, so keep this well below half of that.
+   */
+  getItemsConcurrency?: number;
+  /**
+   * How SyncFolderItems and GetItem answers are read: `one-pass` (default) parses each answer once
+   * straight into canonical values (src/reply/); `ews-javascript-api` goes through the library's
+   * object model, as writes and rare operations always do. The second exists for the test that
+   * compares the two on the reference set and on generated items.
+   */
+  readPath?: 'one-pass' | 'ews-javascript-api';
   /** one record per HTTP exchange (client-request-id, Exchange's request-id, status, duration) */
   onExchange?: (record: EwsExchangeRecord) => void;
   /** hosts and addresses EWS may be reached at, checked when connecting (default: EXSYNC_ALLOWED_HOSTS of this process) */
@@ -89,7 +106,7 @@ export interface FolderAccess {
 
 export interface EwsMailbox extends MailboxPort {
   readonly smtpAddress: string;
-  readonly mode: MailboxMode;
+  readonly mode: AuthMode;
   /** One GetFolder of the calendar and contacts folders as the mailbox user: the connection test. */
   checkAccess(): Promise<{ ok: true; folders: FolderAccess[] }>;
 }
@@ -98,6 +115,8 @@ export const DEFAULT_TIMEOUT_MS = 100_000;
 /** measured: packages/ews-client/README.md, "GetItem batch size" */
 export const DEFAULT_GET_ITEMS_BATCH_SIZE = 100;
 export const DEFAULT_WRITE_BATCH_SIZE = 50;
+/** GetItem batches in flight per call: 4 x 2 folders stays far inside Exchange's 27 connections per mailbox */
+export const DEFAULT_GET_ITEMS_CONCURRENCY = 4;
 /** SyncFolderItems' maximum; the library throws synchronously above it */
 export const SYNC_PAGE_SIZE = 512;
 
@@ -119,10 +138,14 @@ function validateOptions(opts: OpenMailboxOptions): void {
   const bad = (message: string) => new EwsError('InvalidSettings', message, { code: 'invalid_configuration' });
   const problem = openOptionsProblem({ url: opts.ewsUrl, urlField: 'ewsUrl', smtpAddress: opts.smtpAddress, mode: opts.mode, getAccessToken: opts.getAccessToken });
   if (problem) throw bad(problem);
+  if (opts.readPath !== undefined && opts.readPath !== 'one-pass' && opts.readPath !== 'ews-javascript-api') {
+    throw bad('readPath must be one-pass or ews-javascript-api');
+  }
   for (const [name, v, max] of [
     ['timeoutMs', opts.timeoutMs, 3_600_000],
     ['getItemsBatchSize', opts.getItemsBatchSize, 1000],
     ['writeBatchSize', opts.writeBatchSize, 1000],
+    ['getItemsConcurrency', opts.getItemsConcurrency, 10],
   ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max)) throw bad(`${name} must be an integer in 1..${max}`);
   }
@@ -130,10 +153,14 @@ function validateOptions(opts: OpenMailboxOptions): void {
 
 class EwsMailboxSession implements EwsMailbox {
   readonly smtpAddress: string;
-  readonly mode: MailboxMode;
+  readonly mode: AuthMode;
   private readonly service: ExchangeService;
   private readonly getBatch: number;
   private readonly writeBatch: number;
+  private readonly getConcurrency: number;
+  private readonly onePass: boolean;
+  private readonly transport: EwsTransport;
+  private readonly ewsUrl: string;
   /** the mailbox's own zone, asked for once per session and only when a mapping needs it */
   private mailboxZone: Promise<string | undefined> | undefined;
 
@@ -142,12 +169,15 @@ class EwsMailboxSession implements EwsMailbox {
     this.mode = opts.mode;
     this.getBatch = opts.getItemsBatchSize ?? DEFAULT_GET_ITEMS_BATCH_SIZE;
     this.writeBatch = opts.writeBatchSize ?? DEFAULT_WRITE_BATCH_SIZE;
+    this.getConcurrency = opts.getItemsConcurrency ?? DEFAULT_GET_ITEMS_CONCURRENCY;
+    this.onePass = (opts.readPath ?? 'one-pass') === 'one-pass';
+    this.ewsUrl = opts.ewsUrl;
     const appOnly = opts.mode === 'app-only';
     // One service per session: it holds per-mailbox mutable state (impersonation, headers).
     const service = new ExchangeService(ExchangeVersion.Exchange2016, TimeZoneInfo.Utc);
     service.Url = new Uri(opts.ewsUrl);
     service.Credentials = new TransportSuppliedCredentials();
-    service.XHRApi = new EwsTransport({
+    this.transport = new EwsTransport({
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       getAccessToken: opts.getAccessToken,
       anchorMailbox: appOnly ? opts.smtpAddress : undefined,
@@ -155,7 +185,8 @@ class EwsMailboxSession implements EwsMailbox {
       endpointPolicy: opts.endpointPolicy,
       maxResponseBytes: opts.maxResponseBytes,
       maxDecodedBytes: opts.maxResponseBytes,
-    }) as unknown as IXHRApi;
+    });
+    service.XHRApi = this.transport as unknown as IXHRApi;
     if (appOnly) service.ImpersonatedUserId = new ImpersonatedUserId(ConnectingIdType.SmtpAddress, opts.smtpAddress);
     this.service = service;
   }
@@ -209,9 +240,34 @@ class EwsMailboxSession implements EwsMailbox {
     return adapterFor(kind).needsMailboxTimeZone(items) ? { mailboxTimeZone: await this.mailboxTimeZone() } : {};
   }
 
+  /**
+   * Sends one SOAP body through the guarded transport, as the library would send it (same
+   * envelope, headers and impersonation), and returns the text of the SOAP 200 answer. Every other
+   * answer arrives as the transport's typed EwsError.
+   */
+  private readonly post: Post = async (body) => {
+    const impersonate = this.mode === 'app-only' ? this.smtpAddress : undefined;
+    const res = await this.transport.xhr({
+      type: 'POST',
+      url: this.ewsUrl,
+      headers: { 'Content-Type': 'text/xml; charset=utf-8', Accept: 'text/xml', 'Accept-Encoding': 'gzip,deflate' },
+      data: envelope(body, impersonate),
+    });
+    return res.responseText;
+  };
+
   async *syncFolder(folder: FolderName, syncState: string | undefined): AsyncGenerator<ChangePage> {
     const wkf = WELL_KNOWN_FOLDER[folder];
     if (wkf === undefined) throw new EwsError('Permanent', `Unknown folder ${String(folder)}`, { code: 'invalid_configuration' });
+    if (this.onePass) {
+      let state = syncState;
+      for (;;) {
+        const page = await syncFolderPage(this.post, folder, state, SYNC_PAGE_SIZE);
+        state = page.syncState;
+        yield page;
+        if (!page.moreAvailable) return;
+      }
+    }
     const props = cheapProperties();
     let state: string | null = syncState ?? null;
     for (;;) {
@@ -243,6 +299,56 @@ class EwsMailboxSession implements EwsMailbox {
    * batch roughly halves the requests of an initial calendar sync (bench/results/initial-sync.json).
    */
   async getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
+    return this.onePass ? this.getItemsOnePass(kind, itemIds) : this.getItemsThroughLibrary(kind, itemIds);
+  }
+
+  /**
+   * getItems on the one-pass reader: GetItem batches of `getItemsBatchSize`, up to
+   * `getItemsConcurrency` in flight, then (appointments) the exception items of every series of
+   * the call in batches of 100, then one mapping pass. Failures follow the library path's rules.
+   */
+  private async getItemsOnePass<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
+    adapterFor(kind); // refuses an unknown kind as the library path does
+    const shape = SHAPE_OF_KIND[kind];
+    const bound = await this.inBatches(itemIds, this.getBatch, (chunk) => getItemBatch(this.post, shape, chunk.map((id) => ({ id }))), this.getConcurrency);
+    const results = bound as ItemResult<unknown>[] as ItemResult<FetchedItem<ItemOfKind<K>>>[];
+    const loaded = bound.flatMap((r, index) => (r.ok ? [{ index, item: r.value }] : []));
+    if (loaded.length === 0) return results;
+    let exceptions: Map<XNode, Parameters<typeof readItem>[2]['exceptions']> | undefined;
+    let mailboxTimeZone: string | undefined;
+    try {
+      if (kind === 'appointment') {
+        exceptions = await loadExceptions(
+          loaded.map((l) => l.item),
+          async (batches, run) => {
+            const flat = await this.inBatches(batches, 1, async ([b]) => [{ ok: true as const, value: await run(b) }], this.getConcurrency);
+            return flat.map((r) => {
+              if (!r.ok) throw r.error;
+              return r.value;
+            });
+          },
+          this.post,
+        );
+      } else if (loaded.some((l) => contactNeedsMailboxTimeZone(l.item))) {
+        mailboxTimeZone = await this.mailboxTimeZone();
+      }
+    } catch (err) {
+      const error = classifyEwsError(err);
+      for (const { index } of loaded) results[index] = { ok: false, error };
+      return results;
+    }
+    for (const { index, item } of loaded) {
+      try {
+        const read = readItem(kind, item, { exceptions: exceptions?.get(item), mailboxTimeZone });
+        results[index] = { ok: true, value: read as FetchedItem<ItemOfKind<K>> };
+      } catch (err) {
+        results[index] = { ok: false, error: mappingError(err) };
+      }
+    }
+    return results;
+  }
+
+  private async getItemsThroughLibrary<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
     const adapter = adapterFor(kind);
     const bound = await this.inBatches(itemIds, this.getBatch, async (chunk) => {
       const responses = await this.call(() => this.service.BindToItems(chunk.map((id) => new ItemId(id)), adapter.fetchProperties));
@@ -512,29 +618,39 @@ class EwsMailboxSession implements EwsMailbox {
   }
 
   /**
-   * Runs `run` per chunk, in order. A chunk that fails as a whole marks its items with that error;
-   * after a throttle or an error that needs a person the remaining chunks are not sent (sending
-   * more prolongs a back-off) and carry the same error.
+   * Runs `run` per chunk, results in input order. The first chunk goes alone; the rest run up to
+   * `concurrency` at a time, started in order. A chunk that fails as a whole marks its items with
+   * that error; after a throttle or an error that needs a person no further chunk is started
+   * (sending more prolongs a back-off) and the unsent ones carry the same error, so a mailbox
+   * already throttled costs one request, not `concurrency`.
    */
-  private async inBatches<I, R>(inputs: I[], size: number, run: (chunk: I[]) => Promise<ItemResult<R>[]>): Promise<ItemResult<R>[]> {
+  private async inBatches<I, R>(inputs: I[], size: number, run: (chunk: I[]) => Promise<ItemResult<R>[]>, concurrency = 1): Promise<ItemResult<R>[]> {
     if (!Array.isArray(inputs)) throw new TypeError('expected an array');
-    const out: ItemResult<R>[] = [];
+    const chunks: I[][] = [];
+    for (let i = 0; i < inputs.length; i += size) chunks.push(inputs.slice(i, i + size));
+    const done: ItemResult<R>[][] = new Array(chunks.length);
     let stopWith: EwsError | undefined;
-    for (let i = 0; i < inputs.length; i += size) {
-      const chunk = inputs.slice(i, i + size);
+    const runChunk = async (c: number) => {
+      const chunk = chunks[c];
       if (stopWith) {
-        for (let k = 0; k < chunk.length; k++) out.push({ ok: false, error: stopWith });
-        continue;
+        done[c] = chunk.map(() => ({ ok: false, error: stopWith! }));
+        return;
       }
       try {
-        out.push(...(await run(chunk)));
+        done[c] = await run(chunk);
       } catch (err) {
         const e = classifyEwsError(err);
-        for (let k = 0; k < chunk.length; k++) out.push({ ok: false, error: e });
-        if (e.kind === 'Throttled' || e.needsPerson) stopWith = e;
+        done[c] = chunk.map(() => ({ ok: false, error: e }));
+        if (e.kind === 'Throttled' || e.needsPerson) stopWith ??= e;
       }
-    }
-    return out;
+    };
+    if (chunks.length > 0) await runChunk(0);
+    let next = 1;
+    const worker = async () => {
+      while (next < chunks.length) await runChunk(next++);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, chunks.length - 1)) }, worker));
+    return done.flat();
   }
 }
 

@@ -3,7 +3,7 @@ import { isoUtc } from './itemView';
 import { parseRecurrence, RecurrenceError, type Recurrence } from './recurrence';
 import { extendedPropertyKey, type ItemKind, type NewItemInput, type OccurrenceException, type StoredItem } from './store';
 import { localToUtc, parseTimeZone, utcToLocal, UTC_ZONE, type TimeZoneDef } from './timeZones';
-import { child, childText, cloneEl, el, type El } from './xml';
+import { child, cloneEl, el, type El } from './xml';
 
 /** A request the simulator refuses with a per-item error code. */
 export class ItemWriteError extends Error {

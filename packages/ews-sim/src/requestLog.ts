@@ -15,6 +15,12 @@ export interface RequestLogEntry {
   anchorMailbox: string | undefined;
   fault?: 'reset' | 'hang';
   error?: string;
+  /** Graph: the `seq` of the `$batch` this request was answered inside. */
+  batchSeq?: number;
+  /** Graph: the Retry-After header answered (seconds), when there was one. */
+  retryAfter?: string;
+  /** Graph: the requests of this mailbox holding a concurrency slot when this one asked for its own, itself included (over the limit: refused with 429). */
+  inFlight?: number;
 }
 
 function now(): number {

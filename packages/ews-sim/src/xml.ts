@@ -76,8 +76,8 @@ function localName(qname: string): string {
 }
 
 // Sticky expressions match at lastIndex without copying the rest of the document.
-const START_TAG = /<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)/y;
-const ATTRIBUTE = /([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)\s*=\s*("([^"]*)"|'([^']*)')/y;
+const START_TAG = /<([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)/y;
+const ATTRIBUTE = /([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)\s*=\s*("([^"]*)"|'([^']*)')/y;
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;

@@ -2,9 +2,14 @@
  * A counting semaphore: Outlook allows 4 concurrent requests per app and mailbox (GRAPH-NOTES,
  * "Limits"; over it: 429 MailboxConcurrency). A `$batch` takes as many permits as requests it may
  * run at once on the server (at most 4), since each counts toward the same limit there.
+ * It also holds the mailbox's pause: after a 429/503 with Retry-After no request of the mailbox is
+ * sent until it ends ("early retries count too", learn.microsoft.com/graph/throttling), whichever
+ * request got the answer.
  */
 export class Semaphore {
   private available: number;
+  /** epoch ms before which no request starts */
+  private pausedUntil = 0;
   private readonly waiting: { n: number; wake: () => void }[] = [];
 
   constructor(readonly permits: number) {
@@ -17,10 +22,16 @@ export class Semaphore {
     const want = Math.min(Math.max(1, n), this.permits);
     await this.acquire(want);
     try {
+      for (let left = this.pausedUntil - Date.now(); left > 0; left = this.pausedUntil - Date.now()) await sleep(left);
       return await fn();
     } finally {
       this.release(want);
     }
+  }
+
+  /** Holds back every request started through this semaphore for `ms` from now (a longer pause already set stands). */
+  pauseFor(ms: number): void {
+    if (ms > 0) this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
   }
 
   private acquire(n: number): Promise<void> {
@@ -41,6 +52,8 @@ export class Semaphore {
     }
   }
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const perMailbox = new Map<string, Semaphore>();
 

@@ -1,14 +1,24 @@
-import type { Appointment, Attendee, ModifiedOccurrence, Recurrence, Sensitivity, ShowAs } from '@exsync/canonical';
-import { ianaZoneForWindows, windowsZoneForIana } from '@exsync/ews-client';
-import { isObject, optString, reqString, type Json } from './wireShapes';
-import { SyncError } from '@exsync/canonical';
+import {
+  APPOINTMENT_MAPI_GRAPH_IDS, EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, EXSYNC_TIME_ZONE_GRAPH_PROPERTY_ID, SyncError, TIME_ZONE_DEFINITION_START_GRAPH_ID,
+  type Appointment, type Attendee, type ModifiedOccurrence, type Recurrence, type Sensitivity, type ShowAs,
+} from '@exsync/canonical';
+import { decodeTzDefinition, fixedOffsetZone, ianaZoneForRules, ianaZoneForWindows, windowsZoneForIana } from '@exsync/calendar';
+import { expandOf } from './contactMapper';
+import { extendedValue, isObject, optString, reqString, type Json } from './wireShapes';
 
 /**
  * Canonical Appointment <-> Graph `event` (learn.microsoft.com/graph/api/resources/event).
  * Times are read in UTC (no `Prefer: outlook.timezone`) and written as local wall-clock time in
  * the event's Windows zone, so a series expands in its own zone as it does over EWS. Attendees and
  * the organizer are read-only (a create with attendees sends invitations: GRAPH-NOTES "Writes").
+ * The zone is read as the EWS mapper reads it (issue 16 point 6): the IANA zone exsync last wrote
+ * (exsyncTimeZone) among those sharing the Windows id, and for an Outlook "Customized Time Zone"
+ * the rules of its TZDEFINITION (PidLidAppointmentTimeZoneDefinitionStartDisplay) matched to an
+ * IANA zone, else a fixed offset. Read with APPOINTMENT_EXPAND.
  */
+
+/** `$expand` of the link tag and the MAPI properties the event mapper reads. */
+export const APPOINTMENT_EXPAND = expandOf([EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, ...APPOINTMENT_MAPI_GRAPH_IDS]);
 
 const SENSITIVITIES: Sensitivity[] = ['normal', 'personal', 'private', 'confidential'];
 const SHOW_AS: ShowAs[] = ['free', 'tentative', 'busy', 'oof', 'workingElsewhere'];
@@ -45,10 +55,17 @@ function locationText(v: unknown): string | undefined {
   return name === '' ? undefined : name;
 }
 
-function zoneOf(e: Json): string {
+function zoneOf(e: Json, start: string): string {
+  const preferred = extendedValue(e, EXSYNC_TIME_ZONE_GRAPH_PROPERTY_ID);
   const windows = optString(e, 'originalStartTimeZone', 'event');
-  if (!windows) return 'UTC';
-  return ianaZoneForWindows(windows) ?? (windows.includes('/') ? windows : 'UTC');
+  if (!windows) return preferred ?? 'UTC';
+  const byId = ianaZoneForWindows(windows, preferred);
+  if (byId) return byId;
+  if (windows.includes('/')) return windows;
+  const definition = extendedValue(e, TIME_ZONE_DEFINITION_START_GRAPH_ID);
+  const rules = definition ? decodeTzDefinition(definition)?.rules : undefined;
+  if (!rules) return preferred ?? 'UTC';
+  return ianaZoneForRules(rules, Date.parse(start), preferred) ?? fixedOffsetZone(rules);
 }
 
 function recurrenceOf(v: unknown): Recurrence | undefined {
@@ -89,11 +106,12 @@ function attendeesOf(v: unknown): Attendee[] {
 
 /** A single event or a series master as canonical; `instances` are the master's occurrences and exceptions. */
 export function toCanonicalAppointment(e: Json, instances?: Json[], expectedStarts?: string[]): Appointment {
+  const start = instantOf(e.start, 'start');
   const out: Appointment = {
     subject: typeof e.subject === 'string' ? e.subject : '',
-    start: instantOf(e.start, 'start'),
+    start,
     end: instantOf(e.end, 'end'),
-    timeZone: zoneOf(e),
+    timeZone: zoneOf(e, start),
     isAllDay: e.isAllDay === true,
   };
   const body = bodyText(e.body);
@@ -162,6 +180,8 @@ export function toGraphEvent(a: Appointment): Json {
     showAs: a.showAs ?? 'busy',
     categories: a.categories ?? [],
     recurrence: null,
+    // the IANA name, so zones sharing a Windows id (Europe/Zurich, Europe/Berlin) read back as written
+    singleValueExtendedProperties: [{ id: EXSYNC_TIME_ZONE_GRAPH_PROPERTY_ID, value: a.timeZone }],
   };
   if (a.recurrence) {
     const { pattern, range } = a.recurrence;

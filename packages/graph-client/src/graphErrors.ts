@@ -43,7 +43,7 @@ export function errorFromGraph(status: number, body: unknown, retryAfter?: strin
   const err = graphErrorOf(body);
   const code = err?.code ?? String(status);
   const message = err?.message || `Graph answered HTTP ${status}`;
-  const details = { code, httpStatus: status };
+  const details = { code, httpStatus: status, protocol: 'graph' as const };
   if (status === 410 || SYNC_STATE_CODES.has(code.toLowerCase())) return new SyncError('SyncStateInvalid', message, details);
   if (status === 429 || status === 503) {
     return new SyncError('Throttled', message, { ...details, backoffMs: retryAfterMs(retryAfter) ?? DEFAULT_RETRY_AFTER_MS });

@@ -50,8 +50,6 @@ const IMMUTABLE_ID = 'IdType="ImmutableId"';
 /** Graph answers at most 20 requests per $batch (learn.microsoft.com/graph/json-batching). */
 export const MAX_BATCH = 20;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export class GraphHttp {
   constructor(private readonly opts: GraphHttpOptions) {}
 
@@ -65,7 +63,8 @@ export class GraphHttp {
       const res = await this.opts.semaphore.run(permits, () => this.sendWithToken(method, url, body, headers));
       const wait = this.throttleWait(res, method, headers, attempt);
       if (wait === undefined) return res;
-      await sleep(wait);
+      // the next attempt (and every other request of the mailbox) waits in the semaphore
+      this.opts.semaphore.pauseFor(wait);
     }
   }
 
@@ -99,7 +98,8 @@ export class GraphHttp {
         }
       }
       pending = again;
-      if (pending.length > 0) await sleep(waitMs);
+      // the resend (and every other request of the mailbox) waits in the semaphore
+      this.opts.semaphore.pauseFor(waitMs);
     }
     return out as GraphResponse[];
   }
@@ -108,6 +108,8 @@ export class GraphHttp {
   private throttleWait(res: GraphResponse, method: string, headers: Record<string, string>, attempt: number): number | undefined {
     const s = res.status;
     if (s !== 429 && s !== 503 && s !== 504) return undefined;
+    // a Retry-After binds the mailbox whether or not this answer is retried here
+    this.opts.semaphore.pauseFor(retryAfterMs(res.headers['retry-after']) ?? 0);
     // a 504 may hide a POST that ran: only a create with a transactionId is safe to repeat, and
     // the caller decides that; 429 and 503 mean the request was not run
     if (s === 504 && method === 'POST' && !headers['x-exsync-idempotent']) return undefined;

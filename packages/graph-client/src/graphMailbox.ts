@@ -1,4 +1,5 @@
 import {
+  type AuthMode,
   EXSYNC_LINK_ID_GRAPH_PROPERTY_ID,
   SyncError,
   normalizeAppointment,
@@ -19,13 +20,13 @@ import {
   type ForeignItemRef,
   type ItemResolverPort,
   type ResolvedItem,
-  type TransportName,
+  type ExchangeTransport,
 } from '@exsync/canonical';
 import type { EndpointPolicy } from '@exsync/config';
-import { occurrenceStarts, planOccurrenceChanges } from '@exsync/ews-client';
+import { occurrenceStarts, planOccurrenceChanges } from '@exsync/calendar';
 import { mailboxSemaphore } from './concurrency';
-import { toCanonicalContact, toGraphContact, CONTACT_SELECT } from './contactMapper';
-import { toCanonicalAppointment, toGraphEvent, toGraphOccurrence } from './eventMapper';
+import { toCanonicalContact, toGraphContact, CONTACT_EXPAND, CONTACT_SELECT } from './contactMapper';
+import { APPOINTMENT_EXPAND, toCanonicalAppointment, toGraphEvent, toGraphOccurrence } from './eventMapper';
 import { asSyncError, errorFromGraph } from './graphErrors';
 import { resolveItems } from './itemResolution';
 import { GraphHttp, MAX_BATCH, type BatchRequest, type GraphResponse } from './graphHttp';
@@ -52,7 +53,7 @@ export interface GraphMailboxOptions {
   graphUrl: string;
   smtpAddress: string;
   /** app-only: `/users/{address}`; delegated: `/me` */
-  mode: 'app-only' | 'delegated';
+  mode: AuthMode;
   /** a token for https://graph.microsoft.com/.default, called before every request */
   getAccessToken: (opts?: { forceRefresh?: boolean }) => Promise<string>;
   /** deadline per HTTP request in ms (default 100 s) */
@@ -101,7 +102,7 @@ export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
 }
 
 /** Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. */
-export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'calendarWindow'> = {}): MailboxOpener {
+export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'calendarWindow' | 'timeoutMs'> = {}): MailboxOpener {
   return ({ endpointUrl, ...rest }) => openGraphMailbox({ graphUrl: endpointUrl, ...rest, ...extra });
 }
 
@@ -197,10 +198,12 @@ class GraphMailboxSession implements GraphMailbox {
       throw new SyncError('SyncStateInvalid', 'The stored sync state is not a Graph delta link of this mailbox', { code: 'SyncStateNotGraph' });
     }
     let link = syncState ?? (await this.firstLink(folder));
+    // a series' occurrences spread over many pages: its master is read and reported once a round
+    const reported = new Set<string>();
     for (;;) {
       const res = await this.call('GET', link, undefined, { Prefer: `odata.maxpagesize=${this.pageSize}` });
       const page = parseDeltaPage(res.body);
-      const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value);
+      const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value, reported);
       link = (page.nextLink ?? page.deltaLink)!;
       yield { changes, syncState: link, moreAvailable: page.nextLink !== undefined };
       if (!page.nextLink) return;
@@ -245,16 +248,17 @@ class GraphMailboxSession implements GraphMailbox {
 
   /**
    * The calendar changes of one delta page: every named event is read back (with its tag), an
-   * occurrence or exception stands for its series master, and only a 404 becomes a delete.
+   * occurrence or exception stands for its series master, and only a 404 becomes a delete. `seen`
+   * holds the ids this round already reported (updated as it goes): they are not read again.
    */
-  private async calendarChanges(entries: Json[]): Promise<FolderChange[]> {
+  private async calendarChanges(entries: Json[], seen: Set<string>): Promise<FolderChange[]> {
     const named = new Set<string>();
     for (const e of entries) {
       const master = typeof e.seriesMasterId === 'string' && (e.type === 'occurrence' || e.type === 'exception') ? e.seriesMasterId : undefined;
-      named.add(master ?? (e.id as string));
+      const id = master ?? (e.id as string);
+      if (!seen.has(id)) named.add(id);
     }
     const out: FolderChange[] = [];
-    const seen = new Set<string>();
     let ids = [...named];
     // two passes at most: an id read back as an occurrence points at its master
     for (let pass = 0; pass < 2 && ids.length > 0; pass++) {
@@ -264,6 +268,7 @@ class GraphMailboxSession implements GraphMailbox {
         const a = answers[i];
         if (a instanceof SyncError) throw a;
         if (a.status === 404) {
+          seen.add(id);
           out.push({ type: 'delete', itemId: id });
           return;
         }
@@ -291,7 +296,7 @@ class GraphMailboxSession implements GraphMailbox {
 
   async getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
     if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
-    const query = kind === 'contact' ? `?$select=${CONTACT_SELECT}&$expand=${TAG_EXPAND}` : `?$expand=${TAG_EXPAND}`;
+    const query = kind === 'contact' ? `?$select=${CONTACT_SELECT}&$expand=${CONTACT_EXPAND}` : `?$expand=${APPOINTMENT_EXPAND}`;
     const answers = await this.batched(itemIds.map((id) => ({ method: 'GET' as const, url: this.itemPath(kind, id) + query })));
     const out: ItemResult<FetchedItem<ItemOfKind<K>>>[] = [];
     for (let i = 0; i < itemIds.length; i++) {
@@ -369,7 +374,7 @@ class GraphMailboxSession implements GraphMailbox {
         if (typeof input.tag !== 'string' || !input.tag) throw new TypeError('every created item needs a tag');
         const body: Json = kind === 'contact' ? toGraphContact(input.item as Contact) : toGraphEvent(input.item as Appointment);
         // the tag goes out with the create, so a retry after a lost answer finds the item
-        body.singleValueExtendedProperties = [{ id: EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, value: input.tag }];
+        body.singleValueExtendedProperties = [...((body.singleValueExtendedProperties as Json[] | undefined) ?? []), { id: EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, value: input.tag }];
         const headers: Record<string, string> = {};
         if (kind === 'appointment') {
           // a repeated POST with the same transactionId answers the first event (never a second one)
@@ -560,7 +565,7 @@ class GraphMailboxSession implements GraphMailbox {
   }
 
   /** The switch from EWS: see itemResolution.ts. */
-  resolveItems<K extends ItemKind>(kind: K, refs: ForeignItemRef[], from: TransportName): Promise<ItemResult<ResolvedItem<ItemOfKind<K>>>[]> {
+  resolveItems<K extends ItemKind>(kind: K, refs: ForeignItemRef[], from: ExchangeTransport): Promise<ItemResult<ResolvedItem<ItemOfKind<K>>>[]> {
     return resolveItems(this, kind, refs, from);
   }
 

@@ -25,7 +25,7 @@ import {
   type ItemRef,
   type ItemResult,
   type ResolvedItem,
-  type TransportName,
+  type ExchangeTransport,
 } from '@exsync/canonical';
 
 /** What resolution needs from a Graph mailbox session. */
@@ -65,7 +65,7 @@ function confirmed(ref: ForeignItemRef, fetched: FetchedItem<unknown>): boolean 
  * than 'ews' (immutable Graph ids cannot be turned back into EWS ids without translateExchangeIds).
  */
 export async function resolveItems<K extends ItemKind>(
-  src: ResolutionSource, kind: K, refs: ForeignItemRef[], from: TransportName,
+  src: ResolutionSource, kind: K, refs: ForeignItemRef[], from: ExchangeTransport,
 ): Promise<ItemResult<ResolvedItem<ItemOfKind<K>>>[]> {
   if (from !== 'ews') throw new SyncError('InvalidSettings', `Graph resolves EWS item ids only, not ${from} ids`, { code: 'SwitchDirectionUnsupported' });
   const byId = await src.getItems(kind, refs.map((r) => restIdFromEwsId(r.itemId)));

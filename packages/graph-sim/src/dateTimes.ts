@@ -1,4 +1,5 @@
-import { knownTimeZone, localToUtc, UTC_ZONE, utcToLocal, WINDOWS_TO_IANA, type TimeZoneDef } from '@exsync/ews-sim';
+import { findWindowsZone } from '@exsync/calendar';
+import { knownTimeZone, localToUtc, UTC_ZONE, utcToLocal, type TimeZoneDef } from '@exsync/ews-sim';
 import { errors } from './errors';
 
 /**
@@ -10,17 +11,12 @@ export interface DateTimeTimeZone {
   timeZone: string;
 }
 
-const IANA_TO_WINDOWS = new Map<string, string>();
-for (const [win, iana] of Object.entries(WINDOWS_TO_IANA)) if (!IANA_TO_WINDOWS.has(iana)) IANA_TO_WINDOWS.set(iana, win);
-IANA_TO_WINDOWS.set('Etc/UTC', 'UTC');
-IANA_TO_WINDOWS.set('Etc/GMT', 'UTC');
-IANA_TO_WINDOWS.set('Europe/London', 'GMT Standard Time');
-
 /** A Windows or IANA zone name as a zone definition; unknown names answer 400 TimeZoneNotSupportedException. */
 export function zoneByName(name: string): TimeZoneDef {
   const n = name.trim();
   if (n === 'UTC' || n === 'Coordinated Universal Time') return UTC_ZONE;
-  const tz = knownTimeZone(n) ?? knownTimeZone(IANA_TO_WINDOWS.get(n) ?? '');
+  // an IANA name goes through the one CLDR table (@exsync/calendar), aliases included
+  const tz = knownTimeZone(n) ?? knownTimeZone(findWindowsZone(n) ?? '');
   if (!tz) throw errors.badTimeZone(name);
   return tz;
 }

@@ -1,5 +1,6 @@
 import { DISTINGUISHED_PROPERTY_SETS, el, extendedPropertyKey, textEl, type El, type StoredItem } from '@exsync/ews-sim';
 import { errors } from './errors';
+import { isMapiAlias, readMapiAliases, writeMapiAliases } from './mapiAliases';
 
 /**
  * `singleValueExtendedProperties` ids (learn.microsoft.com/graph/api/resources/extended-properties-overview):
@@ -71,9 +72,12 @@ export function graphIdOf(prop: El): string | undefined {
   return undefined;
 }
 
-/** `[{id, value}]` of every single-valued extended property an item holds. */
+/**
+ * `[{id, value}]` of every single-valued extended property an item holds: the ones stored as
+ * ExtendedProperty elements and the MAPI properties Exchange keeps as fields (mapiAliases.ts).
+ */
 export function readExtended(item: StoredItem): { id: string; value: string }[] {
-  const out: { id: string; value: string }[] = [];
+  const out: { id: string; value: string }[] = readMapiAliases(item);
   for (const prop of item.extended.values()) {
     const id = graphIdOf(prop);
     const value = prop.children.find((c) => c.name === 'Value');
@@ -88,14 +92,21 @@ export function readExtended(item: StoredItem): { id: string; value: string }[] 
  */
 export function writeExtended(item: StoredItem, input: unknown): void {
   if (!Array.isArray(input)) throw errors.badRequest('singleValueExtendedProperties must be a collection.');
+  const aliased: { id: string; value: string }[] = [];
   for (const entry of input) {
     const e = entry as { id?: unknown; value?: unknown };
     if (!e || typeof e !== 'object' || typeof e.id !== 'string') throw errors.invalidProperty('Each extended property needs an id.');
     const parsed = parseExtendedId(e.id);
     if (!parsed) throw errors.invalidProperty(`The extended property id '${e.id}' is not valid.`);
     if (e.value === null || e.value === undefined) throw errors.invalidProperty(`The extended property '${e.id}' needs a value.`);
+    const id = formatExtendedId(parsed);
+    if (isMapiAlias(item, id)) {
+      aliased.push({ id, value: String(e.value) });
+      continue;
+    }
     const uri = extendedFieldUri(parsed);
     const prop = el('ExtendedProperty', {}, [uri, textEl('Value', String(e.value))]);
     item.extended.set(extendedPropertyKey(uri), prop);
   }
+  writeMapiAliases(item, aliased);
 }

@@ -47,6 +47,7 @@ async function execute(deps: ServerDeps, req: GraphRequest, p: Prepared | { erro
     if ('error' in p) throw p.error;
     entry.mailbox = p.mb.email;
     entry.operation = inBatch ? `$batch ${p.name}` : p.name;
+    entry.inFlight = deps.concurrency.current(req.principal.appId, p.mb.email) + 1;
     const release = deps.concurrency.acquire(req.principal.appId, p.mb.email);
     try {
       const config = deps.faults.effective(p.mb.email);
@@ -114,12 +115,18 @@ export async function handleGraph(deps: ServerDeps, req: IncomingMessage, res: S
     headers['Content-Length'] = String(Buffer.byteLength(text));
     res.writeHead(r.status, headers);
     res.end(text);
+    noteRetryAfter(entry, r);
     deps.requestLog.finish(entry, r.status);
   };
   try {
     const graphReq = await readRequest(deps, req, url);
     const isBatch = graphReq.path.toLowerCase() === '/$batch';
     const prepared = isBatch ? undefined : tryPrepare(deps, graphReq);
+    if (prepared && 'mb' in prepared) {
+      // logged under its mailbox even when a fault answers it before it runs
+      entry.mailbox = prepared.mb.email;
+      entry.operation = prepared.name;
+    }
     const config = deps.faults.effective(prepared && 'mb' in prepared ? prepared.mb.email : undefined);
     const fault = pickGraphFault(deps.faults, config);
     if (fault?.kind === 'reset') {
@@ -146,9 +153,11 @@ export async function handleGraph(deps: ServerDeps, req: IncomingMessage, res: S
       if (config.latencyMs > 0) await sleep(config.latencyMs);
       answer = await runBatch(graphReq, async (inner) => {
         const innerEntry = deps.requestLog.start({ impersonation: false, anchorMailbox: undefined, protocol: 'graph' });
+        innerEntry.batchSeq = entry.seq;
         const p = tryPrepare(deps, inner);
         const latency = deps.baseLatencyMs + ('mb' in p ? deps.faults.effective(p.mb.email).latencyMs : 0);
         const r = await execute(deps, inner, p, innerEntry, latency, true);
+        noteRetryAfter(innerEntry, r);
         deps.requestLog.finish(innerEntry, r.status);
         return r;
       });
@@ -168,6 +177,11 @@ export async function handleGraph(deps: ServerDeps, req: IncomingMessage, res: S
   } catch (e) {
     send(errorResponse(e, requestId, clientRequestId));
   }
+}
+
+function noteRetryAfter(entry: RequestLogEntry, r: GraphResponse): void {
+  const v = r.headers['Retry-After'] ?? r.headers['retry-after'];
+  if (v !== undefined) entry.retryAfter = v;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -1,27 +1,9 @@
 import type pg from 'pg';
-import type { FolderName, ItemKind, MailboxPort } from '@exsync/canonical';
+import type { ConflictPolicy, FolderName, ItemKind, MailboxPort, SyncCounts, SyncDirection } from '@exsync/canonical';
 import type { ItemBackoff } from '@exsync/db';
 
-export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
-export type ConflictPolicy = 'newest-wins' | 'crm-wins' | 'exchange-wins';
-
-export interface SideCounts {
-  created: number;
-  updated: number;
-  deleted: number;
-}
-
-/** What one run did; the worker stores it as `mailboxes.last_run_counts`. */
-export interface SyncCounts {
-  toExchange: SideCounts;
-  toCrm: SideCounts;
-  conflicts: number;
-  /**
-   * Items that could not be synced and stay failing after this run (recorded on their links).
-   * The worker shows a run with failing items as `degraded`, never `healthy`.
-   */
-  failingItems: number;
-}
+// defined once in @exsync/canonical; re-exported for the engine's modules and callers
+export type { ConflictPolicy, SideCounts, SyncCounts, SyncDirection } from '@exsync/canonical';
 
 /** Structured log sink; a pino logger fits as is. */
 export interface SyncLog {

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { DestinationStream } from 'pino';
 import { endpointPolicyOf, type Config, type EndpointPolicy, type HostResolver } from '@exsync/config';
+import type { EnqueueSync } from '@exsync/canonical';
 import { secretBoxFromConfig, type SecretBox } from '@exsync/db';
 import { authenticate } from './auth';
 import { frameworkErrors, installErrorHandler } from './errorHandler';
@@ -30,8 +31,8 @@ import { itemErrorRoutes } from './routes/itemErrors';
 export interface AppDeps {
   config: Config;
   pool: pg.Pool;
-  /** Asks the worker to sync a mailbox soon; absent when no queue is wired (the scheduler still finds due mailboxes). */
-  enqueueSync?: (mailboxId: string, reason: string) => Promise<void>;
+  /** Asks the worker to sync a mailbox soon (the port the worker's queue implements); absent when no queue is wired (the scheduler still finds due mailboxes). */
+  enqueueSync?: EnqueueSync;
   /** Used by /readyz; when absent the app opens (and closes) its own connection to config.redisUrl. */
   redis?: Redis;
   /** A ready-made logger; otherwise one is built from config.logLevel, writing to logStream or stdout. */

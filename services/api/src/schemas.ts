@@ -1,4 +1,8 @@
-/** JSON schemas shared by the routes (validation, response serialisation and OpenAPI). */
+/**
+ * JSON schemas shared by the routes (validation, response serialisation and OpenAPI). The domain's
+ * unions (states, directions, policies, item kinds) come from @exsync/canonical, their one home.
+ */
+import { CONFLICT_POLICIES, ITEM_KINDS, MAILBOX_STATES, SYNC_DIRECTIONS, type SyncCounts } from '@exsync/canonical';
 
 export const guid = { type: 'string', format: 'uuid' } as const;
 export const isoDateTime = { type: 'string', format: 'date-time' } as const;
@@ -45,7 +49,9 @@ export const pageQuery = {
   additionalProperties: false,
 } as const;
 
-export const direction = { type: 'string', enum: ['two-way', 'crm-to-exchange', 'exchange-to-crm'] } as const;
+export const direction = { type: 'string', enum: SYNC_DIRECTIONS } as const;
+export const conflictPolicy = { type: 'string', enum: CONFLICT_POLICIES } as const;
+export const itemKind = { type: 'string', enum: ITEM_KINDS } as const;
 
 export const settingsProperties = {
   mobileAccess: { type: 'boolean' },
@@ -62,9 +68,7 @@ const counts = {
 } as const;
 
 /** The states of sync-status (CONTRACT.md), as the users list's `state` filter accepts them. */
-export const SYNC_STATES = [
-  'not-enabled', 'awaiting-user-login', 'scheduled', 'syncing', 'healthy', 'degraded', 'throttled', 'retrying', 'error',
-] as const;
+export const SYNC_STATES = MAILBOX_STATES;
 
 export const syncStatus = {
   type: 'object',
@@ -72,14 +76,14 @@ export const syncStatus = {
   properties: {
     state: {
       type: 'string',
-      enum: ['not-enabled', 'awaiting-user-login', 'scheduled', 'syncing', 'healthy', 'degraded', 'throttled', 'retrying', 'error'],
+      enum: MAILBOX_STATES,
       description: 'See the README, "Mailbox states": healthy only while the last run succeeded with nothing failing; degraded when it succeeded but items fail; retrying while a failed run has attempts left; error with lastError (nextRunAt null while a person must act)',
     },
     enabled: { type: 'boolean' },
     lastSuccessAt: nullable(isoDateTime),
     counts: nullable({
       type: 'object',
-      properties: { toExchange: counts, toCrm: counts, conflicts: { type: 'integer' } },
+      properties: { toExchange: counts, toCrm: counts, conflicts: { type: 'integer' } } satisfies Record<Exclude<keyof SyncCounts, 'failingItems'>, unknown>,
     }),
     lastError: nullable({
       type: 'object',
@@ -92,7 +96,6 @@ export const syncStatus = {
   required: ['state', 'lastSuccessAt', 'counts', 'lastError', 'nextRunAt'],
 } as const;
 
-const itemKind = { type: 'string', enum: ['appointment', 'contact'] } as const;
 
 /** `itemErrors` of sync-status: how many items fail and the first five (CONTRACT.md). */
 export const itemErrorsSummary = {

@@ -38,8 +38,9 @@ export async function installSwagger(app: FastifyInstance): Promise<void> {
     transformStaticCSP: (header) =>
       header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, ''),
     uiHooks: {
-      onRequest: async (_request, reply) => {
+      onRequest: (_request, reply, done) => {
         reply.header('x-frame-options', 'DENY');
+        done();
       },
     },
   });

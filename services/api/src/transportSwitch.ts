@@ -6,12 +6,12 @@
 import {
   countMailboxesSyncedOver,
   getTransportSwitch,
+  markDueNow,
   type ExchangeSettingsView,
-  type ExchangeTransport,
   type Queryable,
   type TransportSwitchView,
 } from '@exsync/db';
-import { markDueNow } from '@exsync/worker';
+import type { ExchangeTransport } from '@exsync/canonical';
 import type pg from 'pg';
 import { HttpError } from './httpError';
 

@@ -2,8 +2,6 @@ export { startWorker, LOCK_DURATION_MS, STALLED_INTERVAL_MS, type RunningWorker,
 export { createSyncProducer, CRM_WRITE_DEBOUNCE_MS, type SyncProducer, type SyncProducerOptions } from './syncProducer';
 export { SYNC_QUEUE, SYNC_JOB, createRedisConnection, type SyncJobData, type SyncReason } from './queues';
 export { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler';
-export { getSyncStatus, requestManualSync, type ManualSyncOutcome, type SyncStatus } from './syncStatusRepository';
-export { markDueNow, liftOrganisationStop, stopOrganisation } from './mailboxRunRepository';
 export { classifyRunError } from './syncErrorHandler';
 export { startMonitorSupervisor, type MonitorSupervisor, type MonitorSupervisorOptions } from './monitorSupervisor';
 export { createSyncMetrics, type SyncMetrics, type RunOutcome, type TransportName } from './syncMetrics';

@@ -1,31 +1,18 @@
 /**
  * Every SQL statement the worker runs against `mailboxes` and `exchange_settings`: claiming due
  * work, the run's context, and the status transitions the error handler and processor record.
- * Each transition is the status machine's (@exsync/canonical mailboxStatus.ts): `fromStates` is the
- * WHERE clause, `targetOf` the new state, its nextRun and lastError the rest of the SET clause.
+ * Each transition is the status machine's (@exsync/canonical mailboxStatus.ts, as @exsync/db's
+ * statusTransition gives it): `from` is the WHERE clause, `to` the new state, its nextRun and
+ * lastError the rest of the SET clause. The organisation-wide stop and markDueNow, which the API
+ * also records, are in @exsync/db.
  */
-import { SCHEDULABLE_STATES, fromStates, targetOf, type StatusEvent } from '@exsync/canonical';
-import { withTransaction, type Queryable } from '@exsync/db';
-import type pg from 'pg';
+import { SCHEDULABLE_STATES, type SyncCounts, type SyncDirection } from '@exsync/canonical';
+import { statusTransition, type Queryable } from '@exsync/db';
 import { mailboxLockHeldSql } from './mailboxLock';
-
-export type SyncDirection = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
-
-export interface RunCounts {
-  toExchange: { created: number; updated: number; deleted: number };
-  toCrm: { created: number; updated: number; deleted: number };
-  conflicts: number;
-  /** items that could not be synced (the engine's SyncCounts.failingItems) */
-  failingItems?: number;
-}
 
 /** States the scheduler picks up; they match the partial index `mailboxes_due_idx` (migration 1796000000000). */
 const SCHEDULABLE = `(${SCHEDULABLE_STATES.map((s) => `'${s}'`).join(', ')})`;
 
-/** The SET clause's state and the WHERE clause's states of one named transition, as query parameters. */
-function machine(event: StatusEvent): { to: string; from: string[] } {
-  return { to: targetOf(event).state, from: fromStates(event.type) };
-}
 
 /** An organisation is stopped while its credential error is not older than its last settings change. */
 const ORG_STOPPED = `s.org_error_code IS NOT NULL AND (s.org_error_at IS NULL OR s.org_error_at >= s.updated_at)`;
@@ -71,7 +58,7 @@ export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds
     `UPDATE exchange_settings SET org_error_code = NULL, org_error_message = NULL, org_error_at = NULL, org_error_since = NULL
       WHERE org_error_code IS NOT NULL AND org_error_at IS NOT NULL AND updated_at > org_error_at`,
   );
-  const fixed = machine({ type: 'cause-fixed' });
+  const fixed = statusTransition({ type: 'cause-fixed' });
   const revived = await db.query<{ id: string }>(
     `UPDATE mailboxes m SET state = $2, next_run_at = ${JITTERED_NEXT_RUN('$1::double precision')}, last_error_code = NULL,
             last_error_message = NULL, last_error_at = NULL, consecutive_failures = 0, updated_at = now()
@@ -82,7 +69,7 @@ export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds
       RETURNING m.id`,
     [opts.intervalSeconds, fixed.to, fixed.from],
   );
-  const abandoned = machine({ type: 'run-abandoned' });
+  const abandoned = statusTransition({ type: 'run-abandoned' });
   const stuck = await db.query<{ id: string }>(
     `UPDATE mailboxes SET state = $3, next_run_at = ${JITTERED_NEXT_RUN('$2::double precision')}, updated_at = now()
       WHERE enabled AND state = ANY($4::text[]) AND last_started_at < now() - make_interval(secs => $1::double precision)
@@ -91,11 +78,6 @@ export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds
     [opts.stuckSyncingSeconds, opts.intervalSeconds, abandoned.to, abandoned.from],
   );
   return [...revived.rows, ...stuck.rows].map((r) => r.id);
-}
-
-/** Due at once: a claimed mailbox whose job could not be queued (Redis down) is retried next tick. */
-export async function markDueNow(db: Queryable, mailboxId: string): Promise<void> {
-  await db.query(`UPDATE mailboxes SET next_run_at = now(), updated_at = now() WHERE id = $1`, [mailboxId]);
 }
 
 export interface RunContext {
@@ -149,7 +131,7 @@ export async function loadRunContext(db: Queryable, mailboxId: string): Promise<
 }
 
 export async function markSyncing(db: Queryable, mailboxId: string): Promise<void> {
-  const t = machine({ type: 'run-started' });
+  const t = statusTransition({ type: 'run-started' });
   await db.query(
     `UPDATE mailboxes SET state = $2, last_started_at = now(), sync_progress = NULL, updated_at = now() WHERE id = $1 AND state = ANY($3::text[])`,
     [mailboxId, t.to, t.from],
@@ -157,8 +139,8 @@ export async function markSyncing(db: Queryable, mailboxId: string): Promise<voi
 }
 
 /** The run ended: `healthy`, or `degraded` when items fail; the cause of any earlier failure is cleared. */
-export async function recordSuccess(db: Queryable, mailboxId: string, counts: RunCounts, intervalSeconds: number): Promise<void> {
-  const t = machine({ type: 'run-succeeded', failingItems: counts.failingItems ?? 0 });
+export async function recordSuccess(db: Queryable, mailboxId: string, counts: SyncCounts, intervalSeconds: number): Promise<void> {
+  const t = statusTransition({ type: 'run-succeeded', failingItems: counts.failingItems ?? 0 });
   await db.query(
     `UPDATE mailboxes SET state = $4, last_success_at = now(), last_run_counts = $2::jsonb,
             last_error_code = NULL, last_error_message = NULL, last_error_at = NULL, consecutive_failures = 0,
@@ -170,7 +152,7 @@ export async function recordSuccess(db: Queryable, mailboxId: string, counts: Ru
 
 /** Throttled: due again when the back-off ends, and not before (the scheduler honours throttled_until). */
 export async function recordThrottled(db: Queryable, mailboxId: string, until: Date): Promise<void> {
-  const t = machine({ type: 'run-throttled' });
+  const t = statusTransition({ type: 'run-throttled' });
   await db.query(
     `UPDATE mailboxes SET state = $3, throttled_until = $2, next_run_at = GREATEST(COALESCE(next_run_at, $2), $2),
             updated_at = now()
@@ -188,7 +170,7 @@ export async function recordRunFailure(
   mailboxId: string,
   failure: { code: string; message: string; final: boolean; intervalSeconds: number },
 ): Promise<void> {
-  const t = machine({ type: failure.final ? 'retries-exhausted' : 'attempt-failed' });
+  const t = statusTransition({ type: failure.final ? 'retries-exhausted' : 'attempt-failed' });
   await db.query(
     `UPDATE mailboxes SET state = $6, consecutive_failures = consecutive_failures + 1,
             last_error_code = $2, last_error_message = $3, last_error_at = now(),
@@ -201,64 +183,13 @@ export async function recordRunFailure(
 
 /** A cause that needs a person, for this mailbox: `error`, out of the scheduler (next_run_at NULL) until it is fixed. */
 export async function recordMailboxError(db: Queryable, mailboxId: string, error: { code: string; message: string }): Promise<void> {
-  const t = machine({ type: 'mailbox-stopped' });
+  const t = statusTransition({ type: 'mailbox-stopped' });
   await db.query(
     `UPDATE mailboxes SET state = $4, last_error_code = $2, last_error_message = $3, last_error_at = now(), next_run_at = NULL,
             consecutive_failures = consecutive_failures + 1, updated_at = now()
       WHERE id = $1 AND state = ANY($5::text[])`,
     [mailboxId, error.code, error.message, t.to, t.from],
   );
-}
-
-/**
- * An organisation-wide cause (a credential, consent, EWS off for the tenant) is recorded once on
- * its settings (`status` on GET .../exchange; `since` kept while the same cause recurs; updated_at
- * untouched, as it marks the admin's changes) and stops each of its active mailboxes, so the
- * scheduler stops claiming them and each shows why.
- */
-export async function stopOrganisation(pool: pg.Pool, orgId: string, error: { code: string; message: string }): Promise<void> {
-  const t = machine({ type: 'organisation-stopped' });
-  await withTransaction(pool, async (client) => {
-    await client.query(
-      `UPDATE exchange_settings SET org_error_since = CASE WHEN org_error_code = $2 THEN COALESCE(org_error_since, now()) ELSE now() END,
-              org_error_code = $2, org_error_message = $3, org_error_at = now()
-        WHERE org_id = $1`,
-      [orgId, error.code, error.message],
-    );
-    await client.query(
-      `UPDATE mailboxes SET state = $4, last_error_code = $2, last_error_message = $3, last_error_at = now(),
-              next_run_at = NULL, updated_at = now()
-        WHERE org_id = $1 AND enabled AND state = ANY($5::text[])`,
-      [orgId, error.code, error.message, t.to, t.from],
-    );
-  });
-}
-
-/**
- * The organisation-wide cause is fixed (a connection test passed): the organisation's status is
- * cleared and every mailbox it stopped (in `error`, waiting for a person, with its code) is due at
- * once. Returns their ids for the caller to enqueue; the scheduler finds them due anyway.
- */
-export async function liftOrganisationStop(pool: pg.Pool, orgId: string): Promise<string[]> {
-  const t = machine({ type: 'cause-fixed' });
-  return withTransaction(pool, async (client) => {
-    const cleared = await client.query<{ code: string }>(
-      `UPDATE exchange_settings s SET org_error_code = NULL, org_error_message = NULL, org_error_at = NULL, org_error_since = NULL
-         FROM (SELECT org_id, org_error_code AS code FROM exchange_settings WHERE org_id = $1 FOR UPDATE) old
-        WHERE s.org_id = old.org_id AND old.code IS NOT NULL
-        RETURNING old.code`,
-      [orgId],
-    );
-    if (cleared.rows.length === 0) return [];
-    const res = await client.query<{ id: string }>(
-      `UPDATE mailboxes SET state = $3, next_run_at = now(), last_error_code = NULL, last_error_message = NULL,
-              last_error_at = NULL, consecutive_failures = 0, updated_at = now()
-        WHERE org_id = $1 AND enabled AND state = ANY($4::text[]) AND next_run_at IS NULL AND last_error_code = $2
-        RETURNING id`,
-      [orgId, cleared.rows[0].code, t.to, t.from],
-    );
-    return res.rows.map((r) => r.id);
-  });
 }
 
 /** Delegated mode: Entra ID rotated the user's refresh token; keep only the new one. */

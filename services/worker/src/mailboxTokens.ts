@@ -10,11 +10,13 @@ export interface TokenProviders {
   /** app-only tokens for https://graph.microsoft.com/.default (organisations on the Graph transport) */
   graphApp?: AppTokenProvider;
   delegated: DelegatedTokenProvider;
+  /** delegated tokens for Microsoft Graph (GRAPH_DELEGATED_SCOPES), from the same stored refresh token */
+  graphDelegated?: DelegatedTokenProvider;
 }
 
 /**
- * The `getAccessToken` a mailbox session calls before every request. App-only: the org's token
- * from the shared provider. Delegated: the user's token from the stored refresh token; when Entra ID
+ * The `getAccessToken` a mailbox session calls before every request, for the organisation's
+ * transport (EWS or Microsoft Graph). App-only: the org's token from the shared provider. Delegated: the user's token from the stored refresh token; when Entra ID
  * rotates it, the new one is sealed and stored before the access token is used, so a crash cannot
  * leave only the old (now spent) token behind.
  */
@@ -27,16 +29,14 @@ export function tokenGetter(args: {
   refreshTokenEnc: Buffer | null;
 }): (opts?: { forceRefresh?: boolean }) => Promise<string> {
   const org = toOrgCredentials(args.creds);
-  if (args.creds.transport === 'graph') {
-    const graph = args.providers.graphApp;
-    // the API refuses Graph with delegated mode; settings stored otherwise stop the organisation
-    if (args.creds.authMode !== 'app-only' || !graph) {
-      throw new SyncError('InvalidSettings', 'the Graph transport runs app-only for now', { code: 'GraphTransportUnsupported' });
-    }
-    return (opts) => graph.getToken(org, opts);
+  const graph = args.creds.transport === 'graph';
+  if (args.creds.authMode === 'app-only') {
+    const app = graph ? args.providers.graphApp : args.providers.app;
+    if (!app) throw new SyncError('InvalidSettings', 'this worker has no Graph token provider', { code: 'GraphTransportUnsupported' });
+    return (opts) => app.getToken(org, opts);
   }
-  if (args.creds.authMode === 'app-only') return (opts) => args.providers.app.getToken(org, opts);
-
+  const delegated = graph ? args.providers.graphDelegated : args.providers.delegated;
+  if (!delegated) throw new SyncError('InvalidSettings', 'this worker has no Graph token provider', { code: 'GraphTransportUnsupported' });
   if (!args.refreshTokenEnc) {
     throw new SyncError('AuthFailed', 'no refresh token stored', { reason: 'grant-revoked', code: 'UserSignInMissing' });
   }
@@ -47,7 +47,7 @@ export function tokenGetter(args: {
     throw new SyncError('AuthFailed', 'stored refresh token cannot be opened', { reason: 'grant-revoked', code: 'UserSignInUnreadable' });
   }
   return async () => {
-    const token = await args.providers.delegated.getToken(org, refreshToken);
+    const token = await delegated.getToken(org, refreshToken);
     if (token.rotatedRefreshToken) {
       await storeRefreshToken(args.pool, args.mailboxId, args.box.seal(token.rotatedRefreshToken, args.creds.orgId));
       refreshToken = token.rotatedRefreshToken;

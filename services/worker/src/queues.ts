@@ -1,3 +1,4 @@
+import type { SyncReason } from '@exsync/canonical';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** The one queue mailbox syncs travel on. */
@@ -6,11 +7,7 @@ export const SYNC_QUEUE = 'mailbox-sync';
 /** The BullMQ job name; the payload type is SyncJobData. */
 export const SYNC_JOB = 'sync-mailbox';
 
-/**
- * Why a sync was asked for, kept on the job for logs: 'scheduled', 'manual', 'settings', 'enabled',
- * 'user signed in', and 'crm-write' (or any reason starting with 'crm'), which is debounced.
- */
-export type SyncReason = string;
+export type { SyncReason } from '@exsync/canonical';
 
 /** Ids only: the processor re-reads everything else (and no secret ever sits in Redis in clear). */
 export interface SyncJobData {

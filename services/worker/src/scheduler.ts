@@ -4,9 +4,10 @@
  * scheduler processes, cost proportional to due mailboxes thanks to the partial index), so if Redis
  * lost its jobs the next ticks simply enqueue the work again.
  */
+import type { SyncReason } from '@exsync/canonical';
+import { markDueNow } from '@exsync/db';
 import type pg from 'pg';
-import { claimDueMailboxes, markDueNow, reviveMailboxes } from './mailboxRunRepository';
-import type { SyncReason } from './queues';
+import { claimDueMailboxes, reviveMailboxes } from './mailboxRunRepository';
 
 export interface SchedulerOptions {
   pool: pg.Pool;

@@ -6,8 +6,9 @@
  * change, never a remote body, a secret or a token.
  */
 import { adminMessage, toSyncError } from '@exsync/canonical';
+import { stopOrganisation } from '@exsync/db';
 import type pg from 'pg';
-import { recordMailboxError, recordRunFailure, recordThrottled, stopOrganisation } from './mailboxRunRepository';
+import { recordMailboxError, recordRunFailure, recordThrottled } from './mailboxRunRepository';
 
 export type ErrorOutcome =
   /** move the job to delayed until `untilMs`; not a failure */

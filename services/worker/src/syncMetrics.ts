@@ -10,6 +10,7 @@
  *   exsync_due_mailboxes                                 mailboxes the scheduler would claim now (Postgres, read at scrape)
  *   exsync_sync_queue_jobs{state}                        sync jobs in the queue by BullMQ state (Redis, read at scrape)
  */
+import type { ExchangeTransport } from '@exsync/canonical';
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Queryable } from '@exsync/db';
@@ -17,7 +18,8 @@ import type { SyncCounts } from '@exsync/sync-engine';
 import { countDueMailboxes } from './mailboxRunRepository';
 
 export type RunOutcome = 'synced' | 'throttled' | 'retrying' | 'error' | 'skipped';
-export type TransportName = 'ews' | 'graph';
+/** the transport label of the sync metrics */
+export type TransportName = ExchangeTransport;
 
 export interface SyncMetrics {
   /** one finished job; `seconds` for runs that reached Exchange (not for skipped ones) */

@@ -3,7 +3,7 @@
  * engine per item kind, record the outcome. Sync decisions live in @exsync/sync-engine; error
  * mapping lives in syncErrorHandler.ts.
  */
-import { SyncError, toSyncError, type ItemKind, type MailboxOpener, type MailboxPort, type TransportName as Transport } from '@exsync/canonical';
+import { SyncError, toSyncError, type ItemKind, type MailboxOpener, type MailboxPort, type ExchangeTransport } from '@exsync/canonical';
 import { failMailboxSwitch, getMailboxTransport, getOpenMailboxSwitch, loadCredentials, type ExchangeCredentials, type SecretBox } from '@exsync/db';
 import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
@@ -196,7 +196,7 @@ async function loadOrgCredentials(deps: SyncProcessorDeps, ctx: RunContext): Pro
 }
 
 /** The mailbox opened over `transport` (its tokens for that transport); metrics are labelled with it. */
-function openPort(deps: SyncProcessorDeps, ctx: RunContext, creds: ExchangeCredentials, transport: Transport, run: RunTransport): MailboxPort {
+function openPort(deps: SyncProcessorDeps, ctx: RunContext, creds: ExchangeCredentials, transport: ExchangeTransport, run: RunTransport): MailboxPort {
   const getAccessToken = tokenGetter({
     pool: deps.pool,
     box: deps.box,

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SYNC_JOB, SYNC_QUEUE, assertNoColon, createRedisConnection, syncDedupId, type SyncJobData, type SyncReason } from './queues';
+import { SYNC_JOB, SYNC_QUEUE, assertNoColon, createRedisConnection, syncDedupId, type SyncJobData } from './queues';
+import type { EnqueueSync } from '@exsync/canonical';
 import type { RetryPolicy } from '@exsync/config';
 import { syncJobOptions } from './syncJobOptions';
 
@@ -27,8 +28,9 @@ export interface SyncProducer {
    * deduplication with keepLastIfActive): a request while one waits folds into it; a request while
    * one runs queues exactly one follow-up, so a change made during a run is never missed.
    * Rejects at once when Redis is unreachable (callers answer 503; the scheduler catches up from Postgres).
+   * The implementation of the API's EnqueueSync port (@exsync/canonical).
    */
-  enqueueSync(mailboxId: string, reason: SyncReason): Promise<void>;
+  enqueueSync: EnqueueSync;
   readonly queue: Queue<SyncJobData>;
   close(): Promise<void>;
 }

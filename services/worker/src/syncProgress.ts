@@ -4,21 +4,9 @@
  * (the folder's item count, from GetFolder TotalCount; null when unknown). Written to
  * `mailboxes.sync_progress` after every step, only while the mailbox is `syncing`.
  */
-import type { FolderName } from '@exsync/canonical';
+import type { FolderName, FolderProgress, SyncProgress } from '@exsync/canonical';
 import type { Queryable } from '@exsync/db';
 import type { PullProgressStep } from '@exsync/sync-engine';
-
-export interface FolderProgress {
-  folder: FolderName;
-  listed: number;
-  applied: number;
-  pages: number;
-  estimatedTotal: number | null;
-}
-
-export interface SyncProgress {
-  folders: FolderProgress[];
-}
 
 /** Progress writes are at most this frequent (a page of a fast sync can take less). */
 export const MIN_WRITE_INTERVAL_MS = 200;

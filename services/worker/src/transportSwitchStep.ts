@@ -15,7 +15,7 @@
  * Every step is committed before the next, and each is safe to repeat: a worker killed anywhere
  * resumes from the links not yet resolved.
  */
-import { adminMessage, canResolveItems, sameValue, SyncError, type Appointment, type Contact, type ItemKind, type MailboxPort, type TransportName } from '@exsync/canonical';
+import { adminMessage, canResolveItems, sameValue, SyncError, type Appointment, type Contact, type ItemKind, type MailboxPort, type ExchangeTransport } from '@exsync/canonical';
 import { completeMailboxSwitch, listLinksToResolve, markMailboxSwitchResolving, storeResolutions, withTransaction } from '@exsync/db';
 import { comparableContent, mailboxItemError } from '@exsync/sync-engine';
 import type pg from 'pg';
@@ -32,8 +32,8 @@ export const missingItemId = (oldId: string): string => `missing:${oldId}`;
 export interface SwitchStepArgs {
   pool: pg.Pool;
   mailboxId: string;
-  from: TransportName;
-  to: TransportName;
+  from: ExchangeTransport;
+  to: ExchangeTransport;
   /** the mailbox opened over `to` */
   port: MailboxPort;
   log?: { info(fields: Record<string, unknown>, msg?: string): void };

@@ -6,7 +6,7 @@ import { startMonitorSupervisor } from './monitorSupervisor';
 import { endpointPolicyOf, type Config, type EndpointPolicy } from '@exsync/config';
 import { secretBoxFromConfig } from '@exsync/db';
 import type { MailboxOpener } from '@exsync/canonical';
-import { AppTokenProvider, DelegatedTokenProvider, GRAPH_APP_SCOPE, RedisTokenCache, installProcessGuards, openMailbox } from '@exsync/ews-client';
+import { AppTokenProvider, DelegatedTokenProvider, GRAPH_APP_SCOPE, GRAPH_DELEGATED_SCOPES, RedisTokenCache, installProcessGuards, openMailbox } from '@exsync/ews-client';
 import { graphOpener } from '@exsync/graph-client';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -112,11 +112,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     pool,
     box,
     openMailbox: opts.openMailbox ?? ewsOpener(endpointPolicy, config.maxResponseBytes),
-    openGraphMailbox: opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes }),
+    openGraphMailbox: opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes, timeoutMs: config.graphTimeoutSeconds * 1000 }),
     providers: {
       app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy }),
       graphApp: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy, scope: GRAPH_APP_SCOPE }),
       delegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, endpointPolicy }),
+      graphDelegated: new DelegatedTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, endpointPolicy, scopes: GRAPH_DELEGATED_SCOPES }),
     },
     intervalSeconds: config.syncIntervalSeconds,
     retryAttempts: config.syncRetry.attempts,

@@ -20,6 +20,8 @@ export interface DelegatedTokenProviderOptions {
   allowInsecureAuthority?: boolean;
   /** hosts and addresses the authority may be reached at (default: this process's EXSYNC_ALLOWED_HOSTS) */
   endpointPolicy?: EndpointPolicy;
+  /** the scopes each refresh asks for (default EWS_DELEGATED_SCOPES; GRAPH_DELEGATED_SCOPES for the Graph transport) */
+  scopes?: string[];
 }
 
 const PRUNE_THRESHOLD = 5000;
@@ -30,7 +32,9 @@ interface CachedToken {
 }
 
 /**
- * EWS tokens for one user from the user's stored refresh token. Access tokens are reused in process
+ * Access tokens for one user from the user's stored refresh token: for EWS by default, or for the
+ * resource `scopes` names (Entra ID refresh tokens are redeemable for any resource the app may
+ * reach: https://learn.microsoft.com/entra/identity-platform/refresh-tokens). Access tokens are reused in process
  * until five minutes before expiry; concurrent callers for the same user share one request.
  */
 export class DelegatedTokenProvider {
@@ -73,7 +77,7 @@ export class DelegatedTokenProvider {
     try {
       // forceCache: MSAL otherwise drops the response for an account it has not seen, and the rotated
     // refresh token is read back from its cache.
-    result = await client.acquireTokenByRefreshToken({ refreshToken, scopes: EWS_DELEGATED_SCOPES, forceCache: true });
+    result = await client.acquireTokenByRefreshToken({ refreshToken, scopes: this.opts.scopes ?? EWS_DELEGATED_SCOPES, forceCache: true });
     } catch (e) {
       this.tokens.delete(key);
       throw classifyMsalError(e, 'delegated');

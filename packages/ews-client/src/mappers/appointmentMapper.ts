@@ -25,11 +25,11 @@ import {
 } from '@exsync/canonical';
 import { EXSYNC_LINK_ID_PROPERTY, EXSYNC_PROPERTY_SET_ID } from '../exsyncTag';
 import { fromEwsRecurrence, toEwsRecurrence } from './recurrenceMapper';
-import { ianaZoneForWindows, timeZoneInfoForIana } from './windowsZones';
+import { fixedOffsetZone, fromLocal, ianaZoneForRules, ianaZoneForWindows, toLocal } from '@exsync/calendar';
+import { timeZoneInfoForIana } from './libraryTimeZones';
 import { xmlText } from './xmlText';
 import { bodyWire, loaded, propertyBag, put, readExtendedString, sameBody, sameInstant } from './propertyAccess';
-import { fromLocal, toLocal } from './zonedTime';
-import { fixedOffsetZone, ianaZoneForRules, rememberCustomZoneDefinitions, zoneDefinitionOf } from './customTimeZones';
+import { rememberCustomZoneDefinitions, zoneDefinitionOf } from './customTimeZones';
 
 rememberCustomZoneDefinitions();
 

@@ -6,7 +6,9 @@
 import type * as ews from 'ews-javascript-api';
 import type { Appointment } from '@exsync/canonical';
 import { loadModifiedOccurrences, toCanonicalAppointment } from './appointmentMapper';
-import { applyOccurrenceChanges, planOccurrenceChanges, type OccurrenceWriteResult } from './occurrenceChanges';
+import { planOccurrenceChanges } from '@exsync/calendar';
+import { applyOccurrenceChanges } from './occurrenceChanges';
+import type { OccurrenceWriteResult } from '@exsync/calendar';
 
 /**
  * Canonical appointments for masters loaded with APPOINTMENT_FETCH_PROPERTIES, in order; the

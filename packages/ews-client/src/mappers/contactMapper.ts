@@ -11,7 +11,7 @@ import {
 import { EXSYNC_LINK_ID_PROPERTY } from '../exsyncTag';
 import { loaded, propertyBag } from './propertyAccess';
 import { xmlAttr, xmlText } from './xmlText';
-import { toLocal } from './zonedTime';
+import { toLocal } from '@exsync/calendar';
 
 /**
  * PidLidBirthdayLocal ([MS-OXPROPS] 2.51; PSETID_Address, id 0x80DE, PtypTime): Outlook writes the
@@ -123,16 +123,18 @@ function extendedDate(item: ews.Item, def: ews.ExtendedPropertyDefinition): stri
 }
 
 /**
- * A birthday's date. Exchange's Birthday is an instant (midnight in the writer's zone), and one
- * instant is midnight in two zones a day apart (11:00Z is midnight at UTC+13 and at UTC-11), so
+ * A birthday's date, when the contact has a Birthday. Exchange's Birthday is an instant (midnight
+ * in the writer's zone), and one instant is midnight in two zones a day apart (11:00Z is midnight at UTC+13 and at UTC-11), so
  * the date comes from PidLidBirthdayLocal when Outlook wrote it; else from the instant in the
  * mailbox's zone when known; else the nearest UTC midnight (right for zones within +-12 h).
  */
 function birthdayOf(c: ews.Contact, mailboxTimeZone: string | undefined): string | undefined {
-  const local = extendedDate(c, BIRTHDAY_LOCAL_PROPERTY);
-  if (local) return local;
+  // no Birthday, no birthday: a client that clears it may leave PidLidBirthdayLocal behind (Graph
+  // cannot remove an extended property), and the Graph mapper reads it the same way
   const d = loaded<ews.DateTime>(c, C.Birthday);
   if (!d) return undefined;
+  const local = extendedDate(c, BIRTHDAY_LOCAL_PROPERTY);
+  if (local) return local;
   const ms = Date.parse(d.ToISOString());
   if (Number.isNaN(ms)) return undefined;
   if (mailboxTimeZone) return toLocal(new Date(ms), mailboxTimeZone).date;

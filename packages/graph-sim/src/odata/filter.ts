@@ -157,6 +157,9 @@ export function walkFilter(n: FilterNode, visit: (n: FilterNode, lambdaVars: Set
     case 'call':
       for (const a of n.args) walkFilter(a, visit, vars);
       break;
+    case 'lit':
+    case 'path':
+      break;
   }
 }
 

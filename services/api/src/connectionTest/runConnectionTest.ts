@@ -1,12 +1,13 @@
 import type { EndpointPolicy } from '@exsync/config';
 import type pg from 'pg';
 import type { ExchangeCredentials, SecretBox } from '@exsync/db';
-import { AppTokenProvider, DelegatedTokenProvider, GRAPH_APP_SCOPE, openMailbox } from '@exsync/ews-client';
+import { AppTokenProvider, DelegatedTokenProvider, openMailbox } from '@exsync/ews-client';
 import { openGraphMailbox } from '@exsync/graph-client';
 import { toOrgCredentials } from '@exsync/db';
 import { replaceRefreshToken, type TestableMailbox } from './connectionTestRepository';
 import type { AdminMessage } from '@exsync/canonical';
 import { explainFailure } from './explainFailure';
+import { APP_SCOPE, DELEGATED_SCOPES } from '../login/transportPermissions';
 
 export interface ConnectionStep {
   /** the last step is named for the organisation's transport: `ews` or `graph` */
@@ -17,7 +18,7 @@ export interface ConnectionStep {
 
 export interface ConnectionTestResult {
   ok: boolean;
-  /** the mailbox the EWS step acted as, when there was one */
+  /** the mailbox the EWS or Graph step acted as, when there was one */
   mailbox: string | null;
   steps: ConnectionStep[];
   /** the failed step's cause, from the catalogue (not part of the HTTP answer) */
@@ -31,15 +32,16 @@ export interface ConnectionTestInput {
   /** the mailbox to act as; null when none is known */
   target: TestableMailbox | null;
   allowInsecureAuthority: boolean;
-  /** where the token and EWS requests may go, checked when connecting */
+  /** where the token, EWS and Graph requests may go, checked when connecting */
   endpointPolicy: EndpointPolicy;
-  /** cap on an EWS answer, on the wire and once decompressed (EXSYNC_MAX_RESPONSE_MB) */
+  /** cap on an EWS or Graph answer, on the wire and once decompressed (EXSYNC_MAX_RESPONSE_MB) */
   maxResponseBytes?: number;
-  /** EWS request deadline for the test (ms) */
+  /** request deadline for the test's EWS or Graph call (ms) */
   timeoutMs?: number;
 }
 
 const TEST_TIMEOUT_MS = 20_000;
+
 
 /**
  * Token, then one call as the mailbox over the organisation's transport (EWS GetFolder, or Graph
@@ -51,7 +53,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
   const steps: ConnectionStep[] = [];
   let cause: AdminMessage | undefined;
   const failed = (name: ConnectionStep['name'], err: unknown, mailbox?: string) => {
-    cause = explainFailure(err, mailbox, credential);
+    cause = explainFailure(err, { mailbox, credential, transport: creds.transport });
     steps.push({ name, ok: false, message: cause.message });
   };
   const done = (): ConnectionTestResult => ({ ok: steps.every((s) => s.ok), mailbox: target?.address ?? null, steps, cause });
@@ -61,20 +63,17 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
 
   const graph = creds.transport === 'graph';
   const last: ConnectionStep['name'] = graph ? 'graph' : 'ews';
+  const service = graph ? 'Microsoft Graph' : 'Exchange';
   let getAccessToken: () => Promise<string>;
-  if (graph && creds.authMode !== 'app-only') {
-    steps.push({ name: 'token', ok: false, message: 'The Graph transport runs app-only for now: set authMode to app-only, or transport to ews.' });
-    return done();
-  }
   if (creds.authMode === 'app-only') {
-    const provider = new AppTokenProvider(graph ? { ...providerOpts, scope: GRAPH_APP_SCOPE } : providerOpts);
+    const provider = new AppTokenProvider({ ...providerOpts, scope: APP_SCOPE[creds.transport] });
     try {
       const token = await provider.getToken(org);
       getAccessToken = async () => token;
       steps.push({
         name: 'token',
         ok: true,
-        message: `Entra ID issued an app-only token for ${graph ? 'Microsoft Graph' : 'Exchange'}: the application id, tenant id, client ${credential} and admin consent are right.`,
+        message: `Entra ID issued an app-only token for ${service}: the application id, tenant id, client ${credential} and admin consent are right.`,
       });
     } catch (err) {
       failed('token', err);
@@ -91,14 +90,14 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
       });
       return done();
     }
-    const provider = new DelegatedTokenProvider(providerOpts);
+    const provider = new DelegatedTokenProvider({ ...providerOpts, scopes: [...DELEGATED_SCOPES[creds.transport]] });
     try {
       const token = await provider.getToken(org, input.box.open(target.refreshTokenEnc, creds.orgId));
       if (token.rotatedRefreshToken && target.mailboxId) {
         await replaceRefreshToken(input.pool, target.mailboxId, input.box.seal(token.rotatedRefreshToken, creds.orgId));
       }
       getAccessToken = async () => token.accessToken;
-      steps.push({ name: 'token', ok: true, message: `Entra ID issued a token for ${target.address} from their sign-in.` });
+      steps.push({ name: 'token', ok: true, message: `Entra ID issued a token for ${service} as ${target.address} from their sign-in.` });
     } catch (err) {
       failed('token', err);
       return done();
@@ -122,7 +121,7 @@ export async function runConnectionTest(input: ConnectionTestInput): Promise<Con
       maxResponseBytes: input.maxResponseBytes,
     };
     const session = graph
-      ? openGraphMailbox({ ...common, graphUrl: creds.graphUrl, mode: 'app-only' })
+      ? openGraphMailbox({ ...common, graphUrl: creds.graphUrl, mode: creds.authMode })
       : openMailbox({ ...common, ewsUrl: creds.ewsUrl, mode: creds.authMode });
     const access = await session.checkAccess();
     const folders = access.folders.map((f) => f.displayName).join(' and ');

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { readChanges } from '@exsync/db';
 import { assertOrgAccess } from '../auth';
-import { errorResponses, orgParams } from '../schemas';
+import { errorResponses, itemKind, orgParams } from '../schemas';
 import { badRequest } from '../httpError';
 import { CURSOR_PATTERN, decodeCursor, encodeCursor } from '../changeCursor';
 import { anyItemOutput } from '../schemas/canonical';
@@ -37,7 +37,7 @@ export const changeRoutes: FastifyPluginAsync = async (app) => {
                   properties: {
                     cursor: { type: 'string' },
                     userId: { type: 'string', format: 'uuid' },
-                    kind: { type: 'string', enum: ['appointment', 'contact'] },
+                    kind: itemKind,
                     crmId: { type: 'string' },
                     op: { type: 'string', enum: ['upsert', 'delete'] },
                     item: anyItemOutput,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { getUser, loadCredentials, type ExchangeCredentials } from '@exsync/db';
-import { liftOrganisationStop, markDueNow, stopOrganisation } from '@exsync/worker';
+import { getUser, liftOrganisationStop, loadCredentials, stopOrganisation, type ExchangeCredentials } from '@exsync/db';
+import { requestSyncSoon } from '../requestSyncSoon';
 import { assertOrgAccess } from '../auth';
 import { notFound } from '../httpError';
 import {
@@ -17,7 +17,7 @@ const resultSchema = {
   description: 'Each step says in plain words what works or what to fix in Azure or Exchange',
   properties: {
     ok: { type: 'boolean' },
-    mailbox: { type: 'string', nullable: true, description: 'The mailbox the EWS call acted as' },
+    mailbox: { type: 'string', nullable: true, description: 'The mailbox the EWS or Graph call acted as' },
     steps: {
       type: 'array',
       items: {
@@ -68,7 +68,9 @@ async function test(app: FastifyInstance, request: FastifyRequest, orgId: string
   result.steps.unshift({
     name: 'settings',
     ok: true,
-    message: `Settings found: ${creds.authMode} mode, tenant ${creds.tenantId}, application ${creds.applicationId}, EWS at ${creds.ewsUrl}.`,
+    message: `Settings found: ${creds.authMode} mode, tenant ${creds.tenantId}, application ${creds.applicationId}, ${
+      creds.transport === 'graph' ? `Microsoft Graph at ${creds.graphUrl}` : `EWS at ${creds.ewsUrl}`
+    }.`,
   });
   request.log.info({ orgId, ok: result.ok, failed: result.steps.filter((s) => !s.ok).map((s) => s.name) }, 'connection test');
   await recordOrganisationOutcome(app, request, orgId, result);
@@ -92,10 +94,8 @@ async function recordOrganisationOutcome(app: FastifyInstance, request: FastifyR
   const revived = await liftOrganisationStop(pool, orgId);
   if (revived.length === 0) return;
   request.log.info({ orgId, mailboxes: revived.length }, 'connection test passed; mailboxes stopped by the organisation queued again');
-  for (const mailboxId of revived) {
-    // The scheduler finds them due anyway; a failed enqueue only waits for its next tick.
-    await (enqueueSync ? enqueueSync(mailboxId, 'organisation fixed') : Promise.reject(new Error('no queue'))).catch(() => markDueNow(pool, mailboxId));
-  }
+  // liftOrganisationStop made them due at once: a failed enqueue only waits for the scheduler's next tick
+  for (const mailboxId of revived) await requestSyncSoon(enqueueSync, request.log, mailboxId, 'organisation fixed');
 }
 
 /** POST .../exchange/test (org) and POST .../users/:userId/exchange/test (one user's mailbox). */
@@ -107,10 +107,12 @@ export const connectionTestRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['exchange'],
-        summary: 'Test the Exchange settings: get a token, then make one EWS call as a mailbox',
+        summary: "Test the Exchange settings: get a token, then make one call as a mailbox over the organisation's transport (EWS or Graph)",
         description:
           'Acts as `mailbox` when given, else as the first user who signed in with Microsoft. ' +
-          'In delegated mode the mailbox must belong to a signed-in user. Answers 200 whatever the outcome; `ok` and the steps tell.',
+          'In delegated mode the mailbox must belong to a signed-in user. Steps: `settings`, `token` (for EWS or Microsoft Graph), then `ews` ' +
+          '(GetFolder) or `graph` (reads the calendar and the contacts folder). A failed step names the cause and its fix for that transport. ' +
+          'Answers 200 whatever the outcome; `ok` and the steps tell.',
         params: orgParams,
         querystring: noQuery,
         body: {
@@ -139,7 +141,7 @@ export const connectionTestRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['exchange'],
-        summary: "Test the connection to one user's mailbox: get a token, then make one EWS call as that mailbox",
+        summary: "Test the connection to one user's mailbox: get a token, then make one call as that mailbox over the organisation's transport",
         params: userParams,
         querystring: noQuery,
         response: { 200: resultSchema, ...errorResponses(400, 404) },

@@ -5,8 +5,9 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { InvalidEmailError, keepEmailSlots, parseEmails, parseInstant, type Appointment, type Contact, type EmailInput, type ItemKind } from '@exsync/canonical';
-import { findWindowsZone } from '@exsync/ews-client';
+import { findWindowsZone } from '@exsync/calendar';
 import { getCrmItem, getMailboxByUser, getUser, listCrmItems, putCrmItem, tombstoneCrmItem, type CrmItemRow } from '@exsync/db';
+import { requestSyncSoon } from '../requestSyncSoon';
 import { assertOrgAccess } from '../auth';
 import { badRequest, notFound } from '../httpError';
 import { errorResponses, guid } from '../schemas';
@@ -100,11 +101,10 @@ async function requireUser(app: FastifyInstance, orgId: string, userId: string):
 
 /** A CRM write wants the mailbox synced soon; the scheduler would find it anyway, so failure only delays. */
 async function nudgeSync(app: FastifyInstance, orgId: string, userId: string): Promise<void> {
-  const enqueue = app.deps.enqueueSync;
-  if (!enqueue) return;
+  if (!app.deps.enqueueSync) return;
   const mailbox = await getMailboxByUser(app.deps.pool, orgId, userId);
   if (!mailbox || !mailbox.status.enabled) return;
-  await enqueue(mailbox.id, 'crm-change').catch((err: Error) => app.log.warn({ mailboxId: mailbox.id, err: err.message }, 'enqueue after a CRM write failed'));
+  await requestSyncSoon(app.deps.enqueueSync, app.log, mailbox.id, 'crm-change');
 }
 
 export const crmItemRoutes: FastifyPluginAsync = async (app) => {

@@ -12,9 +12,10 @@ import {
 import { assertOrgAccess } from '../auth';
 import { HttpError, badRequest, notFound } from '../httpError';
 import { deleteStaleOAuthStates, insertOAuthState, OAUTH_STATE_TTL_SECONDS } from '../login/oauthStateRepository';
-import { errorResponses, guid, isoDateTime, orgParams, noQuery } from '../schemas';
+import { conflictPolicy, errorResponses, guid, isoDateTime, orgParams, noQuery } from '../schemas';
 import { endpointSetting } from '../urlSetting';
 import { allowedAuthority } from '../login/allowedAuthority';
+import { adminConsentUrl } from '../login/transportPermissions';
 import type { FastifyRequest } from 'fastify';
 import type { ExchangeSettingsView } from '@exsync/db';
 import { plannedSwitch, queueSwitch, transportSwitchSchema, withTransportSwitch } from '../transportSwitch';
@@ -31,7 +32,7 @@ const settingsView = {
     transport: { type: 'string', enum: ['ews', 'graph'], description: 'The protocol the mailboxes are synced over' },
     graphUrl: { type: 'string' },
     authorityHost: { type: 'string' },
-    conflictPolicy: { type: 'string', enum: ['newest-wins', 'crm-wins', 'exchange-wins'] },
+    conflictPolicy,
     clientSecretSet: { type: 'boolean' },
     clientCertificateSet: { type: 'boolean' },
     clientCertificateThumbprint: { type: 'string', nullable: true, description: 'SHA-256, hex' },
@@ -86,11 +87,11 @@ const putBody = {
     transport: {
       type: 'string',
       enum: ['ews', 'graph'],
-      description: 'Sync over EWS or Microsoft Graph; omitted: the stored one, else ews. Graph needs authMode app-only for now.',
+      description: 'Sync over EWS or Microsoft Graph (app-only or delegated); omitted: the stored one, else ews.',
     },
     graphUrl: { type: 'string', minLength: 1, maxLength: 2048, default: DEFAULT_GRAPH_URL },
     authorityHost: { type: 'string', minLength: 1, maxLength: 2048, default: 'https://login.microsoftonline.com' },
-    conflictPolicy: { type: 'string', enum: ['newest-wins', 'crm-wins', 'exchange-wins'], default: 'newest-wins' },
+    conflictPolicy: { ...conflictPolicy, default: 'newest-wins' },
   },
   required: ['applicationId', 'tenantId'],
   additionalProperties: false,
@@ -131,9 +132,6 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
     if (sent.authorityHost !== undefined) input.authorityHost = endpointSetting(policy, 'authority', 'authorityHost', sent.authorityHost);
     if (sent.graphUrl !== undefined) input.graphUrl = endpointSetting(policy, 'graph', 'graphUrl', sent.graphUrl);
     const transport = input.transport ?? existing?.transport ?? 'ews';
-    if (transport === 'graph' && (input.authMode ?? existing?.authMode ?? 'app-only') === 'delegated') {
-      throw badRequest('body field "transport": the Graph transport supports authMode "app-only" only for now', 'transport');
-    }
     // changing transport switches every mailbox that has synced, links kept (transportSwitch.ts)
     const switchFrom = await plannedSwitch(pool, orgId, existing, transport, sent.transport !== undefined);
     const credentialSent = input.clientSecret !== undefined || input.clientCertificate !== undefined;
@@ -255,7 +253,11 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['exchange'],
-        summary: "The tenant admin's consent link; its single-use state expires after 10 minutes",
+        summary: "The tenant admin's consent link for the organisation's transport; its single-use state expires after 10 minutes",
+        description:
+          'EWS: `https://<authorityHost>/<tenantId>/adminconsent?client_id=&redirect_uri=&state=` (full_access_as_app). ' +
+          'Graph: the v2 endpoint `https://<authorityHost>/<tenantId>/v2.0/adminconsent` with `scope=https://graph.microsoft.com/.default` ' +
+          '(the application permissions Calendars.ReadWrite and Contacts.ReadWrite).',
         params: orgParams,
         querystring: noQuery,
         response: {
@@ -281,10 +283,14 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
       await deleteStaleOAuthStates(pool);
       await insertOAuthState(pool, { state, orgId, purpose: 'admin-consent' }, config.oauthStateLimits);
       reply.header('cache-control', 'no-store');
-      const url = new URL(`${authority}/${settings.tenantId}/adminconsent`);
-      url.searchParams.set('client_id', settings.applicationId);
-      url.searchParams.set('redirect_uri', `${config.publicUrl}/oauth/admin-consent/callback`);
-      url.searchParams.set('state', state);
+      const url = adminConsentUrl({
+        authority,
+        tenantId: settings.tenantId,
+        applicationId: settings.applicationId,
+        transport: settings.transport,
+        redirectUri: `${config.publicUrl}/oauth/admin-consent/callback`,
+        state,
+      });
       return { url: url.toString(), expiresAt: new Date(Date.now() + OAUTH_STATE_TTL_SECONDS * 1000).toISOString() };
     },
   );

@@ -8,8 +8,8 @@ import {
   type ExchangeCredentials,
 } from '@exsync/db';
 import { adminMessage, isSyncError } from '@exsync/canonical';
-import { createMsalClient, errorFromAadsts, EWS_DELEGATED_SCOPES, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
-import { stopOrganisation } from '@exsync/worker';
+import { createMsalClient, errorFromAadsts, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
+import { requestSyncSoon } from '../requestSyncSoon';
 import type pg from 'pg';
 import { assertOrgAccess } from '../auth';
 import { HttpError, notFound } from '../httpError';
@@ -19,20 +19,21 @@ import { LOGIN_LINK_TTL_SECONDS, readLoginTicket, signLoginTicket } from '../log
 import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState, peekOAuthState } from '../login/oauthStateRepository';
 import { allowedAuthority } from '../login/allowedAuthority';
 import { verifyAppConsent } from '../login/consentCheck';
-import { toOrgCredentials } from '@exsync/db';
+import { DELEGATED_SCOPES } from '../login/transportPermissions';
+import { stopOrganisation, toOrgCredentials } from '@exsync/db';
 import { createPkcePair, randomOpaque, s256 } from '../login/pkce';
 import { resultPage, type SignInOutcome } from '../login/resultPage';
 import { errorResponses, isoDateTime, noQuery, userParams } from '../schemas';
 
 /**
- * Identity scopes in every mode; delegated mode adds EWS as the user. offline_access is asked in
- * both because msal-node always requests it at the token endpoint; app-only mode discards the
- * refresh token it brings.
+ * Identity scopes in every mode; delegated mode adds the organisation's transport as the user (EWS
+ * or Microsoft Graph's calendar and contacts). offline_access is asked in both because msal-node
+ * always requests it at the token endpoint; app-only mode discards the refresh token it brings.
  */
 const IDENTITY_SCOPES = ['openid', 'profile', 'email'];
 
-function signInScopes(authMode: 'app-only' | 'delegated'): string[] {
-  return authMode === 'delegated' ? [...IDENTITY_SCOPES, ...EWS_DELEGATED_SCOPES] : [...IDENTITY_SCOPES, 'offline_access'];
+function signInScopes(creds: Pick<ExchangeCredentials, 'authMode' | 'transport'>): string[] {
+  return creds.authMode === 'delegated' ? [...IDENTITY_SCOPES, ...DELEGATED_SCOPES[creds.transport]] : [...IDENTITY_SCOPES, 'offline_access'];
 }
 
 export function sendPage(reply: FastifyReply, outcome: SignInOutcome, details?: Record<string, string>): FastifyReply {
@@ -176,7 +177,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
       q.set('response_type', 'code');
       q.set('redirect_uri', redirectUri());
       q.set('response_mode', 'query');
-      q.set('scope', signInScopes(settings.authMode).join(' '));
+      q.set('scope', signInScopes(settings).join(' '));
       q.set('state', state);
       q.set('nonce', nonce);
       q.set('code_challenge', pkce.challenge);
@@ -249,7 +250,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
           codeVerifier: row.codeVerifier,
           tenantId: creds.tenantId,
           nonce: row.nonce,
-          scopes: signInScopes(creds.authMode),
+          scopes: signInScopes(creds),
         });
       } catch (err) {
         const failed = await redemptionOutcome(err, request.log, pool, row.orgId);
@@ -285,12 +286,7 @@ export const microsoftLoginRedirectRoutes: FastifyPluginAsync = async (app) => {
       request.log.info({ userId: user.id, mailboxId: user.mailboxId, state: mailbox?.status.state }, 'microsoft sign-in: mailbox bound');
       // Delegated: a user's successful sign-in (the tenant let them consent to EWS as themselves) is the proof of consent.
       if (creds.authMode === 'delegated') await recordConsent(pool, row.orgId, { state: 'granted' });
-      if (mailbox?.status.state === 'scheduled' && app.deps.enqueueSync) {
-        // The scheduler also finds the mailbox due in Postgres; a failed enqueue only delays the first sync.
-        await app.deps.enqueueSync(mailbox.id, 'user signed in').catch((e: Error) =>
-          request.log.warn({ mailboxId: mailbox.id, err: e.message }, 'enqueue after sign-in failed'),
-        );
-      }
+      if (mailbox?.status.state === 'scheduled') await requestSyncSoon(app.deps.enqueueSync, request.log, mailbox.id, 'user signed in');
       return sendPage(reply, 'signed-in', { email: signedInAs, enabled: mailbox?.status.enabled ? 'yes' : 'no' });
     },
   );

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { summarizeItemErrors } from '@exsync/db';
-import { getSyncStatus, markDueNow, requestManualSync } from '@exsync/worker';
+import { getSyncStatus, markDueNow, requestManualSync, summarizeItemErrors } from '@exsync/db';
 import { assertOrgAccess } from '../auth';
 import { HttpError, notFound } from '../httpError';
-import { errorResponses, isoDateTime, itemErrorsSummary, syncStatus, userParams } from '../schemas';
+import { errorResponses, isoDateTime, itemErrorsSummary, itemKind, syncStatus, userParams } from '../schemas';
 
 const nullable = <T extends object>(schema: T) => ({ ...schema, nullable: true }) as const;
 
@@ -53,7 +52,7 @@ const syncStatusResponse = {
           items: {
             type: 'object',
             properties: {
-              kind: { type: 'string', enum: ['appointment', 'contact'] },
+              kind: itemKind,
               crmId: { type: 'string' },
               fields: { type: 'array', items: { type: 'string' } },
               resolution: { type: 'string' },

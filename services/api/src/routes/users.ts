@@ -10,6 +10,7 @@ import {
   withTransaction,
   type UserSettings,
 } from '@exsync/db';
+import { requestSyncSoon } from '../requestSyncSoon';
 import { assertOrgAccess, assertPlatform } from '../auth';
 import { HttpError, notFound } from '../httpError';
 import { SYNC_STATES, errorResponses, guid, orgParams, pageQuery, settingsProperties, user, userParams, noQuery } from '../schemas';
@@ -31,13 +32,7 @@ async function applySettings(app: FastifyInstance, orgId: string, userIds: strin
     const updated = await updateUserSettings(client, orgId, userIds, patch);
     return { updated, scheduled: await applyEnablement(client, orgId, updated) };
   });
-  const enqueue = app.deps.enqueueSync;
-  if (enqueue) {
-    for (const mailboxId of scheduled.scheduled) {
-      // The scheduler finds due mailboxes in Postgres anyway; a failed enqueue only delays the first sync.
-      await enqueue(mailboxId, 'settings').catch((err: Error) => app.log.warn({ mailboxId, err: err.message }, 'enqueue after enabling failed'));
-    }
-  }
+  for (const mailboxId of scheduled.scheduled) await requestSyncSoon(app.deps.enqueueSync, app.log, mailboxId, 'settings');
   return scheduled.updated;
 }
 

@@ -68,6 +68,15 @@ export interface UserPage {
 
 export type ConsentState = 'granted' | 'denied' | 'missing' | 'unknown';
 
+/** GET /exchange `transportSwitch`: the move of every mailbox to another transport, or null. */
+export interface TransportSwitch {
+  to: 'ews' | 'graph';
+  state: 'running' | 'done' | 'failed';
+  mailboxesDone: number;
+  mailboxesTotal: number;
+  error?: string | null;
+}
+
 export interface ExchangeSettings {
   applicationId: string;
   tenantId: string;
@@ -84,6 +93,8 @@ export interface ExchangeSettings {
   consent?: ConsentState | { state: ConsentState; error?: string | null };
   status?: { code: string; message: string | null } | null;
   orgError?: { code: string; message: string | null } | null;
+  /** present where the API runs the EWS-to-Graph switch */
+  transportSwitch?: TransportSwitch | null;
 }
 
 export interface TestResult {

@@ -9,6 +9,7 @@ import { TOKEN_REJECTED, problemText } from './labels';
 import { closeDetail, openDetail, wireDetail } from './detail';
 import { loadMailboxes, loadMonitorSettings, resetMonitor, wireMonitor } from './monitor';
 import { loadSettings, refreshConsent, wireSettings } from './settings';
+import { stopFollowingSwitch } from './transport';
 import { loadUsers, resetUsers, wireUsers, type UsersContext } from './users';
 
 const KEY = 'exsync.admin';
@@ -21,6 +22,7 @@ function signOut(message = ''): void {
   sessionStorage.removeItem(KEY);
   clearInterval(refreshTimer);
   refreshTimer = undefined;
+  stopFollowingSwitch();
   closeDetail();
   resetUsers();
   resetMonitor();
@@ -71,7 +73,7 @@ async function start(candidate: Session): Promise<void> {
   byId('signin').hidden = true;
   byId('app').hidden = false;
   byId('who').textContent = `Organisation ${session.orgId}`;
-  await loadSettings(session).catch((e) => {
+  await loadSettings(session, onAuthFailure).catch((e) => {
     if (!onAuthFailure(e)) say(byId('settings-result'), problemText(e), 'problem');
   });
   if (!session) return;

@@ -1,20 +1,11 @@
 /** The Exchange settings form, admin consent and the organisation's connection test. */
 import { call, ApiError, type ExchangeSettings, type Session, type TestResult } from './api';
 import { byId, el, say } from './dom';
-import { CONSENT_LABELS, consentState, humanize, problemText } from './labels';
-
-/** What each transport needs from the admin, shown under the transport choice. */
-const TRANSPORT_NEEDS: Record<string, Record<string, string>> = {
-  ews: {
-    'app-only':
-      'EWS needs: an app registration with the Office 365 Exchange Online application permission full_access_as_app, admin consent, a client secret or certificate, and the EWS URL (Exchange Online: https://outlook.office365.com/EWS/Exchange.asmx). Exchange Online turns EWS off in 2027; Graph will replace it here.',
-    delegated:
-      'EWS needs: an app registration with the delegated permission EWS.AccessAsUser.All, a client secret or certificate, the EWS URL, and each user signing in once with the link from the users table.',
-  },
-};
+import { CONSENT_LABELS, consentState, problemText } from './labels';
+import { followSwitch, showTransportNeeds, showTransportSwitch, stopFollowingSwitch, switchToGraph } from './transport';
 
 /** The endpoint fields: where the app's credentials and tokens go. */
-const ENDPOINTS = ['ewsUrl', 'authorityHost'] as const;
+const ENDPOINTS = ['ewsUrl', 'graphUrl', 'authorityHost'] as const;
 
 function form(): HTMLFormElement {
   return byId<HTMLFormElement>('settings-form');
@@ -35,10 +26,8 @@ export function showCredentialField(): void {
   byId('certificate-field').hidden = !cert;
 }
 
-function showTransportNeeds(): void {
-  const transport = field<HTMLSelectElement>('transport').value;
-  const mode = field<HTMLSelectElement>('authMode').value;
-  byId('transport-needs').textContent = TRANSPORT_NEEDS[transport]?.[mode] ?? '';
+function showNeeds(): void {
+  showTransportNeeds(field<HTMLSelectElement>('transport').value, field<HTMLSelectElement>('authMode').value);
 }
 
 function showConsent(s: ExchangeSettings): void {
@@ -58,28 +47,49 @@ export function showSettings(s: ExchangeSettings): void {
   field<HTMLTextAreaElement>('clientCertificate').value = '';
   byId<HTMLInputElement>(s.clientCertificateSet ? 's-credential-certificate' : 's-credential-secret').checked = true;
   showCredentialField();
-  showTransportNeeds();
+  showNeeds();
   byId('secret-state').textContent = s.clientCertificateSet
     ? `A client certificate is stored${s.clientCertificateThumbprint ? ` (SHA-256 thumbprint ${s.clientCertificateThumbprint})` : ''}.`
     : s.clientSecretSet
       ? 'A client secret is stored.'
       : 'No client secret or certificate is stored yet.';
+  showStatus(s);
+}
+
+/**
+ * The organisation-wide parts only (status banner, consent, the transport switch), leaving the
+ * form as the admin is editing it. Answers whether a transport switch is running.
+ */
+function showStatus(s: ExchangeSettings): boolean {
   showConsent(s);
   const orgProblem = s.status ?? s.orgError ?? null;
   const banner = byId('org-status');
   banner.hidden = !orgProblem;
-  banner.textContent = orgProblem ? `Syncing is stopped for the whole organisation: ${humanize(orgProblem.message ?? orgProblem.code)}` : '';
+  // The catalogue's words as they are (humanize is for API field names; it would quote "transport" or "mailbox" here).
+  banner.textContent = orgProblem ? `Syncing is stopped for the whole organisation: ${orgProblem.message ?? orgProblem.code}` : '';
+  banner.dataset.code = orgProblem?.code ?? '';
+  return showTransportSwitch(s);
+}
+
+/** While a switch runs, each poll refreshes the status only; its end refreshes the whole form (the transport changed). */
+function showPolled(s: ExchangeSettings): void {
+  if (s.transportSwitch?.state === 'running') showStatus(s);
+  else showSettings(s);
 }
 
 /** Reads the settings into the form; a 404 (nothing saved yet) is not a problem. Other errors throw. */
-export async function loadSettings(session: Session): Promise<void> {
+export async function loadSettings(session: Session, onAuthFailure: (e: unknown) => boolean = () => false): Promise<void> {
   stored = null;
+  stopFollowingSwitch();
   try {
-    showSettings(await call<ExchangeSettings>(session, 'GET', '/exchange'));
+    const s = await call<ExchangeSettings>(session, 'GET', '/exchange');
+    showSettings(s);
+    if (s.transportSwitch?.state === 'running') followSwitch(session, showPolled, onAuthFailure);
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404) throw e;
     byId('secret-state').textContent = 'Not configured yet: enter the values from your Azure app registration.';
-    showTransportNeeds();
+    showNeeds();
+    showStatus({ applicationId: '', tenantId: '', clientSecretSet: false, clientCertificateSet: false });
   }
 }
 
@@ -101,6 +111,7 @@ function formValues(): Record<string, string> {
     applicationId: field<HTMLInputElement>('applicationId').value.trim(),
     tenantId: field<HTMLInputElement>('tenantId').value.trim(),
     authMode: field<HTMLSelectElement>('authMode').value,
+    transport: field<HTMLSelectElement>('transport').value,
     conflictPolicy: field<HTMLSelectElement>('conflictPolicy').value,
   };
   for (const name of ENDPOINTS) {
@@ -138,8 +149,10 @@ export async function saveSettings(session: Session, onAuthFailure: (e: unknown)
   }
   say(result, 'Saving...');
   try {
-    showSettings(await call<ExchangeSettings>(session, request.method, '/exchange', request.body));
+    const saved = await call<ExchangeSettings>(session, request.method, '/exchange', request.body);
+    showSettings(saved);
     say(result, 'Settings saved.');
+    if (saved.transportSwitch?.state === 'running') followSwitch(session, showPolled, onAuthFailure);
   } catch (e) {
     if (onAuthFailure(e)) return;
     say(result, `Settings not saved: ${problemText(e)}`, 'problem');
@@ -196,7 +209,11 @@ export function wireSettings(session: () => Session | null, onAuthFailure: (e: u
     if (s) void saveSettings(s, onAuthFailure);
   });
   for (const id of ['s-credential-secret', 's-credential-certificate']) byId(id).addEventListener('change', showCredentialField);
-  for (const id of ['s-authMode', 's-transport']) byId(id).addEventListener('change', showTransportNeeds);
+  for (const id of ['s-authMode', 's-transport']) byId(id).addEventListener('change', showNeeds);
+  byId('switch-btn').addEventListener('click', () => {
+    const s = session();
+    if (s) void switchToGraph(s, showPolled, onAuthFailure);
+  });
   byId('consent-link-btn').addEventListener('click', () => {
     const s = session();
     if (s) void consentLink(s, onAuthFailure);

@@ -1,8 +1,6 @@
 /** The API side of sync: the contract's sync-status read and the "sync now" request. */
-import { fromStates, targetOf, type MailboxState } from '@exsync/canonical';
-import type { Queryable } from '@exsync/db';
-import type { RunCounts } from './mailboxRunRepository';
-import type { SyncProgress } from './syncProgress';
+import { fromStates, targetOf, type MailboxState, type SyncCounts, type SyncProgress } from '@exsync/canonical';
+import type { Queryable } from './queryable';
 
 export interface SyncStatus {
   mailboxId: string;
@@ -12,7 +10,7 @@ export interface SyncStatus {
   lastStartedAt: string | null;
   lastSuccessAt: string | null;
   /** what the last successful run did */
-  counts: RunCounts | null;
+  counts: SyncCounts | null;
   conflicts: {
     total: number;
     recent: { kind: string; crmId: string; fields: string[]; resolution: string; at: string }[];
@@ -29,6 +27,7 @@ export interface SyncStatus {
 const RECENT_CONFLICTS = 10;
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
+/** The contract's sync-status of the user's mailbox; null when the organisation has no such user. */
 export async function getSyncStatus(db: Queryable, orgId: string, userId: string): Promise<SyncStatus | null> {
   const res = await db.query(
     `SELECT m.id, m.state, m.enabled, m.smtp_address, m.last_started_at, m.last_success_at, m.last_run_counts,
