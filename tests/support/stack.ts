@@ -160,6 +160,8 @@ export interface StackOptions {
   transport?: 'ews' | 'graph';
   /** in-process workers take the simulators' clock (`POST /_sim/clock`) as their own (calendar window, scheduler roll) */
   followSimClock?: boolean;
+  /** start the Graph simulator for an organisation on EWS too (a switch to Graph) */
+  graphSim?: boolean;
 }
 
 export interface Stack {
@@ -209,7 +211,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const config = configFrom(env);
   const entra = await startEntraSim();
   const ews = await startEwsSim({ jwksUrl: entra.jwksUrl });
-  const graph = opts.transport === 'graph' ? await startGraphSim({ ews, jwksUrl: entra.jwksUrl }) : undefined;
+  const graph = opts.transport === 'graph' || opts.graphSim ? await startGraphSim({ ews, jwksUrl: entra.jwksUrl }) : undefined;
   const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix: config.redisPrefix, retry: config.syncRetry });
   const app = await buildApp({ config, pool: db.pool, enqueueSync: (id, reason) => producer.enqueueSync(id, reason), logStream: { write: () => true } });
   await app.ready();
@@ -240,7 +242,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     authMode: 'app-only',
     ewsUrl: ews.ewsUrl,
     authorityHost: entra.url,
-    ...(graph ? { transport: 'graph', graphUrl: graph.url } : {}),
+    ...(graph ? { graphUrl: graph.url } : {}),
+    ...(opts.transport === 'graph' ? { transport: 'graph' } : {}),
   });
   expectStatus(settings, 200, 'put exchange settings');
 

@@ -14,3 +14,4 @@ export * from './syncSettings';
 export * from './syncRun';
 export * from './mapiProperties';
 export * from './syncStore';
+export * from './itemResolution';

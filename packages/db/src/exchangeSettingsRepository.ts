@@ -228,17 +228,3 @@ export function toOrgCredentials(creds: ExchangeCredentials): {
       : undefined,
   };
 }
-
-/**
- * Whether any mailbox of the organisation holds links or a stored sync state: both are in the
- * current transport's ids and tokens, so changing the transport would duplicate every item until
- * the switch with links kept (issue 16, point 4) exists.
- */
-export async function organisationHasSyncState(db: Queryable, orgId: string): Promise<boolean> {
-  const res = await db.query(
-    `SELECT EXISTS (SELECT 1 FROM item_links l JOIN mailboxes m ON m.id = l.mailbox_id WHERE m.org_id = $1)
-         OR EXISTS (SELECT 1 FROM sync_states s JOIN mailboxes m ON m.id = s.mailbox_id WHERE m.org_id = $1 AND s.sync_state IS NOT NULL) AS synced`,
-    [orgId],
-  );
-  return res.rows[0]?.synced === true;
-}

@@ -26,3 +26,4 @@ export * from './syncStatusRepository';
 export * from './organisationStopRepository';
 export * from './statusTransition';
 export * from './pgSyncStore';
+export * from './transportSwitchRepository';

@@ -142,6 +142,16 @@ const ROUTES: Route[] = [
     },
   },
   {
+    method: 'POST',
+    pattern: /^\/_sim\/mailboxes\/([^/]+)\/items\/([^/]+)\/move$/,
+    run: async (d, m, body) => {
+      const b = obj(await body());
+      if (typeof b.folder !== 'string') throw new HttpJsonError(400, 'folder is required: calendar, contacts, deleteditems or inbox');
+      if (b.newId !== undefined && typeof b.newId !== 'boolean') throw new HttpJsonError(400, 'newId must be a boolean');
+      return d.store.moveToFolder(m[1], m[2], folderName(b.folder), b.newId as boolean | undefined);
+    },
+  },
+  {
     method: 'PATCH',
     pattern: /^\/_sim\/mailboxes\/([^/]+)\/items\/([^/]+)\/occurrences\/(\d+)$/,
     run: async (d, m, body) => d.store.editOccurrence(m[1], m[2], Number(m[3]), obj(await body())),

@@ -14,7 +14,8 @@ export interface ExtendedPropertyJson {
   propertySetId: string;
   propertyName: string;
   propertyType?: string;
-  value: string;
+  /** null (in an edit): remove the property */
+  value: string | null;
 }
 
 export interface RecurrenceJson {
@@ -352,8 +353,10 @@ export class SimStore extends MailboxStore {
       this.contactBirthday({ fields, extended: item.extended }, input);
     }
     for (const p of input.extendedProperties ?? []) {
-      const e = extendedEl(p);
-      item.extended.set(extendedPropertyKey(e.children[0]), e);
+      // a null value removes the property (an add-in or a person clearing it)
+      const e = extendedEl(p.value === null ? { ...p, value: '' } : p);
+      if (p.value === null) item.extended.delete(extendedPropertyKey(e.children[0]));
+      else item.extended.set(extendedPropertyKey(e.children[0]), e);
     }
     item.fields = fields;
     this.touch(mb, item);
@@ -388,6 +391,17 @@ export class SimStore extends MailboxStore {
     item.exceptions.delete(o.originalStart);
     item.deletedOccurrences.add(o.originalStart);
     this.touch(mb, item);
+    return this.itemJson(mb, item);
+  }
+
+  /**
+   * Moves an item to another folder (`calendar`, `contacts`, `deleteditems`, `inbox`) as a person
+   * does in Outlook; it gets a new EWS id, as in Exchange, unless `newId` is false. Answers the item.
+   */
+  moveToFolder(email: string, id: string, folderName: string, newId = true): ItemJson {
+    const mb = this.requireMailbox(email);
+    const item = this.requireItem(mb, id);
+    this.moveItem(mb, item, this.folder(mb, folderName), { newId });
     return this.itemJson(mb, item);
   }
 

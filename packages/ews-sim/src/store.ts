@@ -264,12 +264,22 @@ export class MailboxStore {
     }
   }
 
-  /** Moves an item to another folder: a Delete in the old folder's log, a Create in the new one's. */
-  moveItem(mb: Mailbox, item: StoredItem, to: Folder): void {
+  /**
+   * Moves an item to another folder: a Delete in the old folder's log, a Create in the new one's.
+   * `newId`: the item gets a new EWS id, as Exchange gives a moved item (the id encodes the
+   * folder; learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-identifiers-in-exchange);
+   * what the immutable id derives from (uid, creation time) stays.
+   */
+  moveItem(mb: Mailbox, item: StoredItem, to: Folder, opts: { newId?: boolean } = {}): void {
     const from = mb.folders.get(item.folderId);
     if (from) {
       from.items.delete(item.id);
       this.log(from, item, 'Delete');
+    }
+    if (opts.newId) {
+      mb.items.delete(item.id);
+      item.id = newItemId();
+      mb.items.set(item.id, item);
     }
     item.folderId = to.id;
     item.changeKey = newChangeKey(item.kind);

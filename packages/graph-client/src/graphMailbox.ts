@@ -23,6 +23,10 @@ import {
   type MailboxOpener,
   type MailboxPort,
   type TransportRequestRecord,
+  type ForeignItemRef,
+  type ItemResolverPort,
+  type ResolvedItem,
+  type ExchangeTransport,
 } from '@exsync/canonical';
 import type { EndpointPolicy } from '@exsync/config';
 import { occurrenceStarts, planOccurrenceChanges } from '@exsync/calendar';
@@ -30,6 +34,7 @@ import { mailboxSemaphore } from './concurrency';
 import { toCanonicalContact, toGraphContact, CONTACT_EXPAND, CONTACT_SELECT } from './contactMapper';
 import { APPOINTMENT_EXPAND, toCanonicalAppointment, toGraphEvent, toGraphOccurrence } from './eventMapper';
 import { asSyncError, errorFromGraph } from './graphErrors';
+import { resolveItems } from './itemResolution';
 import { GraphHttp, MAX_BATCH, type BatchRequest, type GraphResponse } from './graphHttp';
 import { changeKeyFromEtag, extendedValue, isObject, parseCollection, parseDeltaPage, parseItem, type Json } from './wireShapes';
 
@@ -92,7 +97,7 @@ export interface GraphFolderAccess {
   displayName: string;
 }
 
-export interface GraphMailbox extends MailboxPort {
+export interface GraphMailbox extends MailboxPort, ItemResolverPort {
   readonly smtpAddress: string;
   /** Reads the calendar and the contacts folder as the mailbox: the connection test's Graph step. */
   checkAccess(): Promise<{ ok: true; folders: GraphFolderAccess[] }>;
@@ -598,6 +603,23 @@ class GraphMailboxSession implements GraphMailbox {
       this.kindOf.set(item.id, kind);
       return { itemId: item.id, changeKey: item.changeKey };
     });
+  }
+
+  /** Events (series masters and single events) whose iCalUId is `uid`: `$filter=iCalUId eq '...'`. */
+  async findByICalUId(uid: string): Promise<ItemRef[]> {
+    if (typeof uid !== 'string' || !uid) throw new TypeError('uid must be a non-empty string');
+    const filter = `iCalUId eq '${uid.replace(/'/g, "''")}'`;
+    const res = await this.call('GET', `${this.collection('appointment')}?$filter=${encodeURIComponent(filter)}&$select=id,changeKey&$top=10`);
+    return parseCollection(res.body).value.map((v) => {
+      const item = parseItem(v, 'event');
+      this.kindOf.set(item.id, 'appointment');
+      return { itemId: item.id, changeKey: item.changeKey };
+    });
+  }
+
+  /** The switch from EWS: see itemResolution.ts. */
+  resolveItems<K extends ItemKind>(kind: K, refs: ForeignItemRef[], from: ExchangeTransport): Promise<ItemResult<ResolvedItem<ItemOfKind<K>>>[]> {
+    return resolveItems(this, kind, refs, from);
   }
 
   async checkAccess(): Promise<{ ok: true; folders: GraphFolderAccess[] }> {

@@ -3,8 +3,8 @@
  * engine per item kind, record the outcome. Sync decisions live in @exsync/sync-engine; error
  * mapping lives in syncErrorHandler.ts.
  */
-import { SyncError, calendarWindowAt, type ItemKind, type MailboxOpener } from '@exsync/canonical';
-import { loadCredentials, pgSyncStore, type SecretBox } from '@exsync/db';
+import { SyncError, calendarWindowAt, toSyncError, type ItemKind, type MailboxOpener, type MailboxPort, type ExchangeTransport } from '@exsync/canonical';
+import { failMailboxSwitch, getMailboxTransport, getOpenMailboxSwitch, loadCredentials, pgSyncStore, type ExchangeCredentials, type SecretBox } from '@exsync/db';
 import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type pg from 'pg';
@@ -16,6 +16,7 @@ import { DEFAULT_RETRY } from './syncJobOptions';
 import { handleSyncError } from './syncErrorHandler';
 import type { SyncMetrics, TransportName } from './syncMetrics';
 import { createProgressReporter } from './syncProgress';
+import { switchFailure, switchMailboxTransport } from './transportSwitchStep';
 
 export interface SyncProcessorDeps {
   pool: pg.Pool;
@@ -104,7 +105,9 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     const seconds = (): number => (performance.now() - startedAt) / 1000;
     try {
       await markSyncing(deps.pool, mailboxId);
-      counts = await runSync(deps, ctx, run);
+      // the smaller of the job's own attempts and this worker's setting (as for the error handler below)
+      const lastAttempt = job.attemptsMade + 1 >= Math.min(job.opts.attempts ?? Infinity, deps.retryAttempts ?? DEFAULT_RETRY.attempts);
+      counts = await runSync(deps, ctx, run, lastAttempt);
       await recordSuccess(deps.pool, mailboxId, counts, deps.intervalSeconds);
     } catch (e) {
       failure = e;
@@ -148,42 +151,12 @@ interface RunTransport {
   transport: TransportName;
 }
 
-async function runSync(deps: SyncProcessorDeps, ctx: RunContext, run: RunTransport): Promise<SyncCounts> {
-  let creds;
-  try {
-    creds = await loadCredentials(deps.pool, deps.box, ctx.orgId);
-  } catch (e) {
-    if ((e as Error)?.name === 'SecretBoxError' || (e as Error)?.name === 'ClientCertificateError') {
-      throw new SyncError('InvalidSettings', 'stored credentials cannot be opened', { code: 'CredentialsUnreadable', cause: e });
-    }
-    throw e;
-  }
-  if (!creds) {
-    throw new SyncError('InvalidSettings', 'no Exchange settings', { code: 'ExchangeNotConfigured' });
-  }
-  const getAccessToken = tokenGetter({
-    pool: deps.pool,
-    box: deps.box,
-    providers: deps.providers,
-    creds,
-    mailboxId: ctx.mailboxId,
-    refreshTokenEnc: ctx.refreshTokenEnc,
-  });
-  const graph = creds.transport === 'graph';
-  run.transport = graph ? 'graph' : 'ews';
-  const open = graph ? deps.openGraphMailbox : deps.openMailbox;
-  if (!open) throw new SyncError('InvalidSettings', 'this worker has no Graph transport', { code: 'GraphTransportUnsupported' });
-  const port = open({
-    endpointUrl: graph ? creds.graphUrl : creds.ewsUrl,
-    smtpAddress: ctx.smtpAddress as string,
-    mode: creds.authMode,
-    getAccessToken,
-    timeoutMs: deps.ewsTimeoutMs,
-    // the window a windowed transport lists (it starts a new round when this moves) and the meeting delete policy
-    calendarWindow: calendarWindowAt((deps.now ?? (() => new Date()))(), creds.calendarWindow),
-    deleteOrganizerMeetings: creds.deleteOrganizerMeetings,
-    onRequest: deps.metrics ? (r) => deps.metrics!.request(run.transport, r.operation, r.status) : undefined,
-  });
+async function runSync(deps: SyncProcessorDeps, ctx: RunContext, run: RunTransport, lastAttempt: boolean): Promise<SyncCounts> {
+  const creds = await loadOrgCredentials(deps, ctx);
+  await switchIfDue(deps, ctx, creds, run, lastAttempt);
+  // the mailbox's own transport: during a switch (or after a failed one) it may differ from the organisation's
+  const transport = (await getMailboxTransport(deps.pool, ctx.mailboxId)) ?? creds.transport;
+  const port = openPort(deps, ctx, creds, transport, run);
   const onProgress = createProgressReporter(deps.pool, ctx.mailboxId, async () => (port.folderTotals ? port.folderTotals() : {}));
   const kinds: { kind: ItemKind; direction: RunContext['calendarDirection'] }[] = [];
   if (ctx.syncCalendar) kinds.push({ kind: 'appointment', direction: ctx.calendarDirection });
@@ -215,4 +188,68 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext, run: RunTranspo
     total = addCounts(total, o.value);
   }
   return total;
+}
+
+async function loadOrgCredentials(deps: SyncProcessorDeps, ctx: RunContext): Promise<ExchangeCredentials> {
+  let creds;
+  try {
+    creds = await loadCredentials(deps.pool, deps.box, ctx.orgId);
+  } catch (e) {
+    if ((e as Error)?.name === 'SecretBoxError' || (e as Error)?.name === 'ClientCertificateError') {
+      throw new SyncError('InvalidSettings', 'stored credentials cannot be opened', { code: 'CredentialsUnreadable', cause: e });
+    }
+    throw e;
+  }
+  if (!creds) {
+    throw new SyncError('InvalidSettings', 'no Exchange settings', { code: 'ExchangeNotConfigured' });
+  }
+  return creds;
+}
+
+/** The mailbox opened over `transport` (its tokens for that transport); metrics are labelled with it. */
+function openPort(deps: SyncProcessorDeps, ctx: RunContext, creds: ExchangeCredentials, transport: ExchangeTransport, run: RunTransport): MailboxPort {
+  const getAccessToken = tokenGetter({
+    pool: deps.pool,
+    box: deps.box,
+    providers: deps.providers,
+    creds: { ...creds, transport },
+    mailboxId: ctx.mailboxId,
+    refreshTokenEnc: ctx.refreshTokenEnc,
+  });
+  const graph = transport === 'graph';
+  run.transport = graph ? 'graph' : 'ews';
+  const open = graph ? deps.openGraphMailbox : deps.openMailbox;
+  if (!open) throw new SyncError('InvalidSettings', 'this worker has no Graph transport', { code: 'GraphTransportUnsupported' });
+  return open({
+    endpointUrl: graph ? creds.graphUrl : creds.ewsUrl,
+    smtpAddress: ctx.smtpAddress as string,
+    mode: creds.authMode,
+    getAccessToken,
+    timeoutMs: deps.ewsTimeoutMs,
+    // the window a windowed transport lists (it starts a new round when this moves) and the meeting delete policy
+    calendarWindow: calendarWindowAt((deps.now ?? (() => new Date()))(), creds.calendarWindow),
+    deleteOrganizerMeetings: creds.deleteOrganizerMeetings,
+    onRequest: deps.metrics ? (r) => deps.metrics!.request(run.transport, r.operation, r.status) : undefined,
+  });
+}
+
+/**
+ * A pending transport switch of the mailbox runs first (transportSwitchStep.ts). Throttled, or a
+ * transient failure with attempts left: the job is delayed or retried and the switch resumes.
+ * Anything else (or the last attempt): the switch is recorded as failed with the catalogue's
+ * cause and the run goes on over the old transport.
+ */
+async function switchIfDue(deps: SyncProcessorDeps, ctx: RunContext, creds: ExchangeCredentials, run: RunTransport, lastAttempt: boolean): Promise<void> {
+  const sw = await getOpenMailboxSwitch(deps.pool, ctx.mailboxId);
+  if (!sw) return;
+  try {
+    const port = openPort(deps, ctx, creds, sw.to, run);
+    await switchMailboxTransport({ pool: deps.pool, mailboxId: ctx.mailboxId, from: sw.from, to: sw.to, port, log: deps.log });
+  } catch (e) {
+    const err = toSyncError(e);
+    if (err.kind === 'Throttled' || (err.kind === 'Transient' && !lastAttempt)) throw e;
+    const failure = switchFailure(e, ctx.smtpAddress);
+    deps.log.warn({ mailboxId: ctx.mailboxId, to: sw.to, code: failure.code }, 'transport switch failed; the mailbox stays on its transport');
+    await failMailboxSwitch(deps.pool, ctx.mailboxId, failure);
+  }
 }

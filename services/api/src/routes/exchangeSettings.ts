@@ -4,8 +4,9 @@ import {
   ClientCertificateError,
   DEFAULT_GRAPH_URL,
   getExchangeSettings,
-  organisationHasSyncState,
+  startTransportSwitch,
   upsertExchangeSettings,
+  withTransaction,
   type ExchangeSettingsInput,
 } from '@exsync/db';
 import { CALENDAR_WINDOW_MAX_DAYS, calendarWindowProblem } from '@exsync/canonical';
@@ -18,6 +19,7 @@ import { allowedAuthority } from '../login/allowedAuthority';
 import { adminConsentUrl } from '../login/transportPermissions';
 import type { FastifyRequest } from 'fastify';
 import type { ExchangeSettingsView } from '@exsync/db';
+import { plannedSwitch, queueSwitch, transportSwitchSchema, withTransportSwitch } from '../transportSwitch';
 
 const settingsView = {
   type: 'object',
@@ -69,6 +71,7 @@ const settingsView = {
       required: ['code', 'message', 'since'],
     },
     updatedAt: isoDateTime,
+    transportSwitch: transportSwitchSchema,
   },
   required: ['orgId', 'applicationId', 'tenantId', 'clientSecretSet', 'clientCertificateSet'],
 } as const;
@@ -161,10 +164,8 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
     if (sent.authorityHost !== undefined) input.authorityHost = endpointSetting(policy, 'authority', 'authorityHost', sent.authorityHost);
     if (sent.graphUrl !== undefined) input.graphUrl = endpointSetting(policy, 'graph', 'graphUrl', sent.graphUrl);
     const transport = input.transport ?? existing?.transport ?? 'ews';
-    if (existing && transport !== existing.transport && (await organisationHasSyncState(pool, orgId))) {
-      // the switch that keeps every link (issue 16, point 4) is not built yet: a plain change would duplicate items
-      throw new HttpError(409, `this organisation has synced over ${existing.transport}: changing transport keeps no links yet, so it is refused`, 'transport');
-    }
+    // changing transport switches every mailbox that has synced, links kept (transportSwitch.ts)
+    const switchFrom = await plannedSwitch(pool, orgId, existing, transport, sent.transport !== undefined);
     const credentialSent = input.clientSecret !== undefined || input.clientCertificate !== undefined;
     if (!credentialSent) {
       if (!existing?.clientSecretSet && !existing?.clientCertificateSet) {
@@ -180,9 +181,15 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
       }
     }
     try {
-      const saved = await upsertExchangeSettings(pool, secretBox, orgId, input);
-      request.log.info({ orgId, fields: Object.keys(sent).filter((k) => k !== 'clientSecret' && k !== 'clientCertificate') }, 'exchange settings saved');
-      return saved;
+      let switching: string[] = [];
+      const saved = await withTransaction(pool, async (c) => {
+        const s = await upsertExchangeSettings(c, secretBox, orgId, input);
+        if (switchFrom) switching = await startTransportSwitch(c, orgId, switchFrom, transport);
+        return s;
+      });
+      request.log.info({ orgId, fields: Object.keys(sent).filter((k) => k !== 'clientSecret' && k !== 'clientCertificate'), switching: switching.length }, 'exchange settings saved');
+      await queueSwitch(pool, app.deps.enqueueSync, switching);
+      return withTransportSwitch(pool, saved);
     } catch (err) {
       if (err instanceof ClientCertificateError) throw badRequest(`body field "clientCertificate" ${err.message}`, 'clientCertificate');
       if ((err as { code?: string }).code === '23503') throw notFound('organisation not found');
@@ -200,8 +207,8 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
           'Replaces every setting: a field left out takes its default (the write-only secret and certificate excepted, which are kept). ' +
           'Use PATCH to change some fields only. `authorityHost` must be one of Microsoft\'s authority hosts and `ewsUrl` an https URL on ' +
           'outlook.office365.com (`graphUrl`: graph.microsoft.com and the national clouds), unless the operator lists the host in ' +
-          'EXSYNC_ALLOWED_HOSTS (400 naming the field otherwise). `transport` picks EWS or Graph; changing it once mailboxes have synced ' +
-          'answers 409 (field transport) until the switch that keeps links exists. Changing an endpoint ' +
+          'EXSYNC_ALLOWED_HOSTS (400 naming the field otherwise). `transport` picks EWS or Graph; changing it switches every mailbox that has synced, links kept ' +
+          '(progress in `transportSwitch`; 409 naming transport while a switch runs, or back from Graph to EWS). Changing an endpoint ' +
           'needs `clientSecret` or `clientCertificate` again (422, field clientSecret).',
         params: orgParams,
         querystring: noQuery,
@@ -271,7 +278,7 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
       assertOrgAccess(request, request.params.orgId);
       const settings = await getExchangeSettings(pool, request.params.orgId);
       if (!settings) throw notFound('no Exchange settings for this organisation yet: PUT them first');
-      return settings;
+      return withTransportSwitch(pool, settings);
     },
   );
 
