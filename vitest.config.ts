@@ -13,7 +13,9 @@ const env = {
 };
 
 /** the engine's scenario matrix, run over EWS (project `ews`), over Graph and in memory */
-const ENGINE_SCENARIOS = ['conflict', 'crash-points', 'directions', 'first-sync-matching', 'no-echo', 'recurring-and-resync'].map((f) => `tests/engine/${f}.test.ts`);
+const ENGINE_SCENARIOS = ['conflict', 'crash-points', 'directions', 'first-sync-matching', 'no-echo', 'recurring-and-resync'].map(
+  (f) => `tests/engine/${f}.test.ts`,
+);
 
 const shared = {
   globalSetup: ['tests/support/globalSetup.ts'],

@@ -45,11 +45,15 @@ export interface BenchWorld {
 }
 
 async function startSimProcess(): Promise<{ child: ChildProcess; info: SimInfo }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0', '--graph-port', '0'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TZ: 'UTC' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0', '--graph-port', '0'],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TZ: 'UTC' },
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<SimInfo>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`simulators exited with ${code} before listening`)));
@@ -79,7 +83,12 @@ function countStatements(pool: pg.Pool): { get(): number; reset(): void } {
     };
   };
   pool.on('connect', (client) => wrap(client as unknown as { query: (...args: unknown[]) => unknown }));
-  return { get: () => n, reset: () => { n = 0; } };
+  return {
+    get: () => n,
+    reset: () => {
+      n = 0;
+    },
+  };
 }
 
 export async function createBenchWorld(): Promise<BenchWorld> {
@@ -147,10 +156,11 @@ export async function createBenchWorld(): Promise<BenchWorld> {
 /** An organisation, user and enabled mailbox row for `email`, as the admin API would leave them. */
 export async function createMailboxRows(pool: pg.Pool, orgId: string, email: string): Promise<{ userId: string; mailboxId: string }> {
   const user = await pool.query(`INSERT INTO users (org_id, crm_user_id, email) VALUES ($1, $2, $2) RETURNING id`, [orgId, email]);
-  const mb = await pool.query(
-    `INSERT INTO mailboxes (org_id, user_id, smtp_address, enabled, state) VALUES ($1, $2, $3, true, 'scheduled') RETURNING id`,
-    [orgId, user.rows[0].id, email],
-  );
+  const mb = await pool.query(`INSERT INTO mailboxes (org_id, user_id, smtp_address, enabled, state) VALUES ($1, $2, $3, true, 'scheduled') RETURNING id`, [
+    orgId,
+    user.rows[0].id,
+    email,
+  ]);
   return { userId: user.rows[0].id, mailboxId: mb.rows[0].id };
 }
 

@@ -16,7 +16,10 @@ const RULES: [RegExp, string][] = [
   [/node_modules\/(htmlparser2|entities)\//, 'XML parse (htmlparser2, one pass)'],
   [/ews-client\/src\/reply\//, 'EWS reply reader (tree walk into canonical values)'],
   [/fast-xml-parser|strnum/, 'XML parse (fast-xml-parser)'],
-  [/ews-javascript-api\/js\/Core\/EwsXmlReader|@xmldom|xmldom|DOMParser|EwsServiceXmlReader|EwsServiceJsonReader|ExtensionMethods/, 'XML parse (ews-javascript-api DOM)'],
+  [
+    /ews-javascript-api\/js\/Core\/EwsXmlReader|@xmldom|xmldom|DOMParser|EwsServiceXmlReader|EwsServiceJsonReader|ExtensionMethods/,
+    'XML parse (ews-javascript-api DOM)',
+  ],
   [/ews-client\/src\/mappers/, 'mapping (ews-client mappers)'],
   [/ews-javascript-api|moment/, 'ews-javascript-api object model'],
   [/ews-client\/src\/|http-guard/, 'EWS transport (HTTP, fault check, regexes)'],
@@ -81,5 +84,6 @@ if (require.main === module) {
   const profile = JSON.parse((file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')) as CpuProfile;
   const reading = readProfile(profile, items ? Number(items) : undefined);
   console.log(`profiled ${reading.busyMs} ms busy`);
-  for (const c of reading.byCategory) console.log(`${String(c.ms).padStart(7)} ms ${c.share.toFixed(1).padStart(5)} % ${String(c.usPerItem ?? '').padStart(6)} us/item  ${c.category}`);
+  for (const c of reading.byCategory)
+    console.log(`${String(c.ms).padStart(7)} ms ${c.share.toFixed(1).padStart(5)} % ${String(c.usPerItem ?? '').padStart(6)} us/item  ${c.category}`);
 }

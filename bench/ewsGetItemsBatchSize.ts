@@ -24,12 +24,27 @@ async function run(latencyMs: number, items: number): Promise<void> {
   // every 10th appointment is a weekly series with a moved and a deleted occurrence
   sim.store.seed(email, { calendarItems: items, contacts: items, recurringEvery: 10 });
   const provider = new AppTokenProvider({ allowInsecureAuthority: true });
-  const creds = { authorityHost: entra.url, tenantId: DEFAULT_SEED.tenantId, applicationId: DEFAULT_SEED.applicationId, clientSecret: DEFAULT_SEED.clientSecret };
+  const creds = {
+    authorityHost: entra.url,
+    tenantId: DEFAULT_SEED.tenantId,
+    applicationId: DEFAULT_SEED.applicationId,
+    clientSecret: DEFAULT_SEED.clientSecret,
+  };
   const session = (getItemsBatchSize: number) =>
-    openMailbox({ ewsUrl: sim.ewsUrl, smtpAddress: email, mode: 'app-only', getAccessToken: () => provider.getToken(creds), getItemsBatchSize, timeoutMs: 60_000 });
+    openMailbox({
+      ewsUrl: sim.ewsUrl,
+      smtpAddress: email,
+      mode: 'app-only',
+      getAccessToken: () => provider.getToken(creds),
+      getItemsBatchSize,
+      timeoutMs: 60_000,
+    });
 
   const ids: Record<'appointment' | 'contact', string[]> = { appointment: [], contact: [] };
-  for (const [kind, folder] of [['appointment', 'calendar'], ['contact', 'contacts']] as const) {
+  for (const [kind, folder] of [
+    ['appointment', 'calendar'],
+    ['contact', 'contacts'],
+  ] as const) {
     for await (const page of session(50).syncFolder(folder, undefined)) {
       for (const c of page.changes) if (c.type !== 'delete') ids[kind].push(c.itemId);
     }

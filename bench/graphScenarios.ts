@@ -59,13 +59,32 @@ function graphPort(w: BenchWorld, tokens: AppTokenProvider, email: string): Mail
   const info = w.sim as BenchWorld['sim'] & { graphUrl?: string };
   if (!info.graphUrl) throw new Error('the simulators printed no graphUrl');
   const creds = { authorityHost: info.entraUrl, tenantId: info.tenantId, applicationId: info.applicationId, clientSecret: info.clientSecret };
-  return openGraphMailbox({ graphUrl: info.graphUrl, smtpAddress: email, mode: 'app-only', getAccessToken: () => tokens.getToken(creds), timeoutMs: 120_000, calendarWindow: calendarWindowAt(new Date(), WINDOW_DAYS), pageSize: PAGE_SIZE });
+  return openGraphMailbox({
+    graphUrl: info.graphUrl,
+    smtpAddress: email,
+    mode: 'app-only',
+    getAccessToken: () => tokens.getToken(creds),
+    timeoutMs: 120_000,
+    calendarWindow: calendarWindowAt(new Date(), WINDOW_DAYS),
+    pageSize: PAGE_SIZE,
+  });
 }
 
 async function syncKinds(port: MailboxPort, w: BenchWorld, ctx: Ctx, kinds: ItemKind[]): Promise<SyncCounts[]> {
   const out: SyncCounts[] = [];
   for (const kind of kinds) {
-    out.push(await syncMailboxKind({ store: pgSyncStore(w.pool), port, mailboxId: ctx.mailboxId, orgId: ctx.orgId, userId: ctx.userId, kind, direction: 'two-way', policy: 'newest-wins' }));
+    out.push(
+      await syncMailboxKind({
+        store: pgSyncStore(w.pool),
+        port,
+        mailboxId: ctx.mailboxId,
+        orgId: ctx.orgId,
+        userId: ctx.userId,
+        kind,
+        direction: 'two-way',
+        policy: 'newest-wins',
+      }),
+    );
   }
   return out;
 }
@@ -82,7 +101,13 @@ async function newMailbox(w: BenchWorld, name: string, seed?: { calendarItems?: 
 }
 
 /** One sync measured; its row carries Graph's round trips (also in `ewsRequests`, the transport's requests) and operations. */
-async function measured(w: BenchWorld, machine: string, scenario: string, items: number, run: () => Promise<unknown>): Promise<BenchResult & { roundTrips: number }> {
+async function measured(
+  w: BenchWorld,
+  machine: string,
+  scenario: string,
+  items: number,
+  run: () => Promise<unknown>,
+): Promise<BenchResult & { roundTrips: number }> {
   const m = await measure(w, run);
   const g = await graphCounts(w);
   return { ...row(w, machine, scenario, items, { ...m, ewsRequests: g.roundTrips, ewsOperations: g.operations }, {}), roundTrips: g.roundTrips };
@@ -115,15 +140,21 @@ async function graphInitialSync(w: BenchWorld, tokens: AppTokenProvider, s: Size
   const port = graphPort(w, tokens, ctx.email);
   await w.setLatency(LATENCY_MS);
   const r = await measured(w, machine, 'graph-initial-sync', nA + nC, () => syncKinds(port, w, ctx, ['appointment', 'contact']));
-  const synced = (await listCrmItems(w.pool, ctx.userId, 'appointment', { limit: 1_000_000 })).length + (await listCrmItems(w.pool, ctx.userId, 'contact', { limit: 1_000_000 })).length;
+  const synced =
+    (await listCrmItems(w.pool, ctx.userId, 'appointment', { limit: 1_000_000 })).length +
+    (await listCrmItems(w.pool, ctx.userId, 'contact', { limit: 1_000_000 })).length;
   if (synced !== nA + nC) throw new Error(`Graph initial sync produced ${synced} CRM items, expected ${nA + nC}`);
   // the server's paging decides the delta pages (calendarView lists occurrences, not series): counted from the run
   const pages = (r.ewsOperations['GET calendarView/delta'] ?? 0) + (r.ewsOperations['GET contacts/delta'] ?? 0);
   const series = Math.floor(nA / 10);
   const reads = batches(nA);
   const pull = await pullCostMs(w, tokens, ctx.email, ['appointment', 'contact']);
-  return withFloor(r, pages + reads.length + series + 1, floorLatencyMs(pages + series + 1, reads) + pull,
-    `floor = ${pages} delta pages + ${reads.length} $batch reads of the ${nA} events (the view names occurrences, not series) + ${series} series' instance lists + 1 contact folder lookup (contacts come whole in their delta pages), at ${LATENCY_MS} ms each (+${LATENCY_MS} per 4 inside a $batch), + ${Math.round(pull)} ms measured pull cost; window ${WINDOW_DAYS.pastDays}+${WINDOW_DAYS.futureDays} days so every seeded item is in it`);
+  return withFloor(
+    r,
+    pages + reads.length + series + 1,
+    floorLatencyMs(pages + series + 1, reads) + pull,
+    `floor = ${pages} delta pages + ${reads.length} $batch reads of the ${nA} events (the view names occurrences, not series) + ${series} series' instance lists + 1 contact folder lookup (contacts come whole in their delta pages), at ${LATENCY_MS} ms each (+${LATENCY_MS} per 4 inside a $batch), + ${Math.round(pull)} ms measured pull cost; window ${WINDOW_DAYS.pastDays}+${WINDOW_DAYS.futureDays} days so every seeded item is in it`,
+  );
 }
 
 async function graphChangedOnePercent(w: BenchWorld, tokens: AppTokenProvider, s: Sizes, machine: string): Promise<BenchResult> {
@@ -136,19 +167,31 @@ async function graphChangedOnePercent(w: BenchWorld, tokens: AppTokenProvider, s
   const mb = encodeURIComponent(ctx.email);
   // single appointments only (every 10th seeded one is a series), edited in Outlook and others in the CRM
   const singles = (await w.control<{ id: string }[]>('GET', `/_sim/mailboxes/${mb}/folders/calendar`)).filter((_, i) => i % 10 !== 9);
-  for (let i = 0; i < changes; i++) await w.control('PATCH', `/_sim/mailboxes/${mb}/items/${encodeURIComponent(singles[i * 2].id)}`, { subject: `edited in Outlook ${i}` });
+  for (let i = 0; i < changes; i++)
+    await w.control('PATCH', `/_sim/mailboxes/${mb}/items/${encodeURIComponent(singles[i * 2].id)}`, { subject: `edited in Outlook ${i}` });
   const crm = (await listCrmItems(w.pool, ctx.userId, 'appointment', { limit: 1_000_000 })).filter((x) => !(x.data as { recurrence?: unknown }).recurrence);
   for (let i = 0; i < changes; i++) {
     const item = crm[crm.length - 1 - i * 2];
-    await putCrmItem(w.pool, { orgId: ctx.orgId, userId: ctx.userId, kind: 'appointment', crmId: item.crmId, data: { ...(item.data as object), subject: `edited in CRM ${i}` } as never, origin: 'crm' });
+    await putCrmItem(w.pool, {
+      orgId: ctx.orgId,
+      userId: ctx.userId,
+      kind: 'appointment',
+      crmId: item.crmId,
+      data: { ...(item.data as object), subject: `edited in CRM ${i}` } as never,
+      origin: 'crm',
+    });
   }
   await w.setLatency(LATENCY_MS);
   const r = await measured(w, machine, 'graph-incremental-1pct', n, () => syncKinds(port, w, ctx, ['appointment']));
   const pages = Math.max(1, Math.ceil(changes / PAGE_SIZE));
   const reads = batches(changes);
   const writes = batches(changes);
-  return withFloor(r, pages + reads.length + writes.length, floorLatencyMs(pages, [...reads, ...writes]),
-    `${changes} edits each side; floor = ${pages} delta page(s) + ${reads.length} $batch read(s) of Outlook's edits + ${writes.length} $batch PATCH(es) of the CRM's (excl. parse)`);
+  return withFloor(
+    r,
+    pages + reads.length + writes.length,
+    floorLatencyMs(pages, [...reads, ...writes]),
+    `${changes} edits each side; floor = ${pages} delta page(s) + ${reads.length} $batch read(s) of Outlook's edits + ${writes.length} $batch PATCH(es) of the CRM's (excl. parse)`,
+  );
 }
 
 async function graphPushNew(w: BenchWorld, tokens: AppTokenProvider, s: Sizes, machine: string): Promise<BenchResult> {
@@ -160,8 +203,18 @@ async function graphPushNew(w: BenchWorld, tokens: AppTokenProvider, s: Sizes, m
   for (let i = 0; i < s.pushAppointments; i++) {
     const start = day0 + 8 * 3_600_000 + i * 3_600_000;
     await putCrmItem(w.pool, {
-      orgId: ctx.orgId, userId: ctx.userId, kind: 'appointment', crmId: `crm-${i}`, origin: 'crm',
-      data: { subject: `CRM visit ${i}`, start: new Date(start).toISOString().replace('.000Z', 'Z'), end: new Date(start + 1_800_000).toISOString().replace('.000Z', 'Z'), timeZone: 'Europe/Berlin', isAllDay: false },
+      orgId: ctx.orgId,
+      userId: ctx.userId,
+      kind: 'appointment',
+      crmId: `crm-${i}`,
+      origin: 'crm',
+      data: {
+        subject: `CRM visit ${i}`,
+        start: new Date(start).toISOString().replace('.000Z', 'Z'),
+        end: new Date(start + 1_800_000).toISOString().replace('.000Z', 'Z'),
+        timeZone: 'Europe/Berlin',
+        isAllDay: false,
+      },
     });
   }
   await w.setLatency(LATENCY_MS);

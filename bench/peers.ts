@@ -9,12 +9,25 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { XhrApi } from '@ewsjs/xhr';
 import {
-  Appointment, ConnectingIdType, Contact, ExchangeService, ExchangeVersion, ImpersonatedUserId, ItemView,
-  OAuthCredentials, TimeZoneInfo, Uri, WellKnownFolderName,
+  Appointment,
+  ConnectingIdType,
+  Contact,
+  ExchangeService,
+  ExchangeVersion,
+  ImpersonatedUserId,
+  ItemView,
+  OAuthCredentials,
+  TimeZoneInfo,
+  Uri,
+  WellKnownFolderName,
 } from 'ews-javascript-api';
 
 export async function naivePull(opts: {
-  ewsUrl: string; email: string; token: string; folder: 'calendar' | 'contacts'; limit: number;
+  ewsUrl: string;
+  email: string;
+  token: string;
+  folder: 'calendar' | 'contacts';
+  limit: number;
 }): Promise<{ items: number; wallMs: number }> {
   const service = new ExchangeService(ExchangeVersion.Exchange2016, TimeZoneInfo.Utc);
   service.Url = new Uri(opts.ewsUrl);
@@ -45,14 +58,21 @@ export async function naivePull(opts: {
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 export function exchangelibPull(opts: {
-  ewsUrl: string; email: string; token: string; tenantId: string; folder: 'calendar' | 'contacts';
+  ewsUrl: string;
+  email: string;
+  token: string;
+  tenantId: string;
+  folder: 'calendar' | 'contacts';
 }): Promise<{ items: number; wallMs: number } | null> {
   return new Promise((resolve) => {
     const child = spawn(PYTHON, [path.join(__dirname, 'exchangelib_pull.py')], {
       env: {
         ...process.env,
-        EWS_URL: opts.ewsUrl, EWS_MAILBOX: opts.email, EWS_ACCESS_TOKEN: opts.token,
-        EWS_TENANT_ID: opts.tenantId, EWS_FOLDER: opts.folder,
+        EWS_URL: opts.ewsUrl,
+        EWS_MAILBOX: opts.email,
+        EWS_ACCESS_TOKEN: opts.token,
+        EWS_TENANT_ID: opts.tenantId,
+        EWS_FOLDER: opts.folder,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -53,12 +53,28 @@ async function main(): Promise<void> {
     const items = appointments + contacts;
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const reading = readProfile(profile, items);
-    console.log(JSON.stringify({ items, wallMs: Math.round(wallMs), cpuMs: Math.round(cpuMs), cpuUsPerItem: Math.round((cpuMs * 1000) / items), profile: path.relative(process.cwd(), file), profiledBusyMs: reading.busyMs }));
-    for (const c of reading.byCategory) console.log(`${String(c.ms).padStart(7)} ms ${c.share.toFixed(1).padStart(5)} % ${String(c.usPerItem).padStart(6)} us/item  ${c.category}`);
+    console.log(
+      JSON.stringify({
+        items,
+        wallMs: Math.round(wallMs),
+        cpuMs: Math.round(cpuMs),
+        cpuUsPerItem: Math.round((cpuMs * 1000) / items),
+        profile: path.relative(process.cwd(), file),
+        profiledBusyMs: reading.busyMs,
+      }),
+    );
+    for (const c of reading.byCategory)
+      console.log(`${String(c.ms).padStart(7)} ms ${c.share.toFixed(1).padStart(5)} % ${String(c.usPerItem).padStart(6)} us/item  ${c.category}`);
   } finally {
     session.disconnect();
     await w.close();
   }
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -28,13 +28,25 @@ async function main(): Promise<void> {
     const { syncFolderMs, getItemsMs } = await pullFolder(port, 'appointment');
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    console.log(JSON.stringify({
-      items, wallMs: Math.round(wall), syncFolderMs: Math.round(syncFolderMs), getItemsMs: Math.round(getItemsMs),
-      clientCpuMs: Math.round((cpu.user + cpu.system) / 1000), simulatorCpuMs: childCpuMs(simPid) - sim0,
-    }));
+    console.log(
+      JSON.stringify({
+        items,
+        wallMs: Math.round(wall),
+        syncFolderMs: Math.round(syncFolderMs),
+        getItemsMs: Math.round(getItemsMs),
+        clientCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        simulatorCpuMs: childCpuMs(simPid) - sim0,
+      }),
+    );
   } finally {
     await w.close();
   }
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -13,10 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createBenchWorld } from './benchWorld';
 import { graphRows } from './graphScenarios';
-import {
-  FULL, QUICK, changedOnePercent, initialSync, pushNew, schedulerTick, unchangedMailboxes,
-  type BenchResult, type Sizes,
-} from './scenarios';
+import { FULL, QUICK, changedOnePercent, initialSync, pushNew, schedulerTick, unchangedMailboxes, type BenchResult, type Sizes } from './scenarios';
 
 process.env.TZ = 'UTC';
 // The simulators speak http on loopback: the endpoint policy lets them through only with these.
@@ -82,17 +79,30 @@ function runMemoryChild(items: number, quick: boolean): Promise<BenchResult> {
 
 function printTable(rows: BenchResult[], dir: string): void {
   const cols: [string, (r: BenchResult) => unknown][] = [
-    ['scenario', (r) => r.scenario], ['items', (r) => r.items], ['wall ms', (r) => r.wallMs],
-    ['EWS req', (r) => r.ewsRequests], ['PG stmts', (r) => r.pgStatements], ['CPU ms', (r) => r.cpuMs],
-    ['items/s', (r) => r.itemsPerSecond], ['floor ms', (r) => r.floorMs], ['x floor', (r) => r.ratioToFloor],
-    ['naive/exsync', (r) => r.ratioNaive], ['exchangelib/exsync', (r) => r.ratioExchangelib], ['peak RSS MB', (r) => r.peakRssMb],
+    ['scenario', (r) => r.scenario],
+    ['items', (r) => r.items],
+    ['wall ms', (r) => r.wallMs],
+    ['EWS req', (r) => r.ewsRequests],
+    ['PG stmts', (r) => r.pgStatements],
+    ['CPU ms', (r) => r.cpuMs],
+    ['items/s', (r) => r.itemsPerSecond],
+    ['floor ms', (r) => r.floorMs],
+    ['x floor', (r) => r.ratioToFloor],
+    ['naive/exsync', (r) => r.ratioNaive],
+    ['exchangelib/exsync', (r) => r.ratioExchangelib],
+    ['peak RSS MB', (r) => r.peakRssMb],
   ];
   const cells = rows.map((r) => cols.map(([, f]) => String(f(r) ?? '-')));
   const widths = cols.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => c.map((v, i) => v.padStart(widths[i])).join('  ');
   console.log(line(cols.map(([h]) => h)));
   for (const c of cells) console.log(line(c));
-  console.log(`\nmachine: ${rows[0]?.machine ?? machine()}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${rows.length} scenarios; notes in ${dir}/*.json`);
+  console.log(
+    `\nmachine: ${rows[0]?.machine ?? machine()}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ${rows.length} scenarios; notes in ${dir}/*.json`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -44,12 +44,24 @@ export interface Sizes {
 }
 
 export const FULL: Sizes = {
-  initialAppointments: 10_000, initialContacts: 5_000, unchangedMailboxes: 1_000, changedMailboxItems: 10_000,
-  pushAppointments: 1_000, schedulerMailboxes: 50_000, naiveSample: 300, concurrency: 10,
+  initialAppointments: 10_000,
+  initialContacts: 5_000,
+  unchangedMailboxes: 1_000,
+  changedMailboxItems: 10_000,
+  pushAppointments: 1_000,
+  schedulerMailboxes: 50_000,
+  naiveSample: 300,
+  concurrency: 10,
 };
 export const QUICK: Sizes = {
-  initialAppointments: 1_000, initialContacts: 500, unchangedMailboxes: 50, changedMailboxItems: 1_000,
-  pushAppointments: 200, schedulerMailboxes: 5_000, naiveSample: 100, concurrency: 10,
+  initialAppointments: 1_000,
+  initialContacts: 500,
+  unchangedMailboxes: 50,
+  changedMailboxItems: 1_000,
+  pushAppointments: 200,
+  schedulerMailboxes: 5_000,
+  naiveSample: 100,
+  concurrency: 10,
 };
 
 const FOLDER: Record<ItemKind, 'calendar' | 'contacts'> = { appointment: 'calendar', contact: 'contacts' };
@@ -76,7 +88,14 @@ export async function measure<T>(w: BenchWorld, fn: () => Promise<T>): Promise<M
   const value = await fn();
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, ewsRequests: await w.ewsRequests(), ewsOperations: await w.ewsOperations(), pgStatements: w.pgStatements() };
+  return {
+    value,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    ewsRequests: await w.ewsRequests(),
+    ewsOperations: await w.ewsOperations(),
+    pgStatements: w.pgStatements(),
+  };
 }
 
 export function row(w: BenchWorld, machine: string, scenario: string, items: number, m: Measured<unknown>, extra: Partial<BenchResult>): BenchResult {
@@ -104,19 +123,29 @@ async function syncKinds(w: BenchWorld, ctx: { orgId: string; userId: string; ma
   const port = w.open(ctx.email);
   const out: SyncCounts[] = [];
   for (const kind of kinds) {
-    out.push(await syncMailboxKind({
-      store: pgSyncStore(w.pool), port, mailboxId: ctx.mailboxId, orgId: ctx.orgId, userId: ctx.userId, kind,
-      direction: 'two-way', policy: 'newest-wins',
-    }));
+    out.push(
+      await syncMailboxKind({
+        store: pgSyncStore(w.pool),
+        port,
+        mailboxId: ctx.mailboxId,
+        orgId: ctx.orgId,
+        userId: ctx.userId,
+        kind,
+        direction: 'two-way',
+        policy: 'newest-wins',
+      }),
+    );
   }
   return out;
 }
 
 async function runPool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /** The time the EWS pull itself costs with no injected latency: client parse + loopback + simulator. */
@@ -127,7 +156,14 @@ async function pullCostMs(w: BenchWorld, email: string, kind: ItemKind): Promise
   return syncFolderMs + getItemsMs;
 }
 
-export async function initialSync(w: BenchWorld, s: Sizes, machine: string, nAppointments = s.initialAppointments, nContacts = s.initialContacts, withPeers = true): Promise<BenchResult> {
+export async function initialSync(
+  w: BenchWorld,
+  s: Sizes,
+  machine: string,
+  nAppointments = s.initialAppointments,
+  nContacts = s.initialContacts,
+  withPeers = true,
+): Promise<BenchResult> {
   const email = `initial-${nAppointments}@contoso.example`;
   await w.createMailbox(email);
   await w.control('POST', `/_sim/mailboxes/${encodeURIComponent(email)}/seed`, { calendarItems: nAppointments, contacts: nContacts, recurringEvery: 10 });
@@ -143,10 +179,15 @@ export async function initialSync(w: BenchWorld, s: Sizes, machine: string, nApp
   if (withPeers) {
     const parse = (await pullCostMs(w, email, 'appointment')) + (await pullCostMs(w, email, 'contact'));
     floorMs = (pullRoundTrips(nAppointments) + pullRoundTrips(nContacts)) * LATENCY_MS + parse;
-    notes.push(`floor = ${pullRoundTrips(nAppointments) + pullRoundTrips(nContacts)} round trips x ${LATENCY_MS} ms + ${Math.round(parse)} ms measured pull cost`);
+    notes.push(
+      `floor = ${pullRoundTrips(nAppointments) + pullRoundTrips(nContacts)} round trips x ${LATENCY_MS} ms + ${Math.round(parse)} ms measured pull cost`,
+    );
     const token = await w.accessToken();
     let naiveMs = 0;
-    for (const [kind, n] of [['appointment', nAppointments], ['contact', nContacts]] as const) {
+    for (const [kind, n] of [
+      ['appointment', nAppointments],
+      ['contact', nContacts],
+    ] as const) {
       const sample = Math.min(n, s.naiveSample);
       const r = await naivePull({ ewsUrl: w.sim.ewsUrl, email, token, folder: FOLDER[kind], limit: sample });
       naiveMs += (r.wallMs / Math.max(r.items, 1)) * n;
@@ -158,7 +199,9 @@ export async function initialSync(w: BenchWorld, s: Sizes, machine: string, nApp
     if (cal && con) ratioExchangelib = (cal.wallMs + con.wallMs) / m.wallMs;
     else notes.push('exchangelib unavailable');
   }
-  const synced = (await listCrmItems(w.pool, userId, 'appointment', { limit: 1_000_000 })).length + (await listCrmItems(w.pool, userId, 'contact', { limit: 1_000_000 })).length;
+  const synced =
+    (await listCrmItems(w.pool, userId, 'appointment', { limit: 1_000_000 })).length +
+    (await listCrmItems(w.pool, userId, 'contact', { limit: 1_000_000 })).length;
   if (synced !== items) throw new Error(`initial sync produced ${synced} CRM items, expected ${items}`);
   return row(w, machine, 'initial-sync', items, m, { floorMs, ratioNaive, ratioExchangelib, notes: notes.join('; ') });
 }
@@ -173,13 +216,17 @@ export async function unchangedMailboxes(w: BenchWorld, s: Sizes, machine: strin
     await w.control('POST', `/_sim/mailboxes/${encodeURIComponent(email)}/seed`, { calendarItems: 70, contacts: 30, recurringEvery: 0, seed: i + 1 });
     boxes.push({ orgId, email, ...(await createMailboxRows(w.pool, orgId, email)) });
   }
-  await runPool(boxes, s.concurrency, async (b) => { await syncKinds(w, b, ['appointment', 'contact']); });
+  await runPool(boxes, s.concurrency, async (b) => {
+    await syncKinds(w, b, ['appointment', 'contact']);
+  });
   await w.setLatency(LATENCY_MS);
-  const m = await measure(w, () => runPool(boxes, s.concurrency, async (b) => {
-    const counts = await syncKinds(w, b, ['appointment', 'contact']);
-    const writes = counts.reduce((n, c) => n + c.toCrm.created + c.toCrm.updated + c.toExchange.created + c.toExchange.updated, 0);
-    if (writes !== 0) throw new Error(`unchanged mailbox ${b.email} made ${writes} writes`);
-  }));
+  const m = await measure(w, () =>
+    runPool(boxes, s.concurrency, async (b) => {
+      const counts = await syncKinds(w, b, ['appointment', 'contact']);
+      const writes = counts.reduce((n, c) => n + c.toCrm.created + c.toCrm.updated + c.toExchange.created + c.toExchange.updated, 0);
+      if (writes !== 0) throw new Error(`unchanged mailbox ${b.email} made ${writes} writes`);
+    }),
+  );
   const floorMs = (s.unchangedMailboxes * 2 * LATENCY_MS) / s.concurrency;
   return row(w, machine, 'incremental-unchanged', s.unchangedMailboxes * 100, m, {
     floorMs,
@@ -200,12 +247,21 @@ export async function changedOnePercent(w: BenchWorld, s: Sizes, machine: string
   const changes = Math.max(1, Math.floor(n / 100));
   const inExchange = await w.control<{ id: string }[]>('GET', `/_sim/mailboxes/${encodeURIComponent(email)}/folders/calendar`);
   for (let i = 0; i < changes; i++) {
-    await w.control('PATCH', `/_sim/mailboxes/${encodeURIComponent(email)}/items/${encodeURIComponent(inExchange[i * 2].id)}`, { subject: `edited in Outlook ${i}` });
+    await w.control('PATCH', `/_sim/mailboxes/${encodeURIComponent(email)}/items/${encodeURIComponent(inExchange[i * 2].id)}`, {
+      subject: `edited in Outlook ${i}`,
+    });
   }
   const crm = await listCrmItems(w.pool, ids.userId, 'appointment', { limit: 1_000_000 });
   for (let i = 0; i < changes; i++) {
     const item = crm[crm.length - 1 - i * 2];
-    await putCrmItem(w.pool, { orgId, userId: ids.userId, kind: 'appointment', crmId: item.crmId, data: { ...(item.data as object), subject: `edited in CRM ${i}` } as never, origin: 'crm' });
+    await putCrmItem(w.pool, {
+      orgId,
+      userId: ids.userId,
+      kind: 'appointment',
+      crmId: item.crmId,
+      data: { ...(item.data as object), subject: `edited in CRM ${i}` } as never,
+      origin: 'crm',
+    });
   }
   await w.setLatency(LATENCY_MS);
   const m = await measure(w, () => syncKinds(w, ctx, ['appointment']));
@@ -232,8 +288,18 @@ export async function pushNew(w: BenchWorld, s: Sizes, machine: string): Promise
   for (let i = 0; i < s.pushAppointments; i++) {
     const start = Date.UTC(2027, 0, 4, 8) + i * 3_600_000;
     await putCrmItem(w.pool, {
-      orgId, userId: ids.userId, kind: 'appointment', crmId: `crm-${i}`, origin: 'crm',
-      data: { subject: `CRM visit ${i}`, start: new Date(start).toISOString().replace('.000Z', 'Z'), end: new Date(start + 1_800_000).toISOString().replace('.000Z', 'Z'), timeZone: 'Europe/Berlin', isAllDay: false },
+      orgId,
+      userId: ids.userId,
+      kind: 'appointment',
+      crmId: `crm-${i}`,
+      origin: 'crm',
+      data: {
+        subject: `CRM visit ${i}`,
+        start: new Date(start).toISOString().replace('.000Z', 'Z'),
+        end: new Date(start + 1_800_000).toISOString().replace('.000Z', 'Z'),
+        timeZone: 'Europe/Berlin',
+        isAllDay: false,
+      },
     });
   }
   await w.setLatency(LATENCY_MS);
@@ -276,13 +342,22 @@ export async function schedulerTick(w: BenchWorld, s: Sizes, machine: string): P
   await producer.queue.obliterate({ force: true });
   const scheduler = startScheduler({ pool: w.pool, enqueueSync: (id, reason) => producer.enqueueSync(id, reason), intervalSeconds: 300, tickMs: 3_600_000 });
   let enqueued = 0;
-  const m = await measure(w, async () => { enqueued = await scheduler.tick(); });
+  const m = await measure(w, async () => {
+    enqueued = await scheduler.tick();
+  });
   await scheduler.stop();
   await producer.queue.obliterate({ force: true });
   await producer.close();
   if (enqueued < due) throw new Error(`scheduler enqueued ${enqueued} of ${due} due mailboxes`);
-  return row(w, machine, 'scheduler-tick', s.schedulerMailboxes, { ...m, ewsRequests: 0, ewsOperations: {} }, {
-    ratioNaive: scanMs / m.wallMs,
-    notes: `${due} due of ${s.schedulerMailboxes} enabled; enqueued ${enqueued}; ratioNaive = read all enabled mailboxes, filter and enqueue (${naiveDue} due) vs the claim`,
-  });
+  return row(
+    w,
+    machine,
+    'scheduler-tick',
+    s.schedulerMailboxes,
+    { ...m, ewsRequests: 0, ewsOperations: {} },
+    {
+      ratioNaive: scanMs / m.wallMs,
+      notes: `${due} due of ${s.schedulerMailboxes} enabled; enqueued ${enqueued}; ratioNaive = read all enabled mailboxes, filter and enqueue (${naiveDue} due) vs the claim`,
+    },
+  );
 }

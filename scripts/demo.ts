@@ -136,7 +136,9 @@ async function seedOrganisation(
   spec: { name: string; transport: 'ews' | 'graph'; users: { email: string; crmUserId: string; signIn: boolean }[] },
 ): Promise<DemoOrg> {
   const { followSignIn } = await import('./followSignIn');
-  const org = await api<{ id: string }>(baseUrl, platform, 'POST', '/v1/orgs', { name: `${spec.name} (npm run demo, ${new Date().toISOString().slice(0, 16)}Z)` });
+  const org = await api<{ id: string }>(baseUrl, platform, 'POST', '/v1/orgs', {
+    name: `${spec.name} (npm run demo, ${new Date().toISOString().slice(0, 16)}Z)`,
+  });
   const { token: orgToken } = await api<{ token: string }>(baseUrl, platform, 'POST', `/v1/orgs/${org.id}/admin-tokens`);
   await api(baseUrl, orgToken, 'PUT', `/v1/orgs/${org.id}/exchange`, {
     applicationId: sims.applicationId,
@@ -155,7 +157,10 @@ async function seedOrganisation(
   for (const u of spec.users) {
     const user = await api<{ id: string }>(baseUrl, orgToken, 'POST', `/v1/orgs/${org.id}/users`, { crmUserId: u.crmUserId, email: u.email });
     await api(baseUrl, orgToken, 'PATCH', `/v1/orgs/${org.id}/users/${user.id}`, {
-      mobileAccess: true, useOAuthForExchange: true, syncCalendar: true, syncContacts: true,
+      mobileAccess: true,
+      useOAuthForExchange: true,
+      syncCalendar: true,
+      syncContacts: true,
     });
     const { url } = await api<{ url: string }>(baseUrl, orgToken, 'POST', `/v1/orgs/${org.id}/users/${user.id}/microsoft-login`);
     if (!u.signIn) {
@@ -170,7 +175,13 @@ async function seedOrganisation(
 }
 
 /** A few appointments from `from` on (one a day) and one contact in `email`'s mailbox, made as a person in Outlook would. */
-function seedMailbox(sims: Sims, email: string, from: Date, subjects: string[], contact: { givenName: string; surname: string; companyName: string; email: string }): void {
+function seedMailbox(
+  sims: Sims,
+  email: string,
+  from: Date,
+  subjects: string[],
+  contact: { givenName: string; surname: string; companyName: string; email: string },
+): void {
   subjects.forEach((subject, i) => {
     const start = new Date(from.getTime() + i * 86_400_000 + i * 3_600_000);
     sims.ews.store.createAppointment(email, {
@@ -201,7 +212,10 @@ async function main(opts: DemoOptions): Promise<void> {
     databaseUrl = db.url;
     cleanups.push(() => db.drop());
   }
-  const ownSuffix = new URL(databaseUrl).pathname.slice(1).replace(/^exsync_demo_/, '').replace(/_/g, '-');
+  const ownSuffix = new URL(databaseUrl).pathname
+    .slice(1)
+    .replace(/^exsync_demo_/, '')
+    .replace(/_/g, '-');
   const redisPrefix = opts.redisPrefix ?? `exsync-demo-${ownSuffix}`;
 
   let config: Config;
@@ -222,32 +236,45 @@ async function main(opts: DemoOptions): Promise<void> {
   const sims = await startSimulators({ entraPort: 0, ewsPort: 0, graphPort: 0, host: '127.0.0.1' });
   cleanups.push(() => sims.close());
   const [alice, bob] = sims.users;
-  seedMailbox(sims, alice.email, new Date(Date.UTC(2026, 11, 1, 9)), [1, 2, 3, 4, 5].map((i) => `Customer visit ${i}`), {
-    givenName: 'Dana', surname: 'Field', companyName: 'Fabrikam', email: 'dana.field@fabrikam.example',
-  });
+  seedMailbox(
+    sims,
+    alice.email,
+    new Date(Date.UTC(2026, 11, 1, 9)),
+    [1, 2, 3, 4, 5].map((i) => `Customer visit ${i}`),
+    {
+      givenName: 'Dana',
+      surname: 'Field',
+      companyName: 'Fabrikam',
+      email: 'dana.field@fabrikam.example',
+    },
+  );
   // Dave's mailbox lives in the same simulated tenant and is reached over Graph: his items fall in
   // the Graph calendar window (90 days back, 540 ahead of today) whenever the demo runs.
   sims.entra.addUser({ tenantId: sims.tenantId, email: DEMO_GRAPH_USER.email, name: DEMO_GRAPH_USER.name, password: DEMO_GRAPH_USER.password });
   sims.ews.store.createMailbox({ email: DEMO_GRAPH_USER.email, tenantId: sims.tenantId, displayName: DEMO_GRAPH_USER.name });
   const tomorrow = new Date(Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 10 * 3_600_000);
   seedMailbox(sims, DEMO_GRAPH_USER.email, tomorrow, ['Online demo for Northwind', 'Contract review', 'Quarterly planning'], {
-    givenName: 'Erin', surname: 'Brook', companyName: 'Northwind', email: 'erin.brook@northwind.example',
+    givenName: 'Erin',
+    surname: 'Brook',
+    companyName: 'Northwind',
+    email: 'erin.brook@northwind.example',
   });
 
   // Human-readable logs in the demo only: one line per event, no pid/hostname.
-  const logStream = config.mode === 'demo'
-    ? PinoPretty({
-        singleLine: true,
-        colorize: Boolean(process.stdout.isTTY),
-        translateTime: 'SYS:HH:MM:ss',
-        ignore: 'pid,hostname,reqId,method,path,statusCode,responseTimeMs',
-        // "GET /v1/... -> 200 (4 ms)" instead of the request line's fields.
-        messageFormat: (log, messageKey) =>
-          log.method && log.path
-            ? `${String(log.method)} ${String(log.path)} -> ${String(log.statusCode)} (${String(log.responseTimeMs)} ms)`
-            : String(log[messageKey] ?? ''),
-      })
-    : undefined;
+  const logStream =
+    config.mode === 'demo'
+      ? PinoPretty({
+          singleLine: true,
+          colorize: Boolean(process.stdout.isTTY),
+          translateTime: 'SYS:HH:MM:ss',
+          ignore: 'pid,hostname,reqId,method,path,statusCode,responseTimeMs',
+          // "GET /v1/... -> 200 (4 ms)" instead of the request line's fields.
+          messageFormat: (log, messageKey) =>
+            log.method && log.path
+              ? `${String(log.method)} ${String(log.path)} -> ${String(log.statusCode)} (${String(log.responseTimeMs)} ms)`
+              : String(log[messageKey] ?? ''),
+        })
+      : undefined;
   // The app is built first so the worker logs through the same pino logger; sync requests reach
   // the worker once it has started.
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
@@ -300,8 +327,8 @@ async function main(opts: DemoOptions): Promise<void> {
     ews: ewsOrg,
     graph: graphOrg,
     platformToken: platform,
-    database: `${new URL(databaseUrl).pathname.slice(1)}${opts.databaseUrl ? ' (from DATABASE_URL, kept)' : ' (the demo\'s own, removed on Ctrl-C)'}`,
-    redisPrefix: `${redisPrefix}${opts.redisPrefix ? ' (from EXSYNC_REDIS_PREFIX, kept)' : ' (the demo\'s own, removed on Ctrl-C)'}`,
+    database: `${new URL(databaseUrl).pathname.slice(1)}${opts.databaseUrl ? ' (from DATABASE_URL, kept)' : " (the demo's own, removed on Ctrl-C)"}`,
+    redisPrefix: `${redisPrefix}${opts.redisPrefix ? ' (from EXSYNC_REDIS_PREFIX, kept)' : " (the demo's own, removed on Ctrl-C)"}`,
   });
   const showBanner = (): void => void process.stdout.write(banner);
   showBanner();
@@ -328,12 +355,7 @@ async function main(opts: DemoOptions): Promise<void> {
  * person signs in through the authorization link, and one message delivered to it that shows up
  * in the CRM feed. Answers the line the demo prints (or how to get the servers when they are missing).
  */
-async function demoMailboxMonitor(
-  baseUrl: string,
-  token: string,
-  orgId: string,
-  sims: Sims,
-): Promise<string> {
+async function demoMailboxMonitor(baseUrl: string, token: string, orgId: string, sims: Sims): Promise<string> {
   const { DEFAULT_SEED } = await import('@exsync/entra-sim');
   const { DOVECOT_INSTALL_HINT } = await import('@exsync/mail-sim');
   const { followSignIn } = await import('./followSignIn');
@@ -354,7 +376,15 @@ async function demoMailboxMonitor(
   const subject = 'Application for the open position';
   await sims.mail.deliver(
     carol,
-    [`From: Applicant <applicant@example.org>`, `To: ${carol}`, `Subject: ${subject}`, `Message-ID: <demo-${Date.now()}@example.org>`, '', 'Please find my CV attached.', ''].join('\r\n'),
+    [
+      `From: Applicant <applicant@example.org>`,
+      `To: ${carol}`,
+      `Subject: ${subject}`,
+      `Message-ID: <demo-${Date.now()}@example.org>`,
+      '',
+      'Please find my CV attached.',
+      '',
+    ].join('\r\n'),
   );
   for (let i = 0; i < 60; i++) {
     const feed = await api<{ messages: { subject: string | null }[] }>(baseUrl, token, 'GET', `/v1/orgs/${orgId}/inbound-messages`);

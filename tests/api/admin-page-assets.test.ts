@@ -31,10 +31,13 @@ describe('GET /admin', () => {
     expect(js).toContain('The admin token is wrong or has expired');
   });
 
-  it.each(['/admin/index.ts', '/admin/main.ts', '/admin/../package.json', '/admin/%2e%2e/package.json', '/admin/.hidden', '/admin/page/main.ts'])('%s is not served', async (url) => {
-    const res = await h.app.inject({ method: 'GET', url });
-    expect(res.statusCode).toBe(404);
-  });
+  it.each(['/admin/index.ts', '/admin/main.ts', '/admin/../package.json', '/admin/%2e%2e/package.json', '/admin/.hidden', '/admin/page/main.ts'])(
+    '%s is not served',
+    async (url) => {
+      const res = await h.app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(404);
+    },
+  );
 
   it('/admin/ redirects to /admin', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/admin/' });

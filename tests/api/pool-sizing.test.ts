@@ -107,13 +107,15 @@ describe('npm start (API and worker in one process)', () => {
       };
       const org = (await api('POST', '/v1/orgs', { name: 'pool sizing' })).body;
       expect(
-        (await api('PUT', `/v1/orgs/${org.id}/exchange`, {
-          applicationId: DEFAULT_SEED.applicationId,
-          tenantId: DEFAULT_SEED.tenantId,
-          clientSecret: DEFAULT_SEED.clientSecret,
-          ewsUrl: ews.ewsUrl,
-          authorityHost: entra.url,
-        })).status,
+        (
+          await api('PUT', `/v1/orgs/${org.id}/exchange`, {
+            applicationId: DEFAULT_SEED.applicationId,
+            tenantId: DEFAULT_SEED.tenantId,
+            clientSecret: DEFAULT_SEED.clientSecret,
+            ewsUrl: ews.ewsUrl,
+            authorityHost: entra.url,
+          })
+        ).status,
       ).toBe(200);
       const users: { id: string }[] = [];
       for (let i = 0; i < 25; i++) {
@@ -134,10 +136,14 @@ describe('npm start (API and worker in one process)', () => {
         const round = await Promise.all(users.map((u) => api('GET', `/v1/orgs/${org.id}/users/${u.id}/sync-status`)));
         answers.push(...round.map((r) => r.status));
       }
-      await waitFor('every mailbox synced', async () => {
-        const r = await db.pool.query(`SELECT count(*)::int AS n FROM mailboxes WHERE org_id = $1 AND last_success_at IS NOT NULL`, [org.id]);
-        return r.rows[0].n === 25;
-      }, 30_000);
+      await waitFor(
+        'every mailbox synced',
+        async () => {
+          const r = await db.pool.query(`SELECT count(*)::int AS n FROM mailboxes WHERE org_id = $1 AND last_success_at IS NOT NULL`, [org.id]);
+          return r.rows[0].n === 25;
+        },
+        30_000,
+      );
 
       expect(answers.filter((s) => s >= 500)).toEqual([]);
       expect(await queue.getJobCountByTypes('failed')).toBe(0);

@@ -81,7 +81,7 @@ describe('org-admin role', () => {
     expect((await h.call('GET', '/v1/orgs', orgA.token)).statusCode).toBe(403);
   });
 
-  it("answers 404 for every route of another organisation, as listed in the OpenAPI document", async () => {
+  it('answers 404 for every route of another organisation, as listed in the OpenAPI document', async () => {
     const doc = (await h.call('GET', '/docs/json', null)).json() as { paths: Record<string, Record<string, unknown>> };
     const orgPaths = Object.entries(doc.paths).filter(([path]) => path.includes('{orgId}'));
     expect(orgPaths.length).toBeGreaterThanOrEqual(10);

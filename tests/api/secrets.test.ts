@@ -102,7 +102,12 @@ describe('the client secret', () => {
   });
 
   it('keeps one credential: a new secret replaces the certificate, and both at once answer 400', async () => {
-    const both = await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID, clientSecret: 'x', clientCertificate: certPem });
+    const both = await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, {
+      applicationId: APP_ID,
+      tenantId: TENANT_ID,
+      clientSecret: 'x',
+      clientCertificate: certPem,
+    });
     expect(both.statusCode).toBe(400);
     expect(both.json().field).toBe('clientCertificate');
     const secret = await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID, clientSecret: 'a new secret' });
@@ -125,9 +130,8 @@ describe('the admin-consent URL', () => {
     expect(url.searchParams.get('redirect_uri')).toBe('https://exsync.example.test/oauth/admin-consent/callback');
     const state = url.searchParams.get('state')!;
     expect(state.length).toBeGreaterThanOrEqual(32);
-    const row = (
-      await h.pool.query(`SELECT org_id, purpose, extract(epoch FROM expires_at - created_at) AS ttl FROM oauth_states WHERE state = $1`, [state])
-    ).rows[0];
+    const row = (await h.pool.query(`SELECT org_id, purpose, extract(epoch FROM expires_at - created_at) AS ttl FROM oauth_states WHERE state = $1`, [state]))
+      .rows[0];
     expect(row).toMatchObject({ org_id: org.id, purpose: 'admin-consent' });
     expect(Number(row.ttl)).toBe(600);
   });

@@ -28,7 +28,10 @@ afterAll(async () => h?.close());
 async function emails(query: string): Promise<string[]> {
   const res = await h.call('GET', `/v1/orgs/${org.id}/users?${query}`, org.token);
   expect(res.statusCode, query).toBe(200);
-  return res.json().users.map((u: { email: string }) => u.email).sort();
+  return res
+    .json()
+    .users.map((u: { email: string }) => u.email)
+    .sort();
 }
 
 describe('GET /v1/orgs/:orgId/users search and state', () => {

@@ -38,10 +38,7 @@ describe('malformed GUIDs', () => {
       'applicationId',
       /GUID/,
     );
-    expect400(
-      await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: '{nope}', clientSecret: 's' }),
-      'tenantId',
-    );
+    expect400(await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: '{nope}', clientSecret: 's' }), 'tenantId');
     expect400(
       await h.call('POST', `/v1/orgs/${org.id}/users/bulk`, h.platformToken, { userIds: [user.id, 'bad'], settings: { syncCalendar: true } }),
       'userIds.1',
@@ -60,10 +57,7 @@ describe('malformed GUIDs', () => {
 describe('unknown fields', () => {
   it('are refused, not silently dropped', async () => {
     expect400(await h.call('POST', '/v1/orgs', h.platformToken, { name: 'X', plan: 'gold' }), 'plan', /not allowed/);
-    expect400(
-      await h.call('POST', `/v1/orgs/${org.id}/users`, org.token, { crmUserId: 'u9', email: 'u9@example.com', admin: true }),
-      'admin',
-    );
+    expect400(await h.call('POST', `/v1/orgs/${org.id}/users`, org.token, { crmUserId: 'u9', email: 'u9@example.com', admin: true }), 'admin');
     expect400(await h.call('PATCH', `/v1/orgs/${org.id}/users/${user.id}`, org.token, { syncTasks: true }), 'syncTasks');
     expect400(
       await h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID, clientSecret: 's', password: 'p' }),

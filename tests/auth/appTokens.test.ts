@@ -61,7 +61,9 @@ describe('app-only tokens through real msal-node and the Entra simulator', () =>
     }
     const other = makeCertificate();
     const err = await provider
-      .getToken(creds({ applicationId: appId, clientSecret: undefined, clientCertificate: { privateKeyPem: other.privateKeyPem, thumbprint: other.sha1Thumbprint } }))
+      .getToken(
+        creds({ applicationId: appId, clientSecret: undefined, clientCertificate: { privateKeyPem: other.privateKeyPem, thumbprint: other.sha1Thumbprint } }),
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthFailedError);
     expect((err as AuthFailedError).reason).toBe('invalid-secret');

@@ -2,14 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
-import {
-  AuthFailedError,
-  DelegatedTokenProvider,
-  buildAuthorizeUrl,
-  createMsalClient,
-  redeemAuthCode,
-  type OrgCredentials,
-} from '@exsync/ews-client';
+import { AuthFailedError, DelegatedTokenProvider, buildAuthorizeUrl, createMsalClient, redeemAuthCode, type OrgCredentials } from '@exsync/ews-client';
 
 let sim: EntraSim;
 beforeAll(async () => {
@@ -125,7 +118,15 @@ describe('user sign-in (auth code + PKCE) and delegated tokens through msal-node
     const action = /<form method="POST" action="([^"]+)"/.exec(html)?.[1] ?? '';
     const form = new URLSearchParams();
     for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-      form.set(m[1], m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>'));
+      form.set(
+        m[1],
+        m[2]
+          .replace(/&amp;/g, '&')
+          .replace(/&quot;/g, '"')
+          .replace(/&#39;/g, "'")
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>'),
+      );
     }
     const post = (passwd: string) => {
       const body = new URLSearchParams(form);

@@ -122,16 +122,22 @@ describe('the users list', () => {
 
     // Search: by email, by name (100 matches over two pages), by CRM id; the state filter.
     await page.getByLabel('Search users').fill('user0123@');
-    await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { email: string } }).dataset.email))).toEqual(['user0123@bulk.example']);
+    await expect
+      .poll(() => rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { email: string } }).dataset.email)))
+      .toEqual(['user0123@bulk.example']);
     await page.getByLabel('Search users').fill('bulk user 01');
     await expect.poll(() => page.locator('#page-info').textContent()).toBe('Page 1: users 1-50 matching "bulk user 01"');
     await page.getByRole('button', { name: 'Next page' }).click();
     await expect.poll(() => page.locator('#page-info').textContent()).toBe('Page 2: users 51-100 matching "bulk user 01" (last page)');
     await page.getByLabel('Search users').fill('CRM-0042');
-    await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { email: string } }).dataset.email))).toEqual(['user0042@bulk.example']);
+    await expect
+      .poll(() => rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { email: string } }).dataset.email)))
+      .toEqual(['user0042@bulk.example']);
     await page.getByLabel('Search users').fill('');
     await page.getByLabel('State').selectOption('awaiting-user-login');
-    await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { email: string } }).dataset.email))).toEqual(['user0007@bulk.example']);
+    await expect
+      .poll(() => rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { email: string } }).dataset.email)))
+      .toEqual(['user0007@bulk.example']);
     await page.getByLabel('Search users').fill('nobody-like-this');
     await expect.poll(() => page.locator('#page-info').textContent()).toBe('No users matching "nobody-like-this" in state Awaiting sign-in.');
     await page.getByLabel('Search users').fill('user0');
@@ -157,7 +163,11 @@ describe('a first sync followed live', () => {
     for (let i = 0; i < 4500; i++) s.ews.store.createContact(email, { givenName: `Person${i}`, surname: 'Big', companyName: 'Fabrikam' });
     for (let i = 0; i < 500; i++) {
       const day = String(1 + (i % 28)).padStart(2, '0');
-      s.ews.store.createAppointment(email, { subject: `Visit ${i}`, start: `2026-12-${day}T${String(8 + (i % 9)).padStart(2, '0')}:00:00Z`, end: `2026-12-${day}T${String(9 + (i % 9)).padStart(2, '0')}:00:00Z` });
+      s.ews.store.createAppointment(email, {
+        subject: `Visit ${i}`,
+        start: `2026-12-${day}T${String(8 + (i % 9)).padStart(2, '0')}:00:00Z`,
+        end: `2026-12-${day}T${String(9 + (i % 9)).padStart(2, '0')}:00:00Z`,
+      });
     }
     s.ews.faults.set({ latencyMs: 40 }, email);
     const user = await enabledUser(org.orgId, email);
@@ -193,7 +203,10 @@ describe('a first sync followed live', () => {
     s.ews.faults.clear();
 
     // The API: progress advanced at least three times during the run, with the folders' counts as estimates.
-    const advancing = api.filter((a) => a.state === 'syncing').map((a) => a.applied).filter((v, i, all) => i === 0 || v > all[i - 1]);
+    const advancing = api
+      .filter((a) => a.state === 'syncing')
+      .map((a) => a.applied)
+      .filter((v, i, all) => i === 0 || v > all[i - 1]);
     expect(advancing.length).toBeGreaterThanOrEqual(3);
     expect(api.some((a) => a.estimates.includes(4500))).toBe(true);
     // The page: a moving progress bar while syncing, before it said "Healthy".
@@ -228,7 +241,13 @@ describe('the certificate option', () => {
       tenantId: DEFAULT_SEED.tenantId,
       appId,
       secrets: [],
-      certificates: [{ thumbprint: hex(x509.fingerprint), thumbprintSha256: hex(x509.fingerprint256), publicKeyPem: x509.publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+      certificates: [
+        {
+          thumbprint: hex(x509.fingerprint),
+          thumbprintSha256: hex(x509.fingerprint256),
+          publicKeyPem: x509.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        },
+      ],
       roles: ['full_access_as_app'],
       consented: true,
     });

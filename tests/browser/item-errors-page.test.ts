@@ -13,18 +13,26 @@ import { newOrg, signIn, useBrowser } from './browserHarness';
 let s: E2eStack;
 const b = useBrowser({ start: async () => void (s = await startE2eStack()), stop: async () => s?.close() });
 
-const appointment = (subject: string, day: string) => ({ subject, start: `2026-12-${day}T09:00:00Z`, end: `2026-12-${day}T10:00:00Z`, timeZone: 'Europe/Berlin', isAllDay: false });
+const appointment = (subject: string, day: string) => ({
+  subject,
+  start: `2026-12-${day}T09:00:00Z`,
+  end: `2026-12-${day}T10:00:00Z`,
+  timeZone: 'Europe/Berlin',
+  isAllDay: false,
+});
 
 it('shows a user with items Exchange refuses as degraded, with a warning naming the failing items', async () => {
   const { orgId, token } = await newOrg(s.platform, 'Failing items');
   expect(
-    (await s.platform('PUT', `/v1/orgs/${orgId}/exchange`, {
-      applicationId: DEFAULT_SEED.applicationId,
-      tenantId: DEFAULT_SEED.tenantId,
-      clientSecret: DEFAULT_SEED.clientSecret,
-      ewsUrl: s.ews.ewsUrl,
-      authorityHost: s.entra.url,
-    })).status,
+    (
+      await s.platform('PUT', `/v1/orgs/${orgId}/exchange`, {
+        applicationId: DEFAULT_SEED.applicationId,
+        tenantId: DEFAULT_SEED.tenantId,
+        clientSecret: DEFAULT_SEED.clientSecret,
+        ewsUrl: s.ews.ewsUrl,
+        authorityHost: s.entra.url,
+      })
+    ).status,
   ).toBe(200);
   const email = 'failing@contoso.example';
   s.ews.store.createMailbox({ email, tenantId: DEFAULT_SEED.tenantId, displayName: 'Failing Items' });
@@ -48,10 +56,14 @@ it('shows a user with items Exchange refuses as degraded, with a warning naming 
   const mailboxId = (await s.db.pool.query('SELECT id FROM mailboxes WHERE user_id = $1', [userId])).rows[0].id as string;
   await recordUserSignIn(s.db.pool, mailboxId, { smtpAddress: email });
   let status: any;
-  await waitFor('the first sync to end degraded', async () => {
-    status = (await s.platform('GET', `${base}/sync-status`)).json;
-    return status.state === 'degraded';
-  }, 30_000);
+  await waitFor(
+    'the first sync to end degraded',
+    async () => {
+      status = (await s.platform('GET', `${base}/sync-status`)).json;
+      return status.state === 'degraded';
+    },
+    30_000,
+  );
   expect(status.itemErrors.count).toBe(2);
   expect(s.ews.store.readFolder(email, 'calendar').map((i) => String(i.fields.Subject))).toEqual(['Weekly review']);
 

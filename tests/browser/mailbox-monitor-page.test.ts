@@ -140,7 +140,10 @@ it('saves the monitor settings, adds mailboxes, follows their authorization link
 
   // A message delivered to the mailbox: the page shows when it was read.
   const before = Date.now();
-  await mail.deliver(alice, await composeMessage({ from: 'candidate@fabrikam.example', to: alice, subject: 'Application: Senior engineer', text: 'CV attached.' }));
+  await mail.deliver(
+    alice,
+    await composeMessage({ from: 'candidate@fabrikam.example', to: alice, subject: 'Application: Senior engineer', text: 'CV attached.' }),
+  );
   await expect.poll(() => row.locator('td[data-cell="lastMessage"]').textContent(), { timeout: 20_000 }).not.toBe('none yet');
   const api = (await platform('GET', `/v1/orgs/${orgId}/mailbox-monitor/mailboxes`)).json.mailboxes.find((m: { email: string }) => m.email === alice);
   expect(Date.parse(api.lastMessageAt)).toBeGreaterThanOrEqual(before - 1_000);
@@ -179,7 +182,9 @@ it('saves the monitor settings, adds mailboxes, follows their authorization link
   await mail.dovecot.kick(alice); // the session ends as at a token expiry; the refresh is refused
   await expect.poll(() => row.locator('td[data-cell="state"]').getAttribute('data-state'), { timeout: 20_000 }).toBe('needs-sign-in');
   const revoked = (await platform('GET', `/v1/orgs/${orgId}/mailbox-monitor/mailboxes`)).json.mailboxes.find((m: { email: string }) => m.email === alice);
-  expect(await row.locator('td[data-cell="state"]').textContent()).toBe(`Needs sign-in: send a new authorization link${revoked.stateMessage ? `: ${revoked.stateMessage}` : ''}`);
+  expect(await row.locator('td[data-cell="state"]').textContent()).toBe(
+    `Needs sign-in: send a new authorization link${revoked.stateMessage ? `: ${revoked.stateMessage}` : ''}`,
+  );
   await b.screenshot(page, 'mailbox-monitor-needs-sign-in');
   await page.close();
 }, 60_000);

@@ -45,7 +45,14 @@ it('changes the conflict policy alone with PATCH, leaving the endpoints as store
   await expect.poll(() => page.locator('#settings-result').textContent()).toBe('Settings saved.');
   expect(settingsWrites).toEqual([{ method: 'PATCH', body: { conflictPolicy: 'crm-wins' } }]);
   const after = (await s.platform('GET', `/v1/orgs/${orgId}/exchange`)).json;
-  expect(after).toMatchObject({ conflictPolicy: 'crm-wins', ewsUrl: before.ewsUrl, authorityHost: before.authorityHost, applicationId: before.applicationId, authMode: before.authMode, clientSecretSet: true });
+  expect(after).toMatchObject({
+    conflictPolicy: 'crm-wins',
+    ewsUrl: before.ewsUrl,
+    authorityHost: before.authorityHost,
+    applicationId: before.applicationId,
+    authMode: before.authMode,
+    clientSecretSet: true,
+  });
   expect(after.ewsUrl).toBe(s.ews.ewsUrl);
   expect(after.authorityHost).toBe(before.authorityHost);
   expect(await page.getByLabel('When both sides changed').inputValue()).toBe('crm-wins');
@@ -57,7 +64,11 @@ it('changes the conflict policy alone with PATCH, leaving the endpoints as store
   await expect.poll(() => settingsWrites.length).toBe(2);
   expect(settingsWrites[1]).toEqual({ method: 'PATCH', body: { conflictPolicy: 'exchange-wins' } });
   await expect.poll(() => page.locator('#settings-result').textContent()).toBe('Settings saved.');
-  expect((await s.platform('GET', `/v1/orgs/${orgId}/exchange`)).json).toMatchObject({ conflictPolicy: 'exchange-wins', authMode: 'delegated', ewsUrl: before.ewsUrl });
+  expect((await s.platform('GET', `/v1/orgs/${orgId}/exchange`)).json).toMatchObject({
+    conflictPolicy: 'exchange-wins',
+    authMode: 'delegated',
+    ewsUrl: before.ewsUrl,
+  });
 
   // An endpoint change without the secret is refused next to the form, in the page's words, and nothing changes.
   await page.getByLabel('EWS URL').fill(`${s.ews.url}/EWS/Other.asmx`);

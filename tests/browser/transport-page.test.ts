@@ -160,14 +160,14 @@ it('names EWS blocked by Exchange Online with both fixes, offers the switch to G
   });
   await page.goto(`${s.baseUrl}/admin`);
   await signIn(page, orgId, token);
-  await expect.poll(() => page.locator('#switch-progress').textContent()).toBe(
-    'Switching to Microsoft Graph: 1 of 2 mailboxes done. Links are kept; each mailbox syncs over one transport at a time.',
-  );
+  await expect
+    .poll(() => page.locator('#switch-progress').textContent())
+    .toBe('Switching to Microsoft Graph: 1 of 2 mailboxes done. Links are kept; each mailbox syncs over one transport at a time.');
   expect(await page.locator('#transport-switch').isHidden()).toBe(true);
   sw = { to: 'graph', state: 'failed', mailboxesDone: 1, mailboxesTotal: 2, error: 'Graph permission missing' };
-  await expect.poll(() => page.locator('#switch-progress').textContent(), { timeout: 10_000 }).toBe(
-    'The switch to Microsoft Graph failed (1 of 2 mailboxes moved); the mailboxes not moved stay on EWS: Graph permission missing',
-  );
+  await expect
+    .poll(() => page.locator('#switch-progress').textContent(), { timeout: 10_000 })
+    .toBe('The switch to Microsoft Graph failed (1 of 2 mailboxes moved); the mailboxes not moved stay on EWS: Graph permission missing');
   expect(await page.locator('#switch-progress').getAttribute('class')).toContain('problem');
   await b.screenshot(page, 'transport-switch-progress');
   await page.close();

@@ -33,7 +33,17 @@ describe('TZDEFINITION', () => {
 
   it('has the documented layout: version 2.1, key name, one effective rule with Windows biases', () => {
     const buf = Buffer.from(
-      encodeTzDefinition({ keyName: 'X', rules: { standardOffset: 60, daylight: { offset: 120, start: { month: 3, dayOfWeek: 0, occurrence: -1, timeOffsetMinutes: 120 }, end: { month: 10, dayOfWeek: 0, occurrence: -1, timeOffsetMinutes: 180 } } } }),
+      encodeTzDefinition({
+        keyName: 'X',
+        rules: {
+          standardOffset: 60,
+          daylight: {
+            offset: 120,
+            start: { month: 3, dayOfWeek: 0, occurrence: -1, timeOffsetMinutes: 120 },
+            end: { month: 10, dayOfWeek: 0, occurrence: -1, timeOffsetMinutes: 180 },
+          },
+        },
+      }),
       'base64',
     );
     expect([buf[0], buf[1]]).toEqual([2, 1]);

@@ -15,7 +15,7 @@ describe('windowsZonesData.ts', () => {
     expect(checkedIn).toBe(renderWindowsZonesData());
   });
 
-  it('is the simulators\' table too: each Windows id answers with its territory-001 zone', () => {
+  it("is the simulators' table too: each Windows id answers with its territory-001 zone", () => {
     expect(Object.keys(WINDOWS_TO_IANA).sort()).toEqual(Object.keys(CLDR_WINDOWS_ZONES).sort());
     for (const [windowsId, zones] of Object.entries(CLDR_WINDOWS_ZONES)) expect(WINDOWS_TO_IANA[windowsId]).toBe(zones[0]);
   });

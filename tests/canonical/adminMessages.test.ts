@@ -35,20 +35,40 @@ describe('the admin message catalogue', () => {
   });
 
   it.each([
-    ['a Graph 403 for a missing permission', new SyncError('AuthFailed', 'x', { reason: 'role-missing', code: 'ErrorAccessDenied', protocol: 'graph' }), {}, 'PermissionMissing', /Calendars\.ReadWrite and Contacts\.ReadWrite/],
+    [
+      'a Graph 403 for a missing permission',
+      new SyncError('AuthFailed', 'x', { reason: 'role-missing', code: 'ErrorAccessDenied', protocol: 'graph' }),
+      {},
+      'PermissionMissing',
+      /Calendars\.ReadWrite and Contacts\.ReadWrite/,
+    ],
     ['a token without the role, on a Graph organisation', auth('role-missing'), { transport: 'graph' as const }, 'PermissionMissing', /Microsoft Graph/],
-    ['a Graph mailbox outside the RBAC scope', new SyncError('ImpersonationDenied', 'x', { code: 'ErrorAccessDenied', protocol: 'graph' }), {}, 'ImpersonationDenied', /New-ManagementScope.*"Application Calendars\.ReadWrite"/s],
-    ['a token Graph rejected', new SyncError('AuthFailed', 'x', { reason: 'token-rejected', code: 'InvalidAuthenticationToken', protocol: 'graph' }), {}, 'TokenRejected', /Graph URL/],
+    [
+      'a Graph mailbox outside the RBAC scope',
+      new SyncError('ImpersonationDenied', 'x', { code: 'ErrorAccessDenied', protocol: 'graph' }),
+      {},
+      'ImpersonationDenied',
+      /New-ManagementScope.*"Application Calendars\.ReadWrite"/s,
+    ],
+    [
+      'a token Graph rejected',
+      new SyncError('AuthFailed', 'x', { reason: 'token-rejected', code: 'InvalidAuthenticationToken', protocol: 'graph' }),
+      {},
+      'TokenRejected',
+      /Graph URL/,
+    ],
     ['a Graph outage', new SyncError('Transient', 'x', { code: '503', protocol: 'graph' }), {}, '503', /Microsoft Graph, Entra ID or the network/],
-  ] as const)('tells %s with Graph\'s permissions and settings, never EWS\'s', (_what, err, ctx, code, text) => {
+  ] as const)("tells %s with Graph's permissions and settings, never EWS's", (_what, err, ctx, code, text) => {
     const m = adminMessage(err, { mailbox: 'a@contoso.example', ...ctx });
     expect(m.code).toBe(code);
     expect(m.message).toMatch(text);
     expect(m.message).not.toMatch(/full_access_as_app|EWS URL/);
   });
 
-  it('keeps the EWS wording for EWS, whatever the organisation (the error\'s protocol wins)', () => {
-    expect(adminMessage(new SyncError('ImpersonationDenied', 'x', { code: 'ErrorImpersonateUserDenied', protocol: 'ews' }), { transport: 'graph' }).message).toContain('full_access_as_app covers every mailbox');
+  it("keeps the EWS wording for EWS, whatever the organisation (the error's protocol wins)", () => {
+    expect(
+      adminMessage(new SyncError('ImpersonationDenied', 'x', { code: 'ErrorImpersonateUserDenied', protocol: 'ews' }), { transport: 'graph' }).message,
+    ).toContain('full_access_as_app covers every mailbox');
     expect(adminMessage(auth('role-missing'), { transport: 'ews' }).message).toContain('full_access_as_app');
   });
 
@@ -57,7 +77,20 @@ describe('the admin message catalogue', () => {
   });
 
   it('never copies remote text: messages, bodies, hosts and ports stay out whatever the error carries', () => {
-    const kinds: SyncErrorKind[] = ['Throttled', 'Transient', 'AuthFailed', 'ImpersonationDenied', 'MailboxNotFound', 'EwsDisabledForTenant', 'EwsBlockedByPolicy', 'SyncStateInvalid', 'ItemNotFound', 'ChangeKeyConflict', 'InvalidSettings', 'Permanent'];
+    const kinds: SyncErrorKind[] = [
+      'Throttled',
+      'Transient',
+      'AuthFailed',
+      'ImpersonationDenied',
+      'MailboxNotFound',
+      'EwsDisabledForTenant',
+      'EwsBlockedByPolicy',
+      'SyncStateInvalid',
+      'ItemNotFound',
+      'ChangeKeyConflict',
+      'InvalidSettings',
+      'Permanent',
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...kinds), fc.string({ minLength: 8 }), fc.option(fc.string({ minLength: 1 }), { nil: undefined }), (kind, text, code) => {
         const remote = `<html>${text} 127.0.0.1:4699</html>`;

@@ -50,6 +50,11 @@ describe('calendarWindowAt', () => {
     expect(absoluteWindowProblem({ start: '2026-02-01T00:00:00Z', end: '2026-01-01T00:00:00Z' })).toMatch(/after/);
     expect(absoluteWindowProblem({ start: 'soon', end: '2026-01-01T00:00:00Z' })).toMatch(/ISO/);
     expect(absoluteWindowProblem({ start: '2020-01-01T00:00:00Z', end: '2030-01-01T00:00:00Z' })).toMatch(/at most/);
-    expect(sameCalendarWindow({ start: '2026-01-01T00:00:00Z', end: '2026-02-01T00:00:00Z' }, { start: '2026-01-01T00:00:00.000Z', end: '2026-02-01T00:00:00.000Z' })).toBe(true);
+    expect(
+      sameCalendarWindow(
+        { start: '2026-01-01T00:00:00Z', end: '2026-02-01T00:00:00Z' },
+        { start: '2026-01-01T00:00:00.000Z', end: '2026-02-01T00:00:00.000Z' },
+      ),
+    ).toBe(true);
   });
 });

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAILBOX_STATES,
-  SCHEDULABLE_STATES,
-  fromStates,
-  transition,
-  type MailboxState,
-  type StatusEvent,
-  type Transition,
-} from '@exsync/canonical';
+import { MAILBOX_STATES, SCHEDULABLE_STATES, fromStates, transition, type MailboxState, type StatusEvent, type Transition } from '@exsync/canonical';
 
 /**
  * Every state x every named transition. `null` means the event does not apply in that state (the
@@ -40,7 +32,10 @@ const ACTIVE: MailboxState[] = ['scheduled', 'syncing', 'healthy', 'degraded', '
 const all = (t: Transition, states: readonly MailboxState[]): Row => Object.fromEntries(states.map((s) => [s, t]));
 
 const EXPECTED: Record<keyof typeof EVENTS, Row> = {
-  disable: all(S('not-enabled', 'none', 'clear'), MAILBOX_STATES.filter((s) => s !== 'not-enabled')),
+  disable: all(
+    S('not-enabled', 'none', 'clear'),
+    MAILBOX_STATES.filter((s) => s !== 'not-enabled'),
+  ),
   'enable (signed in)': { 'not-enabled': S('scheduled', 'now', 'clear') },
   'enable (not signed in)': { 'not-enabled': S('awaiting-user-login', 'none', 'clear') },
   'sign-in': all(S('scheduled', 'now', 'clear'), ['awaiting-user-login', 'error']),

@@ -9,7 +9,11 @@ describe('parseDemoOptions', () => {
     [[], { PORT: '3999' }, { port: 3999 }],
     [[], { PORT: '  ' }, { port: 0 }],
     [['--banner-every', '0'], {}, { bannerEveryMs: 0 }],
-    [[], { DATABASE_URL: 'postgres://x/y', EXSYNC_REDIS_PREFIX: 'p', EXSYNC_PUBLIC_URL: 'https://e.example' }, { databaseUrl: 'postgres://x/y', redisPrefix: 'p', publicUrl: 'https://e.example' }],
+    [
+      [],
+      { DATABASE_URL: 'postgres://x/y', EXSYNC_REDIS_PREFIX: 'p', EXSYNC_PUBLIC_URL: 'https://e.example' },
+      { databaseUrl: 'postgres://x/y', redisPrefix: 'p', publicUrl: 'https://e.example' },
+    ],
     [['--help'], {}, { help: true }],
   ])('%j with %j', (argv, env, expected) => {
     expect(parseDemoOptions(argv, env)).toMatchObject(expected);

@@ -27,7 +27,16 @@ afterAll(() => {
 
 function demoEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PGUSER: decodeURIComponent(new URL(ADMIN_URL).username) || process.env.PGUSER };
-  for (const name of ['DATABASE_URL', 'EXSYNC_REDIS_PREFIX', 'PORT', 'EXSYNC_PUBLIC_URL', 'EXSYNC_MODE', 'NODE_ENV', 'EXSYNC_ADMIN_TOKEN', 'EXSYNC_ENCRYPTION_KEY']) {
+  for (const name of [
+    'DATABASE_URL',
+    'EXSYNC_REDIS_PREFIX',
+    'PORT',
+    'EXSYNC_PUBLIC_URL',
+    'EXSYNC_MODE',
+    'NODE_ENV',
+    'EXSYNC_ADMIN_TOKEN',
+    'EXSYNC_ENCRYPTION_KEY',
+  ]) {
     delete env[name];
   }
   return env;
@@ -40,15 +49,23 @@ function field(text: string, label: string): string {
 }
 
 async function startDemo(): Promise<RunningDemo> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--banner-every', '0'], { cwd: ROOT, env: demoEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--banner-every', '0'], {
+    cwd: ROOT,
+    env: demoEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   started.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  await waitFor('the demo banner', async () => {
-    if (child.exitCode !== null) throw new Error(`demo exited ${child.exitCode}:\n${out}`);
-    return out.includes('Try: curl');
-  }, 90_000);
+  await waitFor(
+    'the demo banner',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`demo exited ${child.exitCode}:\n${out}`);
+      return out.includes('Try: curl');
+    },
+    90_000,
+  );
   return {
     child,
     out: () => out,
@@ -82,10 +99,14 @@ describe('npm run demo', () => {
     for (const demo of demos) {
       const users = await api(demo, `/v1/orgs/${demo.banner.orgId}/users`);
       const alice = users.users.find((u: { email: string }) => u.email === 'alice@contoso.example');
-      await waitFor('alice synced', async () => {
-        const status = await api(demo, `/v1/orgs/${demo.banner.orgId}/users/${alice.id}/sync-status`);
-        return status.state === 'healthy' && status.lastSuccessAt !== null;
-      }, 60_000);
+      await waitFor(
+        'alice synced',
+        async () => {
+          const status = await api(demo, `/v1/orgs/${demo.banner.orgId}/users/${alice.id}/sync-status`);
+          return status.state === 'healthy' && status.lastSuccessAt !== null;
+        },
+        60_000,
+      );
       const exchange = await api(demo, `/v1/orgs/${demo.banner.orgId}/exchange`);
       expect(JSON.stringify(exchange.consent)).toContain('granted');
       expect(exchange.transport).toBe('ews');
@@ -98,15 +119,24 @@ describe('npm run demo', () => {
       expect(JSON.stringify(graphSettings.consent)).toContain('granted');
       const graphUsers = await api(demo, `/v1/orgs/${graphOrgId}/users`, graphOrgToken);
       const dave = graphUsers.users.find((u: { email: string }) => u.email === 'dave@contoso.example');
-      await waitFor('dave synced over Graph', async () => {
-        const status = await api(demo, `/v1/orgs/${graphOrgId}/users/${dave.id}/sync-status`, graphOrgToken);
-        return status.state === 'healthy' && status.totals?.appointment === 3 && status.totals?.contact === 1;
-      }, 60_000);
+      await waitFor(
+        'dave synced over Graph',
+        async () => {
+          const status = await api(demo, `/v1/orgs/${graphOrgId}/users/${dave.id}/sync-status`, graphOrgToken);
+          return status.state === 'healthy' && status.totals?.appointment === 3 && status.totals?.contact === 1;
+        },
+        60_000,
+      );
       // each org-admin token opens its own organisation only
       const other = await fetch(`${demo.banner.baseUrl}/v1/orgs/${graphOrgId}/users`, { headers: { authorization: `Bearer ${demo.banner.orgToken}` } });
       expect(other.status).toBe(404);
       // Human-readable logs: no raw JSON lines.
-      expect(demo.out().split('\n').filter((l) => l.startsWith('{"level"'))).toEqual([]);
+      expect(
+        demo
+          .out()
+          .split('\n')
+          .filter((l) => l.startsWith('{"level"')),
+      ).toEqual([]);
       expect(demo.out()).toMatch(/INFO: GET \/v1\/orgs\/\S+\/users -> 200/);
     }
 
@@ -115,10 +145,15 @@ describe('npm run demo', () => {
     a.child.stdin!.write('\n');
     await waitFor('the banner again', async () => a.out().split('Try: curl').length > before, 10_000);
 
-    await Promise.all(demos.map((d) => new Promise<void>((resolve) => {
-      d.child.once('exit', () => resolve());
-      d.child.kill('SIGINT');
-    })));
+    await Promise.all(
+      demos.map(
+        (d) =>
+          new Promise<void>((resolve) => {
+            d.child.once('exit', () => resolve());
+            d.child.kill('SIGINT');
+          }),
+      ),
+    );
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
     const left = await admin.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [demos.map((d) => d.banner.database)]);

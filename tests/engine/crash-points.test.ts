@@ -7,7 +7,19 @@ import { describe, expect, it } from 'vitest';
 import type { Contact, MailboxPort } from '@exsync/canonical';
 import { sameValue } from '@exsync/canonical';
 import { syncedContent } from '@exsync/sync-engine';
-import { contact, crashingPort, createWorld, crmDelete, crmList, crmPut, links, runSync, worldFailingCommit, zeroCounts, type EngineWorld } from './engineHarness';
+import {
+  contact,
+  crashingPort,
+  createWorld,
+  crmDelete,
+  crmList,
+  crmPut,
+  links,
+  runSync,
+  worldFailingCommit,
+  zeroCounts,
+  type EngineWorld,
+} from './engineHarness';
 import type { MailboxDriver } from './mailboxDriver';
 import { useSimWorld } from './simDriver';
 

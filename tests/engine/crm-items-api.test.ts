@@ -15,8 +15,21 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const appt = { subject: 'Quarterly review', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00+01:00', timeZone: 'Europe/Berlin', isAllDay: false, categories: ['CRM'] };
-const contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@example.org' }], phones: { mobile: '+44 1' }, addresses: { home: { city: 'London' } } };
+const appt = {
+  subject: 'Quarterly review',
+  start: '2026-12-01T09:00:00Z',
+  end: '2026-12-01T10:00:00+01:00',
+  timeZone: 'Europe/Berlin',
+  isAllDay: false,
+  categories: ['CRM'],
+};
+const contact = {
+  givenName: 'Ada',
+  surname: 'Lovelace',
+  emails: [{ address: 'ada@example.org' }],
+  phones: { mobile: '+44 1' },
+  addresses: { home: { city: 'London' } },
+};
 
 describe('CRM items API', () => {
   it('creates (201), replaces (200) with a version bump, reads, lists and deletes an appointment', async () => {
@@ -65,7 +78,10 @@ describe('CRM items API', () => {
     expect(backwards.statusCode).toBe(400);
     expect(backwards.json().field).toBe('end');
     expect((await h.call('PUT', url, org.token, { ...appt, timeZone: 'Mars/Olympus' })).statusCode).toBe(400);
-    const emails = await h.call('PUT', `/v1/orgs/${org.id}/users/${user.id}/contacts/bad`, org.token, { ...contact, emails: [{ address: 'a@x' }, { address: 'b@x' }, { address: 'c@x' }, { address: 'd@x' }] });
+    const emails = await h.call('PUT', `/v1/orgs/${org.id}/users/${user.id}/contacts/bad`, org.token, {
+      ...contact,
+      emails: [{ address: 'a@x' }, { address: 'b@x' }, { address: 'c@x' }, { address: 'd@x' }],
+    });
     expect(emails.statusCode).toBe(400);
     expect(emails.json().field).toBe('emails');
   });

@@ -31,7 +31,11 @@ export async function createWorld(pool: pg.Pool, email = `u${Math.random().toStr
   }
   const org = await pool.query(`INSERT INTO organisations (name) VALUES ('Engine test') RETURNING id`);
   const user = await pool.query(`INSERT INTO users (org_id, crm_user_id, email) VALUES ($1, $2, $3) RETURNING id`, [org.rows[0].id, email, email]);
-  const mb = await pool.query(`INSERT INTO mailboxes (org_id, user_id, smtp_address, enabled, state) VALUES ($1, $2, $3, true, 'scheduled') RETURNING id`, [org.rows[0].id, user.rows[0].id, email]);
+  const mb = await pool.query(`INSERT INTO mailboxes (org_id, user_id, smtp_address, enabled, state) VALUES ($1, $2, $3, true, 'scheduled') RETURNING id`, [
+    org.rows[0].id,
+    user.rows[0].id,
+    email,
+  ]);
   return { pool, orgId: org.rows[0].id, userId: user.rows[0].id, mailboxId: mb.rows[0].id };
 }
 
@@ -45,12 +49,20 @@ export function storeOf(w: EngineWorld): SyncStore {
 }
 
 export function runSync(
-  w: EngineWorld, port: MailboxPort, kind: ItemKind,
+  w: EngineWorld,
+  port: MailboxPort,
+  kind: ItemKind,
   opts: { policy?: ConflictPolicy; direction?: SyncDirection } = {},
 ): Promise<SyncCounts> {
   return syncMailboxKind({
-    store: storeOf(w), port, mailboxId: w.mailboxId, orgId: w.orgId, userId: w.userId, kind,
-    direction: opts.direction ?? 'two-way', policy: opts.policy ?? 'newest-wins',
+    store: storeOf(w),
+    port,
+    mailboxId: w.mailboxId,
+    orgId: w.orgId,
+    userId: w.userId,
+    kind,
+    direction: opts.direction ?? 'two-way',
+    policy: opts.policy ?? 'newest-wins',
   });
 }
 

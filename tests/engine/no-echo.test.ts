@@ -17,7 +17,11 @@ describe('no echo (real EWS and Entra simulators)', () => {
     expect(first.toExchange.created).toBe(2);
     expect(first.toCrm.created).toBe(1);
     const mailbox = await d.list('contact');
-    expect(mailbox.map((m) => (m.item as Contact).emails[0].address).sort()).toEqual(['person1@fabrikam.example', 'person2@fabrikam.example', 'person3@fabrikam.example']);
+    expect(mailbox.map((m) => (m.item as Contact).emails[0].address).sort()).toEqual([
+      'person1@fabrikam.example',
+      'person2@fabrikam.example',
+      'person3@fabrikam.example',
+    ]);
     expect((await crmList(w, 'contact')).length).toBe(3);
 
     const before = d.operations().length;
@@ -34,7 +38,9 @@ describe('no echo (real EWS and Entra simulators)', () => {
     expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
     const exLink = (await links(w, 'contact')).find((l) => l.ewsItemId === exId)!;
     expect((await crmGet(w, 'contact', exLink.crmId))!.data).toMatchObject({ jobTitle: 'CTO' });
-    expect((await d.list('contact')).find((m) => (m.item as Contact).emails[0]?.address === 'person1@fabrikam.example')!.item).toMatchObject({ jobTitle: 'CFO' });
+    expect((await d.list('contact')).find((m) => (m.item as Contact).emails[0]?.address === 'person1@fabrikam.example')!.item).toMatchObject({
+      jobTitle: 'CFO',
+    });
 
     // Deletes each way.
     await crmDelete(w, 'contact', 'crm-2');

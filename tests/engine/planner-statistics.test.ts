@@ -7,8 +7,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BULK_LOAD_MIN_ROWS, analyzeAfterBulkLoad, createScratchDatabase, listCrmChangesForPush, listUnlinkedCrmItems,
-  type Queryable, type ScratchDatabase,
+  BULK_LOAD_MIN_ROWS,
+  analyzeAfterBulkLoad,
+  createScratchDatabase,
+  listCrmChangesForPush,
+  listUnlinkedCrmItems,
+  type Queryable,
+  type ScratchDatabase,
 } from '@exsync/db';
 import { createWorld } from './engineHarness';
 

@@ -1,33 +1,51 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment } from '@exsync/canonical';
-import { ENGINE_STORE, appointment, contact, corruptSyncStates, createWorld, crmDelete, crmGet, crmList, crmPut, links, runSync, zeroCounts } from './engineHarness';
+import {
+  ENGINE_STORE,
+  appointment,
+  contact,
+  corruptSyncStates,
+  createWorld,
+  crmDelete,
+  crmGet,
+  crmList,
+  crmPut,
+  links,
+  runSync,
+  zeroCounts,
+} from './engineHarness';
 import { useSimWorld } from './simDriver';
 
 const { pool, sim } = useSimWorld();
 
 describe('recurring series (real EWS and Entra simulators)', () => {
   // Outlook's occurrence edits are the simulator's (its recurrence model); the in-memory mailbox has none.
-  it.skipIf(ENGINE_STORE === 'memory')('a series with a modified and a deleted occurrence made in Outlook reaches the CRM, and a second sync is silent', async () => {
-    const w = await createWorld(pool);
-    const d = sim.world.mailbox();
-    const store = sim.world.harness.sim.store;
-    const series = store.createAppointment(d.email, {
-      subject: 'Weekly sync', start: '2026-12-07T09:00:00Z', end: '2026-12-07T09:30:00Z',
-      recurrence: { pattern: 'weekly', interval: 1, daysOfWeek: ['Monday'], numberOfOccurrences: 6 },
-    });
-    store.editOccurrence(d.email, series.id, 2, { subject: 'Weekly sync (moved)', start: '2026-12-15T10:00:00Z', end: '2026-12-15T10:30:00Z' });
-    store.deleteOccurrence(d.email, series.id, 3);
+  it.skipIf(ENGINE_STORE === 'memory')(
+    'a series with a modified and a deleted occurrence made in Outlook reaches the CRM, and a second sync is silent',
+    async () => {
+      const w = await createWorld(pool);
+      const d = sim.world.mailbox();
+      const store = sim.world.harness.sim.store;
+      const series = store.createAppointment(d.email, {
+        subject: 'Weekly sync',
+        start: '2026-12-07T09:00:00Z',
+        end: '2026-12-07T09:30:00Z',
+        recurrence: { pattern: 'weekly', interval: 1, daysOfWeek: ['Monday'], numberOfOccurrences: 6 },
+      });
+      store.editOccurrence(d.email, series.id, 2, { subject: 'Weekly sync (moved)', start: '2026-12-15T10:00:00Z', end: '2026-12-15T10:30:00Z' });
+      store.deleteOccurrence(d.email, series.id, 3);
 
-    const counts = await runSync(w, d.port, 'appointment');
-    expect(counts.toCrm.created).toBe(1);
-    const [row] = await crmList(w, 'appointment');
-    const rec = (row.data as Appointment).recurrence!;
-    expect(rec.pattern).toMatchObject({ type: 'weekly', daysOfWeek: ['monday'] });
-    expect(rec.modifiedOccurrences).toHaveLength(1);
-    expect(rec.modifiedOccurrences![0]).toMatchObject({ subject: 'Weekly sync (moved)', start: '2026-12-15T10:00:00Z' });
-    expect(rec.deletedOccurrences).toHaveLength(1);
-    expect(await runSync(w, d.port, 'appointment')).toEqual(zeroCounts());
-  });
+      const counts = await runSync(w, d.port, 'appointment');
+      expect(counts.toCrm.created).toBe(1);
+      const [row] = await crmList(w, 'appointment');
+      const rec = (row.data as Appointment).recurrence!;
+      expect(rec.pattern).toMatchObject({ type: 'weekly', daysOfWeek: ['monday'] });
+      expect(rec.modifiedOccurrences).toHaveLength(1);
+      expect(rec.modifiedOccurrences![0]).toMatchObject({ subject: 'Weekly sync (moved)', start: '2026-12-15T10:00:00Z' });
+      expect(rec.deletedOccurrences).toHaveLength(1);
+      expect(await runSync(w, d.port, 'appointment')).toEqual(zeroCounts());
+    },
+  );
 
   it('a series with a modified and a deleted occurrence made in the CRM reaches Exchange, and a second sync is silent', async () => {
     const w = await createWorld(pool);
@@ -37,7 +55,9 @@ describe('recurring series (real EWS and Entra simulators)', () => {
       recurrence: {
         pattern: { type: 'daily', interval: 1 },
         range: { type: 'numbered', startDate: '2026-12-07', numberOfOccurrences: 5 },
-        modifiedOccurrences: [{ originalStart: '2026-12-08T08:00:00Z', subject: 'Stand-up (late)', start: '2026-12-08T09:00:00Z', end: '2026-12-08T09:15:00Z' }],
+        modifiedOccurrences: [
+          { originalStart: '2026-12-08T08:00:00Z', subject: 'Stand-up (late)', start: '2026-12-08T09:00:00Z', end: '2026-12-08T09:15:00Z' },
+        ],
         deletedOccurrences: ['2026-12-09T08:00:00Z'],
       },
     };

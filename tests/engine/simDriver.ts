@@ -30,7 +30,14 @@ export interface SimWorld {
   close(): Promise<void>;
 }
 
-const PHONE_KEY: Record<string, string> = { mobile: 'MobilePhone', business: 'BusinessPhone', home: 'HomePhone', business2: 'BusinessPhone2', home2: 'HomePhone2', other: 'OtherTelephone' };
+const PHONE_KEY: Record<string, string> = {
+  mobile: 'MobilePhone',
+  business: 'BusinessPhone',
+  home: 'HomePhone',
+  business2: 'BusinessPhone2',
+  home2: 'HomePhone2',
+  other: 'OtherTelephone',
+};
 
 function appointmentJson(a: Partial<Appointment>): AppointmentJson {
   const out: AppointmentJson = {};
@@ -74,7 +81,11 @@ export async function readThroughPort(port: MailboxPort, kind: ItemKind): Promis
 export async function startSimWorld(transport: 'ews' | 'graph' = ENGINE_TRANSPORT): Promise<SimWorld> {
   // Loaded here, not at the top: the in-memory run of the scenarios needs none of the transports.
   const [{ AppTokenProvider, GRAPH_APP_SCOPE }, { openGraphMailbox }, { startGraphSim }, { immutableId, resolveId }, { startSimHarness }] = await Promise.all([
-    import('@exsync/ews-client'), import('@exsync/graph-client'), import('@exsync/graph-sim'), import('@exsync/graph-sim/src/ids'), import('../ews-client/simHarness'),
+    import('@exsync/ews-client'),
+    import('@exsync/graph-client'),
+    import('@exsync/graph-sim'),
+    import('@exsync/graph-sim/src/ids'),
+    import('../ews-client/simHarness'),
   ]);
   const harness = await startSimHarness();
   let graph: GraphSim | undefined;
@@ -105,7 +116,11 @@ export async function startSimWorld(transport: 'ews' | 'graph' = ENGINE_TRANSPOR
           );
         },
         async personUpdate(kind, itemId, patch) {
-          store.editItem(email, toStore(itemId), (kind === 'appointment' ? appointmentJson(patch as Partial<Appointment>) : contactJson(patch as Partial<Contact>)) as AppointmentJson & ContactJson);
+          store.editItem(
+            email,
+            toStore(itemId),
+            (kind === 'appointment' ? appointmentJson(patch as Partial<Appointment>) : contactJson(patch as Partial<Contact>)) as AppointmentJson & ContactJson,
+          );
         },
         async personDelete(_kind, itemId) {
           store.removeItem(email, toStore(itemId));

@@ -84,11 +84,19 @@ describe('classifyEwsError: Exchange response codes', () => {
   });
 
   it('library 401 / 403 / 503 faults are auth failures and throttling', () => {
-    const e401 = classifyEwsError(soapFault(ServiceError.ErrorInternalServerError, '2000003;reason="The audience claim value is invalid";error_category="invalid_resource"', 401));
+    const e401 = classifyEwsError(
+      soapFault(ServiceError.ErrorInternalServerError, '2000003;reason="The audience claim value is invalid";error_category="invalid_resource"', 401),
+    );
     expect(e401).toBeInstanceOf(AuthFailedError);
     expect((e401 as AuthFailedError).reason).toBe('token-rejected');
     expect(e401.code).toBe('2000003');
-    const e403 = classifyEwsError(soapFault(ServiceError.ErrorInternalServerError, '2000008;reason="The token contains not enough scope to make this call.";error_category="invalid_grant"', 403));
+    const e403 = classifyEwsError(
+      soapFault(
+        ServiceError.ErrorInternalServerError,
+        '2000008;reason="The token contains not enough scope to make this call.";error_category="invalid_grant"',
+        403,
+      ),
+    );
     expect((e403 as AuthFailedError).reason).toBe('role-missing');
     const e503 = classifyEwsError(soapFault(ServiceError.ErrorInternalServerError, '', 503));
     expect(e503.kind).toBe('Throttled');
@@ -119,7 +127,10 @@ describe('classifyEwsError: Exchange response codes', () => {
 describe('HTTP status classification', () => {
   it('401 2000008 (no roles) and 403 2000008 (wrong roles) are role-missing auth failures', () => {
     for (const status of [401, 403] as const) {
-      const e = errorFromAuthStatus(status, '2000008;reason="The token contains no permissions, or permissions can not be understood.";error_category="invalid_grant"');
+      const e = errorFromAuthStatus(
+        status,
+        '2000008;reason="The token contains no permissions, or permissions can not be understood.";error_category="invalid_grant"',
+      );
       expect(e).toBeInstanceOf(AuthFailedError);
       expect((e as AuthFailedError).reason).toBe('role-missing');
       expect(e.httpStatus).toBe(status);
@@ -149,7 +160,12 @@ describe('HTTP status classification', () => {
   it('validateResponse: HTML 500, truncated 200, empty 200, 503, 502', () => {
     const html = validateResponse({ status: 500, statusText: '', headers: { 'content-type': 'text/html' }, body: '<html><body>Runtime Error</body></html>' });
     expect(html?.kind).toBe('Transient');
-    const truncated = validateResponse({ status: 200, statusText: '', headers: {}, body: '<?xml version="1.0"?><s:Envelope xmlns:s="x"><s:Body><m:GetItemResp' });
+    const truncated = validateResponse({
+      status: 200,
+      statusText: '',
+      headers: {},
+      body: '<?xml version="1.0"?><s:Envelope xmlns:s="x"><s:Body><m:GetItemResp',
+    });
     expect(truncated?.kind).toBe('Transient');
     expect(truncated?.code).toBe('MalformedResponse');
     expect(validateResponse({ status: 200, statusText: '', headers: {}, body: '' })?.code).toBe('MalformedResponse');

@@ -60,7 +60,10 @@ describe('every error class, produced by the simulators over real HTTP', () => {
   });
 
   it('per-item ErrorServerBusy in HTTP 200 -> per-item Throttled results', async () => {
-    const ids = h.sim.store.readFolder(ALICE.email, 'calendar').slice(0, 3).map((i) => i.id);
+    const ids = h.sim.store
+      .readFolder(ALICE.email, 'calendar')
+      .slice(0, 3)
+      .map((i) => i.id);
     h.sim.faults.set({ itemServerBusyRate: 1 }, ALICE.email);
     const results = await h.appOnly(ALICE.email).getItems('appointment', ids);
     expect(results).toHaveLength(3);
@@ -77,7 +80,10 @@ describe('every error class, produced by the simulators over real HTTP', () => {
   });
 
   it('a throttled batch fails all its items and the remaining batches are not sent', async () => {
-    const ids = h.sim.store.readFolder(ALICE.email, 'calendar').slice(0, 5).map((i) => i.id);
+    const ids = h.sim.store
+      .readFolder(ALICE.email, 'calendar')
+      .slice(0, 5)
+      .map((i) => i.id);
     h.sim.faults.set({ serverBusyRate: 1, backOffMs: 9000 }, ALICE.email);
     const before = h.sim.requestLog.list(ALICE.email).length;
     const results = await h.appOnly(ALICE.email, { getItemsBatchSize: 2 }).getItems('appointment', ids);
@@ -158,7 +164,9 @@ describe('every error class, produced by the simulators over real HTTP', () => {
     const stale = `${head}.${body}.${Buffer.from('signed with a retired key').toString('base64url')}`;
     const asked: (boolean | undefined)[] = [];
     const mb = openMailbox({
-      ewsUrl: h.sim.ewsUrl, smtpAddress: ALICE.email, mode: 'app-only',
+      ewsUrl: h.sim.ewsUrl,
+      smtpAddress: ALICE.email,
+      mode: 'app-only',
       getAccessToken: async (o) => {
         asked.push(o?.forceRefresh);
         return o?.forceRefresh ? good : stale;
@@ -199,7 +207,9 @@ describe('every error class, produced by the simulators over real HTTP', () => {
     const c = h.sim.store.createContact(BOB.email, { givenName: 'Temp', emails: [] });
     const stale = c.changeKey;
     h.sim.store.editItem(BOB.email, c.id, { jobTitle: 'Edited' });
-    const [upd] = await mb.updateItems('contact', [{ itemId: c.id, changeKey: stale, item: { givenName: 'Temp', jobTitle: 'CRM', emails: [], phones: {}, addresses: {} } }]);
+    const [upd] = await mb.updateItems('contact', [
+      { itemId: c.id, changeKey: stale, item: { givenName: 'Temp', jobTitle: 'CRM', emails: [], phones: {}, addresses: {} } },
+    ]);
     expect(upd).toMatchObject({ ok: false, error: { kind: 'ChangeKeyConflict' } });
     h.sim.store.removeItem(BOB.email, c.id);
     const [missing, malformed] = await mb.getItems('contact', [c.id, 'not an id!']);
@@ -209,7 +219,7 @@ describe('every error class, produced by the simulators over real HTTP', () => {
 });
 
 describe('impersonation and anchor headers', () => {
-  it('reports every exchange with our client-request-id and Exchange\'s request-id', async () => {
+  it("reports every exchange with our client-request-id and Exchange's request-id", async () => {
     const records: { clientRequestId: string; requestId?: string; status?: number; error?: EwsError }[] = [];
     const mb = h.appOnly(CAROL.email, { onExchange: (r) => records.push(r) });
     await mb.checkAccess();

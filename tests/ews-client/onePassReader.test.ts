@@ -70,7 +70,14 @@ describe('the reference set, read both ways', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const open = (readPath: OpenMailboxOptions['readPath']) =>
-    openMailbox({ ewsUrl: `${url}/EWS/Exchange.asmx`, smtpAddress: 'ref@contoso.example', mode: 'app-only', getAccessToken: async () => 'reference-token', timeoutMs: 10_000, readPath });
+    openMailbox({
+      ewsUrl: `${url}/EWS/Exchange.asmx`,
+      smtpAddress: 'ref@contoso.example',
+      mode: 'app-only',
+      getAccessToken: async () => 'reference-token',
+      timeoutMs: 10_000,
+      readPath,
+    });
 
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.xml'));
   it('covers every hot-operation answer copied from the reference set', () => {
@@ -124,10 +131,11 @@ describe('generated items in the simulator, read both ways', () => {
       req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', async () => {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'content-length', 'accept-encoding', 'connection'].includes(k)) headers[k] = v;
+        for (const [k, v] of Object.entries(req.headers))
+          if (typeof v === 'string' && !['host', 'content-length', 'accept-encoding', 'connection'].includes(k)) headers[k] = v;
         const upstream = await fetch(h.sim.ewsUrl, { method: 'POST', headers, body: Buffer.concat(chunks) });
         let state = seed++;
-        const rnd = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+        const rnd = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
         const text = rewrite(await upstream.text(), rnd);
         res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/xml' });
         res.end(text);
@@ -146,7 +154,9 @@ describe('generated items in the simulator, read both ways', () => {
     const created = await writer.createItems(kind, items.map((item, i) => ({ tag: `gen-${seed}-${i}`, item })) as never);
     const ids = created.flatMap((r) => (r.ok ? [r.value.itemId] : []));
     const library = h.appOnly(ALICE.email, { readPath: 'ews-javascript-api' });
-    const onePass = viaProxy ? h.appOnly(ALICE.email, { readPath: 'one-pass', ewsUrl: `${proxyUrl}/EWS/Exchange.asmx` }) : h.appOnly(ALICE.email, { readPath: 'one-pass' });
+    const onePass = viaProxy
+      ? h.appOnly(ALICE.email, { readPath: 'one-pass', ewsUrl: `${proxyUrl}/EWS/Exchange.asmx` })
+      : h.appOnly(ALICE.email, { readPath: 'one-pass' });
     expect(comparable(await collectPages(onePass, folder))).toEqual(comparable(await collectPages(library, folder)));
     const a = comparable(await library.getItems(kind, ids)) as unknown[];
     const b = comparable(await onePass.getItems(kind, ids)) as unknown[];
@@ -158,17 +168,23 @@ describe('generated items in the simulator, read both ways', () => {
   for (const viaProxy of [false, true]) {
     const how = viaProxy ? 'answers with random prefixes and whitespace' : 'answers as the simulator writes them';
     it(`appointments (series with moved and deleted occurrences included), ${how}`, async () => {
-      await fc.assert(fc.asyncProperty(fc.array(appointmentArb, { minLength: 1, maxLength: 6 }), (items) => compare('appointment', items, viaProxy)), { numRuns: 12 });
+      await fc.assert(
+        fc.asyncProperty(fc.array(appointmentArb, { minLength: 1, maxLength: 6 }), (items) => compare('appointment', items, viaProxy)),
+        { numRuns: 12 },
+      );
     }, 120_000);
     it(`contacts, ${how}`, async () => {
-      await fc.assert(fc.asyncProperty(fc.array(contactArb, { minLength: 1, maxLength: 6 }), (items) => compare('contact', items, viaProxy)), { numRuns: 12 });
+      await fc.assert(
+        fc.asyncProperty(fc.array(contactArb, { minLength: 1, maxLength: 6 }), (items) => compare('contact', items, viaProxy)),
+        { numRuns: 12 },
+      );
     }, 120_000);
   }
 
   it('the rewriting really changes prefixes and whitespace', () => {
     const original = '<s:Envelope xmlns:s="x"><s:Body><t:A xmlns:t="y" Id="1"/></s:Body></s:Envelope>';
     let state = 7;
-    const out = rewrite(original, () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648));
+    const out = rewrite(original, () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
     expect(out).not.toContain('<s:');
     expect(out).not.toContain('<t:');
     expect(out).toMatch(/>\s+</);

@@ -4,9 +4,7 @@
  * body, for app-only (impersonation) and delegated sessions, with and without a sync state.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  APPOINTMENT_SHAPE, CONTACT_SHAPE, OCCURRENCE_SHAPE, envelope, getItemBody, syncFolderItemsBody,
-} from '../../packages/ews-client/src/reply/requests';
+import { APPOINTMENT_SHAPE, CONTACT_SHAPE, OCCURRENCE_SHAPE, envelope, getItemBody, syncFolderItemsBody } from '../../packages/ews-client/src/reply/requests';
 import { extractPart, NS, validateAll } from '../ews-sim/support/soap';
 
 describe('one-pass requests', () => {
@@ -27,10 +25,7 @@ describe('one-pass requests', () => {
         const header = /<soap:Header>(.*)<\/soap:Header>/.exec(xml)![1];
         const headerElements = [...header.matchAll(/<t:(\w+)[^>]*>.*?<\/t:\1>/g)].map((m) => m[0].replace(/^<t:(\w+)/, `<t:$1 xmlns:t="${NS.t}"`));
         expect(headerElements).toHaveLength(impersonate ? 2 : 1);
-        return [
-          { label: `${tag}-body`, xml: extractPart(xml, 'Body') },
-          ...headerElements.map((h, i) => ({ label: `${tag}-header-${i}`, xml: h })),
-        ];
+        return [{ label: `${tag}-body`, xml: extractPart(xml, 'Body') }, ...headerElements.map((h, i) => ({ label: `${tag}-header-${i}`, xml: h }))];
       }),
     );
     expect(await validateAll(docs)).toEqual([]);

@@ -21,13 +21,22 @@ const contact: Contact = { givenName: 'Dana', surname: 'Scully', emails: [], pho
 
 describe('deleteOrganizerMeetings over EWS', () => {
   it('leaves an organizer meeting with attendees in place by default and deletes everything else', async () => {
-    const meeting = h.sim.store.createAppointment(BOB.email, { subject: 'Board meeting', start: '2026-05-05T09:00:00Z', end: '2026-05-05T10:00:00Z', attendees: ['board@fabrikam.example'] });
+    const meeting = h.sim.store.createAppointment(BOB.email, {
+      subject: 'Board meeting',
+      start: '2026-05-05T09:00:00Z',
+      end: '2026-05-05T10:00:00Z',
+      attendees: ['board@fabrikam.example'],
+    });
     const mb = h.appOnly(BOB.email);
     const [apt] = await mb.createItems('appointment', [{ tag: crypto.randomUUID(), item: plain }]);
     const [con] = await mb.createItems('contact', [{ tag: crypto.randomUUID(), item: contact }]);
     if (!apt.ok || !con.ok) throw new Error('create failed');
     const [m, a, c] = await mb.deleteItems([meeting.id, apt.value.itemId, con.value.itemId]);
-    expect(!m.ok && { kind: m.error.kind, code: m.error.code, scope: m.error.scope }).toEqual({ kind: 'Permanent', code: 'MeetingDeleteRefused', scope: 'item' });
+    expect(!m.ok && { kind: m.error.kind, code: m.error.code, scope: m.error.scope }).toEqual({
+      kind: 'Permanent',
+      code: 'MeetingDeleteRefused',
+      scope: 'item',
+    });
     expect([a.ok, c.ok]).toEqual([true, true]);
     // deletes go to Deleted Items: the calendar keeps the meeting only
     const calendarIds = () => h.sim.store.readFolder(BOB.email, 'calendar').map((i) => i.id);

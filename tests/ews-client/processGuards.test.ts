@@ -7,7 +7,7 @@ const CHILD = join(__dirname, 'fixtures', 'unhandledRejectionChild.ts');
 function runChild(args: string[]): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', CHILD, ...args], { timeout: 30_000 }, (err, stdout) => {
-      resolve({ code: err ? ((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1 : 0, stdout });
+      resolve({ code: err ? (((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1) : 0, stdout });
     });
   });
 }

@@ -122,7 +122,9 @@ describe('transport: bad answers become typed errors and the process lives', () 
   it('a truncated 200 body is Transient (MalformedResponse)', async () => {
     handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
-      res.end('<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:SyncFolderItemsResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:ResponseMessages><m:SyncFolderItemsResponseMessage ResponseClass="Succ');
+      res.end(
+        '<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:SyncFolderItemsResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:ResponseMessages><m:SyncFolderItemsResponseMessage ResponseClass="Succ',
+      );
     };
     const e = await firstPage();
     expect((e as EwsError).kind).toBe('Transient');

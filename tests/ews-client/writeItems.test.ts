@@ -107,9 +107,7 @@ describe('batched writes with per-item results', () => {
       recurrence: {
         pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday', 'wednesday'] },
         range: { type: 'endDate', startDate: '2026-03-23', endDate: '2026-04-15' },
-        modifiedOccurrences: [
-          { originalStart: '2026-03-30T07:00:00Z', start: '2026-03-30T10:00:00Z', end: '2026-03-30T10:15:00Z', location: 'Room 7' },
-        ],
+        modifiedOccurrences: [{ originalStart: '2026-03-30T07:00:00Z', start: '2026-03-30T10:00:00Z', end: '2026-03-30T10:15:00Z', location: 'Room 7' }],
         deletedOccurrences: ['2026-04-01T07:00:00Z'],
       },
     };

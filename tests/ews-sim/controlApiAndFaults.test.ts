@@ -5,7 +5,8 @@ import { envelope, extractPart, post, validateAll } from './support/soap';
 
 /** The JSON control API under /_sim/ and the injected faults, seen over HTTP. */
 const CAROL = 'carol@contoso.example';
-const GET_FOLDER = '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>';
+const GET_FOLDER =
+  '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>';
 
 let sims: Simulators;
 let token: string;
@@ -75,16 +76,29 @@ describe('control API', () => {
       isAllDay: false,
     });
     expect(made.status).toBe(201);
-    const edited = await api('PATCH', `/_sim/mailboxes/${CAROL}/items/${encodeURIComponent(made.json.id)}`, { subject: 'Dentist (moved)', start: '2026-10-02T08:00:00Z', end: '2026-10-02T09:00:00Z' });
+    const edited = await api('PATCH', `/_sim/mailboxes/${CAROL}/items/${encodeURIComponent(made.json.id)}`, {
+      subject: 'Dentist (moved)',
+      start: '2026-10-02T08:00:00Z',
+      end: '2026-10-02T09:00:00Z',
+    });
     expect(edited.json.changeKey).not.toBe(made.json.changeKey);
     expect(edited.json.fields).toMatchObject({ Subject: 'Dentist (moved)', Location: 'Main St', Start: '2026-10-02T08:00:00Z' });
-    const contact = await api('POST', `/_sim/mailboxes/${CAROL}/contacts`, { givenName: 'Ann', surname: 'Lee', emails: ['ann@example.net'], phones: ['+1 555 0000'], companyName: 'Acme' });
+    const contact = await api('POST', `/_sim/mailboxes/${CAROL}/contacts`, {
+      givenName: 'Ann',
+      surname: 'Lee',
+      emails: ['ann@example.net'],
+      phones: ['+1 555 0000'],
+      companyName: 'Acme',
+    });
     expect(contact.json.fields.DisplayName).toBe('Ann Lee');
     expect(contact.json.fields.PhoneNumbers).toEqual({ BusinessPhone: '+1 555 0000' });
     const del = await api('DELETE', `/_sim/mailboxes/${CAROL}/items/${encodeURIComponent(made.json.id)}`);
     expect(del.status).toBe(204);
     const mb = sims.ews.store.getMailbox(CAROL)!;
-    const log = sims.ews.store.folder(mb, 'calendar').log.filter((e) => e.itemId === made.json.id).map((e) => e.change);
+    const log = sims.ews.store
+      .folder(mb, 'calendar')
+      .log.filter((e) => e.itemId === made.json.id)
+      .map((e) => e.change);
     expect(log).toEqual(['Create', 'Update', 'Delete']);
   });
 
@@ -165,7 +179,8 @@ describe('Exchange concurrency budgets', () => {
   it('answers a 6th concurrent SyncFolderItems with ErrorServerBusy (ConcurrentSyncCalls) and a 28th connection with ErrorExceededConnectionCount', async () => {
     // Latency keeps the requests in flight together; the budgets count requests, not time.
     await api('PUT', `/_sim/mailboxes/${CAROL}/faults`, { latencyMs: 1500 });
-    const sync = '<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="calendar"/></m:SyncFolderId><m:MaxChangesReturned>10</m:MaxChangesReturned></m:SyncFolderItems>';
+    const sync =
+      '<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="calendar"/></m:SyncFolderId><m:MaxChangesReturned>10</m:MaxChangesReturned></m:SyncFolderItems>';
     const syncs = await Promise.all(Array.from({ length: 7 }, () => post(sims.ewsUrl, envelope(sync, { impersonate: CAROL }), token)));
     const busy = syncs.filter((r) => r.text.includes('ErrorServerBusy'));
     expect(syncs.every((r) => r.status === 200)).toBe(true);

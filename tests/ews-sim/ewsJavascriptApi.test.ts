@@ -47,7 +47,14 @@ function iso(d: ews.DateTime): string {
   return d.ToISOString().replace('.000Z', 'Z');
 }
 
-async function createAppointment(svc: ews.ExchangeService, subject: string, start: string, end: string, tag?: string, recurrence?: ews.Recurrence): Promise<ews.Appointment> {
+async function createAppointment(
+  svc: ews.ExchangeService,
+  subject: string,
+  start: string,
+  end: string,
+  tag?: string,
+  recurrence?: ews.Recurrence,
+): Promise<ews.Appointment> {
   const a = new ews.Appointment(svc);
   a.Subject = subject;
   a.Start = ews.DateTime.Parse(start);
@@ -124,7 +131,14 @@ describe('ews-javascript-api against the EWS simulator', () => {
     let state = '';
     let pages = 0;
     for (;;) {
-      const page = await bob.SyncFolderItems(new ews.FolderId(ews.WellKnownFolderName.Calendar), ews.PropertySet.IdOnly, null as never, 10, ews.SyncFolderItemsScope.NormalItems, state);
+      const page = await bob.SyncFolderItems(
+        new ews.FolderId(ews.WellKnownFolderName.Calendar),
+        ews.PropertySet.IdOnly,
+        null as never,
+        10,
+        ews.SyncFolderItemsScope.NormalItems,
+        state,
+      );
       pages++;
       for (const c of page.GetEnumerator()) ids.push(c.ItemId.UniqueId);
       state = page.SyncState;
@@ -136,7 +150,14 @@ describe('ews-javascript-api against the EWS simulator', () => {
     sims.ews.store.editItem(BOB, first.id, { subject: 'edited by Bob in Outlook' });
     sims.ews.store.editItem(BOB, second.id, { subject: 'also edited' });
     sims.ews.store.editItem(BOB, second.id, { location: 'twice' });
-    const incr = await bob.SyncFolderItems(new ews.FolderId(ews.WellKnownFolderName.Calendar), ews.PropertySet.IdOnly, [new ews.ItemId(first.id)], 10, ews.SyncFolderItemsScope.NormalItems, state);
+    const incr = await bob.SyncFolderItems(
+      new ews.FolderId(ews.WellKnownFolderName.Calendar),
+      ews.PropertySet.IdOnly,
+      [new ews.ItemId(first.id)],
+      10,
+      ews.SyncFolderItemsScope.NormalItems,
+      state,
+    );
     const seen = [...incr.GetEnumerator()];
     expect(seen.map((c) => c.ItemId.UniqueId)).toEqual([second.id]);
     expect(seen[0].ItemId.ChangeKey).toBe(sims.ews.store.readItem(BOB, second.id).changeKey);
@@ -176,7 +197,10 @@ describe('ews-javascript-api against the EWS simulator', () => {
     expect(iso(master.DeletedOccurrences._getItem(0).OriginalStart)).toBe('2026-06-08T08:00:00Z');
     expect(iso(master.LastOccurrence.Start)).toBe('2026-06-17T08:00:00Z');
 
-    const view = await service.FindAppointments(ews.WellKnownFolderName.Calendar, new ews.CalendarView(ews.DateTime.Parse('2026-06-01T00:00:00Z'), ews.DateTime.Parse('2026-06-30T00:00:00Z')));
+    const view = await service.FindAppointments(
+      ews.WellKnownFolderName.Calendar,
+      new ews.CalendarView(ews.DateTime.Parse('2026-06-01T00:00:00Z'), ews.DateTime.Parse('2026-06-30T00:00:00Z')),
+    );
     const standups = view.Items.filter((i) => i.Subject.startsWith('Stand-up'));
     expect(standups.map((i) => [iso(i.Start), i.AppointmentType])).toEqual([
       ['2026-06-01T08:00:00Z', ews.AppointmentType.Occurrence],
@@ -199,11 +223,15 @@ describe('ews-javascript-api against the EWS simulator', () => {
     p.NumberOfOccurrences = 4;
     a.Recurrence = p;
     await a.Save(ews.WellKnownFolderName.Calendar, ews.SendInvitationsMode.SendToNone);
-    const view = await service.FindAppointments(ews.WellKnownFolderName.Calendar, new ews.CalendarView(ews.DateTime.Parse('2026-03-15T00:00:00Z'), ews.DateTime.Parse('2026-04-10T00:00:00Z')));
+    const view = await service.FindAppointments(
+      ews.WellKnownFolderName.Calendar,
+      new ews.CalendarView(ews.DateTime.Parse('2026-03-15T00:00:00Z'), ews.DateTime.Parse('2026-04-10T00:00:00Z')),
+    );
     const starts = view.Items.filter((i) => i.Subject === 'Berlin weekly').map((i) => iso(i.Start));
     // CEST starts on 2026-03-29: 10:00 local is 08:00 UTC from then on.
     expect(starts).toEqual(['2026-03-16T09:00:00Z', '2026-03-23T09:00:00Z', '2026-03-30T08:00:00Z', '2026-04-06T08:00:00Z']);
-    const loaded = (await service.BindToItems([a.Id], new ews.PropertySet(ews.BasePropertySet.FirstClassProperties, [ews.AppointmentSchema.StartTimeZone]))).Responses[0].Item as ews.Appointment;
+    const loaded = (await service.BindToItems([a.Id], new ews.PropertySet(ews.BasePropertySet.FirstClassProperties, [ews.AppointmentSchema.StartTimeZone])))
+      .Responses[0].Item as ews.Appointment;
     expect(loaded.StartTimeZone.Id).toBe('W. Europe Standard Time');
   });
 
@@ -223,11 +251,17 @@ describe('ews-javascript-api against the EWS simulator', () => {
     expect(loaded.Organizer.Address).toBe(ALICE);
     expect(loaded.IsMeeting).toBe(true);
 
-    const daily = new (ews.Recurrence.DailyPattern as unknown as new (start: ews.DateTime, interval: number) => ews.Recurrence)(ews.DateTime.Parse('2026-11-02T00:00:00Z'), 2);
+    const daily = new (ews.Recurrence.DailyPattern as unknown as new (start: ews.DateTime, interval: number) => ews.Recurrence)(
+      ews.DateTime.Parse('2026-11-02T00:00:00Z'),
+      2,
+    );
     daily.NumberOfOccurrences = 3;
     loaded.Recurrence = daily;
     await loaded.Update(ews.ConflictResolutionMode.AutoResolve, ews.SendInvitationsOrCancellationsMode.SendToNone);
-    const view = await service.FindAppointments(ews.WellKnownFolderName.Calendar, new ews.CalendarView(ews.DateTime.Parse('2026-11-01T00:00:00Z'), ews.DateTime.Parse('2026-11-30T00:00:00Z')));
+    const view = await service.FindAppointments(
+      ews.WellKnownFolderName.Calendar,
+      new ews.CalendarView(ews.DateTime.Parse('2026-11-01T00:00:00Z'), ews.DateTime.Parse('2026-11-30T00:00:00Z')),
+    );
     expect(view.Items.filter((i) => i.Subject === 'Meeting with attendees').map((i) => iso(i.Start))).toEqual([
       '2026-11-02T10:00:00Z',
       '2026-11-04T10:00:00Z',
@@ -263,11 +297,7 @@ describe('ews-javascript-api against the EWS simulator', () => {
   it('finds items by the tag extended property', async () => {
     await createAppointment(service, 'Tagged', '2026-07-01T10:00:00Z', '2026-07-01T11:00:00Z', 'crm-find-me');
     await createAppointment(service, 'Other', '2026-07-01T12:00:00Z', '2026-07-01T13:00:00Z', 'crm-other');
-    const found = await service.FindItems(
-      ews.WellKnownFolderName.Calendar,
-      new ews.SearchFilter.IsEqualTo(TAG, 'crm-find-me'),
-      new ews.ItemView(10),
-    );
+    const found = await service.FindItems(ews.WellKnownFolderName.Calendar, new ews.SearchFilter.IsEqualTo(TAG, 'crm-find-me'), new ews.ItemView(10));
     expect(found.TotalCount).toBe(1);
     expect(found.Items[0].Subject).toBe('Tagged');
   });
@@ -329,7 +359,14 @@ describe('ews-javascript-api against the EWS simulator', () => {
 
     it('ErrorInvalidSyncStateData for a corrupt SyncState', async () => {
       const e = await failure(() =>
-        service.SyncFolderItems(new ews.FolderId(ews.WellKnownFolderName.Calendar), ews.PropertySet.IdOnly, null as never, 10, ews.SyncFolderItemsScope.NormalItems, 'bm90IGEgc3RhdGU='),
+        service.SyncFolderItems(
+          new ews.FolderId(ews.WellKnownFolderName.Calendar),
+          ews.PropertySet.IdOnly,
+          null as never,
+          10,
+          ews.SyncFolderItemsScope.NormalItems,
+          'bm90IGEgc3RhdGU=',
+        ),
       );
       expect(e.ErrorCode).toBe(ews.ServiceError.ErrorInvalidSyncStateData);
     });
@@ -411,7 +448,10 @@ describe('token checks', () => {
     const { envelope, post } = await import('./support/soap');
     const res = await post(
       sims2.ews.ewsUrl,
-      envelope('<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>', { impersonate: ALICE }),
+      envelope(
+        '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>',
+        { impersonate: ALICE },
+      ),
       tok,
     );
     return { status: res.status, diag: res.headers.get('x-ms-diagnostics'), www: res.headers.get('www-authenticate') };
@@ -419,11 +459,35 @@ describe('token checks', () => {
 
   it('answers each failure with Exchange status and x-ms-diagnostics, in Exchange order', async () => {
     expect((await statusFor(await issuer.appToken())).status).toBe(200);
-    const badSig = await statusFor(await issuer.appToken().then(() => issuer.sign({ aud: 'https://outlook.office365.com', iss: 'https://sts.windows.net/7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11/', tid: '7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11', roles: ['full_access_as_app'] }, { foreignKey: true })));
+    const badSig = await statusFor(
+      await issuer
+        .appToken()
+        .then(() =>
+          issuer.sign(
+            {
+              aud: 'https://outlook.office365.com',
+              iss: 'https://sts.windows.net/7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11/',
+              tid: '7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11',
+              roles: ['full_access_as_app'],
+            },
+            { foreignKey: true },
+          ),
+        ),
+    );
     expect(badSig.status).toBe(401);
     expect(badSig.diag).toMatch(/^2000001;/);
     expect(badSig.www).toContain('client_id="00000002-0000-0ff1-ce00-000000000000"');
-    const expired = await statusFor(await issuer.sign({ aud: 'https://outlook.office365.com', iss: 'https://sts.windows.net/7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11/', tid: '7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11', roles: ['full_access_as_app'] }, { expiresInSeconds: -3600 }));
+    const expired = await statusFor(
+      await issuer.sign(
+        {
+          aud: 'https://outlook.office365.com',
+          iss: 'https://sts.windows.net/7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11/',
+          tid: '7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11',
+          roles: ['full_access_as_app'],
+        },
+        { expiresInSeconds: -3600 },
+      ),
+    );
     expect(expired.diag).toMatch(/^2000002;/);
     const wrongAud = await statusFor(await issuer.appToken({ aud: '00000002-0000-0000-c000-000000000000' }));
     expect([wrongAud.status, wrongAud.diag?.slice(0, 7)]).toEqual([401, '2000003']);

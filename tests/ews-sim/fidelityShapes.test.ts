@@ -87,10 +87,14 @@ describe('fidelity shapes against the EXO 2018 XSD', () => {
       'GetItem-contact-gaps',
       `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:BodyType>Text</t:BodyType><t:AdditionalProperties>${BIRTHDAY_LOCAL_BY_GUID}</t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id="${conId}"/></m:ItemIds></m:GetItem>`,
     );
-    expect(contact.text).toContain('<t:Entry Key="EmailAddress2" Name="Pat (Work)">pat.work@example.test</t:Entry><t:Entry Key="EmailAddress3">pat.home@example.test</t:Entry>');
+    expect(contact.text).toContain(
+      '<t:Entry Key="EmailAddress2" Name="Pat (Work)">pat.work@example.test</t:Entry><t:Entry Key="EmailAddress3">pat.home@example.test</t:Entry>',
+    );
     expect(contact.text).not.toContain('Key="EmailAddress1"');
     // asked for by GUID, answered by GUID: the same property as the one written by set name
-    expect(contact.text).toContain(`<t:ExtendedProperty>${BIRTHDAY_LOCAL_BY_GUID.replace('/>', '/>')}<t:Value>1980-01-18T00:00:00Z</t:Value></t:ExtendedProperty>`);
+    expect(contact.text).toContain(
+      `<t:ExtendedProperty>${BIRTHDAY_LOCAL_BY_GUID.replace('/>', '/>')}<t:Value>1980-01-18T00:00:00Z</t:Value></t:ExtendedProperty>`,
+    );
     expect(contact.text).toContain('<t:Birthday>1980-01-17T11:00:00Z</t:Birthday>');
 
     // the mailbox's own zone, where Outlook on the web keeps it
@@ -100,7 +104,9 @@ describe('fidelity shapes against the EXO 2018 XSD', () => {
     expect(unset.text).toContain('<m:ResponseCode>ErrorItemNotFound</m:ResponseCode>');
     sims.ews.store.setMailboxTimeZone(ALICE, 'New Zealand Standard Time');
     const set = await call('GetUserConfiguration', ownZone);
-    expect(set.text).toContain('<t:Value>timezone</t:Value></t:DictionaryKey><t:DictionaryValue><t:Type>String</t:Type><t:Value>New Zealand Standard Time</t:Value>');
+    expect(set.text).toContain(
+      '<t:Value>timezone</t:Value></t:DictionaryKey><t:DictionaryValue><t:Type>String</t:Type><t:Value>New Zealand Standard Time</t:Value>',
+    );
 
     const docs = collected.map((c) => ({ label: `${c.label}-body`, xml: extractPart(c.res.text, 'Body') }));
     expect(await validateAll(docs)).toEqual([]);

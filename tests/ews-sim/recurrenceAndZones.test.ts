@@ -15,17 +15,50 @@ function dates(xml: string, until?: string): string[] {
 
 describe('recurrence expansion', () => {
   it('expands every pattern kind with each range kind', () => {
-    expect(dates('<DailyRecurrence><Interval>2</Interval></DailyRecurrence><NumberedRecurrence><StartDate>2026-01-30</StartDate><NumberOfOccurrences>3</NumberOfOccurrences></NumberedRecurrence>')).toEqual(['2026-01-30', '2026-02-01', '2026-02-03']);
-    expect(dates('<WeeklyRecurrence><Interval>2</Interval><DaysOfWeek>Tuesday Thursday</DaysOfWeek><FirstDayOfWeek>Monday</FirstDayOfWeek></WeeklyRecurrence><EndDateRecurrence><StartDate>2026-03-03</StartDate><EndDate>2026-03-20</EndDate></EndDateRecurrence>')).toEqual(['2026-03-03', '2026-03-05', '2026-03-17', '2026-03-19']);
-    expect(dates('<AbsoluteMonthlyRecurrence><Interval>1</Interval><DayOfMonth>31</DayOfMonth></AbsoluteMonthlyRecurrence><NumberedRecurrence><StartDate>2026-01-01</StartDate><NumberOfOccurrences>3</NumberOfOccurrences></NumberedRecurrence>')).toEqual(['2026-01-31', '2026-02-28', '2026-03-31']);
-    expect(dates('<RelativeMonthlyRecurrence><Interval>1</Interval><DaysOfWeek>Weekday</DaysOfWeek><DayOfWeekIndex>Last</DayOfWeekIndex></RelativeMonthlyRecurrence><NumberedRecurrence><StartDate>2026-01-01</StartDate><NumberOfOccurrences>3</NumberOfOccurrences></NumberedRecurrence>')).toEqual(['2026-01-30', '2026-02-27', '2026-03-31']);
-    expect(dates('<AbsoluteYearlyRecurrence><DayOfMonth>29</DayOfMonth><Month>February</Month></AbsoluteYearlyRecurrence><NumberedRecurrence><StartDate>2027-01-01</StartDate><NumberOfOccurrences>2</NumberOfOccurrences></NumberedRecurrence>')).toEqual(['2027-02-28', '2028-02-29']);
-    expect(dates('<RelativeYearlyRecurrence><DaysOfWeek>Thursday</DaysOfWeek><DayOfWeekIndex>Fourth</DayOfWeekIndex><Month>November</Month></RelativeYearlyRecurrence><NoEndRecurrence><StartDate>2026-01-01</StartDate></NoEndRecurrence>', '2028-12-31')).toEqual(['2026-11-26', '2027-11-25', '2028-11-23']);
+    expect(
+      dates(
+        '<DailyRecurrence><Interval>2</Interval></DailyRecurrence><NumberedRecurrence><StartDate>2026-01-30</StartDate><NumberOfOccurrences>3</NumberOfOccurrences></NumberedRecurrence>',
+      ),
+    ).toEqual(['2026-01-30', '2026-02-01', '2026-02-03']);
+    expect(
+      dates(
+        '<WeeklyRecurrence><Interval>2</Interval><DaysOfWeek>Tuesday Thursday</DaysOfWeek><FirstDayOfWeek>Monday</FirstDayOfWeek></WeeklyRecurrence><EndDateRecurrence><StartDate>2026-03-03</StartDate><EndDate>2026-03-20</EndDate></EndDateRecurrence>',
+      ),
+    ).toEqual(['2026-03-03', '2026-03-05', '2026-03-17', '2026-03-19']);
+    expect(
+      dates(
+        '<AbsoluteMonthlyRecurrence><Interval>1</Interval><DayOfMonth>31</DayOfMonth></AbsoluteMonthlyRecurrence><NumberedRecurrence><StartDate>2026-01-01</StartDate><NumberOfOccurrences>3</NumberOfOccurrences></NumberedRecurrence>',
+      ),
+    ).toEqual(['2026-01-31', '2026-02-28', '2026-03-31']);
+    expect(
+      dates(
+        '<RelativeMonthlyRecurrence><Interval>1</Interval><DaysOfWeek>Weekday</DaysOfWeek><DayOfWeekIndex>Last</DayOfWeekIndex></RelativeMonthlyRecurrence><NumberedRecurrence><StartDate>2026-01-01</StartDate><NumberOfOccurrences>3</NumberOfOccurrences></NumberedRecurrence>',
+      ),
+    ).toEqual(['2026-01-30', '2026-02-27', '2026-03-31']);
+    expect(
+      dates(
+        '<AbsoluteYearlyRecurrence><DayOfMonth>29</DayOfMonth><Month>February</Month></AbsoluteYearlyRecurrence><NumberedRecurrence><StartDate>2027-01-01</StartDate><NumberOfOccurrences>2</NumberOfOccurrences></NumberedRecurrence>',
+      ),
+    ).toEqual(['2027-02-28', '2028-02-29']);
+    expect(
+      dates(
+        '<RelativeYearlyRecurrence><DaysOfWeek>Thursday</DaysOfWeek><DayOfWeekIndex>Fourth</DayOfWeekIndex><Month>November</Month></RelativeYearlyRecurrence><NoEndRecurrence><StartDate>2026-01-01</StartDate></NoEndRecurrence>',
+        '2028-12-31',
+      ),
+    ).toEqual(['2026-11-26', '2027-11-25', '2028-11-23']);
   });
 
   it('rejects malformed patterns', () => {
-    expect(() => recurrence('<WeeklyRecurrence><Interval>0</Interval><DaysOfWeek>Monday</DaysOfWeek></WeeklyRecurrence><NoEndRecurrence><StartDate>2026-01-01</StartDate></NoEndRecurrence>')).toThrow(/Interval/);
-    expect(() => recurrence('<WeeklyRecurrence><Interval>1</Interval><DaysOfWeek>Funday</DaysOfWeek></WeeklyRecurrence><NoEndRecurrence><StartDate>2026-01-01</StartDate></NoEndRecurrence>')).toThrow(/day of week/);
+    expect(() =>
+      recurrence(
+        '<WeeklyRecurrence><Interval>0</Interval><DaysOfWeek>Monday</DaysOfWeek></WeeklyRecurrence><NoEndRecurrence><StartDate>2026-01-01</StartDate></NoEndRecurrence>',
+      ),
+    ).toThrow(/Interval/);
+    expect(() =>
+      recurrence(
+        '<WeeklyRecurrence><Interval>1</Interval><DaysOfWeek>Funday</DaysOfWeek></WeeklyRecurrence><NoEndRecurrence><StartDate>2026-01-01</StartDate></NoEndRecurrence>',
+      ),
+    ).toThrow(/day of week/);
   });
 });
 

@@ -9,10 +9,14 @@ import { entraAppToken, ewsService } from './support/ewsClient';
 describe('scripts/sim.ts --json', () => {
   it('prints one JSON line describing the simulators (EWS and Graph over the same mailboxes) and stops on SIGTERM', async () => {
     const root = join(__dirname, '..', '..');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0', '--graph-port', '0'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'scripts', 'sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0', '--graph-port', '0'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const lines = createInterface({ input: child.stdout! });
@@ -34,9 +38,16 @@ describe('scripts/sim.ts --json', () => {
       expect(folder.DisplayName).toBe('Contacts');
       const graphToken = await fetch(`${info.entraUrl}/${info.tenantId}/oauth2/v2.0/token`, {
         method: 'POST',
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: info.applicationId, client_secret: info.clientSecret, scope: 'https://graph.microsoft.com/.default' }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: info.applicationId,
+          client_secret: info.clientSecret,
+          scope: 'https://graph.microsoft.com/.default',
+        }),
       }).then((r) => r.json() as Promise<{ access_token: string }>);
-      const folders = await fetch(`${info.graphUrl}/users/bob@contoso.example/contactFolders`, { headers: { Authorization: `Bearer ${graphToken.access_token}` } });
+      const folders = await fetch(`${info.graphUrl}/users/bob@contoso.example/contactFolders`, {
+        headers: { Authorization: `Bearer ${graphToken.access_token}` },
+      });
       expect(((await folders.json()) as { value: { displayName: string }[] }).value[0].displayName).toBe('Contacts');
     } finally {
       child.kill('SIGTERM');

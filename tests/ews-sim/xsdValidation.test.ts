@@ -64,9 +64,18 @@ describe('EWS simulator responses against the EXO 2018 XSD', () => {
       phones: { BusinessPhone: '1', MobilePhone: '2', HomePhone: '3', BusinessFax: '4' },
     });
 
-    await call('GetFolder-calendar-all', `<m:GetFolder><m:FolderShape><t:BaseShape>AllProperties</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/><t:DistinguishedFolderId Id="msgfolderroot"/></m:FolderIds></m:GetFolder>`);
-    await call('GetFolder-contacts-default', `<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>`);
-    await call('FindFolder', `<m:FindFolder Traversal="Deep"><m:FolderShape><t:BaseShape>AllProperties</t:BaseShape></m:FolderShape><m:ParentFolderIds><t:DistinguishedFolderId Id="msgfolderroot"/></m:ParentFolderIds></m:FindFolder>`);
+    await call(
+      'GetFolder-calendar-all',
+      `<m:GetFolder><m:FolderShape><t:BaseShape>AllProperties</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/><t:DistinguishedFolderId Id="msgfolderroot"/></m:FolderIds></m:GetFolder>`,
+    );
+    await call(
+      'GetFolder-contacts-default',
+      `<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>`,
+    );
+    await call(
+      'FindFolder',
+      `<m:FindFolder Traversal="Deep"><m:FolderShape><t:BaseShape>AllProperties</t:BaseShape></m:FolderShape><m:ParentFolderIds><t:DistinguishedFolderId Id="msgfolderroot"/></m:ParentFolderIds></m:FindFolder>`,
+    );
 
     const sync = await call(
       'SyncFolderItems-initial',
@@ -93,7 +102,10 @@ describe('EWS simulator responses against the EXO 2018 XSD', () => {
       'GetItem-series-all',
       `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties>${TAG_URI}</t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id="${series.id}"/><t:OccurrenceItemId RecurringMasterId="${series.id}" InstanceIndex="2"/><t:OccurrenceItemId RecurringMasterId="${series.id}" InstanceIndex="4"/></m:ItemIds></m:GetItem>`,
     );
-    await call('GetItem-contact-all', `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${contact.id}"/></m:ItemIds></m:GetItem>`);
+    await call(
+      'GetItem-contact-all',
+      `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${contact.id}"/></m:ItemIds></m:GetItem>`,
+    );
 
     const created = await call(
       'CreateItem-calendar',
@@ -121,27 +133,69 @@ describe('EWS simulator responses against the EXO 2018 XSD', () => {
       'FindItem-calendarview',
       `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:CalendarView MaxEntriesReturned="100" StartDate="2026-03-01T00:00:00Z" EndDate="2026-04-30T00:00:00Z"/><m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/></m:ParentFolderIds></m:FindItem>`,
     );
-    await call('DeleteItem-occurrence', `<m:DeleteItem DeleteType="HardDelete" SendMeetingCancellations="SendToNone"><m:ItemIds><t:OccurrenceItemId RecurringMasterId="${createdId}" InstanceIndex="1"/></m:ItemIds></m:DeleteItem>`);
-    await call('DeleteItem', `<m:DeleteItem DeleteType="HardDelete" SendMeetingCancellations="SendToNone"><m:ItemIds><t:ItemId Id="${createdId}"/></m:ItemIds></m:DeleteItem>`);
+    await call(
+      'DeleteItem-occurrence',
+      `<m:DeleteItem DeleteType="HardDelete" SendMeetingCancellations="SendToNone"><m:ItemIds><t:OccurrenceItemId RecurringMasterId="${createdId}" InstanceIndex="1"/></m:ItemIds></m:DeleteItem>`,
+    );
+    await call(
+      'DeleteItem',
+      `<m:DeleteItem DeleteType="HardDelete" SendMeetingCancellations="SendToNone"><m:ItemIds><t:ItemId Id="${createdId}"/></m:ItemIds></m:DeleteItem>`,
+    );
     await call('ResolveNames', `<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>bob</m:UnresolvedEntry></m:ResolveNames>`);
-    await call('GetServerTimeZones', `<m:GetServerTimeZones ReturnFullTimeZoneData="true"><m:Ids><t:Id>W. Europe Standard Time</t:Id><t:Id>UTC</t:Id></m:Ids></m:GetServerTimeZones>`);
+    await call(
+      'GetServerTimeZones',
+      `<m:GetServerTimeZones ReturnFullTimeZoneData="true"><m:Ids><t:Id>W. Europe Standard Time</t:Id><t:Id>UTC</t:Id></m:Ids></m:GetServerTimeZones>`,
+    );
 
     // Per-item errors in HTTP 200
-    await call('GetItem-ErrorItemNotFound', `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${createdId}"/><t:ItemId Id="${contact.id}"/></m:ItemIds></m:GetItem>`);
-    await call('GetFolder-ErrorInvalidIdMalformed', `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:FolderId Id="not base64!"/></m:FolderIds></m:GetFolder>`);
-    await call('SyncFolderItems-ErrorInvalidSyncStateData', `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="calendar"/></m:SyncFolderId><m:SyncState>Z2FyYmFnZQ==</m:SyncState><m:MaxChangesReturned>5</m:MaxChangesReturned></m:SyncFolderItems>`);
+    await call(
+      'GetItem-ErrorItemNotFound',
+      `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${createdId}"/><t:ItemId Id="${contact.id}"/></m:ItemIds></m:GetItem>`,
+    );
+    await call(
+      'GetFolder-ErrorInvalidIdMalformed',
+      `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:FolderId Id="not base64!"/></m:FolderIds></m:GetFolder>`,
+    );
+    await call(
+      'SyncFolderItems-ErrorInvalidSyncStateData',
+      `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="calendar"/></m:SyncFolderId><m:SyncState>Z2FyYmFnZQ==</m:SyncState><m:MaxChangesReturned>5</m:MaxChangesReturned></m:SyncFolderItems>`,
+    );
     sims.ews.faults.set({ itemServerBusyRate: 1 }, ALICE);
-    await call('GetItem-per-item-ErrorServerBusy', `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${contact.id}"/></m:ItemIds></m:GetItem>`);
+    await call(
+      'GetItem-per-item-ErrorServerBusy',
+      `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${contact.id}"/></m:ItemIds></m:GetItem>`,
+    );
     // SOAP faults on HTTP 500
     sims.ews.faults.set({ itemServerBusyRate: 0, serverBusyRate: 1, backOffMs: 5000 }, ALICE);
-    await call('Fault-ErrorServerBusy', `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>`);
+    await call(
+      'Fault-ErrorServerBusy',
+      `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>`,
+    );
     sims.ews.faults.clear();
-    await call('Fault-ErrorNonExistentMailbox', `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>`, { impersonate: 'nobody@contoso.example' });
-    await call('Fault-ErrorInvalidExchangeImpersonationHeaderData', `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>`, { impersonate: null });
+    await call(
+      'Fault-ErrorNonExistentMailbox',
+      `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>`,
+      { impersonate: 'nobody@contoso.example' },
+    );
+    await call(
+      'Fault-ErrorInvalidExchangeImpersonationHeaderData',
+      `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>`,
+      { impersonate: null },
+    );
     store.setImpersonation('bob@contoso.example', false);
-    await call('Fault-ErrorImpersonateUserDenied', `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>`, { impersonate: 'bob@contoso.example' });
-    await call('Fault-ErrorSchemaValidation', `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds></m:FolderShape></m:GetFolder>`);
-    await call('Fault-MaxChangesReturned', `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="calendar"/></m:SyncFolderId><m:MaxChangesReturned>513</m:MaxChangesReturned></m:SyncFolderItems>`);
+    await call(
+      'Fault-ErrorImpersonateUserDenied',
+      `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>`,
+      { impersonate: 'bob@contoso.example' },
+    );
+    await call(
+      'Fault-ErrorSchemaValidation',
+      `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds></m:FolderShape></m:GetFolder>`,
+    );
+    await call(
+      'Fault-MaxChangesReturned',
+      `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="calendar"/></m:SyncFolderId><m:MaxChangesReturned>513</m:MaxChangesReturned></m:SyncFolderItems>`,
+    );
 
     const statuses = Object.fromEntries(collected.map((c) => [c.label, c.res.status]));
     for (const [label, status] of Object.entries(statuses)) {
@@ -154,7 +208,9 @@ describe('EWS simulator responses against the EXO 2018 XSD', () => {
     expect(collected.find((c) => c.label === 'UpdateItem-stale-changekey')!.res.text).toContain('ErrorIrresolvableConflict');
     expect(collected.find((c) => c.label === 'Fault-ErrorServerBusy')!.res.text).toContain('<t:Value Name="BackOffMilliseconds">5000</t:Value>');
     expect(collected.find((c) => c.label === 'SyncFolderItems-ErrorInvalidSyncStateData')!.res.text).toContain('<m:SyncState/>');
-    expect(collected.find((c) => c.label === 'SyncFolderItems-incremental')!.res.text).toMatch(/<t:Update>[\s\S]*<t:Delete>[\s\S]*<t:ReadFlagChange>|<t:ReadFlagChange>[\s\S]*<t:Update>/);
+    expect(collected.find((c) => c.label === 'SyncFolderItems-incremental')!.res.text).toMatch(
+      /<t:Update>[\s\S]*<t:Delete>[\s\S]*<t:ReadFlagChange>|<t:ReadFlagChange>[\s\S]*<t:Update>/,
+    );
 
     const docs = collected.flatMap((c) => {
       const out = [{ label: `${c.label}-body`, xml: extractPart(c.res.text, 'Body') }];

@@ -43,7 +43,17 @@ describe('token expiry mid-sync', () => {
     await measure('token expiry mid-sync (1-second tokens)', async (setFigure) => {
       const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
       for (let i = 0; i < 60; i++) {
-        expect((await stack.api('PUT', `${base}/contacts/tok-${i}`, { givenName: `Tok${i}`, surname: 'Contact', emails: [`tok${i}@fabrikam.example`], phones: {}, addresses: {} })).status).toBe(201);
+        expect(
+          (
+            await stack.api('PUT', `${base}/contacts/tok-${i}`, {
+              givenName: `Tok${i}`,
+              surname: 'Contact',
+              emails: [`tok${i}@fabrikam.example`],
+              phones: {},
+              addresses: {},
+            })
+          ).status,
+        ).toBe(201);
       }
       const mb = encodeURIComponent(user.email);
       await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, { latencyMs: 600 }); // a run of several seconds: tokens expire during it
@@ -55,7 +65,9 @@ describe('token expiry mid-sync', () => {
       const rejected = requests.filter((r) => r.status === 401).length;
       const tokens = stack.entra.stats.total - tokensBefore;
       const inExchange = stack.ews.store.readFolder(user.email, 'contacts').length;
-      setFigure(`${requests.length} EWS requests over the run, ${tokens} token requests, ${rejected} answered 401, state ${s.state}, ${inExchange}/60 contacts written`);
+      setFigure(
+        `${requests.length} EWS requests over the run, ${tokens} token requests, ${rejected} answered 401, state ${s.state}, ${inExchange}/60 contacts written`,
+      );
       expect(s.state).toBe('healthy');
       expect(s.lastError).toBeNull();
       expect(tokens).toBeGreaterThan(1);
@@ -81,7 +93,8 @@ interface Cause {
 }
 
 const mb = () => encodeURIComponent(user.email);
-const patchUser = async () => expect((await stack.api('PATCH', `/v1/orgs/${stack.orgId}/users/${user.userId}`, { displayName: `fixed ${Date.now()}` })).status).toBe(200);
+const patchUser = async () =>
+  expect((await stack.api('PATCH', `/v1/orgs/${stack.orgId}/users/${user.userId}`, { displayName: `fixed ${Date.now()}` })).status).toBe(200);
 const causes: Cause[] = [
   {
     name: 'client secret revoked',
@@ -89,7 +102,14 @@ const causes: Cause[] = [
     fixIt: async () => {
       // The admin makes a new secret in Entra ID and saves it in exsync.
       secret = `rotated~${Date.now()}`;
-      stack.entra.addApp({ tenantId: stack.tenantId, appId: DEFAULT_SEED.applicationId, secrets: [secret], roles: ['full_access_as_app'], consented: true, servicePrincipalId: DEFAULT_SEED.servicePrincipalId });
+      stack.entra.addApp({
+        tenantId: stack.tenantId,
+        appId: DEFAULT_SEED.applicationId,
+        secrets: [secret],
+        roles: ['full_access_as_app'],
+        consented: true,
+        servicePrincipalId: DEFAULT_SEED.servicePrincipalId,
+      });
       expect((await putSettings()).status).toBe(200);
     },
   },
@@ -128,36 +148,46 @@ const causes: Cause[] = [
 ];
 
 describe('errors that need a person', () => {
-  it.each(causes.map((c) => [c.name, c] as const))('%s: names cause and fix, stops retrying, recovers after the fix', async (name, cause) => {
-    await measure(`needs a person: ${name}`, async (setFigure) => {
-      await cause.breakIt();
-      const s = await stack.syncNow(user, { timeoutMs: 90_000 });
-      statusBodies.push(JSON.stringify(s));
-      expect(s.state).toBe('error');
-      expect(s.lastError?.code).toBeTruthy();
-      expect(String(s.lastError?.message ?? '').length).toBeGreaterThan(20);
-      expect(s.lastError.message).not.toContain(secret);
+  it.each(causes.map((c) => [c.name, c] as const))(
+    '%s: names cause and fix, stops retrying, recovers after the fix',
+    async (name, cause) => {
+      await measure(`needs a person: ${name}`, async (setFigure) => {
+        await cause.breakIt();
+        const s = await stack.syncNow(user, { timeoutMs: 90_000 });
+        statusBodies.push(JSON.stringify(s));
+        expect(s.state).toBe('error');
+        expect(s.lastError?.code).toBeTruthy();
+        expect(String(s.lastError?.message ?? '').length).toBeGreaterThan(20);
+        expect(s.lastError.message).not.toContain(secret);
 
-      const ews = stack.ews.requestLog.list(user.email).length;
-      const tokens = stack.entra.stats.total;
-      await letSchedulerTry();
-      const extraEws = stack.ews.requestLog.list(user.email).length - ews;
-      const extraTokens = stack.entra.stats.total - tokens;
-      expect((await status()).state).toBe('error');
+        const ews = stack.ews.requestLog.list(user.email).length;
+        const tokens = stack.entra.stats.total;
+        await letSchedulerTry();
+        const extraEws = stack.ews.requestLog.list(user.email).length - ews;
+        const extraTokens = stack.entra.stats.total - tokens;
+        expect((await status()).state).toBe('error');
 
-      const fixedAt = await stack.dbNow();
-      await cause.fixIt();
-      await stack.waitForRunAfter(user, fixedAt, 90_000);
-      const healthy = await waitFor('healthy again after the fix', async () => {
-        const cur = await status();
-        return cur.state === 'healthy' ? cur : false;
-      }, 60_000);
-      setFigure(`status ${s.lastError.code}: "${String(s.lastError.message).slice(0, 90)}"; ${extraEws} EWS + ${extraTokens} token requests while it stood; healthy after the fix`);
-      expect(extraEws).toBe(0);
-      expect(extraTokens).toBe(0);
-      expect(healthy.lastError).toBeNull();
-    });
-  }, 240_000);
+        const fixedAt = await stack.dbNow();
+        await cause.fixIt();
+        await stack.waitForRunAfter(user, fixedAt, 90_000);
+        const healthy = await waitFor(
+          'healthy again after the fix',
+          async () => {
+            const cur = await status();
+            return cur.state === 'healthy' ? cur : false;
+          },
+          60_000,
+        );
+        setFigure(
+          `status ${s.lastError.code}: "${String(s.lastError.message).slice(0, 90)}"; ${extraEws} EWS + ${extraTokens} token requests while it stood; healthy after the fix`,
+        );
+        expect(extraEws).toBe(0);
+        expect(extraTokens).toBe(0);
+        expect(healthy.lastError).toBeNull();
+      });
+    },
+    240_000,
+  );
 });
 
 describe('secrets in sync-status error messages', () => {

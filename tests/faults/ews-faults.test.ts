@@ -54,7 +54,15 @@ describe('EWS faults at 10% of requests', () => {
         if (kind === 'serverBusy') busyAt.push(performance.timeOrigin + performance.now());
         return kind;
       };
-      const faults = { http503Rate: 0.02, retryAfterSeconds: 1, serverBusyRate: 0.02, backOffMs: BACK_OFF_MS, hangRate: 0.02, malformedRate: 0.02, resetRate: 0.02 };
+      const faults = {
+        http503Rate: 0.02,
+        retryAfterSeconds: 1,
+        serverBusyRate: 0.02,
+        backOffMs: BACK_OFF_MS,
+        hangRate: 0.02,
+        malformedRate: 0.02,
+        resetRate: 0.02,
+      };
       expect((await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, faults)).status).toBeLessThan(300);
       stack.ews.requestLog.clear();
 
@@ -63,18 +71,36 @@ describe('EWS faults at 10% of requests', () => {
       const statusUrl = `${base}/sync-status`;
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = round * CRM_PER_ROUND; i < (round + 1) * CRM_PER_ROUND; i++) {
-          const res = await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [`crm${i}@fabrikam.example`], phones: {}, addresses: {} });
+          const res = await stack.api('PUT', `${base}/contacts/crm-c-${i}`, {
+            givenName: `Crm${i}`,
+            surname: 'Contact',
+            emails: [`crm${i}@fabrikam.example`],
+            phones: {},
+            addresses: {},
+          });
           expect(res.status).toBe(201);
         }
         for (let i = round * 2; i < round * 2 + 2; i++) {
           const day = String(1 + (i % 28)).padStart(2, '0');
           const res = await stack.api('PUT', `${base}/appointments/crm-a-${i}`, {
-            subject: `Crm meeting ${i}`, start: `2026-12-${day}T0${i % 8}:00:00Z`, end: `2026-12-${day}T0${(i % 8) + 1}:00:00Z`, timeZone: 'UTC', isAllDay: false,
+            subject: `Crm meeting ${i}`,
+            start: `2026-12-${day}T0${i % 8}:00:00Z`,
+            end: `2026-12-${day}T0${(i % 8) + 1}:00:00Z`,
+            timeZone: 'UTC',
+            isAllDay: false,
           });
           expect(res.status).toBe(201);
         }
         for (let i = round * OUTLOOK_PER_ROUND; i < (round + 1) * OUTLOOK_PER_ROUND; i++) {
-          expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: `Outlook${i}`, surname: 'Contact', emails: [`outlook${i}@contoso.example`] })).status).toBe(201);
+          expect(
+            (
+              await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, {
+                givenName: `Outlook${i}`,
+                surname: 'Contact',
+                emails: [`outlook${i}@contoso.example`],
+              })
+            ).status,
+          ).toBe(201);
         }
         // Keep asking for syncs, faults on, until a run ends healthy with nothing left to write.
         converged = false;
@@ -89,8 +115,12 @@ describe('EWS faults at 10% of requests', () => {
             continue;
           }
           const c = s.counts;
-          converged = s.state === 'healthy' && !!c && c.conflicts === 0 && [c.toExchange, c.toCrm].every((d: Record<string, number>) => d.created + d.updated + d.deleted === 0)
-            && contactEmailsInExchange(user).length >= want;
+          converged =
+            s.state === 'healthy' &&
+            !!c &&
+            c.conflicts === 0 &&
+            [c.toExchange, c.toCrm].every((d: Record<string, number>) => d.created + d.updated + d.deleted === 0) &&
+            contactEmailsInExchange(user).length >= want;
         }
         if (!converged) break;
       }
@@ -103,7 +133,9 @@ describe('EWS faults at 10% of requests', () => {
         ...Array.from({ length: OUTLOOK_CONTACTS }, (_, i) => `outlook${i}@contoso.example`),
       ].sort();
       const exchange = contactEmailsInExchange(user);
-      const crm = ((await stack.api('GET', `${base}/contacts?limit=1000`)).body.items as { item: { emails: { address: string }[] } }[]).map((x) => x.item.emails[0]?.address).sort();
+      const crm = ((await stack.api('GET', `${base}/contacts?limit=1000`)).body.items as { item: { emails: { address: string }[] } }[])
+        .map((x) => x.item.emails[0]?.address)
+        .sort();
       const calendar = stack.ews.store.readFolder(user.email, 'calendar').length;
       const lost = expected.filter((e) => !exchange.includes(e)).length + expected.filter((e) => !crm.includes(e)).length;
       const duplicates = exchange.length - new Set(exchange).size + (crm.length - new Set(crm).size) + Math.max(0, calendar - CRM_APPOINTMENTS);
@@ -112,7 +144,9 @@ describe('EWS faults at 10% of requests', () => {
       // and before that back-off ended ignored it.
       const violations = busyAt.flatMap((t) => log.filter((r) => r.startedAt > t + 250 && r.startedAt < t + BACK_OFF_MS - 50));
       const injected = [...picked.entries()].map(([k, n]) => `${k}:${n}`).join(' ');
-      setFigure(`${log.length} EWS requests, faults ${injected || 'none'}; converged=${converged} after ${runs} runs; lost ${lost}, duplicates ${duplicates}, back-off violations ${violations.length}`);
+      setFigure(
+        `${log.length} EWS requests, faults ${injected || 'none'}; converged=${converged} after ${runs} runs; lost ${lost}, duplicates ${duplicates}, back-off violations ${violations.length}`,
+      );
       expect(converged).toBe(true);
       expect(violations).toEqual([]);
       expect(exchange).toEqual(expected);

@@ -23,7 +23,8 @@ async function deleteSome(user: StackUser, expected: Expected, kind: 'contacts' 
   const base = userBase(stack, user);
   const mb = encodeURIComponent(user.email);
   const folder = stack.ews.store.readFolder(user.email, kind === 'contacts' ? 'contacts' : 'calendar');
-  const nameOf = (fields: unknown) => (kind === 'contacts' ? JSON.stringify(fields).match(/[a-z]+\d+@(fabrikam|contoso)\.example/)?.[0] : String((fields as Record<string, unknown>).Subject));
+  const nameOf = (fields: unknown) =>
+    kind === 'contacts' ? JSON.stringify(fields).match(/[a-z]+\d+@(fabrikam|contoso)\.example/)?.[0] : String((fields as Record<string, unknown>).Subject);
   const crmList = (await stack.api('GET', `${base}/${kind}?limit=1000`)).body.items as { id?: string; crmId?: string; item: any }[];
   const crmName = (x: { item: any }) => (kind === 'contacts' ? x.item.emails[0]?.address : x.item.subject);
   for (const origin of ['crm', 'outlook']) {
@@ -98,12 +99,17 @@ describe('Graph delta state expired (410 SyncStateNotFound)', () => {
       expect((await stack.sim('DELETE', `/_sim/mailboxes/${encodeURIComponent(user.email)}/graph-delta-tokens`)).status).toBe(200);
       const mark = log.list(email, 'graph').length;
       const atStart = await converge(stack, user);
-      const gone2 = log.list(email, 'graph').slice(mark).filter((e) => e.status === 410);
+      const gone2 = log
+        .list(email, 'graph')
+        .slice(mark)
+        .filter((e) => e.status === 410);
       expect(atStart.converged).toBe(true);
       expect(gone2.length).toBeGreaterThan(0);
 
       const c = await compareStores(stack, user, expected);
-      setFigure(`${expected.contacts.size} contacts + ${expected.subjects.size} appointments, 24 contact and 8 appointment deletes pending; 410s: ${gone.length} mid-round, ${gone2.length} at round start; converged after ${midRound.runs} + ${atStart.runs} runs; lost ${c.lost}, duplicates ${c.duplicates}, resurrected/extra ${c.extra}`);
+      setFigure(
+        `${expected.contacts.size} contacts + ${expected.subjects.size} appointments, 24 contact and 8 appointment deletes pending; 410s: ${gone.length} mid-round, ${gone2.length} at round start; converged after ${midRound.runs} + ${atStart.runs} runs; lost ${c.lost}, duplicates ${c.duplicates}, resurrected/extra ${c.extra}`,
+      );
       expectSame(c, expected);
     });
   }, 600_000);

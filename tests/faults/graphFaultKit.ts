@@ -36,7 +36,13 @@ function slot(n: number): { start: string; end: string } {
  * One round of new items: `crm` contacts and appointments written through the CRM API, `outlook`
  * contacts and appointments written in the mailbox; numbered from `first` so names stay unique.
  */
-export async function addItems(stack: Stack, user: StackUser, expected: Expected, first: number, counts: { crm: number; outlook: number; crmAppointments?: number; outlookAppointments?: number }): Promise<void> {
+export async function addItems(
+  stack: Stack,
+  user: StackUser,
+  expected: Expected,
+  first: number,
+  counts: { crm: number; outlook: number; crmAppointments?: number; outlookAppointments?: number },
+): Promise<void> {
   const base = userBase(stack, user);
   const mb = encodeURIComponent(user.email);
   for (let i = first; i < first + counts.crm; i++) {
@@ -65,7 +71,12 @@ export async function addItems(stack: Stack, user: StackUser, expected: Expected
 
 function quiet(status: any): boolean {
   const c = status?.counts;
-  return status?.state === 'healthy' && !!c && c.conflicts === 0 && [c.toExchange, c.toCrm].every((d: Record<string, number>) => d.created + d.updated + d.deleted === 0);
+  return (
+    status?.state === 'healthy' &&
+    !!c &&
+    c.conflicts === 0 &&
+    [c.toExchange, c.toCrm].every((d: Record<string, number>) => d.created + d.updated + d.deleted === 0)
+  );
 }
 
 /**
@@ -89,7 +100,13 @@ export async function converge(stack: Stack, user: StackUser, maxRuns = 30): Pro
 }
 
 /** `rounds` rounds of new items on both sides (numbered 100 apart), each synced until a run converges; stops at the first that does not. */
-export async function roundsToConvergence(stack: Stack, user: StackUser, expected: Expected, rounds: number, counts: Parameters<typeof addItems>[4]): Promise<{ converged: boolean; runs: number }> {
+export async function roundsToConvergence(
+  stack: Stack,
+  user: StackUser,
+  expected: Expected,
+  rounds: number,
+  counts: Parameters<typeof addItems>[4],
+): Promise<{ converged: boolean; runs: number }> {
   let runs = 0;
   for (let round = 0; round < rounds; round++) {
     await addItems(stack, user, expected, round * 100, counts);
@@ -130,14 +147,25 @@ function counted(list: string[], want: Set<string>): { lost: number; duplicates:
 /** The CRM's items and the mailbox store's, against what both should hold. */
 export async function compareStores(stack: Stack, user: StackUser, expected: Expected): Promise<Comparison> {
   const mailbox = {
-    contacts: stack.ews.store.readFolder(user.email, 'contacts').map((c) => JSON.stringify(c.fields).match(EMAIL)?.[0] ?? '?').sort(),
-    subjects: stack.ews.store.readFolder(user.email, 'calendar').map((a) => String((a.fields as Record<string, unknown>).Subject)).sort(),
+    contacts: stack.ews.store
+      .readFolder(user.email, 'contacts')
+      .map((c) => JSON.stringify(c.fields).match(EMAIL)?.[0] ?? '?')
+      .sort(),
+    subjects: stack.ews.store
+      .readFolder(user.email, 'calendar')
+      .map((a) => String((a.fields as Record<string, unknown>).Subject))
+      .sort(),
   };
   const crm = {
     contacts: (await crmItems(stack, user, 'contacts')).map((x) => x.item.emails[0]?.address ?? '?').sort(),
     subjects: (await crmItems(stack, user, 'appointments')).map((x) => x.item.subject).sort(),
   };
-  const parts = [counted(mailbox.contacts, expected.contacts), counted(crm.contacts, expected.contacts), counted(mailbox.subjects, expected.subjects), counted(crm.subjects, expected.subjects)];
+  const parts = [
+    counted(mailbox.contacts, expected.contacts),
+    counted(crm.contacts, expected.contacts),
+    counted(mailbox.subjects, expected.subjects),
+    counted(crm.subjects, expected.subjects),
+  ];
   const sum = (k: 'lost' | 'duplicates' | 'extra') => parts.reduce((n, p) => n + p[k], 0);
   return { lost: sum('lost'), duplicates: sum('duplicates'), extra: sum('extra'), mailbox, crm };
 }

@@ -48,26 +48,35 @@ describe('one item never stops the others (fault scenario)', () => {
       for (let i = 0; i < refused; i++) {
         expect((await t.stack.api('PUT', `${t.base}/appointments/refused-${i}`, appointment(i, `${REFUSE_MARK} ${i}`))).status).toBe(201);
       }
-      t.stack.ews.store.createAppointment(t.user.email, { subject: 'from Outlook', body: 'before\u0000after', start: '2026-12-20T09:00:00Z', end: '2026-12-20T10:00:00Z' });
+      t.stack.ews.store.createAppointment(t.user.email, {
+        subject: 'from Outlook',
+        body: 'before\u0000after',
+        start: '2026-12-20T09:00:00Z',
+        end: '2026-12-20T10:00:00Z',
+      });
 
       const first = await t.stack.syncNow(t.user, { timeoutMs: 120_000 });
       const inExchange = t.stack.ews.store.readFolder(t.user.email, 'calendar');
       const pushed = inExchange.filter((i) => String(i.fields.Subject).startsWith('item ')).length;
       const counts = (await t.stack.pool.query(`SELECT last_run_counts FROM mailboxes WHERE id = $1`, [t.user.mailboxId])).rows[0].last_run_counts;
       const listed = (await t.stack.api('GET', `${t.base}/item-errors`)).body.items as { crmId: string; code: string; attempts: number }[];
-      const outlookRow = (await t.stack.pool.query(`SELECT crm_id FROM crm_items WHERE user_id = $1 AND data->>'subject' = 'from Outlook'`, [t.user.userId])).rows[0];
+      const outlookRow = (await t.stack.pool.query(`SELECT crm_id FROM crm_items WHERE user_id = $1 AND data->>'subject' = 'from Outlook'`, [t.user.userId]))
+        .rows[0];
       const fromOutlook = outlookRow ? (await t.stack.api('GET', `${t.base}/appointments/${outlookRow.crm_id}`)).body : undefined;
 
       // The second run: nothing changed anywhere, so no request may concern the 10.
       const seq = t.stack.ews.requestLog.list().at(-1)!.seq;
       const second = await t.stack.syncNow(t.user, { timeoutMs: 60_000 });
-      const secondOps = t.stack.ews.requestLog.list(t.user.email).filter((e) => e.seq > seq).map((e) => e.operation);
+      const secondOps = t.stack.ews.requestLog
+        .list(t.user.email)
+        .filter((e) => e.seq > seq)
+        .map((e) => e.operation);
       const itemRequests = secondOps.filter((op) => op !== 'SyncFolderItems' && op !== 'GetFolder');
 
       setFigure(
         `${pushed}/${normal} synced to Exchange, ${listed.length} listed by item-errors (${[...new Set(listed.map((l) => l.code))].join(', ')}), ` +
-        `sync-status itemErrors.count ${second.itemErrors.count}, failingItems ${counts.failingItems}, NUL item in CRM ${fromOutlook ? 'cleaned' : 'MISSING'}, ` +
-        `second run: ${secondOps.length} EWS requests, ${itemRequests.length} for items`,
+          `sync-status itemErrors.count ${second.itemErrors.count}, failingItems ${counts.failingItems}, NUL item in CRM ${fromOutlook ? 'cleaned' : 'MISSING'}, ` +
+          `second run: ${secondOps.length} EWS requests, ${itemRequests.length} for items`,
       );
       expect(first.lastError).toBeNull();
       expect(pushed).toBe(normal);
@@ -75,7 +84,9 @@ describe('one item never stops the others (fault scenario)', () => {
       expect(counts.failingItems).toBe(10);
       expect(first.itemErrors.count).toBe(10);
       expect(first.itemErrors.first).toHaveLength(5);
-      expect(listed.map((l) => l.crmId).sort()).toEqual([...OLD_ROWS.map((_, i) => `old-${i}`), ...Array.from({ length: refused }, (_, i) => `refused-${i}`)].sort());
+      expect(listed.map((l) => l.crmId).sort()).toEqual(
+        [...OLD_ROWS.map((_, i) => `old-${i}`), ...Array.from({ length: refused }, (_, i) => `refused-${i}`)].sort(),
+      );
       expect(listed.filter((l) => l.code === 'InvalidItem')).toHaveLength(OLD_ROWS.length);
       expect(listed.filter((l) => l.code === 'ErrorInvalidPropertySet')).toHaveLength(refused);
       expect(fromOutlook?.item.body).toBe('beforeafter');

@@ -23,7 +23,8 @@ const OTHER_TENANT = '99999999-9999-4999-8999-999999999999';
 let h: LoginHarness;
 beforeAll(async () => {
   h = await startLoginHarness();
-  for (const name of ['fa-replay', 'fa-expired', 'fa-verifier', 'fa-tenant', 'fa-nonce']) h.sim.addUser({ tenantId: DEFAULT_SEED.tenantId, email: `${name}@contoso.example` });
+  for (const name of ['fa-replay', 'fa-expired', 'fa-verifier', 'fa-tenant', 'fa-nonce'])
+    h.sim.addUser({ tenantId: DEFAULT_SEED.tenantId, email: `${name}@contoso.example` });
 });
 afterAll(async () => {
   await h?.close();
@@ -113,7 +114,12 @@ describe('OAuth abuse', () => {
         const res = await a.run(orgId, userId);
         bodies.push(res.body);
         const mb = await mailboxRow(h, userId);
-        const nothingBound = mb.state === 'awaiting-user-login' && mb.smtp_address === null && mb.signed_in_at === null && mb.refresh_token_enc === null && !h.enqueued.includes(mailboxId);
+        const nothingBound =
+          mb.state === 'awaiting-user-login' &&
+          mb.smtp_address === null &&
+          mb.signed_in_at === null &&
+          mb.refresh_token_enc === null &&
+          !h.enqueued.includes(mailboxId);
         if (!nothingBound) bound++;
         // A clear page: a 4xx HTML page that names the outcome.
         if (res.statusCode >= 400 && res.statusCode < 500 && outcomeOf(res as never) === a.outcome && /<html/i.test(res.body)) refused.push(a.name);

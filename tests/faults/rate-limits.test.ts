@@ -54,7 +54,11 @@ async function statesOf(api: SecurityApi, orgId: string): Promise<number> {
 
 async function orgWithSettingsAndUser(api: SecurityApi) {
   const org = await api.createOrg();
-  const put = await api.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID, clientSecret: 'rate-limit-secret' });
+  const put = await api.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, {
+    applicationId: APP_ID,
+    tenantId: TENANT_ID,
+    clientSecret: 'rate-limit-secret',
+  });
   expect(put.status).toBe(200);
   const user = await api.http('POST', `/v1/orgs/${org.id}/users`, org.token, { crmUserId: 'flood', email: 'flood@contoso.example' });
   return { org, userId: user.json().id as string };

@@ -19,7 +19,10 @@ const run = spawnSync(process.execPath, [path.join(root, 'node_modules/vitest/vi
 });
 
 const results: ScenarioResult[] = existsSync(linesFile)
-  ? readFileSync(linesFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ScenarioResult)
+  ? readFileSync(linesFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ScenarioResult)
   : [];
 rmSync(linesFile, { force: true });
 

@@ -51,10 +51,23 @@ describe.each([
       const mb = encodeURIComponent(user.email);
       const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
       for (let i = 0; i < CRM_CONTACTS; i++) {
-        expect((await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [`crm${i}@fabrikam.example`], phones: {}, addresses: {} })).status).toBe(201);
+        expect(
+          (
+            await stack.api('PUT', `${base}/contacts/crm-c-${i}`, {
+              givenName: `Crm${i}`,
+              surname: 'Contact',
+              emails: [`crm${i}@fabrikam.example`],
+              phones: {},
+              addresses: {},
+            })
+          ).status,
+        ).toBe(201);
       }
       for (let i = 0; i < OUTLOOK_CONTACTS; i++) {
-        expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: `Outlook${i}`, surname: 'Contact', emails: [`outlook${i}@contoso.example`] })).status).toBe(201);
+        expect(
+          (await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: `Outlook${i}`, surname: 'Contact', emails: [`outlook${i}@contoso.example`] }))
+            .status,
+        ).toBe(201);
       }
       await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, { latencyMs: 60 });
       const worker = stack.spawnWorker(proxiedEnv());
@@ -84,8 +97,13 @@ describe.each([
           ...Array.from({ length: CRM_CONTACTS }, (_, i) => `crm${i}@fabrikam.example`),
           ...Array.from({ length: OUTLOOK_CONTACTS }, (_, i) => `outlook${i}@contoso.example`),
         ].sort();
-        const exchange = stack.ews.store.readFolder(user.email, 'contacts').map((c) => JSON.stringify(c.fields).match(/[a-z]+\d+@(fabrikam|contoso)\.example/)?.[0] ?? '').sort();
-        const crm = ((await stack.api('GET', `${base}/contacts?limit=1000`)).body.items as { item: { emails: { address: string }[] } }[]).map((x) => x.item.emails[0]?.address).sort();
+        const exchange = stack.ews.store
+          .readFolder(user.email, 'contacts')
+          .map((c) => JSON.stringify(c.fields).match(/[a-z]+\d+@(fabrikam|contoso)\.example/)?.[0] ?? '')
+          .sort();
+        const crm = ((await stack.api('GET', `${base}/contacts?limit=1000`)).body.items as { item: { emails: { address: string }[] } }[])
+          .map((x) => x.item.emails[0]?.address)
+          .sort();
         const lost = expected.filter((e) => !exchange.includes(e) || !crm.includes(e)).length;
         const duplicates = exchange.length - new Set(exchange).size + crm.length - new Set(crm).size;
         // The worker bounds its own shutdown (45 s, then exit 1); how it stopped is part of the figure.

@@ -19,7 +19,11 @@ let creds: OrgCredentials;
 const tokens = new AppTokenProvider({ allowInsecureAuthority: true, scope: GRAPH_APP_SCOPE });
 
 const control = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${sims.ews.url}${path}`, { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${sims.ews.url}${path}`, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   return text ? JSON.parse(text) : undefined;
 };
@@ -40,7 +44,14 @@ const at = (days: number, hour = 10) => {
   return t.toISOString().replace('.000Z', 'Z');
 };
 const windowOf = (fromDays: number, toDays: number): CalendarWindow => ({ start: at(fromDays, 0), end: at(toDays, 0) });
-const appointment = (subject: string, days: number, extra: Partial<Appointment> = {}): Appointment => ({ subject, start: at(days, 9), end: at(days, 10), timeZone: 'UTC', isAllDay: false, ...extra });
+const appointment = (subject: string, days: number, extra: Partial<Appointment> = {}): Appointment => ({
+  subject,
+  start: at(days, 9),
+  end: at(days, 10),
+  timeZone: 'UTC',
+  isAllDay: false,
+  ...extra,
+});
 
 async function create(port: GraphMailbox, item: Appointment): Promise<string> {
   const [r] = await port.createItems('appointment', [{ tag: crypto.randomUUID(), item }]);
@@ -99,7 +110,9 @@ describe('the Graph calendar window', () => {
     const r1 = await round(port);
     const [read] = await port.getItems('appointment', [id]);
     if (!read.ok) throw new Error(read.error.message);
-    const [moved] = await port.updateItems('appointment', [{ itemId: id, changeKey: read.value.changeKey, item: { ...read.value.item, start: at(300, 9), end: at(300, 10) } }]);
+    const [moved] = await port.updateItems('appointment', [
+      { itemId: id, changeKey: read.value.changeKey, item: { ...read.value.item, start: at(300, 9), end: at(300, 10) } },
+    ]);
     expect(moved.ok).toBe(true);
     const r2 = await round(port, r1.state);
     const mine = r2.pages.flatMap((p) => p.changes).filter((c) => c.itemId === id);

@@ -18,7 +18,11 @@ let creds: OrgCredentials;
 const tokens = new AppTokenProvider({ allowInsecureAuthority: true, scope: GRAPH_APP_SCOPE });
 
 const control = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${sims.ews.url}${path}`, { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${sims.ews.url}${path}`, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   return text ? JSON.parse(text) : undefined;
 };
@@ -64,7 +68,14 @@ describe('graph-client as a MailboxPort', () => {
     const first = await round(port, 'contacts');
     const cal = await round(port, 'calendar');
 
-    const contact: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@example.com' }], phones: { mobile: '+44 1' }, addresses: { home: { city: 'London' } }, birthday: '1815-12-10' };
+    const contact: Contact = {
+      givenName: 'Ada',
+      surname: 'Lovelace',
+      emails: [{ address: 'ada@example.com' }],
+      phones: { mobile: '+44 1' },
+      addresses: { home: { city: 'London' } },
+      birthday: '1815-12-10',
+    };
     const appt: Appointment = { subject: 'Graph single', start: inDays(3), end: inDays(3, 11), timeZone: 'Europe/Berlin', isAllDay: false, location: 'Room 1' };
     const [c] = await port.createItems('contact', [{ tag: 'link-contact-1', item: contact }]);
     const [a] = await port.createItems('appointment', [{ tag: 'link-appt-1', item: appt }]);
@@ -78,7 +89,13 @@ describe('graph-client as a MailboxPort', () => {
     const [readC] = await port.getItems('contact', [c.value.itemId]);
     expect(readC.ok && readC.value).toMatchObject({ tag: 'link-contact-1', changeKey: c.value.changeKey, item: contact });
     const [readA] = await port.getItems('appointment', [a.value.itemId]);
-    expect(readA.ok && readA.value.item).toMatchObject({ subject: 'Graph single', start: appt.start, end: appt.end, timeZone: 'Europe/Berlin', location: 'Room 1' });
+    expect(readA.ok && readA.value.item).toMatchObject({
+      subject: 'Graph single',
+      start: appt.start,
+      end: appt.end,
+      timeZone: 'Europe/Berlin',
+      location: 'Room 1',
+    });
 
     // a repeated create with the same link id (a lost answer) answers the same event
     const [again] = await port.createItems('appointment', [{ tag: 'link-appt-1', item: appt }]);
@@ -113,7 +130,11 @@ describe('graph-client as a MailboxPort', () => {
     const cal = await round(port, 'calendar');
     const start = inDays(7, 9);
     const series: Appointment = {
-      subject: 'Weekly', start, end: inDays(7, 10), timeZone: 'Europe/Berlin', isAllDay: false,
+      subject: 'Weekly',
+      start,
+      end: inDays(7, 10),
+      timeZone: 'Europe/Berlin',
+      isAllDay: false,
       recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', startDate: start.slice(0, 10), numberOfOccurrences: 5 } },
     };
     const [m] = await port.createItems('appointment', [{ tag: 'link-series-1', item: series }]);
@@ -143,7 +164,10 @@ describe('graph-client as a MailboxPort', () => {
 
   it('waits out 429 with Retry-After (inside $batch too) and keeps at most 4 requests in flight', async () => {
     const port = open();
-    const items = Array.from({ length: 30 }, (_, i) => ({ tag: `link-conc-${i}`, item: { givenName: `C${i}`, emails: [], phones: {}, addresses: {} } as Contact }));
+    const items = Array.from({ length: 30 }, (_, i) => ({
+      tag: `link-conc-${i}`,
+      item: { givenName: `C${i}`, emails: [], phones: {}, addresses: {} } as Contact,
+    }));
     const created = await port.createItems('contact', items);
     expect(created.every((r) => r.ok)).toBe(true);
     const ids = created.map((r) => (r.ok ? r.value.itemId : ''));
@@ -151,11 +175,20 @@ describe('graph-client as a MailboxPort', () => {
     await control('PUT', `/_sim/mailboxes/${MAILBOX}/faults`, { latencyMs: 40 });
     await control('DELETE', '/_sim/requests');
     // several callers at once on the same mailbox: the client's limit, not the server's 429, holds them back
-    const reads = await Promise.all([port.getItems('contact', ids), open().getItems('contact', ids.slice(0, 10)), ...ids.slice(0, 6).map((id) => port.findByTag('contact', `link-conc-${ids.indexOf(id)}`))]);
+    const reads = await Promise.all([
+      port.getItems('contact', ids),
+      open().getItems('contact', ids.slice(0, 10)),
+      ...ids.slice(0, 6).map((id) => port.findByTag('contact', `link-conc-${ids.indexOf(id)}`)),
+    ]);
     expect(reads[0].every((r) => r.ok)).toBe(true);
     const log = (await control('GET', `/_sim/requests?mailbox=${MAILBOX}&protocol=graph`)) as { status: number; startedAt: number; endedAt: number }[];
     expect(log.filter((e) => e.status === 429)).toEqual([]);
-    const events = log.flatMap((e) => [[e.startedAt, 1], [e.endedAt, -1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const events = log
+      .flatMap((e) => [
+        [e.startedAt, 1],
+        [e.endedAt, -1],
+      ])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let cur = 0;
     let max = 0;
     for (const [, d] of events) max = Math.max(max, (cur += d));
@@ -185,7 +218,10 @@ describe('graph-client as a MailboxPort', () => {
     // a whole request throttled longer than the client waits: Throttled with the back-off as data
     await control('PUT', `/_sim/mailboxes/${MAILBOX}/faults`, { serverBusyRate: 1, backOffMs: 3000 });
     const impatient = open({ maxRetryWaitMs: 500 });
-    const err = await impatient.findByTag('contact', 'x').then(() => undefined, (e: unknown) => e);
+    const err = await impatient.findByTag('contact', 'x').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isSyncError(err) && { kind: err.kind, backoffMs: err.backoffMs }).toEqual({ kind: 'Throttled', backoffMs: 3000 });
     await control('DELETE', '/_sim/faults');
     await port.deleteItems(ids);
@@ -195,7 +231,12 @@ describe('graph-client as a MailboxPort', () => {
     const port = open();
     const cal = await round(port, 'calendar');
     const mb = encodeURIComponent(MAILBOX);
-    const made = await control('POST', `/_sim/mailboxes/${mb}/calendar`, { subject: 'Board meeting', start: inDays(4, 9), end: inDays(4, 10), attendees: ['board@example.com'] });
+    const made = await control('POST', `/_sim/mailboxes/${mb}/calendar`, {
+      subject: 'Board meeting',
+      start: inDays(4, 9),
+      end: inDays(4, 10),
+      attendees: ['board@example.com'],
+    });
     expect(made.id).toBeTruthy();
     const next = await round(port, 'calendar', cal.state);
     const [meeting] = next.pages.flatMap((p) => p.changes);
@@ -212,7 +253,10 @@ describe('graph-client as a MailboxPort', () => {
     const port = open();
     const first = await round(port, 'contacts');
     await control('DELETE', `/_sim/mailboxes/${MAILBOX}/graph-delta-tokens`);
-    const err = await round(port, 'contacts', first.state).then(() => undefined, (e: unknown) => e);
+    const err = await round(port, 'contacts', first.state).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isSyncError(err) && err.kind).toBe('SyncStateInvalid');
     const restarted = await round(port, 'contacts');
     expect(restarted.state).toMatch(/deltatoken/i);
@@ -221,7 +265,10 @@ describe('graph-client as a MailboxPort', () => {
   it('reports a reset connection, a hung answer and a garbled one as Transient', async () => {
     for (const fault of [{ resetRate: 1 }, { hangRate: 1 }, { malformedRate: 1 }]) {
       await control('PUT', `/_sim/mailboxes/${MAILBOX}/faults`, fault);
-      const err = await round(open({ timeoutMs: 500 }), 'contacts').then(() => undefined, (e: unknown) => e);
+      const err = await round(open({ timeoutMs: 500 }), 'contacts').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isSyncError(err) && err.kind).toBe('Transient');
     }
     await control('DELETE', '/_sim/faults');
@@ -230,7 +277,10 @@ describe('graph-client as a MailboxPort', () => {
 
   it('refuses a graphUrl outside the endpoint policy before sending a token', async () => {
     const port = open({ endpointPolicy: { operatorHosts: [], allowInsecure: true } });
-    const err = await round(port, 'contacts').then(() => undefined, (e: unknown) => e);
+    const err = await round(port, 'contacts').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isSyncError(err) && { kind: err.kind, code: err.code }).toEqual({ kind: 'InvalidSettings', code: 'EndpointNotAllowed' });
   });
 });

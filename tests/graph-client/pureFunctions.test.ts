@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { normalizeContact, type Contact } from '@exsync/canonical';
-import { errorFromGraph, graphBaseUrl, graphOperation, Semaphore, toCanonicalContact, toGraphContact, toCanonicalAppointment, toGraphEvent } from '@exsync/graph-client';
+import {
+  errorFromGraph,
+  graphBaseUrl,
+  graphOperation,
+  Semaphore,
+  toCanonicalContact,
+  toGraphContact,
+  toCanonicalAppointment,
+  toGraphEvent,
+} from '@exsync/graph-client';
 
 /** Pure parts of the Graph transport: error classification, URL base, mappers, the semaphore. */
 describe('errorFromGraph', () => {
@@ -14,8 +23,18 @@ describe('errorFromGraph', () => {
     [504, undefined, undefined, { kind: 'Transient' }],
     [500, '<html>', undefined, { kind: 'Transient' }],
     [401, { error: { code: 'InvalidAuthenticationToken', message: '' } }, undefined, { kind: 'AuthFailed', reason: 'token-rejected' }],
-    [403, { error: { code: 'ErrorAccessDenied', message: 'Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings.' } }, undefined, { kind: 'ImpersonationDenied', scope: 'mailbox' }],
-    [403, { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } }, undefined, { kind: 'AuthFailed', reason: 'role-missing', scope: 'organisation' }],
+    [
+      403,
+      { error: { code: 'ErrorAccessDenied', message: 'Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings.' } },
+      undefined,
+      { kind: 'ImpersonationDenied', scope: 'mailbox' },
+    ],
+    [
+      403,
+      { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } },
+      undefined,
+      { kind: 'AuthFailed', reason: 'role-missing', scope: 'organisation' },
+    ],
     [404, { error: { code: 'ErrorInvalidUser', message: '' } }, undefined, { kind: 'MailboxNotFound' }],
     [404, { error: { code: 'ErrorItemNotFound', message: '' } }, undefined, { kind: 'ItemNotFound', scope: 'item' }],
     [412, { error: { code: 'ErrorIrresolvableConflict', message: '' } }, undefined, { kind: 'ChangeKeyConflict' }],
@@ -42,11 +61,21 @@ describe('mappers', () => {
     surname: fc.option(text, { nil: undefined }),
     companyName: fc.option(text, { nil: undefined }),
     jobTitle: fc.option(text, { nil: undefined }),
-    emails: fc.array(fc.emailAddress().map((address) => ({ address })), { maxLength: 3 }),
-    phones: fc.record({ business: fc.option(text, { nil: undefined }), home: fc.option(text, { nil: undefined }), mobile: fc.option(text, { nil: undefined }) }),
+    emails: fc.array(
+      fc.emailAddress().map((address) => ({ address })),
+      { maxLength: 3 },
+    ),
+    phones: fc.record({
+      business: fc.option(text, { nil: undefined }),
+      home: fc.option(text, { nil: undefined }),
+      mobile: fc.option(text, { nil: undefined }),
+    }),
     addresses: fc.record({ home: fc.option(fc.record({ city: text }), { nil: undefined }) }),
     notes: fc.option(text, { nil: undefined }),
-    birthday: fc.option(fc.date({ min: new Date('1900-01-01'), max: new Date('2020-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)), { nil: undefined }),
+    birthday: fc.option(
+      fc.date({ min: new Date('1900-01-01'), max: new Date('2020-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+      { nil: undefined },
+    ),
   });
   const strip = (o: Record<string, unknown>) => JSON.parse(JSON.stringify(o)) as Contact;
 
@@ -74,7 +103,9 @@ describe('mappers', () => {
   });
 
   it('refuses an answer whose times are not UTC instead of guessing', () => {
-    expect(() => toCanonicalAppointment({ subject: 'x', start: { dateTime: '2026-01-01T00:00:00', timeZone: 'Pacific Standard Time' }, end: {} })).toThrow(/not UTC/);
+    expect(() => toCanonicalAppointment({ subject: 'x', start: { dateTime: '2026-01-01T00:00:00', timeZone: 'Pacific Standard Time' }, end: {} })).toThrow(
+      /not UTC/,
+    );
   });
 });
 
@@ -83,12 +114,13 @@ describe('Semaphore', () => {
     const s = new Semaphore(4);
     let cur = 0;
     let max = 0;
-    const job = (n: number) => s.run(n, async () => {
-      cur += Math.min(n, 4);
-      max = Math.max(max, cur);
-      await new Promise((r) => setTimeout(r, 5));
-      cur -= Math.min(n, 4);
-    });
+    const job = (n: number) =>
+      s.run(n, async () => {
+        cur += Math.min(n, 4);
+        max = Math.max(max, cur);
+        await new Promise((r) => setTimeout(r, 5));
+        cur -= Math.min(n, 4);
+      });
     await Promise.all([job(1), job(20), job(1), job(3), job(1), job(2), job(1)]);
     expect(max).toBeLessThanOrEqual(4);
   });

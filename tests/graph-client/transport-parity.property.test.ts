@@ -12,7 +12,15 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  normalizeAppointment, normalizeContact, type Appointment, type Contact, type ContactEmail, type ItemKind, type ItemOfKind, type MailboxPort, type PhoneKind,
+  normalizeAppointment,
+  normalizeContact,
+  type Appointment,
+  type Contact,
+  type ContactEmail,
+  type ItemKind,
+  type ItemOfKind,
+  type MailboxPort,
+  type PhoneKind,
 } from '@exsync/canonical';
 import { AppTokenProvider, GRAPH_APP_SCOPE, PHONE_KEYS, type EwsMailbox } from '@exsync/ews-client';
 import { openGraphMailbox, type GraphMailbox } from '@exsync/graph-client';
@@ -33,7 +41,17 @@ let h: SimHarness;
 let graphSim: GraphSim;
 let ews: EwsMailbox;
 let graph: GraphMailbox;
-const seen = { contacts: 0, phoneKinds: new Set<string>(), gappedSlots: 0, namedEmails: 0, birthdays: 0, appointments: 0, series: 0, customZones: 0, dateLineBirthdays: 0 };
+const seen = {
+  contacts: 0,
+  phoneKinds: new Set<string>(),
+  gappedSlots: 0,
+  namedEmails: 0,
+  birthdays: 0,
+  appointments: 0,
+  series: 0,
+  customZones: 0,
+  dateLineBirthdays: 0,
+};
 
 beforeAll(async () => {
   console.log(`transport parity: seed ${SEED} (EXSYNC_PARITY_SEED=${SEED} replays it)`);
@@ -42,7 +60,13 @@ beforeAll(async () => {
   graphSim = await startGraphSim({ ews: h.sim, jwksUrl: h.entra.jwksUrl });
   const graphTokens = new AppTokenProvider({ allowInsecureAuthority: true, scope: GRAPH_APP_SCOPE });
   ews = h.appOnly(MAILBOX);
-  graph = openGraphMailbox({ graphUrl: graphSim.url, smtpAddress: MAILBOX, mode: 'app-only', getAccessToken: (o) => graphTokens.getToken(h.creds, o), calendarWindow: WINDOW });
+  graph = openGraphMailbox({
+    graphUrl: graphSim.url,
+    smtpAddress: MAILBOX,
+    mode: 'app-only',
+    getAccessToken: (o) => graphTokens.getToken(h.creds, o),
+    calendarWindow: WINDOW,
+  });
 });
 
 afterAll(async () => {
@@ -98,9 +122,7 @@ function expectSameContact(overEws: Contact, overGraph: Contact, written?: Conta
 
 const word = fc.stringMatching(/^[A-Za-z0-9äöüéñ中&<>"'.-]{1,10}$/);
 const phrase = fc.array(word, { minLength: 1, maxLength: 3 }).map((w) => w.join(' '));
-const address = fc
-  .tuple(fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/), fc.constantFrom('contoso.example', 'fabrikam.example'))
-  .map(([l, d]) => `${l}@${d}`);
+const address = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/), fc.constantFrom('contoso.example', 'fabrikam.example')).map(([l, d]) => `${l}@${d}`);
 const phone = fc.stringMatching(/^\+?[0-9][0-9 ()-]{3,12}[0-9]$/);
 const ALL_PHONE_KINDS = Object.keys(PHONE_KEYS) as PhoneKind[];
 
@@ -109,7 +131,10 @@ const contactArb: fc.Arbitrary<Contact> = fc
     names: fc.record({ givenName: word, surname: word, companyName: phrase, jobTitle: phrase, notes: phrase }, { requiredKeys: [] }),
     slots: fc.tuple(...([1, 2, 3] as const).map(() => fc.option(fc.record({ address, name: fc.option(phrase, { nil: undefined }) }), { nil: undefined }))),
     phones: fc.dictionary(fc.constantFrom(...ALL_PHONE_KINDS), phone, { maxKeys: ALL_PHONE_KINDS.length }),
-    birthday: fc.option(fc.integer({ min: 0, max: 110 * 365 }).map((d) => new Date(Date.UTC(1910, 0, 1) + d * 86_400_000).toISOString().slice(0, 10)), { nil: undefined }),
+    birthday: fc.option(
+      fc.integer({ min: 0, max: 110 * 365 }).map((d) => new Date(Date.UTC(1910, 0, 1) + d * 86_400_000).toISOString().slice(0, 10)),
+      { nil: undefined },
+    ),
   })
   .map((g) => {
     const emails: ContactEmail[] = [];
@@ -173,27 +198,22 @@ describe('contacts', () => {
   it("Outlook's birthdays at local midnight near the date line read the same over both", async () => {
     const zones = [13 * 60, 14 * 60, -10 * 60, 12 * 60 + 45, -11 * 60];
     await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 0, max: 100 * 365 }),
-        fc.constantFrom(...zones),
-        fc.boolean(),
-        async (day, offsetMinutes, withLocal) => {
-          const date = new Date(Date.UTC(1920, 0, 1) + day * 86_400_000).toISOString().slice(0, 10);
-          const sign = offsetMinutes < 0 ? '-' : '+';
-          const abs = Math.abs(offsetMinutes);
-          const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-          const { id } = h.sim.store.createContact(MAILBOX, {
-            givenName: 'Dateline',
-            birthday: `${date}T00:00:00${offset}`,
-            ...(withLocal ? { birthdayLocal: date } : {}),
-          });
-          seen.dateLineBirthdays++;
-          const both = await readBoth('contact', id);
-          expectSameContact(both.overEws.item, both.overGraph.item);
-          // with PidLidBirthdayLocal the date is Outlook's own, on both transports
-          if (withLocal) expect(both.overGraph.item.birthday).toBe(date);
-        },
-      ),
+      fc.asyncProperty(fc.integer({ min: 0, max: 100 * 365 }), fc.constantFrom(...zones), fc.boolean(), async (day, offsetMinutes, withLocal) => {
+        const date = new Date(Date.UTC(1920, 0, 1) + day * 86_400_000).toISOString().slice(0, 10);
+        const sign = offsetMinutes < 0 ? '-' : '+';
+        const abs = Math.abs(offsetMinutes);
+        const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+        const { id } = h.sim.store.createContact(MAILBOX, {
+          givenName: 'Dateline',
+          birthday: `${date}T00:00:00${offset}`,
+          ...(withLocal ? { birthdayLocal: date } : {}),
+        });
+        seen.dateLineBirthdays++;
+        const both = await readBoth('contact', id);
+        expectSameContact(both.overEws.item, both.overGraph.item);
+        // with PidLidBirthdayLocal the date is Outlook's own, on both transports
+        if (withLocal) expect(both.overGraph.item.birthday).toBe(date);
+      }),
       { seed: SEED + 2, numRuns: 25 },
     );
   });
@@ -208,7 +228,9 @@ describe('contacts', () => {
  */
 const readableOverGraph = (a: Appointment) =>
   !a.recurrence ||
-  ([...(a.recurrence.deletedOccurrences ?? []), ...(a.recurrence.modifiedOccurrences ?? []).map((o) => o.originalStart)].every((s) => Date.parse(s) <= WINDOW_END) &&
+  ([...(a.recurrence.deletedOccurrences ?? []), ...(a.recurrence.modifiedOccurrences ?? []).map((o) => o.originalStart)].every(
+    (s) => Date.parse(s) <= WINDOW_END,
+  ) &&
     occurrenceStarts(a, 61).filter((s) => Date.parse(s) <= WINDOW_END).length <= 60);
 
 interface CustomZone {
@@ -240,14 +262,21 @@ const KNOWN_CUSTOM_ZONES: CustomZone[] = [
 const MATCHING_CUSTOM_ZONES = KNOWN_CUSTOM_ZONES.slice(0, 2).concat(KNOWN_CUSTOM_ZONES.slice(4));
 const customZoneArb: fc.Arbitrary<CustomZone> = fc.oneof(
   fc.constantFrom(...KNOWN_CUSTOM_ZONES),
-  fc.record({
-    standardBias: fc.integer({ min: -14, max: 12 }).map((h) => -h * 60),
-    start: fc.record({ month: fc.integer({ min: 1, max: 12 }), dayOfWeek: fc.integer({ min: 0, max: 6 }), occurrence: fc.constantFrom(1, 2, 3, 4, -1), timeOffsetMinutes: fc.constantFrom(60, 120, 180) }),
-    endMonthShift: fc.integer({ min: 3, max: 8 }),
-  }).map((g) => ({
-    standardBias: g.standardBias,
-    daylight: { bias: g.standardBias - 60, start: g.start, end: { ...g.start, month: ((g.start.month - 1 + g.endMonthShift) % 12) + 1 } },
-  })),
+  fc
+    .record({
+      standardBias: fc.integer({ min: -14, max: 12 }).map((h) => -h * 60),
+      start: fc.record({
+        month: fc.integer({ min: 1, max: 12 }),
+        dayOfWeek: fc.integer({ min: 0, max: 6 }),
+        occurrence: fc.constantFrom(1, 2, 3, 4, -1),
+        timeOffsetMinutes: fc.constantFrom(60, 120, 180),
+      }),
+      endMonthShift: fc.integer({ min: 3, max: 8 }),
+    })
+    .map((g) => ({
+      standardBias: g.standardBias,
+      daylight: { bias: g.standardBias - 60, start: g.start, end: { ...g.start, month: ((g.start.month - 1 + g.endMonthShift) % 12) + 1 } },
+    })),
 );
 
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];

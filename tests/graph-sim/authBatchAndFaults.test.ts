@@ -9,7 +9,8 @@ import { appToken, ews, graph, startSimulators, type Simulators } from './suppor
  */
 const CAROL = 'carol@contoso.example';
 const ALICE = 'alice@contoso.example';
-const GET_FOLDER = '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>';
+const GET_FOLDER =
+  '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>';
 
 let sims: Simulators;
 let token: string;
@@ -39,7 +40,7 @@ beforeEach(async () => {
 });
 
 describe('auth', () => {
-  it('refuses missing, foreign-audience, expired and role-less tokens with Graph\'s error JSON', async () => {
+  it("refuses missing, foreign-audience, expired and role-less tokens with Graph's error JSON", async () => {
     const none = await graph(sims, undefined, 'GET', `/users/${CAROL}/events`);
     expect(none.status).toBe(401);
     expect(none.json.error).toMatchObject({ code: 'InvalidAuthenticationToken', message: 'Access token is empty.' });
@@ -53,7 +54,12 @@ describe('auth', () => {
     const base = { iss: `https://sts.windows.net/${TEST_TENANT}/`, tid: TEST_TENANT, appid: TEST_APP };
     const expired = await issuer.sign({ ...base, aud: 'https://graph.microsoft.com', roles: ['Calendars.ReadWrite'] }, { expiresInSeconds: -3600 });
     expect((await graph(sims, expired, 'GET', `/users/${CAROL}/events`, { base: graph2.graphUrl })).json.error.message).toContain('expired');
-    const v2 = await issuer.sign({ ...base, iss: `https://login.microsoftonline.com/${TEST_TENANT}/v2.0`, aud: '00000003-0000-0000-c000-000000000000', roles: ['Calendars.Read'] });
+    const v2 = await issuer.sign({
+      ...base,
+      iss: `https://login.microsoftonline.com/${TEST_TENANT}/v2.0`,
+      aud: '00000003-0000-0000-c000-000000000000',
+      roles: ['Calendars.Read'],
+    });
     expect((await graph(sims, v2, 'GET', `/users/${CAROL}/events`, { base: graph2.graphUrl })).status).toBe(200);
     const readOnly = await graph(sims, v2, 'POST', `/users/${CAROL}/events`, { base: graph2.graphUrl, body: { subject: 'x' } });
     expect(readOnly.status).toBe(403);
@@ -63,7 +69,13 @@ describe('auth', () => {
     expect((await graph(sims, contactsOnly, 'GET', `/users/${CAROL}/contacts`, { base: graph2.graphUrl })).status).toBe(200);
 
     // An app registered with EWS's permission only gets a Graph token without Graph roles.
-    sims.entra.addApp({ tenantId: sims.tenantId, appId: '0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', secrets: ['s-ews-only'], roles: ['full_access_as_app'], consented: true });
+    sims.entra.addApp({
+      tenantId: sims.tenantId,
+      appId: '0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b',
+      secrets: ['s-ews-only'],
+      roles: ['full_access_as_app'],
+      consented: true,
+    });
     const ewsOnly = await appToken(sims, 'https://graph.microsoft.com', '0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', 's-ews-only');
     expect((await graph(sims, ewsOnly, 'GET', `/users/${CAROL}/events`)).status).toBe(403);
   });
@@ -85,7 +97,13 @@ describe('auth', () => {
     expect(code).toBeTruthy();
     const tokenRes = await fetch(`${sims.entraUrl}/${sims.tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: sims.applicationId, client_secret: sims.clientSecret, code: code!, redirect_uri: redirect }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: sims.applicationId,
+        client_secret: sims.clientSecret,
+        code: code!,
+        redirect_uri: redirect,
+      }),
     });
     const { access_token } = (await tokenRes.json()) as { access_token: string };
     const claims = JSON.parse(Buffer.from(access_token.split('.')[1], 'base64url').toString());
@@ -98,7 +116,9 @@ describe('auth', () => {
   it('serves /me for delegated tokens only, users by id or UPN, and a per-tenant mailbox scope', async () => {
     const base = { iss: `https://sts.windows.net/${TEST_TENANT}/`, tid: TEST_TENANT, appid: TEST_APP, aud: 'https://graph.microsoft.com' };
     const delegated = await issuer.sign({ ...base, scp: 'Calendars.ReadWrite Contacts.ReadWrite', upn: CAROL });
-    const me = await graph(sims, delegated, 'GET', '/me/calendarView?startDateTime=2026-01-01T00:00:00Z&endDateTime=2026-01-02T00:00:00Z', { base: graph2.graphUrl });
+    const me = await graph(sims, delegated, 'GET', '/me/calendarView?startDateTime=2026-01-01T00:00:00Z&endDateTime=2026-01-02T00:00:00Z', {
+      base: graph2.graphUrl,
+    });
     expect(me.status).toBe(200);
     expect((await graph(sims, delegated, 'GET', `/users/${ALICE}/events`, { base: graph2.graphUrl })).status).toBe(403);
     const appMe = await graph(sims, token, 'GET', '/me/events');
@@ -136,7 +156,10 @@ describe('OData query options', () => {
     for (const f of variants) {
       const r = await graph(sims, token, 'GET', `/users/${CAROL}/events?$filter=${encodeURIComponent(f)}&$select=subject,start`);
       expect(r.status, f).toBe(200);
-      expect(r.json.value.map((e: any) => e.subject), f).toEqual(["O'Brien sync"]);
+      expect(
+        r.json.value.map((e: any) => e.subject),
+        f,
+      ).toEqual(["O'Brien sync"]);
       expect(Object.keys(r.json.value[0]).sort()).toEqual(['@odata.etag', 'id', 'start', 'subject']);
     }
     const top = await graph(sims, token, 'GET', `/users/${CAROL}/events?$top=1`);
@@ -162,7 +185,7 @@ describe('OData query options', () => {
 });
 
 describe('bad input', () => {
-  it('answers 4xx with Graph\'s error JSON, never 5xx, for malformed bodies, paths and values', async () => {
+  it("answers 4xx with Graph's error JSON, never 5xx, for malformed bodies, paths and values", async () => {
     const cases: [string, string, unknown, number][] = [
       ['POST', `/users/${CAROL}/events`, '{not json', 400],
       ['POST', `/users/${CAROL}/events`, [1, 2], 400],
@@ -205,7 +228,17 @@ describe('$batch', () => {
     const r = await graph(sims, token, 'POST', '/$batch', {
       body: {
         requests: [
-          { id: '1', method: 'POST', url: `/users/${CAROL}/events`, headers: { 'Content-Type': 'application/json' }, body: { subject: 'Batched', start: { dateTime: '2026-02-10T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-02-10T10:00:00', timeZone: 'UTC' } } },
+          {
+            id: '1',
+            method: 'POST',
+            url: `/users/${CAROL}/events`,
+            headers: { 'Content-Type': 'application/json' },
+            body: {
+              subject: 'Batched',
+              start: { dateTime: '2026-02-10T09:00:00', timeZone: 'UTC' },
+              end: { dateTime: '2026-02-10T10:00:00', timeZone: 'UTC' },
+            },
+          },
           { id: '2', method: 'GET', url: `/users/${CAROL}/events?$filter=subject eq 'Batched'&$select=subject`, dependsOn: ['1'] },
           { id: '3', method: 'GET', url: `/users/${CAROL}/events/AAMkADoesNotExist0000000000000000000000000000000000000000AAA=` },
           { id: '4', method: 'DELETE', url: `/users/${CAROL}/events/x`, dependsOn: ['3'] },
@@ -222,19 +255,38 @@ describe('$batch', () => {
     expect(by['3'].body.error.code).toBe('ErrorItemNotFound');
     expect(by['4'].status).toBe(424);
     expect(by['5'].status).toBe(200);
-    const tooMany = await graph(sims, token, 'POST', '/$batch', { body: { requests: Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: `/users/${CAROL}/contactFolders` })) } });
+    const tooMany = await graph(sims, token, 'POST', '/$batch', {
+      body: { requests: Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: `/users/${CAROL}/contactFolders` })) },
+    });
     expect(tooMany.status).toBe(400);
     // The per-item "busy" fault throttles requests inside a batch one by one; the batch itself is 200.
     await control('PUT', `/_sim/mailboxes/${CAROL}/faults`, { itemServerBusyRate: 1, backOffMs: 2000 });
-    const busy = await graph(sims, token, 'POST', '/$batch', { body: { requests: [{ id: '1', method: 'GET', url: `/users/${CAROL}/contactFolders` }, { id: '2', method: 'GET', url: `/users/${ALICE}/contactFolders` }] } });
+    const busy = await graph(sims, token, 'POST', '/$batch', {
+      body: {
+        requests: [
+          { id: '1', method: 'GET', url: `/users/${CAROL}/contactFolders` },
+          { id: '2', method: 'GET', url: `/users/${ALICE}/contactFolders` },
+        ],
+      },
+    });
     expect(busy.status).toBe(200);
-    expect(busy.json.responses.map((x: any) => [x.id, x.status, x.headers['Retry-After']])).toEqual([['1', 429, '2'], ['2', 200, undefined]]);
+    expect(busy.json.responses.map((x: any) => [x.id, x.status, x.headers['Retry-After']])).toEqual([
+      ['1', 429, '2'],
+      ['2', 200, undefined],
+    ]);
     await control('DELETE', '/_sim/faults');
-    const cycle = await graph(sims, token, 'POST', '/$batch', { body: { requests: [{ id: 'a', method: 'GET', url: '/users/x', dependsOn: ['b'] }, { id: 'b', method: 'GET', url: '/users/x', dependsOn: ['a'] }] } });
+    const cycle = await graph(sims, token, 'POST', '/$batch', {
+      body: {
+        requests: [
+          { id: 'a', method: 'GET', url: '/users/x', dependsOn: ['b'] },
+          { id: 'b', method: 'GET', url: '/users/x', dependsOn: ['a'] },
+        ],
+      },
+    });
     expect(cycle.status).toBe(400);
   });
 
-  it('runs at most 4 of a batch at once, each in the mailbox\'s concurrency budget', async () => {
+  it("runs at most 4 of a batch at once, each in the mailbox's concurrency budget", async () => {
     await control('PUT', `/_sim/mailboxes/${CAROL}/faults`, { latencyMs: 150 });
     await control('DELETE', '/_sim/requests');
     const requests = Array.from({ length: 8 }, (_, i) => ({ id: String(i + 1), method: 'GET', url: `/users/${CAROL}/contactFolders` }));
@@ -251,7 +303,12 @@ describe('$batch', () => {
     const log = (await control('GET', `/_sim/requests?mailbox=${CAROL}&protocol=graph`)).json.filter((e: any) => e.operation?.startsWith('$batch'));
     expect(log).toHaveLength(8);
     // Largest number in flight at once: sweep over start (+1) and end (-1) events.
-    const events = log.flatMap((e: any) => [[e.startedAt, 1], [e.endedAt, -1]]).sort((a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1]);
+    const events = log
+      .flatMap((e: any) => [
+        [e.startedAt, 1],
+        [e.endedAt, -1],
+      ])
+      .sort((a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1]);
     let cur = 0;
     let max = 0;
     for (const [, d] of events) max = Math.max(max, (cur += d));

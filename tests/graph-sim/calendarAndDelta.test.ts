@@ -30,7 +30,12 @@ describe('calendarView/delta', () => {
     const query = sample.split('?')[1].split(' ')[0].replace('2016-12-01', '2026-03-01').replace('2016-12-30', '2026-03-31');
     const store = sims.ews.store;
     const single = store.createAppointment(ALICE, { subject: 'Single', start: '2026-03-02T09:00:00Z', end: '2026-03-02T10:00:00Z' });
-    const series = store.createAppointment(ALICE, { subject: 'Weekly', start: '2026-03-03T09:00:00Z', end: '2026-03-03T09:30:00Z', recurrence: { pattern: 'weekly', numberOfOccurrences: 4 } });
+    const series = store.createAppointment(ALICE, {
+      subject: 'Weekly',
+      start: '2026-03-03T09:00:00Z',
+      end: '2026-03-03T09:30:00Z',
+      recurrence: { pattern: 'weekly', numberOfOccurrences: 4 },
+    });
     store.editOccurrence(ALICE, series.id, 2, { subject: 'Moved', start: '2026-03-10T11:00:00Z', end: '2026-03-10T11:30:00Z' });
     const outside = store.createAppointment(ALICE, { subject: 'April', start: '2026-04-10T09:00:00Z', end: '2026-04-10T10:00:00Z' });
 
@@ -69,8 +74,12 @@ describe('calendarView/delta', () => {
 
   it('may report the same change twice: an item edited during a round comes in that round and again in the next', async () => {
     const store = sims.ews.store;
-    const made = ['A', 'B', 'C', 'D'].map((x, i) => store.createAppointment(ALICE, { subject: `Dup ${x}`, start: `2026-10-0${i + 1}T09:00:00Z`, end: `2026-10-0${i + 1}T10:00:00Z` }));
-    const first = await graph(sims, token, 'GET', `/users/${ALICE}/calendarView/delta?startDateTime=2026-10-01T00:00:00Z&endDateTime=2026-10-31T00:00:00Z`, { headers: { Prefer: 'odata.maxpagesize=2' } });
+    const made = ['A', 'B', 'C', 'D'].map((x, i) =>
+      store.createAppointment(ALICE, { subject: `Dup ${x}`, start: `2026-10-0${i + 1}T09:00:00Z`, end: `2026-10-0${i + 1}T10:00:00Z` }),
+    );
+    const first = await graph(sims, token, 'GET', `/users/${ALICE}/calendarView/delta?startDateTime=2026-10-01T00:00:00Z&endDateTime=2026-10-31T00:00:00Z`, {
+      headers: { Prefer: 'odata.maxpagesize=2' },
+    });
     expect(first.json.value.map((e: any) => e.subject)).toEqual(['Dup A', 'Dup B']);
     store.editItem(ALICE, made[3].id, { subject: 'Dup D (edited mid-round)' });
     const rest = await deltaRound(sims, token, first.json['@odata.nextLink'], { Prefer: 'odata.maxpagesize=2' });
@@ -97,13 +106,21 @@ describe('calendarView/delta', () => {
     });
     expect(r.status).toBe(200);
     expect(r.headers.get('preference-applied')).toContain('outlook.timezone="W. Europe Standard Time"');
-    expect(r.json.value.find((e: any) => e.subject === 'Zoned').start).toEqual({ dateTime: '2026-06-02T09:00:00.0000000', timeZone: 'W. Europe Standard Time' });
+    expect(r.json.value.find((e: any) => e.subject === 'Zoned').start).toEqual({
+      dateTime: '2026-06-02T09:00:00.0000000',
+      timeZone: 'W. Europe Standard Time',
+    });
     const iana = await graph(sims, token, 'GET', `/users/${ALICE}/calendarView?startDateTime=2026-06-01T00:00:00Z&endDateTime=2026-06-03T00:00:00Z`, {
       headers: { Prefer: 'outlook.timezone="America/New_York"' },
     });
     expect(iana.json.value.find((e: any) => e.subject === 'Zoned').start.dateTime).toBe('2026-06-02T03:00:00.0000000');
-    for (const opt of ['$select=subject', '$filter=subject eq \'x\'', '$orderby=start/dateTime', '$expand=singleValueExtendedProperties']) {
-      const bad = await graph(sims, token, 'GET', `/users/${ALICE}/calendarView/delta?startDateTime=2026-06-01T00:00:00Z&endDateTime=2026-06-03T00:00:00Z&${opt}`);
+    for (const opt of ['$select=subject', "$filter=subject eq 'x'", '$orderby=start/dateTime', '$expand=singleValueExtendedProperties']) {
+      const bad = await graph(
+        sims,
+        token,
+        'GET',
+        `/users/${ALICE}/calendarView/delta?startDateTime=2026-06-01T00:00:00Z&endDateTime=2026-06-03T00:00:00Z&${opt}`,
+      );
       expect(bad.status).toBe(400);
       expect(bad.json.error.code).toBe('ErrorInvalidUrlQuery');
       expect(bad.json.error.message).toContain('change tracking');
@@ -156,7 +173,12 @@ describe('events', () => {
     };
     const created = await graph(sims, token, 'POST', `/users/${ALICE}/calendar/events`, { body });
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ subject: 'Plan', transactionId: 'txn-7c1f-1', originalStartTimeZone: 'Pacific Standard Time', type: 'singleInstance' });
+    expect(created.json).toMatchObject({
+      subject: 'Plan',
+      transactionId: 'txn-7c1f-1',
+      originalStartTimeZone: 'Pacific Standard Time',
+      type: 'singleInstance',
+    });
     expect(created.json.start).toEqual({ dateTime: '2026-07-01T16:00:00.0000000', timeZone: 'UTC' });
     const again = await graph(sims, token, 'POST', `/users/${ALICE}/calendar/events`, { body });
     expect(again.json.id).toBe(created.json.id);
@@ -168,7 +190,10 @@ describe('events', () => {
     const ok = await graph(sims, token, 'PATCH', `/users/${ALICE}/events/${created.json.id}`, { body: { subject: 'Plan v2' }, headers: { 'If-Match': etag } });
     expect(ok.status).toBe(200);
     expect(ok.json['@odata.etag']).not.toBe(etag);
-    const stale = await graph(sims, token, 'PATCH', `/users/${ALICE}/events/${created.json.id}`, { body: { subject: 'Plan v3' }, headers: { 'If-Match': etag } });
+    const stale = await graph(sims, token, 'PATCH', `/users/${ALICE}/events/${created.json.id}`, {
+      body: { subject: 'Plan v3' },
+      headers: { 'If-Match': etag },
+    });
     expect(stale.status).toBe(412);
     expect(stale.json.error.code).toBe('ErrorIrresolvableConflict');
     const unknown = await graph(sims, token, 'PATCH', `/users/${ALICE}/events/${created.json.id}`, { body: { subjekt: 'typo' } });
@@ -196,28 +221,49 @@ describe('events', () => {
     });
     expect(made.status).toBe(201);
     expect(made.json.type).toBe('seriesMaster');
-    expect(made.json.recurrence).toMatchObject({ pattern: { type: 'weekly', daysOfWeek: ['monday', 'wednesday'] }, range: { type: 'numbered', numberOfOccurrences: 6, recurrenceTimeZone: 'W. Europe Standard Time' } });
-    const inst = await graph(sims, token, 'GET', `/users/${ALICE}/events/${made.json.id}/instances?startDateTime=2026-08-01T00:00:00Z&endDateTime=2026-08-31T00:00:00Z`);
+    expect(made.json.recurrence).toMatchObject({
+      pattern: { type: 'weekly', daysOfWeek: ['monday', 'wednesday'] },
+      range: { type: 'numbered', numberOfOccurrences: 6, recurrenceTimeZone: 'W. Europe Standard Time' },
+    });
+    const inst = await graph(
+      sims,
+      token,
+      'GET',
+      `/users/${ALICE}/events/${made.json.id}/instances?startDateTime=2026-08-01T00:00:00Z&endDateTime=2026-08-31T00:00:00Z`,
+    );
     expect(inst.json.value).toHaveLength(6);
     expect(inst.json.value[0].start.dateTime).toBe('2026-08-03T07:00:00.0000000');
     const second = inst.json.value[1];
-    const patched = await graph(sims, token, 'PATCH', `/users/${ALICE}/events/${second.id}`, { body: { subject: 'Standup (long)', end: { dateTime: '2026-08-05T08:00:00', timeZone: 'UTC' } } });
+    const patched = await graph(sims, token, 'PATCH', `/users/${ALICE}/events/${second.id}`, {
+      body: { subject: 'Standup (long)', end: { dateTime: '2026-08-05T08:00:00', timeZone: 'UTC' } },
+    });
     expect(patched.status).toBe(200);
     expect(patched.json).toMatchObject({ type: 'exception', subject: 'Standup (long)', seriesMasterId: made.json.id });
     const master = sims.ews.store.readItem(ALICE, made.json.id.replace(/-/g, '/').replace(/_/g, '+'));
     expect(master.exceptions).toHaveLength(1);
 
     const allDay = await graph(sims, token, 'POST', `/users/${ALICE}/events`, {
-      body: { subject: 'Holiday', isAllDay: true, start: { dateTime: '2026-08-15T00:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-08-16T00:00:00', timeZone: 'UTC' } },
+      body: {
+        subject: 'Holiday',
+        isAllDay: true,
+        start: { dateTime: '2026-08-15T00:00:00', timeZone: 'UTC' },
+        end: { dateTime: '2026-08-16T00:00:00', timeZone: 'UTC' },
+      },
     });
     expect(allDay.json).toMatchObject({ isAllDay: true, start: { dateTime: '2026-08-15T00:00:00.0000000' }, end: { dateTime: '2026-08-16T00:00:00.0000000' } });
-    const badZone = await graph(sims, token, 'POST', `/users/${ALICE}/events`, { body: { subject: 'x', start: { dateTime: '2026-08-15T00:00:00', timeZone: 'Mars/Olympus' }, end: { dateTime: '2026-08-15T01:00:00', timeZone: 'UTC' } } });
+    const badZone = await graph(sims, token, 'POST', `/users/${ALICE}/events`, {
+      body: { subject: 'x', start: { dateTime: '2026-08-15T00:00:00', timeZone: 'Mars/Olympus' }, end: { dateTime: '2026-08-15T01:00:00', timeZone: 'UTC' } },
+    });
     expect(badZone.status).toBe(400);
     expect(badZone.json.error.code).toBe('TimeZoneNotSupportedException');
   });
 
   it('lists events with $orderby and pages with $skip nextLinks', async () => {
-    for (const [d, subj] of [['12', 'Z last'], ['10', 'M middle'], ['11', 'A first']]) {
+    for (const [d, subj] of [
+      ['12', 'Z last'],
+      ['10', 'M middle'],
+      ['11', 'A first'],
+    ]) {
       sims.ews.store.createAppointment(ALICE, { subject: `Order ${subj}`, start: `2026-12-${d}T09:00:00Z`, end: `2026-12-${d}T10:00:00Z` });
     }
     const view = `/users/${ALICE}/calendar/calendarView?startDateTime=2026-12-01T00:00:00Z&endDateTime=2026-12-31T00:00:00Z`;
@@ -255,6 +301,15 @@ describe('events', () => {
     const afterMove = await graph(sims, token, 'GET', `/users/${ALICE}/events/${imm.json.id}`, { headers: { Prefer: 'IdType="ImmutableId"' } });
     expect(afterMove.json.id).toBe(imm.json.id);
     expect((await graph(sims, token, 'GET', `/users/${ALICE}/events/not*an*id`)).json.error.code).toBe('ErrorInvalidIdMalformed');
-    expect((await graph(sims, token, 'GET', `/users/${ALICE}/events/AAMkAGUzMWEzZmRjLTkzY2EtNDMxNS1hOTMzLWRiZjQyNjE2MDc0NgFRAAgI2a_mhiqAAEYAAAAAsWi2nD1JzUqEiTxqPbFNSgcA2iKnZiVk1kCLU_Dw4WArgQAAAAABDQAA2iKnZiVk1kCLU_Dw4WArgQAASTCjRwAAEA==`)).status).toBe(404);
+    expect(
+      (
+        await graph(
+          sims,
+          token,
+          'GET',
+          `/users/${ALICE}/events/AAMkAGUzMWEzZmRjLTkzY2EtNDMxNS1hOTMzLWRiZjQyNjE2MDc0NgFRAAgI2a_mhiqAAEYAAAAAsWi2nD1JzUqEiTxqPbFNSgcA2iKnZiVk1kCLU_Dw4WArgQAAAAABDQAA2iKnZiVk1kCLU_Dw4WArgQAASTCjRwAAEA==`,
+        )
+      ).status,
+    ).toBe(404);
   });
 });

@@ -66,7 +66,10 @@ describe('the same item over EWS and Graph', () => {
     expect(read.json['@odata.etag']).toBe(`W/"${read.json.changeKey}"`);
 
     const before = await ewsSync(undefined);
-    const patched = await graph(sims, token, 'PATCH', `/users/${BOB}/events/${restId}`, { body: { subject: 'Quarterly review (Graph)' }, headers: { 'If-Match': read.json['@odata.etag'] } });
+    const patched = await graph(sims, token, 'PATCH', `/users/${BOB}/events/${restId}`, {
+      body: { subject: 'Quarterly review (Graph)' },
+      headers: { 'If-Match': read.json['@odata.etag'] },
+    });
     expect(patched.status).toBe(200);
     // An EWS client syncing the folder sees the Graph edit as an Update of the same item.
     const after = await ewsSync(before.state);
@@ -103,7 +106,10 @@ describe('the same item over EWS and Graph', () => {
         `</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`,
     );
     expect(upd.text).toContain('ResponseClass="Success"');
-    const stale = await graph(sims, token, 'PATCH', `/users/${BOB}/events/${made.json.id}`, { body: { subject: 'lost update' }, headers: { 'If-Match': made.json['@odata.etag'] } });
+    const stale = await graph(sims, token, 'PATCH', `/users/${BOB}/events/${made.json.id}`, {
+      body: { subject: 'lost update' },
+      headers: { 'If-Match': made.json['@odata.etag'] },
+    });
     expect(stale.status).toBe(412);
     const found = await graph(
       sims,
@@ -112,10 +118,14 @@ describe('the same item over EWS and Graph', () => {
       `/users/${BOB}/events?$filter=singleValueExtendedProperties/Any(ep: ep/id eq '${GRAPH_PROP}' and ep/value eq 'crm-43')&$expand=singleValueExtendedProperties($filter=id eq '${GRAPH_PROP}')`,
     );
     expect(found.json.value).toHaveLength(1);
-    expect(found.json.value[0]).toMatchObject({ subject: 'Kick-off', location: { displayName: 'Room 7' }, singleValueExtendedProperties: [{ id: GRAPH_PROP, value: 'crm-43' }] });
+    expect(found.json.value[0]).toMatchObject({
+      subject: 'Kick-off',
+      location: { displayName: 'Room 7' },
+      singleValueExtendedProperties: [{ id: GRAPH_PROP, value: 'crm-43' }],
+    });
   });
 
-  it('a property EWS names through a distinguished property set is Graph\'s property with that set\'s GUID', async () => {
+  it("a property EWS names through a distinguished property set is Graph's property with that set's GUID", async () => {
     const created = await ews(
       sims,
       ewsToken,
@@ -129,13 +139,18 @@ describe('the same item over EWS and Graph', () => {
     const r = await graph(sims, token, 'GET', `/users/${BOB}/events/${restId}?$expand=singleValueExtendedProperties($filter=id eq '${id}')`);
     expect(r.json.singleValueExtendedProperties).toEqual([{ id: 'String {00020329-0000-0000-c000-000000000046} Name crmTag', value: 't-1' }]);
     // Names are case-sensitive in filters.
-    const wrongCase = await graph(sims, token, 'GET', `/users/${BOB}/events/${restId}?$expand=singleValueExtendedProperties($filter=id eq 'String {00020329-0000-0000-C000-000000000046} Name CRMTAG')`);
+    const wrongCase = await graph(
+      sims,
+      token,
+      'GET',
+      `/users/${BOB}/events/${restId}?$expand=singleValueExtendedProperties($filter=id eq 'String {00020329-0000-0000-C000-000000000046} Name CRMTAG')`,
+    );
     expect(wrongCase.json.singleValueExtendedProperties).toEqual([]);
   });
 });
 
 describe('contacts', () => {
-  it('serves Graph\'s contact shape, CRUD and a delta round with $select, over the same store as EWS', async () => {
+  it("serves Graph's contact shape, CRUD and a delta round with $select, over the same store as EWS", async () => {
     const folders = await graph(sims, token, 'GET', `/users/${BOB}/contactFolders`);
     const folderId = folders.json.value[0].id;
     const made = await graph(sims, token, 'POST', `/users/${BOB}/contactFolders/${folderId}/contacts`, {
@@ -165,21 +180,41 @@ describe('contacts', () => {
     });
     // The store holds it in EWS's shape: an EWS client reads the same contact.
     const stored = sims.ews.store.readItem(BOB, made.json.id.replace(/-/g, '/').replace(/_/g, '+'));
-    expect(stored.fields).toMatchObject({ GivenName: 'Pavel', EmailAddresses: { EmailAddress1: 'pavelb@fabrikam.onmicrosoft.com' }, PhoneNumbers: { BusinessPhone: '+1 732 555 0102', HomePhone2: '+1 732 555 0104', MobilePhone: '+1 732 555 0105' } });
+    expect(stored.fields).toMatchObject({
+      GivenName: 'Pavel',
+      EmailAddresses: { EmailAddress1: 'pavelb@fabrikam.onmicrosoft.com' },
+      PhoneNumbers: { BusinessPhone: '+1 732 555 0102', HomePhone2: '+1 732 555 0104', MobilePhone: '+1 732 555 0105' },
+    });
     expect(stored.extendedProperties).toContainEqual(expect.objectContaining({ propertyName: 'exsyncId', value: 'crm-c1' }));
 
-    const byEmail = await graph(sims, token, 'GET', `/users/${BOB}/contacts?$filter=emailAddresses/any(a:a/address eq 'pavelb@fabrikam.onmicrosoft.com')&$select=displayName`);
+    const byEmail = await graph(
+      sims,
+      token,
+      'GET',
+      `/users/${BOB}/contacts?$filter=emailAddresses/any(a:a/address eq 'pavelb@fabrikam.onmicrosoft.com')&$select=displayName`,
+    );
     expect(byEmail.json.value).toEqual([{ '@odata.etag': made.json['@odata.etag'], id: made.json.id, displayName: 'Pavel Bansky' }]);
-    const round = await deltaRound(sims, token, `/users/${BOB}/contactFolders/${folderId}/contacts/delta?$select=displayName,mobilePhone`, { Prefer: 'odata.maxpagesize=2' });
+    const round = await deltaRound(sims, token, `/users/${BOB}/contactFolders/${folderId}/contacts/delta?$select=displayName,mobilePhone`, {
+      Prefer: 'odata.maxpagesize=2',
+    });
     const mine = round.items.find((c) => c.id === made.json.id);
     expect(Object.keys(mine).sort()).toEqual(['@odata.etag', '@odata.type', 'displayName', 'id', 'mobilePhone']);
 
-    const patched = await graph(sims, token, 'PATCH', `/users/${BOB}/contacts/${made.json.id}`, { body: { mobilePhone: '+1 732 555 0199', jobTitle: 'Buyer' }, headers: { 'If-Match': made.json['@odata.etag'] } });
+    const patched = await graph(sims, token, 'PATCH', `/users/${BOB}/contacts/${made.json.id}`, {
+      body: { mobilePhone: '+1 732 555 0199', jobTitle: 'Buyer' },
+      headers: { 'If-Match': made.json['@odata.etag'] },
+    });
     expect(patched.json).toMatchObject({ mobilePhone: '+1 732 555 0199', jobTitle: 'Buyer', businessPhones: ['+1 732 555 0102'] });
     const other = sims.ews.store.createContact(BOB, { givenName: 'Ewa', surname: 'Ews' });
     const next = await deltaRound(sims, token, round.deltaLink);
     expect(next.items.map((c) => c.displayName).sort()).toEqual(['Ewa Ews', 'Pavel Bansky']);
-    expect(next.items.find((c) => c.id === made.json.id)).toEqual({ '@odata.type': '#microsoft.graph.contact', '@odata.etag': patched.json['@odata.etag'], id: made.json.id, displayName: 'Pavel Bansky', mobilePhone: '+1 732 555 0199' });
+    expect(next.items.find((c) => c.id === made.json.id)).toEqual({
+      '@odata.type': '#microsoft.graph.contact',
+      '@odata.etag': patched.json['@odata.etag'],
+      id: made.json.id,
+      displayName: 'Pavel Bansky',
+      mobilePhone: '+1 732 555 0199',
+    });
 
     expect((await graph(sims, token, 'DELETE', `/users/${BOB}/contacts/${made.json.id}`)).status).toBe(204);
     sims.ews.store.removeItem(BOB, other.id);

@@ -1,4 +1,13 @@
-import { BatchRequestContent, BatchResponseContent, Client, GraphError, HTTPMessageHandler, RetryHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import {
+  BatchRequestContent,
+  BatchResponseContent,
+  Client,
+  GraphError,
+  HTTPMessageHandler,
+  RetryHandler,
+  type Context,
+  type Middleware,
+} from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appToken, startSimulators, type Simulators } from './support/graph';
 
@@ -79,7 +88,10 @@ describe('@microsoft/microsoft-graph-client against the simulator', () => {
     expect(next.value.map((e: any) => e.id)).toContain(created.id);
 
     // Conditional update: the current etag wins, a stale one is a 412 the SDK surfaces as a GraphError.
-    const updated = await client.api(`/users/${DAVE}/events/${created.id}`).header('If-Match', created['@odata.etag']).patch({ subject: 'From the SDK (edited)' });
+    const updated = await client
+      .api(`/users/${DAVE}/events/${created.id}`)
+      .header('If-Match', created['@odata.etag'])
+      .patch({ subject: 'From the SDK (edited)' });
     expect(updated.subject).toBe('From the SDK (edited)');
     const stale = await client
       .api(`/users/${DAVE}/events/${created.id}`)
@@ -96,7 +108,11 @@ describe('@microsoft/microsoft-graph-client against the simulator', () => {
       { id: '1', request: new Request(`${base}/events/${created.id}`, { method: 'GET' }) },
       {
         id: '2',
-        request: new Request(`${base}/events/${created.id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ location: { displayName: 'Batch room' } }) }),
+        request: new Request(`${base}/events/${created.id}`, {
+          method: 'PATCH',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ location: { displayName: 'Batch room' } }),
+        }),
         dependsOn: ['1'],
       },
       { id: '3', request: new Request(`${base}/contactFolders`, { method: 'GET' }), dependsOn: ['1'] },

@@ -25,7 +25,12 @@ describe('ids', () => {
     const store = new SimStore();
     const mb = store.createMailbox({ email: 'p@contoso.example', tenantId: 't' });
     for (let i = 0; i < 40; i++) store.createAppointment(mb.email, { subject: `s${i}`, start: '2026-01-05T09:00:00Z', end: '2026-01-05T10:00:00Z' });
-    const series = store.createAppointment(mb.email, { subject: 'w', start: '2026-01-05T09:00:00Z', end: '2026-01-05T10:00:00Z', recurrence: { pattern: 'daily', numberOfOccurrences: 30 } });
+    const series = store.createAppointment(mb.email, {
+      subject: 'w',
+      start: '2026-01-05T09:00:00Z',
+      end: '2026-01-05T10:00:00Z',
+      recurrence: { pattern: 'daily', numberOfOccurrences: 30 },
+    });
     store.editOccurrence(mb.email, series.id, 3, { subject: 'moved' });
     const seriesItem = mb.items.get(series.id)!;
     const refs: ItemRef[] = [...mb.items.values()].map((item) => ({ item }));
@@ -56,7 +61,13 @@ describe('changeKeys', () => {
 });
 
 describe('OData $filter parser', () => {
-  const obj = { subject: "O'Neil", start: { dateTime: '2026-02-01T09:00:00.0000000' }, isAllDay: false, n: 3, singleValueExtendedProperties: [{ id: 'String {x} Name a', value: '1' }] };
+  const obj = {
+    subject: "O'Neil",
+    start: { dateTime: '2026-02-01T09:00:00.0000000' },
+    isAllDay: false,
+    n: 3,
+    singleValueExtendedProperties: [{ id: 'String {x} Name a', value: '1' }],
+  };
 
   it.each([
     ["subject eq 'O''Neil'", true],
@@ -76,18 +87,25 @@ describe('OData $filter parser', () => {
     expect(evaluate(parseFilter(expr), obj)).toBe(want);
   });
 
-  it.each(["subject eq 'open", 'subject eq', '(subject eq 1', 'subject eq 1)', 'eq 1', "subject ~ 'x'", 'a/any(x x eq 1)', ''])('refuses %j with a positioned syntax error', (expr) => {
-    expect(() => parseFilter(expr)).toThrow(ODataSyntaxError);
-  });
+  it.each(["subject eq 'open", 'subject eq', '(subject eq 1', 'subject eq 1)', 'eq 1', "subject ~ 'x'", 'a/any(x x eq 1)', ''])(
+    'refuses %j with a positioned syntax error',
+    (expr) => {
+      expect(() => parseFilter(expr)).toThrow(ODataSyntaxError);
+    },
+  );
 
   it('whitespace and operator case never change the meaning', () => {
     const words = ['eq', 'and', 'or', 'not'];
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(' ', '  ', '\t'), { minLength: 5, maxLength: 5 }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), (spaces, upper) => {
-        const w = words.map((x, i) => (upper[i] ? x.toUpperCase() : x));
-        const expr = `${spaces[0]}${w[3]}${spaces[1]}(n ${w[0]} 4)${spaces[2]}${w[1]} (subject ${w[0]} 'O''Neil'${spaces[3]}${w[2]} n ${w[0]} 9)${spaces[4]}`;
-        expect(parseFilter(expr)).toEqual(parseFilter("not (n eq 4) and (subject eq 'O''Neil' or n eq 9)"));
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(' ', '  ', '\t'), { minLength: 5, maxLength: 5 }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        (spaces, upper) => {
+          const w = words.map((x, i) => (upper[i] ? x.toUpperCase() : x));
+          const expr = `${spaces[0]}${w[3]}${spaces[1]}(n ${w[0]} 4)${spaces[2]}${w[1]} (subject ${w[0]} 'O''Neil'${spaces[3]}${w[2]} n ${w[0]} 9)${spaces[4]}`;
+          expect(parseFilter(expr)).toEqual(parseFilter("not (n eq 4) and (subject eq 'O''Neil' or n eq 9)"));
+        },
+      ),
     );
   });
 });
@@ -127,9 +145,15 @@ describe('extended property ids', () => {
 describe('patternedRecurrence', () => {
   it.each([
     { pattern: { type: 'daily', interval: 2 }, range: { type: 'numbered', startDate: '2026-01-05', numberOfOccurrences: 5 } },
-    { pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday', 'friday'], firstDayOfWeek: 'monday' }, range: { type: 'endDate', startDate: '2026-01-05', endDate: '2026-03-01' } },
+    {
+      pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday', 'friday'], firstDayOfWeek: 'monday' },
+      range: { type: 'endDate', startDate: '2026-01-05', endDate: '2026-03-01' },
+    },
     { pattern: { type: 'absoluteMonthly', interval: 1, dayOfMonth: 31 }, range: { type: 'noEnd', startDate: '2026-01-31' } },
-    { pattern: { type: 'relativeMonthly', interval: 1, daysOfWeek: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'], index: 'last' }, range: { type: 'noEnd', startDate: '2026-01-30' } },
+    {
+      pattern: { type: 'relativeMonthly', interval: 1, daysOfWeek: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'], index: 'last' },
+      range: { type: 'noEnd', startDate: '2026-01-30' },
+    },
     { pattern: { type: 'absoluteYearly', dayOfMonth: 29, month: 2 }, range: { type: 'numbered', startDate: '2028-02-29', numberOfOccurrences: 3 } },
     { pattern: { type: 'relativeYearly', daysOfWeek: ['thursday'], index: 'fourth', month: 11 }, range: { type: 'noEnd', startDate: '2026-11-26' } },
   ])('$pattern.type survives the round trip through the store model', (input) => {

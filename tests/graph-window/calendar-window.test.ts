@@ -33,7 +33,10 @@ async function feedCursor(): Promise<string> {
   return r.rows[0].c;
 }
 async function feedSince(cursor: string): Promise<{ op: string; crmId: string; item: { subject?: string } | null }[]> {
-  const r = await stack.pool.query(`SELECT op, crm_id AS "crmId", item FROM change_feed WHERE org_id = $1 AND cursor > $2::bigint ORDER BY cursor`, [stack.orgId, cursor]);
+  const r = await stack.pool.query(`SELECT op, crm_id AS "crmId", item FROM change_feed WHERE org_id = $1 AND cursor > $2::bigint ORDER BY cursor`, [
+    stack.orgId,
+    cursor,
+  ]);
   return r.rows;
 }
 async function crmSubjects(): Promise<string[]> {
@@ -59,7 +62,16 @@ beforeAll(async () => {
   // inside it before and after
   await seed({ subject: 'Near review', start: simDay(10, 9), end: simDay(10, 10) });
   // a weekly series across the window's start: some occurrences leave it, the master stays linked
-  await seed({ subject: 'Weekly sync', start: simDay(-84, 8), end: simDay(-84, 9), recurrence: { pattern: 'weekly', daysOfWeek: [new Date(simDay(-84, 8)).toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' })], numberOfOccurrences: 20 } });
+  await seed({
+    subject: 'Weekly sync',
+    start: simDay(-84, 8),
+    end: simDay(-84, 9),
+    recurrence: {
+      pattern: 'weekly',
+      daysOfWeek: [new Date(simDay(-84, 8)).toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' })],
+      numberOfOccurrences: 20,
+    },
+  });
   // beyond the window's end, entering it after 30 days
   await seed({ subject: 'Far offsite', start: simDay(560, 9), end: simDay(560, 17) });
   user = await stack.addUser({ email, syncContacts: false });
@@ -78,7 +90,12 @@ describe('the calendar window over Graph', () => {
     const status = await stack.syncNow(user);
     expect(status.state).toBe('healthy');
     expect(status.counts.toExchange.created).toBe(1);
-    expect(stack.ews.store.readFolder(user.email, 'calendar').map((i) => i.fields.Subject).sort()).toEqual(['CRM far planning', 'Far offsite', 'Near review', 'Old review', 'Weekly sync']);
+    expect(
+      stack.ews.store
+        .readFolder(user.email, 'calendar')
+        .map((i) => i.fields.Subject)
+        .sort(),
+    ).toEqual(['CRM far planning', 'Far offsite', 'Near review', 'Old review', 'Weekly sync']);
   });
 
   it('rolls 30 days later: nothing that only left the window is deleted, what entered syncs once, nothing is written to the mailbox', async () => {
@@ -107,7 +124,8 @@ describe('the calendar window over Graph', () => {
     expect(graphOps()).toContain('GET calendarView/delta');
     const quiet = await stack.syncNow(user);
     expect(quiet.state).toBe('healthy');
-    for (const s of [rolled, quiet]) expect(s.counts).toMatchObject({ toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 0, updated: 0, deleted: 0 } });
+    for (const s of [rolled, quiet])
+      expect(s.counts).toMatchObject({ toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 0, updated: 0, deleted: 0 } });
     expect(graphWrites()).toEqual([]);
     expect(await feedSince(cursor)).toEqual([]);
     expect(stack.ews.store.readFolder(user.email, 'calendar')).toHaveLength(5);
@@ -159,7 +177,10 @@ describe('a CRM delete of a meeting the mailbox organises with attendees', () =>
   const base = () => `/v1/orgs/${stack.orgId}/users/${user.userId}`;
   async function pulledMeeting(subject: string): Promise<string> {
     const mb = encodeURIComponent(user.email);
-    expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/calendar`, { subject, start: simDay(5, 14), end: simDay(5, 15), attendees: ['board@fabrikam.example'] })).status).toBe(201);
+    expect(
+      (await stack.sim('POST', `/_sim/mailboxes/${mb}/calendar`, { subject, start: simDay(5, 14), end: simDay(5, 15), attendees: ['board@fabrikam.example'] }))
+        .status,
+    ).toBe(201);
     await stack.syncNow(user);
     const list = (await stack.api('GET', `${base()}/appointments?limit=1000`)).body.items as { crmId: string; item: { subject: string } }[];
     return list.find((a) => a.item.subject === subject)!.crmId;

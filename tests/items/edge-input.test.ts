@@ -68,20 +68,38 @@ describe('one instant parser', () => {
     ['start', { ...appointment, start: '2026-12-31T23:59:60Z' }],
     ['start', { ...appointment, start: '2026-12-12T10:00:00+01' }],
     ['end', { ...appointment, end: '2027-01-01T00:00:60+01:00' }],
-    ['recurrence.modifiedOccurrences.0.originalStart', {
-      ...appointment,
-      recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'noEnd', startDate: '2026-12-01' }, modifiedOccurrences: [{ originalStart: '2026-12-02T09:00:60Z', start: '2026-12-02T09:00:00Z', end: '2026-12-02T10:00:00Z' }] },
-    }],
-    ['recurrence.deletedOccurrences.0', {
-      ...appointment,
-      recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'noEnd', startDate: '2026-12-01' }, deletedOccurrences: ['2026-12-02T09:00:00+01'] },
-    }],
+    [
+      'recurrence.modifiedOccurrences.0.originalStart',
+      {
+        ...appointment,
+        recurrence: {
+          pattern: { type: 'daily', interval: 1 },
+          range: { type: 'noEnd', startDate: '2026-12-01' },
+          modifiedOccurrences: [{ originalStart: '2026-12-02T09:00:60Z', start: '2026-12-02T09:00:00Z', end: '2026-12-02T10:00:00Z' }],
+        },
+      },
+    ],
+    [
+      'recurrence.deletedOccurrences.0',
+      {
+        ...appointment,
+        recurrence: {
+          pattern: { type: 'daily', interval: 1 },
+          range: { type: 'noEnd', startDate: '2026-12-01' },
+          deletedOccurrences: ['2026-12-02T09:00:00+01'],
+        },
+      },
+    ],
   ])('the API refuses what the engine cannot parse: %s', async (field, body) => {
     expect400(await h.call('PUT', `${base}/appointments/p1`, org.token, body), field);
   });
 
   it('accepts full offsets and fractions', async () => {
-    const res = await h.call('PUT', `${base}/appointments/ok-offset`, org.token, { ...appointment, start: '2026-12-12T10:00:00.250+01:00', end: '2026-12-12T11:00:00+01:00' });
+    const res = await h.call('PUT', `${base}/appointments/ok-offset`, org.token, {
+      ...appointment,
+      start: '2026-12-12T10:00:00.250+01:00',
+      end: '2026-12-12T11:00:00+01:00',
+    });
     expect(res.statusCode).toBe(201);
   });
 });
@@ -93,7 +111,10 @@ describe('text Postgres cannot store answers 400 naming the field (case 4)', () 
     expect400(await h.call('PUT', `${base}/appointments/t1`, org.token, { ...appointment, body: text }), 'body');
     expect400(await h.call('PUT', `${base}/appointments/t1`, org.token, { ...appointment, categories: ['ok', text] }), 'categories.1');
     expect400(await h.call('PUT', `${base}/contacts/t1`, org.token, { givenName: 'a', addresses: { home: { city: text } } }), 'addresses.home.city');
-    expect400(await h.call('POST', `/v1/orgs/${org.id}/users`, org.token, { crmUserId: 'nul-user', email: 'nul@example.com', displayName: text }), 'displayName');
+    expect400(
+      await h.call('POST', `/v1/orgs/${org.id}/users`, org.token, { crmUserId: 'nul-user', email: 'nul@example.com', displayName: text }),
+      'displayName',
+    );
     expect400(await h.call('POST', '/v1/orgs', h.platformToken, { name: text }), 'name');
   });
 
@@ -115,7 +136,12 @@ describe('text Postgres cannot store answers 400 naming the field (case 4)', () 
   });
 
   it('text from Exchange is cleaned the same way (table)', () => {
-    expect(storableValue({ subject: 'a\u0000b', body: 'x\ud800y', list: ['\udc00'], ok: 'é😀' })).toEqual({ subject: 'ab', body: 'x\ufffdy', list: ['\ufffd'], ok: 'é😀' });
+    expect(storableValue({ subject: 'a\u0000b', body: 'x\ud800y', list: ['\udc00'], ok: 'é😀' })).toEqual({
+      subject: 'ab',
+      body: 'x\ufffdy',
+      list: ['\ufffd'],
+      ok: 'é😀',
+    });
     expect(findUnstorableText(storableValue({ deep: [{ t: 'a\u0000\ud800' }] }))).toBeNull();
   });
 });
@@ -128,8 +154,34 @@ describe('every time zone the API accepts reaches Exchange or is refused naming 
   });
 
   it('every IANA name the runtime lists, every tzdata alias and the legacy names', async () => {
-    const legacy = ['EST5EDT', 'CST6CDT', 'MST7MDT', 'PST8PDT', 'EST', 'MST', 'HST', 'WET', 'CET', 'MET', 'EET', 'GMT', 'GMT0', 'GMT+0', 'GMT-0', 'Greenwich',
-      'UCT', 'UTC', 'Universal', 'Zulu', 'Etc/UTC', 'Etc/GMT+5', 'Etc/GMT-14', 'US/Pacific-New', 'europe/berlin', 'AMERICA/NEW_YORK'];
+    const legacy = [
+      'EST5EDT',
+      'CST6CDT',
+      'MST7MDT',
+      'PST8PDT',
+      'EST',
+      'MST',
+      'HST',
+      'WET',
+      'CET',
+      'MET',
+      'EET',
+      'GMT',
+      'GMT0',
+      'GMT+0',
+      'GMT-0',
+      'Greenwich',
+      'UCT',
+      'UTC',
+      'Universal',
+      'Zulu',
+      'Etc/UTC',
+      'Etc/GMT+5',
+      'Etc/GMT-14',
+      'US/Pacific-New',
+      'europe/berlin',
+      'AMERICA/NEW_YORK',
+    ];
     const names = [...new Set([...Intl.supportedValuesOf('timeZone'), ...Object.keys(TZDATA_LINKS), ...legacy])];
     const refused: string[] = [];
     for (const timeZone of names) {

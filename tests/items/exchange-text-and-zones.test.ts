@@ -42,20 +42,30 @@ describe('a legacy zone name the API accepts reaches Exchange (case 6)', () => {
     ['CST6CDT', 'Central Standard Time'],
     ['US/Pacific', 'Pacific Standard Time'],
     ['europe/berlin', 'W. Europe Standard Time'],
-  ])('%s -> %s', async (timeZone, windowsId) => {
-    const crmId = `zone-${timeZone.replace(/\W/g, '')}`;
-    const res = await t.stack.api('PUT', `${t.base}/appointments/${crmId}`, { subject: `zone ${timeZone}`, start: '2026-07-01T13:00:00Z', end: '2026-07-01T14:00:00Z', timeZone, isAllDay: false });
-    expect(res.status).toBe(201);
-    const status = await t.stack.syncNow(t.user);
-    expect(status.itemErrors.count).toBe(0);
-    const item = t.stack.ews.store.readFolder(t.user.email, 'calendar').find((i) => i.fields.Subject === `zone ${timeZone}`);
-    expect(item, 'created in Exchange').toBeDefined();
-    expect(JSON.stringify(item)).toContain(windowsId);
-    const link = await t.stack.pool.query(`SELECT ews_item_id FROM item_links WHERE mailbox_id = $1 AND crm_id = $2`, [t.user.mailboxId, crmId]);
-    expect(link.rows[0].ews_item_id).toEqual(expect.any(String));
-    // Read back, the CRM keeps the zone it sent (no echo of a renamed zone).
-    const back = await t.stack.api('GET', `${t.base}/appointments/${crmId}`);
-    expect(back.body.item.timeZone).toBe(timeZone);
-    expect(back.body.origin).toBe('crm');
-  }, 30_000);
+  ])(
+    '%s -> %s',
+    async (timeZone, windowsId) => {
+      const crmId = `zone-${timeZone.replace(/\W/g, '')}`;
+      const res = await t.stack.api('PUT', `${t.base}/appointments/${crmId}`, {
+        subject: `zone ${timeZone}`,
+        start: '2026-07-01T13:00:00Z',
+        end: '2026-07-01T14:00:00Z',
+        timeZone,
+        isAllDay: false,
+      });
+      expect(res.status).toBe(201);
+      const status = await t.stack.syncNow(t.user);
+      expect(status.itemErrors.count).toBe(0);
+      const item = t.stack.ews.store.readFolder(t.user.email, 'calendar').find((i) => i.fields.Subject === `zone ${timeZone}`);
+      expect(item, 'created in Exchange').toBeDefined();
+      expect(JSON.stringify(item)).toContain(windowsId);
+      const link = await t.stack.pool.query(`SELECT ews_item_id FROM item_links WHERE mailbox_id = $1 AND crm_id = $2`, [t.user.mailboxId, crmId]);
+      expect(link.rows[0].ews_item_id).toEqual(expect.any(String));
+      // Read back, the CRM keeps the zone it sent (no echo of a renamed zone).
+      const back = await t.stack.api('GET', `${t.base}/appointments/${crmId}`);
+      expect(back.body.item.timeZone).toBe(timeZone);
+      expect(back.body.origin).toBe('crm');
+    },
+    30_000,
+  );
 });

@@ -5,8 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  clearItemFailures, countFailingItems, listCrmChangesForPush, listItemErrors, listPendingLinks, putCrmItem, recordItemFailures,
-  summarizeItemErrors, upsertLinks,
+  clearItemFailures,
+  countFailingItems,
+  listCrmChangesForPush,
+  listItemErrors,
+  listPendingLinks,
+  putCrmItem,
+  recordItemFailures,
+  summarizeItemErrors,
+  upsertLinks,
 } from '@exsync/db';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/stack';
 import { seedMailbox, seedOrg } from '../worker/seed';
@@ -26,7 +33,10 @@ const item = { subject: 's', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:
 const backoff = { baseSeconds: 10, maxSeconds: 35 };
 
 async function secondsUntilNext(crmId: string): Promise<number> {
-  const r = await db.pool.query(`SELECT extract(epoch FROM error_next_at - now()) AS s FROM item_links WHERE mailbox_id = $1 AND crm_id = $2`, [mailboxId, crmId]);
+  const r = await db.pool.query(`SELECT extract(epoch FROM error_next_at - now()) AS s FROM item_links WHERE mailbox_id = $1 AND crm_id = $2`, [
+    mailboxId,
+    crmId,
+  ]);
   return Math.round(Number(r.rows[0].s));
 }
 
@@ -35,7 +45,13 @@ describe('per-item failures', () => {
     const { row } = await putCrmItem(db.pool, { orgId, userId, kind: 'appointment', crmId: 'b1', data: item, origin: 'crm' });
     const expected = [10, 20, 35, 35];
     for (let i = 0; i < expected.length; i++) {
-      await recordItemFailures(db.pool, mailboxId, 'appointment', [{ crmId: 'b1', crmVersion: row.version, kind: 'exchange', code: 'ErrorX', message: 'no' }], backoff);
+      await recordItemFailures(
+        db.pool,
+        mailboxId,
+        'appointment',
+        [{ crmId: 'b1', crmVersion: row.version, kind: 'exchange', code: 'ErrorX', message: 'no' }],
+        backoff,
+      );
       expect(await secondsUntilNext('b1')).toBe(expected[i]);
     }
     const [listed] = await listItemErrors(db.pool, mailboxId);
@@ -51,11 +67,32 @@ describe('per-item failures', () => {
 
   it('a failed update is not pushed before its back-off, unless the CRM item changed', async () => {
     const { row } = await putCrmItem(db.pool, { orgId, userId, kind: 'appointment', crmId: 'u1', data: item, origin: 'crm' });
-    await upsertLinks(db.pool, [{ id: '00000000-0000-4000-8000-000000000001', crmId: 'u1', ewsItemId: 'AAMk-u1', ewsChangeKey: 'ck', icalUid: null, crmVersion: row.version, snapshot: item }], mailboxId, 'appointment');
+    await upsertLinks(
+      db.pool,
+      [
+        {
+          id: '00000000-0000-4000-8000-000000000001',
+          crmId: 'u1',
+          ewsItemId: 'AAMk-u1',
+          ewsChangeKey: 'ck',
+          icalUid: null,
+          crmVersion: row.version,
+          snapshot: item,
+        },
+      ],
+      mailboxId,
+      'appointment',
+    );
     const { row: edited } = await putCrmItem(db.pool, { orgId, userId, kind: 'appointment', crmId: 'u1', data: { ...item, subject: 'u' }, origin: 'crm' });
     const due = async () => (await listCrmChangesForPush(db.pool, { userId, mailboxId, kind: 'appointment', limit: 100 })).map((r) => r.crmId);
     expect(await due()).toContain('u1');
-    await recordItemFailures(db.pool, mailboxId, 'appointment', [{ crmId: 'u1', crmVersion: edited.version, kind: 'exchange', code: 'ErrorY', message: 'no' }], backoff);
+    await recordItemFailures(
+      db.pool,
+      mailboxId,
+      'appointment',
+      [{ crmId: 'u1', crmVersion: edited.version, kind: 'exchange', code: 'ErrorY', message: 'no' }],
+      backoff,
+    );
     expect(await due()).not.toContain('u1');
     expect((await listItemErrors(db.pool, mailboxId)).find((e) => e.crmId === 'u1')?.ewsItemId).toBe('AAMk-u1');
     await putCrmItem(db.pool, { orgId, userId, kind: 'appointment', crmId: 'u1', data: { ...item, subject: 'u2' }, origin: 'crm' });
@@ -64,7 +101,13 @@ describe('per-item failures', () => {
 
   it('summarises at most five and clears on success', async () => {
     for (let i = 0; i < 6; i++) {
-      await recordItemFailures(db.pool, mailboxId, 'contact', [{ crmId: `c${i}`, crmVersion: 1, kind: 'mapping', code: 'InvalidItem', message: 'bad' }], backoff);
+      await recordItemFailures(
+        db.pool,
+        mailboxId,
+        'contact',
+        [{ crmId: `c${i}`, crmVersion: 1, kind: 'mapping', code: 'InvalidItem', message: 'bad' }],
+        backoff,
+      );
     }
     const summary = await summarizeItemErrors(db.pool, mailboxId);
     expect(summary.count).toBe(8);

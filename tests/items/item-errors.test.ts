@@ -20,11 +20,17 @@ async function writeRawAppointment(crmId: string, data: object): Promise<void> {
 }
 
 function subjects(): string[] {
-  return t.stack.ews.store.readFolder(t.user.email, 'calendar').map((i) => String(i.fields.Subject)).sort();
+  return t.stack.ews.store
+    .readFolder(t.user.email, 'calendar')
+    .map((i) => String(i.fields.Subject))
+    .sort();
 }
 
 async function writesSince(seq: number): Promise<string[]> {
-  return t.stack.ews.requestLog.list(t.user.email).filter((e) => e.seq > seq && e.operation !== 'SyncFolderItems' && e.operation !== 'GetFolder').map((e) => e.operation!);
+  return t.stack.ews.requestLog
+    .list(t.user.email)
+    .filter((e) => e.seq > seq && e.operation !== 'SyncFolderItems' && e.operation !== 'GetFolder')
+    .map((e) => e.operation!);
 }
 
 async function lastRunFailingItems(): Promise<number> {
@@ -35,7 +41,7 @@ describe('a poison CRM item and an item Exchange refuses do not stop the mailbox
   it('syncs the rest, lists the failures, retries nothing until an edit', async () => {
     // The leap second and the hour-only offset of case 2, as an old database holds them.
     await writeRawAppointment('p1', { subject: 'leap', start: '2026-12-31T23:59:60Z', end: '2027-01-01T00:00:00Z', timeZone: 'UTC', isAllDay: false });
-    await writeRawAppointment('p2', { ...normal('hour offset'), start: '2026-12-12T10:00:00+01' , end: '2026-12-12T11:00:00+01:00' });
+    await writeRawAppointment('p2', { ...normal('hour offset'), start: '2026-12-12T10:00:00+01', end: '2026-12-12T11:00:00+01:00' });
     await t.stack.sim('PUT', `/_sim/mailboxes/${t.user.email}/item-faults`, { refuse: [{ contains: 'refused-by-exchange', code: 'ErrorInvalidPropertySet' }] });
     expect((await t.stack.api('PUT', `${t.base}/appointments/r1`, normal('refused-by-exchange'))).status).toBe(201);
     expect((await t.stack.api('PUT', `${t.base}/appointments/ok1`, normal('fine one'))).status).toBe(201);
@@ -144,7 +150,9 @@ describe('an item Postgres refuses does not stop the mailbox', () => {
       t.stack.ews.store.createAppointment(t.user.email, { subject: 'next to the refused ones', start: '2026-12-08T09:00:00Z', end: '2026-12-08T10:00:00Z' });
       const status = await t.stack.syncNow(t.user);
       expect(status.lastError).toBeNull();
-      const crm = (await t.stack.pool.query(`SELECT data->>'subject' AS s FROM crm_items WHERE user_id = $1 AND NOT deleted`, [t.user.userId])).rows.map((r) => r.s);
+      const crm = (await t.stack.pool.query(`SELECT data->>'subject' AS s FROM crm_items WHERE user_id = $1 AND NOT deleted`, [t.user.userId])).rows.map(
+        (r) => r.s,
+      );
       expect(crm).toContain('next to the refused ones');
       expect(crm).toContain('pg target');
       const listed = (await t.stack.api('GET', `${t.base}/item-errors`)).body.items;

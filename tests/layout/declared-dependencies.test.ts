@@ -39,10 +39,19 @@ function importedPackages(file: string): string[] {
   return importedFiles
     .map((f) => f.fileName)
     .filter((s) => !s.startsWith('.') && !s.startsWith('node:') && !builtinModules.includes(s.split('/')[0]))
-    .map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/'));
+    .map((s) =>
+      s
+        .split('/')
+        .slice(0, s.startsWith('@') ? 2 : 1)
+        .join('/'),
+    );
 }
 
-const workspaces = ['packages', 'services'].flatMap((p) => readdirSync(path.join(ROOT, p)).sort().map((n) => `${p}/${n}`));
+const workspaces = ['packages', 'services'].flatMap((p) =>
+  readdirSync(path.join(ROOT, p))
+    .sort()
+    .map((n) => `${p}/${n}`),
+);
 const rootDeclared = declared(manifest('.'));
 const isTest = (f: string) => f.endsWith('.test.ts');
 

@@ -18,7 +18,20 @@ import { freePort } from '../support/freePort';
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
 /** Tools no production process may load, wherever they would come from. */
-const TOOLS = ['vitest', 'tsx', 'esbuild', 'typescript', 'playwright-core', 'fast-check', 'pino-pretty', 'smtp-server', 'xmllint-wasm', 'eslint', 'prettier', 'knip'];
+const TOOLS = [
+  'vitest',
+  'tsx',
+  'esbuild',
+  'typescript',
+  'playwright-core',
+  'fast-check',
+  'pino-pretty',
+  'smtp-server',
+  'xmllint-wasm',
+  'eslint',
+  'prettier',
+  'knip',
+];
 
 interface Manifest {
   name: string;
@@ -94,7 +107,14 @@ describe('Dockerfile', () => {
     const production = byName.get('production');
     expect(build, 'a stage named build').toBeDefined();
     expect(production, 'a stage named production').toBeDefined();
-    expect(text.trimEnd().split('\n').filter((l) => /^FROM/i.test(l)).at(-1), 'production is the last stage (the default target)').toMatch(/AS production$/i);
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .filter((l) => /^FROM/i.test(l))
+        .at(-1),
+      'production is the last stage (the default target)',
+    ).toMatch(/AS production$/i);
     expect(build).toContain('RUN npm run build');
     expect(production!.filter((l) => /\bnpm (ci|install)\b/.test(l))).toEqual([expect.stringMatching(/^RUN npm ci --omit=dev\b/)]);
     expect(production).toContain('COPY --from=build /app/dist ./dist');
@@ -155,11 +175,16 @@ describe('the production install, as the image makes it', () => {
 
   it('the built entries load only packages that a workspace declares as a production dependency', async () => {
     const production = new Set((await manifests()).flatMap((m) => Object.keys(m.dependencies ?? {})).filter((n) => !n.startsWith('@exsync/')));
-    const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+    const packageOf = (spec: string) =>
+      spec
+        .split('/')
+        .slice(0, spec.startsWith('@') ? 2 : 1)
+        .join('/');
     const loaded = new Set<string>();
     for (const entry of ['api.js', 'worker.js', 'migrate.js']) {
       const code = await readFile(path.join(dir, 'dist', entry), 'utf8');
-      for (const m of code.matchAll(/\brequire\("([^"./][^"]*)"\)/g)) if (!m[1].startsWith('node:') && !builtinModules.includes(m[1])) loaded.add(packageOf(m[1]));
+      for (const m of code.matchAll(/\brequire\("([^"./][^"]*)"\)/g))
+        if (!m[1].startsWith('node:') && !builtinModules.includes(m[1])) loaded.add(packageOf(m[1]));
     }
     expect(loaded.has('fastify')).toBe(true);
     expect([...loaded].filter((p) => !production.has(p)).sort()).toEqual([]);

@@ -14,7 +14,6 @@ import {
   type LoginHarness,
 } from './loginHarness';
 
-
 let h: LoginHarness;
 let ews: EwsSim;
 beforeAll(async () => {

@@ -12,7 +12,7 @@ afterAll(async () => {
   await s?.close();
 });
 
-it('a delegated-mode org signs a user in and syncs the mailbox with the user\'s own token, never impersonating', async () => {
+it("a delegated-mode org signs a user in and syncs the mailbox with the user's own token, never impersonating", async () => {
   const org = await s.platform('POST', '/v1/orgs', { name: 'delegated e2e' });
   const orgId = org.json.id as string;
   expect(

@@ -2,7 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
-import { api, authorizeAtMicrosoft, deliverCallback, orgConnectionTest, orgWithUser, outcomeOf, startLoginHarness, startSignIn, stepNamed, type LoginHarness } from './loginHarness';
+import {
+  api,
+  authorizeAtMicrosoft,
+  deliverCallback,
+  orgConnectionTest,
+  orgWithUser,
+  outcomeOf,
+  startLoginHarness,
+  startSignIn,
+  stepNamed,
+  type LoginHarness,
+} from './loginHarness';
 
 /**
  * The connection test of an organisation on the Graph transport, against the Entra ID and Graph
@@ -33,7 +44,6 @@ const graphCalls = (mailbox: string) => ews.requestLog.list(mailbox, 'graph');
 async function graphOrg(email: string, authMode: 'app-only' | 'delegated' = 'app-only') {
   return orgWithUser(h, { email, authMode, transport: 'graph', graphUrl: graph.url });
 }
-
 
 describe('connection test over Graph (app-only)', () => {
   it('gets a Graph token and reads the calendar and the contacts folder as the mailbox', async () => {
@@ -89,7 +99,7 @@ describe('connection test over Graph (app-only)', () => {
     }
   });
 
-  it('names RBAC for Applications when the mailbox is outside the app\'s management scope', async () => {
+  it("names RBAC for Applications when the mailbox is outside the app's management scope", async () => {
     const { orgId } = await graphOrg('alice@contoso.example');
     graph.state.setScope(DEFAULT_SEED.tenantId, ['bob@contoso.example']);
     try {
@@ -111,7 +121,7 @@ describe('connection test over Graph (app-only)', () => {
     expect(call.message).toContain('no mailbox nobody@contoso.example');
   });
 
-  it('gives the admin-consent link for Graph: the v2 endpoint asking for Graph\'s .default scope', async () => {
+  it("gives the admin-consent link for Graph: the v2 endpoint asking for Graph's .default scope", async () => {
     const { orgId } = await graphOrg('alice@contoso.example');
     const res = await api(h, 'GET', `/v1/orgs/${orgId}/exchange/admin-consent-url`);
     expect(res.statusCode).toBe(200);
@@ -123,7 +133,7 @@ describe('connection test over Graph (app-only)', () => {
 });
 
 describe('connection test over Graph (delegated)', () => {
-  it('asks for a sign-in first, then tests with the user\'s own Graph token', async () => {
+  it("asks for a sign-in first, then tests with the user's own Graph token", async () => {
     const { orgId, userId } = await graphOrg('bob@contoso.example', 'delegated');
     const before = await api(h, 'POST', `/v1/orgs/${orgId}/users/${userId}/exchange/test`);
     expect(before.json().ok).toBe(false);

@@ -70,7 +70,15 @@ export async function api(h: LoginHarness, method: 'GET' | 'POST' | 'PUT' | 'PAT
 /** An organisation pointed at the simulator's default tenant and app, with one enabled user. */
 export async function orgWithUser(
   h: LoginHarness,
-  opts: { email: string; authMode?: 'app-only' | 'delegated'; enable?: boolean; ewsUrl?: string; clientSecret?: string; transport?: 'ews' | 'graph'; graphUrl?: string },
+  opts: {
+    email: string;
+    authMode?: 'app-only' | 'delegated';
+    enable?: boolean;
+    ewsUrl?: string;
+    clientSecret?: string;
+    transport?: 'ews' | 'graph';
+    graphUrl?: string;
+  },
 ): Promise<{ orgId: string; userId: string; mailboxId: string }> {
   const org = await api(h, 'POST', '/v1/orgs', { name: `login test ${opts.email}` });
   if (org.statusCode !== 201) throw new Error(`create org: ${org.statusCode} ${org.body}`);
@@ -157,7 +165,11 @@ export interface ConnectionStep {
 }
 
 /** POST .../exchange/test (as `mailbox` when given); answers the parsed 200 body. */
-export async function orgConnectionTest(h: LoginHarness, orgId: string, mailbox?: string): Promise<{ ok: boolean; mailbox: string | null; steps: ConnectionStep[] }> {
+export async function orgConnectionTest(
+  h: LoginHarness,
+  orgId: string,
+  mailbox?: string,
+): Promise<{ ok: boolean; mailbox: string | null; steps: ConnectionStep[] }> {
   const res = await api(h, 'POST', `/v1/orgs/${orgId}/exchange/test`, mailbox ? { mailbox } : {});
   if (res.statusCode !== 200) throw new Error(`connection test: ${res.statusCode} ${res.body}`);
   return res.json();

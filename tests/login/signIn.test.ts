@@ -141,9 +141,7 @@ describe('user sign-in with Microsoft (over HTTP against the Entra simulator)', 
     const { orgId, userId, mailboxId } = await orgWithUser(h, { email: 'frank@contoso.example' });
     const { authorizeUrl, cookie } = await startSignIn(h, orgId, userId);
     const callback = await authorizeAtMicrosoft(authorizeUrl);
-    await h.pool.query(`UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE state = $1`, [
-      authorizeUrl.searchParams.get('state'),
-    ]);
+    await h.pool.query(`UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE state = $1`, [authorizeUrl.searchParams.get('state')]);
     const res = await deliverCallback(h, callback, cookie);
     expect(outcomeOf(res)).toBe('state-expired');
     await expectNothingBound(userId, mailboxId);
@@ -206,7 +204,7 @@ describe('user sign-in with Microsoft (over HTTP against the Entra simulator)', 
     expect(body.length).toBeGreaterThan(0);
   });
 
-  it('another organisation\'s admin cannot get a sign-in link for this user', async () => {
+  it("another organisation's admin cannot get a sign-in link for this user", async () => {
     const { orgId, userId } = await orgWithUser(h, { email: 'alice@contoso.example' });
     const other = await orgWithUser(h, { email: 'bob@contoso.example' });
     const token = await h.app.inject({ method: 'POST', url: `/v1/orgs/${other.orgId}/admin-tokens`, headers: h.admin });
@@ -264,7 +262,7 @@ describe('admin consent', () => {
     expect(outcomeOf(replay)).toBe('state-replayed');
   });
 
-  it('records a denial with Microsoft\'s text, even though the redirect says admin_consent=True', async () => {
+  it("records a denial with Microsoft's text, even though the redirect says admin_consent=True", async () => {
     const { orgId } = await orgWithUser(h, { email: 'alice@contoso.example', enable: false });
     h.sim.setAdminConsentAnswer(DEFAULT_SEED.applicationId, 'deny');
     try {

@@ -3,14 +3,7 @@
  * reader hands them over, parsed, and matched by their offsets around the item's date.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  durationMinutes,
-  fixedOffsetZone,
-  ianaZoneForRules,
-  parseZoneDefinition,
-  rulesOffsetAt,
-  type ZoneRules,
-} from '../../packages/calendar/src/zoneRules';
+import { durationMinutes, fixedOffsetZone, ianaZoneForRules, parseZoneDefinition, rulesOffsetAt, type ZoneRules } from '../../packages/calendar/src/zoneRules';
 import { zoneOffsetMinutes } from '../../packages/calendar/src/windowsZones';
 
 const rule = (month: number, occurrence: number, hours: number) => ({ month, dayOfWeek: 0, occurrence, timeOffsetMinutes: hours * 60 });
@@ -68,14 +61,20 @@ describe('parseZoneDefinition', () => {
       },
       TransitionsGroups: {
         TransitionsGroup: [
-          { Id: '0', RecurringDayTransition: [
-            { To: { Kind: 'Period', To: 'Dlt/1' }, TimeOffset: 'P0DT2H0M0.0S', Month: '4', DayOfWeek: 'Sunday', Occurrence: '1' },
-            { To: { Kind: 'Period', To: 'Std' }, TimeOffset: 'P0DT2H0M0.0S', Month: '10', DayOfWeek: 'Sunday', Occurrence: '-1' },
-          ] },
-          { Id: '1', RecurringDayTransition: [
-            { To: { Kind: 'Period', To: 'Dlt/2007' }, TimeOffset: 'P0DT2H0M0.0S', Month: '3', DayOfWeek: 'Sunday', Occurrence: '2' },
-            { To: { Kind: 'Period', To: 'Std' }, TimeOffset: 'P0DT2H0M0.0S', Month: '11', DayOfWeek: 'Sunday', Occurrence: '1' },
-          ] },
+          {
+            Id: '0',
+            RecurringDayTransition: [
+              { To: { Kind: 'Period', To: 'Dlt/1' }, TimeOffset: 'P0DT2H0M0.0S', Month: '4', DayOfWeek: 'Sunday', Occurrence: '1' },
+              { To: { Kind: 'Period', To: 'Std' }, TimeOffset: 'P0DT2H0M0.0S', Month: '10', DayOfWeek: 'Sunday', Occurrence: '-1' },
+            ],
+          },
+          {
+            Id: '1',
+            RecurringDayTransition: [
+              { To: { Kind: 'Period', To: 'Dlt/2007' }, TimeOffset: 'P0DT2H0M0.0S', Month: '3', DayOfWeek: 'Sunday', Occurrence: '2' },
+              { To: { Kind: 'Period', To: 'Std' }, TimeOffset: 'P0DT2H0M0.0S', Month: '11', DayOfWeek: 'Sunday', Occurrence: '1' },
+            ],
+          },
         ],
       },
     };
@@ -85,7 +84,12 @@ describe('parseZoneDefinition', () => {
   });
 
   it('reads a single period with no transitions rule', () => {
-    expect(parseZoneDefinition({ Periods: { Period: { Bias: '-PT5H30M', Name: 'Standard', Id: 'S' } }, TransitionsGroups: { TransitionsGroup: { Id: '0', Transition: { To: { Kind: 'Period', To: 'S' } } } } })).toEqual({ standardOffset: 330 });
+    expect(
+      parseZoneDefinition({
+        Periods: { Period: { Bias: '-PT5H30M', Name: 'Standard', Id: 'S' } },
+        TransitionsGroups: { TransitionsGroup: { Id: '0', Transition: { To: { Kind: 'Period', To: 'S' } } } },
+      }),
+    ).toEqual({ standardOffset: 330 });
     expect(durationMinutes('-PT1H')).toBe(-60);
     expect(durationMinutes('garbage')).toBeUndefined();
   });

@@ -26,7 +26,13 @@ describe('parseEmails', () => {
     [['ok@x.test', 'no at sign'], 1],
     [['ok@x.test', 'Jane <not an address>'], 1],
     [[{ address: 'a@x.test', slot: 4 }], 0],
-    [[{ address: 'a@x.test', slot: 1 }, { address: 'b@x.test', slot: 1 }], 1],
+    [
+      [
+        { address: 'a@x.test', slot: 1 },
+        { address: 'b@x.test', slot: 1 },
+      ],
+      1,
+    ],
     [['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test'], 3],
   ])('refuses %j naming entry %i', (input, index) => {
     try {
@@ -50,8 +56,19 @@ describe('placeEmails / normalizeEmails', () => {
   it('normalises stored strings and entries alike, and is idempotent', () => {
     fc.assert(
       fc.property(
-        fc.subarray([1, 2, 3] as const).chain((slots) =>
-          fc.tuple(...slots.map((slot) => fc.record({ address: fc.constantFrom('a@x.test', 'b@x.test', ' C@x.test '), name: fc.option(fc.constantFrom('N', ' '), { nil: undefined }), slot: fc.option(fc.constant(slot), { nil: undefined }) })))),
+        fc
+          .subarray([1, 2, 3] as const)
+          .chain((slots) =>
+            fc.tuple(
+              ...slots.map((slot) =>
+                fc.record({
+                  address: fc.constantFrom('a@x.test', 'b@x.test', ' C@x.test '),
+                  name: fc.option(fc.constantFrom('N', ' '), { nil: undefined }),
+                  slot: fc.option(fc.constant(slot), { nil: undefined }),
+                }),
+              ),
+            ),
+          ),
         (entries) => {
           const once = normalizeEmails(entries as never);
           expect(normalizeEmails(once)).toEqual(once);
@@ -59,12 +76,18 @@ describe('placeEmails / normalizeEmails', () => {
         },
       ),
     );
-    expect(normalizeEmails(['Jane <j@x.test>', 'k@x.test'])).toEqual([{ address: 'j@x.test', name: 'Jane', slot: 1 }, { address: 'k@x.test', slot: 2 }]);
+    expect(normalizeEmails(['Jane <j@x.test>', 'k@x.test'])).toEqual([
+      { address: 'j@x.test', name: 'Jane', slot: 1 },
+      { address: 'k@x.test', slot: 2 },
+    ]);
   });
 });
 
 describe('keepEmailSlots', () => {
-  const stored = [{ address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 as const }, { address: 'pat.home@example.test', slot: 3 as const }];
+  const stored = [
+    { address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 as const },
+    { address: 'pat.home@example.test', slot: 3 as const },
+  ];
 
   it('bare addresses the item already has keep their slots and names', () => {
     expect(keepEmailSlots(parseEmails(['PAT.HOME@example.test', 'pat.work@example.test']), stored)).toEqual([

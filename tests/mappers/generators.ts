@@ -45,12 +45,7 @@ function daysInMonth(date: string): number {
   return new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
-function patternFor(
-  kind: RecurrencePattern['type'],
-  startDate: string,
-  interval: number,
-  extraDays: DayOfWeek[],
-): RecurrencePattern {
+function patternFor(kind: RecurrencePattern['type'], startDate: string, interval: number, extraDays: DayOfWeek[]): RecurrencePattern {
   const [, month, day] = startDate.split('-').map(Number);
   const dow = DAYS[weekday(startDate)];
   const n = Math.ceil(day / 7);
@@ -72,14 +67,7 @@ function patternFor(
 }
 
 const seriesShape = fc.record({
-  kind: fc.constantFrom<RecurrencePattern['type']>(
-    'daily',
-    'weekly',
-    'absoluteMonthly',
-    'relativeMonthly',
-    'absoluteYearly',
-    'relativeYearly',
-  ),
+  kind: fc.constantFrom<RecurrencePattern['type']>('daily', 'weekly', 'absoluteMonthly', 'relativeMonthly', 'absoluteYearly', 'relativeYearly'),
   interval: fc.integer({ min: 1, max: 3 }),
   extraDays: fc.subarray(DAYS, { maxLength: 3 }),
   rangeKind: fc.constantFrom('endDate', 'numbered', 'noEnd'),
@@ -117,9 +105,7 @@ export const appointmentArb: fc.Arbitrary<Appointment> = fc
   .map((g) => {
     const date = addDays(BASE_DATE, g.dayOffset);
     const start = g.allDay ? fromLocal(date, 0, g.zone) : fromLocal(date, g.quarterHour * 900, g.zone);
-    const end = g.allDay
-      ? fromLocal(addDays(date, g.allDayLength), 0, g.zone)
-      : new Date(start.getTime() + g.durationQuarters * 900_000);
+    const end = g.allDay ? fromLocal(addDays(date, g.allDayLength), 0, g.zone) : new Date(start.getTime() + g.durationQuarters * 900_000);
     const a: Appointment = {
       subject: g.subject,
       start: isoSeconds(start),

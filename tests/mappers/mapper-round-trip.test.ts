@@ -12,14 +12,7 @@ import { applyOccurrenceChanges } from '../../packages/ews-client/src/mappers/oc
 import { writeOccurrenceChanges } from '../../packages/ews-client/src/mappers/appointmentSeries';
 import { appointmentArb, contactArb, ZONES } from './generators';
 import { startEwsHarness, type EwsHarness } from './ewsHarness';
-import {
-  createAppointment,
-  createContact,
-  readAppointment,
-  readContact,
-  updateAppointment,
-  updateContact,
-} from './roundTripSupport';
+import { createAppointment, createContact, readAppointment, readContact, updateAppointment, updateContact } from './roundTripSupport';
 
 let h: EwsHarness;
 beforeAll(async () => {
@@ -80,9 +73,7 @@ describe('appointment round trip', () => {
       recurrence: {
         pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday', 'wednesday'] },
         range: { type: 'endDate', startDate: '2026-03-23', endDate: '2026-04-15' },
-        modifiedOccurrences: [
-          { originalStart: '2026-03-30T07:00:00Z', start: '2026-03-30T10:00:00Z', end: '2026-03-30T10:15:00Z', location: 'Room 7' },
-        ],
+        modifiedOccurrences: [{ originalStart: '2026-03-30T07:00:00Z', start: '2026-03-30T10:00:00Z', end: '2026-03-30T10:15:00Z', location: 'Room 7' }],
         deletedOccurrences: ['2026-04-01T07:00:00Z'],
       },
     },

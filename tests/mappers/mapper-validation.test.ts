@@ -35,10 +35,7 @@ describe('input the mappers refuse before writing anything', () => {
       },
       UnsupportedRecurrenceError,
     ],
-    [
-      { ...valid, recurrence: { pattern: { type: 'daily', interval: 0 }, range: { type: 'noEnd', startDate: '2026-05-01' } } },
-      UnsupportedRecurrenceError,
-    ],
+    [{ ...valid, recurrence: { pattern: { type: 'daily', interval: 0 }, range: { type: 'noEnd', startDate: '2026-05-01' } } }, UnsupportedRecurrenceError],
   ] as [Appointment, new (...args: never[]) => Error][])('%# refuses with %O', (a, error) => {
     const item = new ews.Appointment(service);
     expect(() => applyAppointment(item, a)).toThrow(error);
@@ -46,12 +43,14 @@ describe('input the mappers refuse before writing anything', () => {
   });
 
   it('refuses contacts with four emails or unknown phone kinds', () => {
-    expect(() => applyContact(new ews.Contact(service), { emails: [{ address: 'a@x' }, { address: 'b@x' }, { address: 'c@x' }, { address: 'd@x' }], phones: {}, addresses: {} })).toThrow(
-      InvalidContactError,
-    );
     expect(() =>
-      applyContact(new ews.Contact(service), { emails: [], phones: { fax: '1' } as never, addresses: {} }),
+      applyContact(new ews.Contact(service), {
+        emails: [{ address: 'a@x' }, { address: 'b@x' }, { address: 'c@x' }, { address: 'd@x' }],
+        phones: {},
+        addresses: {},
+      }),
     ).toThrow(InvalidContactError);
+    expect(() => applyContact(new ews.Contact(service), { emails: [], phones: { fax: '1' } as never, addresses: {} })).toThrow(InvalidContactError);
   });
 });
 

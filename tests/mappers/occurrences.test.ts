@@ -38,12 +38,7 @@ const weekly: Appointment = {
 
 describe('series expansion', () => {
   it('keeps the local time across the DST change', () => {
-    expect(occurrenceStarts(weekly)).toEqual([
-      '2026-03-23T08:00:00Z',
-      '2026-03-25T08:00:00Z',
-      '2026-03-30T07:00:00Z',
-      '2026-04-01T07:00:00Z',
-    ]);
+    expect(occurrenceStarts(weekly)).toEqual(['2026-03-23T08:00:00Z', '2026-03-25T08:00:00Z', '2026-03-30T07:00:00Z', '2026-04-01T07:00:00Z']);
     expect(occurrenceIndex(weekly, '2026-03-30T07:00:00.000Z')).toBe(3);
     expect(occurrenceIndex(weekly, '2026-03-30T08:00:00Z')).toBeUndefined();
   });
@@ -141,6 +136,14 @@ describe('planOccurrenceChanges', () => {
       recurrence: { ...withExceptions.recurrence!, range: { type: 'numbered', startDate: '2026-03-23', numberOfOccurrences: 6 } },
     };
     expect(planOccurrenceChanges(withExceptions, longer).writes.map((w) => w.type)).toEqual(['delete', 'update']);
-    expect(planOccurrenceChanges(withExceptions, { ...withExceptions, recurrence: { ...withExceptions.recurrence!, modifiedOccurrences: [{ originalStart: '2026-03-31T07:00:00Z', start: '2026-03-31T07:00:00Z', end: '2026-03-31T07:15:00Z', subject: 'x' }] } }).unknownOccurrences).toEqual(['2026-03-31T07:00:00Z']);
+    expect(
+      planOccurrenceChanges(withExceptions, {
+        ...withExceptions,
+        recurrence: {
+          ...withExceptions.recurrence!,
+          modifiedOccurrences: [{ originalStart: '2026-03-31T07:00:00Z', start: '2026-03-31T07:00:00Z', end: '2026-03-31T07:15:00Z', subject: 'x' }],
+        },
+      }).unknownOccurrences,
+    ).toEqual(['2026-03-31T07:00:00Z']);
   });
 });

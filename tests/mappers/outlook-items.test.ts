@@ -77,7 +77,10 @@ it('reads an Outlook contact', async () => {
     surname: 'Hopper',
     companyName: 'Navy',
     jobTitle: 'Rear Admiral',
-    emails: [{ address: 'grace@navy.example', slot: 1 }, { address: 'gh@example.org', slot: 2 }],
+    emails: [
+      { address: 'grace@navy.example', slot: 1 },
+      { address: 'gh@example.org', slot: 2 },
+    ],
     phones: { mobile: '+1 555 0100', businessFax: '+1 555 0199' },
     addresses: {},
     notes: 'COBOL',
@@ -93,7 +96,15 @@ it('keeps emails in their slots when Outlook left EmailAddress1 empty', async ()
   await item.Update(ews.ConflictResolutionMode.AlwaysOverwrite);
   const id = new ews.ItemId(c.id);
   expect((await readContact(h.service, id)).emails).toEqual([{ address: 'two@example.org', slot: 2 }]);
-  await updateContact(h.service, id, { givenName: 'Sparse', emails: [{ address: 'two@example.org', slot: 2 }, { address: 'three@example.org' }], phones: {}, addresses: {} });
+  await updateContact(h.service, id, {
+    givenName: 'Sparse',
+    emails: [{ address: 'two@example.org', slot: 2 }, { address: 'three@example.org' }],
+    phones: {},
+    addresses: {},
+  });
   // the new address takes the lowest free slot; the one in slot 2 stays there
-  expect((await readContact(h.service, id)).emails).toEqual([{ address: 'three@example.org', slot: 1 }, { address: 'two@example.org', slot: 2 }]);
+  expect((await readContact(h.service, id)).emails).toEqual([
+    { address: 'three@example.org', slot: 1 },
+    { address: 'two@example.org', slot: 2 },
+  ]);
 });

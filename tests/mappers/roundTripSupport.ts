@@ -1,10 +1,7 @@
 /** Canonical -> CreateItem -> GetItem -> canonical, and updates, through the real library. */
 import * as ews from 'ews-javascript-api';
 import type { Appointment, Contact } from '@exsync/canonical';
-import {
-  APPOINTMENT_FETCH_PROPERTIES,
-  applyAppointment,
-} from '../../packages/ews-client/src/mappers/appointmentMapper';
+import { APPOINTMENT_FETCH_PROPERTIES, applyAppointment } from '../../packages/ews-client/src/mappers/appointmentMapper';
 import { readAppointments } from '../../packages/ews-client/src/mappers/appointmentSeries';
 import { applyContact, CONTACT_FETCH_PROPERTIES, toCanonicalContact } from '../../packages/ews-client/src/mappers/contactMapper';
 

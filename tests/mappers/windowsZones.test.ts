@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TimeZoneInfo } from 'ews-javascript-api';
-import {
-  currentIanaName,
-  findWindowsZone,
-  ianaZoneForWindows,
-  UnknownTimeZoneError,
-  windowsZoneForIana,
-} from '../../packages/calendar/src/windowsZones';
+import { currentIanaName, findWindowsZone, ianaZoneForWindows, UnknownTimeZoneError, windowsZoneForIana } from '../../packages/calendar/src/windowsZones';
 import { timeZoneInfoForIana } from '../../packages/ews-client/src/mappers/libraryTimeZones';
 import { CLDR_WINDOWS_ZONES } from '../../packages/calendar/src/windowsZonesData';
 

@@ -29,7 +29,12 @@ describe('the IMAP and SMTP test servers check bearer tokens', () => {
   });
 
   const token = (over: { email?: string; resource?: string; scp?: string; lifetimeSeconds?: number } = {}) =>
-    entra.mintDelegatedToken({ email: over.email ?? ALICE, resource: over.resource ?? MAIL_RESOURCE, scp: over.scp ?? 'IMAP.AccessAsUser.All SMTP.Send', lifetimeSeconds: over.lifetimeSeconds });
+    entra.mintDelegatedToken({
+      email: over.email ?? ALICE,
+      resource: over.resource ?? MAIL_RESOURCE,
+      scp: over.scp ?? 'IMAP.AccessAsUser.All SMTP.Send',
+      lifetimeSeconds: over.lifetimeSeconds,
+    });
 
   async function imapLogin(user: string, accessToken: string): Promise<boolean> {
     const c = new ImapFlow({ host: mail.imap.host, port: mail.imap.port, secure: false, auth: { user, accessToken }, logger: false });
@@ -56,7 +61,7 @@ describe('the IMAP and SMTP test servers check bearer tokens', () => {
     }
   }
 
-  it('IMAP (Dovecot): the user\'s own token for outlook.office.com only', async () => {
+  it("IMAP (Dovecot): the user's own token for outlook.office.com only", async () => {
     expect(await imapLogin(ALICE, await token())).toBe(true);
     expect(await imapLogin('bob@contoso.example', await token())).toBe(false);
     expect(await imapLogin(ALICE, await token({ resource: 'https://outlook.office365.com' }))).toBe(false);

@@ -64,10 +64,15 @@ describe('mailbox monitor end to end (Dovecot + smtp-server + Entra simulator)',
       sent.push(m);
       await stack.mail.deliver(ALICE, m.raw);
     }
-    const feed = await waitFor('all messages in the feed', async () => {
-      const f = await stack.feed();
-      return f.length >= COUNT ? f : undefined;
-    }, 120_000, 500);
+    const feed = await waitFor(
+      'all messages in the feed',
+      async () => {
+        const f = await stack.feed();
+        return f.length >= COUNT ? f : undefined;
+      },
+      120_000,
+      500,
+    );
     expect(feed.map((m) => m.messageId)).toEqual(sent.map((m) => m.messageId));
     expect(feed.map((m) => m.subject)).toEqual(sent.map((m) => m.subject));
     expect(feed.every((m) => m.mailboxId === mailboxId)).toBe(true);
@@ -80,11 +85,16 @@ describe('mailbox monitor end to end (Dovecot + smtp-server + Entra simulator)',
     );
     expect(feed[100].attachments[0].size).toBe(10 * 1024 * 1024);
 
-    const processed = await waitFor('every message moved', async () => {
-      const inbox = await stack.mail.readFolder(ALICE, 'INBOX');
-      const p = await stack.mail.readFolder(ALICE, 'processed');
-      return inbox.length === 0 && p.length === COUNT ? p : undefined;
-    }, 30_000, 300);
+    const processed = await waitFor(
+      'every message moved',
+      async () => {
+        const inbox = await stack.mail.readFolder(ALICE, 'INBOX');
+        const p = await stack.mail.readFolder(ALICE, 'processed');
+        return inbox.length === 0 && p.length === COUNT ? p : undefined;
+      },
+      30_000,
+      300,
+    );
     expect(processed.every((m) => m.flags.includes('\\Seen'))).toBe(true);
     expect(new Set(processed.map((m) => m.messageId)).size).toBe(COUNT);
     expect((await stack.mailbox(mailboxId)).state).toBe('idle');
@@ -123,15 +133,25 @@ describe('mailbox monitor end to end (Dovecot + smtp-server + Entra simulator)',
     const lines = (b: Buffer) => b.toString('utf8').replace(/\r\n/g, '\n').trimEnd();
     expect(attached).toBeDefined();
     expect(lines(attached!.content)).toBe(lines(sent[7].raw));
-    const failed = await waitFor('the message in "failed"', async () => {
-      const f = await stack.mail.readFolder(ALICE, 'failed');
-      return f.length === 1 ? f : undefined;
-    }, 30_000, 200);
+    const failed = await waitFor(
+      'the message in "failed"',
+      async () => {
+        const f = await stack.mail.readFolder(ALICE, 'failed');
+        return f.length === 1 ? f : undefined;
+      },
+      30_000,
+      200,
+    );
     expect(failed[0].messageId).toBe(`<${sent[7].messageId}>`);
     expect((await stack.mail.readFolder(ALICE, 'processed')).length).toBe(COUNT - 1);
     await waitFor('state failed', async () => (await stack.feed())[7].state === 'failed');
     // Asking again changes nothing and forwards nothing more.
-    const again = await stack.app.inject({ method: 'POST', url: `/v1/orgs/${stack.orgId}/inbound-messages/${target.id}/fail`, headers: stack.auth, payload: { reason: 'again' } });
+    const again = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/orgs/${stack.orgId}/inbound-messages/${target.id}/fail`,
+      headers: stack.auth,
+      payload: { reason: 'again' },
+    });
     expect(again.json().state).toBe('failed');
     await new Promise((r) => setTimeout(r, 1500));
     expect(stack.mail.smtpMessages().filter((m) => m.to.includes(FORWARD_TO))).toHaveLength(1);

@@ -49,10 +49,15 @@ describe('mailbox monitor faults (Dovecot with IDLE)', () => {
       }
     }
     expect(kicked).toBe(3);
-    const got = await waitFor('all 30 read', async () => {
-      const s = await subjectsOf(stack, alice);
-      return s.length >= 30 ? s : undefined;
-    }, 60_000, 300);
+    const got = await waitFor(
+      'all 30 read',
+      async () => {
+        const s = await subjectsOf(stack, alice);
+        return s.length >= 30 ? s : undefined;
+      },
+      60_000,
+      300,
+    );
     expect(got).toEqual(tags);
     expect(stack.entra.stats.byGrantType.refresh_token ?? 0).toBeGreaterThan(before);
     await waitFor('inbox empty', async () => (await stack.mail.readFolder(ALICE, 'INBOX')).length === 0);
@@ -77,10 +82,15 @@ describe('mailbox monitor faults (Dovecot with IDLE)', () => {
     await waitFor('both connected', async () => (await stack.mailbox(alice)).state === 'idle' && (await stack.mailbox(bob)).state === 'idle');
     stack.entra.revokeRefreshTokens(ALICE);
     await stack.mail.dovecot.kick(ALICE); // the session ends as at a token expiry; the refresh is refused
-    const state = await waitFor('needs-sign-in', async () => {
-      const m = await stack.mailbox(alice);
-      return m.state === 'needs-sign-in' ? m : undefined;
-    }, 30_000, 200);
+    const state = await waitFor(
+      'needs-sign-in',
+      async () => {
+        const m = await stack.mailbox(alice);
+        return m.state === 'needs-sign-in' ? m : undefined;
+      },
+      30_000,
+      200,
+    );
     expect(state.stateMessage).toMatch(/sign in again/);
     await stack.mail.deliver(BOB, await message(BOB, 'bob-after-revoke'));
     await stack.mail.deliver(ALICE, await message(ALICE, 'alice-after-revoke'));
@@ -113,10 +123,15 @@ describe('mailbox monitor against a server without IDLE', () => {
     });
     expect(m.stateMessage).toMatch(/no IDLE/);
     for (const tag of ['poll-0', 'poll-1', 'poll-2']) await stack.mail.deliver(ALICE, await message(ALICE, tag));
-    const got = await waitFor('polled', async () => {
-      const s = await subjectsOf(stack, id);
-      return s.length === 3 ? s : undefined;
-    }, 30_000, 200);
+    const got = await waitFor(
+      'polled',
+      async () => {
+        const s = await subjectsOf(stack, id);
+        return s.length === 3 ? s : undefined;
+      },
+      30_000,
+      200,
+    );
     expect(got).toEqual(['poll-0', 'poll-1', 'poll-2']);
   });
 });

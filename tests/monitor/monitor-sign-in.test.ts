@@ -51,8 +51,13 @@ describe('mailbox monitor registration and grant', () => {
     expect(restored.json().clientSecretSet).toBe(false);
   });
 
-  it('binds a refresh token through exsync\'s callback and rotates it on every refresh', async () => {
-    const created = await stack.app.inject({ method: 'POST', url: `/v1/orgs/${stack.orgId}/mailbox-monitor/mailboxes`, headers: stack.auth, payload: { email: 'alice@contoso.example' } });
+  it("binds a refresh token through exsync's callback and rotates it on every refresh", async () => {
+    const created = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/orgs/${stack.orgId}/mailbox-monitor/mailboxes`,
+      headers: stack.auth,
+      payload: { email: 'alice@contoso.example' },
+    });
     const id = created.json().id as string;
     expect(created.json().state).toBe('awaiting-sign-in');
     expect(await signIn(stack, id)).toBe('monitor-connected');
@@ -60,12 +65,17 @@ describe('mailbox monitor registration and grant', () => {
     expect(m).toMatchObject({ state: 'connecting', signedInAs: 'alice@contoso.example' });
     const box = secretBoxFromConfig(stack.config);
     const first = await readMonitorRefreshToken(stack.db.pool, box, { orgId: stack.orgId, id });
-    const tokens = new MailboxTokens(stack.db.pool, box, { orgId: stack.orgId, id }, {
-      authorityHost: stack.entra.url,
-      tenantId: DEFAULT_SEED.tenantId,
-      clientId: DEFAULT_SEED.monitorApplicationId,
-      clientSecret: null,
-    });
+    const tokens = new MailboxTokens(
+      stack.db.pool,
+      box,
+      { orgId: stack.orgId, id },
+      {
+        authorityHost: stack.entra.url,
+        tenantId: DEFAULT_SEED.tenantId,
+        clientId: DEFAULT_SEED.monitorApplicationId,
+        clientSecret: null,
+      },
+    );
     const access = await tokens.accessToken();
     const payload = JSON.parse(Buffer.from(access.split('.')[1], 'base64url').toString());
     expect(payload).toMatchObject({ aud: 'https://outlook.office.com', upn: 'alice@contoso.example', scp: 'IMAP.AccessAsUser.All SMTP.Send' });
@@ -77,9 +87,19 @@ describe('mailbox monitor registration and grant', () => {
   });
 
   it('takes the pasted address for a public client registered with the native-client redirect URI only', async () => {
-    const created = await stack.app.inject({ method: 'POST', url: `/v1/orgs/${stack.orgId}/mailbox-monitor/mailboxes`, headers: stack.auth, payload: { email: 'carol@contoso.example' } });
+    const created = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/orgs/${stack.orgId}/mailbox-monitor/mailboxes`,
+      headers: stack.auth,
+      payload: { email: 'carol@contoso.example' },
+    });
     const id = created.json().id as string;
-    const link = await stack.app.inject({ method: 'POST', url: `/v1/orgs/${stack.orgId}/mailbox-monitor/mailboxes/${id}/authorization-link`, headers: stack.auth, payload: { returnTo: 'paste' } });
+    const link = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/orgs/${stack.orgId}/mailbox-monitor/mailboxes/${id}/authorization-link`,
+      headers: stack.auth,
+      payload: { returnTo: 'paste' },
+    });
     const start = new URL(link.json().url);
     const page = await stack.app.inject({ method: 'GET', url: `${start.pathname}${start.search}` });
     expect(outcomeOf(page.body)).toBe('paste-address');
@@ -99,7 +119,12 @@ describe('mailbox monitor registration and grant', () => {
   });
 
   it('answers plain pages when the account requires MFA (AADSTS50076) or consent is missing (AADSTS65001)', async () => {
-    const created = await stack.app.inject({ method: 'POST', url: `/v1/orgs/${stack.orgId}/mailbox-monitor/mailboxes`, headers: stack.auth, payload: { email: 'bob@contoso.example' } });
+    const created = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/orgs/${stack.orgId}/mailbox-monitor/mailboxes`,
+      headers: stack.auth,
+      payload: { email: 'bob@contoso.example' },
+    });
     const id = created.json().id as string;
     stack.entra.setMfaRequired('bob@contoso.example', true);
     expect(await signIn(stack, id)).toBe('mfa-required');

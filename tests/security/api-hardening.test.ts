@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('admin tokens: list, revoke, expiry', () => {
-  it('lists an organisation\'s tokens without the token, for the platform and for its own org admin only', async () => {
+  it("lists an organisation's tokens without the token, for the platform and for its own org admin only", async () => {
     const listed = await api.http('GET', `/v1/orgs/${orgA.id}/admin-tokens`, orgA.token);
     expect(listed.status).toBe(200);
     expect(listed.headers.get('cache-control')).toBe('no-store');
@@ -32,7 +32,7 @@ describe('admin tokens: list, revoke, expiry', () => {
     expect((await api.http('GET', `/v1/orgs/${orgA.id}/admin-tokens`, orgB.token)).status).toBe(404);
   });
 
-  it('revokes a token (platform or the org\'s own admin); the revoked token is refused at once', async () => {
+  it("revokes a token (platform or the org's own admin); the revoked token is refused at once", async () => {
     const org = await api.createOrg();
     const second = (await api.http('POST', `/v1/orgs/${org.id}/admin-tokens`, api.platformToken)).json();
     expect((await api.http('DELETE', `/v1/orgs/${org.id}/admin-tokens/${second.id}`, orgB.token)).status).toBe(404);
@@ -40,7 +40,9 @@ describe('admin tokens: list, revoke, expiry', () => {
     expect(revoke.status).toBe(204);
     expect((await api.http('GET', `/v1/orgs/${org.id}`, second.token)).status).toBe(401);
     expect((await api.http('GET', `/v1/orgs/${org.id}`, org.token)).status).toBe(200);
-    const states = (await api.http('GET', `/v1/orgs/${org.id}/admin-tokens`, api.platformToken)).json().tokens.map((t: { id: string; state: string }) => [t.id, t.state]);
+    const states = (await api.http('GET', `/v1/orgs/${org.id}/admin-tokens`, api.platformToken))
+      .json()
+      .tokens.map((t: { id: string; state: string }) => [t.id, t.state]);
     expect(states).toContainEqual([second.id, 'revoked']);
     expect((await api.http('DELETE', `/v1/orgs/${org.id}/admin-tokens/00000000-0000-4000-8000-000000000000`, api.platformToken)).status).toBe(404);
   });
@@ -67,7 +69,7 @@ describe('admin tokens: list, revoke, expiry', () => {
   });
 });
 
-describe('crmIds up to the schema\'s 200 characters', () => {
+describe("crmIds up to the schema's 200 characters", () => {
   let userId: string;
   beforeAll(async () => {
     const res = await api.http('POST', `/v1/orgs/${orgA.id}/users`, orgA.token, { crmUserId: 'long-ids', email: 'long@example.com' });
@@ -109,7 +111,7 @@ describe('/docs and cache headers', () => {
 });
 
 describe('log redaction', () => {
-  it('keeps Postgres\' SQLSTATE, censors its row data (where, detail) and OAuth codes', async () => {
+  it("keeps Postgres' SQLSTATE, censors its row data (where, detail) and OAuth codes", async () => {
     const err = (await api.pool
       .query(`DO $$ BEGIN RAISE EXCEPTION 'probe failure' USING DETAIL = 'Key (crm_id)=(private-item-data) exists', ERRCODE = '23505'; END $$`)
       .then(

@@ -50,10 +50,19 @@ describe('PATCH and PUT of the Exchange settings', () => {
     expect((await api.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, simSettings())).status).toBe(200);
     const patched = await api.http('PATCH', `/v1/orgs/${org.id}/exchange`, org.token, { conflictPolicy: 'crm-wins' });
     expect(patched.status, patched.text).toBe(200);
-    expect(patched.json()).toMatchObject({ conflictPolicy: 'crm-wins', authorityHost: entra.url, ewsUrl: 'http://127.0.0.1:9/EWS/Exchange.asmx', clientSecretSet: true });
+    expect(patched.json()).toMatchObject({
+      conflictPolicy: 'crm-wins',
+      authorityHost: entra.url,
+      ewsUrl: 'http://127.0.0.1:9/EWS/Exchange.asmx',
+      clientSecretSet: true,
+    });
     expect(patched.text).not.toContain(DEFAULT_SEED.clientSecret);
     // PUT without the endpoints resets them to Microsoft's: an endpoint change, so the secret is asked for.
-    const put = await api.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: DEFAULT_SEED.applicationId, tenantId: DEFAULT_SEED.tenantId, conflictPolicy: 'newest-wins' });
+    const put = await api.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, {
+      applicationId: DEFAULT_SEED.applicationId,
+      tenantId: DEFAULT_SEED.tenantId,
+      conflictPolicy: 'newest-wins',
+    });
     expect(put.status).toBe(422);
     expect(put.json().field).toBe('clientSecret');
   });
@@ -75,7 +84,10 @@ describe('PATCH and PUT of the Exchange settings', () => {
     const stored = (await api.http('GET', `/v1/orgs/${org.id}/exchange`, org.token)).json();
     expect(stored).toMatchObject({ authorityHost: entra.url, ewsUrl: 'http://127.0.0.1:9/EWS/Exchange.asmx' });
     // with the secret again the change is accepted
-    const ok = await api.http('PATCH', `/v1/orgs/${org.id}/exchange`, org.token, { ewsUrl: 'http://127.0.0.1:10/EWS/Exchange.asmx', clientSecret: 'a-new-secret' });
+    const ok = await api.http('PATCH', `/v1/orgs/${org.id}/exchange`, org.token, {
+      ewsUrl: 'http://127.0.0.1:10/EWS/Exchange.asmx',
+      clientSecret: 'a-new-secret',
+    });
     expect(ok.status, ok.text).toBe(200);
     expect(ok.json().ewsUrl).toBe('http://127.0.0.1:10/EWS/Exchange.asmx');
   });
@@ -108,7 +120,10 @@ describe('connect-time address check', () => {
 
   it('refuses the EWS leg at connect time even with a good token: the bearer token never leaves', async () => {
     const org = await api.createOrg();
-    const put = await api.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { ...simSettings(), ewsUrl: `https://outlook.office365.com:${counter.port}/EWS/Exchange.asmx` });
+    const put = await api.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, {
+      ...simSettings(),
+      ewsUrl: `https://outlook.office365.com:${counter.port}/EWS/Exchange.asmx`,
+    });
     expect(put.status, put.text).toBe(200);
     const before = counter.connections;
     const test = (await api.http('POST', `/v1/orgs/${org.id}/exchange/test`, org.token, { mailbox: ALICE })).json();
@@ -148,7 +163,11 @@ describe('redirects only to allowed authorities', () => {
 
   it('an allowed authority still gets its redirect', async () => {
     const org = await strict.createOrg();
-    await strict.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: DEFAULT_SEED.applicationId, tenantId: DEFAULT_SEED.tenantId, clientSecret: 's3cret-value' });
+    await strict.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, {
+      applicationId: DEFAULT_SEED.applicationId,
+      tenantId: DEFAULT_SEED.tenantId,
+      clientSecret: 's3cret-value',
+    });
     const consent = await strict.http('GET', `/v1/orgs/${org.id}/exchange/admin-consent-url`, org.token);
     expect(consent.status).toBe(200);
     expect(new URL(consent.json().url).origin).toBe('https://login.microsoftonline.com');
@@ -176,7 +195,10 @@ describe('admin consent is recorded only when Microsoft confirms it', () => {
     }
     // once the tenant really consented, the same kind of callback records the grant
     const url = new URL((await api.http('GET', `/v1/orgs/${org.id}/exchange/admin-consent-url`, org.token)).json().url);
-    const page = await api.http('GET', `/oauth/admin-consent/callback?admin_consent=True&tenant=${DEFAULT_SEED.tenantId}&state=${url.searchParams.get('state')}`);
+    const page = await api.http(
+      'GET',
+      `/oauth/admin-consent/callback?admin_consent=True&tenant=${DEFAULT_SEED.tenantId}&state=${url.searchParams.get('state')}`,
+    );
     expect(OUTCOME.exec(page.text)?.[1]).toBe('consent-granted');
     expect(await consentState(org.id, org.token)).toBe('granted');
   });
@@ -185,7 +207,10 @@ describe('admin consent is recorded only when Microsoft confirms it', () => {
     const org = await api.createOrg();
     expect((await api.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { ...simSettings(), authMode: 'delegated' })).status).toBe(200);
     const url = new URL((await api.http('GET', `/v1/orgs/${org.id}/exchange/admin-consent-url`, org.token)).json().url);
-    const page = await api.http('GET', `/oauth/admin-consent/callback?admin_consent=True&tenant=${DEFAULT_SEED.tenantId}&state=${url.searchParams.get('state')}`);
+    const page = await api.http(
+      'GET',
+      `/oauth/admin-consent/callback?admin_consent=True&tenant=${DEFAULT_SEED.tenantId}&state=${url.searchParams.get('state')}`,
+    );
     expect(OUTCOME.exec(page.text)?.[1]).toBe('consent-pending');
     expect(await consentState(org.id, org.token)).not.toBe('granted');
     const { callback, cookie } = await startSignIn(org);
@@ -210,7 +235,7 @@ async function startSignIn(org: { id: string; token: string }): Promise<{ callba
 }
 
 describe('browser binding before the state is used', () => {
-  it('a callback opened in another browser does not use up the real user\'s state', async () => {
+  it("a callback opened in another browser does not use up the real user's state", async () => {
     const org = await api.createOrg();
     expect((await api.http('PUT', `/v1/orgs/${org.id}/exchange`, org.token, simSettings())).status).toBe(200);
     const { callback, cookie } = await startSignIn(org);

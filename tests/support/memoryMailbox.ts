@@ -4,7 +4,17 @@
  * item, and "person in Outlook" edits. Sync tests proper run against the EWS simulator.
  */
 import type {
-  Appointment, ChangePage, Contact, FetchedItem, FolderChange, FolderName, ItemKind, ItemOfKind, ItemRef, ItemResult, MailboxPort,
+  Appointment,
+  ChangePage,
+  Contact,
+  FetchedItem,
+  FolderChange,
+  FolderName,
+  ItemKind,
+  ItemOfKind,
+  ItemRef,
+  ItemResult,
+  MailboxPort,
 } from '@exsync/canonical';
 import { FOLDER_OF_KIND } from '@exsync/canonical';
 
@@ -20,7 +30,12 @@ interface Stored {
 type Op = 'syncFolder' | 'getItems' | 'createItems' | 'updateItems' | 'deleteItems' | 'findByTag';
 
 const EWS_OPERATION: Record<Op, string> = {
-  syncFolder: 'SyncFolderItems', getItems: 'GetItem', createItems: 'CreateItem', updateItems: 'UpdateItem', deleteItems: 'DeleteItem', findByTag: 'FindItem',
+  syncFolder: 'SyncFolderItems',
+  getItems: 'GetItem',
+  createItems: 'CreateItem',
+  updateItems: 'UpdateItem',
+  deleteItems: 'DeleteItem',
+  findByTag: 'FindItem',
 };
 
 export class MemoryMailbox implements MailboxPort {
@@ -104,7 +119,15 @@ export class MemoryMailbox implements MailboxPort {
     for (;;) {
       this.maybeFail('syncFolder', 'before');
       const known = new Set(st.known);
-      const ids = [...new Set([...st.owed, ...this.log.slice(st.pos).filter((e) => e.folder === folder).map((e) => e.itemId)])];
+      const ids = [
+        ...new Set([
+          ...st.owed,
+          ...this.log
+            .slice(st.pos)
+            .filter((e) => e.folder === folder)
+            .map((e) => e.itemId),
+        ]),
+      ];
       const all: FolderChange[] = [];
       for (const id of ids) {
         const s = this.items.get(id);
@@ -129,7 +152,10 @@ export class MemoryMailbox implements MailboxPort {
     return itemIds.map((id) => {
       const s = this.items.get(id);
       if (!s || s.kind !== kind) return { ok: false, error: { kind: 'ItemNotFound', code: 'ErrorItemNotFound', message: 'not found' } };
-      return { ok: true, value: { itemId: s.itemId, changeKey: s.changeKey, tag: s.tag, lastModified: s.lastModified, item: structuredClone(s.item) as ItemOfKind<K> } };
+      return {
+        ok: true,
+        value: { itemId: s.itemId, changeKey: s.changeKey, tag: s.tag, lastModified: s.lastModified, item: structuredClone(s.item) as ItemOfKind<K> },
+      };
     });
   }
 

@@ -77,7 +77,12 @@ export const testLogger = {
 };
 
 /** Polls until `check` returns a value other than undefined/false; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -276,7 +281,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         const m = r.rows[0];
         // a run still retrying has not ended: its attempts record the cause but the outcome is not known yet
         if (!m.last_started_at || m.last_started_at <= since || m.state === 'syncing' || m.state === 'retrying') return false;
-        const ended = (m.last_success_at && m.last_success_at >= m.last_started_at) || (m.last_error_at && m.last_error_at >= m.last_started_at) || m.state === 'throttled';
+        const ended =
+          (m.last_success_at && m.last_success_at >= m.last_started_at) || (m.last_error_at && m.last_error_at >= m.last_started_at) || m.state === 'throttled';
         return ended ? true : false;
       },
       timeoutMs,

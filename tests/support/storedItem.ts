@@ -35,7 +35,10 @@ export async function readStored(stack: Stack, mailbox: string, itemId: string):
 /** A stable text of an element tree (attributes sorted), for comparing elements. */
 export function elText(e: StoredEl | undefined): string {
   if (!e) return '(absent)';
-  const attrs = Object.keys(e.attrs).sort().map((k) => `${k}=${JSON.stringify(e.attrs[k])}`).join(' ');
+  const attrs = Object.keys(e.attrs)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(e.attrs[k])}`)
+    .join(' ');
   return `<${e.name}${attrs ? ` ${attrs}` : ''}>${e.children.length ? e.children.map(elText).join('') : JSON.stringify(e.text)}</${e.name}>`;
 }
 

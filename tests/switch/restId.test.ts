@@ -12,7 +12,9 @@ import { restIdFromEwsId } from '@exsync/graph-client';
 const FIXTURE = path.resolve(__dirname, '../graph-sim/fixtures/ews-vs-rest-id-pair.txt');
 
 function pairs(): { ews: string; rest: string }[] {
-  const lines = readFileSync(FIXTURE, 'utf8').split('\n').filter((l) => !l.startsWith('#') && l.includes(':'));
+  const lines = readFileSync(FIXTURE, 'utf8')
+    .split('\n')
+    .filter((l) => !l.startsWith('#') && l.includes(':'));
   const value = (l: string) => l.slice(l.indexOf(':') + 1).trim();
   const out: { ews: string; rest: string }[] = [];
   for (let i = 0; i + 1 < lines.length; i += 2) {

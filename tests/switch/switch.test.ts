@@ -47,11 +47,9 @@ describe('switching an organisation from EWS to Graph', () => {
     const want = expectedFirstRun(edits);
     expect(first.counts).toMatchObject({ ...want, conflicts: 0 });
     const writes = graphWrites(user);
-    expect(writes.map((w) => w.operation).sort()).toEqual([
-      ...Array(edits.crmAppointments.size).fill('$batch PATCH event'),
-      ...Array(edits.crmContacts.size).fill('$batch PATCH contact'),
-      'POST contacts',
-    ].sort());
+    expect(writes.map((w) => w.operation).sort()).toEqual(
+      [...Array(edits.crmAppointments.size).fill('$batch PATCH event'), ...Array(edits.crmContacts.size).fill('$batch PATCH contact'), 'POST contacts'].sort(),
+    );
     expect(stack.ews.requestLog.list(user.email, 'ews')).toHaveLength(ewsRequests);
 
     // the second run writes nothing
@@ -75,13 +73,28 @@ describe('the fallbacks of item resolution, and moves after the switch', () => {
       const user = await local.addUser();
       const mb = encodeURIComponent(user.email);
       const base = `/v1/orgs/${local.orgId}/users/${user.userId}`;
-      const start = (d: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + d, 9)).toISOString().replace('.000Z', 'Z');
+      const start = (d: number) =>
+        new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + d, 9)).toISOString().replace('.000Z', 'Z');
       // Etc/UTC: Graph reads a CRM's "UTC" back as Etc/UTC (one zone, two names), which a later edit would carry to the CRM
       for (let i = 0; i < 4; i++) {
-        expect((await local.api('PUT', `${base}/appointments/apt-${i}`, { subject: `Meeting ${i}`, start: start(i + 1), end: start(i + 1).replace('T09', 'T10'), timeZone: 'Etc/UTC', isAllDay: false })).status).toBe(201);
+        expect(
+          (
+            await local.api('PUT', `${base}/appointments/apt-${i}`, {
+              subject: `Meeting ${i}`,
+              start: start(i + 1),
+              end: start(i + 1).replace('T09', 'T10'),
+              timeZone: 'Etc/UTC',
+              isAllDay: false,
+            })
+          ).status,
+        ).toBe(201);
       }
       expect((await local.api('PUT', `${base}/contacts/con-0`, { givenName: 'Dana', surname: 'Scully', emails: ['dana@fbi.example'] })).status).toBe(201);
-      const outlook = await local.sim('POST', `/_sim/mailboxes/${mb}/calendar`, { subject: 'Made in Outlook', start: start(6), end: start(6).replace('T09', 'T10') });
+      const outlook = await local.sim('POST', `/_sim/mailboxes/${mb}/calendar`, {
+        subject: 'Made in Outlook',
+        start: start(6),
+        end: start(6).replace('T09', 'T10'),
+      });
       await local.syncNow(user);
       // an edit in Outlook: exsync reads the item, and its link learns the iCalUId
       const cal0 = local.ews.store.readFolder(user.email, 'calendar').find((a) => a.fields.Subject === 'Meeting 1')!;
@@ -119,7 +132,8 @@ describe('the fallbacks of item resolution, and moves after the switch', () => {
       expect(first.counts).toMatchObject({ toExchange: NONE, toCrm: NONE, conflicts: 0 });
       expect((await local.api('GET', `/v1/orgs/${local.orgId}/exchange`)).body.transportSwitch).toMatchObject({ state: 'done', mailboxesDone: 1 });
       expect(local.ews.requestLog.list(user.email, 'graph').filter((e) => isItemWrite(e.operation))).toEqual([]);
-      const links = async () => (await local.pool.query(`SELECT crm_id, ews_item_id, previous_item_id FROM item_links WHERE mailbox_id = $1 ORDER BY crm_id`, [user.mailboxId])).rows;
+      const links = async () =>
+        (await local.pool.query(`SELECT crm_id, ews_item_id, previous_item_id FROM item_links WHERE mailbox_id = $1 ORDER BY crm_id`, [user.mailboxId])).rows;
       const after = await links();
       expect(after).toHaveLength(linksBefore);
       expect(after.filter((l) => !l.ews_item_id || l.ews_item_id.startsWith('missing:'))).toEqual([]);
@@ -160,11 +174,26 @@ describe('a switch that fails', () => {
       expect((await local.api('PATCH', `/v1/orgs/${local.orgId}/exchange`, { transport: 'graph' })).status).toBe(200);
       await local.waitForRunAfter(user, since, 120_000);
       const failed = (await local.api('GET', `/v1/orgs/${local.orgId}/exchange`)).body.transportSwitch;
-      expect(failed).toMatchObject({ to: 'graph', state: 'failed', mailboxesDone: 0, mailboxesTotal: 1, error: { code: expect.any(String), message: expect.any(String) } });
+      expect(failed).toMatchObject({
+        to: 'graph',
+        state: 'failed',
+        mailboxesDone: 0,
+        mailboxesTotal: 1,
+        error: { code: expect.any(String), message: expect.any(String) },
+      });
       expect(failed.error.message).not.toMatch(/https?:|127\.0\.0\.1/);
       // still on EWS: an edit in the CRM goes out over EWS
       const ewsBefore = local.ews.requestLog.list(user.email, 'ews').length;
-      expect((await local.api('PUT', `${base}/contacts/c-1`, { givenName: 'Walter', surname: 'Skinner', jobTitle: 'Assistant Director', emails: ['walter@fbi.example'] })).status).toBe(200);
+      expect(
+        (
+          await local.api('PUT', `${base}/contacts/c-1`, {
+            givenName: 'Walter',
+            surname: 'Skinner',
+            jobTitle: 'Assistant Director',
+            emails: ['walter@fbi.example'],
+          })
+        ).status,
+      ).toBe(200);
       const onEws = await local.syncNow(user);
       expect(onEws).toMatchObject({ state: 'healthy', counts: { toExchange: { updated: 1 } } });
       expect(local.ews.requestLog.list(user.email, 'ews').length).toBeGreaterThan(ewsBefore);
@@ -177,7 +206,12 @@ describe('a switch that fails', () => {
       expect((await local.api('PATCH', `/v1/orgs/${local.orgId}/exchange`, { transport: 'graph' })).body.transportSwitch).toMatchObject({ state: 'running' });
       const first = await local.waitForRunAfter(user, again, 120_000);
       expect(first.counts).toMatchObject({ toExchange: NONE, toCrm: NONE });
-      expect((await local.api('GET', `/v1/orgs/${local.orgId}/exchange`)).body.transportSwitch).toEqual({ to: 'graph', state: 'done', mailboxesDone: 1, mailboxesTotal: 1 });
+      expect((await local.api('GET', `/v1/orgs/${local.orgId}/exchange`)).body.transportSwitch).toEqual({
+        to: 'graph',
+        state: 'done',
+        mailboxesDone: 1,
+        mailboxesTotal: 1,
+      });
     } finally {
       await local.close();
     }

@@ -46,7 +46,9 @@ export const isItemWrite = (op: string | undefined) => !!op && /^(\$batch )?(POS
 export async function crmItems(stack: Stack, user: StackUser, kind: 'appointments' | 'contacts'): Promise<{ crmId: string; item: any }[]> {
   const out: { crmId: string; item: any }[] = [];
   for (let after = ''; ;) {
-    const page = (await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/${kind}?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`)).body;
+    const page = (
+      await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/${kind}?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`)
+    ).body;
     out.push(...page.items.filter((x: any) => !x.deleted && x.item));
     if (!page.next) break;
     after = page.next;
@@ -66,14 +68,37 @@ export async function syncedOverEwsWithPendingEdits(stack: Stack, user: StackUse
   const mb = encodeURIComponent(user.email);
   const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
   const seeded = await stack.sim('POST', `/_sim/mailboxes/${mb}/seed`, {
-    calendarItems: size.appointments - CRM_MADE, contacts: size.contacts - CRM_MADE, startDate: iso(dayStart(-60)), recurringEvery: 10, seed: 16,
+    calendarItems: size.appointments - CRM_MADE,
+    contacts: size.contacts - CRM_MADE,
+    startDate: iso(dayStart(-60)),
+    recurringEvery: 10,
+    seed: 16,
   });
   expect(seeded.status).toBe(200);
   for (let i = 0; i < CRM_MADE; i++) {
     const start = dayStart(3 + i);
     start.setUTCHours(15);
-    expect((await stack.api('PUT', `${base}/appointments/crm-a-${i}`, { subject: `CRM meeting ${i}`, start: iso(start), end: iso(new Date(start.getTime() + 3_600_000)), timeZone: 'UTC', isAllDay: false })).status).toBe(201);
-    expect((await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [`crm${i}@fabrikam.example`], jobTitle: 'Buyer' })).status).toBe(201);
+    expect(
+      (
+        await stack.api('PUT', `${base}/appointments/crm-a-${i}`, {
+          subject: `CRM meeting ${i}`,
+          start: iso(start),
+          end: iso(new Date(start.getTime() + 3_600_000)),
+          timeZone: 'UTC',
+          isAllDay: false,
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await stack.api('PUT', `${base}/contacts/crm-c-${i}`, {
+          givenName: `Crm${i}`,
+          surname: 'Contact',
+          emails: [`crm${i}@fabrikam.example`],
+          jobTitle: 'Buyer',
+        })
+      ).status,
+    ).toBe(201);
   }
   for (let i = 0; i < 4; i++) {
     const s = await runSync();
@@ -83,10 +108,15 @@ export async function syncedOverEwsWithPendingEdits(stack: Stack, user: StackUse
   }
   // no run in flight or queued (the sign-in's scheduled first run included) while the edits are made:
   // they must still be pending at the switch
-  await waitFor('the sync queue to drain', async () => {
-    const c = await stack.producer.queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
-    return c.active + c.waiting + c.delayed + (c.prioritized ?? 0) === 0;
-  }, 120_000, 100);
+  await waitFor(
+    'the sync queue to drain',
+    async () => {
+      const c = await stack.producer.queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
+      return c.active + c.waiting + c.delayed + (c.prioritized ?? 0) === 0;
+    },
+    120_000,
+    100,
+  );
   const exchangeCalendar = stack.ews.store.readFolder(user.email, 'calendar');
   const exchangeContacts = stack.ews.store.readFolder(user.email, 'contacts');
   expect(exchangeCalendar).toHaveLength(size.appointments);
@@ -94,18 +124,36 @@ export async function syncedOverEwsWithPendingEdits(stack: Stack, user: StackUse
 
   // CRM edits: CRM-made appointments and contacts
   const edits: PendingEdits = {
-    crmAppointments: new Map(), crmContacts: new Map(), exchangeAppointments: new Map(), exchangeContacts: new Map(),
-    exchangeOccurrence: { seriesId: '', subject: 'Moved in Outlook before the switch' }, newCrmContact: 'new-crm@fabrikam.example', newExchangeContact: 'new-outlook@contoso.example',
+    crmAppointments: new Map(),
+    crmContacts: new Map(),
+    exchangeAppointments: new Map(),
+    exchangeContacts: new Map(),
+    exchangeOccurrence: { seriesId: '', subject: 'Moved in Outlook before the switch' },
+    newCrmContact: 'new-crm@fabrikam.example',
+    newExchangeContact: 'new-outlook@contoso.example',
     links: await linkCount(stack, user),
   };
   for (let i = 0; i < EDITS; i++) {
     const start = dayStart(3 + i);
     start.setUTCHours(15);
     const subject = `CRM meeting ${i} (edited in the CRM before the switch)`;
-    expect((await stack.api('PUT', `${base}/appointments/crm-a-${i}`, { subject, start: iso(start), end: iso(new Date(start.getTime() + 3_600_000)), timeZone: 'UTC', isAllDay: false })).status).toBe(200);
+    expect(
+      (
+        await stack.api('PUT', `${base}/appointments/crm-a-${i}`, {
+          subject,
+          start: iso(start),
+          end: iso(new Date(start.getTime() + 3_600_000)),
+          timeZone: 'UTC',
+          isAllDay: false,
+        })
+      ).status,
+    ).toBe(200);
     edits.crmAppointments.set(`crm-a-${i}`, subject);
     const jobTitle = `Edited in the CRM ${i}`;
-    expect((await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [`crm${i}@fabrikam.example`], jobTitle })).status).toBe(200);
+    expect(
+      (await stack.api('PUT', `${base}/contacts/crm-c-${i}`, { givenName: `Crm${i}`, surname: 'Contact', emails: [`crm${i}@fabrikam.example`], jobTitle }))
+        .status,
+    ).toBe(200);
     edits.crmContacts.set(`crm-c-${i}`, jobTitle);
   }
   // Outlook edits: seeded single appointments, CRM-made (tagged) contacts, one occurrence of a series
@@ -124,10 +172,15 @@ export async function syncedOverEwsWithPendingEdits(stack: Stack, user: StackUse
   }
   const series = exchangeCalendar.find((a) => a.recurrence)!;
   edits.exchangeOccurrence.seriesId = series.id;
-  expect((await stack.sim('PATCH', `/_sim/mailboxes/${mb}/items/${encodeURIComponent(series.id)}/occurrences/5`, { subject: edits.exchangeOccurrence.subject })).status).toBe(200);
+  expect(
+    (await stack.sim('PATCH', `/_sim/mailboxes/${mb}/items/${encodeURIComponent(series.id)}/occurrences/5`, { subject: edits.exchangeOccurrence.subject }))
+      .status,
+  ).toBe(200);
   // a pending create on each side
   expect((await stack.api('PUT', `${base}/contacts/crm-c-new`, { givenName: 'New', surname: 'Crm', emails: [edits.newCrmContact] })).status).toBe(201);
-  expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: 'New', surname: 'Outlook', emails: [edits.newExchangeContact] })).status).toBe(201);
+  expect((await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, { givenName: 'New', surname: 'Outlook', emails: [edits.newExchangeContact] })).status).toBe(
+    201,
+  );
   return edits;
 }
 
@@ -146,28 +199,45 @@ export function expectedFirstRun(edits: PendingEdits) {
  * item (the links before the switch plus the two pending creates), each on a Graph id with the EWS
  * id kept. Answers the figures for a report line.
  */
-export async function expectConverged(stack: Stack, user: StackUser, size: WorldSize, edits: PendingEdits): Promise<{ duplicates: number; lostEdits: number; links: number }> {
+export async function expectConverged(
+  stack: Stack,
+  user: StackUser,
+  size: WorldSize,
+  edits: PendingEdits,
+): Promise<{ duplicates: number; lostEdits: number; links: number }> {
   const calendar = stack.ews.store.readFolder(user.email, 'calendar');
   const contacts = stack.ews.store.readFolder(user.email, 'contacts');
   const crmApts = await crmItems(stack, user, 'appointments');
   const crmCons = await crmItems(stack, user, 'contacts');
   const subjects = calendar.map((a) => String(a.fields.Subject));
   const crmSubjects = crmApts.map((a) => a.item.subject as string);
-  const emailOf = (c: { fields: Record<string, unknown> }) => JSON.stringify(c.fields).match(/[\w.-]+@[\w.-]+\.(example|net)/)?.[0]?.toLowerCase() ?? '';
+  const emailOf = (c: { fields: Record<string, unknown> }) =>
+    JSON.stringify(c.fields)
+      .match(/[\w.-]+@[\w.-]+\.(example|net)/)?.[0]
+      ?.toLowerCase() ?? '';
   const emails = contacts.map(emailOf);
   const crmEmails = crmCons.map((c) => String(c.item.emails?.[0]?.address ?? '').toLowerCase());
   const dup = (xs: string[]) => xs.length - new Set(xs).size;
-  const duplicates = dup(subjects) + dup(crmSubjects) + dup(emails) + dup(crmEmails)
-    + Math.max(0, calendar.length - size.appointments) + Math.max(0, contacts.length - size.contacts - 2);
+  const duplicates =
+    dup(subjects) +
+    dup(crmSubjects) +
+    dup(emails) +
+    dup(crmEmails) +
+    Math.max(0, calendar.length - size.appointments) +
+    Math.max(0, contacts.length - size.contacts - 2);
 
   let lostEdits = 0;
-  for (const [crmId, subject] of edits.crmAppointments) if (!subjects.includes(subject)) lostEdits++, console.log('lost CRM appointment edit', crmId);
-  for (const [crmId, jobTitle] of edits.crmContacts) if (!contacts.some((c) => c.fields.JobTitle === jobTitle)) lostEdits++, console.log('lost CRM contact edit', crmId);
-  for (const subject of edits.exchangeAppointments.values()) if (!crmSubjects.includes(subject)) lostEdits++, console.log('lost Outlook appointment edit', subject);
-  for (const jobTitle of edits.exchangeContacts.values()) if (!crmCons.some((c) => c.item.jobTitle === jobTitle)) lostEdits++, console.log('lost Outlook contact edit', jobTitle);
+  for (const [crmId, subject] of edits.crmAppointments) if (!subjects.includes(subject)) (lostEdits++, console.log('lost CRM appointment edit', crmId));
+  for (const [crmId, jobTitle] of edits.crmContacts)
+    if (!contacts.some((c) => c.fields.JobTitle === jobTitle)) (lostEdits++, console.log('lost CRM contact edit', crmId));
+  for (const subject of edits.exchangeAppointments.values())
+    if (!crmSubjects.includes(subject)) (lostEdits++, console.log('lost Outlook appointment edit', subject));
+  for (const jobTitle of edits.exchangeContacts.values())
+    if (!crmCons.some((c) => c.item.jobTitle === jobTitle)) (lostEdits++, console.log('lost Outlook contact edit', jobTitle));
   // the moved occurrence is an exception of its series in the CRM item
-  if (!JSON.stringify(crmApts).includes(edits.exchangeOccurrence.subject)) lostEdits++, console.log('lost Outlook occurrence edit');
-  for (const email of [edits.newCrmContact, edits.newExchangeContact]) if (!emails.includes(email) || !crmEmails.includes(email)) lostEdits++, console.log('lost create', email);
+  if (!JSON.stringify(crmApts).includes(edits.exchangeOccurrence.subject)) (lostEdits++, console.log('lost Outlook occurrence edit'));
+  for (const email of [edits.newCrmContact, edits.newExchangeContact])
+    if (!emails.includes(email) || !crmEmails.includes(email)) (lostEdits++, console.log('lost create', email));
 
   const links = await stack.pool.query(`SELECT ews_item_id, previous_item_id FROM item_links WHERE mailbox_id = $1`, [user.mailboxId]);
   expect(calendar).toHaveLength(size.appointments);

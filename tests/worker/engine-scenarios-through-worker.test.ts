@@ -36,7 +36,11 @@ describe('engine scenarios through the API, Redis and the worker', () => {
     for (let i = 0; i < 200; i++) {
       stack.ews.store.createContact(user.email, { givenName: `Given${i}`, surname: `Person${i}`, emails: [`person${i}@fabrikam.example`] });
       const res = await stack.api('PUT', `${base(user)}/contacts/contact-${i}`, {
-        givenName: `Given${i}`, surname: `Person${i}`, emails: [`Person${i}@Fabrikam.example`], phones: {}, addresses: {},
+        givenName: `Given${i}`,
+        surname: `Person${i}`,
+        emails: [`Person${i}@Fabrikam.example`],
+        phones: {},
+        addresses: {},
       });
       expect(res.status).toBe(201);
     }
@@ -45,7 +49,11 @@ describe('engine scenarios through the API, Redis and the worker', () => {
       const end = new Date(start.getTime() + 3_600_000);
       stack.ews.store.createAppointment(user.email, { subject: `Visit ${i}`, start: start.toISOString(), end: end.toISOString() });
       const res = await stack.api('PUT', `${base(user)}/appointments/visit-${i}`, {
-        subject: `Visit ${i}`, start: start.toISOString(), end: end.toISOString(), timeZone: 'UTC', isAllDay: false,
+        subject: `Visit ${i}`,
+        start: start.toISOString(),
+        end: end.toISOString(),
+        timeZone: 'UTC',
+        isAllDay: false,
       });
       expect(res.status).toBe(201);
     }
@@ -60,7 +68,15 @@ describe('engine scenarios through the API, Redis and the worker', () => {
 
   it('an appointment edited on both sides keeps one-sided fields, follows the policy on shared ones, and shows the conflict in status', async () => {
     const user = await stack.addUser({ syncContacts: false });
-    const original = { subject: 'Budget review', location: 'Room 1', body: 'Agenda', start: '2026-12-03T09:00:00Z', end: '2026-12-03T10:00:00Z', timeZone: 'UTC', isAllDay: false };
+    const original = {
+      subject: 'Budget review',
+      location: 'Room 1',
+      body: 'Agenda',
+      start: '2026-12-03T09:00:00Z',
+      end: '2026-12-03T10:00:00Z',
+      timeZone: 'UTC',
+      isAllDay: false,
+    };
     expect((await stack.api('PUT', `${base(user)}/appointments/budget`, original)).status).toBe(201);
     await stack.syncNow(user);
     const [inExchange] = stack.ews.store.readFolder(user.email, 'calendar');
@@ -83,21 +99,33 @@ describe('engine scenarios through the API, Redis and the worker', () => {
     const user = await stack.addUser({ syncContacts: false });
     // Outlook -> CRM
     const series = stack.ews.store.createAppointment(user.email, {
-      subject: 'Weekly sync', start: '2026-12-07T09:00:00Z', end: '2026-12-07T09:30:00Z',
+      subject: 'Weekly sync',
+      start: '2026-12-07T09:00:00Z',
+      end: '2026-12-07T09:30:00Z',
       recurrence: { pattern: 'weekly', interval: 1, daysOfWeek: ['Monday'], numberOfOccurrences: 6 },
     });
     stack.ews.store.editOccurrence(user.email, series.id, 2, { subject: 'Weekly sync (moved)', start: '2026-12-15T10:00:00Z', end: '2026-12-15T10:30:00Z' });
     stack.ews.store.deleteOccurrence(user.email, series.id, 3);
     // CRM -> Outlook
-    expect((await stack.api('PUT', `${base(user)}/appointments/standup`, {
-      subject: 'Daily stand-up', start: '2026-12-07T08:00:00Z', end: '2026-12-07T08:15:00Z', timeZone: 'UTC', isAllDay: false,
-      recurrence: {
-        pattern: { type: 'daily', interval: 1 },
-        range: { type: 'numbered', startDate: '2026-12-07', numberOfOccurrences: 5 },
-        modifiedOccurrences: [{ originalStart: '2026-12-08T08:00:00Z', subject: 'Stand-up (late)', start: '2026-12-08T09:00:00Z', end: '2026-12-08T09:15:00Z' }],
-        deletedOccurrences: ['2026-12-09T08:00:00Z'],
-      },
-    })).status).toBe(201);
+    expect(
+      (
+        await stack.api('PUT', `${base(user)}/appointments/standup`, {
+          subject: 'Daily stand-up',
+          start: '2026-12-07T08:00:00Z',
+          end: '2026-12-07T08:15:00Z',
+          timeZone: 'UTC',
+          isAllDay: false,
+          recurrence: {
+            pattern: { type: 'daily', interval: 1 },
+            range: { type: 'numbered', startDate: '2026-12-07', numberOfOccurrences: 5 },
+            modifiedOccurrences: [
+              { originalStart: '2026-12-08T08:00:00Z', subject: 'Stand-up (late)', start: '2026-12-08T09:00:00Z', end: '2026-12-08T09:15:00Z' },
+            ],
+            deletedOccurrences: ['2026-12-09T08:00:00Z'],
+          },
+        })
+      ).status,
+    ).toBe(201);
     const status = await stack.syncNow(user);
     expect(status.state).toBe('healthy');
 

@@ -21,11 +21,17 @@ describe('Outlook edits reach the CRM, and nothing echoes', () => {
     const feedStart = (await stack.api('GET', `/v1/orgs/${stack.orgId}/changes?limit=1000`)).body.next;
 
     const apt = await stack.sim('POST', `/_sim/mailboxes/${mb}/calendar`, {
-      subject: 'Lunch with Fox', start: '2026-12-03T12:00:00Z', end: '2026-12-03T13:00:00Z', location: 'Diner',
+      subject: 'Lunch with Fox',
+      start: '2026-12-03T12:00:00Z',
+      end: '2026-12-03T13:00:00Z',
+      location: 'Diner',
     });
     expect(apt.status).toBe(201);
     const con = await stack.sim('POST', `/_sim/mailboxes/${mb}/contacts`, {
-      givenName: 'Walter', surname: 'Skinner', emails: [{ address: 'skinner@fbi.example' }], companyName: 'FBI',
+      givenName: 'Walter',
+      surname: 'Skinner',
+      emails: [{ address: 'skinner@fbi.example' }],
+      companyName: 'FBI',
     });
     expect(con.status).toBe(201);
 
@@ -42,12 +48,17 @@ describe('Outlook edits reach the CRM, and nothing echoes', () => {
     const before = stack.ews.requestLog.list(user.email).length;
     status = await stack.syncNow(user);
     expect(status.counts).toEqual({ toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 0, updated: 0, deleted: 0 }, conflicts: 0 });
-    const ops = stack.ews.requestLog.list(user.email).slice(before).map((e) => e.operation);
+    const ops = stack.ews.requestLog
+      .list(user.email)
+      .slice(before)
+      .map((e) => e.operation);
     expect(ops.length).toBeGreaterThan(0);
     for (const op of WRITES) expect(ops).not.toContain(op);
 
     // Edits in Outlook
-    expect((await stack.sim('PATCH', `/_sim/mailboxes/${mb}/items/${encodeURIComponent(apt.body.id)}`, { subject: 'Lunch with Fox and Dana' })).status).toBe(200);
+    expect((await stack.sim('PATCH', `/_sim/mailboxes/${mb}/items/${encodeURIComponent(apt.body.id)}`, { subject: 'Lunch with Fox and Dana' })).status).toBe(
+      200,
+    );
     expect((await stack.sim('PATCH', `/_sim/mailboxes/${mb}/items/${encodeURIComponent(con.body.id)}`, { jobTitle: 'Assistant Director' })).status).toBe(200);
     status = await stack.syncNow(user);
     expect(status.counts.toCrm.updated).toBe(2);
@@ -82,6 +93,12 @@ describe('Outlook edits reach the CRM, and nothing echoes', () => {
     status = await stack.syncNow(user);
     expect(status.counts.toExchange).toEqual({ created: 0, updated: 0, deleted: 0 });
     expect(status.counts.toCrm).toEqual({ created: 0, updated: 0, deleted: 0 });
-    for (const op of WRITES) expect(stack.ews.requestLog.list(user.email).slice(mark).map((e) => e.operation)).not.toContain(op);
+    for (const op of WRITES)
+      expect(
+        stack.ews.requestLog
+          .list(user.email)
+          .slice(mark)
+          .map((e) => e.operation),
+      ).not.toContain(op);
   });
 });

@@ -30,7 +30,10 @@ async function openSignInLink(email: string): Promise<{ authorize: URL; cookie: 
   const link = new URL((await stack.api('POST', `/v1/orgs/${stack.orgId}/users/${userId}/microsoft-login`)).body.url);
   const start = await stack.app.inject({ method: 'GET', url: link.pathname + link.search });
   expect(start.statusCode).toBe(302);
-  const cookie = ([] as string[]).concat(start.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+  const cookie = ([] as string[])
+    .concat(start.headers['set-cookie'] ?? [])
+    .map((c) => c.split(';')[0])
+    .join('; ');
   return { authorize: new URL(String(start.headers.location)), cookie };
 }
 

@@ -31,7 +31,14 @@ function offsetOf(zone: string, iso: string): number {
 describe('1. all-day bounds', () => {
   for (const [label, zone, start, end, exStart, exEnd] of [
     ['UTC midnights, Auckland', 'Pacific/Auckland', '2027-05-10T00:00:00Z', '2027-05-11T00:00:00Z', '2027-05-09T12:00:00Z', '2027-05-10T12:00:00Z'],
-    ['UTC midnights, Los Angeles (west of UTC)', 'America/Los_Angeles', '2027-05-10T00:00:00Z', '2027-05-11T00:00:00Z', '2027-05-10T07:00:00Z', '2027-05-11T07:00:00Z'],
+    [
+      'UTC midnights, Los Angeles (west of UTC)',
+      'America/Los_Angeles',
+      '2027-05-10T00:00:00Z',
+      '2027-05-11T00:00:00Z',
+      '2027-05-10T07:00:00Z',
+      '2027-05-11T07:00:00Z',
+    ],
     ['local midnights, Los Angeles', 'America/Los_Angeles', '2027-05-10T07:00:00Z', '2027-05-11T07:00:00Z', '2027-05-10T07:00:00Z', '2027-05-11T07:00:00Z'],
   ] as const) {
     it(`${label}: kept in the CRM's form through an Outlook edit, untouched in Exchange by a CRM edit`, async () => {
@@ -70,7 +77,11 @@ describe('1. all-day bounds', () => {
 
   it('an all-day event made in Outlook west of UTC reaches the CRM as local midnights and survives a CRM edit', async () => {
     const exId = await outlookCreate(w, 'calendar', {
-      subject: 'Outlook all day west', start: '2027-02-03T00:00:00', end: '2027-02-04T00:00:00', isAllDay: true, timeZone: 'Pacific Standard Time',
+      subject: 'Outlook all day west',
+      start: '2027-02-03T00:00:00',
+      end: '2027-02-04T00:00:00',
+      isAllDay: true,
+      timeZone: 'Pacific Standard Time',
     });
     await syncRun(w);
     const crm = await crmItemWhere(w, 'appointments', 'subject', 'Outlook all day west');
@@ -85,7 +96,10 @@ describe('1. all-day bounds', () => {
 describe('3. customized time zones', () => {
   it('a single event: mapped to a matching IANA zone; a CRM location edit keeps the definition and the times', async () => {
     const exId = await outlookCreate(w, 'calendar', {
-      subject: 'Custom single', start: '2027-04-12T09:00:00', end: '2027-04-12T10:00:00', timeZoneDefinition: CUSTOM_CET,
+      subject: 'Custom single',
+      start: '2027-04-12T09:00:00',
+      end: '2027-04-12T10:00:00',
+      timeZoneDefinition: CUSTOM_CET,
     });
     await syncRun(w);
     const crm = await crmItemWhere(w, 'appointments', 'subject', 'Custom single');
@@ -100,13 +114,21 @@ describe('3. customized time zones', () => {
     await outlookEdit(w, exId, { subject: 'Custom single (renamed)' });
     await syncRun(w);
     expect(await crmGet(w, 'appointments', crm.crmId)).toMatchObject({
-      subject: 'Custom single (renamed)', timeZone: crm.item.timeZone, start: crm.item.start, end: crm.item.end, location: 'Room 7',
+      subject: 'Custom single (renamed)',
+      timeZone: crm.item.timeZone,
+      start: crm.item.start,
+      end: crm.item.end,
+      location: 'Room 7',
     });
   });
 
   it('an all-day event in a custom zone keeps its bounds and zone through a CRM edit', async () => {
     const exId = await outlookCreate(w, 'calendar', {
-      subject: 'Custom all day', start: '2027-08-02T00:00:00', end: '2027-08-03T00:00:00', isAllDay: true, timeZoneDefinition: CUSTOM_CET,
+      subject: 'Custom all day',
+      start: '2027-08-02T00:00:00',
+      end: '2027-08-03T00:00:00',
+      isAllDay: true,
+      timeZoneDefinition: CUSTOM_CET,
     });
     await syncRun(w);
     const crm = await crmItemWhere(w, 'appointments', 'subject', 'Custom all day');
@@ -119,7 +141,10 @@ describe('3. customized time zones', () => {
 
   it('a weekly series crossing the March change keeps every occurrence at 09:00 local after a CRM location edit', async () => {
     const exId = await outlookCreate(w, 'calendar', {
-      subject: 'Custom weekly', start: '2027-03-15T09:00:00', end: '2027-03-15T10:00:00', timeZoneDefinition: CUSTOM_CET,
+      subject: 'Custom weekly',
+      start: '2027-03-15T09:00:00',
+      end: '2027-03-15T10:00:00',
+      timeZoneDefinition: CUSTOM_CET,
       recurrence: { pattern: 'weekly', daysOfWeek: ['Monday'], numberOfOccurrences: 4 },
     });
     await syncRun(w);
@@ -142,7 +167,13 @@ describe('4. HTML bodies', () => {
   const html = '<html><body><p>Join <a href="https://meet.example.test/j/1">call</a></p></body></html>';
 
   it('an appointment: the CRM gets text; a CRM location edit leaves the HTML; a CRM body edit writes text', async () => {
-    const exId = await outlookCreate(w, 'calendar', { subject: 'Html meeting', start: '2027-03-03T10:00:00Z', end: '2027-03-03T11:00:00Z', body: html, bodyType: 'HTML' });
+    const exId = await outlookCreate(w, 'calendar', {
+      subject: 'Html meeting',
+      start: '2027-03-03T10:00:00Z',
+      end: '2027-03-03T11:00:00Z',
+      body: html,
+      bodyType: 'HTML',
+    });
     await syncRun(w);
     const crm = await crmItemWhere(w, 'appointments', 'subject', 'Html meeting');
     expect(crm.item.body).toBe('Join call');
@@ -161,7 +192,11 @@ describe('4. HTML bodies', () => {
 
   it("a CRM move of one occurrence of an HTML series writes only that occurrence's times", async () => {
     const exId = await outlookCreate(w, 'calendar', {
-      subject: 'Html series', start: '2027-04-05T10:00:00Z', end: '2027-04-05T11:00:00Z', body: html, bodyType: 'HTML',
+      subject: 'Html series',
+      start: '2027-04-05T10:00:00Z',
+      end: '2027-04-05T11:00:00Z',
+      body: html,
+      bodyType: 'HTML',
       recurrence: { pattern: 'weekly', daysOfWeek: ['Monday'], numberOfOccurrences: 3 },
     });
     await syncRun(w);
@@ -178,4 +213,3 @@ describe('4. HTML bodies', () => {
     expect((await crmGet(w, 'appointments', crm.crmId)).recurrence.modifiedOccurrences).toEqual([moved]);
   });
 });
-

@@ -87,14 +87,20 @@ describe('5. indexed contact dictionaries with gaps', () => {
   it('Outlook-made: slots, names, phone and address keys survive a CRM edit of another field', async () => {
     const exId = await outlookCreate(w, 'contacts', {
       givenName: 'Pat',
-      emails: [{ address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 }, { address: 'pat.home@example.test', slot: 3 }],
+      emails: [
+        { address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 },
+        { address: 'pat.home@example.test', slot: 3 },
+      ],
       phones: { BusinessPhone2: '+1 555 0102', HomePhone2: '+1 555 0202' },
       addresses: { Other: { city: 'Springfield', postalCode: '12345' } },
     });
     await syncRun(w);
     const crm = await crmItemWhere(w, 'contacts', 'givenName', 'Pat');
     expect(crm.item).toMatchObject({
-      emails: [{ address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 }, { address: 'pat.home@example.test', slot: 3 }],
+      emails: [
+        { address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 },
+        { address: 'pat.home@example.test', slot: 3 },
+      ],
       phones: { business2: '+1 555 0102', home2: '+1 555 0202' },
       addresses: { other: { city: 'Springfield', postalCode: '12345' } },
     });
@@ -110,20 +116,25 @@ describe('5. indexed contact dictionaries with gaps', () => {
     const plain = { ...crm.item, jobTitle: 'Lead engineer', emails: ['pat.work@example.test', 'PAT.HOME@example.test'] };
     await crmPut(w, 'contacts', crm.crmId, plain);
     expect((await crmGet(w, 'contacts', crm.crmId)).emails).toEqual([
-      { address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 }, { address: 'PAT.HOME@example.test', slot: 3 },
+      { address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 },
+      { address: 'PAT.HOME@example.test', slot: 3 },
     ]);
     await syncRun(w);
     const afterPlain = await readStored(w.stack, w.user.email, exId);
     expect(storedDiff(after, afterPlain)).toEqual(['JobTitle']);
 
     // CRM changes one slot: only that slot is written
-    const emails = [{ address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 }, { address: 'pat@home.example.test', slot: 3 }];
+    const emails = [
+      { address: 'pat.work@example.test', name: 'Pat (Work)', slot: 2 },
+      { address: 'pat@home.example.test', slot: 3 },
+    ];
     await crmPut(w, 'contacts', crm.crmId, { ...crm.item, jobTitle: 'Lead engineer', emails });
     await syncRun(w);
     const slotEdit = await readStored(w.stack, w.user.email, exId);
     expect(storedDiff(afterPlain, slotEdit)).toEqual(['EmailAddresses']);
     expect(Object.fromEntries(Object.entries(entries(slotEdit, 'EmailAddresses')).map(([k, e]) => [k, [e.text, e.attrs.Name]]))).toEqual({
-      EmailAddress2: ['pat.work@example.test', 'Pat (Work)'], EmailAddress3: ['pat@home.example.test', undefined],
+      EmailAddress2: ['pat.work@example.test', 'Pat (Work)'],
+      EmailAddress3: ['pat@home.example.test', undefined],
     });
   });
 
@@ -150,7 +161,12 @@ describe('5. indexed contact dictionaries with gaps', () => {
 
 describe('6. canonical emails', () => {
   it('"Name <address>" is stored as name and address, both directions', async () => {
-    const res = await w.stack.api('PUT', `${w.base}/contacts/jane`, { givenName: 'Jane', emails: ['Jane Doe <jane.doe@example.test>', 'jd@example.test'], phones: {}, addresses: {} });
+    const res = await w.stack.api('PUT', `${w.base}/contacts/jane`, {
+      givenName: 'Jane',
+      emails: ['Jane Doe <jane.doe@example.test>', 'jd@example.test'],
+      phones: {},
+      addresses: {},
+    });
     expect(res.status).toBe(201);
     expect(res.body.item.emails).toEqual([{ address: 'jane.doe@example.test', name: 'Jane Doe' }, { address: 'jd@example.test' }]);
     await syncRun(w);
@@ -166,7 +182,15 @@ describe('6. canonical emails', () => {
     const res = await w.stack.api('PUT', `${w.base}/contacts/bad`, { givenName: 'Bad', emails: ['ok@example.test', 'Jane Doe'], phones: {}, addresses: {} });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ error: expect.any(String), field: 'emails.1' });
-    const slots = await w.stack.api('PUT', `${w.base}/contacts/bad`, { givenName: 'Bad', emails: [{ address: 'a@example.test', slot: 2 }, { address: 'b@example.test', slot: 2 }], phones: {}, addresses: {} });
+    const slots = await w.stack.api('PUT', `${w.base}/contacts/bad`, {
+      givenName: 'Bad',
+      emails: [
+        { address: 'a@example.test', slot: 2 },
+        { address: 'b@example.test', slot: 2 },
+      ],
+      phones: {},
+      addresses: {},
+    });
     expect(slots.status).toBe(400);
     expect(slots.body.field).toBe('emails.1');
   });

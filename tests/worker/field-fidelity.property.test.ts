@@ -50,8 +50,16 @@ interface ConCase {
 
 type Case = (AptCase | ConCase) & { n: number };
 
-interface CustomZone { standardBias: number; daylight?: { bias: number; start: Rule; end: Rule } }
-interface Rule { month: number; dayOfWeek: number; occurrence: number; timeOffsetMinutes: number }
+interface CustomZone {
+  standardBias: number;
+  daylight?: { bias: number; start: Rule; end: Rule };
+}
+interface Rule {
+  month: number;
+  dayOfWeek: number;
+  occurrence: number;
+  timeOffsetMinutes: number;
+}
 
 const ZONES = [
   { iana: 'Pacific/Auckland', windows: 'New Zealand Standard Time' },
@@ -63,52 +71,96 @@ const ZONES = [
 ];
 const CUSTOM_ZONES: CustomZone[] = [
   // matches central Europe
-  { standardBias: -60, daylight: { bias: -120, start: { month: 3, dayOfWeek: 0, occurrence: -1, timeOffsetMinutes: 120 }, end: { month: 10, dayOfWeek: 0, occurrence: -1, timeOffsetMinutes: 180 } } },
+  {
+    standardBias: -60,
+    daylight: {
+      bias: -120,
+      start: { month: 3, dayOfWeek: 0, occurrence: -1, timeOffsetMinutes: 120 },
+      end: { month: 10, dayOfWeek: 0, occurrence: -1, timeOffsetMinutes: 180 },
+    },
+  },
   // matches US Eastern
-  { standardBias: 300, daylight: { bias: 240, start: { month: 3, dayOfWeek: 0, occurrence: 2, timeOffsetMinutes: 120 }, end: { month: 11, dayOfWeek: 0, occurrence: 1, timeOffsetMinutes: 120 } } },
+  {
+    standardBias: 300,
+    daylight: {
+      bias: 240,
+      start: { month: 3, dayOfWeek: 0, occurrence: 2, timeOffsetMinutes: 120 },
+      end: { month: 11, dayOfWeek: 0, occurrence: 1, timeOffsetMinutes: 120 },
+    },
+  },
   // matches no IANA zone: DST on the first Sunday of May
-  { standardBias: -180, daylight: { bias: -240, start: { month: 5, dayOfWeek: 0, occurrence: 1, timeOffsetMinutes: 120 }, end: { month: 9, dayOfWeek: 0, occurrence: 1, timeOffsetMinutes: 180 } } },
+  {
+    standardBias: -180,
+    daylight: {
+      bias: -240,
+      start: { month: 5, dayOfWeek: 0, occurrence: 1, timeOffsetMinutes: 120 },
+      end: { month: 9, dayOfWeek: 0, occurrence: 1, timeOffsetMinutes: 180 },
+    },
+  },
 ];
 const PHONE_KINDS: Record<string, string> = {
-  business: 'BusinessPhone', business2: 'BusinessPhone2', mobile: 'MobilePhone', home2: 'HomePhone2', homeFax: 'HomeFax', other: 'OtherTelephone',
+  business: 'BusinessPhone',
+  business2: 'BusinessPhone2',
+  mobile: 'MobilePhone',
+  home2: 'HomePhone2',
+  homeFax: 'HomeFax',
+  other: 'OtherTelephone',
 };
 const ADDRESS_KEYS = { business: 'Business', home: 'Home', other: 'Other' } as const;
 
 const side = fc.constantFrom<Side>('crm', 'exchange');
 const words = fc.constantFrom('alpha', 'beta', 'gamma', 'delta', 'Zürich & Co', '<b>bold</b>', 'line\nbreak');
 
-const aptCase: fc.Arbitrary<AptCase> = fc.record({
-  kind: fc.constant('appointment' as const),
-  origin: side,
-  zone: fc.oneof(fc.constantFrom(...ZONES), fc.constantFrom(...CUSTOM_ZONES).map((custom) => ({ custom }))),
-  allDay: fc.boolean(),
-  allDayForm: fc.constantFrom<'utc' | 'local'>('utc', 'local'),
-  day: fc.integer({ min: 0, max: 360 }),
-  hour: fc.integer({ min: 6, max: 20 }),
-  body: fc.option(fc.record({ text: words, html: fc.boolean() }), { nil: undefined }),
-  location: fc.option(words, { nil: undefined }),
-  weekly: fc.boolean(),
-  edit: fc.record({ side, field: fc.constantFrom<AptField>('subject', 'location', 'body', 'time') }),
-}).map((c) => {
-  // the CRM can write neither custom zones nor HTML; a series' times are not edited here
-  const out = { ...c };
-  if (out.origin === 'crm' && 'custom' in out.zone) out.zone = ZONES[out.day % ZONES.length];
-  if (out.origin === 'crm' && out.body) out.body = { ...out.body, html: false };
-  if (out.weekly && out.edit.field === 'time') out.edit = { ...out.edit, field: 'subject' };
-  return out;
-});
+const aptCase: fc.Arbitrary<AptCase> = fc
+  .record({
+    kind: fc.constant('appointment' as const),
+    origin: side,
+    zone: fc.oneof(
+      fc.constantFrom(...ZONES),
+      fc.constantFrom(...CUSTOM_ZONES).map((custom) => ({ custom })),
+    ),
+    allDay: fc.boolean(),
+    allDayForm: fc.constantFrom<'utc' | 'local'>('utc', 'local'),
+    day: fc.integer({ min: 0, max: 360 }),
+    hour: fc.integer({ min: 6, max: 20 }),
+    body: fc.option(fc.record({ text: words, html: fc.boolean() }), { nil: undefined }),
+    location: fc.option(words, { nil: undefined }),
+    weekly: fc.boolean(),
+    edit: fc.record({ side, field: fc.constantFrom<AptField>('subject', 'location', 'body', 'time') }),
+  })
+  .map((c) => {
+    // the CRM can write neither custom zones nor HTML; a series' times are not edited here
+    const out = { ...c };
+    if (out.origin === 'crm' && 'custom' in out.zone) out.zone = ZONES[out.day % ZONES.length];
+    if (out.origin === 'crm' && out.body) out.body = { ...out.body, html: false };
+    if (out.weekly && out.edit.field === 'time') out.edit = { ...out.edit, field: 'subject' };
+    return out;
+  });
 
-const conCase: fc.Arbitrary<ConCase> = fc.record({
-  kind: fc.constant('contact' as const),
-  origin: side,
-  emails: fc.subarray([1, 2, 3] as const, { minLength: 1 }).chain((slots) =>
-    fc.tuple(...slots.map((slot) => fc.option(fc.constantFrom('Pat (Work)', 'Home "H"', 'Ops & Sales'), { nil: undefined }).map((name) => ({ slot, name }))))),
-  phones: fc.subarray(Object.keys(PHONE_KINDS), { minLength: 1 }),
-  addresses: fc.subarray(['business', 'home', 'other'] as ('business' | 'home' | 'other')[]),
-  notes: fc.option(fc.record({ text: words, html: fc.boolean() }), { nil: undefined }),
-  birthday: fc.option(fc.record({ date: fc.integer({ min: 0, max: 20000 }).map((d) => new Date(Date.UTC(1950, 0, 1) + d * 86_400_000).toISOString().slice(0, 10)), offsetHours: fc.constantFrom(13, 14, -10, 0, 5) }), { nil: undefined }),
-  edit: fc.record({ side, field: fc.constantFrom<ConField>('jobTitle', 'companyName', 'notes', 'email', 'phone', 'birthday') }),
-}).map((c) => (c.origin === 'crm' && c.notes ? { ...c, notes: { ...c.notes, html: false } } : c));
+const conCase: fc.Arbitrary<ConCase> = fc
+  .record({
+    kind: fc.constant('contact' as const),
+    origin: side,
+    emails: fc
+      .subarray([1, 2, 3] as const, { minLength: 1 })
+      .chain((slots) =>
+        fc.tuple(
+          ...slots.map((slot) => fc.option(fc.constantFrom('Pat (Work)', 'Home "H"', 'Ops & Sales'), { nil: undefined }).map((name) => ({ slot, name }))),
+        ),
+      ),
+    phones: fc.subarray(Object.keys(PHONE_KINDS), { minLength: 1 }),
+    addresses: fc.subarray(['business', 'home', 'other'] as ('business' | 'home' | 'other')[]),
+    notes: fc.option(fc.record({ text: words, html: fc.boolean() }), { nil: undefined }),
+    birthday: fc.option(
+      fc.record({
+        date: fc.integer({ min: 0, max: 20000 }).map((d) => new Date(Date.UTC(1950, 0, 1) + d * 86_400_000).toISOString().slice(0, 10)),
+        offsetHours: fc.constantFrom(13, 14, -10, 0, 5),
+      }),
+      { nil: undefined },
+    ),
+    edit: fc.record({ side, field: fc.constantFrom<ConField>('jobTitle', 'companyName', 'notes', 'email', 'phone', 'birthday') }),
+  })
+  .map((c) => (c.origin === 'crm' && c.notes ? { ...c, notes: { ...c.notes, html: false } } : c));
 
 // ------------------------------------------------------------------------------------------
 // Building each side
@@ -127,7 +179,8 @@ function localMidnightUtc(date: string, zone: string): string {
   };
   return new Date(guess - off(guess - off(guess) * 60_000) * 60_000).toISOString().replace('.000Z', 'Z');
 }
-const html = (text: string) => `<html><body><p>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br>')}</p></body></html>`;
+const html = (text: string) =>
+  `<html><body><p>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br>')}</p></body></html>`;
 
 function crmAppointment(c: AptCase & { n: number }): Record<string, unknown> {
   const zone = (c.zone as { iana: string }).iana;
@@ -142,7 +195,15 @@ function crmAppointment(c: AptCase & { n: number }): Record<string, unknown> {
   }
   if (c.body) item.body = c.body.text;
   if (c.location) item.location = c.location;
-  if (c.weekly) item.recurrence = { pattern: { type: 'weekly', interval: 1, daysOfWeek: [['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'][new Date(`${dayOf(c)}T12:00:00Z`).getUTCDay()]] }, range: { type: 'numbered', startDate: dayOf(c), numberOfOccurrences: 3 } };
+  if (c.weekly)
+    item.recurrence = {
+      pattern: {
+        type: 'weekly',
+        interval: 1,
+        daysOfWeek: [['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'][new Date(`${dayOf(c)}T12:00:00Z`).getUTCDay()]],
+      },
+      range: { type: 'numbered', startDate: dayOf(c), numberOfOccurrences: 3 },
+    };
   return item;
 }
 
@@ -209,9 +270,15 @@ function editCrm(c: Case, item: Record<string, any>): Expectation {
   const v = `edited ${c.n}`;
   if (c.kind === 'appointment') {
     switch (c.edit.field) {
-      case 'subject': item.subject = v; return { elements: ['Subject'], texts: { Subject: v } };
-      case 'location': item.location = v; return { elements: ['Location'], texts: { Location: v } };
-      case 'body': item.body = v; return { elements: ['Body'], texts: { Body: v } };
+      case 'subject':
+        item.subject = v;
+        return { elements: ['Subject'], texts: { Subject: v } };
+      case 'location':
+        item.location = v;
+        return { elements: ['Location'], texts: { Location: v } };
+      case 'body':
+        item.body = v;
+        return { elements: ['Body'], texts: { Body: v } };
       case 'time': {
         const shift = (s: string) => new Date(Date.parse(s) + (c.allDay ? 7 * 86_400_000 : 3_600_000)).toISOString().replace('.000Z', 'Z');
         item.start = shift(item.start);
@@ -221,9 +288,15 @@ function editCrm(c: Case, item: Record<string, any>): Expectation {
     }
   }
   switch (c.edit.field) {
-    case 'jobTitle': item.jobTitle = v; return { elements: ['JobTitle'], texts: { JobTitle: v } };
-    case 'companyName': item.companyName = v; return { elements: ['CompanyName'], texts: { CompanyName: v } };
-    case 'notes': item.notes = v; return { elements: ['Body'], texts: { Body: v } };
+    case 'jobTitle':
+      item.jobTitle = v;
+      return { elements: ['JobTitle'], texts: { JobTitle: v } };
+    case 'companyName':
+      item.companyName = v;
+      return { elements: ['CompanyName'], texts: { CompanyName: v } };
+    case 'notes':
+      item.notes = v;
+      return { elements: ['Body'], texts: { Body: v } };
     case 'email': {
       const e = item.emails[0];
       e.address = emailOf(c.n, e.slot ?? 1, 2);
@@ -245,9 +318,12 @@ function editExchange(c: Case, crmBefore: Record<string, any>): { patch: Record<
   const v = `outlook ${c.n}`;
   if (c.kind === 'appointment') {
     switch (c.edit.field) {
-      case 'subject': return { patch: { subject: v }, expect: { elements: ['Subject'], crm: { subject: v } } };
-      case 'location': return { patch: { location: v }, expect: { elements: ['Location'], crm: { location: v } } };
-      case 'body': return { patch: { body: v, bodyType: 'Text' }, expect: { elements: ['Body'], crm: { body: v } } };
+      case 'subject':
+        return { patch: { subject: v }, expect: { elements: ['Subject'], crm: { subject: v } } };
+      case 'location':
+        return { patch: { location: v }, expect: { elements: ['Location'], crm: { location: v } } };
+      case 'body':
+        return { patch: { body: v, bodyType: 'Text' }, expect: { elements: ['Body'], crm: { body: v } } };
       case 'time': {
         if (c.allDay) {
           // a week later, same zone: the CRM gets the new dates in its own form
@@ -264,11 +340,16 @@ function editExchange(c: Case, crmBefore: Record<string, any>): { patch: Record<
     }
   }
   switch (c.edit.field) {
-    case 'jobTitle': return { patch: { jobTitle: v }, expect: { elements: ['JobTitle'], crm: { jobTitle: v } } };
-    case 'companyName': return { patch: { companyName: v }, expect: { elements: ['CompanyName'], crm: { companyName: v } } };
-    case 'notes': return { patch: { body: v, bodyType: 'Text' }, expect: { elements: ['Body'], crm: { notes: v } } };
+    case 'jobTitle':
+      return { patch: { jobTitle: v }, expect: { elements: ['JobTitle'], crm: { jobTitle: v } } };
+    case 'companyName':
+      return { patch: { companyName: v }, expect: { elements: ['CompanyName'], crm: { companyName: v } } };
+    case 'notes':
+      return { patch: { body: v, bodyType: 'Text' }, expect: { elements: ['Body'], crm: { notes: v } } };
     case 'email': {
-      const emails = (crmBefore.emails as { address: string; name?: string; slot: number }[]).map((e, i) => (i === 0 ? { ...e, address: emailOf(c.n, e.slot, 3) } : e));
+      const emails = (crmBefore.emails as { address: string; name?: string; slot: number }[]).map((e, i) =>
+        i === 0 ? { ...e, address: emailOf(c.n, e.slot, 3) } : e,
+      );
       return { patch: { emails }, expect: { elements: ['EmailAddresses'], crm: { emails } } };
     }
     case 'phone': {
@@ -294,7 +375,6 @@ function changedKeys(before: Record<string, unknown>, after: Record<string, unkn
 }
 const READ_ONLY = new Set(['organizer', 'attendees', 'iCalUId']);
 
-
 describe(`field fidelity property (seed ${SEED}, ${CASES} cases)`, () => {
   it('an edit of one field on one side changes exactly that field on the other side', async () => {
     console.log(`field fidelity property: seed ${SEED} (replay with EXSYNC_FIDELITY_SEED=${SEED})`);
@@ -311,12 +391,15 @@ describe(`field fidelity property (seed ${SEED}, ${CASES} cases)`, () => {
         const res = await stack.api('PUT', `${base}/${pathOf(c)}/case-${c.n}`, item);
         expect(res.status, `case ${c.n}: ${JSON.stringify(res.body)}`).toBe(201);
       } else {
-        const made = c.kind === 'appointment' ? store.createAppointment(user.email, simAppointment(c) as never) : store.createContact(user.email, simContact(c) as never);
+        const made =
+          c.kind === 'appointment' ? store.createAppointment(user.email, simAppointment(c) as never) : store.createContact(user.email, simContact(c) as never);
         exIdOf.set(c.n, made.id);
       }
     }
     await stack.syncNow(user, { timeoutMs: 120_000 });
-    const links = (await stack.pool.query<{ crm_id: string; ews_item_id: string }>(`SELECT crm_id, ews_item_id FROM item_links WHERE mailbox_id = $1`, [user.mailboxId])).rows;
+    const links = (
+      await stack.pool.query<{ crm_id: string; ews_item_id: string }>(`SELECT crm_id, ews_item_id FROM item_links WHERE mailbox_id = $1`, [user.mailboxId])
+    ).rows;
     const crmIdOf = new Map<number, string>();
     for (const c of cases) {
       if (c.origin === 'crm') {
@@ -359,14 +442,19 @@ describe(`field fidelity property (seed ${SEED}, ${CASES} cases)`, () => {
       const crm = (await stack.api('GET', `${base}/${pathOf(c)}/${crmIdOf.get(c.n)}`)).body.item;
       const label = `case ${c.n} ${JSON.stringify(c)}`;
       const diff = storedDiff(b.stored, stored);
-      if (JSON.stringify(diff) !== JSON.stringify(want.elements)) failures.push(`${label}: Exchange changed ${JSON.stringify(diff)}, expected ${JSON.stringify(want.elements)}`);
+      if (JSON.stringify(diff) !== JSON.stringify(want.elements))
+        failures.push(`${label}: Exchange changed ${JSON.stringify(diff)}, expected ${JSON.stringify(want.elements)}`);
       for (const [name, text] of Object.entries(want.texts ?? {})) {
-        if (stored.fields[name]?.text !== text) failures.push(`${label}: Exchange ${name} is ${JSON.stringify(stored.fields[name]?.text)}, expected ${JSON.stringify(text)}`);
+        if (stored.fields[name]?.text !== text)
+          failures.push(`${label}: Exchange ${name} is ${JSON.stringify(stored.fields[name]?.text)}, expected ${JSON.stringify(text)}`);
       }
       if (c.edit.side === 'exchange') {
         const keys = changedKeys(b.crm, crm);
         const wantKeys = Object.keys(want.crm ?? {}).sort();
-        if (JSON.stringify(keys) !== JSON.stringify(wantKeys)) failures.push(`${label}: CRM changed ${JSON.stringify(keys)}, expected ${JSON.stringify(wantKeys)} (${JSON.stringify(b.crm)} -> ${JSON.stringify(crm)})`);
+        if (JSON.stringify(keys) !== JSON.stringify(wantKeys))
+          failures.push(
+            `${label}: CRM changed ${JSON.stringify(keys)}, expected ${JSON.stringify(wantKeys)} (${JSON.stringify(b.crm)} -> ${JSON.stringify(crm)})`,
+          );
         for (const [k, v] of Object.entries(want.crm ?? {})) {
           if (JSON.stringify(crm[k]) !== JSON.stringify(v)) failures.push(`${label}: CRM ${k} is ${JSON.stringify(crm[k])}, expected ${JSON.stringify(v)}`);
         }

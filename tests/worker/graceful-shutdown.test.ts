@@ -19,7 +19,12 @@ describe('graceful shutdown', () => {
     await stack.sim('PUT', `/_sim/mailboxes/${encodeURIComponent(user.email)}/faults`, { latencyMs: 80 });
 
     const worker = stack.spawnWorker();
-    await waitFor('a CreateItem answered', () => stack.ews.requestLog.list(user.email).some((r) => r.operation === 'CreateItem' && r.status === 200), 90_000, 5);
+    await waitFor(
+      'a CreateItem answered',
+      () => stack.ews.requestLog.list(user.email).some((r) => r.operation === 'CreateItem' && r.status === 200),
+      90_000,
+      5,
+    );
     expect(await worker.kill('SIGTERM')).toBe(0);
 
     const row = (await stack.pool.query(`SELECT state, last_run_counts FROM mailboxes WHERE id = $1`, [user.mailboxId])).rows[0];

@@ -31,7 +31,11 @@ describe('an organisation on Graph', () => {
     const settings = await stack.api('GET', `/v1/orgs/${stack.orgId}/exchange`);
     expect(settings.body).toMatchObject({ transport: 'graph', graphUrl: stack.graph!.url });
     const test = await stack.api('POST', `/v1/orgs/${stack.orgId}/exchange/test`, { mailbox: user.email });
-    expect(test.body.steps.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([['settings', true], ['token', true], ['graph', true]]);
+    expect(test.body.steps.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([
+      ['settings', true],
+      ['token', true],
+      ['graph', true],
+    ]);
     // the organisation has synced: a plain transport change would duplicate, so it is refused
     const change = await stack.api('PATCH', `/v1/orgs/${stack.orgId}/exchange`, { transport: 'ews' });
     expect(change).toMatchObject({ status: 409, body: { field: 'transport' } });
@@ -59,7 +63,15 @@ describe('an organisation on Graph', () => {
   it('syncs CRM writes to the mailbox and Outlook edits to the CRM, two ways, over Graph only', async () => {
     const base = `/v1/orgs/${stack.orgId}/users/${user.userId}`;
     const mb = encodeURIComponent(user.email);
-    const appointment = { subject: 'Graph review', body: 'Agenda', location: 'Room 9', start: inDays(5, 9), end: inDays(5, 10), timeZone: 'Europe/Berlin', isAllDay: false };
+    const appointment = {
+      subject: 'Graph review',
+      body: 'Agenda',
+      location: 'Room 9',
+      start: inDays(5, 9),
+      end: inDays(5, 10),
+      timeZone: 'Europe/Berlin',
+      isAllDay: false,
+    };
     const contact = { givenName: 'Fox', surname: 'Mulder', emails: ['fox@fbi.example'], phones: { mobile: '+1 555 0101' }, addresses: {} };
     expect((await stack.api('PUT', `${base}/appointments/apt-g1`, appointment)).status).toBe(201);
     expect((await stack.api('PUT', `${base}/contacts/con-g1`, contact)).status).toBe(201);
@@ -89,7 +101,11 @@ describe('an organisation on Graph', () => {
     const mark = graphLog().length;
     status = await stack.syncNow(user);
     expect(status.counts).toMatchObject({ toExchange: { created: 0, updated: 0, deleted: 0 }, toCrm: { created: 0, updated: 0, deleted: 0 } });
-    expect(graphLog().slice(mark).filter((e) => isWrite(e.operation))).toEqual([]);
+    expect(
+      graphLog()
+        .slice(mark)
+        .filter((e) => isWrite(e.operation)),
+    ).toEqual([]);
 
     // deletes both ways
     expect((await stack.api('DELETE', `${base}/contacts/con-g1`)).status).toBe(200);

@@ -32,7 +32,7 @@ describe('per-mailbox lock', () => {
     }
   });
 
-  it('is released when the holder\'s connection dies (a killed worker)', async () => {
+  it("is released when the holder's connection dies (a killed worker)", async () => {
     const dying = new pg.Pool({ connectionString: db.url, max: 1 });
     dying.on('error', () => {});
     const id = randomUUID();

@@ -65,10 +65,14 @@ describe('errors that need a person', () => {
       await stack.waitForRunAfter(u, fixedAt);
       // Under heavy load a run can still be retrying when the first one after the fix ends; what
       // matters is that the mailbox gets back to healthy without anyone touching it again.
-      const s = await waitFor(`${u.email} healthy again`, async () => {
-        const cur = await status(u);
-        return cur.state === 'healthy' ? cur : false;
-      }, 30_000);
+      const s = await waitFor(
+        `${u.email} healthy again`,
+        async () => {
+          const cur = await status(u);
+          return cur.state === 'healthy' ? cur : false;
+        },
+        30_000,
+      );
       expect(s.lastError).toBeNull();
     }
     expect((await stack.api('GET', `/v1/orgs/${stack.orgId}/exchange`)).body.orgError).toBeNull();
@@ -91,10 +95,14 @@ describe('errors that need a person', () => {
     const fixedAt = await stack.dbNow();
     expect((await stack.api('PATCH', `/v1/orgs/${stack.orgId}/users/${alice.userId}`, { displayName: 'Alice (fixed)' })).status).toBe(200);
     await stack.waitForRunAfter(alice, fixedAt);
-    const s2 = await waitFor('alice healthy again', async () => {
-      const cur = await status(alice);
-      return cur.state === 'healthy' ? cur : false;
-    }, 30_000);
+    const s2 = await waitFor(
+      'alice healthy again',
+      async () => {
+        const cur = await status(alice);
+        return cur.state === 'healthy' ? cur : false;
+      },
+      30_000,
+    );
     expect(s2.lastError).toBeNull();
   });
 });

@@ -25,9 +25,7 @@ describe('at most one sync per mailbox across workers', () => {
     stack.ews.requestLog.clear();
 
     // Bypass the producer's deduplication on purpose: six jobs for one mailbox at once.
-    await stack.producer.queue.addBulk(
-      Array.from({ length: 6 }, (_, i) => ({ name: SYNC_JOB, data: { mailboxId: user.mailboxId, reason: `race-${i}` } })),
-    );
+    await stack.producer.queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: SYNC_JOB, data: { mailboxId: user.mailboxId, reason: `race-${i}` } })));
     await waitFor(
       'all racing jobs to finish',
       async () => {

@@ -26,10 +26,14 @@ const connectionTest = async () => (await stack.api('POST', `/v1/orgs/${stack.or
 /** Every mailbox healthy again with a run after `since`, without a sync request per user. */
 async function allHealthyAfter(since: Date): Promise<void> {
   for (const u of users) {
-    await waitFor(`${u.email} healthy again`, async () => {
-      const s = await status(u);
-      return s.state === 'healthy' && Date.parse(s.lastSuccessAt) > since.getTime() ? s : false;
-    }, 30_000);
+    await waitFor(
+      `${u.email} healthy again`,
+      async () => {
+        const s = await status(u);
+        return s.state === 'healthy' && Date.parse(s.lastSuccessAt) > since.getTime() ? s : false;
+      },
+      30_000,
+    );
   }
 }
 

@@ -44,9 +44,7 @@ describe('claiming due mailboxes', () => {
     const orgId = await seedOrg(db.pool);
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) ids.push((await seedMailbox(db.pool, orgId)).mailboxId);
-    const batches = await Promise.all(
-      Array.from({ length: 6 }, () => claimDueMailboxes(db.pool, { limit: 15, intervalSeconds: 300 })),
-    );
+    const batches = await Promise.all(Array.from({ length: 6 }, () => claimDueMailboxes(db.pool, { limit: 15, intervalSeconds: 300 })));
     const all = batches.flat();
     expect(new Set(all).size).toBe(all.length);
     const rest = await claimDueMailboxes(db.pool, { limit: 100, intervalSeconds: 300 });

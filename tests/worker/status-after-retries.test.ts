@@ -30,11 +30,16 @@ describe('status after retries run out', () => {
     await stack.sim('PUT', `/_sim/mailboxes/${mb()}/faults`, { resetRate: 1 });
     const seen: string[] = [];
     expect((await stack.api('POST', `/v1/orgs/${stack.orgId}/users/${user.userId}/sync`)).status).toBe(202);
-    const failed = await waitFor('state error after the retries', async () => {
-      const s = await status();
-      if (seen.at(-1) !== s.state) seen.push(s.state);
-      return s.state === 'error' ? s : false;
-    }, 40_000, 50);
+    const failed = await waitFor(
+      'state error after the retries',
+      async () => {
+        const s = await status();
+        if (seen.at(-1) !== s.state) seen.push(s.state);
+        return s.state === 'error' ? s : false;
+      },
+      40_000,
+      50,
+    );
 
     // once the run started, healthy never showed again while it failed
     expect(seen).toContain('retrying');
@@ -52,10 +57,14 @@ describe('status after retries run out', () => {
     // The next interval comes (made due now) with the network back: the scheduler runs it and it recovers.
     await stack.sim('PUT', `/_sim/mailboxes/${mb()}/faults`, { resetRate: 0 });
     await stack.pool.query(`UPDATE mailboxes SET next_run_at = now() WHERE id = $1`, [user.mailboxId]);
-    const healthy = await waitFor('healthy at the next interval', async () => {
-      const s = await status();
-      return s.state === 'healthy' ? s : false;
-    }, 30_000);
+    const healthy = await waitFor(
+      'healthy at the next interval',
+      async () => {
+        const s = await status();
+        return s.state === 'healthy' ? s : false;
+      },
+      30_000,
+    );
     expect(healthy.lastError).toBeNull();
   });
 

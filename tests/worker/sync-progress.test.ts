@@ -64,24 +64,30 @@ describe('sync-status progress and totals', () => {
     const email = 'progress@contoso.example';
     s.ews.store.createMailbox({ email, tenantId: s.tenantId, displayName: email });
     for (let i = 0; i < 1500; i++) s.ews.store.createContact(email, { givenName: `Person${i}`, surname: 'Progress' });
-    for (let i = 0; i < 4; i++) s.ews.store.createAppointment(email, { subject: `Visit ${i}`, start: `2026-12-0${i + 1}T09:00:00Z`, end: `2026-12-0${i + 1}T10:00:00Z` });
+    for (let i = 0; i < 4; i++)
+      s.ews.store.createAppointment(email, { subject: `Visit ${i}`, start: `2026-12-0${i + 1}T09:00:00Z`, end: `2026-12-0${i + 1}T10:00:00Z` });
     s.ews.faults.set({ latencyMs: 25 }, email);
     const user = await s.addUser({ email });
     const url = `/v1/orgs/${s.orgId}/users/${user.userId}/sync-status`;
 
     const seen: string[] = [];
     let last: any;
-    await waitFor('the first sync to finish', async () => {
-      last = (await s.api('GET', url)).body;
-      const contacts = last.progress?.folders.find((f: { folder: string }) => f.folder === 'contacts');
-      if (last.state === 'syncing' && contacts) {
-        const key = `${contacts.listed}/${contacts.applied}`;
-        if (seen.at(-1) !== key) seen.push(key);
-        expect(contacts.estimatedTotal).toBe(1500);
-        expect(contacts.applied).toBeLessThanOrEqual(contacts.listed);
-      }
-      return last.state === 'healthy';
-    }, 60_000, 50);
+    await waitFor(
+      'the first sync to finish',
+      async () => {
+        last = (await s.api('GET', url)).body;
+        const contacts = last.progress?.folders.find((f: { folder: string }) => f.folder === 'contacts');
+        if (last.state === 'syncing' && contacts) {
+          const key = `${contacts.listed}/${contacts.applied}`;
+          if (seen.at(-1) !== key) seen.push(key);
+          expect(contacts.estimatedTotal).toBe(1500);
+          expect(contacts.applied).toBeLessThanOrEqual(contacts.listed);
+        }
+        return last.state === 'healthy';
+      },
+      60_000,
+      50,
+    );
     s.ews.faults.clear();
 
     expect(seen.length).toBeGreaterThanOrEqual(3);

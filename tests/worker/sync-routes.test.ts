@@ -32,16 +32,26 @@ describe('sync routes', () => {
     expect(status.body.state).toBe('awaiting-user-login');
   });
 
-  it('sync-status has the contract fields and another org\'s admin gets 404', async () => {
+  it("sync-status has the contract fields and another org's admin gets 404", async () => {
     const user = await stack.addUser();
     const s = await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/sync-status`);
     expect(s.status).toBe(200);
-    expect(s.body).toMatchObject({ state: 'scheduled', lastSuccessAt: null, counts: null, lastError: null, throttledUntil: null, conflicts: { total: 0, recent: [] } });
+    expect(s.body).toMatchObject({
+      state: 'scheduled',
+      lastSuccessAt: null,
+      counts: null,
+      lastError: null,
+      throttledUntil: null,
+      conflicts: { total: 0, recent: [] },
+    });
     expect(typeof s.body.nextRunAt).toBe('string');
 
     const other = await stack.api('POST', '/v1/orgs', { name: 'Other org' });
     const token = (await stack.api('POST', `/v1/orgs/${other.body.id}/admin-tokens`)).body.token;
-    for (const [method, url] of [['GET', 'sync-status'], ['POST', 'sync']] as const) {
+    for (const [method, url] of [
+      ['GET', 'sync-status'],
+      ['POST', 'sync'],
+    ] as const) {
       const res = await stack.app.inject({ method, url: `/v1/orgs/${stack.orgId}/users/${user.userId}/${url}`, headers: { authorization: `Bearer ${token}` } });
       expect(res.statusCode).toBe(404);
     }

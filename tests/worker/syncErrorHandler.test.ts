@@ -13,7 +13,11 @@ afterAll(async () => {
 });
 
 const mailboxRow = async (id: string) =>
-  (await db.pool.query(`SELECT state, last_error_code, last_error_message, throttled_until, next_run_at, consecutive_failures FROM mailboxes WHERE id = $1`, [id])).rows[0];
+  (
+    await db.pool.query(`SELECT state, last_error_code, last_error_message, throttled_until, next_run_at, consecutive_failures FROM mailboxes WHERE id = $1`, [
+      id,
+    ])
+  ).rows[0];
 
 describe('classifying run errors', () => {
   it.each([
@@ -46,8 +50,13 @@ describe('recording outcomes', () => {
     const m = await seedMailbox(db.pool, orgId, { state: 'syncing' });
     const before = Date.now();
     const outcome = await handleSyncError({
-      pool: db.pool, mailboxId: m.mailboxId, orgId, error: new ThrottledError(20_000, 'ErrorServerBusy'),
-      attemptsMade: 0, maxAttempts: 6, intervalSeconds: 300,
+      pool: db.pool,
+      mailboxId: m.mailboxId,
+      orgId,
+      error: new ThrottledError(20_000, 'ErrorServerBusy'),
+      attemptsMade: 0,
+      maxAttempts: 6,
+      intervalSeconds: 300,
     });
     expect(outcome.action).toBe('delay');
     expect(outcome.action === 'delay' && outcome.untilMs).toBeGreaterThanOrEqual(before + 20_000);
@@ -81,8 +90,13 @@ describe('recording outcomes', () => {
     const m = await seedMailbox(db.pool, orgId);
     const sibling = await seedMailbox(db.pool, orgId, { state: 'healthy' });
     const outcome = await handleSyncError({
-      pool: db.pool, mailboxId: m.mailboxId, orgId, error: new AuthFailedError('invalid-secret', 'AADSTS7000215: Invalid client secret provided.', { code: 'AADSTS7000215' }),
-      attemptsMade: 0, maxAttempts: 6, intervalSeconds: 300,
+      pool: db.pool,
+      mailboxId: m.mailboxId,
+      orgId,
+      error: new AuthFailedError('invalid-secret', 'AADSTS7000215: Invalid client secret provided.', { code: 'AADSTS7000215' }),
+      attemptsMade: 0,
+      maxAttempts: 6,
+      intervalSeconds: 300,
     });
     expect(outcome.action).toBe('stop');
     for (const id of [m.mailboxId, sibling.mailboxId]) {
@@ -101,8 +115,13 @@ describe('recording outcomes', () => {
     const m = await seedMailbox(db.pool, orgId);
     const sibling = await seedMailbox(db.pool, orgId);
     await handleSyncError({
-      pool: db.pool, mailboxId: m.mailboxId, orgId, error: new EwsError('MailboxNotFound', 'no such mailbox', { code: 'ErrorNonExistentMailbox' }),
-      attemptsMade: 0, maxAttempts: 6, intervalSeconds: 300,
+      pool: db.pool,
+      mailboxId: m.mailboxId,
+      orgId,
+      error: new EwsError('MailboxNotFound', 'no such mailbox', { code: 'ErrorNonExistentMailbox' }),
+      attemptsMade: 0,
+      maxAttempts: 6,
+      intervalSeconds: 300,
     });
     expect((await mailboxRow(m.mailboxId)).state).toBe('error');
     expect((await mailboxRow(sibling.mailboxId)).state).toBe('scheduled');

@@ -34,10 +34,14 @@ describe('throttling', () => {
     // Asking again during the back-off sends nothing to Exchange either.
     expect((await stack.api('POST', `/v1/orgs/${stack.orgId}/users/${user.userId}/sync`)).status).toBe(202);
 
-    const healthy = await waitFor('healthy again', async () => {
-      const s = (await stack.api('GET', statusUrl)).body;
-      return s.state === 'healthy' && Date.parse(s.lastSuccessAt) > until ? s : false;
-    }, 30_000);
+    const healthy = await waitFor(
+      'healthy again',
+      async () => {
+        const s = (await stack.api('GET', statusUrl)).body;
+        return s.state === 'healthy' && Date.parse(s.lastSuccessAt) > until ? s : false;
+      },
+      30_000,
+    );
     expect(healthy.throttledUntil).toBeNull();
     expect(healthy.lastError).toBeNull();
 

@@ -35,7 +35,14 @@ const openMemoryMailbox: MailboxOpener = ({ smtpAddress }) => {
 beforeAll(async () => {
   stack = await startStack({ worker: false });
   stack.workers.push(
-    await startWorker({ config: stack.config, pool: stack.pool, logger: testLogger, schedulerTickMs: 1_000, shutdownTimeoutMs: 10_000, openMailbox: openMemoryMailbox }),
+    await startWorker({
+      config: stack.config,
+      pool: stack.pool,
+      logger: testLogger,
+      schedulerTickMs: 1_000,
+      shutdownTimeoutMs: 10_000,
+      openMailbox: openMemoryMailbox,
+    }),
   );
   user = await stack.addUser({ syncContacts: false });
   await stack.waitForRunAfter(user, new Date(0));
@@ -56,7 +63,12 @@ describe('a transport other than EWS', () => {
     expect(put.status).toBe(201);
     const s = await stack.syncNow(user);
     expect(s.state).toBe('healthy');
-    expect(mailboxes.get(user.email)!.list('appointment').map((i) => (i.item as { subject: string }).subject)).toContain('over another transport');
+    expect(
+      mailboxes
+        .get(user.email)!
+        .list('appointment')
+        .map((i) => (i.item as { subject: string }).subject),
+    ).toContain('over another transport');
   });
 
   it('its failures are classified from SyncError data: an organisation-wide cause stops the organisation with the catalogue message', async () => {
@@ -75,9 +87,13 @@ describe('a transport other than EWS', () => {
     // fixed in the settings: the mailbox comes back by itself
     const fixedAt = await stack.dbNow();
     await stack.pool.query(`UPDATE exchange_settings SET updated_at = now() WHERE org_id = $1`, [stack.orgId]);
-    await waitFor('healthy again', async () => {
-      const s = (await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/sync-status`)).body;
-      return s.state === 'healthy' && Date.parse(s.lastSuccessAt) > fixedAt.getTime() ? s : false;
-    }, 30_000);
+    await waitFor(
+      'healthy again',
+      async () => {
+        const s = (await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/sync-status`)).body;
+        return s.state === 'healthy' && Date.parse(s.lastSuccessAt) > fixedAt.getTime() ? s : false;
+      },
+      30_000,
+    );
   });
 });

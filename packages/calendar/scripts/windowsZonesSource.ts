@@ -44,10 +44,16 @@ export function renderWindowsZonesData(): string {
     '',
     '/** Windows zone id -> IANA zones; the first is CLDR\'s territory "001" zone (the one to report). */',
     'export const CLDR_WINDOWS_ZONES: Readonly<Record<string, readonly string[]>> = {',
-    ...windowsIds.map((id) => `  ${JSON.stringify(id)}: [${zones.get(id)!.map((z) => JSON.stringify(z)).join(', ')}],`),
+    ...windowsIds.map(
+      (id) =>
+        `  ${JSON.stringify(id)}: [${zones
+          .get(id)!
+          .map((z) => JSON.stringify(z))
+          .join(', ')}],`,
+    ),
     '};',
     '',
-    '/** IANA aliases -> the zone\'s current IANA name (Asia/Calcutta -> Asia/Kolkata, Europe/Kiev -> Europe/Kyiv), from CLDR. */',
+    "/** IANA aliases -> the zone's current IANA name (Asia/Calcutta -> Asia/Kolkata, Europe/Kiev -> Europe/Kyiv), from CLDR. */",
     'export const TZDATA_LINKS: Readonly<Record<string, string>> = {',
     ...aliases.map(([a, c]) => `  ${JSON.stringify(a)}: ${JSON.stringify(c)},`),
     '};',

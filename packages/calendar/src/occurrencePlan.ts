@@ -37,9 +37,7 @@ export interface OccurrencePlan {
   unknownOccurrences: string[];
 }
 
-export type OccurrenceWriteResult =
-  | { write: OccurrenceWrite; ok: true }
-  | { write: OccurrenceWrite; ok: false; code?: string; message: string };
+export type OccurrenceWriteResult = { write: OccurrenceWrite; ok: true } | { write: OccurrenceWrite; ok: false; code?: string; message: string };
 
 function seriesKey(a: Appointment): string {
   const n = normalizeAppointment(a);

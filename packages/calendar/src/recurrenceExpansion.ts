@@ -110,7 +110,10 @@ function dayNumber(date: string): number {
 }
 
 /** The first period (year, month) of a monthly or yearly pattern, as patternDates starts it. */
-function firstPeriod(p: Extract<RecurrencePattern, { type: 'absoluteMonthly' | 'relativeMonthly' | 'absoluteYearly' | 'relativeYearly' }>, startDate: string): [number, number] {
+function firstPeriod(
+  p: Extract<RecurrencePattern, { type: 'absoluteMonthly' | 'relativeMonthly' | 'absoluteYearly' | 'relativeYearly' }>,
+  startDate: string,
+): [number, number] {
   const [sy, sm] = startDate.split('-').map(Number);
   if (p.type === 'absoluteYearly' || p.type === 'relativeYearly') return [p.month < sm ? sy + 1 : sy, p.month];
   return [sy, sm];

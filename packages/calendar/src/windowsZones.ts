@@ -112,4 +112,3 @@ export function offsetMinutes(zone: string, at: Date): number {
 export function zoneOffsetMinutes(iana: string, at: Date): number {
   return offsetMinutes(currentIanaName(iana), at);
 }
-

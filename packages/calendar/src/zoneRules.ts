@@ -67,7 +67,9 @@ export function parseZoneDefinition(raw: RawNode): ZoneRules | undefined {
         timeOffsetMinutes: durationMinutes(String(t.TimeOffset ?? '')) ?? NaN,
       },
     }));
-    const ok = parsed.every((p) => p.offset !== undefined && p.rule.month >= 1 && p.rule.dayOfWeek >= 0 && Number.isFinite(p.rule.timeOffsetMinutes) && p.rule.occurrence !== 0);
+    const ok = parsed.every(
+      (p) => p.offset !== undefined && p.rule.month >= 1 && p.rule.dayOfWeek >= 0 && Number.isFinite(p.rule.timeOffsetMinutes) && p.rule.occurrence !== 0,
+    );
     if (ok && parsed[0].offset !== parsed[1].offset) {
       const [dst, std] = parsed[0].offset! > parsed[1].offset! ? [parsed[0], parsed[1]] : [parsed[1], parsed[0]];
       return { standardOffset: std.offset!, daylight: { offset: dst.offset!, start: dst.rule, end: std.rule } };

@@ -77,7 +77,8 @@ const ENTRIES = {
   },
   certificateRejected: {
     code: 'ClientCertificateRejected',
-    cause: () => "Entra ID rejected the app's certificate assertion: the certificate is not registered for the app, has expired, or its private key does not match.",
+    cause: () =>
+      "Entra ID rejected the app's certificate assertion: the certificate is not registered for the app, has expired, or its private key does not match.",
     fix: `In the Azure portal open App registrations > your app > Certificates & secrets, upload the certificate's public part, and save the matching PEM bundle in ${SETTINGS}.`,
   },
   applicationDisabled: {
@@ -223,7 +224,8 @@ const GRAPH_VARIANTS = new Map<Entry, Entry>([
     ENTRIES.impersonationDenied,
     {
       code: 'ImpersonationDenied',
-      cause: (ctx) => `Microsoft Graph denied the app access to ${the(ctx, 'this mailbox')}: an RBAC for Applications scope or an Application Access Policy excludes it.`,
+      cause: (ctx) =>
+        `Microsoft Graph denied the app access to ${the(ctx, 'this mailbox')}: an RBAC for Applications scope or an Application Access Policy excludes it.`,
       fix: `Ask an Exchange administrator to include the mailbox in the app's management scope: ${RBAC_FOR_APPLICATIONS}.`,
     },
   ],
@@ -235,7 +237,10 @@ const GRAPH_VARIANTS = new Map<Entry, Entry>([
       fix: `Check that the tenant id and the Graph URL in ${SETTINGS} belong to the same Microsoft 365 tenant.`,
     },
   ],
-  [ENTRIES.responseTooLarge, { ...ENTRIES.responseTooLarge, fix: `Check that the Graph URL in ${SETTINGS} points at Microsoft Graph; exsync tries again at the next scheduled run.` }],
+  [
+    ENTRIES.responseTooLarge,
+    { ...ENTRIES.responseTooLarge, fix: `Check that the Graph URL in ${SETTINGS} points at Microsoft Graph; exsync tries again at the next scheduled run.` },
+  ],
   [
     ENTRIES.transient,
     {
@@ -244,7 +249,14 @@ const GRAPH_VARIANTS = new Map<Entry, Entry>([
       fix: 'exsync retries by itself and tries again at the next scheduled run; if it persists, check that Microsoft Graph and Entra ID are reachable from exsync and that the Graph URL and authority host are right.',
     },
   ],
-  [ENTRIES.permanent, { ...ENTRIES.permanent, cause: () => 'Microsoft Graph answered with an error exsync cannot act on.', fix: 'exsync tries again at the next scheduled run; check the Graph URL, and report it if it persists.' }],
+  [
+    ENTRIES.permanent,
+    {
+      ...ENTRIES.permanent,
+      cause: () => 'Microsoft Graph answered with an error exsync cannot act on.',
+      fix: 'exsync tries again at the next scheduled run; check the Graph URL, and report it if it persists.',
+    },
+  ],
 ]);
 
 /** Remote codes whose meaning is more precise than their kind's. */

@@ -37,7 +37,8 @@ const STEP_MS = CALENDAR_WINDOW_STEP_DAYS * DAY_MS;
  * pastDays: an integer 0..1825; futureDays: an integer 1..1825; their sum at most 1825.
  */
 export function calendarWindowProblem(value: unknown): { field: string; message: string } | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { field: 'calendarWindow', message: 'calendarWindow must be an object {pastDays, futureDays}' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { field: 'calendarWindow', message: 'calendarWindow must be an object {pastDays, futureDays}' };
   const v = value as Record<string, unknown>;
   const extra = Object.keys(v).find((k) => k !== 'pastDays' && k !== 'futureDays');
   if (extra) return { field: `calendarWindow.${extra}`, message: `calendarWindow has no field ${extra}: it takes pastDays and futureDays` };

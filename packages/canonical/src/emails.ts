@@ -6,7 +6,10 @@ import type { ContactEmail } from './items';
 
 /** An email entry that is not an address; `index` is its position in the list. */
 export class InvalidEmailError extends Error {
-  constructor(readonly index: number, message: string) {
+  constructor(
+    readonly index: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'InvalidEmailError';
   }

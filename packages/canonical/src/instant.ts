@@ -26,8 +26,12 @@ export function parseInstant(value: string): number | null {
   const offsetMs = utc ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000;
   const wall = new Date(Math.floor(ms / 1000) * 1000 + offsetMs);
   const same =
-    wall.getUTCFullYear() === Number(y) && wall.getUTCMonth() + 1 === Number(mo) && wall.getUTCDate() === Number(d) &&
-    wall.getUTCHours() === Number(h) && wall.getUTCMinutes() === Number(mi) && wall.getUTCSeconds() === Number(s);
+    wall.getUTCFullYear() === Number(y) &&
+    wall.getUTCMonth() + 1 === Number(mo) &&
+    wall.getUTCDate() === Number(d) &&
+    wall.getUTCHours() === Number(h) &&
+    wall.getUTCMinutes() === Number(mi) &&
+    wall.getUTCSeconds() === Number(s);
   return same ? ms : null;
 }
 

@@ -74,9 +74,25 @@ export interface Appointment {
 }
 
 export type PhoneKind =
-  | 'business' | 'business2' | 'businessFax' | 'mobile' | 'home' | 'home2' | 'homeFax'
-  | 'other' | 'otherFax' | 'pager' | 'assistant' | 'car' | 'companyMain' | 'callback'
-  | 'isdn' | 'primary' | 'radio' | 'telex' | 'ttyTdd';
+  | 'business'
+  | 'business2'
+  | 'businessFax'
+  | 'mobile'
+  | 'home'
+  | 'home2'
+  | 'homeFax'
+  | 'other'
+  | 'otherFax'
+  | 'pager'
+  | 'assistant'
+  | 'car'
+  | 'companyMain'
+  | 'callback'
+  | 'isdn'
+  | 'primary'
+  | 'radio'
+  | 'telex'
+  | 'ttyTdd';
 
 export type AddressKind = 'business' | 'home' | 'other';
 

@@ -73,16 +73,10 @@ export interface MailboxPort {
   getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]>;
 
   /** Creates items tagged with `tag` (our link id) so a retry can find them with findByTag. */
-  createItems<K extends ItemKind>(
-    kind: K,
-    items: { tag: string; item: ItemOfKind<K> }[],
-  ): Promise<ItemResult<ItemRef>[]>;
+  createItems<K extends ItemKind>(kind: K, items: { tag: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]>;
 
   /** Updates with optimistic concurrency: a stale changeKey yields ChangeKeyConflict. */
-  updateItems<K extends ItemKind>(
-    kind: K,
-    items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[],
-  ): Promise<ItemResult<ItemRef>[]>;
+  updateItems<K extends ItemKind>(kind: K, items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]>;
 
   /**
    * Deletes (to Deleted Items); an already-missing item counts as deleted. A meeting the mailbox

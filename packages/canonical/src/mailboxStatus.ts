@@ -10,17 +10,7 @@
  * (nextRunAt null, until the cause is fixed).
  */
 
-export const MAILBOX_STATES = [
-  'not-enabled',
-  'awaiting-user-login',
-  'scheduled',
-  'syncing',
-  'healthy',
-  'degraded',
-  'throttled',
-  'retrying',
-  'error',
-] as const;
+export const MAILBOX_STATES = ['not-enabled', 'awaiting-user-login', 'scheduled', 'syncing', 'healthy', 'degraded', 'throttled', 'retrying', 'error'] as const;
 
 export type MailboxState = (typeof MAILBOX_STATES)[number];
 

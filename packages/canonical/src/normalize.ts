@@ -109,9 +109,7 @@ function normalizeOccurrence(o: ModifiedOccurrence): ModifiedOccurrence {
 }
 
 export function normalizeRecurrence(r: Recurrence): Recurrence {
-  const modified = (r.modifiedOccurrences ?? [])
-    .map(normalizeOccurrence)
-    .sort((a, b) => a.originalStart.localeCompare(b.originalStart));
+  const modified = (r.modifiedOccurrences ?? []).map(normalizeOccurrence).sort((a, b) => a.originalStart.localeCompare(b.originalStart));
   const deleted = [...new Set((r.deletedOccurrences ?? []).map(normalizeInstant))].sort();
   return compact<Recurrence>([
     ['pattern', normalizePattern(r.pattern)],
@@ -149,7 +147,12 @@ export function normalizeAppointment(a: Appointment): Appointment {
     ['categories', categories.length > 0 ? categories : undefined],
     [
       'organizer',
-      a.organizer ? compact([['email', a.organizer.email.trim()], ['name', text(a.organizer.name)]]) : undefined,
+      a.organizer
+        ? compact([
+            ['email', a.organizer.email.trim()],
+            ['name', text(a.organizer.name)],
+          ])
+        : undefined,
     ],
     ['attendees', attendees && attendees.length > 0 ? attendees : undefined],
     ['iCalUId', text(a.iCalUId)],
@@ -197,7 +200,13 @@ export function normalizeEmails(emails: readonly (ContactEmail | string)[] | und
   });
   // a display name that only repeats the address carries nothing (Exchange may report one)
   const nameOf = (e: ContactEmail) => (text(e.name)?.toLowerCase() === e.address.toLowerCase() ? undefined : text(e.name));
-  return placeEmails(parsed).map((e) => compact<ContactEmail>([['address', e.address], ['name', nameOf(e)], ['slot', e.slot]]));
+  return placeEmails(parsed).map((e) =>
+    compact<ContactEmail>([
+      ['address', e.address],
+      ['name', nameOf(e)],
+      ['slot', e.slot],
+    ]),
+  );
 }
 
 export function normalizeContact(c: Contact): Contact {

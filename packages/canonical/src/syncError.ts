@@ -67,7 +67,13 @@ export interface SyncErrorDetails {
   cause?: unknown;
 }
 
-const ORGANISATION_REASONS: ReadonlySet<AuthFailureReason> = new Set(['invalid-secret', 'app-not-found', 'tenant-not-found', 'consent-missing', 'role-missing']);
+const ORGANISATION_REASONS: ReadonlySet<AuthFailureReason> = new Set([
+  'invalid-secret',
+  'app-not-found',
+  'tenant-not-found',
+  'consent-missing',
+  'role-missing',
+]);
 
 /** The scope a kind has when the transport does not say otherwise. */
 export function defaultScope(kind: SyncErrorKind, reason?: AuthFailureReason): ErrorScope {

@@ -88,7 +88,7 @@ describe('checkEndpointUrl', () => {
     expect(() => checkEndpointUrl(withOperator, 'ews', 'f', 'http://mail.contoso.test/EWS')).toThrow(/EXSYNC_ALLOW_INSECURE_AUTHORITY/);
   });
 
-  it('never accepts a host that is neither Microsoft\'s nor the operator\'s (property)', () => {
+  it("never accepts a host that is neither Microsoft's nor the operator's (property)", () => {
     fc.assert(
       fc.property(fc.domain(), (host) => {
         const allowed = ['outlook.office365.com', 'smtp.office365.com', 'mail.contoso.test'].includes(host.toLowerCase());
@@ -116,9 +116,29 @@ describe('checkHostPort', () => {
 
 describe('isNonPublicAddress', () => {
   it.each([
-    '0.0.0.0', '127.0.0.1', '127.8.9.10', '10.0.0.5', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1',
-    '224.0.0.1', '255.255.255.255', '198.18.0.1', '::', '::1', 'fe80::1', 'fc00::1', 'fd12:3456::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1',
-    '::ffff:7f00:1', '64:ff9b::a9fe:a9fe', 'ff02::1', 'not an address',
+    '0.0.0.0',
+    '127.0.0.1',
+    '127.8.9.10',
+    '10.0.0.5',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '224.0.0.1',
+    '255.255.255.255',
+    '198.18.0.1',
+    '::',
+    '::1',
+    'fe80::1',
+    'fc00::1',
+    'fd12:3456::1',
+    '::ffff:127.0.0.1',
+    '::ffff:10.0.0.1',
+    '::ffff:7f00:1',
+    '64:ff9b::a9fe:a9fe',
+    'ff02::1',
+    'not an address',
   ])('%s is not public', (ip) => {
     expect(isNonPublicAddress(ip)).toBe(true);
   });
@@ -138,13 +158,21 @@ describe('resolveForConnect', () => {
   const resolve = async (h: string) => (table[h] ?? []).map((address) => ({ address, family: 4 as const }));
 
   it('returns the public address of an allowed host', async () => {
-    await expect(resolveForConnect({ ...strict, resolve }, 'ews', 'ewsUrl', 'outlook.office365.com', 443)).resolves.toEqual({ address: '40.97.1.1', family: 4 });
+    await expect(resolveForConnect({ ...strict, resolve }, 'ews', 'ewsUrl', 'outlook.office365.com', 443)).resolves.toEqual({
+      address: '40.97.1.1',
+      family: 4,
+    });
   });
 
   it('refuses an allowed host that resolves to a private address, unless the operator listed it', async () => {
-    await expect(resolveForConnect({ ...strict, resolve }, 'authority', 'authorityHost', 'login.microsoftonline.com', 443)).rejects.toThrow(/loopback, private or link-local/);
+    await expect(resolveForConnect({ ...strict, resolve }, 'authority', 'authorityHost', 'login.microsoftonline.com', 443)).rejects.toThrow(
+      /loopback, private or link-local/,
+    );
     await expect(resolveForConnect({ ...strict, resolve }, 'graph', 'graphUrl', 'graph.microsoft.com', 443)).rejects.toBeInstanceOf(EndpointRefusedError);
-    await expect(resolveForConnect({ ...withOperator, resolve }, 'ews', 'ewsUrl', 'mail.contoso.test', 443)).resolves.toEqual({ address: '10.0.0.9', family: 4 });
+    await expect(resolveForConnect({ ...withOperator, resolve }, 'ews', 'ewsUrl', 'mail.contoso.test', 443)).resolves.toEqual({
+      address: '10.0.0.9',
+      family: 4,
+    });
   });
 
   it('refuses a host the policy does not allow without resolving it', async () => {

@@ -80,24 +80,32 @@ function validHostName(host: string): boolean {
  */
 export function parseAllowedHosts(raw: string | undefined, name = 'EXSYNC_ALLOWED_HOSTS'): HostEntry[] {
   if (raw === undefined || raw.trim() === '') return [];
-  return raw.split(',').map((part) => part.trim()).filter(Boolean).map((entry) => {
-    const bad = () => new ConfigError(name, `${name} entry "${entry}" is malformed: set it to comma-separated host or host:port entries, e.g. mail.example.com,127.0.0.1:4100`);
-    let host = entry;
-    let port: number | undefined;
-    const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-    if (v6) {
-      host = v6[1];
-      port = v6[2] === undefined ? undefined : Number(v6[2]);
-    } else if (entry.includes(':') && !isIP(entry)) {
-      const at = entry.lastIndexOf(':');
-      host = entry.slice(0, at);
-      if (!/^\d{1,5}$/.test(entry.slice(at + 1))) throw bad();
-      port = Number(entry.slice(at + 1));
-    }
-    host = normaliseHost(host);
-    if (!validHostName(host) || (port !== undefined && (port < 1 || port > 65535))) throw bad();
-    return port === undefined ? { host } : { host, port };
-  });
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const bad = () =>
+        new ConfigError(
+          name,
+          `${name} entry "${entry}" is malformed: set it to comma-separated host or host:port entries, e.g. mail.example.com,127.0.0.1:4100`,
+        );
+      let host = entry;
+      let port: number | undefined;
+      const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+      if (v6) {
+        host = v6[1];
+        port = v6[2] === undefined ? undefined : Number(v6[2]);
+      } else if (entry.includes(':') && !isIP(entry)) {
+        const at = entry.lastIndexOf(':');
+        host = entry.slice(0, at);
+        if (!/^\d{1,5}$/.test(entry.slice(at + 1))) throw bad();
+        port = Number(entry.slice(at + 1));
+      }
+      host = normaliseHost(host);
+      if (!validHostName(host) || (port !== undefined && (port < 1 || port > 65535))) throw bad();
+      return port === undefined ? { host } : { host, port };
+    });
 }
 
 /** The policy of this process's environment (EXSYNC_ALLOWED_HOSTS, EXSYNC_ALLOW_INSECURE_AUTHORITY). */
@@ -167,7 +175,8 @@ export function checkHostPort(policy: EndpointPolicy, kind: EndpointKind, field:
   const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(raw.trim());
   const host = m ? normaliseHost(m[1]) : '';
   const port = m ? Number(m[2]) : 0;
-  if (!m || !validHostName(host) || port < 1 || port > 65535) throw new EndpointRefusedError(field, `${field} must be host:port, e.g. outlook.office365.com:993`);
+  if (!m || !validHostName(host) || port < 1 || port > 65535)
+    throw new EndpointRefusedError(field, `${field} must be host:port, e.g. outlook.office365.com:993`);
   if (!hostAllowed(policy, kind, host, port)) throw new EndpointRefusedError(field, notAllowedMessage(field, kind, host));
   return { host, port };
 }
@@ -186,7 +195,10 @@ export function isNonPublicAddress(ip: string): boolean {
   if (family === 4) {
     const [a, b, c] = ipv4Bytes(ip);
     return (
-      a === 0 || a === 10 || a === 127 || a >= 224 ||
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      a >= 224 ||
       (a === 100 && b >= 64 && b <= 127) ||
       (a === 169 && b === 254) ||
       (a === 172 && b >= 16 && b <= 31) ||
@@ -252,7 +264,10 @@ export async function resolveForConnect(policy: EndpointPolicy, kind: EndpointKi
   if (!operator) {
     const internal = addresses.find((a) => isNonPublicAddress(a.address));
     if (internal) {
-      throw new EndpointRefusedError(field, `${field} host "${h}" resolves to a loopback, private or link-local address; only hosts the operator lists in EXSYNC_ALLOWED_HOSTS may`);
+      throw new EndpointRefusedError(
+        field,
+        `${field} host "${h}" resolves to a loopback, private or link-local address; only hosts the operator lists in EXSYNC_ALLOWED_HOSTS may`,
+      );
     }
   }
   return addresses[0];

@@ -62,9 +62,6 @@ export async function listAdminTokens(db: Queryable, orgId: string): Promise<Adm
  * revoking a revoked token again is a no-op that still answers true.
  */
 export async function revokeAdminToken(db: Queryable, orgId: string, tokenId: string): Promise<boolean> {
-  const res = await db.query(
-    `UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE org_id = $1 AND id = $2`,
-    [orgId, tokenId],
-  );
+  const res = await db.query(`UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE org_id = $1 AND id = $2`, [orgId, tokenId]);
   return (res.rowCount ?? 0) > 0;
 }

@@ -17,8 +17,11 @@ export async function appendChanges(q: Queryable, orgId: string, userId: string,
      FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(kind, crm_id, op, item, n)
      ORDER BY u.n`,
     [
-      orgId, userId,
-      entries.map((e) => e.kind), entries.map((e) => e.crmId), entries.map((e) => e.op),
+      orgId,
+      userId,
+      entries.map((e) => e.kind),
+      entries.map((e) => e.crmId),
+      entries.map((e) => e.op),
       entries.map((e) => (e.item === null || e.item === undefined ? null : JSON.stringify(e.item))),
     ],
   );

@@ -19,8 +19,11 @@ export async function recordConflicts(q: Queryable, mailboxId: string, entries: 
      FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(kind, crm_id, fields, resolution, detail)`,
     [
       mailboxId,
-      entries.map((e) => e.kind), entries.map((e) => e.crmId), entries.map((e) => JSON.stringify(e.fields)),
-      entries.map((e) => e.resolution), entries.map((e) => (e.detail === undefined ? null : JSON.stringify(e.detail))),
+      entries.map((e) => e.kind),
+      entries.map((e) => e.crmId),
+      entries.map((e) => JSON.stringify(e.fields)),
+      entries.map((e) => e.resolution),
+      entries.map((e) => (e.detail === undefined ? null : JSON.stringify(e.detail))),
     ],
   );
 }
@@ -32,7 +35,13 @@ export async function listConflicts(q: Queryable, mailboxId: string, limit = 50)
     [mailboxId, limit],
   );
   return res.rows.map((r) => ({
-    id: String(r.id), mailboxId: r.mailbox_id, kind: r.kind, crmId: r.crm_id, fields: r.fields,
-    resolution: r.resolution, detail: r.detail ?? undefined, createdAt: (r.created_at as Date).toISOString(),
+    id: String(r.id),
+    mailboxId: r.mailbox_id,
+    kind: r.kind,
+    crmId: r.crm_id,
+    fields: r.fields,
+    resolution: r.resolution,
+    detail: r.detail ?? undefined,
+    createdAt: (r.created_at as Date).toISOString(),
   }));
 }

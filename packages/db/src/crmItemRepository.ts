@@ -63,20 +63,12 @@ export async function getCrmItem(q: Queryable, userId: string, kind: ItemKind, c
 
 export async function getCrmItems(q: Queryable, userId: string, kind: ItemKind, crmIds: string[]): Promise<CrmItemRow[]> {
   if (crmIds.length === 0) return [];
-  const res = await q.query(
-    `SELECT ${COLUMNS} FROM crm_items WHERE user_id = $1 AND kind = $2 AND crm_id = ANY($3::text[])`,
-    [userId, kind, crmIds],
-  );
+  const res = await q.query(`SELECT ${COLUMNS} FROM crm_items WHERE user_id = $1 AND kind = $2 AND crm_id = ANY($3::text[])`, [userId, kind, crmIds]);
   return res.rows.map(toRow);
 }
 
 /** Live items of a user, in crm id order, keyset-paged. */
-export async function listCrmItems(
-  q: Queryable,
-  userId: string,
-  kind: ItemKind,
-  opts: { afterCrmId?: string; limit?: number } = {},
-): Promise<CrmItemRow[]> {
+export async function listCrmItems(q: Queryable, userId: string, kind: ItemKind, opts: { afterCrmId?: string; limit?: number } = {}): Promise<CrmItemRow[]> {
   const res = await q.query(
     `SELECT ${COLUMNS} FROM crm_items
      WHERE user_id = $1 AND kind = $2 AND NOT deleted AND ($3::text IS NULL OR crm_id > $3)
@@ -103,7 +95,9 @@ export async function listCrmChangesForPush(
   input: { userId: string; mailboxId: string; kind: ItemKind; afterId?: string; limit: number },
 ): Promise<CrmItemRow[]> {
   const res = await q.query(
-    `SELECT ${COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')}
+    `SELECT ${COLUMNS.split(', ')
+      .map((c) => `c.${c}`)
+      .join(', ')}
      FROM crm_items c
      WHERE c.user_id = $1 AND c.kind = $3 AND ($4::uuid IS NULL OR c.id > $4)
        AND ((NOT c.deleted AND c.origin = 'crm'
@@ -120,7 +114,9 @@ export async function listCrmChangesForPush(
 /** Live items with no link to this mailbox: the CRM half of first-sync matching. */
 export async function listUnlinkedCrmItems(q: Queryable, userId: string, mailboxId: string, kind: ItemKind): Promise<CrmItemRow[]> {
   const res = await q.query(
-    `SELECT ${COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')}
+    `SELECT ${COLUMNS.split(', ')
+      .map((c) => `c.${c}`)
+      .join(', ')}
      FROM crm_items c
      WHERE c.user_id = $1 AND c.kind = $3 AND NOT c.deleted
        AND NOT EXISTS (SELECT 1 FROM item_links l WHERE l.mailbox_id = $2 AND l.kind = c.kind AND l.crm_id = c.crm_id)
@@ -148,11 +144,7 @@ export async function writeCrmItemsFromExchange(
        SET data = EXCLUDED.data, deleted = EXCLUDED.deleted, origin = 'exchange',
            version = crm_items.version + 1, updated_at = now()
      RETURNING ${COLUMNS}`,
-    [
-      input.orgId, input.userId, input.kind,
-      input.items.map((i) => i.crmId),
-      input.items.map((i) => (i.data === null ? null : JSON.stringify(i.data))),
-    ],
+    [input.orgId, input.userId, input.kind, input.items.map((i) => i.crmId), input.items.map((i) => (i.data === null ? null : JSON.stringify(i.data)))],
   );
   return new Map(res.rows.map((r) => [r.crm_id as string, toRow(r)]));
 }

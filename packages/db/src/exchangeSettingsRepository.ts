@@ -103,12 +103,7 @@ function toView(r: Row): ExchangeSettingsView {
  * stopped organisation's error so the worker tries again.
  * Throws ClientCertificateError for a bad PEM bundle.
  */
-export async function upsertExchangeSettings(
-  db: Queryable,
-  box: SecretBox,
-  orgId: string,
-  input: ExchangeSettingsInput,
-): Promise<ExchangeSettingsView> {
+export async function upsertExchangeSettings(db: Queryable, box: SecretBox, orgId: string, input: ExchangeSettingsInput): Promise<ExchangeSettingsView> {
   const secret = input.clientSecret !== undefined ? box.seal(input.clientSecret, orgId) : null;
   let certEnc: Buffer | null = null;
   let thumbprint: string | null = null;
@@ -192,11 +187,7 @@ export async function loadCredentials(db: Queryable, box: SecretBox, orgId: stri
 }
 
 /** Records the outcome of the admin-consent redirect. */
-export async function recordConsent(
-  db: Queryable,
-  orgId: string,
-  outcome: { state: 'granted' | 'denied'; error?: string | null },
-): Promise<void> {
+export async function recordConsent(db: Queryable, orgId: string, outcome: { state: 'granted' | 'denied'; error?: string | null }): Promise<void> {
   await db.query(
     `UPDATE exchange_settings SET consent_state = $2, consent_error = $3, consent_updated_at = now(),
        org_error_code = CASE WHEN $2 = 'granted' THEN NULL ELSE org_error_code END,

@@ -81,8 +81,19 @@ export async function storeInboundMessage(client: pg.PoolClient, m: NewInboundMe
     `INSERT INTO inbound_messages (org_id, mailbox_id, dedup_key, message_id, uid_validity, uid, envelope, body_text, body_html, attachments, raw)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (mailbox_id, dedup_key) DO NOTHING RETURNING id`,
-    [m.orgId, m.mailboxId, m.dedupKey, m.messageId, m.uidValidity.toString(), m.uid, JSON.stringify(m.envelope), m.text, m.html,
-      JSON.stringify(m.attachments), m.raw],
+    [
+      m.orgId,
+      m.mailboxId,
+      m.dedupKey,
+      m.messageId,
+      m.uidValidity.toString(),
+      m.uid,
+      JSON.stringify(m.envelope),
+      m.text,
+      m.html,
+      JSON.stringify(m.attachments),
+      m.raw,
+    ],
   );
   let id: string;
   const inserted = ins.rows.length > 0;
@@ -107,11 +118,17 @@ export async function storeInboundMessage(client: pg.PoolClient, m: NewInboundMe
 }
 
 /** The stored message at (uidValidity, uid) of a mailbox's monitored folder, if any. */
-export async function findInboundByUid(db: Queryable, mailboxId: string, uidValidity: bigint, uid: number): Promise<{ id: string; state: InboundMessageState } | null> {
-  const { rows } = await db.query(
-    `SELECT id, state FROM inbound_messages WHERE mailbox_id = $1 AND uid_validity = $2 AND uid = $3`,
-    [mailboxId, uidValidity.toString(), uid],
-  );
+export async function findInboundByUid(
+  db: Queryable,
+  mailboxId: string,
+  uidValidity: bigint,
+  uid: number,
+): Promise<{ id: string; state: InboundMessageState } | null> {
+  const { rows } = await db.query(`SELECT id, state FROM inbound_messages WHERE mailbox_id = $1 AND uid_validity = $2 AND uid = $3`, [
+    mailboxId,
+    uidValidity.toString(),
+    uid,
+  ]);
   return rows[0] ?? null;
 }
 
@@ -126,10 +143,11 @@ export async function markInboundProcessed(db: Queryable, id: string, processedU
 
 /** The CRM feed: messages after `after` (a cursor), oldest first. */
 export async function listInboundMessages(db: Queryable, orgId: string, after: string | undefined, limit: number): Promise<InboundMessage[]> {
-  const { rows } = await db.query(
-    `SELECT ${FEED_COLUMNS} FROM inbound_messages WHERE org_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3`,
-    [orgId, after ?? '0', limit],
-  );
+  const { rows } = await db.query(`SELECT ${FEED_COLUMNS} FROM inbound_messages WHERE org_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3`, [
+    orgId,
+    after ?? '0',
+    limit,
+  ]);
   return rows.map(messageFrom);
 }
 

@@ -15,7 +15,13 @@ export { DEFAULT_ITEM_BACKOFF } from '@exsync/canonical';
  * columns change); an item without one gets a pending link (null Exchange id, so the next due try
  * looks for it by tag before creating). `attempts` counts consecutive failures.
  */
-export async function recordItemFailures(q: Queryable, mailboxId: string, kind: string, failures: ItemFailure[], backoff: ItemBackoff = DEFAULT_ITEM_BACKOFF): Promise<void> {
+export async function recordItemFailures(
+  q: Queryable,
+  mailboxId: string,
+  kind: string,
+  failures: ItemFailure[],
+  backoff: ItemBackoff = DEFAULT_ITEM_BACKOFF,
+): Promise<void> {
   if (failures.length === 0) return;
   const byCrmId = new Map(failures.map((f) => [f.crmId, f]));
   const list = [...byCrmId.values()];
@@ -31,8 +37,15 @@ export async function recordItemFailures(q: Queryable, mailboxId: string, kind: 
        error_next_at = now() + make_interval(secs => least($9::double precision, $8::double precision * power(2, l.error_attempts))),
        error_crm_version = EXCLUDED.error_crm_version, error_at = now(), updated_at = now()`,
     [
-      mailboxId, kind, list.map((f) => f.crmId), list.map((f) => f.crmVersion), list.map((f) => f.kind),
-      list.map((f) => f.code), list.map((f) => f.message.slice(0, 1000)), backoff.baseSeconds, backoff.maxSeconds,
+      mailboxId,
+      kind,
+      list.map((f) => f.crmId),
+      list.map((f) => f.crmVersion),
+      list.map((f) => f.kind),
+      list.map((f) => f.code),
+      list.map((f) => f.message.slice(0, 1000)),
+      backoff.baseSeconds,
+      backoff.maxSeconds,
     ],
   );
 }
@@ -86,7 +99,11 @@ function toRow(r: Record<string, unknown>): ItemErrorRow {
 }
 
 /** Failing items of a mailbox, oldest failure first, keyset-paged by (kind, crm id). */
-export async function listItemErrors(q: Queryable, mailboxId: string, opts: { limit?: number; after?: { kind: string; crmId: string } } = {}): Promise<ItemErrorRow[]> {
+export async function listItemErrors(
+  q: Queryable,
+  mailboxId: string,
+  opts: { limit?: number; after?: { kind: string; crmId: string } } = {},
+): Promise<ItemErrorRow[]> {
   const res = await q.query(
     `SELECT ${ERROR_COLUMNS} FROM item_links
       WHERE mailbox_id = $1 AND error_code IS NOT NULL AND ($2::text IS NULL OR (kind, crm_id) > ($2, $3))
@@ -97,7 +114,11 @@ export async function listItemErrors(q: Queryable, mailboxId: string, opts: { li
 }
 
 /** What sync-status shows: the count and the first `limit` (5) failing items, earliest failure first. */
-export async function summarizeItemErrors(q: Queryable, mailboxId: string, limit = 5): Promise<{ count: number; first: { kind: string; crmId: string; code: string; message: string }[] }> {
+export async function summarizeItemErrors(
+  q: Queryable,
+  mailboxId: string,
+  limit = 5,
+): Promise<{ count: number; first: { kind: string; crmId: string; code: string; message: string }[] }> {
   const res = await q.query(
     `SELECT ${ERROR_COLUMNS}, count(*) OVER ()::int AS total FROM item_links
       WHERE mailbox_id = $1 AND error_code IS NOT NULL ORDER BY error_at, kind, crm_id LIMIT $2`,

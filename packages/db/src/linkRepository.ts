@@ -26,10 +26,11 @@ function toRow(r: Record<string, unknown>): LinkRow {
 async function selectWhere(q: Queryable, mailboxId: string, kind: string, column: 'ews_item_id' | 'id' | 'crm_id', values: string[]): Promise<LinkRow[]> {
   if (values.length === 0) return [];
   const cast = column === 'id' ? 'uuid[]' : 'text[]';
-  const res = await q.query(
-    `SELECT ${COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 AND ${column} = ANY($3::${cast})`,
-    [mailboxId, kind, values],
-  );
+  const res = await q.query(`SELECT ${COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 AND ${column} = ANY($3::${cast})`, [
+    mailboxId,
+    kind,
+    values,
+  ]);
   return res.rows.map(toRow);
 }
 
@@ -39,7 +40,13 @@ export const getLinksByCrmIds = (q: Queryable, mailboxId: string, kind: string, 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Links by id (= the tag on Exchange items); strings that are not link ids are ignored. */
 export const getLinksByIds = (q: Queryable, mailboxId: string, kind: string, ids: string[]) =>
-  selectWhere(q, mailboxId, kind, 'id', ids.filter((i) => UUID.test(i)).map((i) => i.toLowerCase()));
+  selectWhere(
+    q,
+    mailboxId,
+    kind,
+    'id',
+    ids.filter((i) => UUID.test(i)).map((i) => i.toLowerCase()),
+  );
 
 /**
  * Creates that were started but whose Exchange id was never stored, and creates that failed and
@@ -71,9 +78,15 @@ export async function upsertLinks(q: Queryable, links: Omit<LinkRow, 'mailboxId'
        ical_uid = EXCLUDED.ical_uid, crm_version = EXCLUDED.crm_version, snapshot = EXCLUDED.snapshot,
        resync_seen = true, updated_at = now()`,
     [
-      mailboxId, kind,
-      links.map((l) => l.id), links.map((l) => l.crmId), links.map((l) => l.ewsItemId), links.map((l) => l.ewsChangeKey),
-      links.map((l) => l.icalUid), links.map((l) => l.crmVersion), links.map((l) => JSON.stringify(l.snapshot)),
+      mailboxId,
+      kind,
+      links.map((l) => l.id),
+      links.map((l) => l.crmId),
+      links.map((l) => l.ewsItemId),
+      links.map((l) => l.ewsChangeKey),
+      links.map((l) => l.icalUid),
+      links.map((l) => l.crmVersion),
+      links.map((l) => JSON.stringify(l.snapshot)),
     ],
   );
 }
@@ -95,16 +108,17 @@ export async function markLinksUnseen(q: Queryable, mailboxId: string, kind: str
 
 export async function markLinksSeen(q: Queryable, mailboxId: string, kind: string, ewsIds: string[]): Promise<void> {
   if (ewsIds.length === 0) return;
-  await q.query(
-    `UPDATE item_links SET resync_seen = true WHERE mailbox_id = $1 AND kind = $2 AND ews_item_id = ANY($3::text[]) AND NOT resync_seen`,
-    [mailboxId, kind, ewsIds],
-  );
+  await q.query(`UPDATE item_links SET resync_seen = true WHERE mailbox_id = $1 AND kind = $2 AND ews_item_id = ANY($3::text[]) AND NOT resync_seen`, [
+    mailboxId,
+    kind,
+    ewsIds,
+  ]);
 }
 
 export async function listUnseenLinks(q: Queryable, mailboxId: string, kind: string): Promise<LinkRow[]> {
-  const res = await q.query(
-    `SELECT ${COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 AND ews_item_id IS NOT NULL AND NOT resync_seen`,
-    [mailboxId, kind],
-  );
+  const res = await q.query(`SELECT ${COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 AND ews_item_id IS NOT NULL AND NOT resync_seen`, [
+    mailboxId,
+    kind,
+  ]);
   return res.rows.map(toRow);
 }

@@ -76,8 +76,20 @@ export async function putMonitorSettings(db: Queryable, box: SecretBox, orgId: s
        smtp_host = EXCLUDED.smtp_host, processed_folder = EXCLUDED.processed_folder, failed_folder = EXCLUDED.failed_folder,
        forward_failed_to = EXCLUDED.forward_failed_to, updated_at = now()
      RETURNING *`,
-    [orgId, clientId.ciphertext, tenantId.ciphertext, secret, clientId.keyId, input.authorityHost ?? null,
-      input.imapHost, input.smtpHost, input.processedFolder, input.failedFolder, input.forwardFailedTo, keepSecret],
+    [
+      orgId,
+      clientId.ciphertext,
+      tenantId.ciphertext,
+      secret,
+      clientId.keyId,
+      input.authorityHost ?? null,
+      input.imapHost,
+      input.smtpHost,
+      input.processedFolder,
+      input.failedFolder,
+      input.forwardFailedTo,
+      keepSecret,
+    ],
   );
   return settingsFrom(rows[0], box);
 }
@@ -155,10 +167,11 @@ export async function getMonitoredMailbox(db: Queryable, orgId: string, id: stri
 
 /** Enables or disables a mailbox's monitor. */
 export async function setMonitoredMailboxEnabled(db: Queryable, orgId: string, id: string, enabled: boolean): Promise<MonitoredMailbox | null> {
-  const { rows } = await db.query(
-    `UPDATE monitored_mailboxes SET enabled = $3 WHERE org_id = $1 AND id = $2 RETURNING ${MAILBOX_COLUMNS}`,
-    [orgId, id, enabled],
-  );
+  const { rows } = await db.query(`UPDATE monitored_mailboxes SET enabled = $3 WHERE org_id = $1 AND id = $2 RETURNING ${MAILBOX_COLUMNS}`, [
+    orgId,
+    id,
+    enabled,
+  ]);
   return rows[0] ? mailboxFrom(rows[0]) : null;
 }
 

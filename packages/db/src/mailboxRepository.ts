@@ -32,9 +32,7 @@ export function toMailboxStatus(r: Record<string, any>): MailboxStatus {
     enabled: r.mb_enabled,
     lastSuccessAt: iso(r.mb_last_success_at),
     counts: r.mb_last_run_counts ?? null,
-    lastError: r.mb_last_error_code
-      ? { code: r.mb_last_error_code, message: r.mb_last_error_message, at: iso(r.mb_last_error_at) }
-      : null,
+    lastError: r.mb_last_error_code ? { code: r.mb_last_error_code, message: r.mb_last_error_message, at: iso(r.mb_last_error_at) } : null,
     nextRunAt: iso(r.mb_next_run_at),
     throttledUntil: iso(r.mb_throttled_until),
   };
@@ -86,24 +84,24 @@ export async function applyEnablement(db: Queryable, orgId: string, userIds: str
              OR (w.on_ AND w.state = 'not-enabled'))
      RETURNING m.id, m.state`,
     // the status machine (canonical mailboxStatus.ts) names each target
-    [orgId, userIds, targetOf({ type: 'disable' }).state, targetOf({ type: 'enable', signedIn: true }).state, targetOf({ type: 'enable', signedIn: false }).state],
+    [
+      orgId,
+      userIds,
+      targetOf({ type: 'disable' }).state,
+      targetOf({ type: 'enable', signedIn: true }).state,
+      targetOf({ type: 'enable', signedIn: false }).state,
+    ],
   );
   return res.rows.filter((r) => r.state === targetOf({ type: 'enable', signedIn: true }).state).map((r) => r.id);
 }
 
 export async function getMailboxByUser(db: Queryable, orgId: string, userId: string): Promise<Mailbox | null> {
-  const res = await db.query(
-    `SELECT m.org_id, m.user_id, ${MAILBOX_STATUS_COLUMNS} FROM mailboxes m WHERE m.org_id = $1 AND m.user_id = $2`,
-    [orgId, userId],
-  );
+  const res = await db.query(`SELECT m.org_id, m.user_id, ${MAILBOX_STATUS_COLUMNS} FROM mailboxes m WHERE m.org_id = $1 AND m.user_id = $2`, [orgId, userId]);
   return res.rows[0] ? toMailbox(res.rows[0]) : null;
 }
 
 export async function getMailbox(db: Queryable, mailboxId: string): Promise<Mailbox | null> {
-  const res = await db.query(
-    `SELECT m.org_id, m.user_id, ${MAILBOX_STATUS_COLUMNS} FROM mailboxes m WHERE m.id = $1`,
-    [mailboxId],
-  );
+  const res = await db.query(`SELECT m.org_id, m.user_id, ${MAILBOX_STATUS_COLUMNS} FROM mailboxes m WHERE m.id = $1`, [mailboxId]);
   return res.rows[0] ? toMailbox(res.rows[0]) : null;
 }
 

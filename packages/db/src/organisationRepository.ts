@@ -21,9 +21,9 @@ export async function getOrganisation(db: Queryable, orgId: string): Promise<Org
 }
 
 export async function listOrganisations(db: Queryable, opts: { limit: number; after?: string }): Promise<Organisation[]> {
-  const res = await db.query(
-    `SELECT id, name, created_at FROM organisations WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
-    [opts.after ?? null, opts.limit],
-  );
+  const res = await db.query(`SELECT id, name, created_at FROM organisations WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`, [
+    opts.after ?? null,
+    opts.limit,
+  ]);
   return res.rows.map(toOrganisation);
 }

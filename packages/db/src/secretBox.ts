@@ -50,13 +50,7 @@ export function createSecretBox(current: SecretKey, previous: SecretKey[] = []):
       cipher.setAAD(Buffer.from(orgId, 'utf8'));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const keyId = Buffer.from(current.id, 'utf8');
-      const ciphertext = Buffer.concat([
-        Buffer.from([FORMAT_VERSION, keyId.length]),
-        keyId,
-        iv,
-        cipher.getAuthTag(),
-        body,
-      ]);
+      const ciphertext = Buffer.concat([Buffer.from([FORMAT_VERSION, keyId.length]), keyId, iv, cipher.getAuthTag(), body]);
       return { ciphertext, keyId: current.id };
     },
     open(ciphertext, orgId) {

@@ -5,10 +5,10 @@ import type { Queryable } from './queryable';
 export type { SyncStateRow } from '@exsync/canonical';
 
 export async function getSyncState(q: Queryable, mailboxId: string, folder: FolderName): Promise<SyncStateRow> {
-  const res = await q.query(
-    `SELECT sync_state, initial_sync_done, resync_in_progress FROM sync_states WHERE mailbox_id = $1 AND folder = $2`,
-    [mailboxId, folder],
-  );
+  const res = await q.query(`SELECT sync_state, initial_sync_done, resync_in_progress FROM sync_states WHERE mailbox_id = $1 AND folder = $2`, [
+    mailboxId,
+    folder,
+  ]);
   const r = res.rows[0];
   if (!r) return { syncState: null, initialSyncDone: false, resyncInProgress: false };
   return { syncState: r.sync_state, initialSyncDone: r.initial_sync_done, resyncInProgress: r.resync_in_progress };

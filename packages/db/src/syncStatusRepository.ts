@@ -69,9 +69,7 @@ export async function getSyncStatus(db: Queryable, orgId: string, userId: string
   };
 }
 
-export type ManualSyncOutcome =
-  | { ok: true; mailboxId: string }
-  | { ok: false; reason: 'not-found' | 'not-enabled' | 'awaiting-user-login' };
+export type ManualSyncOutcome = { ok: true; mailboxId: string } | { ok: false; reason: 'not-found' | 'not-enabled' | 'awaiting-user-login' };
 
 /**
  * "Sync now": the caller enqueues the run, which stands in for the next scheduled one (next_run_at

@@ -57,10 +57,11 @@ export async function getTransportSwitch(db: Queryable, orgId: string): Promise<
 
 /** How many mailboxes of the organisation have synced over `transport` (the org's is `orgTransport`). */
 export async function countMailboxesSyncedOver(db: Queryable, orgId: string, orgTransport: ExchangeTransport, transport: ExchangeTransport): Promise<number> {
-  const res = await db.query(
-    `SELECT count(*) AS n FROM mailboxes m WHERE m.org_id = $1 AND ${EFFECTIVE('m', '$2')} = $3 AND ${HAS_SYNCED('m')}`,
-    [orgId, orgTransport, transport],
-  );
+  const res = await db.query(`SELECT count(*) AS n FROM mailboxes m WHERE m.org_id = $1 AND ${EFFECTIVE('m', '$2')} = $3 AND ${HAS_SYNCED('m')}`, [
+    orgId,
+    orgTransport,
+    transport,
+  ]);
   return Number(res.rows[0].n);
 }
 
@@ -152,7 +153,11 @@ export async function listLinksToResolve(db: Queryable, mailboxId: string, kind:
  * content equals the snapshot (null: an edit pending at the switch, read by the first run). A null
  * `nextItemId` is an item found nowhere (deleted in Exchange), concluded by the first run.
  */
-export async function storeResolutions(db: Queryable, mailboxId: string, rows: { id: string; nextItemId: string | null; nextChangeKey: string | null }[]): Promise<void> {
+export async function storeResolutions(
+  db: Queryable,
+  mailboxId: string,
+  rows: { id: string; nextItemId: string | null; nextChangeKey: string | null }[],
+): Promise<void> {
   if (rows.length === 0) return;
   await db.query(
     `UPDATE item_links l SET next_item_id = u.next_item_id, next_change_key = u.next_change_key, next_resolved = true
@@ -171,7 +176,12 @@ export async function storeResolutions(db: Queryable, mailboxId: string, rows: {
  * decide: a CRM edit made meanwhile restores them). Each folder's sync state is dropped and the
  * folder restarts as a resync; the mailbox is pinned to `to`.
  */
-export async function completeMailboxSwitch(db: Queryable, mailboxId: string, to: ExchangeTransport, unresolvedId: (oldId: string) => string): Promise<boolean> {
+export async function completeMailboxSwitch(
+  db: Queryable,
+  mailboxId: string,
+  to: ExchangeTransport,
+  unresolvedId: (oldId: string) => string,
+): Promise<boolean> {
   const row = await db.query(`SELECT 1 FROM mailbox_switches WHERE mailbox_id = $1 AND state = 'resolving' AND to_transport = $2 FOR UPDATE`, [mailboxId, to]);
   if (row.rowCount === 0) return false;
   await db.query(
@@ -211,5 +221,7 @@ export async function failMailboxSwitch(db: Queryable, mailboxId: string, error:
     `UPDATE mailbox_switches SET state = 'failed', error_code = $2, error_message = $3, updated_at = now() WHERE mailbox_id = $1 AND state IN ('pending', 'resolving')`,
     [mailboxId, error.code, error.message],
   );
-  await db.query(`UPDATE item_links SET next_item_id = NULL, next_change_key = NULL, next_resolved = false WHERE mailbox_id = $1 AND next_resolved`, [mailboxId]);
+  await db.query(`UPDATE item_links SET next_item_id = NULL, next_change_key = NULL, next_resolved = false WHERE mailbox_id = $1 AND next_resolved`, [
+    mailboxId,
+  ]);
 }

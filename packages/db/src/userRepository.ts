@@ -69,11 +69,7 @@ function toUser(r: Record<string, any>): User {
 }
 
 /** Creates the user and its mailbox row in one statement, so neither exists without the other. */
-export async function createUser(
-  db: Queryable,
-  orgId: string,
-  input: { crmUserId: string; email: string; displayName?: string | null },
-): Promise<User> {
+export async function createUser(db: Queryable, orgId: string, input: { crmUserId: string; email: string; displayName?: string | null }): Promise<User> {
   try {
     const res = await db.query<{ id: string }>(
       `WITH u AS (
@@ -151,10 +147,7 @@ export async function updateUserSettings(
     sets.push(`display_name = $${values.length}`);
   }
   sets.push('updated_at = now()');
-  const res = await db.query<{ id: string }>(
-    `UPDATE users SET ${sets.join(', ')} WHERE org_id = $1 AND id = ANY($2::uuid[]) RETURNING id`,
-    values,
-  );
+  const res = await db.query<{ id: string }>(`UPDATE users SET ${sets.join(', ')} WHERE org_id = $1 AND id = ANY($2::uuid[]) RETURNING id`, values);
   return res.rows.map((r) => r.id);
 }
 

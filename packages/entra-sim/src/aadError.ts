@@ -46,12 +46,10 @@ export const aadErrors = {
       700027,
       `Client assertion failed signature validation. (Reason: The key was not found., Thumbprint of key used by client: '${thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id. Review the documentation at https://docs.microsoft.com/en-us/graph/api/application-get to get application information.)`,
     ),
-  assertionBadSignature: () =>
-    aad(401, 'invalid_client', 700027, 'Client assertion failed signature validation.'),
+  assertionBadSignature: () => aad(401, 'invalid_client', 700027, 'Client assertion failed signature validation.'),
   assertionInvalid: (why: string) =>
     aad(401, 'invalid_client', 700023, `Client assertion audience claim does not match Realm issuer or the assertion is invalid: ${why}`),
-  assertionExpired: () =>
-    aad(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.'),
+  assertionExpired: () => aad(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.'),
   appNotFound: (appId: string, tenant: string) =>
     aad(
       400,
@@ -67,12 +65,7 @@ export const aadErrors = {
       `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
     ),
   tenantRequired: (tenant: string) =>
-    aad(
-      400,
-      'invalid_request',
-      900023,
-      `Specified tenant identifier '${tenant}' is neither a valid DNS name, nor a valid external domain.`,
-    ),
+    aad(400, 'invalid_request', 900023, `Specified tenant identifier '${tenant}' is neither a valid DNS name, nor a valid external domain.`),
   consentMissing: (appId: string, appName: string) =>
     aad(
       400,
@@ -81,12 +74,7 @@ export const aadErrors = {
       `The user or administrator has not consented to use the application with ID '${appId}' named '${appName}'. Send an interactive authorization request for this user and resource.`,
     ),
   codeRedeemed: () =>
-    aad(
-      400,
-      'invalid_grant',
-      54005,
-      'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
-    ),
+    aad(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.'),
   codeExpired: () =>
     aad(
       400,
@@ -95,8 +83,7 @@ export const aadErrors = {
       'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
     ),
   codeInvalid: () => aad(400, 'invalid_grant', 70000, "The provided value for the 'code' parameter is not valid."),
-  pkceMismatch: () =>
-    aad(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.'),
+  pkceMismatch: () => aad(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.'),
   redirectMismatch: (uri: string, appId: string) =>
     aad(
       400,
@@ -119,10 +106,8 @@ export const aadErrors = {
       `Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '${resource}'.`,
     ),
   refreshInvalid: () => aad(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.'),
-  unsupportedGrant: (grant: string) =>
-    aad(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`),
-  missingParameter: (name: string) =>
-    aad(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`),
+  unsupportedGrant: (grant: string) => aad(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`),
+  missingParameter: (name: string) => aad(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`),
   invalidScope: (scope: string) =>
     aad(
       400,
@@ -139,13 +124,15 @@ export const aadErrors = {
     ),
   badPassword: () => aad(400, 'invalid_grant', 50126, 'Error validating credentials due to invalid username or password.'),
   userDeclined: () => aad(400, 'access_denied', 65004, 'User declined to consent to access the app.'),
-  serviceUnavailable: () =>
-    aad(503, 'temporarily_unavailable', 90033, 'A transient error has occurred. Please try again.'),
+  serviceUnavailable: () => aad(503, 'temporarily_unavailable', 90033, 'A transient error has occurred. Please try again.'),
 };
 
 /** The JSON body Entra ID sends with an error. */
 export function aadErrorBody(err: AadError): Record<string, unknown> {
-  const ts = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const ts = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   const traceId = randomUUID();
   const correlationId = randomUUID();
   return {

@@ -16,13 +16,7 @@ export interface AuthorizeContext {
  * scripts can follow redirects); anyone else gets a small sign-in form that posts back here with the
  * original parameters plus `login`/`passwd` (the field names Microsoft's page uses).
  */
-export function handleAuthorize(
-  ctx: AuthorizeContext,
-  res: ServerResponse,
-  tenantSegment: string,
-  params: URLSearchParams,
-  isSignInPost: boolean,
-): void {
+export function handleAuthorize(ctx: AuthorizeContext, res: ServerResponse, tenantSegment: string, params: URLSearchParams, isSignInPost: boolean): void {
   const { state } = ctx;
   const pathTenant = resolvePathTenant(state, tenantSegment);
   if (pathTenant === null) return errorPage(res, aadErrors.tenantNotFound(tenantSegment));
@@ -86,10 +80,7 @@ export function handleAuthorize(
   });
   back({
     code,
-    client_info:
-      params.get('client_info') === '1'
-        ? Buffer.from(JSON.stringify({ uid: user.oid, utid: user.tenantId })).toString('base64url')
-        : undefined,
+    client_info: params.get('client_info') === '1' ? Buffer.from(JSON.stringify({ uid: user.oid, utid: user.tenantId })).toString('base64url') : undefined,
     state: stateParam,
     session_state: user.oid,
   });
@@ -100,13 +91,7 @@ export function handleAuthorize(
  * app consented and returns `admin_consent=True&tenant=..`; deny returns Microsoft's error redirect,
  * which still carries `admin_consent=True` next to `error`.
  */
-export function handleAdminConsent(
-  ctx: AuthorizeContext,
-  res: ServerResponse,
-  tenantSegment: string,
-  params: URLSearchParams,
-  v2: boolean,
-): void {
+export function handleAdminConsent(ctx: AuthorizeContext, res: ServerResponse, tenantSegment: string, params: URLSearchParams, v2: boolean): void {
   const { state } = ctx;
   const pathTenant = resolvePathTenant(state, tenantSegment);
   if (pathTenant === null) return errorPage(res, aadErrors.tenantNotFound(tenantSegment));
@@ -162,17 +147,10 @@ function redirectAllowed(app: SimApp, uri: string): boolean {
   }
 }
 
-function respondToClient(
-  res: ServerResponse,
-  redirectUri: string,
-  mode: string,
-  fields: Record<string, string | undefined>,
-): void {
+function respondToClient(res: ServerResponse, redirectUri: string, mode: string, fields: Record<string, string | undefined>): void {
   const entries = Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined);
   if (mode === 'form_post') {
-    const inputs = entries
-      .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
-      .join('');
+    const inputs = entries.map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('');
     return sendHtml(
       res,
       200,

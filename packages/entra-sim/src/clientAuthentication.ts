@@ -10,11 +10,7 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
  * signed with a registered certificate's key, named by `x5t` or `x5t#S256`). Returns how the client
  * proved itself, which decides `appidacr`.
  */
-export async function authenticateClient(
-  app: SimApp,
-  form: URLSearchParams,
-  tenantSegment: string,
-): Promise<{ viaCertificate: boolean }> {
+export async function authenticateClient(app: SimApp, form: URLSearchParams, tenantSegment: string): Promise<{ viaCertificate: boolean }> {
   const secret = form.get('client_secret');
   const assertion = form.get('client_assertion');
   if (secret !== null) {
@@ -41,17 +37,13 @@ async function verifyAssertion(app: SimApp, assertion: string, tenantSegment: st
   const sha1 = typeof header.x5t === 'string' ? b64urlToHex(header.x5t) : undefined;
   const sha256 = typeof header['x5t#S256'] === 'string' ? b64urlToHex(header['x5t#S256'] as string) : undefined;
   const cert = app.certificates.find(
-    (c) =>
-      (sha1 !== undefined && c.thumbprint.toLowerCase() === sha1) ||
-      (sha256 !== undefined && c.thumbprintSha256?.toLowerCase() === sha256),
+    (c) => (sha1 !== undefined && c.thumbprint.toLowerCase() === sha1) || (sha256 !== undefined && c.thumbprintSha256?.toLowerCase() === sha256),
   );
   if (!cert) throw aadErrors.assertionKeyNotFound((sha1 ?? sha256 ?? '').toUpperCase());
   // Entra tolerates five minutes of clock skew on assertions. MSAL signs with PS256 since msal-node 2; other clients use RS256. Entra accepts both.
   const alg = header.alg;
   if (alg !== 'RS256' && alg !== 'PS256') throw aadErrors.assertionInvalid(`unsupported alg '${alg ?? ''}'`);
-  const key = cert.publicKeyPem.includes('BEGIN CERTIFICATE')
-    ? await importX509(cert.publicKeyPem, alg)
-    : await importSPKI(toSpkiPem(cert.publicKeyPem), alg);
+  const key = cert.publicKeyPem.includes('BEGIN CERTIFICATE') ? await importX509(cert.publicKeyPem, alg) : await importSPKI(toSpkiPem(cert.publicKeyPem), alg);
   try {
     const { payload } = await jwtVerify(assertion, key, { algorithms: [alg], clockTolerance: 300 });
     if (payload.iss !== app.appId || payload.sub !== app.appId) throw aadErrors.assertionInvalid('iss and sub must be the client id');

@@ -88,7 +88,15 @@ describe('the /_sim/ JSON control API', () => {
     const redirectUri = 'https://app.example/cb';
     const auth = await fetch(
       `${sim.url}/common/oauth2/v2.0/authorize?` +
-        new URLSearchParams({ client_id: appId, response_type: 'code', redirect_uri: redirectUri, scope: 'openid offline_access https://outlook.office365.com/EWS.AccessAsUser.All', login_hint: 'erin@fabrikam.example', response_mode: 'form_post', state: 'x' }),
+        new URLSearchParams({
+          client_id: appId,
+          response_type: 'code',
+          redirect_uri: redirectUri,
+          scope: 'openid offline_access https://outlook.office365.com/EWS.AccessAsUser.All',
+          login_hint: 'erin@fabrikam.example',
+          response_mode: 'form_post',
+          state: 'x',
+        }),
       { redirect: 'manual' },
     );
     expect(auth.status).toBe(200);

@@ -8,13 +8,7 @@ class BadInput extends Error {}
  * JSON control API under /_sim/ for scripts (tests in-process use the EntraSim methods instead).
  * Every route answers `{ ok: true, ... }` or `{ error }` with 400/404.
  */
-export async function handleControlRequest(
-  state: SimState,
-  req: IncomingMessage,
-  res: ServerResponse,
-  segments: string[],
-  method: string,
-): Promise<void> {
+export async function handleControlRequest(state: SimState, req: IncomingMessage, res: ServerResponse, segments: string[], method: string): Promise<void> {
   try {
     const body = method === 'POST' ? parseJson(await readBody(req)) : {};
     const [head, id, action] = segments.map(decodeURIComponent);

@@ -41,11 +41,7 @@ export const DEFAULT_SEED = {
 export const MAIL_RESOURCE = 'https://outlook.office.com';
 
 /** The delegated scopes the mailbox monitor asks for (plus offline_access). */
-export const MAIL_DELEGATED_SCOPES = [
-  `${MAIL_RESOURCE}/IMAP.AccessAsUser.All`,
-  `${MAIL_RESOURCE}/SMTP.Send`,
-  'https://graph.microsoft.com/User.Read',
-];
+export const MAIL_DELEGATED_SCOPES = [`${MAIL_RESOURCE}/IMAP.AccessAsUser.All`, `${MAIL_RESOURCE}/SMTP.Send`, 'https://graph.microsoft.com/User.Read'];
 
 /** Microsoft's resource for EWS in Exchange Online; the `aud` of every EWS token. */
 export const EXCHANGE_RESOURCE = 'https://outlook.office365.com';

@@ -178,7 +178,10 @@ export async function startEntraSim(opts: EntraSimOptions = {}): Promise<EntraSi
     if (fault.remaining > 0) {
       fault.remaining -= 1;
       state.countTokenRequest(form.get('grant_type') ?? '(none)', form.get('client_id') ?? '(none)');
-      const e = fault.status === 503 ? aadErrors.serviceUnavailable() : new AadError({ status: fault.status, error: 'server_error', code: 90033, message: 'A transient error has occurred. Please try again.' });
+      const e =
+        fault.status === 503
+          ? aadErrors.serviceUnavailable()
+          : new AadError({ status: fault.status, error: 'server_error', code: 90033, message: 'A transient error has occurred. Please try again.' });
       const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
       sendJson(res, fault.status, aadErrorBody(e), headers);
       return;
@@ -222,7 +225,9 @@ export async function startEntraSim(opts: EntraSimOptions = {}): Promise<EntraSi
     setDelegatedConsent: (a, c) => state.setDelegatedConsent(a, c),
     signingKey: {
       kid: key.kid,
-      publicKeyPem: createPublicKey({ key: key.publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
+      publicKeyPem: createPublicKey({ key: key.publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
     },
     mintDelegatedToken: async ({ email, resource, scp, lifetimeSeconds }) => {
       const user = state.findUser(email);

@@ -14,11 +14,7 @@ export interface TokenEndpointDeps {
 }
 
 /** Handles POST /<tenant>/oauth2/v2.0/token; returns the JSON body of a successful response. */
-export async function handleTokenRequest(
-  deps: TokenEndpointDeps,
-  tenantSegment: string,
-  form: URLSearchParams,
-): Promise<Record<string, unknown>> {
+export async function handleTokenRequest(deps: TokenEndpointDeps, tenantSegment: string, form: URLSearchParams): Promise<Record<string, unknown>> {
   const { state } = deps;
   const grantType = form.get('grant_type');
   const clientId = form.get('client_id');
@@ -93,8 +89,7 @@ async function authorizationCode(
   if (redirectUri !== grant.redirectUri) throw aadErrors.redirectMismatch(redirectUri ?? '', app.appId);
   if (grant.codeChallenge !== undefined) {
     const verifier = form.get('code_verifier') ?? '';
-    const computed =
-      grant.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
+    const computed = grant.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
     if (computed !== grant.codeChallenge) throw aadErrors.pkceMismatch();
   }
   // Single use: a second redemption fails even if the first response was lost.
@@ -177,10 +172,7 @@ async function delegatedResponse(
   return body;
 }
 
-function resolveDelegatedScopes(
-  app: SimApp,
-  resourceScopes: string[],
-): { resource: string; scp: string; granted: string[] } {
+function resolveDelegatedScopes(app: SimApp, resourceScopes: string[]): { resource: string; scp: string; granted: string[] } {
   if (resourceScopes.length === 0) {
     // Like Entra ID: a sign-in that names no resource gets a Microsoft Graph token.
     return { resource: GRAPH_RESOURCE, scp: 'openid profile email User.Read', granted: [] };
@@ -212,10 +204,7 @@ function resolveDelegatedScopes(
     names.push(name);
   }
   const res = resource ?? EXCHANGE_RESOURCE;
-  const scpNames =
-    names.includes('.default')
-      ? app.delegatedScopes.filter((s) => s.startsWith(`${res}/`)).map((s) => s.slice(res.length + 1))
-      : names;
+  const scpNames = names.includes('.default') ? app.delegatedScopes.filter((s) => s.startsWith(`${res}/`)).map((s) => s.slice(res.length + 1)) : names;
   return { resource: res, scp: scpNames.join(' '), granted: scpNames.map((n) => `${res}/${n}`) };
 }
 

@@ -20,13 +20,7 @@ export class TokenIssuer {
       .sign(this.key.privateKey);
   }
 
-  appOnlyAccessToken(input: {
-    app: SimApp;
-    tid: string;
-    resource: string;
-    viaCertificate: boolean;
-    lifetimeSeconds: number;
-  }): Promise<string> {
+  appOnlyAccessToken(input: { app: SimApp; tid: string; resource: string; viaCertificate: boolean; lifetimeSeconds: number }): Promise<string> {
     const { app, tid } = input;
     const claims: JWTPayload = {
       aud: input.resource,

@@ -12,12 +12,7 @@ import { AuthFailedError, EwsError, ThrottledError, type AuthFailureReason, type
 /** Used when Exchange throttles without saying for how long; Exchange Online's Retry-After is 30 s. */
 export const DEFAULT_THROTTLE_BACKOFF_MS = 30_000;
 
-const THROTTLE_CODES = new Set([
-  'ErrorServerBusy',
-  'ErrorExceededConnectionCount',
-  'ErrorTooManyObjectsOpened',
-  'ErrorExceededSubscriptionCount',
-]);
+const THROTTLE_CODES = new Set(['ErrorServerBusy', 'ErrorExceededConnectionCount', 'ErrorTooManyObjectsOpened', 'ErrorExceededSubscriptionCount']);
 
 const TRANSIENT_CODES = new Set([
   'ErrorInternalServerTransientError',
@@ -191,7 +186,11 @@ export function classifyEwsError(e: unknown): EwsError {
   // The library wraps its own failure to read an HTTP 200 answer in a SoapFaultDetails that still
   // has its defaults (status 200, no fault code): the same answer would fail the same way again.
   if (isSoapFaultShape && httpStatus === 200 && !(x as { FaultCode?: unknown }).FaultCode && code === 'ErrorInternalServerError') {
-    return new EwsError('Permanent', `ews-javascript-api could not read Exchange's answer: ${message}`, { code: 'ResponseNotUnderstood', httpStatus, cause: e });
+    return new EwsError('Permanent', `ews-javascript-api could not read Exchange's answer: ${message}`, {
+      code: 'ResponseNotUnderstood',
+      httpStatus,
+      cause: e,
+    });
   }
   if (code && code !== 'ErrorInternalServerError') {
     return errorFromExchangeCode({

@@ -4,11 +4,7 @@ import { EXSYNC_LINK_ID_PROPERTY_NAME, EXSYNC_PROPERTY_SET_ID } from '@exsync/ca
 /** The link-id property (@exsync/canonical exsyncTag.ts) as ews-javascript-api defines it. */
 export { EXSYNC_LINK_ID_PROPERTY_NAME, EXSYNC_PROPERTY_SET_ID } from '@exsync/canonical';
 
-export const EXSYNC_LINK_ID_PROPERTY = new ExtendedPropertyDefinition(
-  new Guid(EXSYNC_PROPERTY_SET_ID),
-  EXSYNC_LINK_ID_PROPERTY_NAME,
-  MapiPropertyType.String,
-);
+export const EXSYNC_LINK_ID_PROPERTY = new ExtendedPropertyDefinition(new Guid(EXSYNC_PROPERTY_SET_ID), EXSYNC_LINK_ID_PROPERTY_NAME, MapiPropertyType.String);
 
 /** The tag on an item loaded with EXSYNC_LINK_ID_PROPERTY in its property set, if it carries one. */
 export function readExsyncTag(item: Item): string | undefined {

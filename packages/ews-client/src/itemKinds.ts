@@ -49,8 +49,15 @@ export const WELL_KNOWN_FOLDER: Record<FolderName, WellKnownFolderName> = {
  * dropping RequestedBodyType made Exchange answer HTML bodies as markup (issue 14).
  */
 const PROPERTY_SET_SETTINGS = [
-  'RequestedBodyType', 'RequestedUniqueBodyType', 'RequestedNormalizedBodyType', 'FilterHtmlContent',
-  'ConvertHtmlCodePageToUTF8', 'InlineImageUrlTemplate', 'BlockExternalImages', 'AddBlankTargetToLinks', 'MaximumBodySize',
+  'RequestedBodyType',
+  'RequestedUniqueBodyType',
+  'RequestedNormalizedBodyType',
+  'FilterHtmlContent',
+  'ConvertHtmlCodePageToUTF8',
+  'InlineImageUrlTemplate',
+  'BlockExternalImages',
+  'AddBlankTargetToLinks',
+  'MaximumBodySize',
 ] as const;
 
 /** A copy of `base` (properties and request settings) that also names our extended property (they come back only when asked for). */

@@ -1,15 +1,4 @@
-import type {
-  Appointment,
-  ChangePage,
-  FetchedItem,
-  FolderChange,
-  FolderName,
-  ItemKind,
-  ItemOfKind,
-  ItemRef,
-  ItemResult,
-  MailboxPort,
-} from '@exsync/canonical';
+import type { Appointment, ChangePage, FetchedItem, FolderChange, FolderName, ItemKind, ItemOfKind, ItemRef, ItemResult, MailboxPort } from '@exsync/canonical';
 import { MEETING_DELETE_REFUSED, openOptionsProblem, type AuthMode } from '@exsync/canonical';
 import {
   AffectedTaskOccurrence,
@@ -58,12 +47,9 @@ import { readExsyncTag, EXSYNC_LINK_ID_PROPERTY } from './exsyncTag';
 import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER, type MappingContext } from './itemKinds';
 import type { EndpointPolicy } from '@exsync/config';
 import { EwsTransport, type EwsExchangeRecord } from './transport';
-import {
-  contactNeedsMailboxTimeZone, getItemBatch, loadExceptions, readItem, SHAPE_OF_KIND, syncFolderPage, type Post,
-} from './reply/readOperations';
+import { contactNeedsMailboxTimeZone, getItemBatch, loadExceptions, readItem, SHAPE_OF_KIND, syncFolderPage, type Post } from './reply/readOperations';
 import { envelope } from './reply/requests';
 import type { XNode } from './reply/xmlTree';
-
 
 export interface OpenMailboxOptions {
   /** e.g. https://outlook.office365.com/EWS/Exchange.asmx */
@@ -145,7 +131,13 @@ export function openMailbox(opts: OpenMailboxOptions): EwsMailbox {
 /** Bad settings fail as one Permanent EwsError, the family every caller already switches on. */
 function validateOptions(opts: OpenMailboxOptions): void {
   const bad = (message: string) => new EwsError('InvalidSettings', message, { code: 'invalid_configuration' });
-  const problem = openOptionsProblem({ url: opts.ewsUrl, urlField: 'ewsUrl', smtpAddress: opts.smtpAddress, mode: opts.mode, getAccessToken: opts.getAccessToken });
+  const problem = openOptionsProblem({
+    url: opts.ewsUrl,
+    urlField: 'ewsUrl',
+    smtpAddress: opts.smtpAddress,
+    mode: opts.mode,
+    getAccessToken: opts.getAccessToken,
+  });
   if (problem) throw bad(problem);
   if (opts.readPath !== undefined && opts.readPath !== 'one-pass' && opts.readPath !== 'ews-javascript-api') {
     throw bad('readPath must be one-pass or ews-javascript-api');
@@ -286,7 +278,14 @@ class EwsMailboxSession implements EwsMailbox {
       // exactly six arguments: a seventh (even undefined) picks the numberOfDays overload and
       // silently drops the sync state (EWS-NOTES, "SyncFolderItems")
       const changes = await this.call(() =>
-        this.service.SyncFolderItems(new FolderId(wkf), props, null as unknown as ItemId[], SYNC_PAGE_SIZE, SyncFolderItemsScope.NormalItems, currentState as string),
+        this.service.SyncFolderItems(
+          new FolderId(wkf),
+          props,
+          null as unknown as ItemId[],
+          SYNC_PAGE_SIZE,
+          SyncFolderItemsScope.NormalItems,
+          currentState as string,
+        ),
       );
       const page: FolderChange[] = [];
       for (const change of changes.GetEnumerator()) {
@@ -321,7 +320,17 @@ class EwsMailboxSession implements EwsMailbox {
   private async getItemsOnePass<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
     adapterFor(kind); // refuses an unknown kind as the library path does
     const shape = SHAPE_OF_KIND[kind];
-    const bound = await this.inBatches(itemIds, this.getBatch, (chunk) => getItemBatch(this.post, shape, chunk.map((id) => ({ id }))), this.getConcurrency);
+    const bound = await this.inBatches(
+      itemIds,
+      this.getBatch,
+      (chunk) =>
+        getItemBatch(
+          this.post,
+          shape,
+          chunk.map((id) => ({ id })),
+        ),
+      this.getConcurrency,
+    );
     const results = bound as ItemResult<unknown>[] as ItemResult<FetchedItem<ItemOfKind<K>>>[];
     const loaded = bound.flatMap((r, index) => (r.ok ? [{ index, item: r.value }] : []));
     if (loaded.length === 0) return results;
@@ -362,7 +371,12 @@ class EwsMailboxSession implements EwsMailbox {
   private async getItemsThroughLibrary<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
     const adapter = adapterFor(kind);
     const bound = await this.inBatches(itemIds, this.getBatch, async (chunk) => {
-      const responses = await this.call(() => this.service.BindToItems(chunk.map((id) => new ItemId(id)), adapter.fetchProperties));
+      const responses = await this.call(() =>
+        this.service.BindToItems(
+          chunk.map((id) => new ItemId(id)),
+          adapter.fetchProperties,
+        ),
+      );
       return chunk.map((_, i): ItemResult<Item> => {
         const r = responses.Responses[i];
         const failed = perItemError(r);
@@ -374,8 +388,17 @@ class EwsMailboxSession implements EwsMailbox {
     if (loaded.length === 0) return results;
     let canonical: Awaited<ReturnType<typeof adapter.readMany>>;
     try {
-      const context = await this.mappingContext(kind, loaded.map((l) => l.item));
-      canonical = await this.call(() => adapter.readMany(this.service, loaded.map((l) => l.item), context));
+      const context = await this.mappingContext(
+        kind,
+        loaded.map((l) => l.item),
+      );
+      canonical = await this.call(() =>
+        adapter.readMany(
+          this.service,
+          loaded.map((l) => l.item),
+          context,
+        ),
+      );
     } catch (err) {
       const error = classifyEwsError(err);
       for (const { index } of loaded) results[index] = { ok: false, error };
@@ -385,15 +408,15 @@ class EwsMailboxSession implements EwsMailbox {
       const c = canonical[j];
       results[index] = c.ok
         ? {
-          ok: true,
-          value: {
-            itemId: item.Id.UniqueId,
-            changeKey: item.Id.ChangeKey,
-            tag: readExsyncTag(item),
-            lastModified: lastModifiedOf(item),
-            item: c.value as ItemOfKind<K>,
-          },
-        }
+            ok: true,
+            value: {
+              itemId: item.Id.UniqueId,
+              changeKey: item.Id.ChangeKey,
+              tag: readExsyncTag(item),
+              lastModified: lastModifiedOf(item),
+              item: c.value as ItemOfKind<K>,
+            },
+          }
         : { ok: false, error: mappingError(c.error) };
     });
     return results;
@@ -442,30 +465,40 @@ class EwsMailboxSession implements EwsMailbox {
     });
   }
 
-  async updateItems<K extends ItemKind>(
-    kind: K,
-    items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[],
-  ): Promise<ItemResult<ItemRef>[]> {
+  async updateItems<K extends ItemKind>(kind: K, items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]> {
     const adapter = adapterFor(kind);
     return this.inBatches(items, this.writeBatch, async (chunk) => {
       const results: (ItemResult<ItemRef> | undefined)[] = new Array(chunk.length);
       // The mapper writes onto loaded items (dictionaries and collections must be loaded to be
       // changed), so the batch is bound first; the stored ChangeKey then replaces the current one
       // so that Exchange, not us, decides whether the item changed since we last saw it.
-      const bound = await this.call(() => this.service.BindToItems(chunk.map((c) => new ItemId(c.itemId)), adapter.fetchProperties));
+      const bound = await this.call(() =>
+        this.service.BindToItems(
+          chunk.map((c) => new ItemId(c.itemId)),
+          adapter.fetchProperties,
+        ),
+      );
       const toSend: { index: number; item: Item }[] = [];
       const series: { index: number; before: Appointment | undefined; after: Appointment }[] = [];
       // the series as Exchange has it now (with its exceptions) decides which occurrence writes are needed
       const before = new Map<number, Appointment>();
       if (kind === 'appointment') {
         const loadedIdx = chunk.map((_, i) => i).filter((i) => bound.Responses[i]?.Result !== ServiceResult.Error && bound.Responses[i]);
-        const read = await this.call(() => adapter.readMany(this.service, loadedIdx.map((i) => bound.Responses[i].Item)));
+        const read = await this.call(() =>
+          adapter.readMany(
+            this.service,
+            loadedIdx.map((i) => bound.Responses[i].Item),
+          ),
+        );
         loadedIdx.forEach((i, j) => {
           const r = read[j];
           if (r.ok) before.set(i, r.value as Appointment);
         });
       }
-      const context = await this.mappingContext(kind, bound.Responses.filter((r) => r?.Result !== ServiceResult.Error && r?.Item).map((r) => r.Item));
+      const context = await this.mappingContext(
+        kind,
+        bound.Responses.filter((r) => r?.Result !== ServiceResult.Error && r?.Item).map((r) => r.Item),
+      );
       chunk.forEach((input, index) => {
         const r = bound.Responses[index];
         const failed = perItemError(r);
@@ -555,7 +588,12 @@ class EwsMailboxSession implements EwsMailbox {
     if (touched.length === 0) return;
     const ids = touched.map((i) => (results[i] as { ok: true; value: ItemRef }).value.itemId);
     try {
-      const fresh = await this.call(() => this.service.BindToItems(ids.map((id) => new ItemId(id)), new PropertySet(BasePropertySet.IdOnly)));
+      const fresh = await this.call(() =>
+        this.service.BindToItems(
+          ids.map((id) => new ItemId(id)),
+          new PropertySet(BasePropertySet.IdOnly),
+        ),
+      );
       touched.forEach((i, j) => {
         const r = fresh.Responses[j];
         const failed = perItemError(r);
@@ -606,7 +644,12 @@ class EwsMailboxSession implements EwsMailbox {
   /** Indexes of `ids` that are meetings this mailbox organises with attendees; an unreadable id is left to DeleteItem. */
   private async organizerMeetings(ids: string[]): Promise<Set<number>> {
     const props = new PropertySet(BasePropertySet.IdOnly, [AppointmentSchema.IsMeeting, AppointmentSchema.MyResponseType]);
-    const read = await this.call(() => this.service.BindToItems(ids.map((id) => new ItemId(id)), props));
+    const read = await this.call(() =>
+      this.service.BindToItems(
+        ids.map((id) => new ItemId(id)),
+        props,
+      ),
+    );
     const out = new Set<number>();
     read.Responses.forEach((r, i) => {
       if (perItemError(r) || !(r.Item instanceof EwsAppointment)) return;
@@ -620,9 +663,7 @@ class EwsMailboxSession implements EwsMailbox {
     const adapter = adapterFor(kind);
     const view = new ItemView(10);
     view.PropertySet = cheapProperties();
-    const found = await this.call(() =>
-      this.service.FindItems(new FolderId(adapter.folder), new SearchFilter.IsEqualTo(EXSYNC_LINK_ID_PROPERTY, tag), view),
-    );
+    const found = await this.call(() => this.service.FindItems(new FolderId(adapter.folder), new SearchFilter.IsEqualTo(EXSYNC_LINK_ID_PROPERTY, tag), view));
     return found.Items.filter((item) => readExsyncTag(item) === undefined || readExsyncTag(item) === tag).map(refOf);
   }
 
@@ -753,6 +794,7 @@ function perItemError(r: ServiceResponse | undefined): EwsError | undefined {
 
 function mappingError(err: unknown): EwsError {
   if (err instanceof EwsError) return err;
-  const message = err instanceof Error ? err.message : typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : String(err);
+  const message =
+    err instanceof Error ? err.message : typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : String(err);
   return new EwsError('Permanent', `Item could not be mapped: ${message}`, { code: 'MappingFailed', cause: err });
 }

@@ -239,10 +239,14 @@ export function validateResponse(r: RawResponse): EwsError | undefined {
       }
       return undefined;
     }
-    return new EwsError('Transient', r.body.trim() ? 'EWS answered HTTP 200 with a body that is not a complete SOAP envelope' : 'EWS answered HTTP 200 with an empty body', {
-      code: 'MalformedResponse',
-      httpStatus: 200,
-    });
+    return new EwsError(
+      'Transient',
+      r.body.trim() ? 'EWS answered HTTP 200 with a body that is not a complete SOAP envelope' : 'EWS answered HTTP 200 with an empty body',
+      {
+        code: 'MalformedResponse',
+        httpStatus: 200,
+      },
+    );
   }
   if ((r.status === 500 || r.status === 403 || r.status === 400) && soap) {
     const fault = parseSoapFault(r.body);
@@ -257,7 +261,11 @@ export function validateResponse(r: RawResponse): EwsError | undefined {
     });
   }
   if (r.status >= 500) {
-    const what = soap ? 'a SOAP body without a fault' : r.body.trim() ? `a non-SOAP body (${headerOf(r.headers, 'content-type') ?? 'no content type'})` : 'an empty body';
+    const what = soap
+      ? 'a SOAP body without a fault'
+      : r.body.trim()
+        ? `a non-SOAP body (${headerOf(r.headers, 'content-type') ?? 'no content type'})`
+        : 'an empty body';
     return new EwsError('Transient', `EWS answered HTTP ${r.status} with ${what}`, { code: String(r.status), httpStatus: r.status });
   }
   return new EwsError('Permanent', `EWS answered HTTP ${r.status} ${r.statusText}`.trim(), { code: String(r.status), httpStatus: r.status });

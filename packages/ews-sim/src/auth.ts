@@ -2,12 +2,16 @@ import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JW
 import { HttpError } from './soap';
 
 export const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
-const AUDIENCES = new Set(['https://outlook.office365.com', 'https://outlook.office365.com/', 'https://outlook.office.com', 'https://outlook.office.com/', EXCHANGE_APP_ID]);
+const AUDIENCES = new Set([
+  'https://outlook.office365.com',
+  'https://outlook.office365.com/',
+  'https://outlook.office.com',
+  'https://outlook.office.com/',
+  EXCHANGE_APP_ID,
+]);
 
 /** The caller a valid token names: an app acting alone, or an app acting as a signed-in user. */
-export type Principal =
-  | { kind: 'app'; appId: string; tenantId: string }
-  | { kind: 'user'; appId: string; tenantId: string; upn: string };
+export type Principal = { kind: 'app'; appId: string; tenantId: string } | { kind: 'user'; appId: string; tenantId: string; upn: string };
 
 const WWW_AUTHENTICATE =
   `Bearer client_id="${EXCHANGE_APP_ID}", trusted_issuers="00000001-0000-0000-c000-000000000000@*", ` +
@@ -32,9 +36,7 @@ const DIAG = {
 };
 
 /** A Bearer token read and its signature checked: the verified claims, or why there are none. */
-export type BearerRead =
-  | { ok: false; reason: 'missing' | 'malformed' | 'signature' }
-  | { ok: true; token: string; claims: JWTPayload; expired: boolean };
+export type BearerRead = { ok: false; reason: 'missing' | 'malformed' | 'signature' } | { ok: true; token: string; claims: JWTPayload; expired: boolean };
 
 /**
  * Reads `Authorization: Bearer <jwt>` and checks its RS256 signature against a JWKS (the Entra

@@ -243,7 +243,8 @@ const ROUTES: Route[] = [
       const ms = b.advanceMs;
       if ((days === undefined) === (ms === undefined)) throw new HttpJsonError(400, 'send one of advanceDays or advanceMs');
       const amount = days ?? ms;
-      if (typeof amount !== 'number' || !Number.isFinite(amount)) throw new HttpJsonError(400, `${days !== undefined ? 'advanceDays' : 'advanceMs'} must be a number`);
+      if (typeof amount !== 'number' || !Number.isFinite(amount))
+        throw new HttpJsonError(400, `${days !== undefined ? 'advanceDays' : 'advanceMs'} must be a number`);
       try {
         if (days !== undefined) d.store.clock.advanceDays(amount);
         else d.store.clock.advance(amount);

@@ -27,8 +27,7 @@ export interface EwsHandlerDeps {
 export const MAX_CONCURRENT_CONNECTIONS = 27;
 export const MAX_CONCURRENT_SYNC_CALLS = 5;
 
-const EXCEEDED_CONNECTIONS =
-  'You have exceeded the available concurrent connections for your account.  Try again once your other requests have completed.';
+const EXCEEDED_CONNECTIONS = 'You have exceeded the available concurrent connections for your account.  Try again once your other requests have completed.';
 const EXCEEDED_CONNECTIONS_XML =
   `<t:Value Name="Policy">MaxConcurrency</t:Value><t:Value Name="MaxConcurrencyLimit">${MAX_CONCURRENT_CONNECTIONS}</t:Value>` +
   `<t:Value Name="ErrorMessage">This operation exceeds the throttling budget for policy part 'MaxConcurrency', policy value '${MAX_CONCURRENT_CONNECTIONS}',  Budget type: 'Ews'.  Suggested backoff time 0 ms.</t:Value>`;
@@ -37,7 +36,6 @@ const MAX_BODY = 64 * 1024 * 1024;
 
 /** EWS_SIM_TRACE=1 writes each successful SOAP exchange (bodies only, never headers) to stderr. */
 const TRACE = process.env.EWS_SIM_TRACE === '1';
-
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -100,7 +98,7 @@ function schemaFault(e: XmlSyntaxError | RequestFault): SoapFaultError {
 }
 
 const HTML_ERROR_PAGE =
-  '<!DOCTYPE html><html><head><title>Runtime Error</title></head><body><h1>Server Error in \'/EWS\' Application.</h1>' +
+  "<!DOCTYPE html><html><head><title>Runtime Error</title></head><body><h1>Server Error in '/EWS' Application.</h1>" +
   '<h2><i>Runtime Error</i></h2></body></html>';
 
 /** Handles one POST to /EWS/Exchange.asmx from the first byte to the last. */
@@ -138,7 +136,8 @@ export async function handleEws(deps: EwsHandlerDeps, req: IncomingMessage, res:
     const header = child(doc, 'Header');
     const body = child(doc, 'Body');
     const opEl = body?.children[0];
-    if (doc.name !== 'Envelope' || !opEl) throw schemaFault(new RequestFault('ErrorSchemaValidation', 'The request failed schema validation: the SOAP envelope has no body.'));
+    if (doc.name !== 'Envelope' || !opEl)
+      throw schemaFault(new RequestFault('ErrorSchemaValidation', 'The request failed schema validation: the SOAP envelope has no body.'));
     entry.operation = opEl.name;
     entry.impersonation = !!child(header, 'ExchangeImpersonation');
     const mb = targetMailbox(deps.store, principal, header, entry.anchorMailbox?.toLowerCase());

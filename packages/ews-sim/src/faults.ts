@@ -56,7 +56,6 @@ export function validateFaults(input: unknown): Partial<FaultConfig> {
   return out;
 }
 
-
 /**
  * A per-item refusal: CreateItem and UpdateItem of an item whose text (any field of the request,
  * e.g. the Subject) contains `contains`, and GetItem of a stored item whose text does, answer that
@@ -77,7 +76,8 @@ export function validateItemRefusals(input: unknown): ItemRefusal[] {
     const contains = (r as { contains?: unknown })?.contains;
     const code = (r as { code?: unknown })?.code ?? 'ErrorInvalidPropertySet';
     if (typeof contains !== 'string' || contains === '') throw new FaultConfigError(`refuse[${i}].contains must be a non-empty string`);
-    if (typeof code !== 'string' || !/^Error[A-Za-z]+$/.test(code)) throw new FaultConfigError(`refuse[${i}].code must be an EWS response code such as ErrorInvalidPropertySet`);
+    if (typeof code !== 'string' || !/^Error[A-Za-z]+$/.test(code))
+      throw new FaultConfigError(`refuse[${i}].code must be an EWS response code such as ErrorInvalidPropertySet`);
     return { contains, code };
   });
 }
@@ -119,7 +119,11 @@ export class Faults {
   /** Replaces one mailbox's per-item refusals (an empty list lifts them). */
   setItemRefusals(mailbox: string, refusals: ItemRefusal[]): void {
     if (refusals.length === 0) this.refusals.delete(mailbox.toLowerCase());
-    else this.refusals.set(mailbox.toLowerCase(), refusals.map((r) => ({ ...r })));
+    else
+      this.refusals.set(
+        mailbox.toLowerCase(),
+        refusals.map((r) => ({ ...r })),
+      );
   }
 
   /** The refusal that applies to an item written to `mailbox` whose field texts are `texts`, if any. */

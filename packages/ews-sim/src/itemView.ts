@@ -1,10 +1,5 @@
 import { occurrenceId } from './ids';
-import {
-  CALENDAR_FULL_ORDER,
-  COMPLETE_NAME_ORDER,
-  CONTACT_FULL_ORDER,
-  fieldUriToElement,
-} from './itemSchema';
+import { CALENDAR_FULL_ORDER, COMPLETE_NAME_ORDER, CONTACT_FULL_ORDER, fieldUriToElement } from './itemSchema';
 import { occurrenceDates, recurrenceToXmlChildren } from './recurrence';
 import type { Mailbox, OccurrenceException, StoredItem } from './store';
 import { extendedPropertyKey } from './store';
@@ -22,7 +17,10 @@ export interface Shape {
 }
 
 export class ShapeError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -133,12 +131,61 @@ export function refId(ref: ItemRef): { id: string; changeKey: string } {
   return { id: occurrenceId(ref.item.id, o.originalStart), changeKey: ref.item.changeKey };
 }
 
-const CAL_DEFAULT = ['ItemId', 'Subject', 'HasAttachments', 'IsAssociated', 'Start', 'End', 'LegacyFreeBusyStatus', 'Location', 'CalendarItemType', 'Organizer'];
-const CONTACT_DEFAULT = ['ItemId', 'ParentFolderId', 'Subject', 'HasAttachments', 'IsAssociated', 'DisplayName', 'GivenName', 'CompanyName', 'EmailAddresses', 'PhoneNumbers', 'Surname'];
+const CAL_DEFAULT = [
+  'ItemId',
+  'Subject',
+  'HasAttachments',
+  'IsAssociated',
+  'Start',
+  'End',
+  'LegacyFreeBusyStatus',
+  'Location',
+  'CalendarItemType',
+  'Organizer',
+];
+const CONTACT_DEFAULT = [
+  'ItemId',
+  'ParentFolderId',
+  'Subject',
+  'HasAttachments',
+  'IsAssociated',
+  'DisplayName',
+  'GivenName',
+  'CompanyName',
+  'EmailAddresses',
+  'PhoneNumbers',
+  'Surname',
+];
 
 /** What AllProperties leaves out, per operation (FindItem and SyncFolderItems cannot return these). */
-const NOT_IN_LISTS = new Set(['Body', 'Attachments', 'RequiredAttendees', 'OptionalAttendees', 'Resources', 'Recurrence', 'FirstOccurrence', 'LastOccurrence', 'ModifiedOccurrences', 'DeletedOccurrences', 'StartTimeZone', 'EndTimeZone', 'ConflictingMeetings', 'AdjacentMeetings', 'MimeContent', 'UniqueBody']);
-const NEVER_IN_ALL = new Set(['MimeContent', 'UniqueBody', 'TextBody', 'NormalizedBody', 'ConflictingMeetings', 'AdjacentMeetings', 'ConflictingMeetingCount', 'AdjacentMeetingCount']);
+const NOT_IN_LISTS = new Set([
+  'Body',
+  'Attachments',
+  'RequiredAttendees',
+  'OptionalAttendees',
+  'Resources',
+  'Recurrence',
+  'FirstOccurrence',
+  'LastOccurrence',
+  'ModifiedOccurrences',
+  'DeletedOccurrences',
+  'StartTimeZone',
+  'EndTimeZone',
+  'ConflictingMeetings',
+  'AdjacentMeetings',
+  'MimeContent',
+  'UniqueBody',
+]);
+const NEVER_IN_ALL = new Set([
+  'MimeContent',
+  'UniqueBody',
+  'TextBody',
+  'NormalizedBody',
+  'ConflictingMeetings',
+  'AdjacentMeetings',
+  'ConflictingMeetingCount',
+  'AdjacentMeetingCount',
+]);
 
 /**
  * Properties FindItem cannot return (Exchange answers ErrorInvalidPropertyRequest). SyncFolderItems
@@ -323,7 +370,13 @@ function calendarFieldEl(mb: Mailbox, ref: ItemRef, name: string): El | undefine
       return el(
         'Recurrence',
         {},
-        recurrenceToXmlChildren(item.recurrence!).map((p) => el(p.name, {}, p.fields.map(([k, v]) => textEl(k, v)))),
+        recurrenceToXmlChildren(item.recurrence!).map((p) =>
+          el(
+            p.name,
+            {},
+            p.fields.map(([k, v]) => textEl(k, v)),
+          ),
+        ),
       );
     }
     case 'FirstOccurrence': {
@@ -343,7 +396,11 @@ function calendarFieldEl(mb: Mailbox, ref: ItemRef, name: string): El | undefine
       const lastException = Math.max(...item.exceptions.keys());
       const occ = seriesOccurrences(item, lastException + 1).filter((x) => x.exception);
       if (occ.length === 0) return undefined;
-      return el(name, {}, occ.map((x) => occurrenceInfoEl('Occurrence', ref, x)));
+      return el(
+        name,
+        {},
+        occ.map((x) => occurrenceInfoEl('Occurrence', ref, x)),
+      );
     }
     case 'DeletedOccurrences': {
       if (!isMaster || item.deletedOccurrences.size === 0) return undefined;
@@ -458,7 +515,7 @@ function orderedNames(kind: StoredItem['kind'], shape: Shape, ctx: ViewContext):
   if (!names) {
     const wanted = namesFor(kind, shape, ctx);
     const order = kind === 'CalendarItem' ? CALENDAR_FULL_ORDER : CONTACT_FULL_ORDER;
-    names = order.filter((n) => n === 'ExtendedProperty' ? shape.extended.length > 0 : wanted.has(n));
+    names = order.filter((n) => (n === 'ExtendedProperty' ? shape.extended.length > 0 : wanted.has(n)));
     perShape.set(key, names);
   }
   return names;
@@ -496,7 +553,6 @@ export function renderItem(mb: Mailbox, ref: ItemRef, shape: Shape, ctx: ViewCon
   }
   out.push(`</t:${kind}>`);
 }
-
 
 /** One element of an item's view (stored or computed), for restrictions and sorting. */
 export function fieldElement(mb: Mailbox, ref: ItemRef, name: string): El | undefined {

@@ -204,8 +204,10 @@ export function applyItemChange(change: El, target: UpdateTarget, contextTz: Tim
   }
   const wrapper = change.children.find((c) => c !== uriEl);
   const value = wrapper?.children[0];
-  if (!value) throw new ItemWriteError('ErrorIncorrectUpdatePropertyCount', 'An object within a change description must contain one and only one property to modify.');
-  if (wrapper!.children.length !== 1) throw new ItemWriteError('ErrorIncorrectUpdatePropertyCount', 'An object within a change description must contain one and only one property to modify.');
+  if (!value)
+    throw new ItemWriteError('ErrorIncorrectUpdatePropertyCount', 'An object within a change description must contain one and only one property to modify.');
+  if (wrapper!.children.length !== 1)
+    throw new ItemWriteError('ErrorIncorrectUpdatePropertyCount', 'An object within a change description must contain one and only one property to modify.');
   if (value.name === 'ExtendedProperty') {
     item.extended.set(extendedKeyOf(value), cloneEl(value));
     return;

@@ -135,7 +135,11 @@ export const PID_LID_BIRTHDAY_LOCAL = 0x80de;
 
 const EMAIL_KEYS = ['EmailAddress1', 'EmailAddress2', 'EmailAddress3'];
 const ADDRESS_PARTS: [keyof ContactAddressJson, string][] = [
-  ['street', 'Street'], ['city', 'City'], ['state', 'State'], ['countryOrRegion', 'CountryOrRegion'], ['postalCode', 'PostalCode'],
+  ['street', 'Street'],
+  ['city', 'City'],
+  ['state', 'State'],
+  ['countryOrRegion', 'CountryOrRegion'],
+  ['postalCode', 'PostalCode'],
 ];
 
 function emailsEl(list: ContactEmailJson[]): El {
@@ -150,21 +154,34 @@ function emailsEl(list: ContactEmailJson[]): El {
     if (e.name !== undefined) attrs.Name = str(e.name, 'emails[].name');
     bySlot.set(slot, textEl('Entry', str(e.address, 'emails[].address'), attrs));
   });
-  return el('EmailAddresses', {}, [...bySlot.keys()].sort().map((k) => bySlot.get(k)!));
+  return el(
+    'EmailAddresses',
+    {},
+    [...bySlot.keys()].sort().map((k) => bySlot.get(k)!),
+  );
 }
 
 function addressesEl(map: Record<string, ContactAddressJson>): El {
   if (!map || typeof map !== 'object') throw new InputError('addresses must be an object keyed by Business, Home or Other');
-  return el('PhysicalAddresses', {}, Object.entries(map).map(([key, a]) => {
-    if (!['Business', 'Home', 'Other'].includes(key)) throw new InputError(`unknown address key ${key}`);
-    return el('Entry', { Key: key }, ADDRESS_PARTS.filter(([k]) => a[k] !== undefined).map(([k, name]) => textEl(name, str(a[k], `addresses.${key}.${k}`))));
-  }));
+  return el(
+    'PhysicalAddresses',
+    {},
+    Object.entries(map).map(([key, a]) => {
+      if (!['Business', 'Home', 'Other'].includes(key)) throw new InputError(`unknown address key ${key}`);
+      return el(
+        'Entry',
+        { Key: key },
+        ADDRESS_PARTS.filter(([k]) => a[k] !== undefined).map(([k, name]) => textEl(name, str(a[k], `addresses.${key}.${k}`))),
+      );
+    }),
+  );
 }
 
 function zoneFromJson(d: TimeZoneDefinitionJson): TimeZoneDef {
   if (!d || typeof d !== 'object' || typeof d.standardBias !== 'number') throw new InputError('timeZoneDefinition needs a numeric standardBias');
   const rule = (r: TimeZoneRuleJson, what: string) => {
-    if (!r || ![r.month, r.dayOfWeek, r.occurrence, r.timeOffsetMinutes].every((n) => Number.isInteger(n))) throw new InputError(`timeZoneDefinition.daylight.${what} needs integer month, dayOfWeek, occurrence and timeOffsetMinutes`);
+    if (!r || ![r.month, r.dayOfWeek, r.occurrence, r.timeOffsetMinutes].every((n) => Number.isInteger(n)))
+      throw new InputError(`timeZoneDefinition.daylight.${what} needs integer month, dayOfWeek, occurrence and timeOffsetMinutes`);
     return { month: r.month, dayOfWeek: r.dayOfWeek, occurrence: r.occurrence, timeOffsetMinutes: r.timeOffsetMinutes };
   };
   const id = d.id ?? 'Customized Time Zone';
@@ -178,9 +195,25 @@ function zoneFromJson(d: TimeZoneDefinitionJson): TimeZoneDef {
 
 const PHONE_KEYS = ['BusinessPhone', 'MobilePhone', 'HomePhone', 'BusinessPhone2', 'HomePhone2', 'OtherTelephone'];
 const PHONE_KEY_SET = new Set([
-  'AssistantPhone', 'BusinessFax', 'BusinessPhone', 'BusinessPhone2', 'Callback', 'CarPhone', 'CompanyMainPhone', 'HomeFax',
-  'HomePhone', 'HomePhone2', 'Isdn', 'MobilePhone', 'OtherFax', 'OtherTelephone', 'Pager', 'PrimaryPhone', 'RadioPhone',
-  'Telex', 'TtyTddPhone',
+  'AssistantPhone',
+  'BusinessFax',
+  'BusinessPhone',
+  'BusinessPhone2',
+  'Callback',
+  'CarPhone',
+  'CompanyMainPhone',
+  'HomeFax',
+  'HomePhone',
+  'HomePhone2',
+  'Isdn',
+  'MobilePhone',
+  'OtherFax',
+  'OtherTelephone',
+  'Pager',
+  'PrimaryPhone',
+  'RadioPhone',
+  'Telex',
+  'TtyTddPhone',
 ]);
 
 export class InputError extends Error {}
@@ -256,7 +289,11 @@ function recurrenceFromJson(r: RecurrenceJson, defaultStart: string, tz: TimeZon
       break;
     case 'relativeYearly':
       kids.push(
-        el('RelativeYearlyRecurrence', {}, [textEl('DaysOfWeek', days || 'Monday'), textEl('DayOfWeekIndex', r.index ?? 'First'), textEl('Month', r.month ?? 'January')]),
+        el('RelativeYearlyRecurrence', {}, [
+          textEl('DaysOfWeek', days || 'Monday'),
+          textEl('DayOfWeekIndex', r.index ?? 'First'),
+          textEl('Month', r.month ?? 'January'),
+        ]),
       );
       break;
     default:
@@ -280,7 +317,6 @@ function attendeesEl(list: string[]): El {
     list.map((a) => el('Attendee', {}, [el('Mailbox', {}, [textEl('EmailAddress', str(a, 'attendees[]'))])])),
   );
 }
-
 
 const GIVEN = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Frances', 'John', 'Radia', 'Leslie'];
 const FAMILY = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Allen', 'Backus', 'Perlman', 'Lamport'];
@@ -480,7 +516,11 @@ export class SimStore extends MailboxStore {
         recurrence: recurring ? { pattern: 'weekly', numberOfOccurrences: 10 } : undefined,
       });
       if (recurring) {
-        this.editOccurrence(email, json.id, 2, { subject: `Moved: occurrence 2 of #${i + 1}`, start: isoUtc(start + 7 * 86_400_000 + 3_600_000), end: isoUtc(start + 7 * 86_400_000 + 7_200_000) });
+        this.editOccurrence(email, json.id, 2, {
+          subject: `Moved: occurrence 2 of #${i + 1}`,
+          start: isoUtc(start + 7 * 86_400_000 + 3_600_000),
+          end: isoUtc(start + 7 * 86_400_000 + 7_200_000),
+        });
         this.deleteOccurrence(email, json.id, 3);
       }
     }
@@ -499,7 +539,12 @@ export class SimStore extends MailboxStore {
       item.fields.set(
         'PhysicalAddresses',
         el('PhysicalAddresses', {}, [
-          el('Entry', { Key: 'Business' }, [textEl('Street', `${i + 1} Main Street`), textEl('City', 'Springfield'), textEl('CountryOrRegion', 'USA'), textEl('PostalCode', '12345')]),
+          el('Entry', { Key: 'Business' }, [
+            textEl('Street', `${i + 1} Main Street`),
+            textEl('City', 'Springfield'),
+            textEl('CountryOrRegion', 'USA'),
+            textEl('PostalCode', '12345'),
+          ]),
         ]),
       );
     }
@@ -599,7 +644,14 @@ export class SimStore extends MailboxStore {
             if (!PHONE_KEY_SET.has(k)) throw new InputError(`unknown phone key ${k}`);
             return [k, str(v, `phones.${k}`)];
           });
-      fields.set('PhoneNumbers', el('PhoneNumbers', {}, entries.map(([k, v]) => textEl('Entry', v, { Key: k }))));
+      fields.set(
+        'PhoneNumbers',
+        el(
+          'PhoneNumbers',
+          {},
+          entries.map(([k, v]) => textEl('Entry', v, { Key: k })),
+        ),
+      );
     }
     return fields;
   }

@@ -32,7 +32,8 @@ export const MESSAGE_TEXT: Record<string, string> = {
   ErrorItemNotFound: 'The specified object was not found in the store., The process failed to get the correct properties.',
   ErrorFolderNotFound: 'The specified folder could not be found in the store.',
   ErrorInvalidSyncStateData: 'Synchronization state data is corrupt or otherwise invalid.',
-  ErrorIrresolvableConflict: 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item., Cannot save changes made to an item to store.',
+  ErrorIrresolvableConflict:
+    'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item., Cannot save changes made to an item to store.',
   ErrorServerBusy: 'The server cannot service this request right now. Try again later.',
   ErrorInvalidIdMalformed: 'Id is malformed.',
   ErrorInvalidPropertyRequest: 'This property was requested, but it cannot be returned for this type of item.',
@@ -75,10 +76,7 @@ export function successClose(op: string): string {
 
 /** An HTTP 500 SOAP fault as Exchange writes it (faultcode in the types namespace, detail in errors). */
 export function soapFault(code: string, message: string, messageXml = '', faultcodeNs: 'types' | 'soap' = 'types'): string {
-  const faultcode =
-    faultcodeNs === 'types'
-      ? `<faultcode xmlns:a="${NS_TYPES}">a:${code}</faultcode>`
-      : `<faultcode>s:Client</faultcode>`;
+  const faultcode = faultcodeNs === 'types' ? `<faultcode xmlns:a="${NS_TYPES}">a:${code}</faultcode>` : `<faultcode>s:Client</faultcode>`;
   return (
     `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="${NS_SOAP}"><s:Body><s:Fault>${faultcode}` +
     `<faultstring xml:lang="en-US">${escapeText(message)}</faultstring><detail>` +

@@ -1,6 +1,16 @@
 import {
-  BIRTHDAY_LOCAL_GRAPH_ID, CONTACT_MAPI_GRAPH_IDS, EMAIL_SLOT_GRAPH_IDS, EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, PHONE_GRAPH_IDS,
-  defaultDisplayName, normalizeEmails, type AddressKind, type Contact, type ContactEmail, type PhoneKind, type PostalAddress,
+  BIRTHDAY_LOCAL_GRAPH_ID,
+  CONTACT_MAPI_GRAPH_IDS,
+  EMAIL_SLOT_GRAPH_IDS,
+  EXSYNC_LINK_ID_GRAPH_PROPERTY_ID,
+  PHONE_GRAPH_IDS,
+  defaultDisplayName,
+  normalizeEmails,
+  type AddressKind,
+  type Contact,
+  type ContactEmail,
+  type PhoneKind,
+  type PostalAddress,
 } from '@exsync/canonical';
 import { extendedValue, isObject, type Json } from './wireShapes';
 
@@ -18,9 +28,25 @@ import { extendedValue, isObject, type Json } from './wireShapes';
 
 /** The `$select` of the contacts delta and of contact reads. */
 export const CONTACT_SELECT = [
-  'id', 'changeKey', 'lastModifiedDateTime', 'givenName', 'middleName', 'surname', 'displayName', 'companyName', 'jobTitle',
-  'department', 'emailAddresses', 'businessPhones', 'homePhones', 'mobilePhone', 'homeAddress', 'businessAddress',
-  'otherAddress', 'personalNotes', 'birthday',
+  'id',
+  'changeKey',
+  'lastModifiedDateTime',
+  'givenName',
+  'middleName',
+  'surname',
+  'displayName',
+  'companyName',
+  'jobTitle',
+  'department',
+  'emailAddresses',
+  'businessPhones',
+  'homePhones',
+  'mobilePhone',
+  'homeAddress',
+  'businessAddress',
+  'otherAddress',
+  'personalNotes',
+  'birthday',
 ].join(',');
 
 /** `$expand` of the link tag and every MAPI property the mapper reads. */
@@ -115,7 +141,13 @@ function phonesOf(c: Json): Contact['phones'] {
   }
   const [business, business2] = strings(c.businessPhones);
   const [home, home2] = strings(c.homePhones);
-  const standard: [PhoneKind, string | undefined][] = [['business', business], ['business2', business2], ['home', home], ['home2', home2], ['mobile', clean(c.mobilePhone)]];
+  const standard: [PhoneKind, string | undefined][] = [
+    ['business', business],
+    ['business2', business2],
+    ['home', home],
+    ['home2', home2],
+    ['mobile', clean(c.mobilePhone)],
+  ];
   for (const [kind, number] of standard) if (number !== undefined) out[kind] = number;
   return out;
 }

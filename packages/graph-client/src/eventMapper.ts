@@ -1,6 +1,15 @@
 import {
-  APPOINTMENT_MAPI_GRAPH_IDS, EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, EXSYNC_TIME_ZONE_GRAPH_PROPERTY_ID, SyncError, TIME_ZONE_DEFINITION_START_GRAPH_ID,
-  type Appointment, type Attendee, type ModifiedOccurrence, type Recurrence, type Sensitivity, type ShowAs,
+  APPOINTMENT_MAPI_GRAPH_IDS,
+  EXSYNC_LINK_ID_GRAPH_PROPERTY_ID,
+  EXSYNC_TIME_ZONE_GRAPH_PROPERTY_ID,
+  SyncError,
+  TIME_ZONE_DEFINITION_START_GRAPH_ID,
+  type Appointment,
+  type Attendee,
+  type ModifiedOccurrence,
+  type Recurrence,
+  type Sensitivity,
+  type ShowAs,
 } from '@exsync/canonical';
 import { decodeTzDefinition, fixedOffsetZone, ianaZoneForRules, ianaZoneForWindows, windowsZoneForIana } from '@exsync/calendar';
 import { expandOf } from './contactMapper';
@@ -37,7 +46,14 @@ export function instantOf(v: unknown, what: string): string {
 /** Wall-clock `YYYY-MM-DDTHH:MM:SS` of `instant` in the IANA `zone`. */
 export function localDateTime(instant: string, zone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
   }).formatToParts(new Date(instant));
   const p = (t: string) => parts.find((x) => x.type === t)?.value ?? '00';
   return `${p('year')}-${p('month')}-${p('day')}T${p('hour')}:${p('minute')}:${p('second')}`;
@@ -77,13 +93,26 @@ function recurrenceOf(v: unknown): Recurrence | undefined {
   const index = (typeof p.index === 'string' ? p.index : 'first') as never;
   let pattern: Recurrence['pattern'];
   switch (p.type) {
-    case 'daily': pattern = { type: 'daily', interval }; break;
-    case 'weekly': pattern = { type: 'weekly', interval, daysOfWeek: days, ...(typeof p.firstDayOfWeek === 'string' ? { firstDayOfWeek: p.firstDayOfWeek as never } : {}) }; break;
-    case 'absoluteMonthly': pattern = { type: 'absoluteMonthly', interval, dayOfMonth: Number(p.dayOfMonth) }; break;
-    case 'relativeMonthly': pattern = { type: 'relativeMonthly', interval, daysOfWeek: days, index }; break;
-    case 'absoluteYearly': pattern = { type: 'absoluteYearly', month: Number(p.month), dayOfMonth: Number(p.dayOfMonth) }; break;
-    case 'relativeYearly': pattern = { type: 'relativeYearly', month: Number(p.month), daysOfWeek: days, index }; break;
-    default: throw new SyncError('Transient', `Graph sent an unknown recurrence pattern ${String(p.type)}`, { code: 'MalformedResponse' });
+    case 'daily':
+      pattern = { type: 'daily', interval };
+      break;
+    case 'weekly':
+      pattern = { type: 'weekly', interval, daysOfWeek: days, ...(typeof p.firstDayOfWeek === 'string' ? { firstDayOfWeek: p.firstDayOfWeek as never } : {}) };
+      break;
+    case 'absoluteMonthly':
+      pattern = { type: 'absoluteMonthly', interval, dayOfMonth: Number(p.dayOfMonth) };
+      break;
+    case 'relativeMonthly':
+      pattern = { type: 'relativeMonthly', interval, daysOfWeek: days, index };
+      break;
+    case 'absoluteYearly':
+      pattern = { type: 'absoluteYearly', month: Number(p.month), dayOfMonth: Number(p.dayOfMonth) };
+      break;
+    case 'relativeYearly':
+      pattern = { type: 'relativeYearly', month: Number(p.month), daysOfWeek: days, index };
+      break;
+    default:
+      throw new SyncError('Transient', `Graph sent an unknown recurrence pattern ${String(p.type)}`, { code: 'MalformedResponse' });
   }
   const startDate = String(r.startDate);
   let range: Recurrence['range'];
@@ -126,11 +155,13 @@ export function toCanonicalAppointment(e: Json, instances?: Json[], expectedStar
     out.recurrence = recurrence;
   }
   if (e.isReminderOn === true) out.reminderMinutes = typeof e.reminderMinutesBeforeStart === 'number' ? e.reminderMinutesBeforeStart : 15;
-  if (typeof e.sensitivity === 'string' && e.sensitivity !== 'normal' && SENSITIVITIES.includes(e.sensitivity as Sensitivity)) out.sensitivity = e.sensitivity as Sensitivity;
+  if (typeof e.sensitivity === 'string' && e.sensitivity !== 'normal' && SENSITIVITIES.includes(e.sensitivity as Sensitivity))
+    out.sensitivity = e.sensitivity as Sensitivity;
   if (typeof e.showAs === 'string' && e.showAs !== 'busy' && SHOW_AS.includes(e.showAs as ShowAs)) out.showAs = e.showAs as ShowAs;
   if (Array.isArray(e.categories) && e.categories.length > 0) out.categories = e.categories.filter((c): c is string => typeof c === 'string');
   const org = isObject(e.organizer) && isObject(e.organizer.emailAddress) ? e.organizer.emailAddress : undefined;
-  if (org && typeof org.address === 'string' && org.address) out.organizer = { email: org.address, ...(typeof org.name === 'string' && org.name ? { name: org.name } : {}) };
+  if (org && typeof org.address === 'string' && org.address)
+    out.organizer = { email: org.address, ...(typeof org.name === 'string' && org.name ? { name: org.name } : {}) };
   const attendees = attendeesOf(e.attendees);
   if (attendees.length > 0) out.attendees = attendees;
   if (typeof e.iCalUId === 'string' && e.iCalUId) out.iCalUId = e.iCalUId;

@@ -205,7 +205,11 @@ export class GraphHttp {
       req.on('error', (e) => {
         if (responded) return;
         const code = (e as { code?: unknown }).code;
-        finish(e instanceof SyncError ? e : new SyncError('Transient', `Graph connection failed: ${e.message}`, { code: typeof code === 'string' ? code : 'ConnectionFailed', cause: e }));
+        finish(
+          e instanceof SyncError
+            ? e
+            : new SyncError('Transient', `Graph connection failed: ${e.message}`, { code: typeof code === 'string' ? code : 'ConnectionFailed', cause: e }),
+        );
       });
       req.end(payload);
     });

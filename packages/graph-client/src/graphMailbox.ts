@@ -111,7 +111,13 @@ const TAG_EXPAND = `singleValueExtendedProperties($filter=id eq '${EXSYNC_LINK_I
 /** Opens a mailbox over Graph; bad options fail as InvalidSettings. */
 export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
   const bad = (message: string) => new SyncError('InvalidSettings', message, { code: 'invalid_configuration' });
-  const problem = openOptionsProblem({ url: opts.graphUrl, urlField: 'graphUrl', smtpAddress: opts.smtpAddress, mode: opts.mode, getAccessToken: opts.getAccessToken });
+  const problem = openOptionsProblem({
+    url: opts.graphUrl,
+    urlField: 'graphUrl',
+    smtpAddress: opts.smtpAddress,
+    mode: opts.mode,
+    getAccessToken: opts.getAccessToken,
+  });
   if (problem) throw bad(problem);
   const windowProblem = opts.calendarWindow === undefined ? undefined : absoluteWindowProblem(opts.calendarWindow);
   if (windowProblem) throw bad(windowProblem);
@@ -181,7 +187,9 @@ class GraphMailboxSession implements GraphMailbox {
         continue;
       }
       try {
-        out.push(...(chunk.length === 1 ? [await this.http.request(chunk[0].method, chunk[0].url, chunk[0].body, chunk[0].headers)] : await this.http.batch(chunk)));
+        out.push(
+          ...(chunk.length === 1 ? [await this.http.request(chunk[0].method, chunk[0].url, chunk[0].body, chunk[0].headers)] : await this.http.batch(chunk)),
+        );
       } catch (e) {
         const err = asSyncError(e);
         out.push(...chunk.map(() => err));
@@ -236,13 +244,23 @@ class GraphMailboxSession implements GraphMailbox {
    * window it belongs to; `continues` marks the round's last page as not the listing's last;
    * `reported` holds the series masters already reported in this listing.
    */
-  private async *round(folder: FolderName, link: string, window: CalendarWindow | undefined, continues: boolean, reported: Set<string>): AsyncGenerator<ChangePage> {
+  private async *round(
+    folder: FolderName,
+    link: string,
+    window: CalendarWindow | undefined,
+    continues: boolean,
+    reported: Set<string>,
+  ): AsyncGenerator<ChangePage> {
     for (;;) {
       const res = await this.call('GET', link, undefined, { Prefer: `odata.maxpagesize=${this.pageSize}` });
       const page = parseDeltaPage(res.body);
       const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value, reported);
       link = (page.nextLink ?? page.deltaLink)!;
-      yield { changes, syncState: window ? `${link}${WINDOW_FRAGMENT}${window.start},${window.end}` : link, moreAvailable: page.nextLink !== undefined || continues };
+      yield {
+        changes,
+        syncState: window ? `${link}${WINDOW_FRAGMENT}${window.start},${window.end}` : link,
+        moreAvailable: page.nextLink !== undefined || continues,
+      };
       if (!page.nextLink) return;
     }
   }
@@ -298,7 +316,12 @@ class GraphMailboxSession implements GraphMailbox {
     let ids = [...named];
     // two passes at most: an id read back as an occurrence points at its master
     for (let pass = 0; pass < 2 && ids.length > 0; pass++) {
-      const answers = await this.batched(ids.map((id) => ({ method: 'GET' as const, url: `${this.itemPath('appointment', id)}?$select=id,changeKey,lastModifiedDateTime,type,seriesMasterId&$expand=${TAG_EXPAND}` })));
+      const answers = await this.batched(
+        ids.map((id) => ({
+          method: 'GET' as const,
+          url: `${this.itemPath('appointment', id)}?$select=id,changeKey,lastModifiedDateTime,type,seriesMasterId&$expand=${TAG_EXPAND}`,
+        })),
+      );
       const next: string[] = [];
       ids.forEach((id, i) => {
         const a = answers[i];
@@ -380,7 +403,9 @@ class GraphMailboxSession implements GraphMailbox {
   /** The series' original starts up to the window's end, and the span to list its instances over. */
   private seriesSpan(series: Appointment): { starts: string[]; from: string; to: string } {
     const windowEnd = Date.parse(this.window.end);
-    const starts = occurrenceStarts({ ...series, recurrence: { pattern: series.recurrence!.pattern, range: series.recurrence!.range } }).filter((s) => Date.parse(s) <= windowEnd);
+    const starts = occurrenceStarts({ ...series, recurrence: { pattern: series.recurrence!.pattern, range: series.recurrence!.range } }).filter(
+      (s) => Date.parse(s) <= windowEnd,
+    );
     const duration = Date.parse(series.end) - Date.parse(series.start);
     const first = starts.length ? Date.parse(starts[0]) : Date.parse(series.start);
     const last = starts.length ? Date.parse(starts[starts.length - 1]) : Date.parse(series.start);
@@ -410,7 +435,10 @@ class GraphMailboxSession implements GraphMailbox {
         if (typeof input.tag !== 'string' || !input.tag) throw new TypeError('every created item needs a tag');
         const body: Json = kind === 'contact' ? toGraphContact(input.item as Contact) : toGraphEvent(input.item as Appointment);
         // the tag goes out with the create, so a retry after a lost answer finds the item
-        body.singleValueExtendedProperties = [...((body.singleValueExtendedProperties as Json[] | undefined) ?? []), { id: EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, value: input.tag }];
+        body.singleValueExtendedProperties = [
+          ...((body.singleValueExtendedProperties as Json[] | undefined) ?? []),
+          { id: EXSYNC_LINK_ID_GRAPH_PROPERTY_ID, value: input.tag },
+        ];
         const headers: Record<string, string> = {};
         if (kind === 'appointment') {
           // a repeated POST with the same transactionId answers the first event (never a second one)
@@ -424,7 +452,10 @@ class GraphMailboxSession implements GraphMailbox {
     });
     await this.writeAll(requests, results);
     if (kind === 'appointment') {
-      await this.writeSeriesOccurrences(results, items.map((input, index) => ({ index, before: undefined, after: input.item as Appointment })));
+      await this.writeSeriesOccurrences(
+        results,
+        items.map((input, index) => ({ index, before: undefined, after: input.item as Appointment })),
+      );
     }
     for (const r of results) if (r?.ok) this.kindOf.set(r.value.itemId, kind);
     return results as ItemResult<ItemRef>[];
@@ -438,7 +469,10 @@ class GraphMailboxSession implements GraphMailbox {
     if (kind === 'appointment') {
       const series = items.map((it, index) => ({ it, index })).filter(({ it }) => !!(it.item as Appointment).recurrence);
       if (series.length > 0) {
-        const read = await this.getItems('appointment', series.map((s) => s.it.itemId));
+        const read = await this.getItems(
+          'appointment',
+          series.map((s) => s.it.itemId),
+        );
         series.forEach((s, j) => {
           const r = read[j];
           if (r.ok) before.set(s.index, r.value.item);
@@ -497,7 +531,10 @@ class GraphMailboxSession implements GraphMailbox {
    * written (PATCH makes an occurrence an exception; DELETE removes one). The master's changeKey
    * changes with them, so it is read again for the ref the caller stores.
    */
-  private async writeSeriesOccurrences(results: (ItemResult<ItemRef> | undefined)[], series: { index: number; before: Appointment | undefined; after: Appointment }[]): Promise<void> {
+  private async writeSeriesOccurrences(
+    results: (ItemResult<ItemRef> | undefined)[],
+    series: { index: number; before: Appointment | undefined; after: Appointment }[],
+  ): Promise<void> {
     for (const s of series) {
       const r = results[s.index];
       if (!r?.ok || !s.after.recurrence) continue;
@@ -508,7 +545,8 @@ class GraphMailboxSession implements GraphMailbox {
         const { from, to } = this.seriesSpan(s.after);
         const byOriginal = new Map<string, string>();
         for (const i of await this.instances(masterId, from, to)) {
-          if (typeof i.originalStart === 'string' && typeof i.id === 'string') byOriginal.set(new Date(Date.parse(i.originalStart)).toISOString().replace('.000Z', 'Z'), i.id);
+          if (typeof i.originalStart === 'string' && typeof i.id === 'string')
+            byOriginal.set(new Date(Date.parse(i.originalStart)).toISOString().replace('.000Z', 'Z'), i.id);
         }
         const reqs: BatchRequest[] = [];
         for (const w of plan.writes) {
@@ -520,7 +558,10 @@ class GraphMailboxSession implements GraphMailbox {
         const answers = await this.batched(reqs);
         const failed = answers.find((a) => a instanceof SyncError || (a.status >= 400 && a.status !== 404));
         if (failed) {
-          results[s.index] = { ok: false, error: failed instanceof SyncError ? failed : errorFromGraph(failed.status, failed.body, failed.headers['retry-after']) };
+          results[s.index] = {
+            ok: false,
+            error: failed instanceof SyncError ? failed : errorFromGraph(failed.status, failed.body, failed.headers['retry-after']),
+          };
           continue;
         }
         const fresh = await this.call('GET', `${this.itemPath('appointment', masterId)}?$select=id,changeKey`);
@@ -546,7 +587,9 @@ class GraphMailboxSession implements GraphMailbox {
     const toDelete: { id: string; index: number; kind: ItemKind }[] = itemIds
       .map((id, index) => ({ id, index, kind: 'contact' as ItemKind }))
       .filter(({ id }) => this.kindOf.get(id) === 'contact');
-    const reads = await this.batched(events.map(({ id }) => ({ method: 'GET' as const, url: `${this.itemPath('appointment', id)}?$select=id,isOrganizer,attendees` })));
+    const reads = await this.batched(
+      events.map(({ id }) => ({ method: 'GET' as const, url: `${this.itemPath('appointment', id)}?$select=id,isOrganizer,attendees` })),
+    );
     events.forEach(({ id, index }, i) => {
       const a = reads[i];
       if (a instanceof SyncError) results[index] = { ok: false, error: a };
@@ -555,13 +598,23 @@ class GraphMailboxSession implements GraphMailbox {
         if (this.kindOf.get(id) === 'appointment') results[index] = { ok: true, value: null };
         else toDelete.push({ id, index, kind: 'contact' });
       } else if (a.status >= 400) results[index] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
-      else if (!this.deleteOrganizerMeetings && isObject(a.body) && a.body.isOrganizer !== false && Array.isArray(a.body.attendees) && a.body.attendees.length > 0) {
+      else if (
+        !this.deleteOrganizerMeetings &&
+        isObject(a.body) &&
+        a.body.isOrganizer !== false &&
+        Array.isArray(a.body.attendees) &&
+        a.body.attendees.length > 0
+      ) {
         results[index] = {
           ok: false,
-          error: new SyncError('Permanent', 'Deleting this meeting would send cancellations to its attendees: it is left in place (deleteOrganizerMeetings is false)', {
-            code: MEETING_DELETE_REFUSED,
-            scope: 'item',
-          }),
+          error: new SyncError(
+            'Permanent',
+            'Deleting this meeting would send cancellations to its attendees: it is left in place (deleteOrganizerMeetings is false)',
+            {
+              code: MEETING_DELETE_REFUSED,
+              scope: 'item',
+            },
+          ),
         };
       } else toDelete.push({ id, index, kind: 'appointment' });
     });
@@ -631,14 +684,19 @@ class GraphMailboxSession implements GraphMailbox {
       ok: true,
       folders: [
         { folder: 'calendar', folderId: parseItemId(calendar, 'calendar'), displayName: typeof calendar.name === 'string' ? calendar.name : 'Calendar' },
-        { folder: 'contacts', folderId: parseItemId(contacts, 'contact folder'), displayName: typeof contacts.displayName === 'string' ? contacts.displayName : 'Contacts' },
+        {
+          folder: 'contacts',
+          folderId: parseItemId(contacts, 'contact folder'),
+          displayName: typeof contacts.displayName === 'string' ? contacts.displayName : 'Contacts',
+        },
       ],
     };
   }
 }
 
 function parseItemId(body: unknown, what: string): string {
-  if (!isObject(body) || typeof body.id !== 'string' || !body.id) throw new SyncError('Transient', `Graph answered a ${what} without an id`, { code: 'MalformedResponse' });
+  if (!isObject(body) || typeof body.id !== 'string' || !body.id)
+    throw new SyncError('Transient', `Graph answered a ${what} without an id`, { code: 'MalformedResponse' });
   return body.id;
 }
 

@@ -65,10 +65,16 @@ function confirmed(ref: ForeignItemRef, fetched: FetchedItem<unknown>): boolean 
  * than 'ews' (immutable Graph ids cannot be turned back into EWS ids without translateExchangeIds).
  */
 export async function resolveItems<K extends ItemKind>(
-  src: ResolutionSource, kind: K, refs: ForeignItemRef[], from: ExchangeTransport,
+  src: ResolutionSource,
+  kind: K,
+  refs: ForeignItemRef[],
+  from: ExchangeTransport,
 ): Promise<ItemResult<ResolvedItem<ItemOfKind<K>>>[]> {
   if (from !== 'ews') throw new SyncError('InvalidSettings', `Graph resolves EWS item ids only, not ${from} ids`, { code: 'SwitchDirectionUnsupported' });
-  const byId = await src.getItems(kind, refs.map((r) => restIdFromEwsId(r.itemId)));
+  const byId = await src.getItems(
+    kind,
+    refs.map((r) => restIdFromEwsId(r.itemId)),
+  );
   const out: ItemResult<ResolvedItem<ItemOfKind<K>>>[] = [];
   for (let i = 0; i < refs.length; i++) {
     const ref = refs[i];

@@ -13,8 +13,7 @@ export type GraphPrincipal =
 /** What a route needs: read or write on calendars or contacts. */
 export type Need = { resource: 'Calendars' | 'Contacts'; write: boolean };
 
-const WWW_AUTHENTICATE =
-  `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`;
+const WWW_AUTHENTICATE = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`;
 
 function invalidToken(message: string): GraphError {
   return new GraphError(401, 'InvalidAuthenticationToken', message, { 'WWW-Authenticate': WWW_AUTHENTICATE });
@@ -43,7 +42,8 @@ export function createGraphTokenChecker(jwksUrl: string): GraphTokenChecker {
       const { claims, expired } = r;
       const tid = String(claims.tid ?? '');
       const iss = typeof claims.iss === 'string' ? claims.iss : '';
-      if (!tid || !(iss === `https://sts.windows.net/${tid}/` || iss.endsWith(`/${tid}/v2.0`))) throw invalidToken('Access token validation failure. Invalid issuer.');
+      if (!tid || !(iss === `https://sts.windows.net/${tid}/` || iss.endsWith(`/${tid}/v2.0`)))
+        throw invalidToken('Access token validation failure. Invalid issuer.');
       if (expired || typeof claims.exp !== 'number') throw invalidToken('Lifetime validation failed, the token is expired.');
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (!aud.some((a) => typeof a === 'string' && AUDIENCES.has(a))) throw invalidToken('Access token validation failure. Invalid audience.');

@@ -32,15 +32,18 @@ function readSteps(body: unknown): Step[] {
     if (typeof s.id !== 'string' || !s.id) throw errors.badRequest(`Invalid batch payload format: request ${i} needs an id.`);
     if (ids.has(s.id)) throw errors.badRequest(`Invalid batch payload format: the request id '${s.id}' is used twice.`);
     ids.add(s.id);
-    if (typeof s.method !== 'string' || typeof s.url !== 'string') throw errors.badRequest(`Invalid batch payload format: request '${s.id}' needs a method and a url.`);
+    if (typeof s.method !== 'string' || typeof s.url !== 'string')
+      throw errors.badRequest(`Invalid batch payload format: request '${s.id}' needs a method and a url.`);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries((s.headers as Record<string, unknown>) ?? {})) headers[k.toLowerCase()] = String(v);
     const dependsOn = s.dependsOn === undefined ? [] : s.dependsOn;
-    if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string')) throw errors.badRequest(`Invalid batch payload format: dependsOn of '${s.id}' must be a list of ids.`);
+    if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string'))
+      throw errors.badRequest(`Invalid batch payload format: dependsOn of '${s.id}' must be a list of ids.`);
     return { id: s.id, method: s.method.toUpperCase(), url: s.url, headers, body: s.body, dependsOn: dependsOn as string[] };
   });
   for (const s of steps) {
-    for (const d of s.dependsOn) if (!ids.has(d) || d === s.id) throw errors.badRequest(`Invalid batch payload format: '${s.id}' depends on unknown request '${d}'.`);
+    for (const d of s.dependsOn)
+      if (!ids.has(d) || d === s.id) throw errors.badRequest(`Invalid batch payload format: '${s.id}' depends on unknown request '${d}'.`);
   }
   // A cycle would never run: refuse it.
   const seen = new Set<string>();
@@ -59,7 +62,15 @@ function readSteps(body: unknown): Step[] {
 
 function toRequest(outer: GraphRequest, s: Step): GraphRequest {
   const u = new URL(s.url.replace(/^\/?(v1\.0\/)?/, '/'), 'http://batch');
-  return { method: s.method, path: u.pathname, query: u.searchParams, headers: { ...s.headers }, body: s.body, principal: outer.principal, baseUrl: outer.baseUrl };
+  return {
+    method: s.method,
+    path: u.pathname,
+    query: u.searchParams,
+    headers: { ...s.headers },
+    body: s.body,
+    principal: outer.principal,
+    baseUrl: outer.baseUrl,
+  };
 }
 
 /**

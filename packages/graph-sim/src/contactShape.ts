@@ -10,21 +10,75 @@ import { changeKeyOf, outputId, restId, type IdType } from './ids';
  * home/business/otherAddress <-> PhysicalAddresses Home/Business/Other, personalNotes <-> Body.
  */
 export const CONTACT_PROPERTIES = [
-  'id', 'createdDateTime', 'lastModifiedDateTime', 'changeKey', 'categories', 'parentFolderId', 'birthday', 'fileAs',
-  'displayName', 'givenName', 'initials', 'middleName', 'nickName', 'surname', 'title', 'generation', 'emailAddresses',
-  'imAddresses', 'jobTitle', 'companyName', 'department', 'officeLocation', 'profession', 'businessHomePage',
-  'assistantName', 'manager', 'homePhones', 'mobilePhone', 'businessPhones', 'homeAddress', 'businessAddress',
-  'otherAddress', 'spouseName', 'personalNotes', 'children',
+  'id',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'changeKey',
+  'categories',
+  'parentFolderId',
+  'birthday',
+  'fileAs',
+  'displayName',
+  'givenName',
+  'initials',
+  'middleName',
+  'nickName',
+  'surname',
+  'title',
+  'generation',
+  'emailAddresses',
+  'imAddresses',
+  'jobTitle',
+  'companyName',
+  'department',
+  'officeLocation',
+  'profession',
+  'businessHomePage',
+  'assistantName',
+  'manager',
+  'homePhones',
+  'mobilePhone',
+  'businessPhones',
+  'homeAddress',
+  'businessAddress',
+  'otherAddress',
+  'spouseName',
+  'personalNotes',
+  'children',
 ] as const;
 
 const SIMPLE: [string, string][] = [
-  ['givenName', 'GivenName'], ['middleName', 'MiddleName'], ['surname', 'Surname'], ['nickName', 'Nickname'], ['initials', 'Initials'],
-  ['title', 'Title'], ['generation', 'Generation'], ['jobTitle', 'JobTitle'], ['companyName', 'CompanyName'], ['department', 'Department'],
-  ['officeLocation', 'OfficeLocation'], ['profession', 'Profession'], ['businessHomePage', 'BusinessHomePage'],
-  ['assistantName', 'AssistantName'], ['manager', 'Manager'], ['spouseName', 'SpouseName'], ['fileAs', 'FileAs'], ['displayName', 'DisplayName'],
+  ['givenName', 'GivenName'],
+  ['middleName', 'MiddleName'],
+  ['surname', 'Surname'],
+  ['nickName', 'Nickname'],
+  ['initials', 'Initials'],
+  ['title', 'Title'],
+  ['generation', 'Generation'],
+  ['jobTitle', 'JobTitle'],
+  ['companyName', 'CompanyName'],
+  ['department', 'Department'],
+  ['officeLocation', 'OfficeLocation'],
+  ['profession', 'Profession'],
+  ['businessHomePage', 'BusinessHomePage'],
+  ['assistantName', 'AssistantName'],
+  ['manager', 'Manager'],
+  ['spouseName', 'SpouseName'],
+  ['fileAs', 'FileAs'],
+  ['displayName', 'DisplayName'],
 ];
-const ADDRESS_KEYS: [string, string][] = [['homeAddress', 'Home'], ['businessAddress', 'Business'], ['otherAddress', 'Other']];
-const ADDRESS_PARTS: [string, string][] = [['street', 'Street'], ['city', 'City'], ['state', 'State'], ['countryOrRegion', 'CountryOrRegion'], ['postalCode', 'PostalCode']];
+const ADDRESS_KEYS: [string, string][] = [
+  ['homeAddress', 'Home'],
+  ['businessAddress', 'Business'],
+  ['otherAddress', 'Other'],
+];
+const ADDRESS_PARTS: [string, string][] = [
+  ['street', 'Street'],
+  ['city', 'City'],
+  ['state', 'State'],
+  ['countryOrRegion', 'CountryOrRegion'],
+  ['postalCode', 'PostalCode'],
+];
 
 function entries(f: El | undefined): Map<string, El> {
   return new Map((f?.children ?? []).map((c) => [c.attrs.Key ?? '', c]));
@@ -114,12 +168,22 @@ export function readContactBody(body: unknown, current: Map<string, El>): { fiel
           const address = str(a?.address, 'emailAddresses.address');
           return textEl('Entry', address, typeof a.name === 'string' ? { Name: a.name } : {});
         });
-        setEntries(fields, 'EmailAddresses', ['EmailAddress1', 'EmailAddress2', 'EmailAddress3'], [0, 1, 2].map((i) => list[i]));
+        setEntries(
+          fields,
+          'EmailAddresses',
+          ['EmailAddress1', 'EmailAddress2', 'EmailAddress3'],
+          [0, 1, 2].map((i) => list[i]),
+        );
         break;
       }
       case 'imAddresses': {
         const list = strings(v, k, 3).map((s) => textEl('Entry', s));
-        setEntries(fields, 'ImAddresses', ['ImAddress1', 'ImAddress2', 'ImAddress3'], [0, 1, 2].map((i) => list[i]));
+        setEntries(
+          fields,
+          'ImAddresses',
+          ['ImAddress1', 'ImAddress2', 'ImAddress3'],
+          [0, 1, 2].map((i) => list[i]),
+        );
         break;
       }
       case 'businessPhones':
@@ -155,10 +219,24 @@ export function readContactBody(body: unknown, current: Map<string, El>): { fiel
         fields.set('Body', textEl('Body', v === null ? '' : str(v, k), { BodyType: 'Text' }));
         break;
       case 'categories':
-        fields.set('Categories', el('Categories', {}, strings(v, k, 1000).map((c) => textEl('String', c))));
+        fields.set(
+          'Categories',
+          el(
+            'Categories',
+            {},
+            strings(v, k, 1000).map((c) => textEl('String', c)),
+          ),
+        );
         break;
       case 'children':
-        fields.set('Children', el('Children', {}, strings(v, k, 1000).map((c) => textEl('String', c))));
+        fields.set(
+          'Children',
+          el(
+            'Children',
+            {},
+            strings(v, k, 1000).map((c) => textEl('String', c)),
+          ),
+        );
         break;
       case 'singleValueExtendedProperties':
         extended = v;

@@ -24,7 +24,8 @@ export function graphControlRoutes(state: GraphState): ControlRoute[] {
       run: async (_d, m, body) => {
         const b = obj(await body());
         const list = b.mailboxes;
-        if (list !== null && (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))) throw new HttpJsonError(400, 'mailboxes must be a list of addresses or null');
+        if (list !== null && (!Array.isArray(list) || list.some((x) => typeof x !== 'string')))
+          throw new HttpJsonError(400, 'mailboxes must be a list of addresses or null');
         if (b.appId !== undefined && typeof b.appId !== 'string') throw new HttpJsonError(400, 'appId must be a string');
         state.setScope(m[1], list as string[] | null, (b.appId as string | undefined) ?? '*');
         return { ok: true };

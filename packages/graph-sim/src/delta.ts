@@ -25,7 +25,10 @@ function snapshot(ctx: RouteContext, chain: Pick<Chain, 'kind' | 'window'>, fold
   const refs: ItemRef[] =
     chain.kind === 'calendarView'
       ? calendarView(ctx.mb, folder, chain.window!)
-      : [...folder.items].map((id) => ctx.mb.items.get(id)).filter((i) => i?.kind === 'Contact').map((item) => ({ item: item! }));
+      : [...folder.items]
+          .map((id) => ctx.mb.items.get(id))
+          .filter((i) => i?.kind === 'Contact')
+          .map((item) => ({ item: item! }));
   for (const ref of refs) {
     const s = span(ref);
     const key = ref.occurrence ? outputId(ctx.mb, ref, 'rest') : restId(ref.item.id);
@@ -45,7 +48,11 @@ function diff(before: Map<string, BaselineEntry>, now: Map<string, Current>): Ch
 /** Renders one change as the page shows it; an item gone or out of the window since is `@removed`. */
 function renderChange(ctx: RouteContext, chain: Chain, folder: Folder, gen: Generation, c: Change): Record<string, unknown> {
   const type = chain.kind === 'calendarView' ? '#microsoft.graph.event' : '#microsoft.graph.contact';
-  const removed = (ids: { rest: string; immutable: string }) => ({ '@odata.type': type, id: chain.idType === 'immutable' ? ids.immutable : ids.rest, '@removed': { reason: 'deleted' } });
+  const removed = (ids: { rest: string; immutable: string }) => ({
+    '@odata.type': type,
+    id: chain.idType === 'immutable' ? ids.immutable : ids.rest,
+    '@removed': { reason: 'deleted' },
+  });
   const fallback = gen.baseline.get(c.key)?.ids;
   if (c.removed) return removed(c.ids);
   let ref: ItemRef;
@@ -56,7 +63,10 @@ function renderChange(ctx: RouteContext, chain: Chain, folder: Folder, gen: Gene
   }
   if (ref.item.folderId !== folder.id || (chain.window && !inWindow(ref, chain.window))) return removed(fallback!);
   if (chain.kind === 'calendarView') {
-    return { '@odata.type': type, ...renderEvent(ctx.mb, ref, { idType: chain.idType, timeZone: ctx.prefs.timeZone, transactionId: ctx.deps.state.transactionOf.get(ref.item) }) };
+    return {
+      '@odata.type': type,
+      ...renderEvent(ctx.mb, ref, { idType: chain.idType, timeZone: ctx.prefs.timeZone, transactionId: ctx.deps.state.transactionOf.get(ref.item) }),
+    };
   }
   const full = renderContact(ctx.mb, ref, chain.idType);
   if (!chain.select) return { '@odata.type': type, ...full };

@@ -100,7 +100,9 @@ export class DeltaTokens {
     if (!chain || chain.mailbox !== mailbox) throw errors.syncStateNotFound();
     if (chain.idType !== idType) {
       this.chains.delete(chain.id);
-      throw errors.syncStateNotFound(`The sync state is not valid for the requested id type: the chain was started with IdType ${chain.idType === 'immutable' ? 'ImmutableId' : 'RestId'}.`);
+      throw errors.syncStateNotFound(
+        `The sync state is not valid for the requested id type: the chain was started with IdType ${chain.idType === 'immutable' ? 'ImmutableId' : 'RestId'}.`,
+      );
     }
     const generation = chain.generations.get(body.g);
     if (!generation) throw errors.syncStateNotFound();

@@ -47,11 +47,19 @@ export const errors = {
     ),
   invalidProperty: (message: string) => new GraphError(400, 'ErrorInvalidProperty', message),
   conflict: () =>
-    new GraphError(412, 'ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.'),
+    new GraphError(
+      412,
+      'ErrorIrresolvableConflict',
+      'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.',
+    ),
   syncStateNotFound: (detail = 'The sync state generation is not found.') => new GraphError(410, 'SyncStateNotFound', detail),
   unsupportedQuery: (message: string) => new GraphError(400, 'ErrorInvalidUrlQuery', message),
   invalidParameter: (name: string) =>
-    new GraphError(400, 'ErrorInvalidParameter', `This request requires a time window specified by the query string parameters StartDateTime and EndDateTime (${name} is missing).`),
+    new GraphError(
+      400,
+      'ErrorInvalidParameter',
+      `This request requires a time window specified by the query string parameters StartDateTime and EndDateTime (${name} is missing).`,
+    ),
   badTimeZone: (tz: string) =>
     new GraphError(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${tz}'.`),
 };

@@ -12,14 +12,56 @@ export interface ViewOptions {
 
 /** Properties of `microsoft.graph.event` in v1.0 this simulator serves (for `$select` and `$filter`). */
 export const EVENT_PROPERTIES = [
-  'id', 'createdDateTime', 'lastModifiedDateTime', 'changeKey', 'categories', 'transactionId', 'originalStartTimeZone',
-  'originalEndTimeZone', 'iCalUId', 'reminderMinutesBeforeStart', 'isReminderOn', 'hasAttachments', 'subject', 'bodyPreview',
-  'importance', 'sensitivity', 'isAllDay', 'isCancelled', 'isOrganizer', 'responseRequested', 'seriesMasterId', 'showAs', 'type',
-  'webLink', 'onlineMeetingUrl', 'isOnlineMeeting', 'onlineMeetingProvider', 'allowNewTimeProposals', 'isDraft', 'hideAttendees',
-  'responseStatus', 'body', 'start', 'end', 'location', 'locations', 'recurrence', 'attendees', 'organizer', 'originalStart',
+  'id',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'changeKey',
+  'categories',
+  'transactionId',
+  'originalStartTimeZone',
+  'originalEndTimeZone',
+  'iCalUId',
+  'reminderMinutesBeforeStart',
+  'isReminderOn',
+  'hasAttachments',
+  'subject',
+  'bodyPreview',
+  'importance',
+  'sensitivity',
+  'isAllDay',
+  'isCancelled',
+  'isOrganizer',
+  'responseRequested',
+  'seriesMasterId',
+  'showAs',
+  'type',
+  'webLink',
+  'onlineMeetingUrl',
+  'isOnlineMeeting',
+  'onlineMeetingProvider',
+  'allowNewTimeProposals',
+  'isDraft',
+  'hideAttendees',
+  'responseStatus',
+  'body',
+  'start',
+  'end',
+  'location',
+  'locations',
+  'recurrence',
+  'attendees',
+  'organizer',
+  'originalStart',
 ] as const;
 
-const SHOW_AS: Record<string, string> = { Free: 'free', Tentative: 'tentative', Busy: 'busy', OOF: 'oof', WorkingElsewhere: 'workingElsewhere', NoData: 'unknown' };
+const SHOW_AS: Record<string, string> = {
+  Free: 'free',
+  Tentative: 'tentative',
+  Busy: 'busy',
+  OOF: 'oof',
+  WorkingElsewhere: 'workingElsewhere',
+  NoData: 'unknown',
+};
 
 function field(ref: ItemRef, name: string): El | undefined {
   return ref.occurrence?.exception?.fields.get(name) ?? ref.item.fields.get(name);
@@ -31,7 +73,11 @@ function text(ref: ItemRef, name: string): string | undefined {
 
 function attendees(ref: ItemRef): unknown[] {
   const out: unknown[] = [];
-  for (const [el, type] of [['RequiredAttendees', 'required'], ['OptionalAttendees', 'optional'], ['Resources', 'resource']] as const) {
+  for (const [el, type] of [
+    ['RequiredAttendees', 'required'],
+    ['OptionalAttendees', 'optional'],
+    ['Resources', 'resource'],
+  ] as const) {
     for (const a of field(ref, el)?.children ?? []) {
       const mb = child(a, 'Mailbox');
       const address = childText(mb, 'EmailAddress') ?? '';
@@ -47,7 +93,10 @@ function attendees(ref: ItemRef): unknown[] {
 }
 
 function bodyPreview(body: El | undefined): string {
-  const t = (body?.text ?? '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+  const t = (body?.text ?? '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return t.slice(0, 255);
 }
 

@@ -19,13 +19,42 @@ export interface EventChanges {
 
 /** Read-only or computed properties a client may echo back; Graph ignores them on writes. */
 const IGNORED = new Set([
-  'id', 'createdDateTime', 'lastModifiedDateTime', 'changeKey', 'iCalUId', 'hasAttachments', 'bodyPreview', 'isCancelled',
-  'isOrganizer', 'seriesMasterId', 'type', 'webLink', 'onlineMeetingUrl', 'responseStatus', 'organizer', 'originalStart',
-  'originalStartTimeZone', 'originalEndTimeZone', 'isDraft', 'locations', 'isOnlineMeeting', 'onlineMeetingProvider',
-  'allowNewTimeProposals', 'hideAttendees', 'responseRequested', 'multiValueExtendedProperties',
+  'id',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'changeKey',
+  'iCalUId',
+  'hasAttachments',
+  'bodyPreview',
+  'isCancelled',
+  'isOrganizer',
+  'seriesMasterId',
+  'type',
+  'webLink',
+  'onlineMeetingUrl',
+  'responseStatus',
+  'organizer',
+  'originalStart',
+  'originalStartTimeZone',
+  'originalEndTimeZone',
+  'isDraft',
+  'locations',
+  'isOnlineMeeting',
+  'onlineMeetingProvider',
+  'allowNewTimeProposals',
+  'hideAttendees',
+  'responseRequested',
+  'multiValueExtendedProperties',
 ]);
 
-const SHOW_AS: Record<string, string> = { free: 'Free', tentative: 'Tentative', busy: 'Busy', oof: 'OOF', workingelsewhere: 'WorkingElsewhere', unknown: 'NoData' };
+const SHOW_AS: Record<string, string> = {
+  free: 'Free',
+  tentative: 'Tentative',
+  busy: 'Busy',
+  oof: 'OOF',
+  workingelsewhere: 'WorkingElsewhere',
+  unknown: 'NoData',
+};
 const LEVELS: Record<string, string> = { low: 'Low', normal: 'Normal', high: 'High' };
 const SENSITIVITY: Record<string, string> = { normal: 'Normal', personal: 'Personal', private: 'Private', confidential: 'Confidential' };
 
@@ -102,7 +131,14 @@ export function readEventBody(body: unknown, current: { fields: Map<string, El>;
         break;
       case 'categories':
         if (!Array.isArray(v)) throw errors.badRequest('categories must be a collection.');
-        ch.fields.set('Categories', el('Categories', {}, v.map((c) => textEl('String', str(c, 'categories')))));
+        ch.fields.set(
+          'Categories',
+          el(
+            'Categories',
+            {},
+            v.map((c) => textEl('String', str(c, 'categories'))),
+          ),
+        );
         break;
       case 'importance':
         ch.fields.set('Importance', textEl('Importance', enumValue(v, LEVELS, k)));

@@ -8,7 +8,23 @@ import { isMapiAlias, readMapiAliases, writeMapiAliases } from './mapiAliases';
  * property EWS writes with a PropertySetId (or a distinguished set, whose GUID is the same property)
  * and a PropertyName: both protocols read and write the same stored ExtendedProperty element.
  */
-const TYPES = ['Binary', 'Boolean', 'CLSID', 'Currency', 'Double', 'Float', 'Integer', 'Long', 'Short', 'String', 'SystemTime', 'ApplicationTime', 'Error', 'Null', 'Object'];
+const TYPES = [
+  'Binary',
+  'Boolean',
+  'CLSID',
+  'Currency',
+  'Double',
+  'Float',
+  'Integer',
+  'Long',
+  'Short',
+  'String',
+  'SystemTime',
+  'ApplicationTime',
+  'Error',
+  'Null',
+  'Object',
+];
 const TYPE_BY_LOWER = new Map(TYPES.map((t) => [t.toLowerCase(), t]));
 const GUID_BY_SET_NAME = new Map(Object.entries(DISTINGUISHED_PROPERTY_SETS).map(([k, v]) => [k.toLowerCase(), v]));
 

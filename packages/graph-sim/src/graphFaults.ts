@@ -18,7 +18,12 @@ export function pickGraphFault(faults: Faults, config: FaultConfig): GraphFault 
     case 'malformed':
       return { kind: 'malformed' };
     case 'http503':
-      return { kind: 'error', error: new GraphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please try again later.', { 'Retry-After': String(config.retryAfterSeconds) }) };
+      return {
+        kind: 'error',
+        error: new GraphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please try again later.', {
+          'Retry-After': String(config.retryAfterSeconds),
+        }),
+      };
     case 'http504':
       return { kind: 'error', error: new GraphError(504, 'UnknownError', 'The gateway did not receive a timely response from the back end.') };
     case 'serverBusy':
@@ -35,7 +40,8 @@ export function throttled(config: FaultConfig): GraphError {
   });
 }
 
-export const HTML_ERROR_PAGE = '<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>HTTP Error 500. The request failed.</p></body></html>';
+export const HTML_ERROR_PAGE =
+  '<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>HTTP Error 500. The request failed.</p></body></html>';
 
 export function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();

@@ -37,16 +37,24 @@ export interface Entry {
 /** Sorts by `$orderby` (stable; missing values first, as nulls sort in OData), then pages. */
 export function list(ctx: RouteContext, entity: string, entries: Entry[], q: QueryOptions): GraphResponse {
   const order = q.orderBy ?? [];
-  const sorted = order.length === 0 ? entries : [...entries].sort((a, b) => {
-    for (const o of order) {
-      const x = valueAt(a.full, o.segs);
-      const y = valueAt(b.full, o.segs);
-      const c = x === y ? 0 : x === undefined || x === null ? -1 : y === undefined || y === null ? 1 : (x as string) < (y as string) ? -1 : 1;
-      if (c !== 0) return o.desc ? -c : c;
-    }
-    return 0;
-  });
-  return page(ctx, entity, sorted.map((e) => e.shown), q);
+  const sorted =
+    order.length === 0
+      ? entries
+      : [...entries].sort((a, b) => {
+          for (const o of order) {
+            const x = valueAt(a.full, o.segs);
+            const y = valueAt(b.full, o.segs);
+            const c = x === y ? 0 : x === undefined || x === null ? -1 : y === undefined || y === null ? 1 : (x as string) < (y as string) ? -1 : 1;
+            if (c !== 0) return o.desc ? -c : c;
+          }
+          return 0;
+        });
+  return page(
+    ctx,
+    entity,
+    sorted.map((e) => e.shown),
+    q,
+  );
 }
 
 /** Applies `$skip`/`$top` (else `Prefer: odata.maxpagesize`) and links the next page with `$skip`. */

@@ -1,9 +1,4 @@
-import {
-  EMAIL_SLOT_GRAPH_IDS,
-  PHONE_GRAPH_IDS,
-  TIME_ZONE_DEFINITION_START_GRAPH_ID,
-  type PhoneKind,
-} from '@exsync/canonical';
+import { EMAIL_SLOT_GRAPH_IDS, PHONE_GRAPH_IDS, TIME_ZONE_DEFINITION_START_GRAPH_ID, type PhoneKind } from '@exsync/canonical';
 import { decodeTzDefinition, encodeTzDefinition } from '@exsync/calendar';
 import { el, textEl, type El, type StoredItem, type TimeZoneDef } from '@exsync/ews-sim';
 import { errors } from './errors';
@@ -18,16 +13,28 @@ import { errors } from './errors';
 
 /** EWS PhoneNumbers keys by canonical phone kind (EWS PhoneNumberKeyType). */
 const EWS_PHONE_KEYS: Record<PhoneKind, string> = {
-  assistant: 'AssistantPhone', businessFax: 'BusinessFax', business: 'BusinessPhone', business2: 'BusinessPhone2',
-  callback: 'Callback', car: 'CarPhone', companyMain: 'CompanyMainPhone', homeFax: 'HomeFax', home: 'HomePhone',
-  home2: 'HomePhone2', isdn: 'Isdn', mobile: 'MobilePhone', otherFax: 'OtherFax', other: 'OtherTelephone', pager: 'Pager',
-  primary: 'PrimaryPhone', radio: 'RadioPhone', telex: 'Telex', ttyTdd: 'TtyTddPhone',
+  assistant: 'AssistantPhone',
+  businessFax: 'BusinessFax',
+  business: 'BusinessPhone',
+  business2: 'BusinessPhone2',
+  callback: 'Callback',
+  car: 'CarPhone',
+  companyMain: 'CompanyMainPhone',
+  homeFax: 'HomeFax',
+  home: 'HomePhone',
+  home2: 'HomePhone2',
+  isdn: 'Isdn',
+  mobile: 'MobilePhone',
+  otherFax: 'OtherFax',
+  other: 'OtherTelephone',
+  pager: 'Pager',
+  primary: 'PrimaryPhone',
+  radio: 'RadioPhone',
+  telex: 'Telex',
+  ttyTdd: 'TtyTddPhone',
 };
 
-type Alias =
-  | { kind: 'phone'; key: string }
-  | { kind: 'emailAddress' | 'emailName'; key: string }
-  | { kind: 'zoneDefinition' };
+type Alias = { kind: 'phone'; key: string } | { kind: 'emailAddress' | 'emailName'; key: string } | { kind: 'zoneDefinition' };
 
 const ALIASES = new Map<string, Alias>();
 for (const [kind, id] of Object.entries(PHONE_GRAPH_IDS) as [PhoneKind, string][]) ALIASES.set(id, { kind: 'phone', key: EWS_PHONE_KEYS[kind] });

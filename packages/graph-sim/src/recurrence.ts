@@ -58,13 +58,23 @@ export function toPatternedRecurrence(r: Recurrence, zone: TimeZoneDef): Pattern
       Object.assign(pattern, { type: 'absoluteMonthly', interval: p.interval, dayOfMonth: p.dayOfMonth });
       break;
     case 'RelativeMonthlyRecurrence':
-      Object.assign(pattern, { type: 'relativeMonthly', interval: p.interval, daysOfWeek: daysFromSpec(p.daysOfWeek), index: p.index === -1 ? 'last' : INDEX[p.index - 1] });
+      Object.assign(pattern, {
+        type: 'relativeMonthly',
+        interval: p.interval,
+        daysOfWeek: daysFromSpec(p.daysOfWeek),
+        index: p.index === -1 ? 'last' : INDEX[p.index - 1],
+      });
       break;
     case 'AbsoluteYearlyRecurrence':
       Object.assign(pattern, { type: 'absoluteYearly', dayOfMonth: p.dayOfMonth, month: p.month });
       break;
     case 'RelativeYearlyRecurrence':
-      Object.assign(pattern, { type: 'relativeYearly', month: p.month, daysOfWeek: daysFromSpec(p.daysOfWeek), index: p.index === -1 ? 'last' : INDEX[p.index - 1] });
+      Object.assign(pattern, {
+        type: 'relativeYearly',
+        month: p.month,
+        daysOfWeek: daysFromSpec(p.daysOfWeek),
+        index: p.index === -1 ? 'last' : INDEX[p.index - 1],
+      });
       break;
   }
   const g = r.range;
@@ -111,10 +121,19 @@ export function fromPatternedRecurrence(input: unknown, localStartDate: number):
       };
       break;
     case 'absoluteMonthly':
-      pattern = { kind: 'AbsoluteMonthlyRecurrence', interval: positive(p.interval, 'pattern.interval', 1), dayOfMonth: positive(p.dayOfMonth, 'pattern.dayOfMonth', 1) };
+      pattern = {
+        kind: 'AbsoluteMonthlyRecurrence',
+        interval: positive(p.interval, 'pattern.interval', 1),
+        dayOfMonth: positive(p.dayOfMonth, 'pattern.dayOfMonth', 1),
+      };
       break;
     case 'relativeMonthly':
-      pattern = { kind: 'RelativeMonthlyRecurrence', interval: positive(p.interval, 'pattern.interval', 1), daysOfWeek: specFromDays(days), index: indexOf(p.index) };
+      pattern = {
+        kind: 'RelativeMonthlyRecurrence',
+        interval: positive(p.interval, 'pattern.interval', 1),
+        daysOfWeek: specFromDays(days),
+        index: indexOf(p.index),
+      };
       break;
     case 'absoluteYearly':
       pattern = { kind: 'AbsoluteYearlyRecurrence', dayOfMonth: positive(p.dayOfMonth, 'pattern.dayOfMonth', 1), month: positive(p.month, 'pattern.month', 1) };

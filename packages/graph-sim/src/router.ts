@@ -51,7 +51,10 @@ function match(pattern: string[], segs: string[]): string[] | undefined {
  * ErrorAccessDenied), the token holds the permission the route needs.
  */
 export function prepare(deps: GraphDeps, req: GraphRequest): Prepared {
-  const segs = req.path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  const segs = req.path
+    .split('/')
+    .filter(Boolean)
+    .map((s) => decodeURIComponent(s));
   const p = req.principal;
   let mb: Mailbox;
   let rest: string[];

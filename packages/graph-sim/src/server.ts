@@ -21,7 +21,6 @@ export interface ServerDeps extends GraphDeps {
 const MAX_BODY = 16 * 1024 * 1024;
 const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
-
 function errorResponse(e: unknown, requestId: string, clientRequestId: string | undefined): GraphResponse {
   const g = e instanceof GraphError ? e : new GraphError(500, 'InternalServerError', 'An internal server error occurred.');
   return { status: g.status, headers: g.headers, body: graphErrorBody(g.code, g.message, requestId, clientRequestId) };
@@ -41,7 +40,14 @@ function tryPrepare(deps: GraphDeps, req: GraphRequest): Prepared | { error: unk
  * latency, so concurrent clients meet the limit as they would against Outlook. Inside a $batch the
  * "busy per item" fault answers that request 429.
  */
-async function execute(deps: ServerDeps, req: GraphRequest, p: Prepared | { error: unknown }, entry: RequestLogEntry, latencyMs: number, inBatch: boolean): Promise<GraphResponse> {
+async function execute(
+  deps: ServerDeps,
+  req: GraphRequest,
+  p: Prepared | { error: unknown },
+  entry: RequestLogEntry,
+  latencyMs: number,
+  inBatch: boolean,
+): Promise<GraphResponse> {
   const requestId = randomUUID();
   try {
     if ('error' in p) throw p.error;
@@ -168,7 +174,11 @@ export async function handleGraph(deps: ServerDeps, req: IncomingMessage, res: S
       const html = deps.faults.nextMalformedIsHtml();
       const full = JSON.stringify(answer.body ?? {});
       const text = html ? HTML_ERROR_PAGE : full.slice(0, Math.max(1, Math.floor(full.length / 2)));
-      res.writeHead(html ? 500 : 200, { 'Content-Type': html ? 'text/html; charset=utf-8' : JSON_TYPE, 'Content-Length': String(Buffer.byteLength(text)), 'request-id': requestId });
+      res.writeHead(html ? 500 : 200, {
+        'Content-Type': html ? 'text/html; charset=utf-8' : JSON_TYPE,
+        'Content-Length': String(Buffer.byteLength(text)),
+        'request-id': requestId,
+      });
       res.end(text);
       deps.requestLog.finish(entry, html ? 500 : 200);
       return;

@@ -2,13 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import * as zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
-import {
-  EndpointRefusedError,
-  endpointPolicyFromEnv,
-  resolveForConnect,
-  type EndpointKind,
-  type EndpointPolicy,
-} from '@exsync/config';
+import { EndpointRefusedError, endpointPolicyFromEnv, resolveForConnect, type EndpointKind, type EndpointPolicy } from '@exsync/config';
 import { SyncError } from '@exsync/canonical';
 
 /**
@@ -50,7 +44,9 @@ export function endpointRefused(err: EndpointRefusedError): SyncError {
  */
 export async function checkedLookup(policy: EndpointPolicy, kind: EndpointKind, field: string, url: URL): Promise<LookupFunction> {
   if (url.protocol === 'http:' && !policy.allowInsecure) {
-    throw new SyncError('InvalidSettings', `${field} must use https (http is accepted only when EXSYNC_ALLOW_INSECURE_AUTHORITY=true)`, { code: 'EndpointNotAllowed' });
+    throw new SyncError('InvalidSettings', `${field} must use https (http is accepted only when EXSYNC_ALLOW_INSECURE_AUTHORITY=true)`, {
+      code: 'EndpointNotAllowed',
+    });
   }
   const port = url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
   let pinned: { address: string; family: number };
@@ -103,12 +99,17 @@ export function readBoundedBody(res: IncomingMessage, limits: BodyLimits, what: 
       reject(err);
     };
     const tooLarge = (limit: number, decoded: boolean) =>
-      fail(new SyncError('Permanent', `${what} answer larger than ${limit} bytes${decoded ? ' once decompressed' : ''}`, { code: 'ResponseTooLarge', httpStatus: res.statusCode }));
+      fail(
+        new SyncError('Permanent', `${what} answer larger than ${limit} bytes${decoded ? ' once decompressed' : ''}`, {
+          code: 'ResponseTooLarge',
+          httpStatus: res.statusCode,
+        }),
+      );
     const truncated = () =>
       fail(new SyncError('Transient', `Connection closed before the ${what} answer was complete`, { code: 'TruncatedResponse', httpStatus: res.statusCode }));
 
     const rawEncoding = res.headers['content-encoding'];
-    const encodings = (Array.isArray(rawEncoding) ? rawEncoding.join(',') : rawEncoding ?? '')
+    const encodings = (Array.isArray(rawEncoding) ? rawEncoding.join(',') : (rawEncoding ?? ''))
       .split(',')
       .map((e) => e.trim().toLowerCase())
       .filter((e) => e !== '' && e !== 'identity')

@@ -186,7 +186,11 @@ async function handleMailControl(sim: MailSim, req: IncomingMessage, res: Server
   let m: RegExpExecArray | null;
   try {
     if (method === 'GET' && p === '/_sim/smtp/messages') {
-      send(res, 200, sim.smtpMessages().map(({ raw: _raw, ...rest }) => rest));
+      send(
+        res,
+        200,
+        sim.smtpMessages().map(({ raw: _raw, ...rest }) => rest),
+      );
       return true;
     }
     if ((m = /^\/_sim\/mailboxes\/([^/]+)\/messages$/.exec(p)) && method === 'POST') {

@@ -55,7 +55,11 @@ describe('token error classes', () => {
     [400, { error: 'invalid_grant', error_codes: [50076], error_description: 'AADSTS50076: Due to a configuration change ...' }, 'mfa-required'],
     [400, { error: 'invalid_grant', error_description: 'AADSTS50079: The user is required to use multi-factor authentication.' }, 'mfa-required'],
     [400, { error: 'invalid_grant', error_codes: [65001], error_description: 'AADSTS65001: The user or administrator has not consented' }, 'consent-missing'],
-    [400, { error: 'invalid_grant', error_codes: [50173], error_description: 'AADSTS50173: The provided grant has expired due to it being revoked' }, 'grant-revoked'],
+    [
+      400,
+      { error: 'invalid_grant', error_codes: [50173], error_description: 'AADSTS50173: The provided grant has expired due to it being revoked' },
+      'grant-revoked',
+    ],
     [400, { error: 'invalid_grant', error_codes: [700082] }, 'grant-revoked'],
     [401, { error: 'invalid_client', error_codes: [7000215] }, 'rejected'],
     [503, { error: 'temporarily_unavailable' }, 'unavailable'],

@@ -45,7 +45,13 @@ export interface ForwardInput {
  * other ports (Exchange Online: 587) require STARTTLS unless `allowInsecure`. Resolves once the
  * server accepted the message; rejects with nodemailer's error otherwise.
  */
-export async function forwardAsAttachment(endpoint: MailHost, user: string, accessToken: string, input: ForwardInput, opts: MailEndpointOptions): Promise<void> {
+export async function forwardAsAttachment(
+  endpoint: MailHost,
+  user: string,
+  accessToken: string,
+  input: ForwardInput,
+  opts: MailEndpointOptions,
+): Promise<void> {
   const implicit = usesImplicitTls(endpoint.port);
   const transport = nodemailer.createTransport({
     host: endpoint.host,

@@ -85,7 +85,10 @@ export async function runMonitorSession(deps: MonitorSessionDeps, mailboxRef: { 
       failures += 1;
       const waitMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures - 1, 6));
       await setMonitoredMailboxState(deps.pool, mailbox.id, 'retrying', describe(err)).catch(() => {});
-      deps.log.warn({ mailboxId: mailbox.id, err: describe(err), detail: (err as Error)?.message?.slice(0, 300), waitMs }, 'mailbox monitor: session ended; reconnecting');
+      deps.log.warn(
+        { mailboxId: mailbox.id, err: describe(err), detail: (err as Error)?.message?.slice(0, 300), waitMs },
+        'mailbox monitor: session ended; reconnecting',
+      );
       await sleep(waitMs, signal);
     }
   }

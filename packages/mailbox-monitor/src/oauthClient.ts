@@ -73,7 +73,10 @@ function base(app: MonitorApp): string {
 }
 
 /** The authorization URL a person opens once (code flow, PKCE S256, response_mode=query). */
-export function monitorAuthorizeUrl(app: MonitorApp, input: { redirectUri: string; state: string; codeChallenge: string; nonce: string; loginHint: string }): string {
+export function monitorAuthorizeUrl(
+  app: MonitorApp,
+  input: { redirectUri: string; state: string; codeChallenge: string; nonce: string; loginHint: string },
+): string {
   const url = new URL(`${base(app)}/authorize`);
   const q = url.searchParams;
   q.set('client_id', app.clientId);

@@ -14,28 +14,42 @@ type Crm = 'absent' | 'unchanged' | 'echo' | 'changed' | 'deleted';
 
 function exchange(ex: Ex): ExchangeChange<Contact> | null {
   switch (ex) {
-    case 'none': return null;
-    case 'echoKey': return { type: 'changed', itemId: 'E1', changeKey: 'K1', item: exEdit };
-    case 'echoContent': return { type: 'changed', itemId: 'E1', changeKey: 'K2', item: { ...base } };
-    case 'changed': return { type: 'changed', itemId: 'E1', changeKey: 'K2', item: exEdit, lastModified: '2026-01-02T00:00:00Z' };
-    case 'deleted': return { type: 'deleted', itemId: 'E1' };
+    case 'none':
+      return null;
+    case 'echoKey':
+      return { type: 'changed', itemId: 'E1', changeKey: 'K1', item: exEdit };
+    case 'echoContent':
+      return { type: 'changed', itemId: 'E1', changeKey: 'K2', item: { ...base } };
+    case 'changed':
+      return { type: 'changed', itemId: 'E1', changeKey: 'K2', item: exEdit, lastModified: '2026-01-02T00:00:00Z' };
+    case 'deleted':
+      return { type: 'deleted', itemId: 'E1' };
   }
 }
 
 function crm(c: Crm): CrmState<Contact> | null {
   switch (c) {
-    case 'absent': return null;
-    case 'unchanged': return { crmId: 'c1', version: 3, deleted: false, item: base };
-    case 'echo': return { crmId: 'c1', version: 4, deleted: false, item: { ...base } };
-    case 'changed': return { crmId: 'c1', version: 4, deleted: false, item: crmEdit, updatedAt: '2026-01-01T00:00:00Z' };
-    case 'deleted': return { crmId: 'c1', version: 4, deleted: true, item: null };
+    case 'absent':
+      return null;
+    case 'unchanged':
+      return { crmId: 'c1', version: 3, deleted: false, item: base };
+    case 'echo':
+      return { crmId: 'c1', version: 4, deleted: false, item: { ...base } };
+    case 'changed':
+      return { crmId: 'c1', version: 4, deleted: false, item: crmEdit, updatedAt: '2026-01-01T00:00:00Z' };
+    case 'deleted':
+      return { crmId: 'c1', version: 4, deleted: true, item: null };
   }
 }
 
 function run(ex: Ex, c: Crm, opts: { linked?: boolean; policy?: ConflictPolicy; direction?: SyncDirection } = {}): SyncAction<Contact> {
   const input: DecideInput<Contact> = {
-    kind: 'contact', exchange: exchange(ex), crm: crm(c), link: opts.linked === false ? null : link,
-    policy: opts.policy ?? 'newest-wins', direction: opts.direction ?? 'two-way',
+    kind: 'contact',
+    exchange: exchange(ex),
+    crm: crm(c),
+    link: opts.linked === false ? null : link,
+    policy: opts.policy ?? 'newest-wins',
+    direction: opts.direction ?? 'two-way',
   };
   return decide(input);
 }
@@ -100,10 +114,12 @@ describe('decide()', () => {
   it('covers every combination of the two sides with a link in two-way mode without throwing', () => {
     const exs: Ex[] = ['none', 'echoKey', 'echoContent', 'changed', 'deleted'];
     const crms: Crm[] = ['absent', 'unchanged', 'echo', 'changed', 'deleted'];
-    for (const ex of exs) for (const c of crms) for (const direction of ['two-way', 'crm-to-exchange', 'exchange-to-crm'] as const) {
-      const a = run(ex, c, { direction });
-      expect(typeof a.type).toBe('string');
-    }
+    for (const ex of exs)
+      for (const c of crms)
+        for (const direction of ['two-way', 'crm-to-exchange', 'exchange-to-crm'] as const) {
+          const a = run(ex, c, { direction });
+          expect(typeof a.type).toBe('string');
+        }
   });
 
   it('merges a two-sided edit keeping both one-sided fields', () => {
@@ -120,8 +136,12 @@ describe('decide()', () => {
 
   it('pairs first-sync matches with equal content without writing', () => {
     const a = decide<Contact>({
-      kind: 'contact', exchange: { type: 'changed', itemId: 'E9', changeKey: 'K9', item: base },
-      crm: { crmId: 'c9', version: 1, deleted: false, item: { ...base, phones: {} } }, link: null, policy: 'newest-wins', direction: 'two-way',
+      kind: 'contact',
+      exchange: { type: 'changed', itemId: 'E9', changeKey: 'K9', item: base },
+      crm: { crmId: 'c9', version: 1, deleted: false, item: { ...base, phones: {} } },
+      link: null,
+      policy: 'newest-wins',
+      direction: 'two-way',
     });
     expect(a.type).toBe('relinkOnly');
   });
@@ -134,7 +154,14 @@ describe('field fidelity (issue 14)', () => {
   const aptLink: LinkState<Appointment> = { id: 'L2', crmId: 'a1', ewsItemId: 'E2', ewsChangeKey: 'K1', crmVersion: 1, snapshot: crmAllDay };
   const aptCrm: CrmState<Appointment> = { crmId: 'a1', version: 1, deleted: false, item: crmAllDay };
   const at = (item: Appointment): ExchangeChange<Appointment> => ({ type: 'changed', itemId: 'E2', changeKey: 'K2', item });
-  const input = (ex: Appointment): DecideInput<Appointment> => ({ kind: 'appointment', exchange: at(ex), crm: aptCrm, link: aptLink, policy: 'newest-wins', direction: 'two-way' });
+  const input = (ex: Appointment): DecideInput<Appointment> => ({
+    kind: 'appointment',
+    exchange: at(ex),
+    crm: aptCrm,
+    link: aptLink,
+    policy: 'newest-wins',
+    direction: 'two-way',
+  });
 
   it('local midnights naming the same dates are an echo, not an edit', () => {
     expect(decide(input(exAllDay))).toEqual({ type: 'skipEcho', changeKey: 'K2', crmVersion: undefined });

@@ -25,8 +25,7 @@ type Item = Appointment | Contact;
 
 /** What the Exchange side reported for this item in this run; null = nothing. */
 export type ExchangeChange<T = Item> =
-  | { type: 'changed'; itemId: string; changeKey: string; lastModified?: string; item: T }
-  | { type: 'deleted'; itemId: string };
+  { type: 'changed'; itemId: string; changeKey: string; lastModified?: string; item: T } | { type: 'deleted'; itemId: string };
 
 /** The CRM row for this item (changed or not); null = the CRM has no such item. */
 export interface CrmState<T = Item> {
@@ -105,11 +104,13 @@ export function decide<T extends Item>(input: DecideInput<T>): SyncAction<T> {
   if (!link) {
     if (ex?.type === 'changed' && crmChange === 'changed' && crmItem) {
       // Paired by first-sync matching: no snapshot, so merge two ways.
-      if (sameValue(norm(ex.item), norm(crmItem))) return { type: 'relinkOnly', snapshot: syncedContent(kind, ex.item), changeKey: ex.changeKey, crmVersion: crmRow!.version };
+      if (sameValue(norm(ex.item), norm(crmItem)))
+        return { type: 'relinkOnly', snapshot: syncedContent(kind, ex.item), changeKey: ex.changeKey, crmVersion: crmRow!.version };
       return mergeAction(input, null, crmItem, ex.item, crmRow!, ex.lastModified, toCrm, toExchange);
     }
     if (ex?.type === 'changed') return toCrm ? { type: 'createInCrm', item: ex.item } : { type: 'doNothing', reason: 'direction ignores Exchange items' };
-    if (crmChange === 'changed' && crmItem) return toExchange ? { type: 'createInExchange', item: crmItem } : { type: 'doNothing', reason: 'direction ignores CRM items' };
+    if (crmChange === 'changed' && crmItem)
+      return toExchange ? { type: 'createInExchange', item: crmItem } : { type: 'doNothing', reason: 'direction ignores CRM items' };
     return { type: 'doNothing', reason: 'nothing to pair' };
   }
 
@@ -143,7 +144,8 @@ export function decide<T extends Item>(input: DecideInput<T>): SyncAction<T> {
   if (crmChange === 'none') {
     // Only what changed in Exchange since the snapshot reaches the CRM item; every other field
     // keeps the form the CRM wrote (an all-day item's UTC midnights, its own email entries).
-    if (toCrm) return { type: 'updateCrm', item: crmItem ? mergeItems({ kind, base: link.snapshot, crm: crmItem, exchange: ex.item, policy }).merged : ex.item };
+    if (toCrm)
+      return { type: 'updateCrm', item: crmItem ? mergeItems({ kind, base: link.snapshot, crm: crmItem, exchange: ex.item, policy }).merged : ex.item };
     return { type: 'skipEcho', changeKey: ex.changeKey, crmVersion: crmEchoVersion };
   }
   if (crmChange === 'deleted') {
@@ -156,8 +158,14 @@ export function decide<T extends Item>(input: DecideInput<T>): SyncAction<T> {
 }
 
 function mergeAction<T extends Item>(
-  input: DecideInput<T>, base: T | null, crmItem: T, exItem: T, crmRow: CrmState<T>, exModified: string | undefined,
-  toCrm: boolean, toExchange: boolean,
+  input: DecideInput<T>,
+  base: T | null,
+  crmItem: T,
+  exItem: T,
+  crmRow: CrmState<T>,
+  exModified: string | undefined,
+  toCrm: boolean,
+  toExchange: boolean,
 ): SyncAction<T> {
   const { kind } = input;
   const r = mergeItems({ kind, base, crm: crmItem, exchange: exItem, policy: input.policy, crmModified: crmRow.updatedAt, exchangeModified: exModified });

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Appointment, Contact } from '@exsync/canonical';
 import { mergeItems, policyWinner } from './fieldMerge';
 
-const baseAppt: Appointment = { subject: 'Review', location: 'Room 1', start: '2026-03-02T09:00:00Z', end: '2026-03-02T10:00:00Z', timeZone: 'Europe/Berlin', isAllDay: false };
+const baseAppt: Appointment = {
+  subject: 'Review',
+  location: 'Room 1',
+  start: '2026-03-02T09:00:00Z',
+  end: '2026-03-02T10:00:00Z',
+  timeZone: 'Europe/Berlin',
+  isAllDay: false,
+};
 
 describe('mergeItems (appointments)', () => {
   const crm = { ...baseAppt, subject: 'Review (CRM)', location: 'Room 2' };
@@ -10,11 +17,25 @@ describe('mergeItems (appointments)', () => {
   const cases = [
     { policy: 'crm-wins' as const, location: 'Room 2', resolvedTo: 'crm' },
     { policy: 'exchange-wins' as const, location: 'Room 3', resolvedTo: 'exchange' },
-    { policy: 'newest-wins' as const, location: 'Room 3', resolvedTo: 'exchange', crmModified: '2026-01-01T00:00:00Z', exchangeModified: '2026-01-01T00:00:05Z' },
+    {
+      policy: 'newest-wins' as const,
+      location: 'Room 3',
+      resolvedTo: 'exchange',
+      crmModified: '2026-01-01T00:00:00Z',
+      exchangeModified: '2026-01-01T00:00:05Z',
+    },
     { policy: 'newest-wins' as const, location: 'Room 2', resolvedTo: 'crm', crmModified: '2026-01-01T00:00:09Z', exchangeModified: '2026-01-01T00:00:05Z' },
   ];
   it.each(cases)('$policy: one-sided fields survive, the both-sided one goes to $resolvedTo', (c) => {
-    const r = mergeItems({ kind: 'appointment', base: baseAppt, crm, exchange: ex, policy: c.policy, crmModified: c.crmModified, exchangeModified: c.exchangeModified });
+    const r = mergeItems({
+      kind: 'appointment',
+      base: baseAppt,
+      crm,
+      exchange: ex,
+      policy: c.policy,
+      crmModified: c.crmModified,
+      exchangeModified: c.exchangeModified,
+    });
     expect(r.merged.subject).toBe('Review (CRM)');
     expect(r.merged.body).toBe('agenda');
     expect(r.merged.location).toBe(c.location);
@@ -33,7 +54,13 @@ describe('mergeItems (appointments)', () => {
   it('takes a one-sided recurrence change whole', () => {
     const rec = { pattern: { type: 'daily' as const, interval: 1 }, range: { type: 'numbered' as const, startDate: '2026-03-02', numberOfOccurrences: 5 } };
     const exR = { ...baseAppt, recurrence: { ...rec, deletedOccurrences: ['2026-03-03T09:00:00Z'] } };
-    const r = mergeItems<Appointment>({ kind: 'appointment', base: { ...baseAppt, recurrence: rec }, crm: { ...baseAppt, recurrence: rec, subject: 'X' }, exchange: exR, policy: 'crm-wins' });
+    const r = mergeItems<Appointment>({
+      kind: 'appointment',
+      base: { ...baseAppt, recurrence: rec },
+      crm: { ...baseAppt, recurrence: rec, subject: 'X' },
+      exchange: exR,
+      policy: 'crm-wins',
+    });
     expect(r.merged.recurrence?.deletedOccurrences).toEqual(['2026-03-03T09:00:00Z']);
     expect(r.merged.subject).toBe('X');
     expect(r.conflicts).toEqual([]);
@@ -41,8 +68,11 @@ describe('mergeItems (appointments)', () => {
 
   it('ignores read-only fields and representation noise', () => {
     const r = mergeItems({
-      kind: 'appointment', base: baseAppt, crm: { ...baseAppt, start: '2026-03-02T10:00:00.000+01:00' },
-      exchange: { ...baseAppt, iCalUId: 'uid-1', attendees: [{ email: 'a@b.c' }] }, policy: 'crm-wins',
+      kind: 'appointment',
+      base: baseAppt,
+      crm: { ...baseAppt, start: '2026-03-02T10:00:00.000+01:00' },
+      exchange: { ...baseAppt, iCalUId: 'uid-1', attendees: [{ email: 'a@b.c' }] },
+      policy: 'crm-wins',
     });
     expect(r.conflicts).toEqual([]);
     // nothing changed, so the CRM's item comes back as the CRM wrote it
@@ -51,7 +81,12 @@ describe('mergeItems (appointments)', () => {
 });
 
 describe('mergeItems (contacts)', () => {
-  const base: Contact = { givenName: 'Ada', emails: [{ address: 'ada@example.org' }], phones: { mobile: '1', home: '2' }, addresses: { home: { city: 'London' } } };
+  const base: Contact = {
+    givenName: 'Ada',
+    emails: [{ address: 'ada@example.org' }],
+    phones: { mobile: '1', home: '2' },
+    addresses: { home: { city: 'London' } },
+  };
   it('merges phones and addresses per kind', () => {
     const crm: Contact = { ...base, phones: { mobile: '10', home: '2' } };
     const ex: Contact = { ...base, phones: { mobile: '1', home: '20', business: '30' }, addresses: { home: { city: 'London' }, business: { city: 'Leeds' } } };
@@ -63,8 +98,14 @@ describe('mergeItems (contacts)', () => {
   it('reports a phone changed on both sides and applies the policy', () => {
     const crm: Contact = { ...base, phones: { ...base.phones, mobile: 'crm' } };
     const ex: Contact = { ...base, phones: { ...base.phones, mobile: 'ex' } };
-    expect(mergeItems({ kind: 'contact', base, crm, exchange: ex, policy: 'exchange-wins' })).toMatchObject({ conflicts: ['phones.mobile'], merged: { phones: { mobile: 'ex' } } });
-    expect(mergeItems({ kind: 'contact', base, crm, exchange: ex, policy: 'crm-wins' })).toMatchObject({ conflicts: ['phones.mobile'], merged: { phones: { mobile: 'crm' } } });
+    expect(mergeItems({ kind: 'contact', base, crm, exchange: ex, policy: 'exchange-wins' })).toMatchObject({
+      conflicts: ['phones.mobile'],
+      merged: { phones: { mobile: 'ex' } },
+    });
+    expect(mergeItems({ kind: 'contact', base, crm, exchange: ex, policy: 'crm-wins' })).toMatchObject({
+      conflicts: ['phones.mobile'],
+      merged: { phones: { mobile: 'crm' } },
+    });
   });
   it('a removal on one side is a change', () => {
     const crm: Contact = { ...base, phones: { mobile: '1' } };

@@ -60,11 +60,12 @@ function group(name: string, names: string[]): Unit {
   return {
     name,
     get: (item) => names.map((n) => item[n]),
-    set: (item, v) => names.forEach((n, i) => {
-      const x = (v as unknown[])[i];
-      if (x === undefined) delete item[n];
-      else item[n] = x;
-    }),
+    set: (item, v) =>
+      names.forEach((n, i) => {
+        const x = (v as unknown[])[i];
+        if (x === undefined) delete item[n];
+        else item[n] = x;
+      }),
   };
 }
 
@@ -83,8 +84,15 @@ function keyed(container: 'phones' | 'addresses', key: string): Unit {
 
 const TIME_FIELDS = ['start', 'end', 'timeZone', 'isAllDay'];
 const APPOINTMENT_UNITS: Unit[] = [
-  field('subject'), field('body'), field('location'), group('time', TIME_FIELDS), field('recurrence'),
-  field('reminderMinutes'), field('sensitivity'), field('showAs'), field('categories'),
+  field('subject'),
+  field('body'),
+  field('location'),
+  group('time', TIME_FIELDS),
+  field('recurrence'),
+  field('reminderMinutes'),
+  field('sensitivity'),
+  field('showAs'),
+  field('categories'),
 ];
 const CONTACT_FIELDS = ['givenName', 'middleName', 'surname', 'displayName', 'companyName', 'jobTitle', 'department', 'emails', 'notes', 'birthday'];
 
@@ -131,11 +139,17 @@ export function mergeItems<T extends Appointment | Contact>(input: MergeInput<T>
     if (sameValue(c, e)) continue;
     if (base) {
       const b = unit.get(base);
-      if (sameValue(c, b)) { takeExchange(unit); continue; }
+      if (sameValue(c, b)) {
+        takeExchange(unit);
+        continue;
+      }
       if (sameValue(e, b)) continue;
     } else {
       // First pairing: nothing to compare against, so a value only one side has fills the gap.
-      if (isEmpty(c)) { takeExchange(unit); continue; }
+      if (isEmpty(c)) {
+        takeExchange(unit);
+        continue;
+      }
       if (isEmpty(e)) continue;
     }
     conflicts.push(unit.name);

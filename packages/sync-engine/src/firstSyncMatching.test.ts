@@ -3,7 +3,14 @@ import type { Appointment, Contact } from '@exsync/canonical';
 import { buildMatcher } from './firstSyncMatching';
 
 const c = (p: Partial<Contact>): Contact => ({ emails: [], phones: {}, addresses: {}, ...p });
-const a = (p: Partial<Appointment>): Appointment => ({ subject: 'S', start: '2026-01-01T09:00:00Z', end: '2026-01-01T10:00:00Z', timeZone: 'UTC', isAllDay: false, ...p });
+const a = (p: Partial<Appointment>): Appointment => ({
+  subject: 'S',
+  start: '2026-01-01T09:00:00Z',
+  end: '2026-01-01T10:00:00Z',
+  timeZone: 'UTC',
+  isAllDay: false,
+  ...p,
+});
 
 describe('first-sync matching', () => {
   it('contacts match by any email case-insensitively, then by full name, each CRM item once', () => {

@@ -36,7 +36,12 @@ function keysOf(kind: ItemKind, item: Appointment | Contact): string[][] {
   if (kind === 'contact') {
     const c = item as Contact;
     const name = fullName(c);
-    return [normalizeEmails(c.emails).map((e) => `email:${e.address.toLowerCase()}`).filter((k) => k !== 'email:'), name ? [`name:${name}`] : []];
+    return [
+      normalizeEmails(c.emails)
+        .map((e) => `email:${e.address.toLowerCase()}`)
+        .filter((k) => k !== 'email:'),
+      name ? [`name:${name}`] : [],
+    ];
   }
   const a = item as Appointment;
   const ss = subjectStart(a);
@@ -46,11 +51,12 @@ function keysOf(kind: ItemKind, item: Appointment | Contact): string[][] {
 export function buildMatcher(kind: ItemKind, candidates: MatchCandidate[]): Matcher {
   const index = new Map<string, string[]>();
   for (const c of candidates) {
-    for (const tier of keysOf(kind, c.item)) for (const key of tier) {
-      const list = index.get(key) ?? [];
-      list.push(c.crmId);
-      index.set(key, list);
-    }
+    for (const tier of keysOf(kind, c.item))
+      for (const key of tier) {
+        const list = index.get(key) ?? [];
+        list.push(c.crmId);
+        index.set(key, list);
+      }
   }
   const claimed = new Set<string>();
   return {

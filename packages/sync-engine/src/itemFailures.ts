@@ -23,36 +23,76 @@ export function contentOf(kind: ItemKind, item: Item): { ok: true; value: Item }
 
 /** A CRM item the engine cannot turn into an Exchange item (bad data from before the API's checks). */
 export function unmappable(row: CrmItemRow, message: string): ItemFailure {
-  return { crmId: row.crmId, crmVersion: row.version, kind: 'mapping', code: 'InvalidItem', message: `The item cannot be synced: ${message}. Correct it in the CRM.` };
+  return {
+    crmId: row.crmId,
+    crmVersion: row.version,
+    kind: 'mapping',
+    code: 'InvalidItem',
+    message: `The item cannot be synced: ${message}. Correct it in the CRM.`,
+  };
 }
 
 /** A per-item refusal from the mailbox (or the mapper behind the port) for the CRM item at `crmVersion`. */
 export function refused(kind: ItemKind, crmId: string, crmVersion: number, e: MailboxError): ItemFailure {
   if (e.code === 'MappingFailed') {
-    return { crmId, crmVersion, kind: 'mapping', code: 'InvalidItem', message: `The item cannot be synced: ${e.message.replace(/^Item could not be mapped: /, '')}. Correct it in the CRM.` };
+    return {
+      crmId,
+      crmVersion,
+      kind: 'mapping',
+      code: 'InvalidItem',
+      message: `The item cannot be synced: ${e.message.replace(/^Item could not be mapped: /, '')}. Correct it in the CRM.`,
+    };
   }
-  if (isMeetingDeleteRefusal(e)) return { crmId, crmVersion, kind: 'exchange', code: MEETING_DELETE_REFUSED, message: adminMessage(new SyncError(e.kind, e.message, { code: e.code, scope: 'item' })).message };
+  if (isMeetingDeleteRefusal(e))
+    return {
+      crmId,
+      crmVersion,
+      kind: 'exchange',
+      code: MEETING_DELETE_REFUSED,
+      message: adminMessage(new SyncError(e.kind, e.message, { code: e.code, scope: 'item' })).message,
+    };
   const code = e.code ?? e.kind;
-  return { crmId, crmVersion, kind: 'exchange', code, message: `Exchange refused the ${kind} (${code}); it is tried again after a back-off, or at once when the CRM item changes.` };
+  return {
+    crmId,
+    crmVersion,
+    kind: 'exchange',
+    code,
+    message: `Exchange refused the ${kind} (${code}); it is tried again after a back-off, or at once when the CRM item changes.`,
+  };
 }
 
 /** Records per-item failures so the run goes on without them. */
 export async function recordFailures(ctx: SyncRun, q: SyncStoreSession, failures: ItemFailure[]): Promise<void> {
   if (failures.length === 0) return;
-  ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, failing: failures.map((f) => ({ crmId: f.crmId, code: f.code })) }, 'items failed; the run goes on without them');
+  ctx.log?.warn(
+    { mailboxId: ctx.mailboxId, kind: ctx.kind, failing: failures.map((f) => ({ crmId: f.crmId, code: f.code })) },
+    'items failed; the run goes on without them',
+  );
   await q.recordItemFailures(failures, ctx.itemBackoff);
 }
 
 /** A linked Exchange item that Exchange answered with a per-item error when it was read. */
 export function unreadableItem(link: LinkRow, error: MailboxError): ItemFailure {
   const mapping = error.code === 'MappingFailed';
-  const code = mapping ? 'InvalidItem' : error.code ?? error.kind;
-  return { crmId: link.crmId, crmVersion: link.crmVersion, kind: mapping ? 'mapping' : 'exchange', code, message: `The item could not be read from Exchange (${code}); it is read again when it changes in Exchange.` };
+  const code = mapping ? 'InvalidItem' : (error.code ?? error.kind);
+  return {
+    crmId: link.crmId,
+    crmVersion: link.crmVersion,
+    kind: mapping ? 'mapping' : 'exchange',
+    code,
+    message: `The item could not be read from Exchange (${code}); it is read again when it changes in Exchange.`,
+  };
 }
 
 /** A linked Exchange item whose data Postgres refused (SQLSTATE `sqlState`). */
 export function storageRefused(link: LinkRow, sqlState: string | undefined): ItemFailure {
-  return { crmId: link.crmId, crmVersion: link.crmVersion, kind: 'postgres', code: 'StorageRefused', message: `Postgres refused the item from Exchange (SQLSTATE ${sqlState}); it is read again when it changes in Exchange.` };
+  return {
+    crmId: link.crmId,
+    crmVersion: link.crmVersion,
+    kind: 'postgres',
+    code: 'StorageRefused',
+    message: `Postgres refused the item from Exchange (SQLSTATE ${sqlState}); it is read again when it changes in Exchange.`,
+  };
 }
 
 /**

@@ -72,21 +72,14 @@ const authenticatedRoutes: FastifyPluginAsync[] = [
 ];
 
 /** Routes without bearer auth: operations and the Microsoft redirects. Add one line per area. */
-const publicRoutes: FastifyPluginAsync[] = [
-  healthRoutes,
-  adminPageRoutes,
-  microsoftLoginRedirectRoutes,
-  monitorSignInRoutes,
-];
+const publicRoutes: FastifyPluginAsync[] = [healthRoutes, adminPageRoutes, microsoftLoginRedirectRoutes, monitorSignInRoutes];
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 const MAX_PARAM_LENGTH = 2048;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ownRedis = !deps.redis;
-  const redis =
-    deps.redis ??
-    new Redis(deps.config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  const redis = deps.redis ?? new Redis(deps.config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
   // An unreachable Redis must show up in /readyz, not crash the process.
   if (ownRedis) redis.on('error', () => {});
 

@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   const app = await buildApp({
     config,
     pool,
-    enqueueSync: (id, reason) => queueing.enqueueSync
+    enqueueSync: (id, reason) =>
+      queueing.enqueueSync
         ? queueing.enqueueSync(id, reason)
         : Promise.reject(new Error('no sync queue in this process; the scheduler will pick the mailbox up')),
   });

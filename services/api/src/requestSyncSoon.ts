@@ -8,5 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
  */
 export async function requestSyncSoon(enqueueSync: EnqueueSync | undefined, log: FastifyBaseLogger, mailboxId: string, reason: SyncReason): Promise<void> {
   if (!enqueueSync) return;
-  await enqueueSync(mailboxId, reason).catch((err: Error) => log.warn({ mailboxId, reason, err: err.message }, 'enqueue failed; the scheduler will run the sync'));
+  await enqueueSync(mailboxId, reason).catch((err: Error) =>
+    log.warn({ mailboxId, reason, err: err.message }, 'enqueue failed; the scheduler will run the sync'),
+  );
 }

@@ -77,7 +77,8 @@ export const syncStatus = {
     state: {
       type: 'string',
       enum: MAILBOX_STATES,
-      description: 'See the README, "Mailbox states": healthy only while the last run succeeded with nothing failing; degraded when it succeeded but items fail; retrying while a failed run has attempts left; error with lastError (nextRunAt null while a person must act)',
+      description:
+        'See the README, "Mailbox states": healthy only while the last run succeeded with nothing failing; degraded when it succeeded but items fail; retrying while a failed run has attempts left; error with lastError (nextRunAt null while a person must act)',
     },
     enabled: { type: 'boolean' },
     lastSuccessAt: nullable(isoDateTime),
@@ -87,7 +88,8 @@ export const syncStatus = {
     }),
     lastError: nullable({
       type: 'object',
-      description: "The cause of the last failure (also while retrying): exsync's code, or the remote identifier for causes that retry by themselves, and what to do; never a remote body",
+      description:
+        "The cause of the last failure (also while retrying): exsync's code, or the remote identifier for causes that retry by themselves, and what to do; never a remote body",
       properties: { code: { type: 'string' }, message: nullable({ type: 'string' }), at: nullable(isoDateTime) },
     }),
     nextRunAt: nullable({ ...isoDateTime, description: 'When the next scheduled run is due; null while a person must act (state error waiting for a fix)' }),
@@ -95,7 +97,6 @@ export const syncStatus = {
   },
   required: ['state', 'lastSuccessAt', 'counts', 'lastError', 'nextRunAt'],
 } as const;
-
 
 /** `itemErrors` of sync-status: how many items fail and the first five (CONTRACT.md). */
 export const itemErrorsSummary = {

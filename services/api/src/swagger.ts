@@ -13,7 +13,7 @@ export async function installSwagger(app: FastifyInstance): Promise<void> {
         description:
           'Two-way sync of CRM calendar items and contacts with Exchange mailboxes. Every /v1 route needs ' +
           '`Authorization: Bearer <token>`: the platform token reaches every organisation, an org-admin token only ' +
-          'its own; another organisation\'s resources answer 404. Errors answer `{error, message, field?}`; ' +
+          "its own; another organisation's resources answer 404. Errors answer `{error, message, field?}`; " +
           '400 names the offending field. Client secrets and certificates are write-only. Requests past a rate limit ' +
           '(per client address, per token, and for the sign-in redirects; see the README "Security" section) answer 429 ' +
           'with `Retry-After` in seconds.',
@@ -35,8 +35,7 @@ export async function installSwagger(app: FastifyInstance): Promise<void> {
     routePrefix: '/docs',
     // A CSP on every /docs answer, and never framed: /docs shares its origin with /admin.
     staticCSP: true,
-    transformStaticCSP: (header) =>
-      header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, ''),
+    transformStaticCSP: (header) => header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, ''),
     uiHooks: {
       onRequest: (_request, reply, done) => {
         reply.header('x-frame-options', 'DENY');

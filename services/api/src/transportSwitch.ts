@@ -3,14 +3,7 @@
  * change of `transport` in PUT/PATCH /v1/orgs/:orgId/exchange starts or refuses, and
  * `transportSwitch` on the settings' answers. The work is the worker's (transportSwitchStep.ts).
  */
-import {
-  countMailboxesSyncedOver,
-  getTransportSwitch,
-  markDueNow,
-  type ExchangeSettingsView,
-  type Queryable,
-  type TransportSwitchView,
-} from '@exsync/db';
+import { countMailboxesSyncedOver, getTransportSwitch, markDueNow, type ExchangeSettingsView, type Queryable, type TransportSwitchView } from '@exsync/db';
 import type { ExchangeTransport } from '@exsync/canonical';
 import type pg from 'pg';
 import { HttpError } from './httpError';
@@ -40,7 +33,11 @@ export const transportSwitchSchema = {
  * transport after a failed switch retries it.
  */
 export async function plannedSwitch(
-  db: Queryable, orgId: string, existing: ExchangeSettingsView | null, transport: ExchangeTransport, transportSent: boolean,
+  db: Queryable,
+  orgId: string,
+  existing: ExchangeSettingsView | null,
+  transport: ExchangeTransport,
+  transportSent: boolean,
 ): Promise<ExchangeTransport | undefined> {
   if (!existing) return undefined;
   const current = await getTransportSwitch(db, orgId);
@@ -63,13 +60,20 @@ export async function plannedSwitch(
 }
 
 /** Queues the switching mailboxes now; a failed enqueue leaves them due for the scheduler. */
-export async function queueSwitch(pool: pg.Pool, enqueueSync: ((id: string, reason: string) => Promise<void>) | undefined, mailboxIds: string[]): Promise<void> {
+export async function queueSwitch(
+  pool: pg.Pool,
+  enqueueSync: ((id: string, reason: string) => Promise<void>) | undefined,
+  mailboxIds: string[],
+): Promise<void> {
   for (const id of mailboxIds) {
     await (enqueueSync ? enqueueSync(id, 'transport switch') : Promise.reject(new Error('no queue'))).catch(() => markDueNow(pool, id));
   }
 }
 
 /** The settings with the organisation's switch, as every settings answer shows them. */
-export async function withTransportSwitch<T extends ExchangeSettingsView>(db: Queryable, settings: T): Promise<T & { transportSwitch: TransportSwitchView | null }> {
+export async function withTransportSwitch<T extends ExchangeSettingsView>(
+  db: Queryable,
+  settings: T,
+): Promise<T & { transportSwitch: TransportSwitchView | null }> {
   return { ...settings, transportSwitch: await getTransportSwitch(db, settings.orgId) };
 }

@@ -30,7 +30,11 @@ export function installValidators(app: FastifyInstance): void {
  * engine could never sync it). Runs before schema validation, so it also guards public routes.
  */
 export async function refuseUnstorableText(request: FastifyRequest): Promise<void> {
-  const parts: [string, unknown][] = [['path parameter', request.params], ['query parameter', request.query], ['body field', request.body]];
+  const parts: [string, unknown][] = [
+    ['path parameter', request.params],
+    ['query parameter', request.query],
+    ['body field', request.body],
+  ];
   for (const [where, value] of parts) {
     const found = findUnstorableText(value);
     if (found) {
@@ -42,7 +46,10 @@ export async function refuseUnstorableText(request: FastifyRequest): Promise<voi
 
 /** The dotted name of the field an Ajv error is about (`settings.mobileAccess`, `orgId`). */
 export function fieldOf(error: ErrorObject): string | undefined {
-  const segments = error.instancePath.split('/').filter(Boolean).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segments = error.instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (error.keyword === 'additionalProperties') segments.push(String(error.params.additionalProperty));
   if (error.keyword === 'required') segments.push(String(error.params.missingProperty));
   return segments.length ? segments.join('.') : undefined;

@@ -34,10 +34,7 @@ export async function tryLockMailbox(pool: pg.Pool, mailboxId: string): Promise<
   const guard = guardCheckedOutClient(client);
   let locked = false;
   try {
-    const res = await client.query<{ locked: boolean }>(
-      `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`,
-      [`${LOCK_NAMESPACE}:${mailboxId}`],
-    );
+    const res = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [`${LOCK_NAMESPACE}:${mailboxId}`]);
     locked = res.rows[0]?.locked === true;
   } catch (e) {
     guard.markBroken(e as Error);

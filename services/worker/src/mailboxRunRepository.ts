@@ -13,7 +13,6 @@ import { mailboxLockHeldSql } from './mailboxLock';
 /** States the scheduler picks up; they match the partial index `mailboxes_due_idx` (migration 1796000000000). */
 const SCHEDULABLE = `(${SCHEDULABLE_STATES.map((s) => `'${s}'`).join(', ')})`;
 
-
 /** An organisation is stopped while its credential error is not older than its last settings change. */
 const ORG_STOPPED = `s.org_error_code IS NOT NULL AND (s.org_error_at IS NULL OR s.org_error_at >= s.updated_at)`;
 

@@ -37,15 +37,9 @@ export type ConnectionRole = 'worker' | 'producer';
  * instead of hanging (`enableOfflineQueue: false`, one try per command).
  * Every connection gets an `error` listener: without one, an outage would crash the process.
  */
-export function createRedisConnection(
-  redisUrl: string,
-  role: ConnectionRole,
-  onError: (err: Error) => void = () => {},
-): Redis {
+export function createRedisConnection(redisUrl: string, role: ConnectionRole, onError: (err: Error) => void = () => {}): Redis {
   const options: RedisOptions =
-    role === 'worker'
-      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
+    role === 'worker' ? { maxRetriesPerRequest: null, enableReadyCheck: true } : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
   const redis = new Redis(redisUrl, options);
   redis.on('error', onError);
   return redis;

@@ -64,7 +64,10 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     // A moved calendar window makes its mailboxes due now: the claim below picks them up.
     const rolled = await scheduleCalendarWindowRolls(opts.pool, (opts.now ?? (() => new Date()))());
     if (rolled.length) opts.log?.info?.({ mailboxes: rolled.length }, 'calendar window moved; mailboxes due now');
-    let enqueued = await enqueueAll(await reviveMailboxes(opts.pool, { stuckSyncingSeconds: opts.stuckSyncingSeconds ?? 3_600, intervalSeconds: opts.intervalSeconds }), 'settings');
+    let enqueued = await enqueueAll(
+      await reviveMailboxes(opts.pool, { stuckSyncingSeconds: opts.stuckSyncingSeconds ?? 3_600, intervalSeconds: opts.intervalSeconds }),
+      'settings',
+    );
     for (let i = 0; i < MAX_BATCHES_PER_TICK && !stopped; i++) {
       const ids = await claimDueMailboxes(opts.pool, { limit: batchSize, intervalSeconds: opts.intervalSeconds });
       enqueued += await enqueueAll(ids, 'scheduled');

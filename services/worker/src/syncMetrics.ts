@@ -63,8 +63,18 @@ export function createSyncMetrics(registry: Registry, sources: { pool: Queryable
     labelNames: ['transport', 'operation', 'status'],
     registers,
   });
-  const throttleWaits = new Counter({ name: 'exsync_throttle_waits_total', help: 'Runs throttled by Exchange that wait out its back-off', labelNames: ['transport'], registers });
-  const throttleSeconds = new Counter({ name: 'exsync_throttle_wait_seconds_total', help: 'Back-off waited by throttled runs, in seconds', labelNames: ['transport'], registers });
+  const throttleWaits = new Counter({
+    name: 'exsync_throttle_waits_total',
+    help: 'Runs throttled by Exchange that wait out its back-off',
+    labelNames: ['transport'],
+    registers,
+  });
+  const throttleSeconds = new Counter({
+    name: 'exsync_throttle_wait_seconds_total',
+    help: 'Back-off waited by throttled runs, in seconds',
+    labelNames: ['transport'],
+    registers,
+  });
   new Gauge({
     name: 'exsync_due_mailboxes',
     help: 'Enabled mailboxes due for a sync now (what the scheduler would claim)',
@@ -98,7 +108,10 @@ export function createSyncMetrics(registry: Registry, sources: { pool: Queryable
       if (seconds !== undefined) duration.observe({ outcome }, seconds);
     },
     items(kind, transport, counts) {
-      for (const [direction, side] of [['to-exchange', counts.toExchange], ['to-crm', counts.toCrm]] as const) {
+      for (const [direction, side] of [
+        ['to-exchange', counts.toExchange],
+        ['to-crm', counts.toCrm],
+      ] as const) {
         for (const op of ['created', 'updated', 'deleted'] as const) {
           if (side[op] > 0) items.inc({ direction, kind, transport, op }, side[op]);
         }

@@ -4,7 +4,15 @@
  * mapping lives in syncErrorHandler.ts.
  */
 import { SyncError, calendarWindowAt, toSyncError, type ItemKind, type MailboxOpener, type MailboxPort, type ExchangeTransport } from '@exsync/canonical';
-import { failMailboxSwitch, getMailboxTransport, getOpenMailboxSwitch, loadCredentials, pgSyncStore, type ExchangeCredentials, type SecretBox } from '@exsync/db';
+import {
+  failMailboxSwitch,
+  getMailboxTransport,
+  getOpenMailboxSwitch,
+  loadCredentials,
+  pgSyncStore,
+  type ExchangeCredentials,
+  type SecretBox,
+} from '@exsync/db';
 import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type pg from 'pg';
@@ -166,22 +174,24 @@ async function runSync(deps: SyncProcessorDeps, ctx: RunContext, run: RunTranspo
   // page it covers. Both are awaited before the run ends, so a failure never leaves the other
   // running after the mailbox lock is released; the first failure is the run's.
   const store = pgSyncStore(deps.pool);
-  const outcomes = await Promise.allSettled(kinds.map(async ({ kind, direction }) => {
-    const counts = await syncMailboxKind({
-      store,
-      port,
-      mailboxId: ctx.mailboxId,
-      orgId: ctx.orgId,
-      userId: ctx.userId,
-      kind,
-      direction,
-      policy: creds.conflictPolicy,
-      log: deps.log,
-      onProgress,
-    });
-    deps.metrics?.items(kind, run.transport, counts);
-    return counts;
-  }));
+  const outcomes = await Promise.allSettled(
+    kinds.map(async ({ kind, direction }) => {
+      const counts = await syncMailboxKind({
+        store,
+        port,
+        mailboxId: ctx.mailboxId,
+        orgId: ctx.orgId,
+        userId: ctx.userId,
+        kind,
+        direction,
+        policy: creds.conflictPolicy,
+        log: deps.log,
+        onProgress,
+      });
+      deps.metrics?.items(kind, run.transport, counts);
+      return counts;
+    }),
+  );
   let total = emptyCounts();
   for (const o of outcomes) {
     if (o.status === 'rejected') throw o.reason;

@@ -15,7 +15,17 @@
  * Every step is committed before the next, and each is safe to repeat: a worker killed anywhere
  * resumes from the links not yet resolved.
  */
-import { adminMessage, canResolveItems, sameValue, SyncError, type Appointment, type Contact, type ItemKind, type MailboxPort, type ExchangeTransport } from '@exsync/canonical';
+import {
+  adminMessage,
+  canResolveItems,
+  sameValue,
+  SyncError,
+  type Appointment,
+  type Contact,
+  type ItemKind,
+  type MailboxPort,
+  type ExchangeTransport,
+} from '@exsync/canonical';
 import { completeMailboxSwitch, listLinksToResolve, markMailboxSwitchResolving, storeResolutions, withTransaction } from '@exsync/db';
 import { comparableContent, mailboxItemError } from '@exsync/sync-engine';
 import type pg from 'pg';
@@ -55,7 +65,11 @@ export async function switchMailboxTransport(a: SwitchStepArgs): Promise<'done' 
     for (;;) {
       const links = await listLinksToResolve(a.pool, a.mailboxId, kind, RESOLVE_BATCH);
       if (links.length === 0) break;
-      const results = await port.resolveItems(kind, links.map((l) => ({ linkId: l.id, itemId: l.itemId, icalUid: l.icalUid })), a.from);
+      const results = await port.resolveItems(
+        kind,
+        links.map((l) => ({ linkId: l.id, itemId: l.itemId, icalUid: l.icalUid })),
+        a.from,
+      );
       const rows = results.map((r, i) => {
         // an item that cannot be read cannot be re-baselined: the switch waits for it
         if (!r.ok) throw mailboxItemError(r.error);

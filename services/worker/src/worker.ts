@@ -6,7 +6,15 @@ import { startMonitorSupervisor } from './monitorSupervisor';
 import { endpointPolicyOf, type Config, type EndpointPolicy } from '@exsync/config';
 import { secretBoxFromConfig } from '@exsync/db';
 import type { MailboxOpener } from '@exsync/canonical';
-import { AppTokenProvider, DelegatedTokenProvider, GRAPH_APP_SCOPE, GRAPH_DELEGATED_SCOPES, RedisTokenCache, installProcessGuards, openMailbox } from '@exsync/ews-client';
+import {
+  AppTokenProvider,
+  DelegatedTokenProvider,
+  GRAPH_APP_SCOPE,
+  GRAPH_DELEGATED_SCOPES,
+  RedisTokenCache,
+  installProcessGuards,
+  openMailbox,
+} from '@exsync/ews-client';
 import { graphOpener } from '@exsync/graph-client';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -90,7 +98,13 @@ const TOKEN_CACHE_ASSOCIATED_DATA = 'msal-token-cache';
  */
 function ewsOpener(endpointPolicy: EndpointPolicy, maxResponseBytes: number): MailboxOpener {
   return ({ endpointUrl, onRequest, ...rest }) =>
-    openMailbox({ ewsUrl: endpointUrl, ...rest, endpointPolicy, maxResponseBytes, onExchange: onRequest && ((r) => onRequest({ operation: r.operation, status: r.status })) });
+    openMailbox({
+      ewsUrl: endpointUrl,
+      ...rest,
+      endpointPolicy,
+      maxResponseBytes,
+      onExchange: onRequest && ((r) => onRequest({ operation: r.operation, status: r.status })),
+    });
 }
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
@@ -118,7 +132,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     pool,
     box,
     openMailbox: opts.openMailbox ?? ewsOpener(endpointPolicy, config.maxResponseBytes),
-    openGraphMailbox: opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes, timeoutMs: config.graphTimeoutSeconds * 1000 }),
+    openGraphMailbox:
+      opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes, timeoutMs: config.graphTimeoutSeconds * 1000 }),
     providers: {
       app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy }),
       graphApp: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy, scope: GRAPH_APP_SCOPE }),
@@ -165,7 +180,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         logger.warn({}, 'redis did not become ready after a disconnect; recreating the sync worker');
         const old = worker;
         createWorker();
-        old.close(true).catch(() => {}).finally(() => own.disconnect());
+        old
+          .close(true)
+          .catch(() => {})
+          .finally(() => own.disconnect());
       }, RECREATE_AFTER_MS);
       watchdog.unref();
     });
@@ -177,8 +195,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   createWorker();
   await worker!.waitUntilReady();
 
-  const monitors =
-    opts.mailboxMonitors === false ? undefined : startMonitorSupervisor({ config, pool, secretBox: box, log: logger });
+  const monitors = opts.mailboxMonitors === false ? undefined : startMonitorSupervisor({ config, pool, secretBox: box, log: logger });
 
   const scheduler: Scheduler | undefined =
     opts.scheduler === false

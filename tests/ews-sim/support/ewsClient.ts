@@ -1,13 +1,5 @@
 import { XhrApi } from '@ewsjs/xhr';
-import {
-  ConnectingIdType,
-  ExchangeService,
-  ExchangeVersion,
-  ImpersonatedUserId,
-  OAuthCredentials,
-  TimeZoneInfo,
-  Uri,
-} from 'ews-javascript-api';
+import { ConnectingIdType, ExchangeService, ExchangeVersion, ImpersonatedUserId, OAuthCredentials, TimeZoneInfo, Uri } from 'ews-javascript-api';
 
 /** A plain ews-javascript-api service, the way exsync configures one, pointed at the simulator. */
 export function ewsService(ewsUrl: string, token: string, impersonate?: string): ExchangeService {

@@ -48,7 +48,12 @@ export async function graph(
 }
 
 /** Follows a delta round from its first link to the deltaLink; returns every item and the deltaLink. */
-export async function deltaRound(sims: Simulators, token: string, first: string, headers: Record<string, string> = {}): Promise<{ items: any[]; deltaLink: string; pages: number }> {
+export async function deltaRound(
+  sims: Simulators,
+  token: string,
+  first: string,
+  headers: Record<string, string> = {},
+): Promise<{ items: any[]; deltaLink: string; pages: number }> {
   const items: any[] = [];
   let link = first;
   let pages = 0;

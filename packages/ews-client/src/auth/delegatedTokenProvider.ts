@@ -76,8 +76,8 @@ export class DelegatedTokenProvider {
     let result;
     try {
       // forceCache: MSAL otherwise drops the response for an account it has not seen, and the rotated
-    // refresh token is read back from its cache.
-    result = await client.acquireTokenByRefreshToken({ refreshToken, scopes: this.opts.scopes ?? EWS_DELEGATED_SCOPES, forceCache: true });
+      // refresh token is read back from its cache.
+      result = await client.acquireTokenByRefreshToken({ refreshToken, scopes: this.opts.scopes ?? EWS_DELEGATED_SCOPES, forceCache: true });
     } catch (e) {
       this.tokens.delete(key);
       throw classifyMsalError(e, 'delegated');

@@ -86,9 +86,7 @@ export function classifyMsalError(err: unknown, mode: 'app-only' | 'delegated'):
     case 'login_required':
     case 'no_tokens_found':
     case 'bad_token':
-      return mode === 'delegated'
-        ? new AuthFailedError('grant-revoked', message, details)
-        : new AuthFailedError('consent-missing', message, details);
+      return mode === 'delegated' ? new AuthFailedError('grant-revoked', message, details) : new AuthFailedError('consent-missing', message, details);
   }
   return new EwsError('Permanent', message, details);
 }

@@ -8,10 +8,8 @@ import { decodeJwtPayload } from './tokenClaims';
 export function assertTokenTenant(accessToken: string, tenantId: string): void {
   const tid = decodeJwtPayload(accessToken)?.tid;
   if (typeof tid !== 'string' || tid.toLowerCase() !== tenantId.toLowerCase()) {
-    throw new AuthFailedError(
-      'token-rejected',
-      `Entra ID issued a token for tenant '${typeof tid === 'string' ? tid : '(none)'}', expected '${tenantId}'`,
-      { code: 'tenant_mismatch' },
-    );
+    throw new AuthFailedError('token-rejected', `Entra ID issued a token for tenant '${typeof tid === 'string' ? tid : '(none)'}', expected '${tenantId}'`, {
+      code: 'tenant_mismatch',
+    });
   }
 }

@@ -82,14 +82,7 @@ export const APPOINTMENT_FETCH_PROPERTIES = textPropertySet([
 ]);
 
 /** What a modified occurrence (an exception item) is read with. */
-export const APPOINTMENT_OCCURRENCE_PROPERTIES = textPropertySet([
-  I.Subject,
-  I.Body,
-  A.Location,
-  A.Start,
-  A.End,
-  A.OriginalStart,
-]);
+export const APPOINTMENT_OCCURRENCE_PROPERTIES = textPropertySet([I.Subject, I.Body, A.Location, A.Start, A.End, A.OriginalStart]);
 
 const SENSITIVITY: Record<Sensitivity, ews.Sensitivity> = {
   normal: ews.Sensitivity.Normal,
@@ -170,10 +163,7 @@ export function modifiedOccurrenceIds(master: ews.Appointment): ews.ItemId[] {
 const OCCURRENCE_BATCH = 100;
 
 /** Batched GetItems for the exceptions of several masters; returns them per master. */
-export async function loadModifiedOccurrences(
-  service: ews.ExchangeService,
-  masters: ews.Appointment[],
-): Promise<Map<ews.Appointment, ews.Appointment[]>> {
+export async function loadModifiedOccurrences(service: ews.ExchangeService, masters: ews.Appointment[]): Promise<Map<ews.Appointment, ews.Appointment[]>> {
   const ids = masters.flatMap((m) => modifiedOccurrenceIds(m).map((id) => ({ master: m, id })));
   const result = new Map<ews.Appointment, ews.Appointment[]>(masters.map((m) => [m, []]));
   for (let from = 0; from < ids.length; from += OCCURRENCE_BATCH) {
@@ -293,8 +283,7 @@ export function toCanonicalAppointment(a: ews.Appointment, exceptions: ews.Appoi
 
 const listWire = (l: ews.StringList) => new ews.StringList(l.GetEnumerator().map(xmlText));
 
-const sameList = (a: ews.StringList, b: ews.StringList) =>
-  JSON.stringify(a.GetEnumerator()) === JSON.stringify(b.GetEnumerator());
+const sameList = (a: ews.StringList, b: ews.StringList) => JSON.stringify(a.GetEnumerator()) === JSON.stringify(b.GetEnumerator());
 
 /**
  * The day an all-day bound names: CRMs often send all-day dates as UTC midnights, which in a zone
@@ -354,7 +343,12 @@ function sameRecurrence(target: ews.Appointment, r: Recurrence | undefined): boo
 function canonicalSeries(r: Pick<Recurrence, 'pattern' | 'range'>) {
   const p = { ...r.pattern } as Record<string, unknown>;
   if (Array.isArray(p.daysOfWeek)) p.daysOfWeek = [...(p.daysOfWeek as string[])].sort();
-  return { p: Object.keys(p).sort().map((k) => [k, p[k]]), r: r.range };
+  return {
+    p: Object.keys(p)
+      .sort()
+      .map((k) => [k, p[k]]),
+    r: r.range,
+  };
 }
 
 /**

@@ -5,8 +5,16 @@
  */
 import * as ews from 'ews-javascript-api';
 import {
-  defaultDisplayName, InvalidEmailError, normalizeEmails, parseEmails,
-  type AddressKind, type Contact, type ContactEmail, type EmailInput, type PhoneKind, type PostalAddress,
+  defaultDisplayName,
+  InvalidEmailError,
+  normalizeEmails,
+  parseEmails,
+  type AddressKind,
+  type Contact,
+  type ContactEmail,
+  type EmailInput,
+  type PhoneKind,
+  type PostalAddress,
 } from '@exsync/canonical';
 import { EXSYNC_LINK_ID_PROPERTY } from '../exsyncTag';
 import { loaded, propertyBag } from './propertyAccess';

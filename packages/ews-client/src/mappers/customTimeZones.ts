@@ -37,4 +37,3 @@ export function rememberCustomZoneDefinitions(): void {
 export function zoneDefinitionOf(info: TimeZoneInfo | undefined | null): ZoneRules | undefined {
   return info ? DEFINITIONS.get(info) : undefined;
 }
-

@@ -41,4 +41,3 @@ export function ianaZoneForTimeZoneInfo(tz: TimeZoneInfo | null | undefined, pre
   if (!tz) return undefined;
   return ianaZoneForWindows(tz.Id, preferred);
 }
-

@@ -50,11 +50,7 @@ async function applyOne(service: ews.ExchangeService, masterId: ews.ItemId, w: O
  * Applies the plan's writes one by one (each is its own GetItem + UpdateItem/DeleteItem on the
  * occurrence) and reports each; a failed write does not stop the others.
  */
-export async function applyOccurrenceChanges(
-  service: ews.ExchangeService,
-  masterId: ews.ItemId,
-  plan: OccurrencePlan,
-): Promise<OccurrenceWriteResult[]> {
+export async function applyOccurrenceChanges(service: ews.ExchangeService, masterId: ews.ItemId, plan: OccurrencePlan): Promise<OccurrenceWriteResult[]> {
   const results: OccurrenceWriteResult[] = [];
   for (const write of plan.writes) {
     try {

@@ -55,7 +55,6 @@ export function put<T>(
   propertyBag(target)._setItem(def, wire(next));
 }
 
-
 /** A body as written: always Text (the canonical body is text), escaped. */
 export const bodyWire = (b: ews.MessageBody) => new ews.MessageBody(ews.BodyType.Text, xmlText(b.Text ?? ''));
 export const sameInstant = (a: ews.DateTime, b: ews.DateTime) => a.TotalMilliSeconds === b.TotalMilliSeconds;

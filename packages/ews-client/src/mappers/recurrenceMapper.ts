@@ -36,9 +36,7 @@ function toEwsRelativeDay(days: DayOfWeek[]): ews.DayOfTheWeek {
   if (sameSet(unique, DAYS)) return ews.DayOfTheWeek.Day;
   if (sameSet(unique, WEEKDAYS)) return ews.DayOfTheWeek.Weekday;
   if (sameSet(unique, WEEKEND)) return ews.DayOfTheWeek.WeekendDay;
-  throw new UnsupportedRecurrenceError(
-    `a relative pattern takes one day, all days, weekdays or weekend days; got ${unique.join(', ')}`,
-  );
+  throw new UnsupportedRecurrenceError(`a relative pattern takes one day, all days, weekdays or weekend days; got ${unique.join(', ')}`);
 }
 
 /** A series date as the library wants it: midnight UTC, so `YYYY-MM-DD` goes out unchanged. */

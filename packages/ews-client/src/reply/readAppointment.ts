@@ -15,7 +15,12 @@ import { child, childrenNamed, childText, path, type XNode } from './xmlTree';
 const SENSITIVITY: Record<string, Sensitivity> = { Normal: 'normal', Personal: 'personal', Private: 'private', Confidential: 'confidential' };
 const SHOW_AS: Record<string, ShowAs> = { Free: 'free', Tentative: 'tentative', Busy: 'busy', OOF: 'oof', WorkingElsewhere: 'workingElsewhere' };
 const RESPONSE: Record<string, NonNullable<Attendee['response']>> = {
-  Unknown: 'unknown', Organizer: 'organizer', Tentative: 'tentative', Accept: 'accept', Decline: 'decline', NoResponseReceived: 'noResponseReceived',
+  Unknown: 'unknown',
+  Organizer: 'organizer',
+  Tentative: 'tentative',
+  Accept: 'accept',
+  Decline: 'decline',
+  NoResponseReceived: 'noResponseReceived',
 };
 
 const bodyText = (b: string | undefined) => (b ?? '').trim() || undefined;
@@ -72,7 +77,11 @@ function zoneOf(item: XNode, startMs: number): string {
 
 function attendeesOf(item: XNode): Attendee[] {
   const out: Attendee[] = [];
-  for (const [list, type] of [['RequiredAttendees', 'required'], ['OptionalAttendees', 'optional'], ['Resources', 'resource']] as const) {
+  for (const [list, type] of [
+    ['RequiredAttendees', 'required'],
+    ['OptionalAttendees', 'optional'],
+    ['Resources', 'resource'],
+  ] as const) {
     for (const a of childrenNamed(child(item, list), 'Attendee')) {
       const mailbox = child(a, 'Mailbox');
       const email = childText(mailbox, 'EmailAddress');
@@ -88,7 +97,11 @@ function attendeesOf(item: XNode): Attendee[] {
   return out;
 }
 
-function modifiedOccurrencesOf(item: XNode, exceptions: ExceptionFields[], series: { subject: string; body?: string; location?: string }): ModifiedOccurrence[] {
+function modifiedOccurrencesOf(
+  item: XNode,
+  exceptions: ExceptionFields[],
+  series: { subject: string; body?: string; location?: string },
+): ModifiedOccurrence[] {
   const byOriginalStart = new Map(exceptions.map((e) => [e.originalStart, e]));
   return childrenNamed(child(item, 'ModifiedOccurrences'), 'Occurrence').map((o) => {
     const originalStart = instantOf(childText(o, 'OriginalStart') ?? '');

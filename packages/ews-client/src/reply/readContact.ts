@@ -19,14 +19,27 @@ const BIRTHDAY_LOCAL_KEY: ExtendedPropertyKey = {
 };
 
 const STRINGS: [keyof Contact, string][] = [
-  ['givenName', 'GivenName'], ['middleName', 'MiddleName'], ['surname', 'Surname'], ['displayName', 'DisplayName'],
-  ['companyName', 'CompanyName'], ['jobTitle', 'JobTitle'], ['department', 'Department'],
+  ['givenName', 'GivenName'],
+  ['middleName', 'MiddleName'],
+  ['surname', 'Surname'],
+  ['displayName', 'DisplayName'],
+  ['companyName', 'CompanyName'],
+  ['jobTitle', 'JobTitle'],
+  ['department', 'Department'],
 ];
 /** canonical phone kind -> the EWS Entry Key (PhoneNumberKeyType) */
 const PHONE_ENTRY = (Object.entries(PHONE_KEYS) as [PhoneKind, PhoneNumberKey][]).map(([kind, key]) => [kind, PhoneNumberKey[key]] as const);
-const ADDRESS_ENTRY: [AddressKind, string][] = [['business', 'Business'], ['home', 'Home'], ['other', 'Other']];
+const ADDRESS_ENTRY: [AddressKind, string][] = [
+  ['business', 'Business'],
+  ['home', 'Home'],
+  ['other', 'Other'],
+];
 const ADDRESS_FIELDS: [keyof PostalAddress, string][] = [
-  ['street', 'Street'], ['city', 'City'], ['state', 'State'], ['postalCode', 'PostalCode'], ['countryOrRegion', 'CountryOrRegion'],
+  ['street', 'Street'],
+  ['city', 'City'],
+  ['state', 'State'],
+  ['postalCode', 'PostalCode'],
+  ['countryOrRegion', 'CountryOrRegion'],
 ];
 
 const clean = (s: string | undefined) => (s ?? '').trim() || undefined;

@@ -34,10 +34,13 @@ export async function getItemBatch(post: Post, shape: string, ids: { id: string;
   if (messages.length < ids.length && messages.length === 1 && !messages[0].ok) throw messages[0].error;
   return ids.map((_, i): ItemResult<XNode> => {
     const m = messages[i];
-    if (!m) return { ok: false, error: new EwsError('Transient', 'Exchange sent fewer response messages than items in the batch', { code: 'MissingResponse' }) };
+    if (!m)
+      return { ok: false, error: new EwsError('Transient', 'Exchange sent fewer response messages than items in the batch', { code: 'MissingResponse' }) };
     if (!m.ok) return { ok: false, error: m.error };
     const item = itemOf(m.message);
-    return item ? { ok: true, value: item } : { ok: false, error: new EwsError('Permanent', 'A GetItem answer held no item', { code: 'ResponseNotUnderstood', httpStatus: 200 }) };
+    return item
+      ? { ok: true, value: item }
+      : { ok: false, error: new EwsError('Permanent', 'A GetItem answer held no item', { code: 'ResponseNotUnderstood', httpStatus: 200 }) };
   });
 }
 
@@ -53,14 +56,20 @@ export const OCCURRENCE_BATCH = 100;
  */
 export async function loadExceptions(
   masters: XNode[],
-  runBatches: (batches: { id: string; changeKey?: string }[][], run: (b: { id: string; changeKey?: string }[]) => Promise<ItemResult<XNode>[]>) => Promise<ItemResult<XNode>[][]>,
+  runBatches: (
+    batches: { id: string; changeKey?: string }[][],
+    run: (b: { id: string; changeKey?: string }[]) => Promise<ItemResult<XNode>[]>,
+  ) => Promise<ItemResult<XNode>[][]>,
   post: Post,
 ): Promise<Map<XNode, ExceptionFields[]>> {
   const refs = masters.flatMap((m) => modifiedOccurrenceRefs(m).map((ref) => ({ master: m, ref })));
   const out = new Map<XNode, ExceptionFields[]>(masters.map((m) => [m, []]));
   const batches: (typeof refs)[] = [];
   for (let i = 0; i < refs.length; i += OCCURRENCE_BATCH) batches.push(refs.slice(i, i + OCCURRENCE_BATCH));
-  const answers = await runBatches(batches.map((b) => b.map((x) => x.ref)), (b) => getItemBatch(post, OCCURRENCE_SHAPE, b));
+  const answers = await runBatches(
+    batches.map((b) => b.map((x) => x.ref)),
+    (b) => getItemBatch(post, OCCURRENCE_SHAPE, b),
+  );
   batches.forEach((batch, i) =>
     answers[i].forEach((r, j) => {
       const ex = r.ok ? readException(r.value) : undefined;

@@ -30,29 +30,54 @@ function shape(fields: string[], extended: string[], textBody: boolean): string 
 /** APPOINTMENT_FETCH_PROPERTIES (appointmentMapper.ts) plus the tag, on the wire. */
 export const APPOINTMENT_SHAPE = shape(
   [
-    'item:Subject', 'item:Body', 'item:Categories', 'item:Sensitivity', 'item:ReminderIsSet', 'item:ReminderMinutesBeforeStart',
-    'item:LastModifiedTime', 'calendar:Location', 'calendar:Start', 'calendar:End', 'calendar:StartTimeZone', 'calendar:EndTimeZone',
-    'calendar:IsAllDayEvent', 'calendar:LegacyFreeBusyStatus', 'calendar:CalendarItemType', 'calendar:Recurrence',
-    'calendar:ModifiedOccurrences', 'calendar:DeletedOccurrences', 'calendar:Organizer', 'calendar:RequiredAttendees',
-    'calendar:OptionalAttendees', 'calendar:Resources', 'calendar:UID',
+    'item:Subject',
+    'item:Body',
+    'item:Categories',
+    'item:Sensitivity',
+    'item:ReminderIsSet',
+    'item:ReminderMinutesBeforeStart',
+    'item:LastModifiedTime',
+    'calendar:Location',
+    'calendar:Start',
+    'calendar:End',
+    'calendar:StartTimeZone',
+    'calendar:EndTimeZone',
+    'calendar:IsAllDayEvent',
+    'calendar:LegacyFreeBusyStatus',
+    'calendar:CalendarItemType',
+    'calendar:Recurrence',
+    'calendar:ModifiedOccurrences',
+    'calendar:DeletedOccurrences',
+    'calendar:Organizer',
+    'calendar:RequiredAttendees',
+    'calendar:OptionalAttendees',
+    'calendar:Resources',
+    'calendar:UID',
   ],
   [TAG_PROPERTY, ZONE_PROPERTY],
   true,
 );
 
 /** APPOINTMENT_OCCURRENCE_PROPERTIES: what an exception item is read with. */
-export const OCCURRENCE_SHAPE = shape(
-  ['item:Subject', 'item:Body', 'calendar:Location', 'calendar:Start', 'calendar:End', 'calendar:OriginalStart'],
-  [],
-  true,
-);
+export const OCCURRENCE_SHAPE = shape(['item:Subject', 'item:Body', 'calendar:Location', 'calendar:Start', 'calendar:End', 'calendar:OriginalStart'], [], true);
 
 /** CONTACT_FETCH_PROPERTIES (contactMapper.ts) plus the tag. */
 export const CONTACT_SHAPE = shape(
   [
-    'contacts:GivenName', 'contacts:MiddleName', 'contacts:Surname', 'contacts:DisplayName', 'contacts:FileAs', 'contacts:CompanyName',
-    'contacts:JobTitle', 'contacts:Department', 'contacts:EmailAddresses', 'contacts:PhoneNumbers', 'contacts:PhysicalAddresses',
-    'contacts:Birthday', 'item:Body', 'item:LastModifiedTime',
+    'contacts:GivenName',
+    'contacts:MiddleName',
+    'contacts:Surname',
+    'contacts:DisplayName',
+    'contacts:FileAs',
+    'contacts:CompanyName',
+    'contacts:JobTitle',
+    'contacts:Department',
+    'contacts:EmailAddresses',
+    'contacts:PhoneNumbers',
+    'contacts:PhysicalAddresses',
+    'contacts:Birthday',
+    'item:Body',
+    'item:LastModifiedTime',
   ],
   [TAG_PROPERTY, BIRTHDAY_LOCAL],
   true,
@@ -71,9 +96,7 @@ export function envelope(body: string, impersonate: string | undefined): string 
 
 /** GetItem of `ids` with one of the shapes above. */
 export function getItemBody(itemShape: string, ids: { id: string; changeKey?: string }[]): string {
-  const list = ids
-    .map((i) => `<t:ItemId Id="${xmlAttr(i.id)}"${i.changeKey ? ` ChangeKey="${xmlAttr(i.changeKey)}"` : ''}></t:ItemId>`)
-    .join('');
+  const list = ids.map((i) => `<t:ItemId Id="${xmlAttr(i.id)}"${i.changeKey ? ` ChangeKey="${xmlAttr(i.changeKey)}"` : ''}></t:ItemId>`).join('');
   return `<m:GetItem>${itemShape}<m:ItemIds>${list}</m:ItemIds></m:GetItem>`;
 }
 

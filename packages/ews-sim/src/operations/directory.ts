@@ -9,7 +9,10 @@ import type { OpContext } from './context';
  */
 export function resolveNames(ctx: OpContext): string {
   const op = 'ResolveNames';
-  const needle = (childText(ctx.request, 'UnresolvedEntry') ?? '').trim().toLowerCase().replace(/^smtp:/, '');
+  const needle = (childText(ctx.request, 'UnresolvedEntry') ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/^smtp:/, '');
   const matches = [...ctx.store.mailboxes.values()].filter(
     (m) => m.tenantId === ctx.mb.tenantId && needle !== '' && (m.email.startsWith(needle) || m.displayName.toLowerCase().startsWith(needle)),
   );

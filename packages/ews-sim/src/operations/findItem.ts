@@ -1,15 +1,5 @@
 import { fieldUriToElement } from '../itemSchema';
-import {
-  fieldElement,
-  invalidListProperty,
-  itemEnd,
-  itemStart,
-  parseShape,
-  renderItem,
-  seriesOccurrences,
-  ShapeError,
-  type ItemRef,
-} from '../itemView';
+import { fieldElement, invalidListProperty, itemEnd, itemStart, parseShape, renderItem, seriesOccurrences, ShapeError, type ItemRef } from '../itemView';
 import { extendedPropertyKey, type Folder } from '../store';
 import { errorMessage, responseClose, responseOpen, successClose, successOpen } from '../soap';
 import { child, childText, type El } from '../xml';
@@ -151,7 +141,8 @@ export function findItem(ctx: OpContext): string {
         isCalendarView = true;
         const start = Date.parse(view.attrs.StartDate ?? '');
         const end = Date.parse(view.attrs.EndDate ?? '');
-        if (Number.isNaN(start) || Number.isNaN(end)) throw new RequestFault('ErrorSchemaValidation', 'The request failed schema validation: CalendarView needs StartDate and EndDate.');
+        if (Number.isNaN(start) || Number.isNaN(end))
+          throw new RequestFault('ErrorSchemaValidation', 'The request failed schema validation: CalendarView needs StartDate and EndDate.');
         if (folder.itemKind !== 'CalendarItem') throw new ItemError('ErrorCalendarFolderIsInvalidForCalendarView');
         if (end - start > 2 * 366 * 86_400_000) throw new ItemError('ErrorCalendarViewRangeTooBig');
         refs = calendarView(ctx, folder, start, end);

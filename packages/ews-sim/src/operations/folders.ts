@@ -23,11 +23,8 @@ const EFFECTIVE_RIGHTS =
 /** One folder in the requested shape, in BaseFolderType order. */
 export function renderFolder(mb: Mailbox, f: Folder, shapeEl: El | undefined): string {
   const base = (childText(shapeEl, 'BaseShape') ?? 'Default').trim();
-  const extra = new Set(
-    (child(shapeEl, 'AdditionalProperties')?.children ?? []).map((p) => (p.attrs.FieldURI ?? '').split(':')[1] ?? ''),
-  );
-  const want = (name: string, inDefault: boolean) =>
-    extra.has(name) || base === 'AllProperties' || (base === 'Default' && inDefault);
+  const extra = new Set((child(shapeEl, 'AdditionalProperties')?.children ?? []).map((p) => (p.attrs.FieldURI ?? '').split(':')[1] ?? ''));
+  const want = (name: string, inDefault: boolean) => extra.has(name) || base === 'AllProperties' || (base === 'Default' && inDefault);
   const tag = folderElementName(f);
   const parts: string[] = [`<t:${tag}>`, `<t:FolderId Id="${f.id}" ChangeKey="${f.changeKey}"/>`];
   const parent = f.parentId ? mb.folders.get(f.parentId) : undefined;

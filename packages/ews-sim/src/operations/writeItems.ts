@@ -86,7 +86,9 @@ export function updateItem(ctx: OpContext): string {
       }
       ctx.throwIfRefused(fieldTexts(child(change, 'Updates')?.children ?? []));
       applyUpdates(ctx, ref, child(change, 'Updates')?.children ?? []);
-      const id = refId(ref.occurrence ? { item: ref.item, occurrence: { ...ref.occurrence, exception: ref.item.exceptions.get(ref.occurrence.originalStart) } } : ref);
+      const id = refId(
+        ref.occurrence ? { item: ref.item, occurrence: { ...ref.occurrence, exception: ref.item.exceptions.get(ref.occurrence.originalStart) } } : ref,
+      );
       out.push(
         successOpen(op),
         `<m:Items><t:${ref.item.kind}><t:ItemId Id="${id.id}" ChangeKey="${id.changeKey}"/></t:${ref.item.kind}></m:Items>`,
@@ -114,7 +116,13 @@ function applyUpdates(ctx: OpContext, ref: ItemRef, updates: El[]): void {
     // An occurrence keeps its id when it becomes an exception, as in Exchange.
     const exception: OccurrenceException = existing
       ? { ...existing, fields: new Map(existing.fields) }
-      : { id: occurrenceId(item.id, ref.occurrence.originalStart), changeKey: '', originalStart: ref.occurrence.originalStart, fields: new Map(), modified: ctx.store.clock.now() };
+      : {
+          id: occurrenceId(item.id, ref.occurrence.originalStart),
+          changeKey: '',
+          originalStart: ref.occurrence.originalStart,
+          fields: new Map(),
+          modified: ctx.store.clock.now(),
+        };
     for (const u of updates) applyItemChange(u, { kind: item.kind, fields: exception.fields, item, exception }, ctx.contextTz);
     const s = exception.fields.get('Start')?.text;
     const e = exception.fields.get('End')?.text;
@@ -178,7 +186,7 @@ export function deleteItem(ctx: OpContext): string {
   const req = ctx.request;
   const type = req.attrs.DeleteType;
   if (!type || !DELETE_TYPES.has(type)) {
-    throw new RequestFault('ErrorSchemaValidation', 'The request failed schema validation: The required attribute \'DeleteType\' is missing.');
+    throw new RequestFault('ErrorSchemaValidation', "The request failed schema validation: The required attribute 'DeleteType' is missing.");
   }
   const out: string[] = [responseOpen(op)];
   for (const idEl of child(req, 'ItemIds')?.children ?? []) {

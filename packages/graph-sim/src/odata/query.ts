@@ -25,7 +25,24 @@ export interface ResourceRules {
   refuse?: (options: string[]) => GraphError;
 }
 
-const KNOWN = new Set(['$select', '$filter', '$expand', '$top', '$skip', '$orderby', '$search', '$count', '$format', '$apply', '$compute', '$levels', '$skiptoken', '$deltatoken', '$index', '$schemaversion']);
+const KNOWN = new Set([
+  '$select',
+  '$filter',
+  '$expand',
+  '$top',
+  '$skip',
+  '$orderby',
+  '$search',
+  '$count',
+  '$format',
+  '$apply',
+  '$compute',
+  '$levels',
+  '$skiptoken',
+  '$deltatoken',
+  '$index',
+  '$schemaversion',
+]);
 
 function syntax(e: unknown, option: string): never {
   if (e instanceof ODataSyntaxError) throw errors.badRequest(`Invalid ${option} clause: ${e.message}`);
@@ -62,7 +79,10 @@ function propertyNotFound(name: string, type: string): GraphError {
 function canonicalizeIds(n: FilterNode): void {
   walkFilter(n, (x) => {
     if (x.t !== 'cmp') return;
-    const sides: ['l' | 'r', 'l' | 'r'][] = [['l', 'r'], ['r', 'l']];
+    const sides: ['l' | 'r', 'l' | 'r'][] = [
+      ['l', 'r'],
+      ['r', 'l'],
+    ];
     for (const [p, q] of sides) {
       const pathSide = x[p];
       const litSide = x[q];
@@ -81,7 +101,11 @@ function validateFilter(n: FilterNode, rules: ResourceRules, extendedScope: bool
   const props = new Set(rules.properties.map((p) => p.toLowerCase()));
   walkFilter(n, (x, vars) => {
     if (x.t === 'call' && !SUPPORTED_FUNCTIONS.has(x.name)) {
-      throw new GraphError(400, 'ErrorInvalidUrlQueryFilter', `The query filter contains one or more invalid nodes: the function '${x.name}' is not supported.`);
+      throw new GraphError(
+        400,
+        'ErrorInvalidUrlQueryFilter',
+        `The query filter contains one or more invalid nodes: the function '${x.name}' is not supported.`,
+      );
     }
     if (x.t === 'path' || x.t === 'lambda') {
       const head = x.segs[0];
@@ -124,7 +148,8 @@ function parseExpand(text: string, rules: ResourceRules): QueryOptions['expandEx
 
 function nonNegativeInt(v: string, option: string, min: number, max: number): number {
   const n = Number(v.trim());
-  if (!/^\s*\d+\s*$/.test(v) || n < min || n > max) throw errors.badRequest(`Invalid value '${v}' for ${option}: it must be an integer between ${min} and ${max}.`);
+  if (!/^\s*\d+\s*$/.test(v) || n < min || n > max)
+    throw errors.badRequest(`Invalid value '${v}' for ${option}: it must be an integer between ${min} and ${max}.`);
   return n;
 }
 
@@ -139,14 +164,20 @@ export function parseQuery(params: URLSearchParams, rules: ResourceRules): Query
   const refused = given.map(([k]) => k).filter((k) => !rules.allow.includes(k) && k !== '$skiptoken' && k !== '$deltatoken');
   if (refused.length > 0) {
     const unknown = refused.find((k) => !KNOWN.has(k));
-    if (unknown) throw errors.badRequest(`Query option '${unknown}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`);
+    if (unknown)
+      throw errors.badRequest(
+        `Query option '${unknown}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`,
+      );
     throw rules.refuse ? rules.refuse(refused) : errors.unsupportedQuery(`The query option(s) '${refused.join(', ')}' are not supported on this resource.`);
   }
   const props = new Map(rules.properties.map((p) => [p.toLowerCase(), p]));
   for (const [k, v] of given) {
     switch (k) {
       case '$select': {
-        const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+        const names = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         if (names.length === 0) throw errors.badRequest('Invalid $select clause: it is empty.');
         out.select = names.map((n) => {
           const p = props.get(n.toLowerCase());

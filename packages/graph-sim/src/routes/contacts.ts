@@ -23,7 +23,8 @@ const DELTA_RULES: ResourceRules = {
   type: 'contact',
   properties: CONTACT_PROPERTIES,
   allow: ['$select'],
-  refuse: (opts) => errors.unsupportedQuery(`The following parameters are not supported with change tracking over the 'Contacts' resource: '${opts.join(', ')}'.`),
+  refuse: (opts) =>
+    errors.unsupportedQuery(`The following parameters are not supported with change tracking over the 'Contacts' resource: '${opts.join(', ')}'.`),
 };
 
 function contactsFolder(ctx: RouteContext): Folder {
@@ -100,7 +101,8 @@ function remove(ctx: RouteContext): GraphResponse {
   return { status: 204, headers: {} };
 }
 
-const get = (ctx: RouteContext) => json(200, view(ctx, contactRef(ctx, folderOf(ctx), ctx.params[ctx.params.length - 1]), parseQuery(ctx.req.query, ENTITY_RULES)));
+const get = (ctx: RouteContext) =>
+  json(200, view(ctx, contactRef(ctx, folderOf(ctx), ctx.params[ctx.params.length - 1]), parseQuery(ctx.req.query, ENTITY_RULES)));
 
 export const CONTACT_ROUTES: Route[] = [
   {
@@ -110,7 +112,13 @@ export const CONTACT_ROUTES: Route[] = [
     name: 'GET contactFolders',
     run: (ctx) => json(200, { '@odata.context': `${ctx.req.baseUrl}/$metadata#Collection(contactFolder)`, value: [folderJson(ctx, contactsFolder(ctx))] }),
   },
-  { method: 'GET', pattern: ['contactFolders', ':fid'], need: READ, name: 'GET contactFolder', run: (ctx) => json(200, folderJson(ctx, folderById(ctx, ctx.params[0]))) },
+  {
+    method: 'GET',
+    pattern: ['contactFolders', ':fid'],
+    need: READ,
+    name: 'GET contactFolder',
+    run: (ctx) => json(200, folderJson(ctx, folderById(ctx, ctx.params[0]))),
+  },
   {
     method: 'GET',
     pattern: ['contactFolders', ':fid', 'contacts', 'delta'],

@@ -68,14 +68,19 @@ function windowOf(ctx: RouteContext): { start: number; end: number } {
 }
 
 function attendeeAddresses(fields: Map<string, El>): string[] {
-  return ['RequiredAttendees', 'OptionalAttendees', 'Resources'].flatMap((n) =>
-    (fields.get(n)?.children ?? []).map((a) => a.children.find((c) => c.name === 'Mailbox')?.children.find((c) => c.name === 'EmailAddress')?.text ?? ''),
-  ).filter(Boolean);
+  return ['RequiredAttendees', 'OptionalAttendees', 'Resources']
+    .flatMap((n) =>
+      (fields.get(n)?.children ?? []).map((a) => a.children.find((c) => c.name === 'Mailbox')?.children.find((c) => c.name === 'EmailAddress')?.text ?? ''),
+    )
+    .filter(Boolean);
 }
 
 function listEvents(ctx: RouteContext): GraphResponse {
   const q = parseQuery(ctx.req.query, LIST_RULES);
-  const refs = [...calendar(ctx).items].map((id) => ctx.mb.items.get(id)).filter((i) => !!i).map((item) => ({ item: item! }));
+  const refs = [...calendar(ctx).items]
+    .map((id) => ctx.mb.items.get(id))
+    .filter((i) => !!i)
+    .map((item) => ({ item: item! }));
   return listRefs(ctx, refs, q);
 }
 
@@ -142,7 +147,13 @@ function updateEvent(ctx: RouteContext): GraphResponse {
   ctx.deps.store.touch(ctx.mb, item);
   const now = o ? item.exceptions.get(o.originalStart)!.fields : item.fields;
   const added = attendeeAddresses(now).filter((a) => !before.includes(a));
-  ctx.deps.state.recordMessage({ kind: 'invitation', mailbox: ctx.mb.email, eventId: item.id, subject: now.get('Subject')?.text ?? item.fields.get('Subject')?.text ?? '', recipients: added });
+  ctx.deps.state.recordMessage({
+    kind: 'invitation',
+    mailbox: ctx.mb.email,
+    eventId: item.id,
+    subject: now.get('Subject')?.text ?? item.fields.get('Subject')?.text ?? '',
+    recipients: added,
+  });
   const fresh = o ? resolveId(ctx.mb, outputId(ctx.mb, ref, 'rest')) : { item };
   return json(200, view(ctx, fresh, q));
 }
@@ -174,27 +185,50 @@ export const EVENT_ROUTES: Route[] = [
     name: 'GET calendar',
     run: (ctx) => {
       const f = calendar(ctx);
-      return json(200, { id: restId(f.id), name: f.displayName, changeKey: f.changeKey, canEdit: true, isDefaultCalendar: true, owner: { name: ctx.mb.displayName, address: ctx.mb.email } });
+      return json(200, {
+        id: restId(f.id),
+        name: f.displayName,
+        changeKey: f.changeKey,
+        canEdit: true,
+        isDefaultCalendar: true,
+        owner: { name: ctx.mb.displayName, address: ctx.mb.email },
+      });
     },
   },
-  { method: 'GET', pattern: ['calendarView', 'delta'], need: READ, name: 'GET calendarView/delta', run: (ctx) => (parseQuery(ctx.req.query, DELTA_RULES), serveDelta(ctx, 'calendarView', calendar(ctx))) },
-  { method: 'GET', pattern: ['calendar', 'calendarView', 'delta'], need: READ, name: 'GET calendarView/delta', run: (ctx) => (parseQuery(ctx.req.query, DELTA_RULES), serveDelta(ctx, 'calendarView', calendar(ctx))) },
-  ...['calendarView', 'calendar/calendarView'].map(
-    (p): Route => ({
-      method: 'GET',
-      pattern: p.split('/'),
-      need: READ,
-      name: 'GET calendarView',
-      run: (ctx) => {
-        const q = parseQuery(ctx.req.query, VIEW_RULES);
-        return listRefs(ctx, calendarView(ctx.mb, calendar(ctx), windowOf(ctx)), q);
-      },
-    }),
-  ),
+  {
+    method: 'GET',
+    pattern: ['calendarView', 'delta'],
+    need: READ,
+    name: 'GET calendarView/delta',
+    run: (ctx) => (parseQuery(ctx.req.query, DELTA_RULES), serveDelta(ctx, 'calendarView', calendar(ctx))),
+  },
+  {
+    method: 'GET',
+    pattern: ['calendar', 'calendarView', 'delta'],
+    need: READ,
+    name: 'GET calendarView/delta',
+    run: (ctx) => (parseQuery(ctx.req.query, DELTA_RULES), serveDelta(ctx, 'calendarView', calendar(ctx))),
+  },
+  ...['calendarView', 'calendar/calendarView'].map((p): Route => ({
+    method: 'GET',
+    pattern: p.split('/'),
+    need: READ,
+    name: 'GET calendarView',
+    run: (ctx) => {
+      const q = parseQuery(ctx.req.query, VIEW_RULES);
+      return listRefs(ctx, calendarView(ctx.mb, calendar(ctx), windowOf(ctx)), q);
+    },
+  })),
   ...['events', 'calendar/events'].flatMap((p): Route[] => [
     { method: 'GET', pattern: p.split('/'), need: READ, name: 'GET events', run: listEvents },
     { method: 'POST', pattern: p.split('/'), need: WRITE, name: 'POST events', run: createEvent },
-    { method: 'GET', pattern: [...p.split('/'), ':id'], need: READ, name: 'GET event', run: (ctx) => json(200, view(ctx, eventRef(ctx, ctx.params[0]), parseQuery(ctx.req.query, ENTITY_RULES))) },
+    {
+      method: 'GET',
+      pattern: [...p.split('/'), ':id'],
+      need: READ,
+      name: 'GET event',
+      run: (ctx) => json(200, view(ctx, eventRef(ctx, ctx.params[0]), parseQuery(ctx.req.query, ENTITY_RULES))),
+    },
     { method: 'PATCH', pattern: [...p.split('/'), ':id'], need: WRITE, name: 'PATCH event', run: updateEvent },
     { method: 'DELETE', pattern: [...p.split('/'), ':id'], need: WRITE, name: 'DELETE event', run: deleteEvent },
     {
@@ -205,7 +239,8 @@ export const EVENT_ROUTES: Route[] = [
       run: (ctx) => {
         const q = parseQuery(ctx.req.query, VIEW_RULES);
         const ref = eventRef(ctx, ctx.params[0]);
-        if (ref.occurrence || !ref.item.recurrence) throw errors.invalidRequest('The instances of a single event or occurrence cannot be listed: pass the id of a series master.');
+        if (ref.occurrence || !ref.item.recurrence)
+          throw errors.invalidRequest('The instances of a single event or occurrence cannot be listed: pass the id of a series master.');
         return listRefs(ctx, seriesInstances(ref, windowOf(ctx)), q);
       },
     },

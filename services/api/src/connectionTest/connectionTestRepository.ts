@@ -22,10 +22,10 @@ export async function firstSignedInMailbox(db: Queryable, orgId: string): Promis
 
 /** A signed-in mailbox of the organisation with this address (case-insensitive), if any. */
 export async function signedInMailboxByAddress(db: Queryable, orgId: string, address: string): Promise<TestableMailbox | null> {
-  const res = await db.query(
-    `SELECT id, smtp_address, refresh_token_enc FROM mailboxes WHERE org_id = $1 AND lower(smtp_address) = lower($2) LIMIT 1`,
-    [orgId, address],
-  );
+  const res = await db.query(`SELECT id, smtp_address, refresh_token_enc FROM mailboxes WHERE org_id = $1 AND lower(smtp_address) = lower($2) LIMIT 1`, [
+    orgId,
+    address,
+  ]);
   const r = res.rows[0];
   return r ? { mailboxId: r.id, address: r.smtp_address, signedIn: true, refreshTokenEnc: r.refresh_token_enc } : null;
 }

@@ -42,7 +42,6 @@ export interface ConnectionTestInput {
 
 const TEST_TIMEOUT_MS = 20_000;
 
-
 /**
  * Token, then one call as the mailbox over the organisation's transport (EWS GetFolder, or Graph
  * reads of the calendar and the contacts folder). Fresh token providers every time: a cached token would

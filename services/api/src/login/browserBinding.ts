@@ -9,10 +9,7 @@ import { OAUTH_STATE_TTL_SECONDS } from './oauthStateRepository';
 export const BINDING_COOKIE = 'exsync_signin';
 
 export function setBindingCookie(reply: FastifyReply, value: string, secure: boolean): void {
-  reply.header(
-    'set-cookie',
-    `${BINDING_COOKIE}=${value}; Path=/oauth; Max-Age=${OAUTH_STATE_TTL_SECONDS}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
-  );
+  reply.header('set-cookie', `${BINDING_COOKIE}=${value}; Path=/oauth; Max-Age=${OAUTH_STATE_TTL_SECONDS}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
 }
 
 export function clearBindingCookie(reply: FastifyReply, secure: boolean): void {

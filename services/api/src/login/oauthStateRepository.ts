@@ -12,11 +12,7 @@ export interface OAuthStateRow {
   monitoredMailboxId: string | null;
 }
 
-export type ConsumeResult =
-  | { status: 'ok'; row: OAuthStateRow }
-  | { status: 'unknown' }
-  | { status: 'expired' }
-  | { status: 'used' };
+export type ConsumeResult = { status: 'ok'; row: OAuthStateRow } | { status: 'unknown' } | { status: 'expired' } | { status: 'used' };
 
 /** How long a state handed to Microsoft stays redeemable. */
 export const OAUTH_STATE_TTL_SECONDS = 600;
@@ -40,8 +36,16 @@ export async function insertOAuthState(
   await db.query(
     `INSERT INTO oauth_states (state, org_id, user_id, purpose, code_verifier, nonce, monitored_mailbox_id, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $8, now() + make_interval(secs => $7))`,
-    [input.state, input.orgId, input.userId ?? null, input.purpose, input.codeVerifier ?? null, input.nonce ?? null, OAUTH_STATE_TTL_SECONDS,
-      input.monitoredMailboxId ?? null],
+    [
+      input.state,
+      input.orgId,
+      input.userId ?? null,
+      input.purpose,
+      input.codeVerifier ?? null,
+      input.nonce ?? null,
+      OAUTH_STATE_TTL_SECONDS,
+      input.monitoredMailboxId ?? null,
+    ],
   );
   await db.query(
     `DELETE FROM oauth_states s USING (

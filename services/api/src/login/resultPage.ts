@@ -53,7 +53,7 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
     case 'wrong-tenant':
       return {
         title: 'Wrong organisation',
-        body: "You signed in with an account from another Microsoft organisation than the one your administrator set up. Open the sign-in link again and use your work account, or ask your administrator to check the tenant id.",
+        body: 'You signed in with an account from another Microsoft organisation than the one your administrator set up. Open the sign-in link again and use your work account, or ask your administrator to check the tenant id.',
       };
     case 'other-account':
       return {
@@ -102,7 +102,10 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
     case 'microsoft-error':
       return { title: 'Microsoft reported a problem', body: `Microsoft could not sign you in: ${d.error}. Nothing was connected.` };
     case 'consent-granted':
-      return { title: 'Consent granted', body: 'Exchange access for exsync is granted for your organisation. You can close this page and return to the admin page.' };
+      return {
+        title: 'Consent granted',
+        body: 'Exchange access for exsync is granted for your organisation. You can close this page and return to the admin page.',
+      };
     case 'consent-denied':
       return { title: 'Consent not granted', body: `Microsoft reports that consent was not granted: ${d.error}. Nothing was recorded as granted.` };
     case 'consent-pending':

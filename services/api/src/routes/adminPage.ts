@@ -4,7 +4,8 @@ import type {} from '@fastify/swagger'; // declares schema.hide
 import { adminAssetsDir } from '../admin/adminAssets';
 
 // Scripts only from our own origin: the page holds an admin token, so no inline script may run.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /**
  * GET /admin: the admin page (HTML, CSS and the page's TypeScript bundled to admin.js; it calls the

@@ -10,7 +10,11 @@ import { badRequest } from '../httpError';
 import { CURSOR_PATTERN, decodeCursor, encodeCursor } from '../changeCursor';
 import { anyItemOutput } from '../schemas/canonical';
 
-const cursor = { type: 'string', pattern: CURSOR_PATTERN, description: 'Opaque cursor: the `next` of the previous answer (valid for this organisation only)' } as const;
+const cursor = {
+  type: 'string',
+  pattern: CURSOR_PATTERN,
+  description: 'Opaque cursor: the `next` of the previous answer (valid for this organisation only)',
+} as const;
 
 export const changeRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { orgId: string }; Querystring: { after?: string; limit: number } }>(
@@ -58,13 +62,15 @@ export const changeRoutes: FastifyPluginAsync = async (app) => {
       assertOrgAccess(request, orgId);
       const { after, limit } = request.query;
       const { config } = app.deps;
-      const position = after === undefined ? undefined : decodeCursor([config.encryptionKey.key, ...config.previousEncryptionKeys.map((k) => k.key)], orgId, after);
-      if (after !== undefined && position === undefined) throw badRequest('query parameter "after" is not a cursor of this organisation: pass the `next` of a previous answer', 'after');
+      const position =
+        after === undefined ? undefined : decodeCursor([config.encryptionKey.key, ...config.previousEncryptionKeys.map((k) => k.key)], orgId, after);
+      if (after !== undefined && position === undefined)
+        throw badRequest('query parameter "after" is not a cursor of this organisation: pass the `next` of a previous answer', 'after');
       const rows = await readChanges(app.deps.pool, orgId, position, limit);
       const opaque = (seq: string) => encodeCursor(config.encryptionKey.key, orgId, seq);
       return {
         changes: rows.map((r) => ({ cursor: opaque(r.cursor), userId: r.userId, kind: r.kind, crmId: r.crmId, op: r.op, item: r.item })),
-        next: rows.length ? opaque(rows[rows.length - 1].cursor) : after ?? null,
+        next: rows.length ? opaque(rows[rows.length - 1].cursor) : (after ?? null),
       };
     },
   );

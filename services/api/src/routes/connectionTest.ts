@@ -3,12 +3,7 @@ import { getUser, liftOrganisationStop, loadCredentials, stopOrganisation, type 
 import { requestSyncSoon } from '../requestSyncSoon';
 import { assertOrgAccess } from '../auth';
 import { notFound } from '../httpError';
-import {
-  firstSignedInMailbox,
-  signedInMailboxByAddress,
-  userMailbox,
-  type TestableMailbox,
-} from '../connectionTest/connectionTestRepository';
+import { firstSignedInMailbox, signedInMailboxByAddress, userMailbox, type TestableMailbox } from '../connectionTest/connectionTestRepository';
 import { runConnectionTest, type ConnectionTestResult } from '../connectionTest/runConnectionTest';
 import { errorResponses, noQuery, orgParams, userParams } from '../schemas';
 
@@ -35,19 +30,20 @@ const resultSchema = {
 } as const;
 
 /** Loads the settings as the first step; a missing or unreadable secret ends the test there. */
-async function settingsStep(
-  app: FastifyInstance,
-  orgId: string,
-): Promise<{ creds: ExchangeCredentials } | { result: ConnectionTestResult }> {
+async function settingsStep(app: FastifyInstance, orgId: string): Promise<{ creds: ExchangeCredentials } | { result: ConnectionTestResult }> {
   const fail = (message: string) => ({ result: { ok: false, mailbox: null, steps: [{ name: 'settings' as const, ok: false, message }] } });
   let creds: ExchangeCredentials | null;
   try {
     creds = await loadCredentials(app.deps.pool, app.deps.secretBox, orgId);
   } catch {
-    return fail('The stored client secret cannot be decrypted with the configured encryption keys (was EXSYNC_ENCRYPTION_KEY changed?). Save the client secret again.');
+    return fail(
+      'The stored client secret cannot be decrypted with the configured encryption keys (was EXSYNC_ENCRYPTION_KEY changed?). Save the client secret again.',
+    );
   }
-  if (!creds) return fail('No Exchange settings are saved yet. Enter the application id, tenant id and client secret from the Azure app registration and save them.');
-  if (!creds.clientSecret && !creds.clientCertificate) return fail('No client secret or certificate is saved. Create a client secret for the app in the Azure portal and save it here.');
+  if (!creds)
+    return fail('No Exchange settings are saved yet. Enter the application id, tenant id and client secret from the Azure app registration and save them.');
+  if (!creds.clientSecret && !creds.clientCertificate)
+    return fail('No client secret or certificate is saved. Create a client secret for the app in the Azure portal and save it here.');
   return { creds };
 }
 

@@ -4,7 +4,16 @@
  * pushes it to the user's mailbox; items Exchange created are listed with engine-minted crm ids.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { InvalidEmailError, keepEmailSlots, parseEmails, parseInstant, type Appointment, type Contact, type EmailInput, type ItemKind } from '@exsync/canonical';
+import {
+  InvalidEmailError,
+  keepEmailSlots,
+  parseEmails,
+  parseInstant,
+  type Appointment,
+  type Contact,
+  type EmailInput,
+  type ItemKind,
+} from '@exsync/canonical';
 import { findWindowsZone } from '@exsync/calendar';
 import { getCrmItem, getMailboxByUser, getUser, listCrmItems, putCrmItem, tombstoneCrmItem, type CrmItemRow } from '@exsync/db';
 import { requestSyncSoon } from '../requestSyncSoon';
@@ -13,7 +22,7 @@ import { badRequest, notFound } from '../httpError';
 import { errorResponses, guid } from '../schemas';
 import { appointmentInput, appointmentOutput, contactSchema } from '../schemas/canonical';
 
-const crmIdSchema = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^/\\s]+$', description: 'The CRM\'s own id for the item' } as const;
+const crmIdSchema = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^/\\s]+$', description: "The CRM's own id for the item" } as const;
 
 const itemParams = {
   type: 'object',
@@ -146,7 +155,11 @@ export const crmItemRoutes: FastifyPluginAsync = async (app) => {
           description: 'Leaves a tombstone so the delete reaches Exchange; 404 when there is no such live item.',
           params: itemParams,
           response: {
-            200: { type: 'object', properties: { crmId: { type: 'string' }, version: { type: 'integer' }, deleted: { type: 'boolean' } }, required: ['crmId', 'version', 'deleted'] },
+            200: {
+              type: 'object',
+              properties: { crmId: { type: 'string' }, version: { type: 'integer' }, deleted: { type: 'boolean' } },
+              required: ['crmId', 'version', 'deleted'],
+            },
             ...errorResponses(400, 404),
           },
         },

@@ -151,7 +151,13 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
    * may edit the settings could send the stored secret, or the token it buys, to a host of their
    * choosing), and stores the merged settings.
    */
-  async function save(request: FastifyRequest, orgId: string, sent: Partial<ExchangeSettingsInput>, existing: ExchangeSettingsView | null, merged: ExchangeSettingsInput) {
+  async function save(
+    request: FastifyRequest,
+    orgId: string,
+    sent: Partial<ExchangeSettingsInput>,
+    existing: ExchangeSettingsView | null,
+    merged: ExchangeSettingsInput,
+  ) {
     if (sent.clientSecret !== undefined && sent.clientCertificate !== undefined) {
       throw badRequest('send clientSecret or clientCertificate, not both: the app proves who it is with one of them', 'clientCertificate');
     }
@@ -187,7 +193,10 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
         if (switchFrom) switching = await startTransportSwitch(c, orgId, switchFrom, transport);
         return s;
       });
-      request.log.info({ orgId, fields: Object.keys(sent).filter((k) => k !== 'clientSecret' && k !== 'clientCertificate'), switching: switching.length }, 'exchange settings saved');
+      request.log.info(
+        { orgId, fields: Object.keys(sent).filter((k) => k !== 'clientSecret' && k !== 'clientCertificate'), switching: switching.length },
+        'exchange settings saved',
+      );
       await queueSwitch(pool, app.deps.enqueueSync, switching);
       return withTransportSwitch(pool, saved);
     } catch (err) {
@@ -205,7 +214,7 @@ export const exchangeSettingsRoutes: FastifyPluginAsync = async (app) => {
         summary: "Set the organisation's Exchange app registration (a full replace: omitted fields take their defaults)",
         description:
           'Replaces every setting: a field left out takes its default (the write-only secret and certificate excepted, which are kept). ' +
-          'Use PATCH to change some fields only. `authorityHost` must be one of Microsoft\'s authority hosts and `ewsUrl` an https URL on ' +
+          "Use PATCH to change some fields only. `authorityHost` must be one of Microsoft's authority hosts and `ewsUrl` an https URL on " +
           'outlook.office365.com (`graphUrl`: graph.microsoft.com and the national clouds), unless the operator lists the host in ' +
           'EXSYNC_ALLOWED_HOSTS (400 naming the field otherwise). `transport` picks EWS or Graph; changing it switches every mailbox that has synced, links kept ' +
           '(progress in `transportSwitch`; 409 naming transport while a switch runs, or back from Graph to EWS). Changing an endpoint ' +

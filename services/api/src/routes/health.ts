@@ -78,22 +78,14 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
           return 'down';
         }
       };
-      const [postgres, redisCheck] = await Promise.all([
-        probe(() => pool.query('SELECT 1')),
-        probe(() => pingRedis(redis, 1_500)),
-      ]);
+      const [postgres, redisCheck] = await Promise.all([probe(() => pool.query('SELECT 1')), probe(() => pingRedis(redis, 1_500))]);
       const ready = postgres === 'ok' && redisCheck === 'ok';
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: { postgres, redis: redisCheck } });
     },
   );
 
-  app.get(
-    '/metrics',
-    { schema: { tags: ['operations'],
-        security: [], summary: 'Prometheus metrics' } },
-    async (_request, reply) => {
-      reply.header('content-type', app.metrics.contentType);
-      return app.metrics.metrics();
-    },
-  );
+  app.get('/metrics', { schema: { tags: ['operations'], security: [], summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    reply.header('content-type', app.metrics.contentType);
+    return app.metrics.metrics();
+  });
 };

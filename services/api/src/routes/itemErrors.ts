@@ -33,7 +33,17 @@ export const itemErrorRoutes: FastifyPluginAsync = async (app) => {
       const mailbox = await getMailboxByUser(pool, orgId, userId);
       if (!mailbox) throw notFound('user not found');
       const rows = await listItemErrors(pool, mailbox.id, { limit: 100_000 });
-      return { items: rows.map(({ kind, crmId, ewsItemId, code, message, attempts, nextAttemptAt }) => ({ kind, crmId, ewsItemId, code, message, attempts, nextAttemptAt })) };
+      return {
+        items: rows.map(({ kind, crmId, ewsItemId, code, message, attempts, nextAttemptAt }) => ({
+          kind,
+          crmId,
+          ewsItemId,
+          code,
+          message,
+          attempts,
+          nextAttemptAt,
+        })),
+      };
     },
   );
 };

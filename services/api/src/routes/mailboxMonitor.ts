@@ -19,14 +19,7 @@ import {
   setMonitoredMailboxEnabled,
   type InboundMessage,
 } from '@exsync/db';
-import {
-  checkMailHost,
-  DEFAULT_IMAP_HOST,
-  DEFAULT_SMTP_HOST,
-  extractAttachment,
-  MailHostError,
-  NATIVE_CLIENT_REDIRECT_URI,
-} from '@exsync/mailbox-monitor';
+import { checkMailHost, DEFAULT_IMAP_HOST, DEFAULT_SMTP_HOST, extractAttachment, MailHostError, NATIVE_CLIENT_REDIRECT_URI } from '@exsync/mailbox-monitor';
 import { assertOrgAccess } from '../auth';
 import { badRequest, HttpError, notFound } from '../httpError';
 import { LOGIN_LINK_TTL_SECONDS, signLoginTicket } from '../login/loginLink';
@@ -128,7 +121,11 @@ export const mailboxMonitorRoutes: FastifyPluginAsync = async (app) => {
   // Per request, like the sign-in routes: the demo learns its public URL once it listens.
   const redirectUri = (): string => `${config.publicUrl}/oauth/monitor/callback`;
   const policy = app.deps.endpointPolicy;
-  const view = (s: Parameters<typeof monitorSettingsView>[0]) => ({ ...monitorSettingsView(s), redirectUri: redirectUri(), nativeRedirectUri: NATIVE_CLIENT_REDIRECT_URI });
+  const view = (s: Parameters<typeof monitorSettingsView>[0]) => ({
+    ...monitorSettingsView(s),
+    redirectUri: redirectUri(),
+    nativeRedirectUri: NATIVE_CLIENT_REDIRECT_URI,
+  });
 
   app.put<{ Params: { orgId: string }; Body: Record<string, any> }>(
     '/v1/orgs/:orgId/mailbox-monitor',
@@ -139,7 +136,7 @@ export const mailboxMonitorRoutes: FastifyPluginAsync = async (app) => {
         description:
           'Client id and tenant id are stored sealed; the secret (confidential clients only) is write-only. Hosts are `host:port` ' +
           `(defaults ${DEFAULT_IMAP_HOST} and ${DEFAULT_SMTP_HOST}) and must be Microsoft's or listed by the operator (EXSYNC_ALLOWED_HOSTS). ` +
-          'authorityHost defaults to the organisation\'s Exchange setting, then Microsoft\'s.',
+          "authorityHost defaults to the organisation's Exchange setting, then Microsoft's.",
         params: orgParams,
         body: settingsBody,
         response: { 200: settingsView, ...errorResponses(400, 404) },
@@ -178,7 +175,12 @@ export const mailboxMonitorRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { orgId: string } }>(
     '/v1/orgs/:orgId/mailbox-monitor',
     {
-      schema: { tags: ['mailbox-monitor'], summary: 'The mailbox-monitor settings (never the secret)', params: orgParams, response: { 200: settingsView, ...errorResponses(404) } },
+      schema: {
+        tags: ['mailbox-monitor'],
+        summary: 'The mailbox-monitor settings (never the secret)',
+        params: orgParams,
+        response: { 200: settingsView, ...errorResponses(404) },
+      },
     },
     async (request) => {
       const { orgId } = request.params;
@@ -299,7 +301,8 @@ export const mailboxMonitorRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['mailbox-monitor'],
         summary: 'Messages the monitor read, in order (the CRM feed)',
-        description: 'Each message once, in the order it was read. Start without `after`, then pass `next`. Attachments are listed with their index; fetch one with .../attachments/:index.',
+        description:
+          'Each message once, in the order it was read. Start without `after`, then pass `next`. Attachments are listed with their index; fetch one with .../attachments/:index.',
         params: orgParams,
         querystring: {
           type: 'object',
@@ -307,7 +310,11 @@ export const mailboxMonitorRoutes: FastifyPluginAsync = async (app) => {
           additionalProperties: false,
         },
         response: {
-          200: { type: 'object', properties: { messages: { type: 'array', items: messageView }, next: { type: 'string', nullable: true } }, required: ['messages', 'next'] },
+          200: {
+            type: 'object',
+            properties: { messages: { type: 'array', items: messageView }, next: { type: 'string', nullable: true } },
+            required: ['messages', 'next'],
+          },
           ...errorResponses(400, 404),
         },
       },

@@ -1,12 +1,5 @@
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from 'fastify';
-import {
-  getExchangeSettings,
-  getUser,
-  loadCredentials,
-  recordConsent,
-  recordUserSignIn,
-  type ExchangeCredentials,
-} from '@exsync/db';
+import { getExchangeSettings, getUser, loadCredentials, recordConsent, recordUserSignIn, type ExchangeCredentials } from '@exsync/db';
 import { adminMessage, isSyncError } from '@exsync/canonical';
 import { createMsalClient, errorFromAadsts, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
 import { requestSyncSoon } from '../requestSyncSoon';
@@ -100,7 +93,7 @@ export const microsoftLoginLinkRoutes: FastifyPluginAsync = async (app) => {
         summary: "The user's one-time Microsoft sign-in link",
         description:
           'Returns a link to send to the user. Opening it starts a Microsoft sign-in (authorization code with PKCE, ' +
-          'a single-use state valid for 10 minutes) for the user\'s email; the signed-in mailbox must be that address. ' +
+          "a single-use state valid for 10 minutes) for the user's email; the signed-in mailbox must be that address. " +
           'The link itself stays valid for 7 days and can be opened again if a sign-in fails.',
         params: userParams,
         querystring: noQuery,

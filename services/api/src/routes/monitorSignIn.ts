@@ -72,7 +72,11 @@ export const monitorSignInRoutes: FastifyPluginAsync = async (app) => {
       const nonce = randomOpaque();
       const pkce = createPkcePair();
       await deleteStaleOAuthStates(pool);
-      await insertOAuthState(pool, { state, orgId: mailbox.orgId, purpose: 'mailbox-monitor', codeVerifier: pkce.verifier, nonce, monitoredMailboxId: mailbox.id }, app.deps.config.oauthStateLimits);
+      await insertOAuthState(
+        pool,
+        { state, orgId: mailbox.orgId, purpose: 'mailbox-monitor', codeVerifier: pkce.verifier, nonce, monitoredMailboxId: mailbox.id },
+        app.deps.config.oauthStateLimits,
+      );
       const url = monitorAuthorizeUrl(appReg, {
         redirectUri: paste ? NATIVE_CLIENT_REDIRECT_URI : callbackUri(),
         state,
@@ -163,7 +167,7 @@ export const monitorSignInRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['mailbox-monitor'],
         security: [],
-        summary: 'The address a public client\'s native-client redirect landed on (form post from the paste page)',
+        summary: "The address a public client's native-client redirect landed on (form post from the paste page)",
         body: {
           type: 'object',
           properties: { state: { type: 'string', maxLength: 200 }, address: { type: 'string', maxLength: 8192 } },
@@ -175,7 +179,7 @@ export const monitorSignInRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       let landed: URL;
       try {
-        landed = new URL((request.body.address ?? "").trim());
+        landed = new URL((request.body.address ?? '').trim());
       } catch {
         return sendPage(reply, 'code-rejected');
       }
@@ -186,7 +190,12 @@ export const monitorSignInRoutes: FastifyPluginAsync = async (app) => {
       return finish(
         reply,
         request.log,
-        { state: q.get('state') ?? undefined, code: q.get('code') ?? undefined, error: q.get('error') ?? undefined, error_description: q.get('error_description') ?? undefined },
+        {
+          state: q.get('state') ?? undefined,
+          code: q.get('code') ?? undefined,
+          error: q.get('error') ?? undefined,
+          error_description: q.get('error_description') ?? undefined,
+        },
         redirectUri,
       );
     },

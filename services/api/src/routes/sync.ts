@@ -27,7 +27,10 @@ const syncStatusResponse = {
               listed: { type: 'integer', description: 'changes Exchange has listed so far' },
               applied: { type: 'integer', description: 'listed changes applied (read and written to the CRM side)' },
               pages: { type: 'integer', description: 'pages of changes read' },
-              estimatedTotal: nullable({ type: 'integer', description: "the folder's item count when it is listed from the start (GetFolder TotalCount); null when unknown" }),
+              estimatedTotal: nullable({
+                type: 'integer',
+                description: "the folder's item count when it is listed from the start (GetFolder TotalCount); null when unknown",
+              }),
             },
             required: ['folder', 'listed', 'applied', 'pages', 'estimatedTotal'],
           },

@@ -17,8 +17,7 @@ import { SYNC_STATES, errorResponses, guid, orgParams, pageQuery, settingsProper
 
 type SettingsPatch = Partial<UserSettings>;
 
-const MOBILE_ACCESS_RULE =
-  'useOAuthForExchange needs mobileAccess: turn mobileAccess on (in the same request or before), or turn useOAuthForExchange off';
+const MOBILE_ACCESS_RULE = 'useOAuthForExchange needs mobileAccess: turn mobileAccess on (in the same request or before), or turn useOAuthForExchange off';
 
 /** The 422 rule: OAuth for Exchange is only offered to users with mobile access. */
 function violatesMobileAccessRule(current: UserSettings, patch: SettingsPatch): boolean {

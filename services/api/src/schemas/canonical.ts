@@ -6,7 +6,7 @@
 
 /** The all-day representation (README, "All-day items, birthdays and field fidelity"). */
 const ALL_DAY =
-  'All-day items: start and end name dates (end exclusive), given either as midnights of the item\'s timeZone (what Exchange holds, e.g. 2027-05-09T12:00:00Z for 10 May in Pacific/Auckland) or as UTC midnights (2027-05-10T00:00:00Z); both are accepted. ' +
+  "All-day items: start and end name dates (end exclusive), given either as midnights of the item's timeZone (what Exchange holds, e.g. 2027-05-09T12:00:00Z for 10 May in Pacific/Auckland) or as UTC midnights (2027-05-10T00:00:00Z); both are accepted. " +
   'Reads return the form the CRM last wrote for as long as the dates are unchanged; dates changed in Outlook come back in that form too.';
 
 const INSTANT = 'ISO 8601 instant, YYYY-MM-DDTHH:MM:SS[.fff] with Z or a full offset (+01:00); no leap seconds (23:59:60), no hour-only offsets (+01)';
@@ -75,8 +75,11 @@ const appointmentProperties = {
   start: { ...isoInstant, description: `${INSTANT}. ${ALL_DAY}` },
   end: { ...isoInstant, description: `${INSTANT}; exclusive. ${ALL_DAY}` },
   timeZone: {
-    type: 'string', minLength: 1, maxLength: 100,
-    description: 'IANA time zone, e.g. Europe/Berlin; one with no Windows time zone (Antarctica/Troll) answers 400. An Exchange item in a "Customized Time Zone" reports the IANA zone whose rules match its definition (a fixed-offset Etc/GMT zone when none does); its zone is rewritten only when the CRM changes the times or the zone.',
+    type: 'string',
+    minLength: 1,
+    maxLength: 100,
+    description:
+      'IANA time zone, e.g. Europe/Berlin; one with no Windows time zone (Antarctica/Troll) answers 400. An Exchange item in a "Customized Time Zone" reports the IANA zone whose rules match its definition (a fixed-offset Etc/GMT zone when none does); its zone is rewritten only when the CRM changes the times or the zone.',
   },
   isAllDay: { type: 'boolean', description: ALL_DAY },
   recurrence: recurrenceSchema,
@@ -107,7 +110,8 @@ export const appointmentOutput = {
       items: {
         type: 'object',
         properties: {
-          email: { type: 'string' }, name: { type: 'string' },
+          email: { type: 'string' },
+          name: { type: 'string' },
           type: { type: 'string', enum: ['required', 'optional', 'resource'] },
           response: { type: 'string', enum: ['unknown', 'organizer', 'tentative', 'accept', 'decline', 'noResponseReceived'] },
         },
@@ -120,8 +124,25 @@ export const appointmentOutput = {
 } as const;
 
 const PHONE_KINDS = [
-  'business', 'business2', 'businessFax', 'mobile', 'home', 'home2', 'homeFax', 'other', 'otherFax', 'pager', 'assistant',
-  'car', 'companyMain', 'callback', 'isdn', 'primary', 'radio', 'telex', 'ttyTdd',
+  'business',
+  'business2',
+  'businessFax',
+  'mobile',
+  'home',
+  'home2',
+  'homeFax',
+  'other',
+  'otherFax',
+  'pager',
+  'assistant',
+  'car',
+  'companyMain',
+  'callback',
+  'isdn',
+  'primary',
+  'radio',
+  'telex',
+  'ttyTdd',
 ] as const;
 
 const postalAddress = {
@@ -159,7 +180,7 @@ export const contactSchema = {
       description:
         'At most three (Exchange EmailAddress1..3). Each entry is {address, name?, slot?}: name is the display name of that email, slot (1-3) the Exchange slot it is kept in (entries without a slot take the lowest free slots, in order). ' +
         'On input a plain string is accepted as {address}, and "Jane Doe <jane.doe@example.test>" as {name, address}; a string that is not an address is refused with 400 naming the entry. ' +
-        'An entry without slot keeps the slot its address already has on the item (and, without name either, its display name), so a CRM that stores plain addresses does not move Exchange\'s slots.',
+        "An entry without slot keeps the slot its address already has on the item (and, without name either, its display name), so a CRM that stores plain addresses does not move Exchange's slots.",
       items: { anyOf: [{ type: 'string', minLength: 1, maxLength: 400 }, emailEntry] },
     },
     phones: {
@@ -177,7 +198,7 @@ export const contactSchema = {
     notes: longText,
     birthday: {
       ...isoDate,
-      description: 'The birthday\'s date (no zone). Read from Outlook\'s PidLidBirthdayLocal when present; written to both Birthday and PidLidBirthdayLocal.',
+      description: "The birthday's date (no zone). Read from Outlook's PidLidBirthdayLocal when present; written to both Birthday and PidLidBirthdayLocal.",
     },
   },
   // Every field is optional (CONTRACT.md); emails, phones and addresses default to empty.

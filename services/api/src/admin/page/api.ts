@@ -1,7 +1,6 @@
 /** The JSON API as the admin page sees it: typed shapes and one fetch wrapper. */
 
-export type SyncState =
-  | 'not-enabled' | 'awaiting-user-login' | 'scheduled' | 'syncing' | 'healthy' | 'degraded' | 'throttled' | 'retrying' | 'error';
+export type SyncState = 'not-enabled' | 'awaiting-user-login' | 'scheduled' | 'syncing' | 'healthy' | 'degraded' | 'throttled' | 'retrying' | 'error';
 export type Direction = 'two-way' | 'crm-to-exchange' | 'exchange-to-crm';
 
 export interface SideCounts {
@@ -105,7 +104,11 @@ export interface TestResult {
 
 /** An answer other than 2xx: the HTTP status, the API's message and the field it names. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly field?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }

@@ -45,8 +45,16 @@ function render(user: User, st: SyncStatus): void {
   failing.hidden = !errors || errors.count === 0;
   failing.textContent = '';
   if (errors && errors.count > 0) {
-    failing.append(el('p', { text: `${errors.count} item${errors.count === 1 ? '' : 's'} cannot be synced; the rest syncs normally. Fix them in the CRM or in Outlook:` }));
-    failing.append(el('ul', {}, errors.first.map((e) => el('li', { text: `${e.kind} ${e.crmId}: ${e.message} (${e.code})` }))));
+    failing.append(
+      el('p', { text: `${errors.count} item${errors.count === 1 ? '' : 's'} cannot be synced; the rest syncs normally. Fix them in the CRM or in Outlook:` }),
+    );
+    failing.append(
+      el(
+        'ul',
+        {},
+        errors.first.map((e) => el('li', { text: `${e.kind} ${e.crmId}: ${e.message} (${e.code})` })),
+      ),
+    );
   }
 
   const facts = byId('detail-facts');
@@ -62,7 +70,7 @@ function render(user: User, st: SyncStatus): void {
   );
 
   const progress = byId('detail-progress');
-  const folders = st.state === 'syncing' ? st.progress?.folders ?? [] : [];
+  const folders = st.state === 'syncing' ? (st.progress?.folders ?? []) : [];
   progress.hidden = folders.length === 0;
   progress.textContent = '';
   progress.append(...folders.map(progressBar));
@@ -78,8 +86,24 @@ function render(user: User, st: SyncStatus): void {
   else {
     conflicts.append(
       el('table', { class: 'conflicts' }, [
-        el('thead', {}, [el('tr', {}, ['When', 'Item', 'Fields changed on both sides', 'Resolution'].map((t) => el('th', { scope: 'col', text: t })))]),
-        el('tbody', {}, recent.map((c) => el('tr', {}, [when(c.at), `${c.kind} ${c.crmId}`, c.fields.join(', '), c.resolution].map((t) => el('td', { text: t }))))),
+        el('thead', {}, [
+          el(
+            'tr',
+            {},
+            ['When', 'Item', 'Fields changed on both sides', 'Resolution'].map((t) => el('th', { scope: 'col', text: t })),
+          ),
+        ]),
+        el(
+          'tbody',
+          {},
+          recent.map((c) =>
+            el(
+              'tr',
+              {},
+              [when(c.at), `${c.kind} ${c.crmId}`, c.fields.join(', '), c.resolution].map((t) => el('td', { text: t })),
+            ),
+          ),
+        ),
       ]),
     );
   }

@@ -40,7 +40,8 @@ export function humanize(message: string): string {
     .replace(new RegExp(`\\b(${names.join('|')})\\b`, 'g'), (name: string) => `"${FIELD_LABELS[name]}"`);
 }
 
-export const TOKEN_REJECTED = 'The admin token is wrong or has expired. Paste a current org-admin token (ask exsync support for a new one if yours has expired).';
+export const TOKEN_REJECTED =
+  'The admin token is wrong or has expired. Paste a current org-admin token (ask exsync support for a new one if yours has expired).';
 
 /** The message for a failed call, in the page's words. */
 export function problemText(e: unknown): string {
@@ -126,7 +127,7 @@ export const CONSENT_LABELS: Record<ConsentState, string> = {
 
 /** A monitored mailbox's state in the admin's words (the API adds the detail in `stateMessage`). */
 export const MONITOR_STATE_LABELS: Record<string, string> = {
-  'awaiting-sign-in': 'Awaiting sign-in: send the authorization link to the mailbox\'s person',
+  'awaiting-sign-in': "Awaiting sign-in: send the authorization link to the mailbox's person",
   connecting: 'Connecting',
   idle: 'Watching (new messages arrive at once)',
   polling: 'Watching (checks for new messages regularly)',

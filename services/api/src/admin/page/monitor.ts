@@ -30,7 +30,8 @@ function showSettings(s: MonitorSettings): void {
   for (const name of OPTIONAL_FIELDS) input(name).value = s[name] ?? '';
   input('clientSecret').value = '';
   byId<HTMLInputElement>('m-removeSecret').checked = false;
-  byId('monitor-state').textContent = `${s.clientSecretSet ? 'A client secret is stored (confidential client).' : 'No client secret is stored (public client).'} Last saved ${when(s.updatedAt)}.`;
+  byId('monitor-state').textContent =
+    `${s.clientSecretSet ? 'A client secret is stored (confidential client).' : 'No client secret is stored (public client).'} Last saved ${when(s.updatedAt)}.`;
   byId('monitor-redirect-uri').textContent = s.redirectUri;
 }
 

@@ -24,7 +24,7 @@ export const TRANSPORT_NEEDS: Record<'ews' | 'graph', Record<'app-only' | 'deleg
       when: 'EWS: for Exchange Server on premises, and for Exchange Online tenants that allow-list this app until 2027-04-01.',
       items: [
         'An app registration with the Office 365 Exchange Online application permission full_access_as_app, and admin consent.',
-        'A client secret or certificate, and the EWS URL (Exchange Online: https://outlook.office365.com/EWS/Exchange.asmx; on premises: your server\'s /EWS/Exchange.asmx).',
+        "A client secret or certificate, and the EWS URL (Exchange Online: https://outlook.office365.com/EWS/Exchange.asmx; on premises: your server's /EWS/Exchange.asmx).",
         'full_access_as_app reaches every mailbox; to limit the app to some, give it the ApplicationImpersonation role with a management scope (New-ManagementScope, New-ManagementRoleAssignment -Role ApplicationImpersonation -CustomRecipientWriteScope) or an Application Access Policy.',
         EWS_RETIREMENT,
       ],
@@ -64,7 +64,14 @@ export function showTransportNeeds(transport: string, mode: string): void {
   const box = byId('transport-needs');
   box.textContent = '';
   box.dataset.transport = t;
-  box.append(el('p', { text: needs.when }), el('ul', {}, needs.items.map((text) => el('li', { text }))));
+  box.append(
+    el('p', { text: needs.when }),
+    el(
+      'ul',
+      {},
+      needs.items.map((text) => el('li', { text })),
+    ),
+  );
   byId('ewsUrl-field').hidden = t !== 'ews';
   byId('graphUrl-field').hidden = t !== 'graph';
 }
@@ -140,7 +147,10 @@ export async function switchToGraph(session: Session, show: (s: ExchangeSettings
       say(result, 'The switch has started.');
       followSwitch(session, show, onAuthFailure);
     } else {
-      say(result, s.transport === 'graph' ? 'This organisation now syncs over Microsoft Graph. Grant the Graph permissions, then run the connection test.' : '');
+      say(
+        result,
+        s.transport === 'graph' ? 'This organisation now syncs over Microsoft Graph. Grant the Graph permissions, then run the connection test.' : '',
+      );
     }
   } catch (e) {
     if (onAuthFailure(e)) return;

@@ -42,7 +42,13 @@ function sayInRow(userId: string, message: string, kind: 'ok' | 'problem' = 'ok'
   else say(byId('problem'), message, 'problem');
 }
 
-async function patchUser(ctx: UsersContext, user: User, fieldName: string, value: boolean | string, control: HTMLInputElement | HTMLSelectElement): Promise<void> {
+async function patchUser(
+  ctx: UsersContext,
+  user: User,
+  fieldName: string,
+  value: boolean | string,
+  control: HTMLInputElement | HTMLSelectElement,
+): Promise<void> {
   const s = ctx.session();
   if (!s) return;
   control.disabled = true;
@@ -75,7 +81,11 @@ async function copySignInLink(ctx: UsersContext, user: User): Promise<void> {
 }
 
 /** POST .../sync for the user; the message goes to `report`. */
-export async function requestSync(ctx: Pick<UsersContext, 'session' | 'onAuthFailure'>, user: User, report: (message: string, kind?: 'ok' | 'problem') => void): Promise<void> {
+export async function requestSync(
+  ctx: Pick<UsersContext, 'session' | 'onAuthFailure'>,
+  user: User,
+  report: (message: string, kind?: 'ok' | 'problem') => void,
+): Promise<void> {
   const s = ctx.session();
   if (!s) return;
   try {
@@ -94,7 +104,11 @@ function row(ctx: UsersContext, user: User): HTMLTableRowElement {
     const hidden = el('label', { for: id, class: 'visually-hidden', text: `${FIELD_LABELS[name]} for ${user.email}` });
     let control: HTMLInputElement | HTMLSelectElement;
     if (name === 'calendarDirection' || name === 'contactsDirection') {
-      const select = el('select', { id, 'data-field': name }, DIRECTIONS.map(([v, t]) => el('option', { value: v, text: t })));
+      const select = el(
+        'select',
+        { id, 'data-field': name },
+        DIRECTIONS.map(([v, t]) => el('option', { value: v, text: t })),
+      );
       select.value = user.settings[name];
       select.addEventListener('change', () => void patchUser(ctx, user, name, select.value, select));
       control = select;
@@ -111,14 +125,22 @@ function row(ctx: UsersContext, user: User): HTMLTableRowElement {
     el('td', {}, [
       el('button', { type: 'button', 'data-action': 'details', 'aria-label': `Details for ${user.email}`, onclick: () => ctx.openDetail(user) }, ['Details']),
       ' ',
-      el('button', { type: 'button', 'data-action': 'signin-link', 'aria-label': `Copy sign-in link for ${user.email}`, onclick: () => void copySignInLink(ctx, user) }, ['Copy sign-in link']),
+      el(
+        'button',
+        { type: 'button', 'data-action': 'signin-link', 'aria-label': `Copy sign-in link for ${user.email}`, onclick: () => void copySignInLink(ctx, user) },
+        ['Copy sign-in link'],
+      ),
       ' ',
-      el('button', {
-        type: 'button',
-        'data-action': 'sync-now',
-        'aria-label': `Sync now for ${user.email}`,
-        onclick: () => void requestSync(ctx, user, (m, k) => sayInRow(user.id, m, k)),
-      }, ['Sync now']),
+      el(
+        'button',
+        {
+          type: 'button',
+          'data-action': 'sync-now',
+          'aria-label': `Sync now for ${user.email}`,
+          onclick: () => void requestSync(ctx, user, (m, k) => sayInRow(user.id, m, k)),
+        },
+        ['Sync now'],
+      ),
       el('div', { class: 'row-message message', role: 'status', 'aria-live': 'polite' }),
     ]),
   );
@@ -163,10 +185,13 @@ function render(ctx: UsersContext, users: User[]): void {
 
 function pageInfo(): void {
   const page = view.cursors.length;
-  const filters = [view.search ? `matching "${view.search}"` : '', view.state ? `in state ${STATE_LABELS[view.state] ?? view.state}` : ''].filter(Boolean).join(' ');
-  byId('page-info').textContent = view.shown === 0
-    ? `No users${filters ? ` ${filters}` : ''}.`
-    : `Page ${page}: users ${(page - 1) * view.limit + 1}-${(page - 1) * view.limit + view.shown}${filters ? ` ${filters}` : ''}${view.next ? '' : ' (last page)'}`;
+  const filters = [view.search ? `matching "${view.search}"` : '', view.state ? `in state ${STATE_LABELS[view.state] ?? view.state}` : '']
+    .filter(Boolean)
+    .join(' ');
+  byId('page-info').textContent =
+    view.shown === 0
+      ? `No users${filters ? ` ${filters}` : ''}.`
+      : `Page ${page}: users ${(page - 1) * view.limit + 1}-${(page - 1) * view.limit + view.shown}${filters ? ` ${filters}` : ''}${view.next ? '' : ' (last page)'}`;
   byId<HTMLButtonElement>('prev-page').disabled = page <= 1;
   byId<HTMLButtonElement>('next-page').disabled = !view.next;
 }
