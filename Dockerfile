@@ -9,6 +9,7 @@ ENV TZ=UTC
 WORKDIR /app
 # Manifests first, so the dependency layer is reused until they change.
 COPY package.json package-lock.json ./
+COPY packages/calendar/package.json packages/calendar/
 COPY packages/canonical/package.json packages/canonical/
 COPY packages/config/package.json packages/config/
 COPY packages/db/package.json packages/db/
@@ -31,6 +32,7 @@ FROM node:22-bookworm-slim AS production
 ENV NODE_ENV=production TZ=UTC
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/packages/calendar/package.json packages/calendar/
 COPY --from=build /app/packages/canonical/package.json packages/canonical/
 COPY --from=build /app/packages/config/package.json packages/config/
 COPY --from=build /app/packages/db/package.json packages/db/

@@ -126,7 +126,7 @@ it('names EWS blocked by Exchange Online with both fixes, offers the switch to G
     const offer = page.locator('#transport-switch');
     expect(await offer.isVisible()).toBe(true);
     expect(await offer.textContent()).toContain('until 2027-04-01');
-    expect(await offer.textContent()).toContain('Calendars.ReadWrite and Contacts.ReadWrite');
+    expect((await offer.innerText()).replace(/\s+/g, ' ')).toContain('Calendars.ReadWrite and Contacts.ReadWrite');
     await b.screenshot(page, 'transport-ews-blocked');
 
     // The switch: the API either starts it (progress from transportSwitch) or refuses it (409).

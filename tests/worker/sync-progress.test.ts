@@ -66,7 +66,8 @@ describe('sync-status progress and totals', () => {
     for (let i = 0; i < 1500; i++) s.ews.store.createContact(email, { givenName: `Person${i}`, surname: 'Progress' });
     for (let i = 0; i < 4; i++)
       s.ews.store.createAppointment(email, { subject: `Visit ${i}`, start: `2026-12-0${i + 1}T09:00:00Z`, end: `2026-12-0${i + 1}T10:00:00Z` });
-    s.ews.faults.set({ latencyMs: 25 }, email);
+    // Slow enough that the run spans several progress writes (GetItem batches run 4 at a time).
+    s.ews.faults.set({ latencyMs: 80 }, email);
     const user = await s.addUser({ email });
     const url = `/v1/orgs/${s.orgId}/users/${user.userId}/sync-status`;
 

@@ -63,10 +63,12 @@ export function contactNeedsMailboxTimeZone(item: XNode): boolean {
 }
 
 function birthdayOf(item: XNode, mailboxTimeZone: string | undefined): string | undefined {
-  const local = localBirthday(item);
-  if (local) return local;
+  // No Birthday, no birthday: a client that clears it (Graph cannot remove an extended property)
+  // may leave PidLidBirthdayLocal behind; contactMapper.birthdayOf has the same rule.
   const text = childText(item, 'Birthday');
   if (text === undefined) return undefined;
+  const local = localBirthday(item);
+  if (local) return local;
   const ms = dateTimeMs(text);
   if (Number.isNaN(ms)) return undefined;
   if (mailboxTimeZone) return toLocal(new Date(ms), mailboxTimeZone).date;

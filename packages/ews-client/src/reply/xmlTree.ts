@@ -41,7 +41,11 @@ export function parseXml(xml: string): XNode {
     },
     { xmlMode: true, decodeEntities: true, recognizeSelfClosing: true },
   );
-  parser.end(xml);
+  // XML 1.0 §2.11 (https://www.w3.org/TR/xml/#sec-line-ends): a parser passes every CR LF and lone
+  // CR on as LF before parsing (a &#13; reference still yields CR). htmlparser2 does not, and the
+  // DOM parser behind ews-javascript-api does: without this a body Exchange wrote with CR LF
+  // would read differently on the two paths and look edited.
+  parser.end(xml.includes('\r') ? xml.replace(/\r\n?/g, '\n') : xml);
   return root;
 }
 
