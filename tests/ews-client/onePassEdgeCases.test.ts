@@ -7,10 +7,7 @@ import { readContact } from '../../packages/ews-client/src/reply/readContact';
 import { child, parseXml } from '../../packages/ews-client/src/reply/xmlTree';
 
 const contact = (inner: string) =>
-  child(
-    parseXml(`<t:Contact xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">${inner}</t:Contact>`),
-    'Contact',
-  )!;
+  child(parseXml(`<t:Contact xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">${inner}</t:Contact>`), 'Contact')!;
 const BIRTHDAY_LOCAL =
   '<t:ExtendedProperty><t:ExtendedFieldURI DistinguishedPropertySetId="Address" PropertyId="32990" PropertyType="SystemTime"/>' +
   '<t:Value>1910-01-01T00:00:00Z</t:Value></t:ExtendedProperty>';

@@ -460,19 +460,17 @@ describe('token checks', () => {
   it('answers each failure with Exchange status and x-ms-diagnostics, in Exchange order', async () => {
     expect((await statusFor(await issuer.appToken())).status).toBe(200);
     const badSig = await statusFor(
-      await issuer
-        .appToken()
-        .then(() =>
-          issuer.sign(
-            {
-              aud: 'https://outlook.office365.com',
-              iss: 'https://sts.windows.net/7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11/',
-              tid: '7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11',
-              roles: ['full_access_as_app'],
-            },
-            { foreignKey: true },
-          ),
+      await issuer.appToken().then(() =>
+        issuer.sign(
+          {
+            aud: 'https://outlook.office365.com',
+            iss: 'https://sts.windows.net/7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11/',
+            tid: '7c1f1e32-5a0b-4c55-9d1e-2b8a4e6f0c11',
+            roles: ['full_access_as_app'],
+          },
+          { foreignKey: true },
         ),
+      ),
     );
     expect(badSig.status).toBe(401);
     expect(badSig.diag).toMatch(/^2000001;/);

@@ -56,19 +56,17 @@ describe('placeEmails / normalizeEmails', () => {
   it('normalises stored strings and entries alike, and is idempotent', () => {
     fc.assert(
       fc.property(
-        fc
-          .subarray([1, 2, 3] as const)
-          .chain((slots) =>
-            fc.tuple(
-              ...slots.map((slot) =>
-                fc.record({
-                  address: fc.constantFrom('a@x.test', 'b@x.test', ' C@x.test '),
-                  name: fc.option(fc.constantFrom('N', ' '), { nil: undefined }),
-                  slot: fc.option(fc.constant(slot), { nil: undefined }),
-                }),
-              ),
+        fc.subarray([1, 2, 3] as const).chain((slots) =>
+          fc.tuple(
+            ...slots.map((slot) =>
+              fc.record({
+                address: fc.constantFrom('a@x.test', 'b@x.test', ' C@x.test '),
+                name: fc.option(fc.constantFrom('N', ' '), { nil: undefined }),
+                slot: fc.option(fc.constant(slot), { nil: undefined }),
+              }),
             ),
           ),
+        ),
         (entries) => {
           const once = normalizeEmails(entries as never);
           expect(normalizeEmails(once)).toEqual(once);
