@@ -227,17 +227,36 @@ export async function expectConverged(
     Math.max(0, contacts.length - size.contacts - 2);
 
   let lostEdits = 0;
-  for (const [crmId, subject] of edits.crmAppointments) if (!subjects.includes(subject)) (lostEdits++, console.log('lost CRM appointment edit', crmId));
+  for (const [crmId, subject] of edits.crmAppointments)
+    if (!subjects.includes(subject)) {
+      lostEdits++;
+      console.log('lost CRM appointment edit', crmId);
+    }
   for (const [crmId, jobTitle] of edits.crmContacts)
-    if (!contacts.some((c) => c.fields.JobTitle === jobTitle)) (lostEdits++, console.log('lost CRM contact edit', crmId));
+    if (!contacts.some((c) => c.fields.JobTitle === jobTitle)) {
+      lostEdits++;
+      console.log('lost CRM contact edit', crmId);
+    }
   for (const subject of edits.exchangeAppointments.values())
-    if (!crmSubjects.includes(subject)) (lostEdits++, console.log('lost Outlook appointment edit', subject));
+    if (!crmSubjects.includes(subject)) {
+      lostEdits++;
+      console.log('lost Outlook appointment edit', subject);
+    }
   for (const jobTitle of edits.exchangeContacts.values())
-    if (!crmCons.some((c) => c.item.jobTitle === jobTitle)) (lostEdits++, console.log('lost Outlook contact edit', jobTitle));
+    if (!crmCons.some((c) => c.item.jobTitle === jobTitle)) {
+      lostEdits++;
+      console.log('lost Outlook contact edit', jobTitle);
+    }
   // the moved occurrence is an exception of its series in the CRM item
-  if (!JSON.stringify(crmApts).includes(edits.exchangeOccurrence.subject)) (lostEdits++, console.log('lost Outlook occurrence edit'));
+  if (!JSON.stringify(crmApts).includes(edits.exchangeOccurrence.subject)) {
+    lostEdits++;
+    console.log('lost Outlook occurrence edit');
+  }
   for (const email of [edits.newCrmContact, edits.newExchangeContact])
-    if (!emails.includes(email) || !crmEmails.includes(email)) (lostEdits++, console.log('lost create', email));
+    if (!emails.includes(email) || !crmEmails.includes(email)) {
+      lostEdits++;
+      console.log('lost create', email);
+    }
 
   const links = await stack.pool.query(`SELECT ews_item_id, previous_item_id FROM item_links WHERE mailbox_id = $1`, [user.mailboxId]);
   expect(calendar).toHaveLength(size.appointments);

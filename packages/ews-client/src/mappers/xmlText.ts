@@ -4,7 +4,6 @@
  * library is escaped here; responses are parsed by a real XML parser, so reads need nothing.
  * Characters XML 1.0 cannot carry at all are dropped.
  */
-// eslint-disable-next-line no-control-regex
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
 export function xmlText(value: string): string {
