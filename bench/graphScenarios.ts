@@ -8,12 +8,12 @@
  * parallelism, GRAPH-NOTES "Limits, batching").
  */
 import { calendarWindowAt, type ItemKind, type MailboxPort } from '@exsync/canonical';
-import { listCrmItems, pgSyncStore, putCrmItem } from '@exsync/db';
+import { listCrmItems, putCrmItem } from '@exsync/db';
 import { AppTokenProvider, GRAPH_APP_SCOPE } from '@exsync/ews-client';
 import { openGraphMailbox } from '@exsync/graph-client';
-import { syncMailboxKind, type SyncCounts } from '@exsync/sync-engine';
+import type { SyncCounts } from '@exsync/sync-engine';
 import { createMailboxRows, createOrg, pullFolder, type BenchWorld } from './benchWorld';
-import { LATENCY_MS, measure, row, type BenchResult, type Sizes } from './scenarios';
+import { LATENCY_MS, measure, row, syncFolders, type BenchResult, type Sizes } from './scenarios';
 
 /** Requests per `$batch` (learn.microsoft.com/graph/json-batching), as graph-client sends them. */
 const MAX_BATCH = 20;
@@ -70,23 +70,8 @@ function graphPort(w: BenchWorld, tokens: AppTokenProvider, email: string): Mail
   });
 }
 
-async function syncKinds(port: MailboxPort, w: BenchWorld, ctx: Ctx, kinds: ItemKind[]): Promise<SyncCounts[]> {
-  const out: SyncCounts[] = [];
-  for (const kind of kinds) {
-    out.push(
-      await syncMailboxKind({
-        store: pgSyncStore(w.pool),
-        port,
-        mailboxId: ctx.mailboxId,
-        orgId: ctx.orgId,
-        userId: ctx.userId,
-        kind,
-        direction: 'two-way',
-        policy: 'newest-wins',
-      }),
-    );
-  }
-  return out;
+function syncKinds(port: MailboxPort, w: BenchWorld, ctx: Ctx, kinds: ItemKind[]): Promise<SyncCounts[]> {
+  return syncFolders(w, port, ctx, kinds);
 }
 
 async function newMailbox(w: BenchWorld, name: string, seed?: { calendarItems?: number; contacts?: number }): Promise<Ctx> {

@@ -3,7 +3,7 @@
  * saves them. Ratios follow one rule: a peer's ratio is peer/exsync (above 1: exsync is faster),
  * the floor's is exsync/floor (1 would be perfect), null where there is nothing to compare.
  */
-import type { ItemKind } from '@exsync/canonical';
+import type { ItemKind, MailboxPort } from '@exsync/canonical';
 import { listCrmItems, pgSyncStore, putCrmItem } from '@exsync/db';
 import { DEFAULT_GET_ITEMS_BATCH_SIZE, DEFAULT_WRITE_BATCH_SIZE, SYNC_PAGE_SIZE } from '@exsync/ews-client';
 import { syncMailboxKind, type SyncCounts } from '@exsync/sync-engine';
@@ -120,23 +120,25 @@ export function row(w: BenchWorld, machine: string, scenario: string, items: num
 }
 
 async function syncKinds(w: BenchWorld, ctx: { orgId: string; userId: string; mailboxId: string; email: string }, kinds: ItemKind[]): Promise<SyncCounts[]> {
-  const port = w.open(ctx.email);
-  const out: SyncCounts[] = [];
-  for (const kind of kinds) {
-    out.push(
-      await syncMailboxKind({
-        store: pgSyncStore(w.pool),
-        port,
-        mailboxId: ctx.mailboxId,
-        orgId: ctx.orgId,
-        userId: ctx.userId,
-        kind,
-        direction: 'two-way',
-        policy: 'newest-wins',
-      }),
-    );
-  }
-  return out;
+  return syncFolders(w, w.open(ctx.email), ctx, kinds);
+}
+
+/**
+ * One sync of `kinds` over `port`, the folders side by side as the worker runs them
+ * (services/worker/src/syncProcessor.ts), so the bench measures what a mailbox run costs.
+ */
+export async function syncFolders(
+  w: BenchWorld,
+  port: MailboxPort,
+  ctx: { orgId: string; userId: string; mailboxId: string },
+  kinds: ItemKind[],
+): Promise<SyncCounts[]> {
+  const store = pgSyncStore(w.pool);
+  return Promise.all(
+    kinds.map((kind) =>
+      syncMailboxKind({ store, port, mailboxId: ctx.mailboxId, orgId: ctx.orgId, userId: ctx.userId, kind, direction: 'two-way', policy: 'newest-wins' }),
+    ),
+  );
 }
 
 async function runPool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<void>): Promise<void> {

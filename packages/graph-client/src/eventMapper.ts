@@ -11,7 +11,7 @@ import {
   type Sensitivity,
   type ShowAs,
 } from '@exsync/canonical';
-import { decodeTzDefinition, fixedOffsetZone, ianaZoneForRules, ianaZoneForWindows, windowsZoneForIana } from '@exsync/calendar';
+import { decodeTzDefinition, fixedOffsetZone, ianaZoneForRules, ianaZoneForWindows, toLocal, windowsZoneForIana } from '@exsync/calendar';
 import { expandOf } from './contactMapper';
 import { extendedValue, isObject, optString, reqString, type Json } from './wireShapes';
 
@@ -43,20 +43,11 @@ export function instantOf(v: unknown, what: string): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** Wall-clock `YYYY-MM-DDTHH:MM:SS` of `instant` in the IANA `zone`. */
+/** Wall-clock `YYYY-MM-DDTHH:MM:SS` of `instant` in the IANA `zone` (the calendar package's zone rules). */
 export function localDateTime(instant: string, zone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(instant));
-  const p = (t: string) => parts.find((x) => x.type === t)?.value ?? '00';
-  return `${p('year')}-${p('month')}-${p('day')}T${p('hour')}:${p('minute')}:${p('second')}`;
+  const { date, seconds } = toLocal(instant, zone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${date}T${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}`;
 }
 
 function bodyText(v: unknown): string | undefined {
