@@ -106,7 +106,11 @@ export interface GraphMailbox extends MailboxPort, ItemResolverPort {
 const DAY_MS = 86_400_000;
 /** Marks the window a stored calendar delta link was made for (a URL fragment: never sent). */
 const WINDOW_FRAGMENT = '#exsync-window=';
-const TAG_EXPAND = `singleValueExtendedProperties($filter=id eq '${EXSYNC_LINK_ID_GRAPH_PROPERTY_ID}')`;
+/** Own writes remembered per session (see `written`): a bound on memory, far above a push's size. */
+const WRITTEN_MEMO = 10_000;
+
+/** An item answer checked by parseItem. */
+type ItemJson = ReturnType<typeof parseItem>;
 
 /** Opens a mailbox over Graph; bad options fail as InvalidSettings. */
 export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
@@ -146,6 +150,19 @@ class GraphMailboxSession implements GraphMailbox {
   private contactFolderId?: string;
   /** what each id seen in this session is, so a delete goes to the right collection */
   private readonly kindOf = new Map<string, ItemKind>();
+  /**
+   * The events the current calendar page read back (whole: body, tag and MAPI properties), by id,
+   * for getItems of that page: each event is read once per round. Filled by calendarChanges,
+   * dropped when the round moves to its next page or ends and before any calendar write, so it
+   * holds one page at most and never answers for a state older than the page the engine reads.
+   */
+  private pageEvents = new Map<string, ItemJson>();
+  /**
+   * Items this session wrote, by id: the changeKey Graph answered and the tag we wrote (creates).
+   * A delta entry with that id and changeKey is our own write coming back: it is reported without
+   * reading it (the engine skips it by its stored changeKey). At most WRITTEN_MEMO entries.
+   */
+  private readonly written = new Map<string, { changeKey: string; tag?: string }>();
 
   constructor(opts: GraphMailboxOptions) {
     this.smtpAddress = opts.smtpAddress;
@@ -251,17 +268,24 @@ class GraphMailboxSession implements GraphMailbox {
     continues: boolean,
     reported: Set<string>,
   ): AsyncGenerator<ChangePage> {
-    for (;;) {
-      const res = await this.call('GET', link, undefined, { Prefer: `odata.maxpagesize=${this.pageSize}` });
-      const page = parseDeltaPage(res.body);
-      const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value, reported);
-      link = (page.nextLink ?? page.deltaLink)!;
-      yield {
-        changes,
-        syncState: window ? `${link}${WINDOW_FRAGMENT}${window.start},${window.end}` : link,
-        moreAvailable: page.nextLink !== undefined || continues,
-      };
-      if (!page.nextLink) return;
+    try {
+      for (;;) {
+        const res = await this.call('GET', link, undefined, { Prefer: `odata.maxpagesize=${this.pageSize}` });
+        const page = parseDeltaPage(res.body);
+        if (folder === 'calendar') this.dropPageEvents();
+        const changes = folder === 'contacts' ? this.contactChanges(page.value) : await this.calendarChanges(page.value, reported);
+        link = (page.nextLink ?? page.deltaLink)!;
+        yield {
+          changes,
+          syncState: window ? `${link}${WINDOW_FRAGMENT}${window.start},${window.end}` : link,
+          moreAvailable: page.nextLink !== undefined || continues,
+        };
+        // the engine has read the page it was given: its events are not served again
+        if (folder === 'calendar') this.dropPageEvents();
+        if (!page.nextLink) return;
+      }
+    } finally {
+      if (folder === 'calendar') this.dropPageEvents();
     }
   }
 
@@ -301,26 +325,33 @@ class GraphMailboxSession implements GraphMailbox {
   }
 
   /**
-   * The calendar changes of one delta page: every named event is read back (with its tag), an
-   * occurrence or exception stands for its series master, and only a 404 becomes a delete. `seen`
+   * The calendar changes of one delta page: every named event is read back whole (with its tag and
+   * the MAPI properties the mapper reads) and kept in `pageEvents` for getItems, an occurrence or
+   * exception stands for its series master, and only a 404 becomes a delete. An event this session
+   * wrote that comes back with the changeKey Graph answered for the write is reported unread. `seen`
    * holds the ids this round already reported (updated as it goes): they are not read again.
    */
   private async calendarChanges(entries: Json[], seen: Set<string>): Promise<FolderChange[]> {
+    const out: FolderChange[] = [];
     const named = new Set<string>();
     for (const e of entries) {
       const master = typeof e.seriesMasterId === 'string' && (e.type === 'occurrence' || e.type === 'exception') ? e.seriesMasterId : undefined;
       const id = master ?? (e.id as string);
-      if (!seen.has(id)) named.add(id);
+      if (seen.has(id)) continue;
+      const own = master || isObject(e['@removed']) ? undefined : this.ownWrite(e);
+      if (own) {
+        seen.add(id);
+        named.delete(id);
+        out.push(own);
+        continue;
+      }
+      named.add(id);
     }
-    const out: FolderChange[] = [];
     let ids = [...named];
     // two passes at most: an id read back as an occurrence points at its master
     for (let pass = 0; pass < 2 && ids.length > 0; pass++) {
       const answers = await this.batched(
-        ids.map((id) => ({
-          method: 'GET' as const,
-          url: `${this.itemPath('appointment', id)}?$select=id,changeKey,lastModifiedDateTime,type,seriesMasterId&$expand=${TAG_EXPAND}`,
-        })),
+        ids.map((id) => ({ method: 'GET' as const, url: `${this.itemPath('appointment', id)}?$expand=${APPOINTMENT_EXPAND}` })),
       );
       const next: string[] = [];
       ids.forEach((id, i) => {
@@ -340,6 +371,7 @@ class GraphMailboxSession implements GraphMailbox {
         if (seen.has(item.id)) return;
         seen.add(item.id);
         this.kindOf.set(item.id, 'appointment');
+        this.pageEvents.set(item.id, item);
         out.push({
           type: 'update',
           itemId: item.id,
@@ -353,51 +385,143 @@ class GraphMailboxSession implements GraphMailbox {
     return out;
   }
 
+  /** A delta entry that is this session's own write, unchanged since (same id and changeKey), as its change; else undefined. */
+  private ownWrite(e: Json): FolderChange | undefined {
+    const id = e.id as string;
+    const mine = this.written.get(id);
+    if (!mine) return undefined;
+    const changeKey = typeof e.changeKey === 'string' ? e.changeKey : changeKeyFromEtag(typeof e['@odata.etag'] === 'string' ? e['@odata.etag'] : undefined);
+    if (changeKey !== mine.changeKey) return undefined;
+    this.written.delete(id);
+    return {
+      type: 'update',
+      itemId: id,
+      changeKey,
+      tag: mine.tag,
+      lastModified: typeof e.lastModifiedDateTime === 'string' ? e.lastModifiedDateTime : undefined,
+    };
+  }
+
+  /** Forgets the events the last calendar page read: a write or a resolution must read Exchange as it is now. */
+  private dropPageEvents(): void {
+    if (this.pageEvents.size > 0) this.pageEvents = new Map<string, ItemJson>();
+  }
+
+  /** Remembers a write's answer (see `written`), oldest forgotten first beyond WRITTEN_MEMO. */
+  private rememberWrite(itemId: string, changeKey: string, tag?: string): void {
+    this.written.delete(itemId);
+    this.written.set(itemId, { changeKey, tag });
+    if (this.written.size > WRITTEN_MEMO) this.written.delete(this.written.keys().next().value as string);
+  }
+
+  /**
+   * Full items, in `$batch`es of MAX_BATCH; an event the current calendar page already read is taken
+   * from `pageEvents` (consumed) instead of read again. The instances of the series among them are
+   * listed in `$batch`es too (the first page of each; further pages one by one).
+   */
   async getItems<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
     if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
     const query = kind === 'contact' ? `?$select=${CONTACT_SELECT}&$expand=${CONTACT_EXPAND}` : `?$expand=${APPOINTMENT_EXPAND}`;
-    const answers = await this.batched(itemIds.map((id) => ({ method: 'GET' as const, url: this.itemPath(kind, id) + query })));
-    const out: ItemResult<FetchedItem<ItemOfKind<K>>>[] = [];
+    // an event its page read (checked by parseItem then), or the answer to this call's read
+    const bodies: ({ held: ItemJson } | GraphResponse | SyncError)[] = new Array(itemIds.length);
+    const toRead: number[] = [];
+    itemIds.forEach((id, i) => {
+      const held = kind === 'appointment' ? this.pageEvents.get(id) : undefined;
+      if (held) {
+        this.pageEvents.delete(id);
+        bodies[i] = { held };
+      } else toRead.push(i);
+    });
+    const answers = await this.batched(toRead.map((i) => ({ method: 'GET' as const, url: this.itemPath(kind, itemIds[i]) + query })));
+    toRead.forEach((i, j) => (bodies[i] = answers[j]));
+
+    const out: ItemResult<FetchedItem<ItemOfKind<K>>>[] = new Array(itemIds.length);
+    const parsed: { index: number; json: ItemJson }[] = [];
     for (let i = 0; i < itemIds.length; i++) {
-      const a = answers[i];
-      if (a instanceof SyncError) {
-        out.push({ ok: false, error: a });
-        continue;
-      }
-      if (a.status >= 400) {
-        out.push({ ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) });
-        continue;
-      }
-      try {
-        const json = parseItem(a.body, kind === 'contact' ? 'contact' : 'event');
-        this.kindOf.set(json.id, kind);
-        const item = kind === 'contact' ? toCanonicalContact(json) : await this.readAppointment(json);
-        out.push({
-          ok: true,
-          value: {
-            itemId: json.id,
-            changeKey: json.changeKey,
-            tag: extendedValue(json, EXSYNC_LINK_ID_GRAPH_PROPERTY_ID),
-            lastModified: typeof json.lastModifiedDateTime === 'string' ? json.lastModifiedDateTime : undefined,
-            item: item as ItemOfKind<K>,
-          },
-        });
-      } catch (e) {
-        const err = asSyncError(e);
-        if (err.kind === 'Throttled' || err.needsPerson) throw err;
-        out.push({ ok: false, error: err });
+      const a = bodies[i];
+      if (a instanceof SyncError) out[i] = { ok: false, error: a };
+      else if ('held' in a) parsed.push({ index: i, json: a.held });
+      else if (a.status >= 400) out[i] = { ok: false, error: errorFromGraph(a.status, a.body, a.headers['retry-after']) };
+      else {
+        try {
+          const json = parseItem(a.body, kind === 'contact' ? 'contact' : 'event');
+          this.kindOf.set(json.id, kind);
+          parsed.push({ index: i, json });
+        } catch (e) {
+          out[i] = this.itemFailure(e);
+        }
       }
     }
+    const items: (Appointment | Contact | Error)[] =
+      kind === 'contact' ? parsed.map(({ json }) => attempt(() => toCanonicalContact(json))) : await this.readAppointments(parsed.map((p) => p.json));
+    parsed.forEach(({ index, json }, j) => {
+      const item = items[j];
+      out[index] =
+        item instanceof Error
+          ? this.itemFailure(item)
+          : {
+              ok: true,
+              value: {
+                itemId: json.id,
+                changeKey: json.changeKey,
+                tag: extendedValue(json, EXSYNC_LINK_ID_GRAPH_PROPERTY_ID),
+                lastModified: typeof json.lastModifiedDateTime === 'string' ? json.lastModifiedDateTime : undefined,
+                item: item as ItemOfKind<K>,
+              },
+            };
+    });
     return out;
   }
 
-  /** A single event, or a master with its exceptions and deleted occurrences read from its instances. */
-  private async readAppointment(json: Json): Promise<Appointment> {
-    const bare = toCanonicalAppointment(json);
-    if (!bare.recurrence) return bare;
-    const { starts, from, to } = this.seriesSpan(bare);
-    const instances = starts.length === 0 ? [] : await this.instances(json.id as string, from, to);
-    return toCanonicalAppointment(json, instances, starts);
+  /** A per-item failure as a result; a throttle or one a person must fix concerns the whole mailbox and is thrown. */
+  private itemFailure(e: unknown): { ok: false; error: SyncError } {
+    const err = asSyncError(e);
+    if (err.kind === 'Throttled' || err.needsPerson) throw err;
+    return { ok: false, error: err };
+  }
+
+  /**
+   * Events as canonical appointments (or the error of each one that cannot be mapped): a series
+   * master takes its exceptions and deleted occurrences from its instances, whose first pages are
+   * read in `$batch`es for all the masters at once.
+   */
+  private async readAppointments(events: Json[]): Promise<(Appointment | Error)[]> {
+    const out: (Appointment | Error)[] = new Array(events.length);
+    const series: { index: number; json: Json; starts: string[]; url: string }[] = [];
+    events.forEach((json, index) => {
+      const bare = attempt(() => toCanonicalAppointment(json));
+      out[index] = bare;
+      if (bare instanceof Error || !bare.recurrence) return;
+      const span = attempt(() => this.seriesSpan(bare));
+      if (span instanceof Error) out[index] = span;
+      else if (span.starts.length > 0)
+        series.push({
+          index,
+          json,
+          starts: span.starts,
+          url: `${this.itemPath('appointment', json.id as string)}/instances?startDateTime=${span.from}&endDateTime=${span.to}`,
+        });
+    });
+    const firsts = await this.batched(series.map((s) => ({ method: 'GET' as const, url: s.url })));
+    for (let j = 0; j < series.length; j++) {
+      const s = series[j];
+      try {
+        const a = firsts[j];
+        if (a instanceof SyncError) throw a;
+        if (a.status >= 400) throw errorFromGraph(a.status, a.body, a.headers['retry-after']);
+        const instances: Json[] = [];
+        let page = parseCollection(a.body);
+        for (;;) {
+          instances.push(...page.value);
+          if (!page.nextLink) break;
+          page = parseCollection((await this.call('GET', page.nextLink)).body);
+        }
+        out[s.index] = toCanonicalAppointment(s.json, instances, s.starts);
+      } catch (e) {
+        out[s.index] = e instanceof Error ? e : new Error(String(e));
+      }
+    }
+    return out;
   }
 
   /** The series' original starts up to the window's end, and the span to list its instances over. */
@@ -427,6 +551,7 @@ class GraphMailboxSession implements GraphMailbox {
 
   async createItems<K extends ItemKind>(kind: K, items: { tag: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]> {
     if (!Array.isArray(items)) throw new TypeError('expected an array');
+    if (kind === 'appointment') this.dropPageEvents();
     const folderId = kind === 'contact' ? await this.contactsFolder() : undefined;
     const results: (ItemResult<ItemRef> | undefined)[] = new Array(items.length);
     const requests: { index: number; req: BatchRequest }[] = [];
@@ -457,12 +582,17 @@ class GraphMailboxSession implements GraphMailbox {
         items.map((input, index) => ({ index, before: undefined, after: input.item as Appointment })),
       );
     }
-    for (const r of results) if (r?.ok) this.kindOf.set(r.value.itemId, kind);
+    results.forEach((r, i) => {
+      if (!r?.ok) return;
+      this.kindOf.set(r.value.itemId, kind);
+      this.rememberWrite(r.value.itemId, r.value.changeKey, items[i].tag);
+    });
     return results as ItemResult<ItemRef>[];
   }
 
   async updateItems<K extends ItemKind>(kind: K, items: { itemId: string; changeKey: string; item: ItemOfKind<K> }[]): Promise<ItemResult<ItemRef>[]> {
     if (!Array.isArray(items)) throw new TypeError('expected an array');
+    if (kind === 'appointment') this.dropPageEvents();
     const results: (ItemResult<ItemRef> | undefined)[] = new Array(items.length);
     // a series' occurrence writes depend on what Exchange holds now, read first
     const before = new Map<number, Appointment>();
@@ -506,6 +636,7 @@ class GraphMailboxSession implements GraphMailbox {
       const series = [...before.entries()].map(([index, was]) => ({ index, before: was, after: items[index].item as Appointment }));
       await this.writeSeriesOccurrences(results, series);
     }
+    for (const r of results) if (r?.ok) this.rememberWrite(r.value.itemId, r.value.changeKey);
     return results as ItemResult<ItemRef>[];
   }
 
@@ -583,6 +714,8 @@ class GraphMailboxSession implements GraphMailbox {
   async deleteItems(itemIds: string[]): Promise<ItemResult<null>[]> {
     if (!Array.isArray(itemIds)) throw new TypeError('expected an array');
     const results: ItemResult<null>[] = new Array(itemIds.length);
+    if (itemIds.some((id) => this.kindOf.get(id) !== 'contact')) this.dropPageEvents();
+    for (const id of itemIds) this.written.delete(id);
     const events = itemIds.map((id, index) => ({ id, index })).filter(({ id }) => this.kindOf.get(id) !== 'contact');
     const toDelete: { id: string; index: number; kind: ItemKind }[] = itemIds
       .map((id, index) => ({ id, index, kind: 'contact' as ItemKind }))
@@ -672,6 +805,7 @@ class GraphMailboxSession implements GraphMailbox {
 
   /** The switch from EWS: see itemResolution.ts. */
   resolveItems<K extends ItemKind>(kind: K, refs: ForeignItemRef[], from: ExchangeTransport): Promise<ItemResult<ResolvedItem<ItemOfKind<K>>>[]> {
+    this.dropPageEvents();
     return resolveItems(this, kind, refs, from);
   }
 
@@ -691,6 +825,15 @@ class GraphMailboxSession implements GraphMailbox {
         },
       ],
     };
+  }
+}
+
+/** `fn()`, or the error it throws as a value. */
+function attempt<T>(fn: () => T): T | Error {
+  try {
+    return fn();
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
   }
 }
 
