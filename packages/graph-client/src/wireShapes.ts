@@ -54,13 +54,17 @@ export function parseCollection(body: unknown): { value: Json[]; nextLink?: stri
   return { value: body.value as Json[], nextLink: optString(body, '@odata.nextLink', 'collection') };
 }
 
-/** An item answer: an object with `id` and `changeKey` (or an etag to read it from). */
+/**
+ * An item answer: an object with `id` and `changeKey` (or an etag to read it from). The parsed
+ * body itself is returned (no copy), with `changeKey` filled in from the etag when it came only there.
+ */
 export function parseItem(body: unknown, what: string): Json & { id: string; changeKey: string } {
   if (!isObject(body)) throw malformed(what);
-  const id = reqString(body, 'id', what);
+  reqString(body, 'id', what);
   const changeKey = optString(body, 'changeKey', what) ?? changeKeyFromEtag(optString(body, '@odata.etag', what));
   if (!changeKey) throw malformed(`${what} without changeKey`);
-  return { ...body, id, changeKey };
+  body.changeKey = changeKey;
+  return body as Json & { id: string; changeKey: string };
 }
 
 /** `W/"<changeKey>"` -> changeKey (GRAPH-NOTES, "Writes"). */
