@@ -162,6 +162,78 @@ describe('graph-client as a MailboxPort', () => {
     expect(again.pages.flatMap((p) => p.changes)).toEqual([]);
   });
 
+  it('reads each event once per round (its page read serves getItems) and reports its own writes unread', async () => {
+    const port = open();
+    const cal = await round(port, 'calendar');
+    // made in another session, as Outlook would: this session knows nothing of them
+    const outlook = open();
+    const start = inDays(20, 9);
+    const made = await outlook.createItems('appointment', [
+      ...[1, 2, 3].map((i) => ({
+        tag: `link-once-${i}`,
+        item: { subject: `Once ${i}`, start: inDays(20 + i, 9), end: inDays(20 + i, 10), timeZone: 'Europe/Berlin', isAllDay: false } as Appointment,
+      })),
+      {
+        tag: 'link-once-series',
+        item: {
+          subject: 'Once weekly',
+          start,
+          end: inDays(20, 10),
+          timeZone: 'Europe/Berlin',
+          isAllDay: false,
+          recurrence: {
+            pattern: { type: 'daily', interval: 1 },
+            range: { type: 'numbered', startDate: start.slice(0, 10), numberOfOccurrences: 3 },
+          },
+        } as Appointment,
+      },
+    ]);
+    expect(made.every((r) => r.ok)).toBe(true);
+    const eventReads = async () =>
+      ((await control('GET', '/_sim/requests?protocol=graph')) as { operation?: string }[]).filter((e) => /GET event$/.test(e.operation ?? '')).length;
+
+    // as the engine does: each page's changed items fetched before the next page is asked for
+    await control('DELETE', '/_sim/requests');
+    let state = cal.state;
+    const fetched = new Map<string, { tag?: string; changeKey: string; subject: string }>();
+    for await (const page of port.syncFolder('calendar', cal.state)) {
+      const ids = page.changes.filter((c) => c.type !== 'delete').map((c) => c.itemId);
+      for (const r of await port.getItems('appointment', ids)) {
+        expect(r.ok).toBe(true);
+        if (r.ok) fetched.set(r.value.itemId, { tag: r.value.tag, changeKey: r.value.changeKey, subject: r.value.item.subject });
+      }
+      state = page.syncState;
+    }
+    for (const r of made) if (r.ok) expect(fetched.get(r.value.itemId)).toMatchObject({ changeKey: r.value.changeKey });
+    expect([...fetched.values()].map((f) => f.tag).sort()).toEqual(['link-once-1', 'link-once-2', 'link-once-3', 'link-once-series']);
+    expect(await eventReads()).toBe(4);
+
+    // this session's own writes come back in the next round with the tag and changeKey written, unread
+    const [mine] = await port.createItems('appointment', [
+      { tag: 'link-once-mine', item: { subject: 'Mine', start: inDays(30, 9), end: inDays(30, 10), timeZone: 'Europe/Berlin', isAllDay: false } },
+    ]);
+    expect(mine.ok).toBe(true);
+    if (!mine.ok) return;
+    await control('DELETE', '/_sim/requests');
+    const next = await round(port, 'calendar', state);
+    expect(next.pages.flatMap((p) => p.changes)).toContainEqual(
+      expect.objectContaining({ itemId: mine.value.itemId, changeKey: mine.value.changeKey, tag: 'link-once-mine' }),
+    );
+    expect(await eventReads()).toBe(0);
+    // what another session changed since is read as before
+    const [edited] = await outlook.updateItems('appointment', [
+      {
+        itemId: mine.value.itemId,
+        changeKey: mine.value.changeKey,
+        item: { subject: 'Mine, edited', start: inDays(30, 9), end: inDays(30, 10), timeZone: 'Europe/Berlin', isAllDay: false },
+      },
+    ]);
+    expect(edited.ok).toBe(true);
+    const after = await round(port, 'calendar', next.state);
+    expect(after.pages.flatMap((p) => p.changes)).toContainEqual(expect.objectContaining({ itemId: mine.value.itemId, tag: 'link-once-mine' }));
+    expect(await eventReads()).toBe(1);
+  });
+
   it('waits out 429 with Retry-After (inside $batch too) and keeps at most 4 requests in flight', async () => {
     const port = open();
     const items = Array.from({ length: 30 }, (_, i) => ({
