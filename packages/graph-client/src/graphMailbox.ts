@@ -51,8 +51,11 @@ import { changeKeyFromEtag, extendedValue, isObject, parseCollection, parseDelta
  *   (the changes it still owes, deletes among them), then a new round starts over the new window;
  *   the pages of both are one listing to the engine, which never concludes a delete from an item
  *   missing in it. Occurrences and exceptions fold into their series master; every id a page names
- *   is read back, and only a 404 is reported as a delete (`@removed` also means "left the window"
- *   or "one occurrence deleted").
+ *   is read back whole, once (that read serves getItems for the page), and only a 404 is reported
+ *   as a delete (`@removed` also means "left the window" or "one occurrence deleted"). An event this
+ *   session wrote that comes back with the changeKey of the write is reported unread.
+ * - Contacts are read after their delta page: contacts/delta documents `$select` only
+ *   (learn.microsoft.com/graph/api/contact-delta), and the tag and MAPI properties need `$expand`.
  * - Deletes: an organizer's meeting with attendees is deleted only under the organisation's
  *   deleteOrganizerMeetings policy (Graph cannot delete it without sending cancellations).
  * - Writes: `$batch` of at most 20, `If-Match` on updates, the link id as `transactionId` (events)
