@@ -12,7 +12,7 @@ const CSP =
  * JSON API only), served by @fastify/static. `wildcard: false` registers one route per file found
  * at start, so no other path under /admin ever reaches the disk.
  */
-export async function adminPageRoutes(app: FastifyInstance): Promise<void> {
+export default async function adminPage(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, {
     root: await adminAssetsDir(),
     prefix: '/admin/',

@@ -42,8 +42,8 @@ async function pingRedis(redis: Redis, ms: number): Promise<void> {
   await redis.ping();
 }
 
-/** Liveness, readiness (Postgres and Redis answer) and Prometheus metrics; no auth. */
-export const healthRoutes: FastifyPluginAsync = async (app) => {
+/** GET /healthz, /readyz and /metrics: liveness, readiness (Postgres and Redis answer) and Prometheus metrics; no auth. */
+const operations: FastifyPluginAsync = async (app) => {
   app.get(
     '/healthz',
     {
@@ -89,3 +89,5 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     return app.metrics.metrics();
   });
 };
+
+export default operations;
