@@ -15,6 +15,7 @@ import { loggerOptions, requestPath } from './logger';
 import { installMetrics } from './metrics';
 import { installSwagger } from './swagger';
 import { installValidators } from './validation';
+import { adminPage } from './admin/adminPage';
 
 export interface AppDeps {
   config: Config;
@@ -103,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   if (ownRedis) app.addHook('onClose', async () => void redis.disconnect());
 
+  await app.register(adminPage);
   await app.register(autoload, {
     dir: ROUTES_DIR,
     dirNameRoutePrefix: (_parent: string, folder: string) => folder.replace(/^_/, ':'),
