@@ -21,4 +21,3 @@ export function microsoftErrorText(error: string, description: string | undefine
   const first = (description ?? '').split(/\r?\n| Trace ID:/)[0].trim();
   return first ? first : error;
 }
-

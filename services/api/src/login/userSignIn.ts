@@ -8,7 +8,16 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { adminMessage, isSyncError } from '@exsync/canonical';
-import { getExchangeSettings, getUser, loadCredentials, recordConsent, recordUserSignIn, stopOrganisation, toOrgCredentials, type ExchangeCredentials } from '@exsync/db';
+import {
+  getExchangeSettings,
+  getUser,
+  loadCredentials,
+  recordConsent,
+  recordUserSignIn,
+  stopOrganisation,
+  toOrgCredentials,
+  type ExchangeCredentials,
+} from '@exsync/db';
 import { createMsalClient, errorFromAadsts, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
 import type { ResolvedDeps } from '../app';
 import { requestSyncSoon } from '../requestSyncSoon';

@@ -151,7 +151,10 @@ const emailEntry = Type.Object(
   { additionalProperties: false },
 );
 
-const phones = Object.fromEntries(PHONE_KINDS.map((k) => [k, Type.String({ maxLength: 100 })])) as Record<(typeof PHONE_KINDS)[number], ReturnType<typeof Type.String>>;
+const phones = Object.fromEntries(PHONE_KINDS.map((k) => [k, Type.String({ maxLength: 100 })])) as Record<
+  (typeof PHONE_KINDS)[number],
+  ReturnType<typeof Type.String>
+>;
 
 /** Every field is optional (CONTRACT.md); emails, phones and addresses default to empty. Unknown fields are refused. */
 export const Contact = Type.Partial(
@@ -174,9 +177,7 @@ export const Contact = Type.Partial(
     phones: Type.Partial(Type.Object(phones), { additionalProperties: false, default: {} }),
     addresses: Type.Partial(Type.Object({ business: postalAddress, home: postalAddress, other: postalAddress }), { additionalProperties: false, default: {} }),
     notes: longText(),
-    birthday: isoDate(
-      "The birthday's date (no zone). Read from Outlook's PidLidBirthdayLocal when present; written to both Birthday and PidLidBirthdayLocal.",
-    ),
+    birthday: isoDate("The birthday's date (no zone). Read from Outlook's PidLidBirthdayLocal when present; written to both Birthday and PidLidBirthdayLocal."),
   }),
   { description: 'Canonical contact', additionalProperties: false },
 );

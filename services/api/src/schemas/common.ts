@@ -13,7 +13,8 @@ export const Guid = (options: StringOptions = {}) => Type.String({ format: 'uuid
 export const Instant = (options: StringOptions = {}) => Type.String({ format: 'date-time', ...options });
 
 /** An instant in an answer: repositories hand out Date objects, serialised as ISO 8601. */
-export const Timestamp = (options: StringOptions = {}): TUnsafe<string | Date> => Type.Unsafe<string | Date>({ type: 'string', format: 'date-time', ...options });
+export const Timestamp = (options: StringOptions = {}): TUnsafe<string | Date> =>
+  Type.Unsafe<string | Date>({ type: 'string', format: 'date-time', ...options });
 
 /** `schema` or null (OpenAPI 3.0 `nullable`). */
 export function Nullable<T extends TSchema>(schema: T, options: Record<string, unknown> = {}): TUnsafe<Static<T> | null> {

@@ -160,4 +160,6 @@ export const ConnectionTestResult = Type.Object(
   { description: 'Each step says in plain words what works or what to fix in Azure or Exchange' },
 );
 
-export const ConnectionTestBody = Nullable(Type.Object({ mailbox: Type.Optional(Type.String({ format: 'email', maxLength: 320 })) }, { additionalProperties: false }));
+export const ConnectionTestBody = Nullable(
+  Type.Object({ mailbox: Type.Optional(Type.String({ format: 'email', maxLength: 320 })) }, { additionalProperties: false }),
+);

@@ -131,9 +131,7 @@ const FolderProgress = Type.Object({
   listed: Type.Integer({ description: 'changes Exchange has listed so far' }),
   applied: Type.Integer({ description: 'listed changes applied (read and written to the CRM side)' }),
   pages: Type.Integer({ description: 'pages of changes read' }),
-  estimatedTotal: Nullable(
-    Type.Integer({ description: "the folder's item count when it is listed from the start (GetFolder TotalCount); null when unknown" }),
-  ),
+  estimatedTotal: Nullable(Type.Integer({ description: "the folder's item count when it is listed from the start (GetFolder TotalCount); null when unknown" })),
 });
 
 /** GET .../sync-status: the status plus what the run is doing, totals, failing items and conflicts. */
@@ -150,10 +148,7 @@ export const SyncStatusReport = Type.Object(
         { description: 'While the state is `syncing`: what the run has done so far, per folder (null otherwise)' },
       ),
     ),
-    totals: Type.Object(
-      { appointment: Type.Integer(), contact: Type.Integer() },
-      { description: 'Items linked between the CRM and Exchange, per kind' },
-    ),
+    totals: Type.Object({ appointment: Type.Integer(), contact: Type.Integer() }, { description: 'Items linked between the CRM and Exchange, per kind' }),
     itemErrors: ItemErrorsSummary,
     conflicts: Type.Partial(
       Type.Object({

@@ -2,7 +2,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { DEFAULT_PAGE_LIMIT, errorResponses, Guid, OrgParams } from '../../../../../schemas/common';
-import { AttachmentParams, FailBody, InboundMessage, InboundMessageState, InboundPage, InboundQuery, MailboxParams } from '../../../../../schemas/mailboxMonitor';
+import {
+  AttachmentParams,
+  FailBody,
+  InboundMessage,
+  InboundMessageState,
+  InboundPage,
+  InboundQuery,
+  MailboxParams,
+} from '../../../../../schemas/mailboxMonitor';
 import { failInboundMessage, readAttachment, readInboundMessage, readInboundPage } from './inboundMessages';
 
 const inboundMessages: FastifyPluginAsyncTypebox = async (app) => {

@@ -22,7 +22,8 @@ import { requestSyncSoon } from '../../../../../requestSyncSoon';
 export type SettingsPatch = Partial<UserSettings>;
 type UserPatch = SettingsPatch & { email?: string; displayName?: string | null };
 
-export const MOBILE_ACCESS_RULE = 'useOAuthForExchange needs mobileAccess: turn mobileAccess on (in the same request or before), or turn useOAuthForExchange off';
+export const MOBILE_ACCESS_RULE =
+  'useOAuthForExchange needs mobileAccess: turn mobileAccess on (in the same request or before), or turn useOAuthForExchange off';
 
 /** The 422 rule: OAuth for Exchange is only offered to users with mobile access. */
 function violatesMobileAccessRule(current: UserSettings, patch: SettingsPatch): boolean {

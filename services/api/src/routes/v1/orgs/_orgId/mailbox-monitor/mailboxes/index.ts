@@ -40,7 +40,14 @@ const monitoredMailboxes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/:id',
-    { schema: { tags: ['mailbox-monitor'], summary: 'One monitored mailbox', params: MailboxParams, response: { 200: MonitoredMailbox, ...errorResponses(404) } } },
+    {
+      schema: {
+        tags: ['mailbox-monitor'],
+        summary: 'One monitored mailbox',
+        params: MailboxParams,
+        response: { 200: MonitoredMailbox, ...errorResponses(404) },
+      },
+    },
     async (request) => {
       const m = await getMonitoredMailbox(pool, request.params.orgId, request.params.id);
       if (!m) throw notFound('monitored mailbox not found');

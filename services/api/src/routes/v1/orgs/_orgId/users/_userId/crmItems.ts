@@ -6,7 +6,16 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { findWindowsZone } from '@exsync/calendar';
-import { InvalidEmailError, keepEmailSlots, parseEmails, parseInstant, type Appointment, type Contact, type EmailInput, type ItemKind } from '@exsync/canonical';
+import {
+  InvalidEmailError,
+  keepEmailSlots,
+  parseEmails,
+  parseInstant,
+  type Appointment,
+  type Contact,
+  type EmailInput,
+  type ItemKind,
+} from '@exsync/canonical';
 import { getCrmItem, getMailboxByUser, getUser, listCrmItems, putCrmItem, tombstoneCrmItem, type CrmItemRow } from '@exsync/db';
 import type { ResolvedDeps } from '../../../../../../app';
 import { badRequest, notFound } from '../../../../../../httpError';
