@@ -4,11 +4,20 @@
  * organisation as a whole is recorded as a sync would record it.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { getUser, liftOrganisationStop, loadCredentials, stopOrganisation, type ExchangeCredentials } from '@exsync/db';
+import {
+  getUser,
+  liftOrganisationStop,
+  loadCredentials,
+  stopOrganisation,
+  type ExchangeCredentials,
+  firstSignedInMailbox,
+  signedInMailboxByAddress,
+  userMailbox,
+  type TestableMailbox,
+} from '@exsync/db';
 import type { ResolvedDeps } from '../app';
 import { notFound } from '../httpError';
 import { requestSyncSoon } from '../requestSyncSoon';
-import { firstSignedInMailbox, signedInMailboxByAddress, userMailbox, type TestableMailbox } from './connectionTestRepository';
 import { runConnectionTest, type ConnectionTestResult } from './runConnectionTest';
 
 /** Loads the settings as the first step; a missing or unreadable secret ends the test there. */

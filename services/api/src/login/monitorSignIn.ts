@@ -6,7 +6,15 @@
  * account is bound.
  */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
-import { getExchangeSettings, getMonitoredMailbox, getMonitorSettings, recordMonitorGrant } from '@exsync/db';
+import {
+  getExchangeSettings,
+  getMonitoredMailbox,
+  getMonitorSettings,
+  recordMonitorGrant,
+  consumeOAuthState,
+  deleteStaleOAuthStates,
+  insertOAuthState,
+} from '@exsync/db';
 import {
   monitorAppFrom,
   monitorAuthorizeUrl,
@@ -19,7 +27,6 @@ import type { ResolvedDeps } from '../app';
 import { IdTokenRejectedError, verifyIdToken } from './idTokenCheck';
 import { readLoginTicket } from './loginLink';
 import { monitorPastePage } from './monitorPastePage';
-import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState } from './oauthStateRepository';
 import { createPkcePair, randomOpaque } from './pkce';
 import { microsoftErrorText, sendPage } from './signInPage';
 

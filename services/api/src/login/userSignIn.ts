@@ -17,6 +17,10 @@ import {
   stopOrganisation,
   toOrgCredentials,
   type ExchangeCredentials,
+  consumeOAuthState,
+  deleteStaleOAuthStates,
+  insertOAuthState,
+  peekOAuthState,
 } from '@exsync/db';
 import { createMsalClient, errorFromAadsts, redeemAuthCode, type RedeemedAuthCode } from '@exsync/ews-client';
 import type { ResolvedDeps } from '../app';
@@ -26,7 +30,6 @@ import { clearBindingCookie, readBindingCookie, setBindingCookie } from './brows
 import { verifyAppConsent } from './consentCheck';
 import { IdTokenRejectedError, verifyIdToken } from './idTokenCheck';
 import { readLoginTicket } from './loginLink';
-import { consumeOAuthState, deleteStaleOAuthStates, insertOAuthState, peekOAuthState } from './oauthStateRepository';
 import { createPkcePair, randomOpaque, s256 } from './pkce';
 import { microsoftErrorText, sendPage, type SignInOutcome } from './signInPage';
 import { DELEGATED_SCOPES } from './transportPermissions';

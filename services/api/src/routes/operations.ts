@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { pingPostgres } from '@exsync/db';
 import type { Redis } from 'ioredis';
 
 const checkResult = { type: 'string', enum: ['ok', 'down'] } as const;
@@ -78,7 +79,7 @@ const operations: FastifyPluginAsync = async (app) => {
           return 'down';
         }
       };
-      const [postgres, redisCheck] = await Promise.all([probe(() => pool.query('SELECT 1')), probe(() => pingRedis(redis, 1_500))]);
+      const [postgres, redisCheck] = await Promise.all([probe(() => pingPostgres(pool)), probe(() => pingRedis(redis, 1_500))]);
       const ready = postgres === 'ok' && redisCheck === 'ok';
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: { postgres, redis: redisCheck } });
     },

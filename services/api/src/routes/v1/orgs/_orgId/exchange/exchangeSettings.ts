@@ -14,11 +14,13 @@ import {
   withTransaction,
   type ExchangeSettingsInput,
   type ExchangeSettingsView,
+  deleteStaleOAuthStates,
+  insertOAuthState,
+  OAUTH_STATE_TTL_SECONDS,
 } from '@exsync/db';
 import type { ResolvedDeps } from '../../../../../app';
 import { HttpError, badRequest, notFound } from '../../../../../httpError';
 import { allowedAuthority } from '../../../../../login/allowedAuthority';
-import { deleteStaleOAuthStates, insertOAuthState, OAUTH_STATE_TTL_SECONDS } from '../../../../../login/oauthStateRepository';
 import { adminConsentUrl } from '../../../../../login/transportPermissions';
 import { plannedSwitch, queueSwitch, withTransportSwitch } from '../../../../../transportSwitch';
 import { endpointSetting } from '../../../../../urlSetting';

@@ -1,4 +1,4 @@
-import type { Queryable } from '@exsync/db';
+import type { Queryable } from './queryable';
 
 export interface TestableMailbox {
   /** null for an address typed by the admin that no user has signed in with */

@@ -1,4 +1,4 @@
-import type { Queryable } from '@exsync/db';
+import type { Queryable } from './queryable';
 
 export type OAuthPurpose = 'user-login' | 'admin-consent' | 'mailbox-monitor';
 
@@ -12,7 +12,7 @@ export interface OAuthStateRow {
   monitoredMailboxId: string | null;
 }
 
-export type ConsumeResult = { status: 'ok'; row: OAuthStateRow } | { status: 'unknown' } | { status: 'expired' } | { status: 'used' };
+export type ConsumeOAuthStateResult = { status: 'ok'; row: OAuthStateRow } | { status: 'unknown' } | { status: 'expired' } | { status: 'used' };
 
 /** How long a state handed to Microsoft stays redeemable. */
 export const OAUTH_STATE_TTL_SECONDS = 600;
@@ -72,7 +72,7 @@ export async function peekOAuthState(db: Queryable, state: string, purpose: OAut
  * Marks the state used and returns it, in one statement so two concurrent callbacks cannot both
  * redeem it. When nothing was claimed, a second read says why (for the user-facing page).
  */
-export async function consumeOAuthState(db: Queryable, state: string, purpose: OAuthPurpose): Promise<ConsumeResult> {
+export async function consumeOAuthState(db: Queryable, state: string, purpose: OAuthPurpose): Promise<ConsumeOAuthStateResult> {
   const claimed = await db.query(
     `UPDATE oauth_states SET used_at = now()
       WHERE state = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
