@@ -59,6 +59,10 @@ if (__filename.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 const MAX_PARAM_LENGTH = 2048;
 
+/**
+ * Builds the API (not listening): the cross-cutting plugins, the admin page, then every route
+ * folder under routes/. Rejects when a route file fails to load or the admin page does not build.
+ */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ownRedis = !deps.redis;
   const redis = deps.redis ?? new Redis(deps.config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });

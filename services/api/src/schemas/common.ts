@@ -45,6 +45,7 @@ export const NoQuery = Type.Object({}, { additionalProperties: false });
 /** `limit` when a page query omits it (Ajv fills the schema's default in; handlers read it as given). */
 export const DEFAULT_PAGE_LIMIT = 100;
 
+/** A page's `limit` query parameter: 1..`maximum`, DEFAULT_PAGE_LIMIT when omitted. */
 export const PageLimit = (maximum = 1000) => Type.Optional(Type.Integer({ minimum: 1, maximum, default: DEFAULT_PAGE_LIMIT }));
 
 export const PageQuery = Type.Object(

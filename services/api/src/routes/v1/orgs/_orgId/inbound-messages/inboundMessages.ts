@@ -19,6 +19,7 @@ export async function readInboundPage(deps: ResolvedDeps, orgId: string, after: 
   return { messages: rows.map(feedItem), next: rows.length ? rows[rows.length - 1].cursor : (after ?? null) };
 }
 
+/** One message as the feed shows it; 404 for an unknown id or another organisation's. */
 export async function readInboundMessage(deps: ResolvedDeps, orgId: string, id: string) {
   const m = await getInboundMessage(deps.pool, orgId, id);
   if (!m) throw notFound('inbound message not found');
