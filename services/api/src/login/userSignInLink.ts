@@ -2,7 +2,7 @@
 import { getExchangeSettings, getUser } from '@exsync/db';
 import type { ResolvedDeps } from '../app';
 import { HttpError, notFound } from '../httpError';
-import { LOGIN_LINK_TTL_SECONDS, signLoginTicket } from './loginLink';
+import { oneTimeLink } from './loginLink';
 
 /** The link (valid LOGIN_LINK_TTL_SECONDS) to /oauth/start; 404 for an unknown user, 409 before the organisation has Exchange settings. */
 export async function userSignInLink(deps: ResolvedDeps, orgId: string, userId: string): Promise<{ url: string; expiresAt: string }> {
@@ -11,7 +11,5 @@ export async function userSignInLink(deps: ResolvedDeps, orgId: string, userId: 
   if (!(await getExchangeSettings(pool, orgId))) {
     throw new HttpError(409, 'no Exchange settings for this organisation yet: PUT /v1/orgs/:orgId/exchange first');
   }
-  const expiresAt = Math.floor(Date.now() / 1000) + LOGIN_LINK_TTL_SECONDS;
-  const ticket = signLoginTicket(config.encryptionKey.key, { orgId, userId, expiresAt });
-  return { url: `${config.publicUrl}/oauth/start?s=${ticket}`, expiresAt: new Date(expiresAt * 1000).toISOString() };
+  return oneTimeLink(config, '/oauth/start', orgId, userId);
 }

@@ -2,7 +2,7 @@
 import { createMonitoredMailbox, getMonitoredMailbox, getMonitorSettings } from '@exsync/db';
 import type { ResolvedDeps } from '../../../../../../app';
 import { badRequest, HttpError, notFound } from '../../../../../../httpError';
-import { LOGIN_LINK_TTL_SECONDS, signLoginTicket } from '../../../../../../login/loginLink';
+import { oneTimeLink } from '../../../../../../login/loginLink';
 import { EMAIL } from '../monitorSettings';
 
 /** Starts monitoring `email`'s `folder`; 400 for a malformed address, 409 when it is already monitored. */
@@ -23,8 +23,6 @@ export async function authorizationLink(deps: ResolvedDeps, orgId: string, id: s
   if (!(await getMonitorSettings(pool, secretBox, orgId))) {
     throw new HttpError(409, 'no mailbox-monitor settings yet: PUT /v1/orgs/:orgId/mailbox-monitor first');
   }
-  const expiresAt = Math.floor(Date.now() / 1000) + LOGIN_LINK_TTL_SECONDS;
   // The signed ticket carries the monitored mailbox's id where a user link carries the user's.
-  const ticket = signLoginTicket(config.encryptionKey.key, { orgId, userId: id, expiresAt });
-  return { url: `${config.publicUrl}/oauth/monitor/start?s=${ticket}${paste ? '&r=paste' : ''}`, expiresAt: new Date(expiresAt * 1000).toISOString() };
+  return oneTimeLink(config, '/oauth/monitor/start', orgId, id, paste ? '&r=paste' : '');
 }
