@@ -1,5 +1,6 @@
 /** The mailbox monitor's settings, monitored mailboxes and inbound-message feed (CONTRACT.md, "Mailbox monitor"). */
 import { Type } from '@sinclair/typebox';
+import type { MonitoredMailboxState } from '@exsync/db';
 import { DEFAULT_IMAP_HOST, DEFAULT_SMTP_HOST } from '@exsync/mailbox-monitor';
 import { Guid, Nullable, PageLimit, StringEnum, Timestamp } from './common';
 
@@ -44,7 +45,7 @@ export const MonitoredMailbox = Type.Partial(
     email: Type.String(),
     folder: Type.String(),
     enabled: Type.Boolean(),
-    state: StringEnum(['awaiting-sign-in', 'connecting', 'idle', 'polling', 'retrying', 'needs-sign-in'] as const),
+    state: StringEnum(['awaiting-sign-in', 'connecting', 'idle', 'polling', 'retrying', 'needs-sign-in'] as const satisfies readonly MonitoredMailboxState[]),
     stateMessage: Nullable(Type.String()),
     stateSince: Timestamp(),
     signedInAs: Nullable(Type.String()),

@@ -3,7 +3,7 @@
  * domain's unions (states, directions, item kinds) come from @exsync/canonical, their one home.
  */
 import { Type } from '@sinclair/typebox';
-import { ITEM_KINDS, MAILBOX_STATES, SYNC_DIRECTIONS, type SyncCounts } from '@exsync/canonical';
+import { ITEM_KINDS, MAILBOX_STATES, SYNC_DIRECTIONS, type FolderName, type SyncCounts } from '@exsync/canonical';
 import { Guid, Nullable, StringEnum, Timestamp } from './common';
 
 export const Direction = StringEnum(SYNC_DIRECTIONS);
@@ -127,7 +127,7 @@ export const BulkResult = Type.Object({
 });
 
 const FolderProgress = Type.Object({
-  folder: StringEnum(['calendar', 'contacts'] as const),
+  folder: StringEnum(['calendar', 'contacts'] as const satisfies readonly FolderName[]),
   listed: Type.Integer({ description: 'changes Exchange has listed so far' }),
   applied: Type.Integer({ description: 'listed changes applied (read and written to the CRM side)' }),
   pages: Type.Integer({ description: 'pages of changes read' }),

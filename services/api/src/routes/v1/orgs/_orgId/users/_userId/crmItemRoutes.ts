@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
+import type { Appointment, Contact, CrmItemOrigin, ItemKind } from '@exsync/canonical';
 import { DEFAULT_PAGE_LIMIT, errorResponses, Guid, Nullable, PageLimit, StringEnum, Timestamp, UserParams } from '../../../../../../schemas/common';
 import { deleteItem, listItems, putItem, readItem } from './crmItems';
 
@@ -18,7 +18,7 @@ function envelope(item: TSchema) {
   return Type.Object({
     crmId: Type.String(),
     version: Type.Integer(),
-    origin: Type.Optional(StringEnum(['crm', 'exchange'] as const, { description: 'Who made the last write' })),
+    origin: Type.Optional(StringEnum(['crm', 'exchange'] as const satisfies readonly CrmItemOrigin[], { description: 'Who made the last write' })),
     updatedAt: Type.Optional(Timestamp()),
     item,
   });
