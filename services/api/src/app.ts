@@ -82,6 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // crmIds may be 200 characters (the schema's maxLength), percent-encoded up to 9 characters each
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
+    // autoload imports the route files while the app starts; from TypeScript sources on a busy
+    // machine (tests) that first import can outlast Fastify's 10 s default for one plugin.
+    pluginTimeout: 60_000,
   });
 
   app.decorate('deps', {
