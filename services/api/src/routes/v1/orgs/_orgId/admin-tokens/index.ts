@@ -1,11 +1,11 @@
 /** /v1/orgs/:orgId/admin-tokens: mint (platform), list and revoke org-admin tokens; the token is shown once. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { createAdminToken, getOrganisation, listAdminTokens, revokeAdminToken } from '@exsync/db';
 import { platformOnly } from '../../../../../auth';
 import { badRequest, notFound } from '../../../../../httpError';
 import { errorResponses, NoContent, NoQuery, OrgParams } from '../../../../../schemas/common';
 import { AdminTokenView, MintedAdminToken, NewAdminToken, TokenParams } from '../../../../../schemas/organisations';
-import { Type } from '@sinclair/typebox';
 
 const adminTokens: FastifyPluginAsyncTypebox = async (app) => {
   const { pool } = app.deps;
