@@ -22,6 +22,9 @@ const shared = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   pool: 'forks' as const,
+  // @fastify/autoload imports the API's route files (TypeScript) at run time: run through Vitest's
+  // transform, its import() reaches them the way the tests' own imports do.
+  server: { deps: { inline: ['@fastify/autoload'] } },
 };
 
 export default defineConfig({

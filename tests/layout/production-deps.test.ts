@@ -198,12 +198,13 @@ describe('the production install, as the image makes it', () => {
     expect(migrated.stdout).toMatch(/^applied 1732300000000_initial-schema$/m);
 
     const port = await freePort();
+    const adminToken = randomBytes(24).toString('hex');
     child = spawn(process.execPath, ['dist/api.js'], {
       cwd: dir,
       env: {
         ...env,
         EXSYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        EXSYNC_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+        EXSYNC_ADMIN_TOKEN: adminToken,
         REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
         EXSYNC_REDIS_PREFIX: `${process.env.EXSYNC_REDIS_PREFIX}-production`,
         HOST: '127.0.0.1',
@@ -228,6 +229,15 @@ describe('the production install, as the image makes it', () => {
     const page = await fetch(`${base}/admin/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script');
+    // the route folders (dist/routes, loaded by @fastify/autoload) with their hooks
+    const auth = { authorization: `Bearer ${adminToken}` };
+    const created = await fetch(`${base}/v1/orgs`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"name":"built"}' });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect((await fetch(`${base}/v1/orgs/${id}/users`, { headers: auth })).status).toBe(200);
+    expect(await (await fetch(`${base}/v1/orgs/${id}/users/not-a-guid`, { headers: auth })).json()).toMatchObject({ field: 'userId' });
+    expect((await fetch(`${base}/v1/orgs/${id}`)).status).toBe(401);
+    expect(Object.keys(((await (await fetch(`${base}/docs/json`)).json()) as { paths: object }).paths).length).toBeGreaterThan(30);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -1,7 +1,7 @@
 /**
  * A user's and an organisation's sync settings as the contract names them (CONTRACT.md: users'
  * calendarDirection/contactsDirection, exchange settings' conflictPolicy). The lists feed the API's
- * JSON schemas (services/api/src/schemas.ts), so validation, types and OpenAPI come from here.
+ * TypeBox schemas (services/api/src/schemas/), so validation, types and OpenAPI come from here.
  */
 
 export const SYNC_DIRECTIONS = ['two-way', 'crm-to-exchange', 'exchange-to-crm'] as const;

@@ -27,3 +27,6 @@ export * from './organisationStopRepository';
 export * from './statusTransition';
 export * from './pgSyncStore';
 export * from './transportSwitchRepository';
+export * from './oauthStateRepository';
+export * from './connectionTestRepository';
+export * from './pingPostgres';

@@ -118,7 +118,7 @@ export async function summarizeItemErrors(
   q: Queryable,
   mailboxId: string,
   limit = 5,
-): Promise<{ count: number; first: { kind: string; crmId: string; code: string; message: string }[] }> {
+): Promise<{ count: number; first: { kind: ItemErrorRow['kind']; crmId: string; code: string; message: string }[] }> {
   const res = await q.query(
     `SELECT ${ERROR_COLUMNS}, count(*) OVER ()::int AS total FROM item_links
       WHERE mailbox_id = $1 AND error_code IS NOT NULL ORDER BY error_at, kind, crm_id LIMIT $2`,

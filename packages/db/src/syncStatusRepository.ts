@@ -1,5 +1,5 @@
 /** The API side of sync: the contract's sync-status read and the "sync now" request. */
-import { fromStates, targetOf, type MailboxState, type SyncCounts, type SyncProgress } from '@exsync/canonical';
+import { fromStates, targetOf, type ItemKind, type MailboxState, type SyncCounts, type SyncProgress } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 
 export interface SyncStatus {
@@ -13,7 +13,7 @@ export interface SyncStatus {
   counts: SyncCounts | null;
   conflicts: {
     total: number;
-    recent: { kind: string; crmId: string; fields: string[]; resolution: string; at: string }[];
+    recent: { kind: ItemKind; crmId: string; fields: string[]; resolution: string; at: string }[];
   };
   lastError: { code: string; message: string | null; at: string | null } | null;
   nextRunAt: string | null;
@@ -56,7 +56,7 @@ export async function getSyncStatus(db: Queryable, orgId: string, userId: string
     counts: r.last_run_counts ?? null,
     conflicts: {
       total: r.conflict_total,
-      recent: (r.conflicts_recent as { kind: string; crmId: string; fields: string[]; resolution: string; at: string }[]).map((c) => ({
+      recent: (r.conflicts_recent as { kind: ItemKind; crmId: string; fields: string[]; resolution: string; at: string }[]).map((c) => ({
         ...c,
         at: new Date(c.at).toISOString(),
       })),

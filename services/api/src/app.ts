@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { join } from 'node:path';
+import autoload from '@fastify/autoload';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { DestinationStream } from 'pino';
 import { endpointPolicyOf, type Config, type EndpointPolicy, type HostResolver } from '@exsync/config';
 import type { EnqueueSync } from '@exsync/canonical';
 import { secretBoxFromConfig, type SecretBox } from '@exsync/db';
-import { authenticate } from './auth';
 import { frameworkErrors, installErrorHandler } from './errorHandler';
 import { installRateLimits } from './rateLimits';
 import { lowerCaseIdParams } from './auth';
@@ -14,19 +15,7 @@ import { loggerOptions, requestPath } from './logger';
 import { installMetrics } from './metrics';
 import { installSwagger } from './swagger';
 import { installValidators } from './validation';
-import { exchangeSettingsRoutes } from './routes/exchangeSettings';
-import { healthRoutes } from './routes/health';
-import { adminPageRoutes } from './routes/adminPage';
-import { microsoftLoginLinkRoutes, microsoftLoginRedirectRoutes } from './routes/microsoftLogin';
-import { connectionTestRoutes } from './routes/connectionTest';
-import { orgRoutes } from './routes/orgs';
-import { syncRoutes } from './routes/sync';
-import { userRoutes } from './routes/users';
-import { crmItemRoutes } from './routes/crmItems';
-import { changeRoutes } from './routes/changes';
-import { mailboxMonitorRoutes } from './routes/mailboxMonitor';
-import { monitorSignInRoutes } from './routes/monitorSignIn';
-import { itemErrorRoutes } from './routes/itemErrors';
+import { adminPage } from './admin/adminPage';
 
 export interface AppDeps {
   config: Config;
@@ -57,26 +46,23 @@ declare module 'fastify' {
   }
 }
 
-/** Routes behind bearer auth (/v1/...). Add one line per area. */
-const authenticatedRoutes: FastifyPluginAsync[] = [
-  orgRoutes,
-  exchangeSettingsRoutes,
-  userRoutes,
-  microsoftLoginLinkRoutes,
-  connectionTestRoutes,
-  crmItemRoutes,
-  changeRoutes,
-  syncRoutes,
-  mailboxMonitorRoutes,
-  itemErrorRoutes,
-];
-
-/** Routes without bearer auth: operations and the Microsoft redirects. Add one line per area. */
-const publicRoutes: FastifyPluginAsync[] = [healthRoutes, adminPageRoutes, microsoftLoginRedirectRoutes, monitorSignInRoutes];
+/**
+ * The routes: one folder per URL segment under routes/ (`_orgId` is `:orgId`), each folder's
+ * index.ts its routes, and autohooks.ts the hooks of everything below it (routes/v1: bearer
+ * authentication; routes/v1/orgs/_orgId: the organisation scope). From the sources (tsx, Vitest)
+ * these are TypeScript files; `npm run build` emits each as JavaScript under dist/routes.
+ */
+const ROUTES_DIR = join(__dirname, 'routes');
+// autoload only loads .ts files when it recognises a TypeScript runtime; `node --import tsx` is one it does not name.
+if (__filename.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 const MAX_PARAM_LENGTH = 2048;
 
+/**
+ * Builds the API (not listening): the cross-cutting plugins, the admin page, then every route
+ * folder under routes/. Rejects when a route file fails to load or the admin page does not build.
+ */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ownRedis = !deps.redis;
   const redis = deps.redis ?? new Redis(deps.config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
@@ -96,6 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // crmIds may be 200 characters (the schema's maxLength), percent-encoded up to 9 characters each
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
+    // autoload imports the route files while the app starts; from TypeScript sources on a busy
+    // machine (tests) that first import can outlast Fastify's 10 s default for one plugin.
+    pluginTimeout: 60_000,
   });
 
   app.decorate('deps', {
@@ -122,10 +111,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   if (ownRedis) app.addHook('onClose', async () => void redis.disconnect());
 
-  for (const routes of publicRoutes) await app.register(routes);
-  await app.register(async (v1) => {
-    v1.addHook('onRequest', authenticate);
-    for (const routes of authenticatedRoutes) await v1.register(routes);
+  await app.register(adminPage);
+  await app.register(autoload, {
+    dir: ROUTES_DIR,
+    dirNameRoutePrefix: (_parent: string, folder: string) => folder.replace(/^_/, ':'),
+    autoHooks: true,
+    cascadeHooks: true,
   });
   return app;
 }

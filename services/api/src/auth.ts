@@ -1,3 +1,8 @@
+/**
+ * Who is calling and what they may reach. The hooks are applied by folder (routes/v1/autohooks.ts,
+ * routes/v1/orgs/_orgId/autohooks.ts), so a route added under /v1 is authenticated, and one added
+ * under /v1/orgs/:orgId is scoped to the caller's organisation, without a line of its own.
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findOrgIdByAdminToken } from '@exsync/db';
@@ -22,7 +27,7 @@ function bearerToken(request: FastifyRequest): string | null {
 
 /**
  * onRequest hook for everything under /v1: the bootstrap token is the platform role; any other
- * token must be an unrevoked org-admin token.
+ * token must be an unrevoked org-admin token (401 otherwise).
  */
 export async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const token = bearerToken(request);
@@ -42,21 +47,28 @@ export async function authenticate(request: FastifyRequest, reply: FastifyReply)
     throw new HttpError(401, 'invalid or revoked bearer token');
   }
   request.auth = { role: 'org-admin', orgId };
-  // Routing has already filled the params: refusing here keeps every /v1/orgs/:orgId route isolated,
-  // including routes added later, and answers 404 before body validation could reveal anything.
-  const params = request.params as { orgId?: unknown } | undefined;
-  if (params && typeof params.orgId === 'string') assertOrgAccess(request, params.orgId);
 }
 
-/** Another organisation's resources answer 404, so an org-admin cannot even learn they exist. */
-export function assertOrgAccess(request: FastifyRequest, orgId: string): void {
+/**
+ * onRequest hook for everything under /v1/orgs/:orgId, after authenticate: another organisation's
+ * resources answer 404, so an org-admin cannot even learn they exist. Routing has filled the
+ * params (lower-cased by lowerCaseIdParams), and the refusal comes before body validation could
+ * reveal anything.
+ */
+export async function scopeToOrganisation(request: FastifyRequest): Promise<void> {
+  const { orgId } = request.params as { orgId?: unknown };
   const auth = request.auth;
   if (auth.role === 'org-admin' && auth.orgId !== orgId) throw new HttpError(404, 'organisation not found');
 }
 
-/** Platform-only operations answer 403 with the reason for an org-admin. */
-export function assertPlatform(request: FastifyRequest, message = 'this operation needs the platform (support) role'): void {
-  if (request.auth.role !== 'platform') throw new HttpError(403, message);
+/**
+ * A route's preHandler for platform-only operations: an org-admin gets 403 with `message` (after
+ * validation, so a malformed request still answers 400 naming the field).
+ */
+export function platformOnly(message = 'this operation needs the platform (support) role') {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (request.auth.role !== 'platform') throw new HttpError(403, message);
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,12 +1,12 @@
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { HttpError } from './httpError';
+import { isHttpError } from './httpError';
 import { describeValidationError, fieldOf } from './validation';
 
 /** Every error answers `{error, message, field?}`; 5xx details stay in the log. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
     const send = (status: number, message: string, field?: string) =>
       reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message, ...(field ? { field } : {}) });
 
@@ -14,7 +14,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       const first = err.validation[0] as ErrorObject;
       return send(400, describeValidationError(first, err.validationContext ?? 'request'), fieldOf(first));
     }
-    if (err instanceof HttpError) return send(err.statusCode, err.message, err.field);
+    if (isHttpError(err)) return send(err.statusCode, err.message, err.field);
     const status = (err as FastifyError).statusCode;
     if (status && status >= 400 && status < 500) return send(status, err.message);
     request.log.error({ err }, 'unhandled error');

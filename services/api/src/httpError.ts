@@ -10,5 +10,13 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * Whether `err` is an HttpError. Matched by name, not class: in the built API each route folder is
+ * its own bundle (scripts/build.ts) with its own copy of this class.
+ */
+export function isHttpError(err: unknown): err is HttpError {
+  return err instanceof Error && err.name === 'HttpError' && typeof (err as HttpError).statusCode === 'number';
+}
+
 export const notFound = (message: string): HttpError => new HttpError(404, message);
 export const badRequest = (message: string, field?: string): HttpError => new HttpError(400, message, field);

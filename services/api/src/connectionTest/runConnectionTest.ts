@@ -1,10 +1,8 @@
 import type { EndpointPolicy } from '@exsync/config';
 import type pg from 'pg';
-import type { ExchangeCredentials, SecretBox } from '@exsync/db';
+import { replaceRefreshToken, toOrgCredentials, type ExchangeCredentials, type SecretBox, type TestableMailbox } from '@exsync/db';
 import { AppTokenProvider, DelegatedTokenProvider, openMailbox } from '@exsync/ews-client';
 import { openGraphMailbox } from '@exsync/graph-client';
-import { toOrgCredentials } from '@exsync/db';
-import { replaceRefreshToken, type TestableMailbox } from './connectionTestRepository';
 import type { AdminMessage } from '@exsync/canonical';
 import { explainFailure } from './explainFailure';
 import { APP_SCOPE, DELEGATED_SCOPES } from '../login/transportPermissions';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { OAUTH_STATE_TTL_SECONDS } from './oauthStateRepository';
+import { OAUTH_STATE_TTL_SECONDS } from '@exsync/db';
 
 /**
  * Binds a sign-in to the browser that started it: /oauth/start sets a random value in an HttpOnly

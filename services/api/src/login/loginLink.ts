@@ -49,3 +49,19 @@ export function readLoginTicket(
   const ticket = { orgId: p.o, userId: p.u, expiresAt: p.e };
   return { ticket, expired: ticket.expiresAt <= nowSeconds };
 }
+
+/**
+ * A one-time link to `${publicUrl}${path}?s=<ticket>` (plus `extraQuery`, e.g. `&r=paste`) for
+ * `subjectId` (a user, or a monitored mailbox) of `orgId`, valid LOGIN_LINK_TTL_SECONDS from now.
+ */
+export function oneTimeLink(
+  config: { publicUrl: string; encryptionKey: { key: Buffer } },
+  path: string,
+  orgId: string,
+  subjectId: string,
+  extraQuery = '',
+): { url: string; expiresAt: string } {
+  const expiresAt = Math.floor(Date.now() / 1000) + LOGIN_LINK_TTL_SECONDS;
+  const ticket = signLoginTicket(config.encryptionKey.key, { orgId, userId: subjectId, expiresAt });
+  return { url: `${config.publicUrl}${path}?s=${ticket}${extraQuery}`, expiresAt: new Date(expiresAt * 1000).toISOString() };
+}
