@@ -212,10 +212,10 @@ export class MemorySyncStore implements SyncStore {
         }),
       writeCrmItemsFromExchange: (items) =>
         write((t) => {
-          const out = new Map<string, CrmItemRow>();
+          const out = new Map<string, number>();
           for (const { crmId, data } of items) {
             const r = putRow(t, this.now(), { orgId: s.orgId, userId: s.userId, kind: s.kind, crmId, data, deleted: data === null, origin: 'exchange' });
-            out.set(crmId, copy(r));
+            out.set(crmId, r.version);
           }
           return out;
         }),

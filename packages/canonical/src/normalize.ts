@@ -34,10 +34,26 @@ const DAY_ORDER: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thu
  * parseInstant refuses (the API's `date-time` format uses the same parser).
  */
 export function normalizeInstant(value: string): string {
+  const known = normalInstants.get(value);
+  if (known !== undefined) return known;
   const ms = parseInstant(value);
   if (ms === null) throw new RangeError(`not an ISO 8601 instant: ${JSON.stringify(value)}`);
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const normal = new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  if (normalInstants.size >= NORMAL_INSTANTS_MAX) normalInstants.clear();
+  normalInstants.set(value, normal);
+  // The normal form is its own normal form, except a year beyond 4 digits, which parseInstant refuses.
+  if (normal.length === 20) normalInstants.set(normal, normal);
+  return normal;
 }
+
+/**
+ * The normal forms normalizeInstant found lately (bounded: cleared when full). An instant is
+ * normalised where an item is read and again where its normal form is taken (syncedContent), and
+ * the parse was a tenth of the normalisation's CPU in an initial sync; a pure function, so a
+ * remembered answer is the answer.
+ */
+const normalInstants = new Map<string, string>();
+const NORMAL_INSTANTS_MAX = 8192;
 
 /** `YYYY-MM-DD` from a date or a date-time string (the date part as written, no zone shift). */
 export function normalizeDate(value: string): string {

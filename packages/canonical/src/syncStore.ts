@@ -136,8 +136,12 @@ export interface SyncStoreSession {
    * holds for the same version.
    */
   crmChangesForPush(page: { afterId?: string; limit: number }): Promise<CrmItemRow[]>;
-  /** Writes Exchange-originated items (origin 'exchange', version bumped; data null tombstones). Returns the rows by crm id. */
-  writeCrmItemsFromExchange(items: { crmId: string; data: unknown | null }[]): Promise<Map<string, CrmItemRow>>;
+  /**
+   * Writes Exchange-originated items (origin 'exchange', version bumped; data null tombstones).
+   * Returns each item's new version by crm id (the engine needs no more, and reading the rows
+   * back cost as much as writing them).
+   */
+  writeCrmItemsFromExchange(items: { crmId: string; data: unknown | null }[]): Promise<Map<string, number>>;
   appendChanges(entries: ChangeFeedEntry[]): Promise<void>;
   recordConflicts(entries: ConflictEntry[]): Promise<void>;
 

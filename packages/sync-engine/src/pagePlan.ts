@@ -189,8 +189,7 @@ export class PagePlan {
   async apply(c: SyncStoreSession): Promise<void> {
     const ctx = this.ctx;
     const writes = [...this.crmWrites.entries()].map(([crmId, w]) => ({ crmId, data: w.data }));
-    const rows = await c.writeCrmItemsFromExchange(writes);
-    const versions = new Map([...rows.values()].map((r) => [r.crmId, r.version]));
+    const versions = await c.writeCrmItemsFromExchange(writes);
     const feed: ChangeFeedEntry[] = writes.map((w) => ({ kind: ctx.kind, crmId: w.crmId, op: w.data ? 'upsert' : 'delete', item: w.data }));
     await c.appendChanges(feed);
     // Drop first: a restored item's old link may share the crm id with nothing else, but a
