@@ -143,6 +143,12 @@ export interface SyncStoreSession {
    */
   writeCrmItemsFromExchange(items: { crmId: string; data: unknown | null }[]): Promise<Map<string, number>>;
   appendChanges(entries: ChangeFeedEntry[]): Promise<void>;
+  /**
+   * writeCrmItemsFromExchange and appendChanges of the same items at once: each write also goes
+   * to the change feed (op 'upsert', or 'delete' for a tombstone; item = data), in the order of
+   * `items`. What a pulled page writes; in Postgres one statement that reads each item once.
+   */
+  writeCrmItemsWithFeed(items: { crmId: string; data: unknown | null }[]): Promise<Map<string, number>>;
   recordConflicts(entries: ConflictEntry[]): Promise<void>;
 
   /** Records failures on the items' links (a pending link when the item has none); back-off doubles per attempt. */

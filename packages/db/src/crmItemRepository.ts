@@ -152,3 +152,35 @@ export async function writeCrmItemsFromExchange(
   );
   return new Map(res.rows.map((r) => [r.crm_id as string, Number(r.version)]));
 }
+
+/**
+ * writeCrmItemsFromExchange with each write also appended to the change feed (op 'upsert', or
+ * 'delete' for a tombstone; item = data), in the order of `items`, in ONE statement: the items
+ * reach Postgres and are parsed once for both tables (a page's feed rows were a statement and a
+ * second copy of every item). Returns the new version per crm id.
+ */
+export async function writeCrmItemsWithFeed(
+  q: Queryable,
+  input: { orgId: string; userId: string; kind: ItemKind; items: { crmId: string; data: unknown | null }[] },
+): Promise<Map<string, number>> {
+  if (input.items.length === 0) return new Map();
+  const res = await q.query(
+    `WITH input AS MATERIALIZED (
+       SELECT u.crm_id, NULLIF(u.data, 'null'::jsonb) AS data, u.n
+       FROM ROWS FROM (unnest($4::text[]), jsonb_array_elements($5::jsonb)) WITH ORDINALITY AS u(crm_id, data, n)
+     ), written AS (
+       INSERT INTO crm_items (org_id, user_id, kind, crm_id, data, deleted, origin)
+       SELECT $1, $2, $3, i.crm_id, i.data, i.data IS NULL, 'exchange' FROM input i
+       ON CONFLICT (user_id, kind, crm_id) DO UPDATE
+         SET data = EXCLUDED.data, deleted = EXCLUDED.deleted, origin = 'exchange',
+             version = crm_items.version + 1, updated_at = now()
+       RETURNING crm_id, version
+     ), fed AS (
+       INSERT INTO change_feed (org_id, user_id, kind, crm_id, op, item)
+       SELECT $1, $2, $3, i.crm_id, CASE WHEN i.data IS NULL THEN 'delete' ELSE 'upsert' END, i.data FROM input i ORDER BY i.n
+     )
+     SELECT crm_id, version FROM written`,
+    [input.orgId, input.userId, input.kind, input.items.map((i) => i.crmId), JSON.stringify(input.items.map((i) => i.data ?? null))],
+  );
+  return new Map(res.rows.map((r) => [r.crm_id as string, Number(r.version)]));
+}
