@@ -14,6 +14,7 @@ export interface CpuProfile {
 /** Category rules, first match wins per frame; frames are tried from the leaf outwards. */
 const RULES: [RegExp, string][] = [
   [/node_modules\/(htmlparser2|entities)\//, 'XML parse (htmlparser2, one pass)'],
+  [/ews-client\/src\/reply\/xmlTree/, 'XML parse (xmlTree scanner, one pass)'],
   [/ews-client\/src\/reply\//, 'EWS reply reader (tree walk into canonical values)'],
   [/fast-xml-parser|strnum/, 'XML parse (fast-xml-parser)'],
   [

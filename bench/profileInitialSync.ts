@@ -7,12 +7,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { syncMailboxKind } from '@exsync/sync-engine';
 import { pgSyncStore } from '@exsync/db';
 import { createBenchWorld, createMailboxRows, createOrg } from './benchWorld';
 import { readProfile, type CpuProfile } from './cpuProfileReading';
+import { startSideCpu } from './processCpu';
 import { LATENCY_MS } from './scenarios';
 
 process.env.TZ = 'UTC';
@@ -38,14 +40,19 @@ async function main(): Promise<void> {
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 500 });
     await session.post('Profiler.start');
+    const sideCpu = await startSideCpu(w.simPid, w.pool);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    for (const kind of ['appointment', 'contact'] as const) {
-      await syncMailboxKind({ store: pgSyncStore(w.pool), port, mailboxId, orgId, userId, kind, direction: 'two-way', policy: 'newest-wins' });
-    }
+    // Both folders side by side, as the worker and `npm run bench` run them.
+    await Promise.all(
+      (['appointment', 'contact'] as const).map((kind) =>
+        syncMailboxKind({ store: pgSyncStore(w.pool), port, mailboxId, orgId, userId, kind, direction: 'two-way', policy: 'newest-wins' }),
+      ),
+    );
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
+    const side = await sideCpu();
     const dir = path.join(__dirname, 'profiles');
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `initial-sync-${label}.cpuprofile.gz`);
@@ -61,6 +68,9 @@ async function main(): Promise<void> {
         cpuUsPerItem: Math.round((cpuMs * 1000) / items),
         profile: path.relative(process.cwd(), file),
         profiledBusyMs: reading.busyMs,
+        simulatorCpuMs: side.simulatorMs,
+        postgresCpuMs: side.postgresMs,
+        loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
       }),
     );
     for (const c of reading.byCategory)

@@ -85,6 +85,7 @@ function printTable(rows: BenchResult[], dir: string): void {
     ['EWS req', (r) => r.ewsRequests],
     ['PG stmts', (r) => r.pgStatements],
     ['CPU ms', (r) => r.cpuMs],
+    ['CPU us/item', (r) => r.cpuUsPerItem],
     ['items/s', (r) => r.itemsPerSecond],
     ['floor ms', (r) => r.floorMs],
     ['x floor', (r) => r.ratioToFloor],

@@ -6,6 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LinkDraft, ScopedSyncStore, SyncScope, SyncStoreSession } from '@exsync/canonical';
+import { readChanges } from '@exsync/db';
 import { MemorySyncStore } from '../support/memorySyncStore';
 import { contact, createWorld, crmGet, crmPut, links, newPool, storeOf, type EngineWorld } from './engineHarness';
 
@@ -136,5 +137,26 @@ describe.each(stores)('SyncStore contract: %s', (_name, makeWorld) => {
     await s.markLinksUnseen();
     await s.markLinksSeen(['ex-1']);
     expect((await s.unseenLinks()).map((l) => l.crmId)).toEqual(['c-2']);
+  });
+
+  it('writeCrmItemsWithFeed writes the items and their feed rows together, in order, a tombstone as a delete', async () => {
+    const w = await makeWorld();
+    const s = open(w);
+    const first = await s.transaction((tx) =>
+      tx.writeCrmItemsWithFeed([
+        { crmId: 'c-b', data: contact(2) },
+        { crmId: 'c-a', data: contact(1) },
+      ]),
+    );
+    expect(Object.fromEntries(first)).toEqual({ 'c-a': 1, 'c-b': 1 });
+    const second = await s.writeCrmItemsWithFeed([{ crmId: 'c-a', data: null }]);
+    expect(second.get('c-a')).toBe(2);
+    expect(await crmGet(w, 'contact', 'c-a')).toMatchObject({ version: 2, deleted: true, data: null });
+    const feed = w.memory ? w.memory.listFeed(w.orgId) : await readChanges(w.pool, w.orgId, undefined, 100);
+    expect(feed.map((f) => [f.crmId, f.op, f.item])).toEqual([
+      ['c-b', 'upsert', contact(2)],
+      ['c-a', 'upsert', contact(1)],
+      ['c-a', 'delete', null],
+    ]);
   });
 });

@@ -31,3 +31,37 @@ describe('birthday', () => {
     expect(readContact(contact(BIRTHDAY_LOCAL)).birthday).toBeUndefined();
   });
 });
+
+describe('the XML scanner', () => {
+  const body = (xml: string) => child(parseXml(xml), 'Body')!;
+  it.each([
+    ['predefined entities', '<Body>a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;</Body>', `a <b> & "c" 'd'`],
+    ['character references', '<Body>&#65;&#x42;&#x1F600;&#0;</Body>', 'AB\u{1F600}\ufffd'],
+    ['an unknown entity is kept as written', '<Body>&nbsp;&amp</Body>', '&nbsp;&amp'],
+    ['CDATA is text, not markup', '<Body>x<![CDATA[<a>&amp;]]>y</Body>', 'x<a>&amp;y'],
+    ['comments and processing instructions are skipped', '<?xml version="1.0"?><!DOCTYPE x><Body>a<!-- <b> -->b<?pi x?>c</Body>', 'abc'],
+  ])('%s', (_name, xml, text) => {
+    expect(body(xml).text).toBe(text);
+  });
+
+  it('reads attributes in either quote with entities, names by local name, and empty elements', () => {
+    const root = parseXml(`<s:Envelope xmlns:s="u"><s:Body><m:X a='1 &amp; 2' b="&quot;q&quot;" c = "3"/><Y/>tail</s:Body></s:Envelope>`);
+    const b = child(child(root, 'Envelope'), 'Body')!;
+    expect(b.children.map((c) => c.name)).toEqual(['X', 'Y']);
+    expect(b.children[0].attrs).toEqual({ a: '1 & 2', b: '"q"', c: '3' });
+    expect(b.children[1].children).toEqual([]);
+    expect(b.text).toBe('tail');
+  });
+
+  it('an end tag closes the innermost open element of its name; a stray one is ignored', () => {
+    const root = parseXml('<A><B><C>x</B><D/></Q></A>');
+    const a = child(root, 'A')!;
+    expect(a.children.map((c) => c.name)).toEqual(['B', 'D']);
+    expect(child(child(a, 'B'), 'C')!.text).toBe('x');
+  });
+
+  it('a truncated document yields the part read so far', () => {
+    const root = parseXml('<A><B>x</B><C at="1');
+    expect(child(root, 'A')!.children.map((c) => c.name)).toEqual(['B']);
+  });
+});

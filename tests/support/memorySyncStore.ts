@@ -212,10 +212,23 @@ export class MemorySyncStore implements SyncStore {
         }),
       writeCrmItemsFromExchange: (items) =>
         write((t) => {
-          const out = new Map<string, CrmItemRow>();
+          const out = new Map<string, number>();
           for (const { crmId, data } of items) {
             const r = putRow(t, this.now(), { orgId: s.orgId, userId: s.userId, kind: s.kind, crmId, data, deleted: data === null, origin: 'exchange' });
-            out.set(crmId, copy(r));
+            out.set(crmId, r.version);
+          }
+          return out;
+        }),
+      writeCrmItemsWithFeed: (items) =>
+        write((t) => {
+          const out = new Map<string, number>();
+          for (const { crmId, data } of items) {
+            const r = putRow(t, this.now(), { orgId: s.orgId, userId: s.userId, kind: s.kind, crmId, data, deleted: data === null, origin: 'exchange' });
+            out.set(crmId, r.version);
+          }
+          for (const { crmId, data } of items) {
+            const e: ChangeFeedEntry = { kind: s.kind, crmId, op: data === null ? 'delete' : 'upsert', item: data };
+            t.feed.push({ ...structuredClone(e), cursor: String(++t.seq), orgId: s.orgId, userId: s.userId });
           }
           return out;
         }),

@@ -34,9 +34,44 @@ const DAY_ORDER: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thu
  * parseInstant refuses (the API's `date-time` format uses the same parser).
  */
 export function normalizeInstant(value: string): string {
+  // Most instants arrive normal already (the EWS reader writes them so, and snapshots hold them):
+  // returned as they are, without parseInstant's regular expression and two Dates.
+  if (isNormalInstant(value)) return value;
   const ms = parseInstant(value);
   if (ms === null) throw new RangeError(`not an ISO 8601 instant: ${JSON.stringify(value)}`);
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The decimal number written in value[from, to), or -1 when a character there is not a digit. */
+function digits(value: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = value.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * True when `value` is already the normal form `YYYY-MM-DDTHH:MM:SSZ` of an instant parseInstant
+ * accepts (hours to 23, minutes and seconds to 59, a date that exists in the proleptic Gregorian
+ * calendar), so normalizeInstant would return it unchanged.
+ */
+export function isNormalInstant(value: string): boolean {
+  if (value.length !== 20 || value.charCodeAt(19) !== 90 /* Z */) return false;
+  if (value[4] !== '-' || value[7] !== '-' || value[10] !== 'T' || value[13] !== ':' || value[16] !== ':') return false;
+  const y = digits(value, 0, 4);
+  const mo = digits(value, 5, 7);
+  const d = digits(value, 8, 10);
+  const h = digits(value, 11, 13);
+  const mi = digits(value, 14, 16);
+  const s = digits(value, 17, 19);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]);
 }
 
 /** `YYYY-MM-DD` from a date or a date-time string (the date part as written, no zone shift). */

@@ -136,9 +136,19 @@ export interface SyncStoreSession {
    * holds for the same version.
    */
   crmChangesForPush(page: { afterId?: string; limit: number }): Promise<CrmItemRow[]>;
-  /** Writes Exchange-originated items (origin 'exchange', version bumped; data null tombstones). Returns the rows by crm id. */
-  writeCrmItemsFromExchange(items: { crmId: string; data: unknown | null }[]): Promise<Map<string, CrmItemRow>>;
+  /**
+   * Writes Exchange-originated items (origin 'exchange', version bumped; data null tombstones).
+   * Returns each item's new version by crm id (the engine needs no more, and reading the rows
+   * back cost as much as writing them).
+   */
+  writeCrmItemsFromExchange(items: { crmId: string; data: unknown | null }[]): Promise<Map<string, number>>;
   appendChanges(entries: ChangeFeedEntry[]): Promise<void>;
+  /**
+   * writeCrmItemsFromExchange and appendChanges of the same items at once: each write also goes
+   * to the change feed (op 'upsert', or 'delete' for a tombstone; item = data), in the order of
+   * `items`. What a pulled page writes; in Postgres one statement that reads each item once.
+   */
+  writeCrmItemsWithFeed(items: { crmId: string; data: unknown | null }[]): Promise<Map<string, number>>;
   recordConflicts(entries: ConflictEntry[]): Promise<void>;
 
   /** Records failures on the items' links (a pending link when the item has none); back-off doubles per attempt. */

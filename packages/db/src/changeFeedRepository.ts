@@ -12,18 +12,12 @@ export interface ChangeFeedRow extends ChangeFeedEntry {
 export async function appendChanges(q: Queryable, orgId: string, userId: string, entries: ChangeFeedEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await q.query(
+    // The items as one jsonb array zipped with the other columns (see writeCrmItemsFromExchange).
     `INSERT INTO change_feed (org_id, user_id, kind, crm_id, op, item)
-     SELECT $1, $2, u.kind, u.crm_id, u.op, u.item::jsonb
-     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(kind, crm_id, op, item, n)
+     SELECT $1, $2, u.kind, u.crm_id, u.op, NULLIF(u.item, 'null'::jsonb)
+     FROM ROWS FROM (unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), jsonb_array_elements($6::jsonb)) WITH ORDINALITY AS u(kind, crm_id, op, item, n)
      ORDER BY u.n`,
-    [
-      orgId,
-      userId,
-      entries.map((e) => e.kind),
-      entries.map((e) => e.crmId),
-      entries.map((e) => e.op),
-      entries.map((e) => (e.item === null || e.item === undefined ? null : JSON.stringify(e.item))),
-    ],
+    [orgId, userId, entries.map((e) => e.kind), entries.map((e) => e.crmId), entries.map((e) => e.op), JSON.stringify(entries.map((e) => e.item ?? null))],
   );
 }
 

@@ -70,8 +70,9 @@ export async function upsertLinks(q: Queryable, links: Omit<LinkRow, 'mailboxId'
   if (links.length === 0) return;
   await q.query(
     `INSERT INTO item_links (id, mailbox_id, kind, crm_id, ews_item_id, ews_change_key, ical_uid, crm_version, snapshot)
-     SELECT u.id, $1, $2, u.crm_id, u.ews_item_id, u.ews_change_key, u.ical_uid, u.crm_version, u.snapshot::jsonb
-     FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+     SELECT u.id, $1, $2, u.crm_id, u.ews_item_id, u.ews_change_key, u.ical_uid, u.crm_version, NULLIF(u.snapshot, 'null'::jsonb)
+     FROM ROWS FROM (unnest($3::uuid[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]), unnest($8::bigint[]),
+                     jsonb_array_elements($9::jsonb))
        AS u(id, crm_id, ews_item_id, ews_change_key, ical_uid, crm_version, snapshot)
      ON CONFLICT (id) DO UPDATE SET
        crm_id = EXCLUDED.crm_id, ews_item_id = EXCLUDED.ews_item_id, ews_change_key = EXCLUDED.ews_change_key,
@@ -86,7 +87,8 @@ export async function upsertLinks(q: Queryable, links: Omit<LinkRow, 'mailboxId'
       links.map((l) => l.ewsChangeKey),
       links.map((l) => l.icalUid),
       links.map((l) => l.crmVersion),
-      links.map((l) => JSON.stringify(l.snapshot)),
+      // the snapshots as one jsonb array (see writeCrmItemsFromExchange)
+      JSON.stringify(links.map((l) => l.snapshot)),
     ],
   );
 }

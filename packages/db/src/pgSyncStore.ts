@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { CrmItemRow, ScopedSyncStore, SyncScope, SyncStore, SyncStoreSession } from '@exsync/canonical';
 import { appendChanges } from './changeFeedRepository';
 import { recordConflicts } from './conflictRepository';
-import { getCrmItems, listCrmChangesForPush, listUnlinkedCrmItems, writeCrmItemsFromExchange } from './crmItemRepository';
+import { getCrmItems, listCrmChangesForPush, listUnlinkedCrmItems, writeCrmItemsFromExchange, writeCrmItemsWithFeed } from './crmItemRepository';
 import { clearItemFailures, countFailingItems, recordItemFailures } from './itemErrorRepository';
 import {
   deleteLinks,
@@ -55,6 +55,7 @@ function session(q: Queryable, s: SyncScope): SyncStoreSession {
     crmChangesForPush: (page) => listCrmChangesForPush(q, { userId, mailboxId, kind, ...page }),
     writeCrmItemsFromExchange: (items) => writeCrmItemsFromExchange(q, { orgId, userId, kind, items }),
     appendChanges: (entries) => appendChanges(q, orgId, userId, entries),
+    writeCrmItemsWithFeed: (items) => writeCrmItemsWithFeed(q, { orgId, userId, kind, items }),
     recordConflicts: (entries) => recordConflicts(q, mailboxId, entries),
     recordItemFailures: (failures, backoff) => recordItemFailures(q, mailboxId, kind, failures, backoff),
     clearItemFailures: (ids) => clearItemFailures(q, ids),

@@ -48,6 +48,7 @@ import { adapterFor, cheapProperties, WELL_KNOWN_FOLDER, type MappingContext } f
 import type { EndpointPolicy } from '@exsync/config';
 import { EwsTransport, type EwsExchangeRecord } from './transport';
 import { contactNeedsMailboxTimeZone, getItemBatch, loadExceptions, readItem, SHAPE_OF_KIND, syncFolderPage, type Post } from './reply/readOperations';
+import { modifiedOccurrenceRefs } from './reply/readAppointment';
 import { envelope } from './reply/requests';
 import type { XNode } from './reply/xmlTree';
 
@@ -314,32 +315,61 @@ class EwsMailboxSession implements EwsMailbox {
 
   /**
    * getItems on the one-pass reader: GetItem batches of `getItemsBatchSize`, up to
-   * `getItemsConcurrency` in flight, then (appointments) the exception items of every series of
-   * the call in batches of 100, then one mapping pass. Failures follow the library path's rules.
+   * `getItemsConcurrency` in flight, each answer read into canonical items as soon as it arrives;
+   * then (appointments) the exception items of every series of the call in batches of 100, and
+   * the items that waited for them. Failures follow the library path's rules.
+   *
+   * Reading an answer at once lets its element tree die young: kept until the call's last batch
+   * and the occurrence load, a page's trees outlived several collections and their copying was
+   * the largest part of the GC of an initial sync. Only elements that need a second request wait:
+   * series with modified occurrences, and contacts whose birthday needs the mailbox's time zone.
    */
   private async getItemsOnePass<K extends ItemKind>(kind: K, itemIds: string[]): Promise<ItemResult<FetchedItem<ItemOfKind<K>>>[]> {
     adapterFor(kind); // refuses an unknown kind as the library path does
     const shape = SHAPE_OF_KIND[kind];
+    type Result = ItemResult<FetchedItem<ItemOfKind<K>>>;
+    const results: Result[] = new Array(itemIds.length);
+    const read = (item: XNode, context: Parameters<typeof readItem>[2]): Result => {
+      try {
+        return { ok: true, value: readItem(kind, item, context) as FetchedItem<ItemOfKind<K>> };
+      } catch (err) {
+        return { ok: false, error: mappingError(err) };
+      }
+    };
+    const waits = (item: XNode) => (kind === 'appointment' ? modifiedOccurrenceRefs(item).length > 0 : contactNeedsMailboxTimeZone(item));
+    /** indexes of the items GetItem returned */
+    const loaded: number[] = [];
+    const waiting: { index: number; item: XNode }[] = [];
     const bound = await this.inBatches(
-      itemIds,
+      itemIds.map((_, index) => index),
       this.getBatch,
-      (chunk) =>
-        getItemBatch(
+      async (chunk) => {
+        const answers = await getItemBatch(
           this.post,
           shape,
-          chunk.map((id) => ({ id })),
-        ),
+          chunk.map((index) => ({ id: itemIds[index] })),
+        );
+        answers.forEach((r, j) => {
+          if (!r.ok) return;
+          const index = chunk[j];
+          loaded.push(index);
+          if (waits(r.value)) waiting.push({ index, item: r.value });
+          else results[index] = read(r.value, {});
+        });
+        return answers.map((r): ItemResult<undefined> => (r.ok ? { ok: true, value: undefined } : r));
+      },
       this.getConcurrency,
     );
-    const results = bound as ItemResult<unknown>[] as ItemResult<FetchedItem<ItemOfKind<K>>>[];
-    const loaded = bound.flatMap((r, index) => (r.ok ? [{ index, item: r.value }] : []));
+    bound.forEach((r, index) => {
+      if (!r.ok) results[index] = r;
+    });
     if (loaded.length === 0) return results;
     let exceptions: Map<XNode, Parameters<typeof readItem>[2]['exceptions']> | undefined;
     let mailboxTimeZone: string | undefined;
     try {
       if (kind === 'appointment') {
         exceptions = await loadExceptions(
-          loaded.map((l) => l.item),
+          waiting.map((w) => w.item),
           async (batches, run) => {
             const flat = await this.inBatches(batches, 1, async ([b]) => [{ ok: true as const, value: await run(b) }], this.getConcurrency);
             return flat.map((r) => {
@@ -349,22 +379,16 @@ class EwsMailboxSession implements EwsMailbox {
           },
           this.post,
         );
-      } else if (loaded.some((l) => contactNeedsMailboxTimeZone(l.item))) {
+      } else if (waiting.length > 0) {
         mailboxTimeZone = await this.mailboxTimeZone();
       }
     } catch (err) {
+      // as before items were read at once: a failed second request fails every item of the call
       const error = classifyEwsError(err);
-      for (const { index } of loaded) results[index] = { ok: false, error };
+      for (const index of loaded) results[index] = { ok: false, error };
       return results;
     }
-    for (const { index, item } of loaded) {
-      try {
-        const read = readItem(kind, item, { exceptions: exceptions?.get(item), mailboxTimeZone });
-        results[index] = { ok: true, value: read as FetchedItem<ItemOfKind<K>> };
-      } catch (err) {
-        results[index] = { ok: false, error: mappingError(err) };
-      }
-    }
+    for (const { index, item } of waiting) results[index] = read(item, { exceptions: exceptions?.get(item), mailboxTimeZone });
     return results;
   }
 

@@ -4,7 +4,7 @@
  * the feed, one each for dropped and written links, one for conflicts.
  */
 import { randomUUID } from 'node:crypto';
-import type { Appointment, ChangeFeedEntry, ConflictEntry, Contact, CrmItemRow, LinkDraft, LinkRow, SyncStoreSession } from '@exsync/canonical';
+import type { Appointment, ConflictEntry, Contact, CrmItemRow, LinkDraft, LinkRow, SyncStoreSession } from '@exsync/canonical';
 import type { CrmState, ExchangeChange, LinkState, SyncAction } from './decide';
 import { readOnlyPart, syncedContent } from './syncedContent';
 import type { SyncCounts, SyncRun } from './syncTypes';
@@ -187,12 +187,9 @@ export class PagePlan {
   }
 
   async apply(c: SyncStoreSession): Promise<void> {
-    const ctx = this.ctx;
     const writes = [...this.crmWrites.entries()].map(([crmId, w]) => ({ crmId, data: w.data }));
-    const rows = await c.writeCrmItemsFromExchange(writes);
-    const versions = new Map([...rows.values()].map((r) => [r.crmId, r.version]));
-    const feed: ChangeFeedEntry[] = writes.map((w) => ({ kind: ctx.kind, crmId: w.crmId, op: w.data ? 'upsert' : 'delete', item: w.data }));
-    await c.appendChanges(feed);
+    // the CRM items and their feed rows (op upsert, or delete for a tombstone) in one statement
+    const versions = await c.writeCrmItemsWithFeed(writes);
     // Drop first: a restored item's old link may share the crm id with nothing else, but a
     // re-pairing must not trip the unique (mailbox, kind, ews id) constraint.
     await c.deleteLinks(this.linkDeletes);

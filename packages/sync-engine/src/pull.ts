@@ -302,13 +302,17 @@ async function applyPage(
     const failed = new Set(failures.map((f) => f.crmId));
     await c.clearItemFailures(pending.flatMap((p) => (p.link && !failed.has(p.link.crmId) ? [p.link.id] : [])));
     await recordFailures(ctx, c, failures);
-    await c.markLinksSeen(
-      fetched
-        .map((f) => f.change.itemId)
-        .concat(
-          changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
-        ),
-    );
+    // Links are only ever unseen while a full resync runs (markLinksUnseen and the transport
+    // switch set resyncInProgress with it): outside one this would update nothing, at the cost
+    // of an index probe per item of every page of an initial sync.
+    if (before.resyncInProgress)
+      await c.markLinksSeen(
+        fetched
+          .map((f) => f.change.itemId)
+          .concat(
+            changes.filter((x) => x.type !== 'delete' && linkByEws.get(x.itemId)?.ewsChangeKey === (x as { changeKey: string }).changeKey).map((x) => x.itemId),
+          ),
+      );
 
     if (concluding) await concludeResync(c, ctx, counts, gone);
     await c.saveSyncState(folder, after);

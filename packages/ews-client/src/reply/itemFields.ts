@@ -20,7 +20,9 @@ export function dateTimeMs(text: string): number {
 export function instantOf(text: string): string {
   const ms = dateTimeMs(text);
   if (Number.isNaN(ms)) throw new RangeError(`not an EWS date-time: ${JSON.stringify(text)}`);
-  return normalizeInstant(new Date(ms).toISOString());
+  // normalizeInstant of the whole second, written directly: `YYYY-MM-DDTHH:MM:SS.000Z` -> `...SSZ`
+  const iso = new Date(Math.floor(ms / 1000) * 1000).toISOString();
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : normalizeInstant(iso); // a year beyond 4 digits: its RangeError
 }
 
 /** LastModifiedTime as the library reports it (`toISOString`, milliseconds included), or undefined. */
