@@ -58,7 +58,7 @@ export interface PendingExchangeWrite {
   op: 'create' | 'update' | 'delete';
   /** the CRM version the write brings to Exchange: the link records it once the write is done */
   crmVersion: number;
-  /** `update`: the item to write; `create` sends the live CRM item (as any pending create); `delete`: null */
+  /** `update`: the item to write; null for `delete`, and for `create`, which sends the live CRM item as any pending create does */
   item: unknown | null;
 }
 

@@ -10,8 +10,6 @@ import { recordFailures } from './itemFailures';
 import type { PlannedLink, PlannedVersion, PlannedWrite, PullAction } from './pullPlan';
 import type { SyncCounts, SyncRun } from './syncTypes';
 
-export { toCrmState, toLinkState } from './pullPlan';
-
 type Item = Appointment | Contact;
 
 /** The store writes of one page of PullActions, applied in one transaction in a few batched statements. */

@@ -171,7 +171,7 @@ describe('planPull: every pulled change becomes one PullAction', () => {
     expect(plan('deleted', 'changed')).toEqual({
       type: 'writeExchange',
       link: { id: LINK_ID, crmId: 'c-1', ewsItemId: null, ewsChangeKey: null, icalUid: null, crmVersion: 3, snapshot: syncedContent('contact', base) },
-      write: { linkId: LINK_ID, crmId: 'c-1', op: 'create', crmVersion: 4, item: crmEdit },
+      write: { linkId: LINK_ID, crmId: 'c-1', op: 'create', crmVersion: 4, item: null },
     });
   });
 

@@ -256,7 +256,7 @@ function fromDecision(rules: PullRules, p: PulledItem, crm: CrmItemRow | null, a
       return {
         type: 'writeExchange',
         link: { ...draftOf(link), ewsItemId: null, ewsChangeKey: null },
-        write: { linkId: link.id, crmId: link.crmId, op: 'create', crmVersion: crm?.version ?? link.crmVersion, item: action.item },
+        write: { linkId: link.id, crmId: link.crmId, op: 'create', crmVersion: crm?.version ?? link.crmVersion, item: null },
       };
     case 'createInExchange':
       return { type: 'none', reason: 'a CRM-only item: the push step creates it' };

@@ -96,15 +96,15 @@ describe('planPendingWrite: an Exchange write a pull left pending is executed as
       { type: 'update', crmVersion: 2 },
     ],
     ['a delete', { op: 'delete', crmVersion: 2, item: null }, row({ data: null, deleted: true }), [], { type: 'delete', crmVersion: 2 }],
-    ['a restore not yet in Exchange: created', { op: 'create', crmVersion: 2, item: person }, row(), [], { type: 'create', link: { ewsItemId: null } }],
+    ['a restore not yet in Exchange: created', { op: 'create', crmVersion: 2, item: null }, row(), [], { type: 'create', link: { ewsItemId: null } }],
     [
       'a restore already made (found by tag): attached',
-      { op: 'create', crmVersion: 2, item: person },
+      { op: 'create', crmVersion: 2, item: null },
       row(),
       [{ itemId: 'ex-a', changeKey: 'ck-a' }],
       { type: 'attach' },
     ],
-    ['a restore whose CRM item is gone: dropped', { op: 'create', crmVersion: 2, item: person }, undefined, [], { type: 'drop' }],
+    ['a restore whose CRM item is gone: dropped', { op: 'create', crmVersion: 2, item: null }, undefined, [], { type: 'drop' }],
   ] as const)('%s', (_name, w, r, tagged, expected) => {
     const l = w.op === 'create' ? link({ ewsItemId: null, ewsChangeKey: null }) : link();
     expect(planPendingWrite(two, { linkId: l.id, crmId: 'c-1', ...w }, l, r, [...tagged])).toMatchObject(expected);
