@@ -22,6 +22,8 @@ export class PagePlan {
   private failures: ItemFailure[] = [];
   /** links decided on afresh: an earlier failure of theirs no longer holds */
   private decided: string[] = [];
+  /** stored links this plan rewrites: a pending write of theirs is replaced (a new link has none) */
+  private rewritten: string[] = [];
   /** links this plan adds (not updates), the measure of a bulk load */
   linksInserted = 0;
   constructor(
@@ -53,6 +55,7 @@ export class PagePlan {
     this.linkDrafts.push(draft);
     this.decided.push(draft.id);
     if (inserted) this.linksInserted++;
+    else this.rewritten.push(draft.id);
   }
   private dropLink(id: string): void {
     this.linkDeletes.push(id);
@@ -134,11 +137,8 @@ export class PagePlan {
     await c.upsertLinks(this.linkDrafts.map((l): LinkDraft => ({ ...l, crmVersion: version(l.crmId, l.crmVersion) })));
     await c.recordConflicts(this.conflicts);
     // A later decision on an item replaces the Exchange write an earlier one left pending.
-    const replaced = this.linkDrafts.map((l) => l.id);
-    if (this.writes.length || replaced.length) {
-      await c.deletePendingWrites(replaced);
-      await c.savePendingWrites(this.writes.map((w): PendingExchangeWrite => ({ ...w, crmVersion: version(w.crmId, w.crmVersion) })));
-    }
+    await c.deletePendingWrites(this.rewritten);
+    await c.savePendingWrites(this.writes.map((w): PendingExchangeWrite => ({ ...w, crmVersion: version(w.crmId, w.crmVersion) })));
     const failed = new Set(this.failures.map((f) => f.crmId));
     const linkCrm = new Map(this.linkDrafts.map((l) => [l.id, l.crmId]));
     await c.clearItemFailures([...new Set(this.decided)].filter((id) => !failed.has(linkCrm.get(id) ?? '')));

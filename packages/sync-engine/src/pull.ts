@@ -3,25 +3,14 @@
  * decided (decide.ts, first-sync matching) and written with the SyncState that covers it in one
  * transaction (pagePlan.ts). Crash points and the full-resync rules: mailboxSync.ts.
  */
-import type {
-  Appointment,
-  ChangePage,
-  Contact,
-  FetchedItem,
-  FolderChange,
-  ItemFailure,
-  LinkRow,
-  MailboxError,
-  SyncStateRow,
-  SyncStoreSession,
-} from '@exsync/canonical';
+import type { Appointment, ChangePage, Contact, FetchedItem, FolderChange, LinkRow, MailboxError, SyncStateRow, SyncStoreSession } from '@exsync/canonical';
 import { FOLDER_OF_KIND, storableValue } from '@exsync/canonical';
 import type { ExchangeChange } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
-import { contentOf, isDataRefusal, recordFailures, storageRefused, unreadableItem } from './itemFailures';
+import { contentOf, isDataRefusal, storageRefused, unreadableItem } from './itemFailures';
 import { WRITE_BATCH } from './exchangeWrites';
 import { PagePlan } from './pagePlan';
-import { planPull, type PulledItem } from './pullPlan';
+import { planPull, type PulledItem, type PullAction } from './pullPlan';
 import { failsWholeRun, mailboxItemError } from './runErrors';
 import type { SyncCounts, SyncRun } from './syncTypes';
 
@@ -125,7 +114,7 @@ async function applyPageIsolatingRefusals(
     ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: (e as { code?: string }).code }, 'Postgres refused a page; applying it item by item');
   }
   let inserted = 0;
-  const failures: ItemFailure[] = [];
+  const refusals: PullAction[] = [];
   for (const change of read.changes) {
     const itemCounts = structuredClone(counts);
     try {
@@ -135,7 +124,7 @@ async function applyPageIsolatingRefusals(
       if (!isDataRefusal(e)) throw e;
       const [link] = await ctx.store.linksByExchangeIds([change.itemId]);
       const code = (e as { code?: string }).code;
-      if (link) failures.push(storageRefused(link, code));
+      if (link) refusals.push({ type: 'fail', failure: storageRefused(link, code) });
       else
         ctx.log?.warn(
           { mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: change.itemId, code },
@@ -143,8 +132,8 @@ async function applyPageIsolatingRefusals(
         );
     }
   }
-  await recordFailures(ctx, ctx.store, failures);
-  return inserted + (await applyPage(ctx, onlyItem(read, undefined), before, after, matcher, counts));
+  // The refusals are stored with the state that moves past the page.
+  return inserted + (await applyPage(ctx, onlyItem(read, undefined), before, after, matcher, counts, refusals));
 }
 
 /** What a page holds once read from Exchange, before anything is decided or written. */
@@ -205,7 +194,10 @@ async function readPage(ctx: SyncRun, rawChanges: FolderChange[]): Promise<PageR
   return { changes, fetched, unreadable, linkByEws };
 }
 
-/** Decides a read page and writes it, with the SyncState that covers it, in one transaction. Returns the links inserted. */
+/**
+ * Decides a read page and writes it, with the SyncState that covers it, in one transaction;
+ * `decided`: actions already planned for items left out of `read`. Returns the links inserted.
+ */
 async function applyPage(
   ctx: SyncRun,
   read: PageRead,
@@ -213,18 +205,20 @@ async function applyPage(
   after: SyncStateRow,
   matcher: Matcher | undefined,
   counts: SyncCounts,
+  decided: PullAction[] = [],
 ): Promise<number> {
   const folder = FOLDER_OF_KIND[ctx.kind];
   const { changes, fetched, unreadable, linkByEws } = read;
   const stateUnchanged =
     after.syncState === before.syncState && after.initialSyncDone === before.initialSyncDone && after.resyncInProgress === before.resyncInProgress;
-  if (changes.length === 0 && stateUnchanged) return 0;
+  if (changes.length === 0 && decided.length === 0 && stateUnchanged) return 0;
 
   const concluding = before.resyncInProgress && !after.resyncInProgress;
   const gone = concluding ? await confirmedGone(ctx, changes) : undefined;
 
   return ctx.store.transaction(async (c) => {
     const plan = new PagePlan(ctx, counts);
+    decided.forEach((a) => plan.add(a));
     const links = new Map((await c.linksByExchangeIds(changes.map((x) => x.itemId))).map((l) => [l.ewsItemId!, l]));
     const tags = fetched.map((f) => f.fetched?.tag ?? f.change.tag).filter((t): t is string => !!t);
     const byTag = new Map((await c.linksByIds(tags)).map((l) => [l.id, l]));
