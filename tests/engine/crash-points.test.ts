@@ -120,4 +120,27 @@ describe('crash points (real EWS and Entra simulators)', () => {
     expect(await storeOf(w).open({ orgId: w.orgId, userId: w.userId, mailboxId: w.mailboxId, kind: 'contact' }).pendingWrites()).toEqual([]);
     expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
   });
+
+  // A restore the pull decided (an update beats a delete) is a pending create: killed around CreateItem, one copy results.
+  it.each(['before', 'after'] as const)('a restore in Exchange, killed %s CreateItem, then re-run: one item, with the link’s tag', async (when) => {
+    const w = await createWorld(pool);
+    const d = sim.world.mailbox();
+    await crmPut(w, 'contact', 'c-1', contact(1));
+    await runSync(w, d.port, 'contact');
+    const [link] = await links(w, 'contact');
+    await d.personDelete('contact', link.ewsItemId!);
+    await crmPut(w, 'contact', 'c-1', contact(1, { jobTitle: 'Still here' }));
+
+    const crash = crashingPort(d.port, 'createItems', when);
+    await expect(runSync(w, crash.port, 'contact')).rejects.toThrow(/injected crash/);
+    expect(crash.fired()).toBe(true);
+    await runSync(w, d.port, 'contact');
+    const items = await d.list('contact');
+    expect(items).toHaveLength(1);
+    expect(items[0].item).toMatchObject({ jobTitle: 'Still here' });
+    expect(items[0].tag).toBe(link.id);
+    expect((await links(w, 'contact')).map((l) => l.ewsItemId)).toEqual([items[0].itemId]);
+    expect(await storeOf(w).open({ orgId: w.orgId, userId: w.userId, mailboxId: w.mailboxId, kind: 'contact' }).pendingWrites()).toEqual([]);
+    expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
+  });
 });

@@ -2,7 +2,8 @@
  * The sync engine's SyncStore (canonical syncStore.ts) in memory, with the semantics the Postgres
  * store has and the contract suite checks (tests/engine/sync-store-contract.test.ts):
  * - unique keys per mailbox and kind: a link's crm id, and its Exchange id when set (a violation
- *   throws an error with SQLSTATE-like `code` '23505' and changes nothing);
+ *   throws an error with SQLSTATE-like `code` '23505' and changes nothing); one pending Exchange
+ *   write per link, refused without its link ('23503') and deleted with it;
  * - transactions: a draft copy of every table, swapped in at commit, dropped when `fn` throws;
  * - locking: transactions and writes run one at a time (one lock for the whole store), so a CRM
  *   write racing a transaction that locked CRM items waits for it; reads see what is committed.
