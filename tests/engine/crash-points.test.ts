@@ -12,10 +12,12 @@ import {
   crashingPort,
   createWorld,
   crmDelete,
+  crmGet,
   crmList,
   crmPut,
   links,
   runSync,
+  storeOf,
   worldFailingCommit,
   zeroCounts,
   type EngineWorld,
@@ -86,6 +88,59 @@ describe('crash points (real EWS and Entra simulators)', () => {
     const state = await endState(w, d);
     expect(state).toEqual(reference);
     expect(sameValue(state.crm, state.exchange)).toBe(true);
+    expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
+  });
+
+  // A merge the pull decided reaches Exchange through a pending write stored with the page.
+  it.each([
+    ['before UpdateItem (the pull committed, the push never wrote)', 'before', 1],
+    ['after UpdateItem, before its outcome is stored', 'after', 0],
+  ] as const)('a merge for Exchange, killed %s, then re-run: Exchange gets it once, no echo', async (_name, when, updatesOnRerun) => {
+    const w = await createWorld(pool);
+    const d = sim.world.mailbox();
+    await crmPut(w, 'contact', 'c-1', contact(1));
+    await runSync(w, d.port, 'contact');
+    const [link] = await links(w, 'contact');
+    await crmPut(w, 'contact', 'c-1', contact(1, { jobTitle: 'Edited in CRM' }));
+    await d.personUpdate('contact', link.ewsItemId!, { companyName: 'Edited in Outlook' });
+
+    const crash = crashingPort(d.port, 'updateItems', when);
+    await expect(runSync(w, crash.port, 'contact')).rejects.toThrow(/injected crash/);
+    expect(crash.fired()).toBe(true);
+    const pending = await storeOf(w).open({ orgId: w.orgId, userId: w.userId, mailboxId: w.mailboxId, kind: 'contact' }).pendingWrites();
+    expect(pending).toMatchObject([{ linkId: link.id, op: 'update' }]);
+
+    const counts = await runSync(w, d.port, 'contact');
+    expect(counts).toEqual({ ...zeroCounts(), toExchange: { created: 0, updated: updatesOnRerun, deleted: 0 } });
+    const merged = { jobTitle: 'Edited in CRM', companyName: 'Edited in Outlook' };
+    const items = await d.list('contact');
+    expect(items).toHaveLength(1);
+    expect(items[0].item).toMatchObject(merged);
+    expect((await crmGet(w, 'contact', 'c-1'))!.data).toMatchObject(merged);
+    expect(await storeOf(w).open({ orgId: w.orgId, userId: w.userId, mailboxId: w.mailboxId, kind: 'contact' }).pendingWrites()).toEqual([]);
+    expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
+  });
+
+  // A restore the pull decided (an update beats a delete) is a pending create: killed around CreateItem, one copy results.
+  it.each(['before', 'after'] as const)('a restore in Exchange, killed %s CreateItem, then re-run: one item, with the link’s tag', async (when) => {
+    const w = await createWorld(pool);
+    const d = sim.world.mailbox();
+    await crmPut(w, 'contact', 'c-1', contact(1));
+    await runSync(w, d.port, 'contact');
+    const [link] = await links(w, 'contact');
+    await d.personDelete('contact', link.ewsItemId!);
+    await crmPut(w, 'contact', 'c-1', contact(1, { jobTitle: 'Still here' }));
+
+    const crash = crashingPort(d.port, 'createItems', when);
+    await expect(runSync(w, crash.port, 'contact')).rejects.toThrow(/injected crash/);
+    expect(crash.fired()).toBe(true);
+    await runSync(w, d.port, 'contact');
+    const items = await d.list('contact');
+    expect(items).toHaveLength(1);
+    expect(items[0].item).toMatchObject({ jobTitle: 'Still here' });
+    expect(items[0].tag).toBe(link.id);
+    expect((await links(w, 'contact')).map((l) => l.ewsItemId)).toEqual([items[0].itemId]);
+    expect(await storeOf(w).open({ orgId: w.orgId, userId: w.userId, mailboxId: w.mailboxId, kind: 'contact' }).pendingWrites()).toEqual([]);
     expect(await runSync(w, d.port, 'contact')).toEqual(zeroCounts());
   });
 });

@@ -2,10 +2,11 @@
  * The SyncStore contract (canonical syncStore.ts), run against both stores: Postgres
  * (packages/db pgSyncStore) and memory (tests/support/memorySyncStore.ts). What the engine relies
  * on: unique keys per mailbox and kind, a transaction's writes all or none, CRM items locked by a
- * transaction held against a CRM write, and what pending links and push candidates are.
+ * transaction held against a CRM write, what pending links and push candidates are, and pending
+ * Exchange writes (one per link, gone with their link).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LinkDraft, ScopedSyncStore, SyncScope, SyncStoreSession } from '@exsync/canonical';
+import type { LinkDraft, PendingExchangeWrite, ScopedSyncStore, SyncScope, SyncStoreSession } from '@exsync/canonical';
 import { readChanges } from '@exsync/db';
 import { MemorySyncStore } from '../support/memorySyncStore';
 import { contact, createWorld, crmGet, crmPut, links, newPool, storeOf, type EngineWorld } from './engineHarness';
@@ -158,5 +159,42 @@ describe.each(stores)('SyncStore contract: %s', (_name, makeWorld) => {
       ['c-a', 'upsert', contact(1)],
       ['c-a', 'delete', null],
     ]);
+  });
+
+  it('pending Exchange writes: one per link (a later one replaces it), oldest first, all or none with their transaction, gone with their link', async () => {
+    const w = await makeWorld();
+    const s = open(w);
+    const [a, b, c] = [draft('c-1', 'ex-1'), draft('c-2', 'ex-2'), draft('c-3', null)];
+    await s.upsertLinks([a, b, c]);
+    const update = (crmVersion: number, jobTitle: string): PendingExchangeWrite => ({
+      linkId: a.id,
+      crmId: 'c-1',
+      op: 'update',
+      crmVersion,
+      item: contact(1, { jobTitle }),
+    });
+    const del: PendingExchangeWrite = { linkId: b.id, crmId: 'c-2', op: 'delete', crmVersion: 3, item: null };
+    const create: PendingExchangeWrite = { linkId: c.id, crmId: 'c-3', op: 'create', crmVersion: 2, item: null };
+    await s.savePendingWrites([update(2, 'first')]);
+    await s.savePendingWrites([del, create]);
+    await s.savePendingWrites([update(4, 'second')]);
+    expect(await s.pendingWrites()).toEqual([del, create, update(4, 'second')]);
+    expect(await open(w, 'appointment').pendingWrites()).toEqual([]);
+
+    // A write needs its link; a refused or failing transaction leaves the writes as they were.
+    await expect(s.savePendingWrites([{ ...del, linkId: crypto.randomUUID() }])).rejects.toMatchObject({ code: '23503' });
+    await expect(
+      s.transaction(async (tx) => {
+        await tx.deletePendingWrites([a.id]);
+        await tx.savePendingWrites([{ ...del, crmVersion: 9 }]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await s.pendingWrites()).toEqual([del, create, update(4, 'second')]);
+
+    // Removed by link id (unknown ids ignored), and with their link.
+    await s.deletePendingWrites([a.id, crypto.randomUUID()]);
+    await s.deleteLinks([b.id]);
+    expect(await s.pendingWrites()).toEqual([create]);
   });
 });

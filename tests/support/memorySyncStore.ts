@@ -2,7 +2,8 @@
  * The sync engine's SyncStore (canonical syncStore.ts) in memory, with the semantics the Postgres
  * store has and the contract suite checks (tests/engine/sync-store-contract.test.ts):
  * - unique keys per mailbox and kind: a link's crm id, and its Exchange id when set (a violation
- *   throws an error with SQLSTATE-like `code` '23505' and changes nothing);
+ *   throws an error with SQLSTATE-like `code` '23505' and changes nothing); one pending Exchange
+ *   write per link, refused without its link ('23503') and deleted with it;
  * - transactions: a draft copy of every table, swapped in at commit, dropped when `fn` throws;
  * - locking: transactions and writes run one at a time (one lock for the whole store), so a CRM
  *   write racing a transaction that locked CRM items waits for it; reads see what is committed.
@@ -16,6 +17,7 @@ import type {
   ItemKind,
   LinkDraft,
   LinkRow,
+  PendingExchangeWrite,
   ScopedSyncStore,
   SyncScope,
   SyncStateRow,
@@ -43,8 +45,16 @@ interface FeedRecord extends ChangeFeedEntry {
   userId: string;
 }
 
+interface PendingWriteRecord extends PendingExchangeWrite {
+  mailboxId: string;
+  kind: ItemKind;
+  seq: number;
+}
+
 interface Tables {
   seq: number;
+  /** by link id: at most one per link, removed with the link (a foreign key with ON DELETE CASCADE in Postgres) */
+  pendingWrites: Map<string, PendingWriteRecord>;
   crm: Map<string, CrmItemRow>;
   links: Map<string, LinkRecord>;
   states: Map<string, SyncStateRow>;
@@ -58,6 +68,10 @@ function uniqueViolation(constraint: string): Error {
   return Object.assign(new Error(`duplicate key value violates unique constraint "${constraint}"`), { code: '23505' });
 }
 
+function foreignKeyViolation(constraint: string): Error {
+  return Object.assign(new Error(`insert or update violates foreign key constraint "${constraint}"`), { code: '23503' });
+}
+
 const crmKey = (userId: string, kind: string, crmId: string) => `${userId}|${kind}|${crmId}`;
 
 /** A uuid-shaped id that sorts in creation order (rows are keyset-paged by id). */
@@ -66,7 +80,7 @@ function orderedId(n: number): string {
 }
 
 export class MemorySyncStore implements SyncStore {
-  private t: Tables = { seq: 0, crm: new Map(), links: new Map(), states: new Map(), feed: [], conflicts: [] };
+  private t: Tables = { seq: 0, pendingWrites: new Map(), crm: new Map(), links: new Map(), states: new Map(), feed: [], conflicts: [] };
   private queue: Promise<unknown> = Promise.resolve();
   /** milliseconds since the epoch, as Postgres's now() */
   now: () => number = () => Date.now();
@@ -178,13 +192,34 @@ export class MemorySyncStore implements SyncStore {
           }
           checkUnique(t);
         }),
-      deleteLinks: (ids) => write((t) => ids.forEach((id) => t.links.delete(id))),
+      deleteLinks: (ids) =>
+        write((t) =>
+          ids.forEach((id) => {
+            t.links.delete(id);
+            t.pendingWrites.delete(id);
+          }),
+        ),
       markLinksUnseen: () => write((t) => inScope(t).forEach((l) => (l.resyncSeen = l.ewsItemId === null ? l.resyncSeen : false))),
       markLinksSeen: (ids) => {
         const set = new Set(ids);
         return write((t) => inScope(t).forEach((l) => (l.resyncSeen ||= l.ewsItemId !== null && set.has(l.ewsItemId))));
       },
       unseenLinks: () => linksWhere((l) => l.ewsItemId !== null && !l.resyncSeen),
+      savePendingWrites: (writes) =>
+        write((t) => {
+          for (const w of writes) {
+            if (!t.links.has(w.linkId)) throw foreignKeyViolation('pending_exchange_writes_link_id_fkey');
+            t.pendingWrites.set(w.linkId, { ...structuredClone(w), mailboxId: s.mailboxId, kind: s.kind, seq: ++t.seq });
+          }
+        }),
+      pendingWrites: () =>
+        read((t) =>
+          [...t.pendingWrites.values()]
+            .filter((w) => w.mailboxId === s.mailboxId && w.kind === s.kind)
+            .sort((a, b) => a.seq - b.seq)
+            .map(({ mailboxId: _m, kind: _k, seq: _s, ...w }) => structuredClone(w)),
+        ),
+      deletePendingWrites: (ids) => write((t) => ids.forEach((id) => t.pendingWrites.delete(id))),
       crmItems: (ids) => read((t) => ids.flatMap((id) => (crmOf(t, id) ? [copy(crmOf(t, id)!)] : []))),
       // Transactions run one at a time, so what a transaction reads stays as it read it until it ends.
       lockCrmItems: (ids) => read((t) => new Map(ids.flatMap((id) => (crmOf(t, id) ? [[id, copy(crmOf(t, id)!)] as const] : [])))),

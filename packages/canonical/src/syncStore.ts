@@ -44,6 +44,24 @@ export interface CrmItemRow {
   updatedAt: string;
 }
 
+/**
+ * An Exchange write a pull decided (DESIGN.md invariant 2: a merge Exchange must receive, a
+ * delete or restore the policy gives the CRM), stored in the transaction of the page that decided
+ * it and executed by the push step that follows. At most one per link: a later decision on the
+ * item replaces it, and it goes when its link goes. The link keeps describing Exchange as it is
+ * until the write is done.
+ */
+export interface PendingExchangeWrite {
+  /** the link the write is for; for `create` a pending link (null Exchange id), its id the tag */
+  linkId: string;
+  crmId: string;
+  op: 'create' | 'update' | 'delete';
+  /** the CRM version the write brings to Exchange: the link records it once the write is done */
+  crmVersion: number;
+  /** `update`: the item to write; null for `delete`, and for `create`, which sends the live CRM item as any pending create does */
+  item: unknown | null;
+}
+
 /** The SyncFolderItems state of one folder, saved in the transaction of the page it covers. */
 export interface SyncStateRow {
   syncState: string | null;
@@ -116,11 +134,19 @@ export interface SyncStoreSession {
   pendingLinks(): Promise<LinkRow[]>;
   /** Inserts or updates links by id. Unique per scope: `crmId`, and `ewsItemId` when not null. */
   upsertLinks(links: LinkDraft[]): Promise<void>;
+  /** Deletes links, and with them their pending Exchange writes. */
   deleteLinks(ids: string[]): Promise<void>;
   /** Full resync bookkeeping: every confirmed link starts unseen; each listed item marks its link seen. */
   markLinksUnseen(): Promise<void>;
   markLinksSeen(ewsItemIds: string[]): Promise<void>;
   unseenLinks(): Promise<LinkRow[]>;
+
+  /** Stores Exchange writes a pull decided, replacing any pending write of the same link. The link must exist. */
+  savePendingWrites(writes: PendingExchangeWrite[]): Promise<void>;
+  /** The pending Exchange writes of this scope, oldest first. */
+  pendingWrites(): Promise<PendingExchangeWrite[]>;
+  /** Removes the pending writes of these links (done, failed, or replaced by a later decision); others are ignored. */
+  deletePendingWrites(linkIds: string[]): Promise<void>;
 
   crmItems(crmIds: string[]): Promise<CrmItemRow[]>;
   /**

@@ -14,6 +14,7 @@ export * from './userRepository';
 export * from './mailboxRepository';
 export * from './crmItemRepository';
 export * from './linkRepository';
+export * from './pendingWriteRepository';
 export * from './itemErrorRepository';
 export * from './syncStateRepository';
 export * from './changeFeedRepository';

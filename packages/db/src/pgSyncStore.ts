@@ -20,6 +20,7 @@ import {
   markLinksUnseen,
   upsertLinks,
 } from './linkRepository';
+import { deletePendingWrites, listPendingWrites, savePendingWrites } from './pendingWriteRepository';
 import { analyzeAfterBulkLoad } from './plannerStatistics';
 import type { Queryable } from './queryable';
 import { getSyncState, saveSyncState } from './syncStateRepository';
@@ -49,6 +50,9 @@ function session(q: Queryable, s: SyncScope): SyncStoreSession {
     markLinksUnseen: () => markLinksUnseen(q, mailboxId, kind),
     markLinksSeen: (ids) => markLinksSeen(q, mailboxId, kind, ids),
     unseenLinks: () => listUnseenLinks(q, mailboxId, kind),
+    savePendingWrites: (writes) => savePendingWrites(q, mailboxId, kind, writes),
+    pendingWrites: () => listPendingWrites(q, mailboxId, kind),
+    deletePendingWrites: (ids) => deletePendingWrites(q, ids),
     crmItems: (ids) => getCrmItems(q, userId, kind, ids),
     lockCrmItems: (ids) => lockCrmItems(q, userId, kind, ids),
     unlinkedCrmItems: () => listUnlinkedCrmItems(q, userId, mailboxId, kind),

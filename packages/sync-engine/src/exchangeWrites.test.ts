@@ -29,7 +29,7 @@ const crm: CrmItemRow = {
 const item = crm.data as never;
 const commands: Record<ExchangeCommand['type'], ExchangeCommand> = {
   create: { type: 'create', link: { ...link, ewsItemId: null, ewsChangeKey: null }, item },
-  update: { type: 'update', link, crm, item },
+  update: { type: 'update', link, crm, item, crmVersion: crm.version },
   delete: { type: 'delete', link, crmVersion: 5 },
   deleteStray: { type: 'deleteStray', itemId: 'ex-9' },
 };

@@ -25,7 +25,8 @@ export const WRITE_BATCH = 50;
 export type ExchangeCommand =
   /** `link` is already stored as pending; its id is the tag the item carries */
   | { type: 'create'; link: LinkDraft; item: Item }
-  | { type: 'update'; link: LinkRow; crm: CrmItemRow; item: Item }
+  /** `crmVersion`: the CRM version the item brings; `crm`: the CRM item now, decided on if Exchange's item vanished */
+  | { type: 'update'; link: LinkRow; crm: CrmItemRow | null; item: Item; crmVersion: number }
   | { type: 'delete'; link: LinkRow; crmVersion: number }
   /** an item of ours that must not stay (an outside copy of our item, or a create whose CRM item is gone) */
   | { type: 'deleteStray'; itemId: string };
@@ -66,7 +67,7 @@ export function outcomeOf(kind: ItemKind, cmd: ExchangeCommand, answer: Answer, 
             ...cmd.link,
             ewsItemId: answer.itemId!,
             ewsChangeKey: answer.changeKey!,
-            crmVersion: cmd.crm.version,
+            crmVersion: cmd.crmVersion,
             snapshot: syncedContent(kind, cmd.item),
           },
         };
@@ -89,7 +90,7 @@ export function outcomeOf(kind: ItemKind, cmd: ExchangeCommand, answer: Answer, 
       // Gone from Exchange: SyncFolderItems may never report it (see mailboxSync.ts), so it is decided on as an Exchange delete now.
       if (e.kind === 'ItemNotFound') return { type: 'vanished', command: cmd };
       if (e.kind === 'ChangeKeyConflict') return { type: 'none' };
-      return { type: 'failed', failure: refused(kind, cmd.crm.crmId, cmd.crm.version, e) };
+      return { type: 'failed', failure: refused(kind, cmd.link.crmId, cmd.crmVersion, e) };
     case 'delete':
       if (e.kind === 'ItemNotFound') {
         counts.toExchange.deleted++;
@@ -156,13 +157,17 @@ const ORDER: ExchangeCommand['type'][] = ['deleteStray', 'create', 'update', 'de
  * Sends `commands` (grouped by type, WRITE_BATCH per request) and stores the state after each
  * batch in one transaction. An answer that says the whole mailbox cannot go on (throttled, a
  * transient or mailbox-wide failure) fails the run with that error, after the batch's other
- * states are stored, so they are not looked up or sent again. Returns the updates whose item
- * had vanished, for the caller to decide on.
+ * states are stored, so they are not looked up or sent again. `pendingWrites`: links whose
+ * pending write (pullPlan.ts) these commands execute; each is removed with its command's state,
+ * whatever the answer (a refusal is recorded on the link and retried as a CRM change), except an
+ * answer that fails the run. Returns the updates whose item had vanished, for the caller to
+ * decide on.
  */
 export async function executeExchangeWrites(
   ctx: SyncRun,
   commands: ExchangeCommand[],
   counts: SyncCounts,
+  pendingWrites: ReadonlySet<string> = new Set(),
 ): Promise<Extract<ExchangeCommand, { type: 'update' }>[]> {
   const vanished: Extract<ExchangeCommand, { type: 'update' }>[] = [];
   for (const type of ORDER) {
@@ -172,11 +177,16 @@ export async function executeExchangeWrites(
       const answers = await send(ctx, batch);
       let stop: MailboxError | undefined;
       const outcomes: CommandOutcome[] = [];
+      const settled: string[] = [];
       answers.forEach((a, j) => {
-        if (!a.ok && failsWholeRun(a.error) && batch[j].type !== 'deleteStray') stop ??= a.error;
-        else outcomes.push(outcomeOf(ctx.kind, batch[j], a, counts));
+        const cmd = batch[j];
+        if (!a.ok && failsWholeRun(a.error) && cmd.type !== 'deleteStray') stop ??= a.error;
+        else {
+          outcomes.push(outcomeOf(ctx.kind, cmd, a, counts));
+          if (cmd.type !== 'deleteStray' && pendingWrites.has(cmd.link.id)) settled.push(cmd.link.id);
+        }
       });
-      await storeOutcomes(ctx, outcomes);
+      await storeOutcomes(ctx, outcomes, settled);
       for (const o of outcomes) if (o.type === 'vanished') vanished.push(o.command);
       if (stop) throw mailboxItemError(stop);
     }
@@ -184,7 +194,8 @@ export async function executeExchangeWrites(
   return vanished;
 }
 
-async function storeOutcomes(ctx: SyncRun, outcomes: CommandOutcome[]): Promise<void> {
+/** Stores the states after a batch in one transaction, with the removal of the pending writes `settled` (link ids). */
+async function storeOutcomes(ctx: SyncRun, outcomes: CommandOutcome[], settled: string[]): Promise<void> {
   const linked: LinkDraft[] = [];
   const unlinked: string[] = [];
   const failures: ItemFailure[] = [];
@@ -210,8 +221,9 @@ async function storeOutcomes(ctx: SyncRun, outcomes: CommandOutcome[]): Promise<
         unreachable(o);
     }
   }
-  if (!linked.length && !unlinked.length && !failures.length) return;
+  if (!linked.length && !unlinked.length && !failures.length && !settled.length) return;
   await ctx.store.transaction(async (tx) => {
+    await tx.deletePendingWrites(settled);
     await tx.upsertLinks(linked);
     await tx.clearItemFailures(linked.map((l) => l.id));
     await tx.deleteLinks(unlinked);

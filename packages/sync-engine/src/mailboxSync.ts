@@ -1,20 +1,24 @@
 /**
  * THE sync algorithm for one item kind of one mailbox: pull Exchange changes into the CRM
- * (pull.ts), then push CRM changes to Exchange (push.ts). Decisions come from decide(); the
- * store is the SyncStore port, Exchange the MailboxPort (both in packages/canonical).
+ * (pull.ts), then push to Exchange (push.ts). Each side is a plan and an executor: pullPlan.ts
+ * turns a pulled change into a PullAction, applied by pagePlan.ts; push.ts turns a CRM change,
+ * pending create or pending write into a PushAction, applied by applyPushActions. Decisions come
+ * from decide(); the store is the SyncStore port, Exchange the MailboxPort (both in
+ * packages/canonical).
  *
  * Pull writes only the store. When a pulled change also needs a write to Exchange (a merge whose
  * result differs from Exchange, a restore, a delete the policy lets the CRM win), the page's
- * transaction leaves the link describing Exchange as it now is (snapshot = Exchange's content,
- * its ChangeKey, crm_version unchanged or the link marked pending), so the push step that follows
- * finds a CRM change against that snapshot and performs the write. One code path writes Exchange
- * (exchangeWrites.ts).
+ * transaction stores it as a PendingExchangeWrite, with the link describing Exchange as it now is
+ * and the CRM version it last agreed with (a restore's link pending, its Exchange id null). The
+ * push step executes pending writes first, as decided, each removed with the state after it.
+ * One code path writes Exchange (exchangeWrites.ts).
  *
  * Crash points, and why a re-run converges (invariant 4):
  * - During getItems or before a page's transaction commits: nothing of that page is saved; the
  *   re-run pulls the same page from the previous SyncState and decides again.
- * - After a page commits: its CRM writes, links, feed rows, conflicts and SyncState are all in.
- *   The re-run continues from that SyncState.
+ * - After a page commits: its CRM writes, links, feed rows, conflicts, pending Exchange writes and
+ *   SyncState are all in. The re-run continues from that SyncState, and its push executes the
+ *   pending writes: killed between pull and push, nothing is lost.
  * - Mid-way through a restart from no SyncState (full resync): links are marked unseen in the
  *   transaction that clears the state, and each page marks its items seen in its own transaction,
  *   so the restart resumes with the bookkeeping intact; deletions are concluded only on the
@@ -26,7 +30,8 @@
  * - Push, update: killed after UpdateItem before the new ChangeKey is stored: the next pull sees
  *   the item changed, fetches it, finds its content equal to the CRM's (the CRM version is still
  *   newer than the link's), so decide() yields a merge with nothing to write on either side and
- *   the link is refreshed. No echo into the CRM, no second write.
+ *   the link is refreshed; that decision replaces the item's pending write, if it had one. No echo
+ *   into the CRM, no second write.
  * - Push, delete: killed after DeleteItem before the link is removed: the next pull sees the
  *   delete; the CRM side is a tombstone newer than the link, so decide() says forgetLink.
  * - Pull CRM writes lock the CRM rows (FOR UPDATE) and decide inside the transaction, so a CRM

@@ -3,24 +3,14 @@
  * decided (decide.ts, first-sync matching) and written with the SyncState that covers it in one
  * transaction (pagePlan.ts). Crash points and the full-resync rules: mailboxSync.ts.
  */
-import type {
-  Appointment,
-  ChangePage,
-  Contact,
-  FetchedItem,
-  FolderChange,
-  ItemFailure,
-  LinkRow,
-  MailboxError,
-  SyncStateRow,
-  SyncStoreSession,
-} from '@exsync/canonical';
+import type { Appointment, ChangePage, Contact, FetchedItem, FolderChange, LinkRow, MailboxError, SyncStateRow, SyncStoreSession } from '@exsync/canonical';
 import { FOLDER_OF_KIND, storableValue } from '@exsync/canonical';
-import { decide, type ExchangeChange, type SyncAction } from './decide';
+import type { ExchangeChange } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
-import { contentOf, isDataRefusal, recordFailures, storageRefused, unmappable, unreadableItem } from './itemFailures';
+import { contentOf, isDataRefusal, storageRefused, unreadableItem } from './itemFailures';
 import { WRITE_BATCH } from './exchangeWrites';
-import { PagePlan, toCrmState, toLinkState } from './pagePlan';
+import { PagePlan } from './pagePlan';
+import { planPull, type PulledItem, type PullAction } from './pullPlan';
 import { failsWholeRun, mailboxItemError } from './runErrors';
 import type { SyncCounts, SyncRun } from './syncTypes';
 
@@ -124,7 +114,7 @@ async function applyPageIsolatingRefusals(
     ctx.log?.warn({ mailboxId: ctx.mailboxId, kind: ctx.kind, code: (e as { code?: string }).code }, 'Postgres refused a page; applying it item by item');
   }
   let inserted = 0;
-  const failures: ItemFailure[] = [];
+  const refusals: PullAction[] = [];
   for (const change of read.changes) {
     const itemCounts = structuredClone(counts);
     try {
@@ -134,7 +124,7 @@ async function applyPageIsolatingRefusals(
       if (!isDataRefusal(e)) throw e;
       const [link] = await ctx.store.linksByExchangeIds([change.itemId]);
       const code = (e as { code?: string }).code;
-      if (link) failures.push(storageRefused(link, code));
+      if (link) refusals.push({ type: 'fail', failure: storageRefused(link, code) });
       else
         ctx.log?.warn(
           { mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: change.itemId, code },
@@ -142,8 +132,8 @@ async function applyPageIsolatingRefusals(
         );
     }
   }
-  await recordFailures(ctx, ctx.store, failures);
-  return inserted + (await applyPage(ctx, onlyItem(read, undefined), before, after, matcher, counts));
+  // The refusals are stored with the state that moves past the page.
+  return inserted + (await applyPage(ctx, onlyItem(read, undefined), before, after, matcher, counts, refusals));
 }
 
 /** What a page holds once read from Exchange, before anything is decided or written. */
@@ -204,7 +194,10 @@ async function readPage(ctx: SyncRun, rawChanges: FolderChange[]): Promise<PageR
   return { changes, fetched, unreadable, linkByEws };
 }
 
-/** Decides a read page and writes it, with the SyncState that covers it, in one transaction. Returns the links inserted. */
+/**
+ * Decides a read page and writes it, with the SyncState that covers it, in one transaction;
+ * `decided`: actions already planned for items left out of `read`. Returns the links inserted.
+ */
 async function applyPage(
   ctx: SyncRun,
   read: PageRead,
@@ -212,46 +205,47 @@ async function applyPage(
   after: SyncStateRow,
   matcher: Matcher | undefined,
   counts: SyncCounts,
+  decided: PullAction[] = [],
 ): Promise<number> {
   const folder = FOLDER_OF_KIND[ctx.kind];
   const { changes, fetched, unreadable, linkByEws } = read;
   const stateUnchanged =
     after.syncState === before.syncState && after.initialSyncDone === before.initialSyncDone && after.resyncInProgress === before.resyncInProgress;
-  if (changes.length === 0 && stateUnchanged) return 0;
+  if (changes.length === 0 && decided.length === 0 && stateUnchanged) return 0;
 
   const concluding = before.resyncInProgress && !after.resyncInProgress;
   const gone = concluding ? await confirmedGone(ctx, changes) : undefined;
 
   return ctx.store.transaction(async (c) => {
     const plan = new PagePlan(ctx, counts);
+    decided.forEach((a) => plan.add(a));
     const links = new Map((await c.linksByExchangeIds(changes.map((x) => x.itemId))).map((l) => [l.ewsItemId!, l]));
     const tags = fetched.map((f) => f.fetched?.tag ?? f.change.tag).filter((t): t is string => !!t);
     const byTag = new Map((await c.linksByIds(tags)).map((l) => [l.id, l]));
 
-    type Pending = { ex: ExchangeChange<Item>; link: LinkRow | null; matchedCrmId?: string; attached: boolean; icalUid?: string };
-    const pending: Pending[] = [];
+    // Each change with its link, and the CRM item it is about (read once the page's CRM items are locked).
+    const items: (Omit<PulledItem, 'crm'> & { crmId?: string })[] = [];
     const attachedTags = new Set<string>();
     for (const ch of changes) {
       if (ch.type === 'delete') {
         const link = links.get(ch.itemId);
-        if (link) pending.push({ ex: { type: 'deleted', itemId: ch.itemId }, link, attached: false });
+        if (link) items.push({ exchange: { type: 'deleted', itemId: ch.itemId }, link, attached: false, crmId: link.crmId });
       }
     }
     for (const f of fetched) {
       if (!f.fetched) {
         const link = links.get(f.change.itemId);
-        if (link) pending.push({ ex: { type: 'deleted', itemId: f.change.itemId }, link, attached: false });
+        if (link) items.push({ exchange: { type: 'deleted', itemId: f.change.itemId }, link, attached: false, crmId: link.crmId });
         continue;
       }
       const fi = f.fetched;
-      const ex: ExchangeChange<Item> = {
+      const exchange: ExchangeChange<Item> = {
         type: 'changed',
         itemId: fi.itemId,
         changeKey: fi.changeKey,
         lastModified: fi.lastModified ?? f.change.lastModified,
         item: fi.item,
       };
-      const icalUid = (fi.item as Appointment).iCalUId;
       let link = links.get(fi.itemId) ?? null;
       let attached = false;
       const tag = (fi.tag ?? f.change.tag)?.toLowerCase();
@@ -265,43 +259,18 @@ async function applyPage(
           attachedTags.add(tagged.id);
         }
       }
-      let matchedCrmId: string | undefined;
-      if (!link && matcher) matchedCrmId = matcher.match(fi.item);
-      pending.push({ ex, link, matchedCrmId, attached, icalUid });
+      const crmId = link?.crmId ?? (matcher ? matcher.match(fi.item) : undefined);
+      items.push({ exchange, link, attached, crmId, icalUid: (fi.item as Appointment).iCalUId });
     }
 
-    const crmIds = pending.map((p) => p.link?.crmId ?? p.matchedCrmId).filter((x): x is string => !!x);
-    const crmRows = await c.lockCrmItems(crmIds);
-    const failures: ItemFailure[] = unreadable.flatMap(({ itemId, error }) => {
+    const crmRows = await c.lockCrmItems(items.flatMap((p) => (p.crmId ? [p.crmId] : [])));
+    for (const { itemId, error } of unreadable) {
       const link = links.get(itemId);
-      return link ? [unreadableItem(link, error)] : [];
-    });
-    for (const p of pending) {
-      const crmId = p.link?.crmId ?? p.matchedCrmId;
-      const crmRow = crmId ? (crmRows.get(crmId) ?? null) : null;
-      // A match only pairs with a live CRM item.
-      const crm = crmRow && (p.link || !crmRow.deleted) ? toCrmState(crmRow) : null;
-      let action: SyncAction<Item>;
-      try {
-        action = decide<Item>({ kind: ctx.kind, exchange: p.ex, crm, link: p.link ? toLinkState(p.link) : null, policy: ctx.policy, direction: ctx.direction });
-      } catch (e) {
-        // One item the engine cannot compare stops only itself.
-        const bad = crmRow?.data && !contentOf(ctx.kind, crmRow.data as Item).ok ? crmRow : null;
-        if (bad) failures.push(unmappable(bad, (e as Error).message));
-        else
-          ctx.log?.warn(
-            { mailboxId: ctx.mailboxId, kind: ctx.kind, itemId: p.ex.itemId, error: (e as Error).message },
-            'skipping an Exchange item that cannot be compared',
-          );
-        continue;
-      }
-      plan.addPulled(action, p.ex, p.link, crm, p.attached, p.icalUid);
+      if (link) plan.add({ type: 'fail', failure: unreadableItem(link, error) });
     }
+    for (const { crmId, ...p } of items) plan.add(planPull(ctx, { ...p, crm: crmId ? (crmRows.get(crmId) ?? null) : null }));
+    // An item Exchange reported changed is decided afresh: the executor clears its earlier failure.
     await plan.apply(c);
-    // An item Exchange reported changed is decided afresh: its earlier failure no longer holds.
-    const failed = new Set(failures.map((f) => f.crmId));
-    await c.clearItemFailures(pending.flatMap((p) => (p.link && !failed.has(p.link.crmId) ? [p.link.id] : [])));
-    await recordFailures(ctx, c, failures);
     // Links are only ever unseen while a full resync runs (markLinksUnseen and the transport
     // switch set resyncInProgress with it): outside one this would update nothing, at the cost
     // of an index probe per item of every page of an initial sync.
@@ -345,17 +314,7 @@ async function concludeResync(c: SyncStoreSession, ctx: SyncRun, counts: SyncCou
   const plan = new PagePlan(ctx, counts);
   for (const link of unseen) {
     if (gone && !gone.has(link.ewsItemId!)) continue;
-    const row = crmRows.get(link.crmId);
-    const ex: ExchangeChange<Item> = { type: 'deleted', itemId: link.ewsItemId! };
-    const crm = row ? toCrmState(row) : null;
-    plan.addPulled(
-      decide<Item>({ kind: ctx.kind, exchange: ex, crm, link: toLinkState(link), policy: ctx.policy, direction: ctx.direction }),
-      ex,
-      link,
-      crm,
-      false,
-      undefined,
-    );
+    plan.add(planPull(ctx, { exchange: { type: 'deleted', itemId: link.ewsItemId! }, link, attached: false, crm: crmRows.get(link.crmId) ?? null }));
   }
   await plan.apply(c);
   await c.markLinksSeen(unseen.map((l) => l.ewsItemId!));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Contact, CrmItemRow, LinkRow } from '@exsync/canonical';
-import { planPending, planPush } from './push';
+import { planPending, planPendingWrite, planPush } from './push';
 import { syncedContent } from './syncedContent';
 
 const person: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@fabrikam.example' }], phones: {}, addresses: {} };
@@ -75,5 +75,38 @@ describe('planPending: a pending create after a crash or a restore', () => {
 
   it('exchange-to-crm never creates in Exchange', () => {
     expect(planPending({ ...two, direction: 'exchange-to-crm' }, pending, row(), [])).toMatchObject({ type: 'drop' });
+  });
+});
+
+describe('planPendingWrite: an Exchange write a pull left pending is executed as decided', () => {
+  const edited: Contact = { ...person, jobTitle: 'CTO' };
+  it.each([
+    [
+      'an update: the item and CRM version as the pull decided',
+      { op: 'update', crmVersion: 2, item: edited },
+      row(),
+      [],
+      { type: 'update', item: edited, crmVersion: 2 },
+    ],
+    [
+      'an update whose CRM item changed since: still the decided version',
+      { op: 'update', crmVersion: 2, item: edited },
+      row({ version: 3 }),
+      [],
+      { type: 'update', crmVersion: 2 },
+    ],
+    ['a delete', { op: 'delete', crmVersion: 2, item: null }, row({ data: null, deleted: true }), [], { type: 'delete', crmVersion: 2 }],
+    ['a restore not yet in Exchange: created', { op: 'create', crmVersion: 2, item: null }, row(), [], { type: 'create', link: { ewsItemId: null } }],
+    [
+      'a restore already made (found by tag): attached',
+      { op: 'create', crmVersion: 2, item: null },
+      row(),
+      [{ itemId: 'ex-a', changeKey: 'ck-a' }],
+      { type: 'attach' },
+    ],
+    ['a restore whose CRM item is gone: dropped', { op: 'create', crmVersion: 2, item: null }, undefined, [], { type: 'drop' }],
+  ] as const)('%s', (_name, w, r, tagged, expected) => {
+    const l = w.op === 'create' ? link({ ewsItemId: null, ewsChangeKey: null }) : link();
+    expect(planPendingWrite(two, { linkId: l.id, crmId: 'c-1', ...w }, l, r, [...tagged])).toMatchObject(expected);
   });
 });

@@ -1,15 +1,17 @@
 /**
- * Push: CRM changes to Exchange. Planned per item as a PushAction (pure: planPush, planPending),
- * then applied by one executor (applyPushActions): Postgres first (pending links are durable
- * before any create is sent, invariant 3), then the Exchange writes through exchangeWrites.ts,
- * where each write's success or failure is handled.
+ * Push: the Exchange writes a pull left pending, then pending creates, then CRM changes. Planned
+ * per item as a PushAction (pure: planPendingWrite, planPending, planPush), then applied by one
+ * executor (applyPushActions): the store first (pending links are durable before any create is
+ * sent, invariant 3), then the Exchange writes through exchangeWrites.ts, where each write's
+ * success or failure is handled and a pending write is removed with the state after it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Appointment, Contact, CrmItemRow, ItemFailure, ItemRef, LinkDraft, LinkRow } from '@exsync/canonical';
-import { decide, type ExchangeChange } from './decide';
+import type { Appointment, Contact, CrmItemRow, ItemFailure, ItemRef, LinkDraft, LinkRow, PendingExchangeWrite } from '@exsync/canonical';
+import { decide } from './decide';
 import { executeExchangeWrites, unreachable, type ExchangeCommand } from './exchangeWrites';
 import { contentOf, recordFailures, unmappable } from './itemFailures';
-import { PagePlan, toCrmState, toLinkState } from './pagePlan';
+import { PagePlan } from './pagePlan';
+import { planPull, toCrmState, toLinkState } from './pullPlan';
 import { syncedContent } from './syncedContent';
 import type { SyncCounts, SyncRun } from './syncTypes';
 
@@ -22,8 +24,9 @@ const PUSH_PAGE = 200;
 export type PushAction =
   /** create the item, tagged with `link.id`; the link is stored pending first */
   | { type: 'create'; link: LinkDraft; item: Item }
-  | { type: 'update'; link: LinkRow; row: CrmItemRow; item: Item }
-  | { type: 'delete'; link: LinkRow; row: CrmItemRow }
+  /** `crmVersion`: what the write brings to Exchange; `crm`: the CRM item now (null: none), decided on if Exchange's item vanished */
+  | { type: 'update'; link: LinkRow; crm: CrmItemRow | null; item: Item; crmVersion: number }
+  | { type: 'delete'; link: LinkRow; crmVersion: number }
   /** a pending create found in Exchange by its tag: store its id; delete the other tagged copies */
   | { type: 'attach'; link: LinkDraft; strays: string[] }
   /** a pending create whose CRM item is gone (or is not ours to send): forget it; delete what it made */
@@ -67,9 +70,9 @@ export function planPush(ctx: Pick<SyncRun, 'kind' | 'policy' | 'direction'>, ro
   if (!link) throw new Error(`push decided ${action.type} for an unlinked CRM item`);
   switch (action.type) {
     case 'updateExchange':
-      return { type: 'update', link, row, item: action.item };
+      return { type: 'update', link, crm: row, item: action.item, crmVersion: row.version };
     case 'deleteInExchange':
-      return { type: 'delete', link, row };
+      return { type: 'delete', link, crmVersion: row.version };
     case 'skipEcho':
     case 'relinkOnly':
       return { type: 'refreshLink', link: { ...link, crmVersion: action.crmVersion ?? link.crmVersion, ewsChangeKey: action.changeKey ?? link.ewsChangeKey } };
@@ -103,8 +106,33 @@ export function planPending(ctx: Pick<SyncRun, 'kind' | 'direction'>, link: Link
   return { type: 'create', link: { ...link, snapshot: content.value, crmVersion: live.version }, item: live.data as Item };
 }
 
-/** Pushes the run's CRM changes: pending creates first, then the changes page by page. */
+/**
+ * The action for an Exchange write a pull left pending (pullPlan.ts): the write as decided, with
+ * the item's link and CRM item as they are now. A create goes the way of any pending create
+ * (`planPending`, with `tagged` the unlinked items carrying its tag). Pure.
+ */
+export function planPendingWrite(
+  ctx: Pick<SyncRun, 'kind' | 'direction'>,
+  write: PendingExchangeWrite,
+  link: LinkRow,
+  row: CrmItemRow | undefined,
+  tagged: ItemRef[],
+): PushAction {
+  switch (write.op) {
+    case 'update':
+      return { type: 'update', link, crm: row ?? null, item: write.item as Item, crmVersion: write.crmVersion };
+    case 'delete':
+      return { type: 'delete', link, crmVersion: write.crmVersion };
+    case 'create':
+      return planPending(ctx, link, row, tagged);
+    default:
+      return unreachable(write.op);
+  }
+}
+
+/** Pushes: the Exchange writes pulls left pending, then pending creates, then CRM changes page by page. */
 export async function push(ctx: SyncRun, counts: SyncCounts): Promise<void> {
+  await executePendingWrites(ctx, counts);
   await finishPendingCreates(ctx, counts);
   let afterId: string | undefined;
   for (;;) {
@@ -122,6 +150,44 @@ export async function push(ctx: SyncRun, counts: SyncCounts): Promise<void> {
 }
 
 /**
+ * Executes the Exchange writes pulls decided (stored with the page that decided them). Each is
+ * removed with the state after it: in the transaction that stores its outcome, or, when nothing
+ * is sent (a create found in Exchange by its tag, an item gone from the CRM), before any write.
+ */
+async function executePendingWrites(ctx: SyncRun, counts: SyncCounts): Promise<void> {
+  const writes = await ctx.store.pendingWrites();
+  if (writes.length === 0) return;
+  // A pending write goes with its link (the store's cascade), so every write has one.
+  const linkById = new Map((await ctx.store.linksByIds(writes.map((w) => w.linkId))).map((l) => [l.id, l]));
+  const crmRows = new Map((await ctx.store.crmItems(writes.map((w) => w.crmId))).map((r) => [r.crmId, r]));
+  const actions: PushAction[] = [];
+  for (const w of writes) {
+    const link = linkById.get(w.linkId);
+    if (!link) continue;
+    const tagged = w.op === 'create' ? await unlinkedTagged(ctx, link.id) : [];
+    actions.push(planPendingWrite(ctx, w, link, crmRows.get(w.crmId), tagged));
+  }
+  await applyPushActions(
+    ctx,
+    actions,
+    counts,
+    writes.map((w) => w.linkId),
+  );
+}
+
+/**
+ * The unlinked Exchange items carrying `tag`. A copy of our item made in Outlook carries our tag
+ * too, but once pulled it is an Exchange item of its own with its own link: it is neither ours to
+ * attach (two links cannot share an Exchange item) nor ours to delete. Only unlinked items with
+ * the tag are our lost creates.
+ */
+async function unlinkedTagged(ctx: SyncRun, tag: string): Promise<ItemRef[]> {
+  const tagged = await ctx.port.findByTag(ctx.kind, tag);
+  const linkedElsewhere = new Set((await ctx.store.linksByExchangeIds(tagged.map((f) => f.itemId))).map((l) => l.ewsItemId));
+  return tagged.filter((f) => !linkedElsewhere.has(f.itemId));
+}
+
+/**
  * Links left pending by an earlier run (killed around CreateItem) or by a restore: the item may
  * already exist in Exchange under our tag, so look before creating.
  */
@@ -130,32 +196,19 @@ async function finishPendingCreates(ctx: SyncRun, counts: SyncCounts): Promise<v
   if (pending.length === 0) return;
   const crmRows = new Map((await ctx.store.crmItems(pending.map((l) => l.crmId))).map((r) => [r.crmId, r]));
   const actions: PushAction[] = [];
-  for (const link of pending) {
-    // A copy of our item made in Outlook carries our tag too, but once pulled it is an Exchange
-    // item of its own with its own link: it is neither ours to attach (two links cannot share an
-    // Exchange item) nor ours to delete. Only unlinked items with the tag are our lost creates.
-    const tagged = await ctx.port.findByTag(ctx.kind, link.id);
-    const linkedElsewhere = new Set((await ctx.store.linksByExchangeIds(tagged.map((f) => f.itemId))).map((l) => l.ewsItemId));
-    actions.push(
-      planPending(
-        ctx,
-        link,
-        crmRows.get(link.crmId),
-        tagged.filter((f) => !linkedElsewhere.has(f.itemId)),
-      ),
-    );
-  }
+  for (const link of pending) actions.push(planPending(ctx, link, crmRows.get(link.crmId), await unlinkedTagged(ctx, link.id)));
   await applyPushActions(ctx, actions, counts);
 }
 
 /**
  * The push executor. Order, and why: stray copies are deleted before their links are dropped (a
- * dropped link would let the next pull take a stray for a new Exchange item); the Postgres part of
+ * dropped link would let the next pull take a stray for a new Exchange item); the store part of
  * every action commits in one transaction before any create is sent (the tag is durable first);
  * then the Exchange writes. An update whose item vanished is decided on as an Exchange delete,
- * and the restores that yields are created in this run.
+ * and the restores that yields are created in this run. `pendingWrites`: the links whose pending
+ * write (pullPlan.ts) the actions execute; each write is removed with the state after it.
  */
-async function applyPushActions(ctx: SyncRun, actions: PushAction[], counts: SyncCounts): Promise<void> {
+async function applyPushActions(ctx: SyncRun, actions: PushAction[], counts: SyncCounts, pendingWrites: string[] = []): Promise<void> {
   const strays: ExchangeCommand[] = [];
   const writes: ExchangeCommand[] = [];
   const links: LinkDraft[] = [];
@@ -169,10 +222,10 @@ async function applyPushActions(ctx: SyncRun, actions: PushAction[], counts: Syn
         writes.push({ type: 'create', link: a.link, item: a.item });
         break;
       case 'update':
-        writes.push({ type: 'update', link: a.link, crm: a.row, item: a.item });
+        writes.push({ type: 'update', link: a.link, crm: a.crm, item: a.item, crmVersion: a.crmVersion });
         break;
       case 'delete':
-        writes.push({ type: 'delete', link: a.link, crmVersion: a.row.version });
+        writes.push({ type: 'delete', link: a.link, crmVersion: a.crmVersion });
         break;
       case 'attach':
         links.push(a.link);
@@ -185,13 +238,9 @@ async function applyPushActions(ctx: SyncRun, actions: PushAction[], counts: Syn
       case 'refreshLink':
         links.push(a.link);
         break;
-      case 'restoreInCrm': {
-        const link = a.link;
-        plan.writeCrm(link.crmId, a.item);
-        counts.toCrm.created++;
-        plan.link((v) => ({ ...link, crmVersion: v.get(link.crmId)! }));
+      case 'restoreInCrm':
+        plan.add({ type: 'updateCrm', crmId: a.link.crmId, item: a.item, restored: true, link: { ...a.link, crmVersion: 'written' } });
         break;
-      }
       case 'fail':
         failures.push(a.failure);
         break;
@@ -201,33 +250,27 @@ async function applyPushActions(ctx: SyncRun, actions: PushAction[], counts: Syn
         unreachable(a);
     }
   }
+  // A pending write that sends nothing (found by its tag, dropped, failed) is settled before any write.
+  const sending = new Set(writes.map((w) => (w.type === 'deleteStray' ? '' : w.link.id)));
+  const settled = pendingWrites.filter((id) => !sending.has(id));
   if (strays.length) await executeExchangeWrites(ctx, strays, counts);
-  if (links.length || dropped.length || failures.length || !plan.isEmpty()) {
+  if (links.length || dropped.length || failures.length || !plan.isEmpty() || settled.length) {
     await ctx.store.transaction(async (tx) => {
       await plan.apply(tx);
       await tx.deleteLinks(dropped);
       await tx.upsertLinks(links);
+      await tx.deletePendingWrites(settled);
       await recordFailures(ctx, tx, failures);
     });
   }
-  const vanished = await executeExchangeWrites(ctx, writes, counts);
+  const vanished = await executeExchangeWrites(ctx, writes, counts, new Set(pendingWrites));
   if (vanished.length === 0) return;
+  const vanishedPlan = new PagePlan(ctx, counts);
   await ctx.store.transaction(async (tx) => {
-    const vanishedPlan = new PagePlan(ctx, counts);
-    for (const u of vanished) {
-      const ex: ExchangeChange<Item> = { type: 'deleted', itemId: u.link.ewsItemId! };
-      const crm = toCrmState(u.crm);
-      vanishedPlan.addPulled(
-        decide<Item>({ kind: ctx.kind, exchange: ex, crm, link: toLinkState(u.link), policy: ctx.policy, direction: ctx.direction }),
-        ex,
-        u.link,
-        crm,
-        false,
-        undefined,
-      );
-    }
+    for (const u of vanished)
+      vanishedPlan.add(planPull(ctx, { exchange: { type: 'deleted', itemId: u.link.ewsItemId! }, link: u.link, attached: false, crm: u.crm }));
     await vanishedPlan.apply(tx);
   });
-  // Restores decided just now are pending links; create them in this run.
-  await finishPendingCreates(ctx, counts);
+  // Restores decided just now are pending writes; create them in this run.
+  if (vanishedPlan.hasPendingWrites) await executePendingWrites(ctx, counts);
 }
