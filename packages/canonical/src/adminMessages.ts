@@ -382,3 +382,28 @@ export function toSyncError(e: unknown): SyncError {
   if (infra) return new SyncError('Transient', 'connection failed', { code: infra, cause: e });
   return new SyncError('Permanent', 'internal error', { code: 'InternalError', cause: e });
 }
+
+/** Why a run's job ended without the run recording its outcome (mailboxStatus `run-interrupted`). */
+export type RunInterruption = 'stalled' | 'unrecorded';
+
+/** exsync's code for a run whose job failed outside the mailbox (shown as lastError.code). */
+export const RUN_INTERRUPTED = 'RunInterrupted';
+
+/**
+ * The cause and fix shown while a mailbox waits for the run that replaces an interrupted one:
+ * `stalled`, BullMQ failed the job after its worker stopped holding it more often than allowed
+ * (killed, restarted, or its event loop blocked past the lock); `unrecorded`, the job failed before
+ * the run could record its outcome (e.g. Postgres unreachable when it began).
+ */
+export function runInterruptedMessage(why: RunInterruption): { code: string; message: string } {
+  const cause =
+    why === 'stalled'
+      ? 'The sync run was interrupted: the worker running it stopped (killed, restarted or blocked) more often than one job allows.'
+      : 'The sync run failed before it could record its outcome (the worker could not reach Postgres or Redis).';
+  const fix =
+    'exsync runs it again at once and resumes where it stood (pages and switch steps already committed are kept); ' +
+    (why === 'stalled'
+      ? "if it repeats, check the worker processes' restarts and memory limits."
+      : 'if it repeats, check that Postgres and Redis are reachable from the worker.');
+  return { code: RUN_INTERRUPTED, message: `${cause} ${fix}` };
+}

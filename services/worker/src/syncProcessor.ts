@@ -54,6 +54,24 @@ export type SyncJobResult = { outcome: 'synced'; counts: SyncCounts } | { outcom
 
 const DEFAULT_LOCK_BUSY_DELAY_MS = 2_000;
 
+/** Errors the processor threw after recording the run's outcome on the mailbox (same process). */
+const recordedFailures = new WeakSet<object>();
+
+/**
+ * True when `err` is a failure the sync job recorded on the mailbox before throwing it (a retry or
+ * a stop): worker.ts's `failed` handler leaves the status it recorded alone. Anything else that
+ * fails a job for good (it stalled out, or failed before the run could record it) is an
+ * interruption the handler records (mailboxStatus `run-interrupted`).
+ */
+export function isRecordedFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && recordedFailures.has(err);
+}
+
+function recorded<E>(err: E): E {
+  if (typeof err === 'object' && err !== null) recordedFailures.add(err);
+  return err;
+}
+
 function runnable(ctx: RunContext): string | null {
   if (!ctx.enabled) return 'not enabled';
   if (!ctx.smtpAddress) return 'no mailbox bound (awaiting user login)';
@@ -148,10 +166,10 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     }
     if (outcome.action === 'retry') {
       deps.log.warn(errFields, 'transient failure; retrying with back-off');
-      throw failure;
+      throw recorded(failure);
     }
     deps.log.error(errFields, 'sync stopped');
-    throw new UnrecoverableError(outcome.message);
+    throw recorded(new UnrecoverableError(outcome.message));
   };
 }
 
