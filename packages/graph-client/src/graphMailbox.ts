@@ -124,8 +124,11 @@ export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
   return new GraphMailboxSession(opts);
 }
 
-/** Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. */
-export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'now' | 'timeoutMs'> = {}): MailboxOpener {
+/**
+ * Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. The request
+ * timeout comes with each open request (the worker chooses it per transport), never from here.
+ */
+export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'now'> = {}): MailboxOpener {
   return ({ endpointUrl, ...rest }) => openGraphMailbox({ graphUrl: endpointUrl, ...rest, ...extra });
 }
 

@@ -38,8 +38,12 @@ export interface SyncProcessorDeps {
   openMailbox: MailboxOpener;
   /** the Graph transport, for organisations whose settings say `transport: "graph"` */
   openGraphMailbox?: MailboxOpener;
-  /** per request; default the transport's */
-  ewsTimeoutMs?: number;
+  /**
+   * Deadline of one request per transport, in ms (EXSYNC_EWS_TIMEOUT_SECONDS and
+   * EXSYNC_GRAPH_TIMEOUT_SECONDS, wired by worker.ts); a transport left out keeps its own default.
+   * openPort is the one place a mailbox's timeout is chosen: the transport it opens names it.
+   */
+  requestTimeoutMs?: Partial<Record<ExchangeTransport, number>>;
   /** how long a job waits when another worker holds the mailbox (plus jitter) */
   lockBusyDelayMs?: number;
   /** Prometheus counters for runs, items, requests and throttling (absent: nothing is counted) */
@@ -234,7 +238,7 @@ async function loadOrgCredentials(deps: SyncProcessorDeps, ctx: RunContext): Pro
   return creds;
 }
 
-/** The mailbox opened over `transport` (its tokens for that transport); metrics are labelled with it. */
+/** The mailbox opened over `transport` (its tokens and request timeout for that transport); metrics are labelled with it. */
 function openPort(deps: SyncProcessorDeps, ctx: RunContext, creds: ExchangeCredentials, transport: ExchangeTransport, run: RunTransport): MailboxPort {
   const getAccessToken = tokenGetter({
     pool: deps.pool,
@@ -253,7 +257,7 @@ function openPort(deps: SyncProcessorDeps, ctx: RunContext, creds: ExchangeCrede
     smtpAddress: ctx.smtpAddress as string,
     mode: creds.authMode,
     getAccessToken,
-    timeoutMs: deps.ewsTimeoutMs,
+    timeoutMs: deps.requestTimeoutMs?.[transport],
     // the window a windowed transport lists (it starts a new round when this moves) and the meeting delete policy
     calendarWindow: calendarWindowAt((deps.now ?? (() => new Date()))(), creds.calendarWindow),
     deleteOrganizerMeetings: creds.deleteOrganizerMeetings,

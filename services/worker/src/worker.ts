@@ -138,8 +138,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     pool,
     box,
     openMailbox: opts.openMailbox ?? ewsOpener(endpointPolicy, config.maxResponseBytes),
-    openGraphMailbox:
-      opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes, timeoutMs: config.graphTimeoutSeconds * 1000 }),
+    openGraphMailbox: opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes }),
     providers: {
       app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy }),
       graphApp: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy, scope: GRAPH_APP_SCOPE }),
@@ -148,7 +147,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     },
     intervalSeconds: config.syncIntervalSeconds,
     retryAttempts: config.syncRetry.attempts,
-    ewsTimeoutMs: config.ewsTimeoutSeconds * 1000,
+    requestTimeoutMs: { ews: config.ewsTimeoutSeconds * 1000, graph: config.graphTimeoutSeconds * 1000 },
     log: logger,
     now: opts.now,
   });
