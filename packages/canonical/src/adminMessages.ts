@@ -407,3 +407,22 @@ export function runInterruptedMessage(why: RunInterruption): { code: string; mes
       : 'if it repeats, check that Postgres and Redis are reachable from the worker.');
   return { code: RUN_INTERRUPTED, message: `${cause} ${fix}` };
 }
+
+/** exsync's code for links a transport switch found nowhere (a notice: the switch is done). */
+export const SWITCH_ITEMS_NOT_FOUND = 'SwitchItemsNotFound';
+
+/**
+ * The cause and fix shown when a transport switch found `count` linked items nowhere over the new
+ * transport (not by the id derived from the old one, by exsync's tag, nor by iCalUId): the first run
+ * over the new transport concludes them deleted in Exchange (a CRM edit made meanwhile restores them).
+ */
+export function switchItemsNotFoundMessage(count: number): { code: string; message: string } {
+  const items = count === 1 ? '1 linked item was' : `${count} linked items were`;
+  return {
+    code: SWITCH_ITEMS_NOT_FOUND,
+    message:
+      `${items} found nowhere over the new transport (not by id, by exsync's tag, nor by iCalUId): deleted in Outlook before the switch, ` +
+      "or moved there after exsync's tag was removed. They were taken as deleted in Exchange: their CRM items were deleted, unless edited in the CRM meanwhile (those were written back). " +
+      'Nothing to do for items deleted in Outlook; an item that still exists in Outlook comes back as a new CRM item: merge it with the deleted one in the CRM.',
+  };
+}

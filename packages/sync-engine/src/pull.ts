@@ -15,7 +15,7 @@ import type {
   SyncStateRow,
   SyncStoreSession,
 } from '@exsync/canonical';
-import { FOLDER_OF_KIND, storableValue } from '@exsync/canonical';
+import { FOLDER_OF_KIND, isUnresolvedItemId, storableValue } from '@exsync/canonical';
 import { decide, type ExchangeChange, type SyncAction } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
 import { contentOf, isDataRefusal, recordFailures, storageRefused, unmappable, unreadableItem } from './itemFailures';
@@ -323,8 +323,10 @@ async function applyPage(
 async function confirmedGone(ctx: SyncRun, page: FolderChange[]): Promise<Set<string> | undefined> {
   if (!ctx.port.confirmDeleted) return undefined;
   const onPage = new Set(page.map((x) => x.itemId));
-  const ids = (await ctx.store.unseenLinks()).map((l) => l.ewsItemId!).filter((id) => !onPage.has(id));
-  const out = new Set<string>();
+  const unseen = (await ctx.store.unseenLinks()).map((l) => l.ewsItemId!).filter((id) => !onPage.has(id));
+  // a switch's placeholder for an item it found nowhere names no item: gone without asking
+  const out = new Set<string>(unseen.filter(isUnresolvedItemId));
+  const ids = unseen.filter((id) => !isUnresolvedItemId(id));
   for (let i = 0; i < ids.length; i += WRITE_BATCH) for (const id of await ctx.port.confirmDeleted(ctx.kind, ids.slice(i, i + WRITE_BATCH))) out.add(id);
   return out;
 }

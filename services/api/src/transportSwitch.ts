@@ -21,8 +21,35 @@ export const transportSwitchSchema = {
     mailboxesDone: { type: 'integer' },
     mailboxesTotal: { type: 'integer' },
     error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] },
+    itemsNotFound: {
+      type: 'integer',
+      description: 'Linked items found nowhere over the new transport (not by id, tag nor iCalUId), over every mailbox: taken as deleted in Exchange',
+    },
+    notice: {
+      type: 'object',
+      description: 'When itemsNotFound > 0: what happened to those items and what to do (code SwitchItemsNotFound)',
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      required: ['code', 'message'],
+    },
   },
-  required: ['to', 'state', 'mailboxesDone', 'mailboxesTotal'],
+  required: ['to', 'state', 'mailboxesDone', 'mailboxesTotal', 'itemsNotFound'],
+} as const;
+
+/** `transportSwitch` on a mailbox's sync-status (OpenAPI): its part of the organisation's switch. */
+export const mailboxTransportSwitchSchema = {
+  type: 'object',
+  nullable: true,
+  description:
+    "This mailbox's part of the organisation's latest change of transport; null when none. `error`: why it failed (it keeps syncing over the old " +
+    'transport); `itemsNotFound` and `notice`: linked items found nowhere over the new transport, taken as deleted in Exchange, with what to do.',
+  properties: {
+    to: transportSwitchSchema.properties.to,
+    state: transportSwitchSchema.properties.state,
+    itemsNotFound: { type: 'integer' },
+    error: transportSwitchSchema.properties.error,
+    notice: transportSwitchSchema.properties.notice,
+  },
+  required: ['to', 'state', 'itemsNotFound'],
 } as const;
 
 /**

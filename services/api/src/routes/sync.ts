@@ -3,6 +3,7 @@ import { getSyncStatus, markDueNow, requestManualSync, summarizeItemErrors } fro
 import { assertOrgAccess } from '../auth';
 import { HttpError, notFound } from '../httpError';
 import { errorResponses, isoDateTime, itemErrorsSummary, itemKind, syncStatus, userParams } from '../schemas';
+import { mailboxTransportSwitchSchema } from '../transportSwitch';
 
 const nullable = <T extends object>(schema: T) => ({ ...schema, nullable: true }) as const;
 
@@ -45,6 +46,7 @@ const syncStatusResponse = {
       required: ['appointment', 'contact'],
     },
     itemErrors: itemErrorsSummary,
+    transportSwitch: mailboxTransportSwitchSchema,
     conflicts: {
       type: 'object',
       description: 'Items changed on both sides; fields changed on both were resolved by the conflict policy',
@@ -66,7 +68,7 @@ const syncStatusResponse = {
       },
     },
   },
-  required: [...syncStatus.required, 'conflicts', 'throttledUntil', 'progress', 'totals', 'itemErrors'],
+  required: [...syncStatus.required, 'conflicts', 'throttledUntil', 'progress', 'totals', 'itemErrors', 'transportSwitch'],
 } as const;
 
 const NOT_READY: Record<'not-enabled' | 'awaiting-user-login', string> = {

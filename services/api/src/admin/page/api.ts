@@ -74,6 +74,9 @@ export interface TransportSwitch {
   mailboxesDone: number;
   mailboxesTotal: number;
   error?: string | null;
+  /** linked items found nowhere over the new transport, with the catalogue's cause and fix */
+  itemsNotFound?: number;
+  notice?: { code: string; message: string };
 }
 
 export interface ExchangeSettings {
