@@ -27,3 +27,4 @@ export * from './organisationStopRepository';
 export * from './statusTransition';
 export * from './pgSyncStore';
 export * from './transportSwitchRepository';
+export * from './exchangeReadErrorRepository';

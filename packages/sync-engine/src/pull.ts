@@ -18,7 +18,7 @@ import type {
 import { FOLDER_OF_KIND, isUnresolvedItemId, storableValue } from '@exsync/canonical';
 import { decide, type ExchangeChange, type SyncAction } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
-import { contentOf, isDataRefusal, recordFailures, storageRefused, unmappable, unreadableItem } from './itemFailures';
+import { contentOf, isDataRefusal, recordFailures, storageRefused, unmappable, unreadableItem, unreadableRecord } from './itemFailures';
 import { WRITE_BATCH } from './exchangeWrites';
 import { PagePlan, toCrmState, toLinkState } from './pagePlan';
 import { failsWholeRun, mailboxItemError } from './runErrors';
@@ -30,7 +30,10 @@ function isSyncStateInvalid(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { kind?: unknown }).kind === 'SyncStateInvalid';
 }
 
-/** Pulls the folder's Exchange changes into the CRM, restarting the folder when Exchange rejects its SyncState. */
+/**
+ * Pulls the folder's Exchange changes into the CRM, restarting the folder when Exchange rejects its
+ * SyncState; then reads again the unreadable items whose back-off ended (rereadUnreadable).
+ */
 export async function pull(ctx: SyncRun, counts: SyncCounts): Promise<void> {
   const folder = FOLDER_OF_KIND[ctx.kind];
   const state = await ctx.store.getSyncState(folder);
@@ -46,6 +49,29 @@ export async function pull(ctx: SyncRun, counts: SyncCounts): Promise<void> {
     });
     await pullFrom(ctx, restart, counts);
   }
+  await rereadUnreadable(ctx, counts);
+}
+
+/** Unreadable items read again per run and kind (one batched read). */
+const REREAD_BATCH = 100;
+
+/**
+ * Items that could not be read are past the folder's SyncState, so Exchange reports them again
+ * only when they change: once their back-off ends they are read again here, as a page of their
+ * own that leaves the SyncState as it is. One that reads fine is applied as any change (and its
+ * record cleared), one gone is forgotten (a linked one goes through decide as a delete), one still
+ * unreadable is recorded again with a longer back-off.
+ */
+async function rereadUnreadable(ctx: SyncRun, counts: SyncCounts): Promise<void> {
+  const ids = await ctx.store.dueUnreadableItems(REREAD_BATCH);
+  if (ids.length === 0) return;
+  const state = await ctx.store.getSyncState(FOLDER_OF_KIND[ctx.kind]);
+  // an empty change key never equals a link's: each is read
+  const read = await readPage(
+    ctx,
+    ids.map((itemId) => ({ type: 'update', itemId, changeKey: '' })),
+  );
+  await applyPageIsolatingRefusals(ctx, read, state, state, undefined, counts, async () => undefined);
 }
 
 async function pullFrom(ctx: SyncRun, start: SyncStateRow, counts: SyncCounts): Promise<void> {
@@ -302,6 +328,13 @@ async function applyPage(
     const failed = new Set(failures.map((f) => f.crmId));
     await c.clearItemFailures(pending.flatMap((p) => (p.link && !failed.has(p.link.crmId) ? [p.link.id] : [])));
     await recordFailures(ctx, c, failures);
+    // Unreadable items (new ones too) stay on the status and are read again after a back-off;
+    // those read now, or gone, are forgotten.
+    await c.recordUnreadableItems(
+      unreadable.map(({ itemId, error }) => unreadableRecord(ctx.kind, itemId, links.get(itemId), error)),
+      ctx.itemBackoff,
+    );
+    await c.clearUnreadableItems(fetched.map((f) => f.change.itemId).concat(changes.filter((x) => x.type === 'delete').map((x) => x.itemId)));
     await c.markLinksSeen(
       fetched
         .map((f) => f.change.itemId)

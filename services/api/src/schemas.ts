@@ -109,7 +109,13 @@ export const itemErrorsSummary = {
       maxItems: 5,
       items: {
         type: 'object',
-        properties: { kind: itemKind, crmId: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
+        properties: {
+          kind: itemKind,
+          crmId: { type: 'string', nullable: true, description: 'null: an Exchange item exsync could not read, not in the CRM yet (named by ewsItemId)' },
+          ewsItemId: { type: 'string', description: 'The Exchange item, when Exchange holds one' },
+          code: { type: 'string' },
+          message: { type: 'string' },
+        },
         required: ['kind', 'crmId', 'code', 'message'],
       },
     },
@@ -122,9 +128,13 @@ export const itemError = {
   type: 'object',
   properties: {
     kind: itemKind,
-    crmId: { type: 'string' },
+    crmId: { type: 'string', nullable: true, description: 'null: an Exchange item exsync could not read, not in the CRM yet (named by ewsItemId)' },
     ewsItemId: { type: 'string', description: 'The Exchange item, when Exchange holds one' },
-    code: { type: 'string', description: '`InvalidItem` (the item cannot be mapped: correct it in the CRM) or the Exchange response code that refused it' },
+    code: {
+      type: 'string',
+      description:
+        '`InvalidItem` (the item cannot be mapped: correct it in the CRM, or in Outlook for an item exsync could not read) or the Exchange response code that refused it',
+    },
     message: { type: 'string' },
     attempts: { type: 'integer', description: 'Consecutive failed attempts' },
     nextAttemptAt: { ...isoDateTime, nullable: true, description: 'When it is tried again; a CRM edit of the item retries it at the next run' },
