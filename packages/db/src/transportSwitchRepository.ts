@@ -20,9 +20,9 @@ export interface TransportSwitchView {
   mailboxesTotal: number;
   /** the first failed mailbox's cause (exsync's catalogue), when the switch failed */
   error?: { code: string; message: string };
-  /** links the switch found nowhere over the new transport (taken as deleted in Exchange), over its mailboxes */
-  itemsNotFound: number;
-  /** when `itemsNotFound` > 0: the catalogue's cause and fix (SwitchItemsNotFound) */
+  /** links the switch found nowhere over the new transport (taken as deleted in Exchange), over its mailboxes; present when > 0 */
+  itemsNotFound?: number;
+  /** with `itemsNotFound`: the catalogue's cause and fix (SwitchItemsNotFound) */
   notice?: { code: string; message: string };
 }
 
@@ -79,10 +79,10 @@ export async function getTransportSwitch(db: Queryable, orgId: string): Promise<
     state: Number(r.running) > 0 ? 'running' : r.error ? 'failed' : 'done',
     mailboxesDone: Number(r.done),
     mailboxesTotal: Number(r.total),
-    itemsNotFound: Number(r.not_found),
   };
   if (view.state === 'failed') view.error = { code: r.error.code, message: r.error.message };
-  if (view.itemsNotFound > 0) view.notice = switchItemsNotFoundMessage(view.itemsNotFound);
+  const notFound = Number(r.not_found);
+  if (notFound > 0) Object.assign(view, { itemsNotFound: notFound, notice: switchItemsNotFoundMessage(notFound) });
   return view;
 }
 

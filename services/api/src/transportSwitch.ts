@@ -23,7 +23,8 @@ export const transportSwitchSchema = {
     error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] },
     itemsNotFound: {
       type: 'integer',
-      description: 'Linked items found nowhere over the new transport (not by id, tag nor iCalUId), over every mailbox: taken as deleted in Exchange',
+      description:
+        'Linked items found nowhere over the new transport (not by id, tag nor iCalUId), over every mailbox: taken as deleted in Exchange; present when there are any',
     },
     notice: {
       type: 'object',
@@ -32,7 +33,7 @@ export const transportSwitchSchema = {
       required: ['code', 'message'],
     },
   },
-  required: ['to', 'state', 'mailboxesDone', 'mailboxesTotal', 'itemsNotFound'],
+  required: ['to', 'state', 'mailboxesDone', 'mailboxesTotal'],
 } as const;
 
 /** `transportSwitch` on a mailbox's sync-status (OpenAPI): its part of the organisation's switch. */
