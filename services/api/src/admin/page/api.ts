@@ -19,7 +19,9 @@ export interface FolderProgress {
 
 export interface ItemError {
   kind: string;
-  crmId: string;
+  /** null: an Exchange item exsync could not read, not in the CRM yet (named by ewsItemId) */
+  crmId: string | null;
+  ewsItemId?: string;
   code: string;
   message: string;
 }
