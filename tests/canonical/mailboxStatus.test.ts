@@ -25,6 +25,7 @@ const EVENTS: Record<string, StatusEvent> = {
   'cause-fixed': { type: 'cause-fixed' },
   'manual-sync': { type: 'manual-sync' },
   'run-abandoned': { type: 'run-abandoned' },
+  'run-interrupted': { type: 'run-interrupted' },
 };
 
 type Row = Partial<Record<MailboxState, Transition>>;
@@ -50,6 +51,7 @@ const EXPECTED: Record<keyof typeof EVENTS, Row> = {
   'cause-fixed': { error: S('scheduled', 'now', 'clear') },
   'manual-sync': { error: S('scheduled', 'now', 'clear') },
   'run-abandoned': all(S('scheduled', 'now', 'keep'), ['syncing', 'retrying']),
+  'run-interrupted': all(S('scheduled', 'now', 'set'), ['scheduled', 'syncing', 'healthy', 'degraded', 'retrying']),
 };
 
 describe('the mailbox status machine', () => {

@@ -131,6 +131,31 @@ describe.each(stores)('SyncStore contract: %s', (_name, makeWorld) => {
     expect(await s.countFailingItems()).toBe(0);
   });
 
+  it('unreadable Exchange items: counted when not linked, due once their back-off ends, forgotten when cleared, per scope', async () => {
+    const w = await makeWorld();
+    const s = open(w);
+    const item = (itemId: string, crmId: string | null) => ({
+      itemId,
+      crmId,
+      kind: 'exchange' as const,
+      code: 'ErrorCorruptData',
+      message: `cannot read ${itemId}`,
+    });
+    await s.upsertLinks([draft('c-1', 'ex-1')]);
+    await s.recordUnreadableItems([item('ex-new', null), item('ex-1', 'c-1')], { baseSeconds: 0, maxSeconds: 86_400 });
+    // a linked one is counted by its link (none recorded here), a new one on its own
+    expect(await s.countFailingItems()).toBe(1);
+    expect((await s.dueUnreadableItems(10)).sort()).toEqual(['ex-1', 'ex-new']);
+    expect(await open(w, 'appointment').dueUnreadableItems(10)).toEqual([]);
+    // recorded again: its back-off doubles from the base, so it is not due
+    await s.recordUnreadableItems([item('ex-new', null)], { baseSeconds: 3600, maxSeconds: 86_400 });
+    expect(await s.dueUnreadableItems(10)).toEqual(['ex-1']);
+    expect(await s.countFailingItems()).toBe(1);
+    await s.clearUnreadableItems(['ex-new', 'ex-1']);
+    expect(await s.countFailingItems()).toBe(0);
+    expect(await s.dueUnreadableItems(10)).toEqual([]);
+  });
+
   it('full resync bookkeeping: confirmed links start unseen, listed ones are marked seen', async () => {
     const w = await makeWorld();
     const s = open(w);

@@ -23,6 +23,7 @@ import type {
   SyncStateRow,
   SyncStore,
   SyncStoreSession,
+  UnreadableItem,
 } from '@exsync/canonical';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_ITEM_BACKOFF } from '@exsync/canonical';
@@ -51,10 +52,21 @@ interface PendingWriteRecord extends PendingExchangeWrite {
   seq: number;
 }
 
+/** An Exchange item that could not be read (canonical UnreadableItem), with its back-off. */
+interface UnreadableRecord extends UnreadableItem {
+  mailboxId: string;
+  scopeKind: ItemKind;
+  attempts: number;
+  nextAt: number;
+  at: number;
+  seq: number;
+}
+
 interface Tables {
   seq: number;
   /** by link id: at most one per link, removed with the link (a foreign key with ON DELETE CASCADE in Postgres) */
   pendingWrites: Map<string, PendingWriteRecord>;
+  unreadable: Map<string, UnreadableRecord>;
   crm: Map<string, CrmItemRow>;
   links: Map<string, LinkRecord>;
   states: Map<string, SyncStateRow>;
@@ -80,7 +92,7 @@ function orderedId(n: number): string {
 }
 
 export class MemorySyncStore implements SyncStore {
-  private t: Tables = { seq: 0, pendingWrites: new Map(), crm: new Map(), links: new Map(), states: new Map(), feed: [], conflicts: [] };
+  private t: Tables = { seq: 0, pendingWrites: new Map(), unreadable: new Map(), crm: new Map(), links: new Map(), states: new Map(), feed: [], conflicts: [] };
   private queue: Promise<unknown> = Promise.resolve();
   /** milliseconds since the epoch, as Postgres's now() */
   now: () => number = () => Date.now();
@@ -134,6 +146,8 @@ export class MemorySyncStore implements SyncStore {
 
   private session(s: SyncScope, read: <T>(fn: (t: Tables) => T) => Promise<T>, write: <T>(fn: (t: Tables) => T) => Promise<T>): SyncStoreSession {
     const inScope = (t: Tables) => [...t.links.values()].filter((l) => l.mailboxId === s.mailboxId && l.kind === s.kind);
+    const unreadableKey = (itemId: string) => `${s.mailboxId}|${s.kind}|${itemId}`;
+    const unreadableInScope = (t: Tables) => [...t.unreadable.values()].filter((u) => u.mailboxId === s.mailboxId && u.scopeKind === s.kind);
     const row = (l: LinkRecord): LinkRow => ({
       id: l.id,
       mailboxId: l.mailboxId,
@@ -311,7 +325,35 @@ export class MemorySyncStore implements SyncStore {
           }
         }),
       clearItemFailures: (ids) => write((t) => ids.forEach((id) => t.links.get(id) && delete t.links.get(id)!.error)),
-      countFailingItems: () => read((t) => inScope(t).filter((l) => l.error).length),
+      countFailingItems: () => read((t) => inScope(t).filter((l) => l.error).length + unreadableInScope(t).filter((u) => u.crmId === null).length),
+      recordUnreadableItems: (items, backoff = DEFAULT_ITEM_BACKOFF) =>
+        write((t) => {
+          const now = this.now();
+          for (const i of new Map(items.map((x) => [x.itemId, x])).values()) {
+            const key = unreadableKey(i.itemId);
+            const attempts = (t.unreadable.get(key)?.attempts ?? 0) + 1;
+            const delay = Math.min(backoff.maxSeconds, backoff.baseSeconds * 2 ** (attempts - 1));
+            t.unreadable.set(key, {
+              ...structuredClone(i),
+              message: i.message.slice(0, 1000),
+              mailboxId: s.mailboxId,
+              scopeKind: s.kind,
+              attempts,
+              nextAt: now + delay * 1000,
+              at: now,
+              seq: ++t.seq,
+            });
+          }
+        }),
+      clearUnreadableItems: (ids) => write((t) => ids.forEach((id) => t.unreadable.delete(unreadableKey(id)))),
+      dueUnreadableItems: (limit) =>
+        read((t) =>
+          unreadableInScope(t)
+            .filter((u) => u.nextAt <= this.now())
+            .sort((a, b) => a.at - b.at || a.seq - b.seq)
+            .slice(0, limit)
+            .map((u) => u.itemId),
+        ),
       afterBulkLoad: async () => false,
     };
   }

@@ -382,3 +382,47 @@ export function toSyncError(e: unknown): SyncError {
   if (infra) return new SyncError('Transient', 'connection failed', { code: infra, cause: e });
   return new SyncError('Permanent', 'internal error', { code: 'InternalError', cause: e });
 }
+
+/** Why a run's job ended without the run recording its outcome (mailboxStatus `run-interrupted`). */
+export type RunInterruption = 'stalled' | 'unrecorded';
+
+/** exsync's code for a run whose job failed outside the mailbox (shown as lastError.code). */
+export const RUN_INTERRUPTED = 'RunInterrupted';
+
+/**
+ * The cause and fix shown while a mailbox waits for the run that replaces an interrupted one:
+ * `stalled`, BullMQ failed the job after its worker stopped holding it more often than allowed
+ * (killed, restarted, or its event loop blocked past the lock); `unrecorded`, the job failed before
+ * the run could record its outcome (e.g. Postgres unreachable when it began).
+ */
+export function runInterruptedMessage(why: RunInterruption): { code: string; message: string } {
+  const cause =
+    why === 'stalled'
+      ? 'The sync run was interrupted: the worker running it stopped (killed, restarted or blocked) more often than one job allows.'
+      : 'The sync run failed before it could record its outcome (the worker could not reach Postgres or Redis).';
+  const fix =
+    'exsync runs it again at once and resumes where it stood (pages and switch steps already committed are kept); ' +
+    (why === 'stalled'
+      ? "if it repeats, check the worker processes' restarts and memory limits."
+      : 'if it repeats, check that Postgres and Redis are reachable from the worker.');
+  return { code: RUN_INTERRUPTED, message: `${cause} ${fix}` };
+}
+
+/** exsync's code for links a transport switch found nowhere (a notice: the switch is done). */
+export const SWITCH_ITEMS_NOT_FOUND = 'SwitchItemsNotFound';
+
+/**
+ * The cause and fix shown when a transport switch found `count` linked items nowhere over the new
+ * transport (not by the id derived from the old one, by exsync's tag, nor by iCalUId): the first run
+ * over the new transport concludes them deleted in Exchange (a CRM edit made meanwhile restores them).
+ */
+export function switchItemsNotFoundMessage(count: number): { code: string; message: string } {
+  const items = count === 1 ? '1 linked item was' : `${count} linked items were`;
+  return {
+    code: SWITCH_ITEMS_NOT_FOUND,
+    message:
+      `${items} found nowhere over the new transport (not by id, by exsync's tag, nor by iCalUId): deleted in Outlook before the switch, ` +
+      "or moved there after exsync's tag was removed. They were taken as deleted in Exchange: their CRM items were deleted, unless edited in the CRM meanwhile (those were written back). " +
+      'Nothing to do for items deleted in Outlook; an item that still exists in Outlook comes back as a new CRM item: merge it with the deleted one in the CRM.',
+  };
+}

@@ -39,3 +39,20 @@ export interface ItemResolverPort {
 export function canResolveItems<P extends object>(port: P): port is P & ItemResolverPort {
   return typeof (port as Partial<ItemResolverPort>).resolveItems === 'function';
 }
+
+const UNRESOLVED_PREFIX = 'missing:';
+
+/**
+ * The id a link keeps when a transport switch found its item nowhere: no transport lists it, so the
+ * first run's resync concludes it deleted in Exchange (a CRM edit made meanwhile restores it). It
+ * is no id of any transport: the engine takes such a link as gone without asking the port (Graph
+ * answers a read of it with 400 ErrorInvalidIdMalformed, not 404).
+ */
+export function unresolvedItemId(oldId: string): string {
+  return `${UNRESOLVED_PREFIX}${oldId}`;
+}
+
+/** Whether `itemId` is a link's placeholder for an item a switch found nowhere (unresolvedItemId). */
+export function isUnresolvedItemId(itemId: string): boolean {
+  return itemId.startsWith(UNRESOLVED_PREFIX);
+}

@@ -40,7 +40,13 @@ export type StatusEvent =
   /** "Sync now" by an admin: a stop is lifted, the run is queued */
   | { type: 'manual-sync' }
   /** a run left `syncing` (or `retrying`) by a killed worker, its job lost, is handed back to the scheduler */
-  | { type: 'run-abandoned' };
+  | { type: 'run-abandoned' }
+  /**
+   * the run's job failed for a cause outside the mailbox (it stalled out: its worker was killed or
+   * blocked too often; or the worker failed before it could record the run): due again at once, with
+   * the cause shown, so the mailbox neither waits for its next interval nor shows healthy meanwhile
+   */
+  | { type: 'run-interrupted' };
 
 export type StatusEventType = StatusEvent['type'];
 
@@ -88,6 +94,11 @@ const RULES: Record<StatusEventType, Rule> = {
   'cause-fixed': { from: ['error'], to: () => ({ state: 'scheduled', nextRun: 'now', lastError: 'clear' }) },
   'manual-sync': { from: ['error'], to: () => ({ state: 'scheduled', nextRun: 'now', lastError: 'clear' }) },
   'run-abandoned': { from: ['syncing', 'retrying'], to: () => ({ state: 'scheduled', nextRun: 'now', lastError: 'keep' }) },
+  // Not from `throttled` (its back-off still holds) nor `error` (a stop keeps its own cause).
+  'run-interrupted': {
+    from: ['scheduled', 'syncing', 'healthy', 'degraded', 'retrying'],
+    to: () => ({ state: 'scheduled', nextRun: 'now', lastError: 'set' }),
+  },
 };
 
 /** The states an event applies in (the WHERE clause of the statement that applies it). */

@@ -100,6 +100,19 @@ export interface ItemFailure {
   message: string;
 }
 
+/**
+ * An Exchange item that could not be read (a per-item error answer, or the transport's mapper
+ * failed on it), named by its Exchange id. `crmId` is its linked CRM item, null when exsync never
+ * read it (a new Exchange item): such an item is counted among the failing items on its own.
+ */
+export interface UnreadableItem {
+  itemId: string;
+  crmId: string | null;
+  kind: Exclude<ItemErrorKind, 'postgres'>;
+  code: string;
+  message: string;
+}
+
 export interface ItemBackoff {
   /** delay after the first failure, seconds */
   baseSeconds: number;
@@ -180,7 +193,15 @@ export interface SyncStoreSession {
   /** Records failures on the items' links (a pending link when the item has none); back-off doubles per attempt. */
   recordItemFailures(failures: ItemFailure[], backoff?: ItemBackoff): Promise<void>;
   clearItemFailures(linkIds: string[]): Promise<void>;
+  /** Failing items of the scope: links with an error, and unreadable Exchange items with no link. */
   countFailingItems(): Promise<number>;
+
+  /** Records Exchange items that could not be read; each is read again once its back-off ends (doubling per attempt). */
+  recordUnreadableItems(items: UnreadableItem[], backoff?: ItemBackoff): Promise<void>;
+  /** Forgets the records of items read fine or gone, by Exchange id. */
+  clearUnreadableItems(itemIds: string[]): Promise<void>;
+  /** Up to `limit` unreadable items whose back-off has ended: their Exchange ids, oldest record first. */
+  dueUnreadableItems(limit: number): Promise<string[]>;
 
   /** Told how many links were inserted since it last returned true; refreshes what a bulk load made stale. Returns whether it did. */
   afterBulkLoad(insertedLinks: number): Promise<boolean>;

@@ -31,3 +31,4 @@ export * from './transportSwitchRepository';
 export * from './oauthStateRepository';
 export * from './connectionTestRepository';
 export * from './pingPostgres';
+export * from './exchangeReadErrorRepository';

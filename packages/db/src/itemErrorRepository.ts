@@ -61,18 +61,33 @@ export async function clearItemFailures(q: Queryable, linkIds: string[]): Promis
   );
 }
 
-/** How many items of a mailbox (optionally of one kind) currently fail. */
+/**
+ * How many items of a mailbox (optionally of one kind) currently fail: links with an error, and
+ * Exchange items that could not be read and have no link (exchange_read_errors with no crm_id; a
+ * linked one is counted by its link).
+ */
 export async function countFailingItems(q: Queryable, mailboxId: string, kind?: string): Promise<number> {
   const res = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM item_links WHERE mailbox_id = $1 AND error_code IS NOT NULL AND ($2::text IS NULL OR kind = $2)`,
+    `SELECT ((SELECT count(*) FROM item_links WHERE mailbox_id = $1 AND error_code IS NOT NULL AND ($2::text IS NULL OR kind = $2))
+           + (SELECT count(*) FROM exchange_read_errors WHERE mailbox_id = $1 AND crm_id IS NULL AND ($2::text IS NULL OR kind = $2)))::int AS n`,
     [mailboxId, kind ?? null],
   );
   return res.rows[0].n;
 }
 
+/** Failing items as rows of one shape: links with an error, then unreadable Exchange items with no link (crm_id null). */
+const FAILING_ITEMS = `(
+  SELECT kind, crm_id, ews_item_id, error_kind, error_code, error_message, error_attempts, error_next_at, error_at
+    FROM item_links WHERE mailbox_id = $1 AND error_code IS NOT NULL
+  UNION ALL
+  SELECT kind, NULL, item_id, error_kind, error_code, error_message, attempts, next_at, at
+    FROM exchange_read_errors WHERE mailbox_id = $1 AND crm_id IS NULL
+) f`;
+
 export interface ItemErrorRow {
   kind: 'appointment' | 'contact';
-  crmId: string;
+  /** null: an Exchange item exsync could not read, with no CRM item yet */
+  crmId: string | null;
   ewsItemId?: string;
   errorKind: ItemErrorKind;
   code: string;
@@ -87,7 +102,7 @@ const ERROR_COLUMNS = `kind, crm_id, ews_item_id, error_kind, error_code, error_
 function toRow(r: Record<string, unknown>): ItemErrorRow {
   return {
     kind: r.kind as ItemErrorRow['kind'],
-    crmId: r.crm_id as string,
+    crmId: (r.crm_id as string | null) ?? null,
     ...(r.ews_item_id ? { ewsItemId: r.ews_item_id as string } : {}),
     errorKind: r.error_kind as ItemErrorKind,
     code: r.error_code as string,
@@ -98,17 +113,22 @@ function toRow(r: Record<string, unknown>): ItemErrorRow {
   };
 }
 
-/** Failing items of a mailbox, oldest failure first, keyset-paged by (kind, crm id). */
+/**
+ * Failing items of a mailbox, keyset-paged by (kind, crm id, Exchange id): per kind, the CRM items
+ * in crm id order, then the unreadable Exchange items with no CRM item (crm id null) by Exchange id.
+ */
 export async function listItemErrors(
   q: Queryable,
   mailboxId: string,
-  opts: { limit?: number; after?: { kind: string; crmId: string } } = {},
+  opts: { limit?: number; after?: { kind: string; crmId: string | null; ewsItemId?: string } } = {},
 ): Promise<ItemErrorRow[]> {
+  // within a kind: CRM items first (crm_id IS NULL is false), then the unreadable Exchange items by id
   const res = await q.query(
-    `SELECT ${ERROR_COLUMNS} FROM item_links
-      WHERE mailbox_id = $1 AND error_code IS NOT NULL AND ($2::text IS NULL OR (kind, crm_id) > ($2, $3))
-      ORDER BY kind, crm_id LIMIT $4`,
-    [mailboxId, opts.after?.kind ?? null, opts.after?.crmId ?? null, opts.limit ?? 1000],
+    `SELECT ${ERROR_COLUMNS} FROM ${FAILING_ITEMS}
+      WHERE $2::text IS NULL
+         OR (kind, crm_id IS NULL, COALESCE(crm_id, ''), COALESCE(ews_item_id, '')) > ($2, $3::text IS NULL, COALESCE($3, ''), COALESCE($5, ''))
+      ORDER BY kind, crm_id IS NULL, COALESCE(crm_id, ''), COALESCE(ews_item_id, '') LIMIT $4`,
+    [mailboxId, opts.after?.kind ?? null, opts.after?.crmId ?? null, opts.limit ?? 1000, opts.after?.ewsItemId ?? null],
   );
   return res.rows.map(toRow);
 }
@@ -118,12 +138,21 @@ export async function summarizeItemErrors(
   q: Queryable,
   mailboxId: string,
   limit = 5,
-): Promise<{ count: number; first: { kind: ItemErrorRow['kind']; crmId: string; code: string; message: string }[] }> {
+): Promise<{ count: number; first: { kind: ItemErrorRow['kind']; crmId: string | null; ewsItemId?: string; code: string; message: string }[] }> {
   const res = await q.query(
-    `SELECT ${ERROR_COLUMNS}, count(*) OVER ()::int AS total FROM item_links
-      WHERE mailbox_id = $1 AND error_code IS NOT NULL ORDER BY error_at, kind, crm_id LIMIT $2`,
+    `SELECT ${ERROR_COLUMNS}, count(*) OVER ()::int AS total FROM ${FAILING_ITEMS}
+      ORDER BY error_at, kind, crm_id, ews_item_id LIMIT $2`,
     [mailboxId, limit],
   );
   const count = res.rows[0]?.total ?? 0;
-  return { count, first: res.rows.map((r) => ({ kind: r.kind, crmId: r.crm_id, code: r.error_code, message: r.error_message })) };
+  return {
+    count,
+    first: res.rows.map((r) => ({
+      kind: r.kind,
+      crmId: r.crm_id ?? null,
+      ...(r.ews_item_id ? { ewsItemId: r.ews_item_id } : {}),
+      code: r.error_code,
+      message: r.error_message,
+    })),
+  };
 }

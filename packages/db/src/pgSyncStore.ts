@@ -9,6 +9,7 @@ import { appendChanges } from './changeFeedRepository';
 import { recordConflicts } from './conflictRepository';
 import { getCrmItems, listCrmChangesForPush, listUnlinkedCrmItems, writeCrmItemsFromExchange, writeCrmItemsWithFeed } from './crmItemRepository';
 import { clearItemFailures, countFailingItems, recordItemFailures } from './itemErrorRepository';
+import { clearUnreadableItems, dueUnreadableItems, recordUnreadableItems } from './exchangeReadErrorRepository';
 import {
   deleteLinks,
   getLinksByCrmIds,
@@ -64,6 +65,9 @@ function session(q: Queryable, s: SyncScope): SyncStoreSession {
     recordItemFailures: (failures, backoff) => recordItemFailures(q, mailboxId, kind, failures, backoff),
     clearItemFailures: (ids) => clearItemFailures(q, ids),
     countFailingItems: () => countFailingItems(q, mailboxId, kind),
+    recordUnreadableItems: (items, backoff) => recordUnreadableItems(q, mailboxId, kind, items, backoff),
+    clearUnreadableItems: (ids) => clearUnreadableItems(q, mailboxId, kind, ids),
+    dueUnreadableItems: (limit) => dueUnreadableItems(q, mailboxId, kind, limit),
     afterBulkLoad: (n) => analyzeAfterBulkLoad(q, n),
   };
 }

@@ -1,6 +1,7 @@
 /** The API side of sync: the contract's sync-status read and the "sync now" request. */
 import { fromStates, targetOf, type ItemKind, type MailboxState, type SyncCounts, type SyncProgress } from '@exsync/canonical';
 import type { Queryable } from './queryable';
+import { mailboxSwitchView, type MailboxSwitchView } from './transportSwitchRepository';
 
 export interface SyncStatus {
   mailboxId: string;
@@ -22,6 +23,8 @@ export interface SyncStatus {
   progress: SyncProgress | null;
   /** items linked between the CRM and Exchange, per kind */
   totals: { appointment: number; contact: number };
+  /** the mailbox's transport switch (its items found nowhere, with cause and fix), or null */
+  transportSwitch: MailboxSwitchView | null;
 }
 
 const RECENT_CONFLICTS = 10;
@@ -38,7 +41,9 @@ export async function getSyncStatus(db: Queryable, orgId: string, userId: string
             COALESCE((SELECT json_agg(r) FROM (
                SELECT c.kind, c.crm_id AS "crmId", c.fields, c.resolution, c.created_at AS at
                  FROM sync_conflicts c WHERE c.mailbox_id = m.id
-                ORDER BY c.created_at DESC, c.id DESC LIMIT $3) r), '[]') AS conflicts_recent
+                ORDER BY c.created_at DESC, c.id DESC LIMIT $3) r), '[]') AS conflicts_recent,
+            (SELECT row_to_json(ms) FROM (SELECT to_transport, state, items_not_found, error_code, error_message
+                                            FROM mailbox_switches WHERE mailbox_id = m.id) ms) AS switch
        FROM mailboxes m WHERE m.org_id = $1 AND m.user_id = $2`,
     [orgId, userId, RECENT_CONFLICTS],
   );
@@ -66,6 +71,7 @@ export async function getSyncStatus(db: Queryable, orgId: string, userId: string
     throttledUntil: iso(throttledUntil),
     progress: r.state === 'syncing' && r.sync_progress ? (r.sync_progress as SyncProgress) : null,
     totals: { appointment: r.linked_appointments, contact: r.linked_contacts },
+    transportSwitch: mailboxSwitchView(r.switch ?? null),
   };
 }
 

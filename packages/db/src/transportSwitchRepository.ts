@@ -8,7 +8,7 @@
  *   transport, beside `ews_item_id`, until the mailbox's switch completes in one transaction.
  */
 import type { Queryable } from './queryable';
-import type { ExchangeTransport } from '@exsync/canonical';
+import { switchItemsNotFoundMessage, type ExchangeTransport } from '@exsync/canonical';
 
 export type MailboxSwitchState = 'pending' | 'resolving' | 'done' | 'failed';
 
@@ -20,6 +20,34 @@ export interface TransportSwitchView {
   mailboxesTotal: number;
   /** the first failed mailbox's cause (exsync's catalogue), when the switch failed */
   error?: { code: string; message: string };
+  /** links the switch found nowhere over the new transport (taken as deleted in Exchange), over its mailboxes; present when > 0 */
+  itemsNotFound?: number;
+  /** with `itemsNotFound`: the catalogue's cause and fix (SwitchItemsNotFound) */
+  notice?: { code: string; message: string };
+}
+
+/** `transportSwitch` on a mailbox's sync-status: that mailbox's part of its organisation's switch. */
+export interface MailboxSwitchView {
+  to: ExchangeTransport;
+  state: 'running' | 'done' | 'failed';
+  itemsNotFound: number;
+  error?: { code: string; message: string };
+  notice?: { code: string; message: string };
+}
+
+/** The mailbox's switch as sync-status shows it, from a `mailbox_switches` row (null: none). */
+export function mailboxSwitchView(
+  r: { to_transport: ExchangeTransport; state: MailboxSwitchState; items_not_found: number; error_code: string | null; error_message: string | null } | null,
+): MailboxSwitchView | null {
+  if (!r) return null;
+  const view: MailboxSwitchView = {
+    to: r.to_transport,
+    state: r.state === 'pending' || r.state === 'resolving' ? 'running' : r.state,
+    itemsNotFound: Number(r.items_not_found),
+  };
+  if (r.state === 'failed' && r.error_code) view.error = { code: r.error_code, message: r.error_message ?? r.error_code };
+  if (view.itemsNotFound > 0) view.notice = switchItemsNotFoundMessage(view.itemsNotFound);
+  return view;
 }
 
 /** A mailbox "has synced" when it holds links or a stored sync state: both are in its transport's ids. */
@@ -36,6 +64,7 @@ export async function getTransportSwitch(db: Queryable, orgId: string): Promise<
             count(ms.*) AS total,
             count(ms.*) FILTER (WHERE ms.state = 'done') AS done,
             count(ms.*) FILTER (WHERE ms.state IN ('pending', 'resolving')) AS running,
+            COALESCE(sum(ms.items_not_found), 0) AS not_found,
             (SELECT json_build_object('code', f.error_code, 'message', f.error_message) FROM mailbox_switches f
               WHERE f.org_id = t.org_id AND f.state = 'failed' ORDER BY f.updated_at LIMIT 1) AS error
        FROM transport_switches t LEFT JOIN mailbox_switches ms ON ms.org_id = t.org_id
@@ -52,6 +81,8 @@ export async function getTransportSwitch(db: Queryable, orgId: string): Promise<
     mailboxesTotal: Number(r.total),
   };
   if (view.state === 'failed') view.error = { code: r.error.code, message: r.error.message };
+  const notFound = Number(r.not_found);
+  if (notFound > 0) Object.assign(view, { itemsNotFound: notFound, notice: switchItemsNotFoundMessage(notFound) });
   return view;
 }
 
@@ -88,7 +119,8 @@ export async function startTransportSwitch(db: Queryable, orgId: string, from: E
   await db.query(`DELETE FROM mailbox_switches WHERE org_id = $1 AND NOT (mailbox_id = ANY($2::uuid[]))`, [orgId, ids]);
   await db.query(
     `INSERT INTO mailbox_switches (mailbox_id, org_id, to_transport, state) SELECT unnest($2::uuid[]), $1, $3, 'pending'
-     ON CONFLICT (mailbox_id) DO UPDATE SET to_transport = EXCLUDED.to_transport, state = 'pending', error_code = NULL, error_message = NULL, updated_at = now()`,
+     ON CONFLICT (mailbox_id) DO UPDATE SET to_transport = EXCLUDED.to_transport, state = 'pending', error_code = NULL, error_message = NULL,
+       items_not_found = 0, updated_at = now()`,
     [orgId, ids, to],
   );
   await db.query(
@@ -169,7 +201,8 @@ export async function storeResolutions(
 
 /**
  * Completes a mailbox's switch, in the caller's transaction, if it is still resolving towards `to`
- * (false: it was cancelled or restarted meanwhile, nothing changed). Links take their new ids (the
+ * (null: it was cancelled or restarted meanwhile, nothing changed); returns how many links were
+ * found nowhere, which the switch keeps (`items_not_found`) for the status. Links take their new ids (the
  * old one kept in previous_item_id); two links found at one item keep the first, the other is
  * treated as found nowhere; links found nowhere keep `unresolvedId(old id)` and are marked unseen so
  * the first full round of the new transport concludes them as Exchange deletes (through the engine's
@@ -181,9 +214,9 @@ export async function completeMailboxSwitch(
   mailboxId: string,
   to: ExchangeTransport,
   unresolvedId: (oldId: string) => string,
-): Promise<boolean> {
+): Promise<{ itemsNotFound: number } | null> {
   const row = await db.query(`SELECT 1 FROM mailbox_switches WHERE mailbox_id = $1 AND state = 'resolving' AND to_transport = $2 FOR UPDATE`, [mailboxId, to]);
-  if (row.rowCount === 0) return false;
+  if (row.rowCount === 0) return null;
   await db.query(
     `UPDATE item_links l SET next_item_id = NULL
        FROM (SELECT id, row_number() OVER (PARTITION BY kind, next_item_id ORDER BY created_at, id) AS n
@@ -208,8 +241,11 @@ export async function completeMailboxSwitch(
   );
   await db.query(`UPDATE sync_states SET sync_state = NULL, resync_in_progress = true, updated_at = now() WHERE mailbox_id = $1`, [mailboxId]);
   await db.query(`UPDATE mailboxes SET transport = $2, updated_at = now() WHERE id = $1`, [mailboxId, to]);
-  await db.query(`UPDATE mailbox_switches SET state = 'done', updated_at = now() WHERE mailbox_id = $1`, [mailboxId]);
-  return true;
+  await db.query(`UPDATE mailbox_switches SET state = 'done', items_not_found = $2, updated_at = now() WHERE mailbox_id = $1`, [
+    mailboxId,
+    unresolved.rows.length,
+  ]);
+  return { itemsNotFound: unresolved.rows.length };
 }
 
 /**

@@ -131,8 +131,11 @@ export function openGraphMailbox(opts: GraphMailboxOptions): GraphMailbox {
   return new GraphMailboxSession(opts);
 }
 
-/** Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. */
-export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'now' | 'timeoutMs'> = {}): MailboxOpener {
+/**
+ * Graph as a MailboxOpener for the worker: `endpointUrl` is the organisation's graphUrl. The request
+ * timeout comes with each open request (the worker chooses it per transport), never from here.
+ */
+export function graphOpener(extra: Pick<GraphMailboxOptions, 'endpointPolicy' | 'maxResponseBytes' | 'now'> = {}): MailboxOpener {
   return ({ endpointUrl, ...rest }) => openGraphMailbox({ graphUrl: endpointUrl, ...rest, ...extra });
 }
 
@@ -160,6 +163,8 @@ class GraphMailboxSession implements GraphMailbox {
    * holds one page at most and never answers for a state older than the page the engine reads.
    */
   private pageEvents = new Map<string, ItemJson>();
+  /** Events of the current calendar page whose read failed for that event alone: getItems answers them with the failure (one bad item stops only itself). */
+  private pageFailures = new Map<string, SyncError>();
   /**
    * Items this session wrote, by id: the changeKey Graph answered and the tag we wrote (creates).
    * A delta entry with that id and changeKey is our own write coming back: it is reported without
@@ -337,7 +342,9 @@ class GraphMailboxSession implements GraphMailbox {
   private async calendarChanges(entries: Json[], seen: Set<string>): Promise<FolderChange[]> {
     const out: FolderChange[] = [];
     const named = new Set<string>();
+    const entryChangeKey = new Map<string, string>();
     for (const e of entries) {
+      if (typeof e.id === 'string' && typeof e.changeKey === 'string') entryChangeKey.set(e.id, e.changeKey);
       const master = typeof e.seriesMasterId === 'string' && (e.type === 'occurrence' || e.type === 'exception') ? e.seriesMasterId : undefined;
       const id = master ?? (e.id as string);
       if (seen.has(id)) continue;
@@ -365,8 +372,24 @@ class GraphMailboxSession implements GraphMailbox {
           out.push({ type: 'delete', itemId: id });
           return;
         }
-        if (a.status >= 400) throw errorFromGraph(a.status, a.body, a.headers['retry-after']);
-        const item = parseItem(a.body, 'event');
+        if (a.status >= 400) {
+          // One event Graph will not serve is that event's failure, not the round's: the engine
+          // decides from the error (runErrors.ts) whether it stops the run or only the item.
+          seen.add(id);
+          this.pageFailures.set(id, errorFromGraph(a.status, a.body, a.headers['retry-after']));
+          out.push({ type: 'update', itemId: id, changeKey: entryChangeKey.get(id) ?? '' });
+          return;
+        }
+        let item: ItemJson;
+        try {
+          item = parseItem(a.body, 'event');
+        } catch (e) {
+          // an event Graph answered but exsync cannot read fails alone, as in getItems
+          seen.add(id);
+          this.pageFailures.set(id, this.itemFailure(e).error);
+          out.push({ type: 'update', itemId: id, changeKey: entryChangeKey.get(id) ?? '' });
+          return;
+        }
         if ((item.type === 'occurrence' || item.type === 'exception') && typeof item.seriesMasterId === 'string') {
           if (!seen.has(item.seriesMasterId) && !named.has(item.seriesMasterId)) next.push(item.seriesMasterId);
           return;
@@ -408,6 +431,7 @@ class GraphMailboxSession implements GraphMailbox {
   /** Forgets the events the last calendar page read: a write or a resolution must read Exchange as it is now. */
   private dropPageEvents(): void {
     if (this.pageEvents.size > 0) this.pageEvents = new Map<string, ItemJson>();
+    if (this.pageFailures.size > 0) this.pageFailures = new Map<string, SyncError>();
   }
 
   /** Remembers a write's answer (see `written`), oldest forgotten first beyond WRITTEN_MEMO. */
@@ -429,8 +453,12 @@ class GraphMailboxSession implements GraphMailbox {
     const bodies: ({ held: ItemJson } | GraphResponse | SyncError)[] = new Array(itemIds.length);
     const toRead: number[] = [];
     itemIds.forEach((id, i) => {
+      const failed = kind === 'appointment' ? this.pageFailures.get(id) : undefined;
       const held = kind === 'appointment' ? this.pageEvents.get(id) : undefined;
-      if (held) {
+      if (failed) {
+        this.pageFailures.delete(id);
+        bodies[i] = failed;
+      } else if (held) {
         this.pageEvents.delete(id);
         bodies[i] = { held };
       } else toRead.push(i);

@@ -60,6 +60,7 @@ async function execute(
       await sleep(latencyMs);
       if (inBatch && deps.faults.rollItemBusy(config)) throw throttled(config);
       const res = p.run();
+      refuseUnreadableItem(deps, req, p.mb.email, res);
       res.headers['request-id'] ??= requestId;
       return res;
     } finally {
@@ -69,6 +70,20 @@ async function execute(
     if (!(e instanceof GraphError)) deps.requestLog.noteError(entry, e);
     return errorResponse(e, requestId, req.headers['client-request-id']);
   }
+}
+
+/**
+ * The shared per-item refusal (`PUT /_sim/mailboxes/:email/item-faults`) on reads, as EWS's GetItem
+ * honours it: a GET answering one item whose text contains the refusal's mark is answered 400 with
+ * the refusal's code instead (an item Exchange cannot read), inside a `$batch` too, while the rest
+ * of the batch succeeds. Listings (delta rounds: `value`) are never refused.
+ */
+function refuseUnreadableItem(deps: ServerDeps, req: GraphRequest, mailbox: string, res: GraphResponse): void {
+  if (req.method !== 'GET' || res.status !== 200) return;
+  const body = res.body as { id?: unknown; value?: unknown } | undefined;
+  if (!body || typeof body !== 'object' || typeof body.id !== 'string' || 'value' in body) return;
+  const refusal = deps.faults.itemRefusal(mailbox, [JSON.stringify(body)]);
+  if (refusal) throw new GraphError(400, refusal.code, 'The item cannot be read.');
 }
 
 /** Builds the internal request from the wire: version check, JSON body, token, headers. */

@@ -5,7 +5,7 @@
  * Codes: `InvalidItem` (cannot be mapped: fix it in the CRM), Exchange's response code (Exchange
  * refused or could not read it), `StorageRefused` (Postgres refused Exchange's data).
  */
-import type { Appointment, Contact, CrmItemRow, ItemFailure, ItemKind, LinkRow, MailboxError, SyncStoreSession } from '@exsync/canonical';
+import type { Appointment, Contact, CrmItemRow, ItemFailure, ItemKind, LinkRow, MailboxError, SyncStoreSession, UnreadableItem } from '@exsync/canonical';
 import { MEETING_DELETE_REFUSED, SyncError, adminMessage, isMeetingDeleteRefusal } from '@exsync/canonical';
 import { syncedContent } from './syncedContent';
 import type { SyncRun } from './syncTypes';
@@ -71,17 +71,32 @@ export async function recordFailures(ctx: SyncRun, q: SyncStoreSession, failures
   await q.recordItemFailures(failures, ctx.itemBackoff);
 }
 
-/** A linked Exchange item that Exchange answered with a per-item error when it was read. */
-export function unreadableItem(link: LinkRow, error: MailboxError): ItemFailure {
+/** The code and message of an Exchange item that could not be read (a per-item error, or the mapper failed on it). */
+function readFailure(kind: ItemKind, itemId: string | null, error: MailboxError): { kind: 'mapping' | 'exchange'; code: string; message: string } {
   const mapping = error.code === 'MappingFailed';
   const code = mapping ? 'InvalidItem' : (error.code ?? error.kind);
+  const cause = mapping ? 'could not be turned into a CRM item' : `could not be read from Exchange (${code})`;
+  const which = itemId ? `The ${kind} with Exchange id ${itemId} (not in the CRM yet)` : 'The item';
   return {
-    crmId: link.crmId,
-    crmVersion: link.crmVersion,
     kind: mapping ? 'mapping' : 'exchange',
     code,
-    message: `The item could not be read from Exchange (${code}); it is read again when it changes in Exchange.`,
+    message:
+      `${which} ${cause}. Open it in Outlook and correct or delete it; ` +
+      'exsync reads it again after a back-off (5 minutes, doubling) and as soon as it changes in Exchange.',
   };
+}
+
+/** A linked Exchange item that Exchange answered with a per-item error when it was read. */
+export function unreadableItem(link: LinkRow, error: MailboxError): ItemFailure {
+  return { crmId: link.crmId, crmVersion: link.crmVersion, ...readFailure(link.kind, null, error) };
+}
+
+/**
+ * The record of an Exchange item that could not be read (linked or new), which keeps it on the
+ * mailbox's status and has it read again after a back-off; a new item is named by its Exchange id.
+ */
+export function unreadableRecord(kind: ItemKind, itemId: string, link: LinkRow | undefined, error: MailboxError): UnreadableItem {
+  return { itemId, crmId: link?.crmId ?? null, ...readFailure(kind, link ? null : itemId, error) };
 }
 
 /** A linked Exchange item whose data Postgres refused (SQLSTATE `sqlState`). */

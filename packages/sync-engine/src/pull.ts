@@ -4,10 +4,10 @@
  * transaction (pagePlan.ts). Crash points and the full-resync rules: mailboxSync.ts.
  */
 import type { Appointment, ChangePage, Contact, FetchedItem, FolderChange, LinkRow, MailboxError, SyncStateRow, SyncStoreSession } from '@exsync/canonical';
-import { FOLDER_OF_KIND, storableValue } from '@exsync/canonical';
+import { FOLDER_OF_KIND, isUnresolvedItemId, storableValue } from '@exsync/canonical';
 import type { ExchangeChange } from './decide';
 import { buildMatcher, type Matcher } from './firstSyncMatching';
-import { contentOf, isDataRefusal, storageRefused, unreadableItem } from './itemFailures';
+import { contentOf, isDataRefusal, storageRefused, unreadableItem, unreadableRecord } from './itemFailures';
 import { WRITE_BATCH } from './exchangeWrites';
 import { PagePlan } from './pagePlan';
 import { planPull, type PulledItem, type PullAction } from './pullPlan';
@@ -20,7 +20,10 @@ function isSyncStateInvalid(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { kind?: unknown }).kind === 'SyncStateInvalid';
 }
 
-/** Pulls the folder's Exchange changes into the CRM, restarting the folder when Exchange rejects its SyncState. */
+/**
+ * Pulls the folder's Exchange changes into the CRM, restarting the folder when Exchange rejects its
+ * SyncState; then reads again the unreadable items whose back-off ended (rereadUnreadable).
+ */
 export async function pull(ctx: SyncRun, counts: SyncCounts): Promise<void> {
   const folder = FOLDER_OF_KIND[ctx.kind];
   const state = await ctx.store.getSyncState(folder);
@@ -36,6 +39,29 @@ export async function pull(ctx: SyncRun, counts: SyncCounts): Promise<void> {
     });
     await pullFrom(ctx, restart, counts);
   }
+  await rereadUnreadable(ctx, counts);
+}
+
+/** Unreadable items read again per run and kind (one batched read). */
+const REREAD_BATCH = 100;
+
+/**
+ * Items that could not be read are past the folder's SyncState, so Exchange reports them again
+ * only when they change: once their back-off ends they are read again here, as a page of their
+ * own that leaves the SyncState as it is. One that reads fine is applied as any change (and its
+ * record cleared), one gone is forgotten (a linked one goes through decide as a delete), one still
+ * unreadable is recorded again with a longer back-off.
+ */
+async function rereadUnreadable(ctx: SyncRun, counts: SyncCounts): Promise<void> {
+  const ids = await ctx.store.dueUnreadableItems(REREAD_BATCH);
+  if (ids.length === 0) return;
+  const state = await ctx.store.getSyncState(FOLDER_OF_KIND[ctx.kind]);
+  // an empty change key never equals a link's: each is read
+  const read = await readPage(
+    ctx,
+    ids.map((itemId) => ({ type: 'update', itemId, changeKey: '' })),
+  );
+  await applyPageIsolatingRefusals(ctx, read, state, state, undefined, counts, async () => undefined);
 }
 
 async function pullFrom(ctx: SyncRun, start: SyncStateRow, counts: SyncCounts): Promise<void> {
@@ -271,6 +297,13 @@ async function applyPage(
     for (const { crmId, ...p } of items) plan.add(planPull(ctx, { ...p, crm: crmId ? (crmRows.get(crmId) ?? null) : null }));
     // An item Exchange reported changed is decided afresh: the executor clears its earlier failure.
     await plan.apply(c);
+    // Unreadable items (new ones too) stay on the status and are read again after a back-off;
+    // those read now, or gone, are forgotten.
+    await c.recordUnreadableItems(
+      unreadable.map(({ itemId, error }) => unreadableRecord(ctx.kind, itemId, links.get(itemId), error)),
+      ctx.itemBackoff,
+    );
+    await c.clearUnreadableItems(fetched.map((f) => f.change.itemId).concat(changes.filter((x) => x.type === 'delete').map((x) => x.itemId)));
     // Links are only ever unseen while a full resync runs (markLinksUnseen and the transport
     // switch set resyncInProgress with it): outside one this would update nothing, at the cost
     // of an index probe per item of every page of an initial sync.
@@ -296,8 +329,10 @@ async function applyPage(
 async function confirmedGone(ctx: SyncRun, page: FolderChange[]): Promise<Set<string> | undefined> {
   if (!ctx.port.confirmDeleted) return undefined;
   const onPage = new Set(page.map((x) => x.itemId));
-  const ids = (await ctx.store.unseenLinks()).map((l) => l.ewsItemId!).filter((id) => !onPage.has(id));
-  const out = new Set<string>();
+  const unseen = (await ctx.store.unseenLinks()).map((l) => l.ewsItemId!).filter((id) => !onPage.has(id));
+  // a switch's placeholder for an item it found nowhere names no item: gone without asking
+  const out = new Set<string>(unseen.filter(isUnresolvedItemId));
+  const ids = unseen.filter((id) => !isUnresolvedItemId(id));
   for (let i = 0; i < ids.length; i += WRITE_BATCH) for (const id of await ctx.port.confirmDeleted(ctx.kind, ids.slice(i, i + WRITE_BATCH))) out.add(id);
   return out;
 }

@@ -8,23 +8,6 @@ import type { ExchangeTransport } from '@exsync/canonical';
 import type pg from 'pg';
 import { HttpError } from './httpError';
 
-/** `transportSwitch` in the settings view (OpenAPI). */
-export const transportSwitchSchema = {
-  type: 'object',
-  nullable: true,
-  description:
-    "The organisation's latest change of transport, switched mailbox by mailbox with every link kept; null when none. " +
-    'A failed mailbox keeps syncing over the old transport; `error` is its cause. Saving `transport` again retries it.',
-  properties: {
-    to: { type: 'string', enum: ['ews', 'graph'] },
-    state: { type: 'string', enum: ['running', 'done', 'failed'] },
-    mailboxesDone: { type: 'integer' },
-    mailboxesTotal: { type: 'integer' },
-    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] },
-  },
-  required: ['to', 'state', 'mailboxesDone', 'mailboxesTotal'],
-} as const;
-
 /**
  * Whether saving `transport` starts a switch, and from which transport (undefined: none). Refuses
  * with 409 naming `transport`: a change while a switch is running, and a switch back from Graph to

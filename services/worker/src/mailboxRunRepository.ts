@@ -6,9 +6,12 @@
  * lastError the rest of the SET clause. The organisation-wide stop and markDueNow, which the API
  * also records, are in @exsync/db.
  */
-import { SCHEDULABLE_STATES, calendarWindowAt, type SyncCounts, type SyncDirection } from '@exsync/canonical';
+import { SCHEDULABLE_STATES, calendarWindowAt, runInterruptedMessage, type SyncCounts, type SyncDirection } from '@exsync/canonical';
 import { statusTransition, type Queryable } from '@exsync/db';
 import { mailboxLockHeldSql } from './mailboxLock';
+
+/** A `syncing` mailbox whose lock nobody holds and whose run started longer ago than this lost its job. */
+const INTERRUPTED_SYNCING_SECONDS = 600;
 
 /** States the scheduler picks up; they match the partial index `mailboxes_due_idx` (migration 1796000000000). */
 const SCHEDULABLE = `(${SCHEDULABLE_STATES.map((s) => `'${s}'`).join(', ')})`;
@@ -76,12 +79,17 @@ export async function scheduleCalendarWindowRolls(db: Queryable, now: Date): Pro
  * cleared, and mailboxes in `error` become due again when their org's settings or their user
  * changed after the error. A mailbox left `syncing` or `retrying` by a killed worker for longer
  * than any retry back-off (at most an hour) becomes due again too, unless a worker still holds its
- * sync lock (a long first sync): its BullMQ job may have been lost with Redis' data.
+ * sync lock (a long first sync): its BullMQ job may have been lost with Redis' data. A mailbox
+ * `syncing` with no lock held and no run started for `interruptedSyncingSeconds` (default 10
+ * minutes) is taken as interrupted sooner: `scheduled` with the RunInterrupted cause.
  * Returns their ids for the caller to enqueue at once; their next scheduled run is an interval
  * ahead, as if claimed, so the same tick's claim does not queue them a second time (a failed
  * enqueue makes them due again).
  */
-export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds: number; intervalSeconds: number }): Promise<string[]> {
+export async function reviveMailboxes(
+  db: Queryable,
+  opts: { stuckSyncingSeconds: number; intervalSeconds: number; interruptedSyncingSeconds?: number },
+): Promise<string[]> {
   await db.query(
     `UPDATE exchange_settings SET org_error_code = NULL, org_error_message = NULL, org_error_at = NULL, org_error_since = NULL
       WHERE org_error_code IS NOT NULL AND org_error_at IS NOT NULL AND updated_at > org_error_at`,
@@ -97,6 +105,19 @@ export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds
       RETURNING m.id`,
     [opts.intervalSeconds, fixed.to, fixed.from],
   );
+  // `syncing` with no worker holding the lock and no run started for a while: the job is gone (it
+  // stalled out and its `failed` event was lost with its worker, or Redis lost it). A killed worker's
+  // job is handed back within seconds and starts again (last_started_at moves), so this is not it.
+  const interrupted = statusTransition({ type: 'run-interrupted' });
+  const cause = runInterruptedMessage('stalled');
+  const lost = await db.query<{ id: string }>(
+    `UPDATE mailboxes SET state = $3, next_run_at = ${JITTERED_NEXT_RUN('$2::double precision')}, last_error_code = $4, last_error_message = $5,
+            last_error_at = now(), consecutive_failures = consecutive_failures + 1, updated_at = now()
+      WHERE enabled AND state = 'syncing' AND last_started_at < now() - make_interval(secs => $1::double precision)
+        AND NOT ${mailboxLockHeldSql('id')}
+      RETURNING id`,
+    [opts.interruptedSyncingSeconds ?? INTERRUPTED_SYNCING_SECONDS, opts.intervalSeconds, interrupted.to, cause.code, cause.message],
+  );
   const abandoned = statusTransition({ type: 'run-abandoned' });
   const stuck = await db.query<{ id: string }>(
     `UPDATE mailboxes SET state = $3, next_run_at = ${JITTERED_NEXT_RUN('$2::double precision')}, updated_at = now()
@@ -105,7 +126,7 @@ export async function reviveMailboxes(db: Queryable, opts: { stuckSyncingSeconds
       RETURNING id`,
     [opts.stuckSyncingSeconds, opts.intervalSeconds, abandoned.to, abandoned.from],
   );
-  return [...revived.rows, ...stuck.rows].map((r) => r.id);
+  return [...revived.rows, ...lost.rows, ...stuck.rows].map((r) => r.id);
 }
 
 export interface RunContext {
@@ -207,6 +228,22 @@ export async function recordRunFailure(
       WHERE id = $1 AND state = ANY($7::text[])`,
     [mailboxId, failure.code, failure.message, failure.final, failure.intervalSeconds, t.to, t.from],
   );
+}
+
+/**
+ * The run's job failed without the run recording why (it stalled out, or failed before it could):
+ * `scheduled` and due at once with the cause, so the scheduler's next tick queues a fresh job. Left
+ * alone while a worker holds the mailbox's lock (a run is in progress after all).
+ */
+export async function recordRunInterrupted(db: Queryable, mailboxId: string, cause: { code: string; message: string }): Promise<boolean> {
+  const t = statusTransition({ type: 'run-interrupted' });
+  const res = await db.query(
+    `UPDATE mailboxes SET state = $4, last_error_code = $2, last_error_message = $3, last_error_at = now(), next_run_at = now(),
+            consecutive_failures = consecutive_failures + 1, updated_at = now()
+      WHERE id = $1 AND enabled AND state = ANY($5::text[]) AND NOT ${mailboxLockHeldSql('id')}`,
+    [mailboxId, cause.code, cause.message, t.to, t.from],
+  );
+  return (res.rowCount ?? 0) > 0;
 }
 
 /** A cause that needs a person, for this mailbox: `error`, out of the scheduler (next_run_at NULL) until it is fixed. */

@@ -38,8 +38,12 @@ export interface SyncProcessorDeps {
   openMailbox: MailboxOpener;
   /** the Graph transport, for organisations whose settings say `transport: "graph"` */
   openGraphMailbox?: MailboxOpener;
-  /** per request; default the transport's */
-  ewsTimeoutMs?: number;
+  /**
+   * Deadline of one request per transport, in ms (EXSYNC_EWS_TIMEOUT_SECONDS and
+   * EXSYNC_GRAPH_TIMEOUT_SECONDS, wired by worker.ts); a transport left out keeps its own default.
+   * openPort is the one place a mailbox's timeout is chosen: the transport it opens names it.
+   */
+  requestTimeoutMs?: Partial<Record<ExchangeTransport, number>>;
   /** how long a job waits when another worker holds the mailbox (plus jitter) */
   lockBusyDelayMs?: number;
   /** Prometheus counters for runs, items, requests and throttling (absent: nothing is counted) */
@@ -53,6 +57,24 @@ export interface SyncProcessorDeps {
 export type SyncJobResult = { outcome: 'synced'; counts: SyncCounts } | { outcome: 'skipped'; why: string };
 
 const DEFAULT_LOCK_BUSY_DELAY_MS = 2_000;
+
+/** Errors the processor threw after recording the run's outcome on the mailbox (same process). */
+const recordedFailures = new WeakSet<object>();
+
+/**
+ * True when `err` is a failure the sync job recorded on the mailbox before throwing it (a retry or
+ * a stop): worker.ts's `failed` handler leaves the status it recorded alone. Anything else that
+ * fails a job for good (it stalled out, or failed before the run could record it) is an
+ * interruption the handler records (mailboxStatus `run-interrupted`).
+ */
+export function isRecordedFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && recordedFailures.has(err);
+}
+
+function recorded<E>(err: E): E {
+  if (typeof err === 'object' && err !== null) recordedFailures.add(err);
+  return err;
+}
 
 function runnable(ctx: RunContext): string | null {
   if (!ctx.enabled) return 'not enabled';
@@ -148,10 +170,10 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     }
     if (outcome.action === 'retry') {
       deps.log.warn(errFields, 'transient failure; retrying with back-off');
-      throw failure;
+      throw recorded(failure);
     }
     deps.log.error(errFields, 'sync stopped');
-    throw new UnrecoverableError(outcome.message);
+    throw recorded(new UnrecoverableError(outcome.message));
   };
 }
 
@@ -216,7 +238,7 @@ async function loadOrgCredentials(deps: SyncProcessorDeps, ctx: RunContext): Pro
   return creds;
 }
 
-/** The mailbox opened over `transport` (its tokens for that transport); metrics are labelled with it. */
+/** The mailbox opened over `transport` (its tokens and request timeout for that transport); metrics are labelled with it. */
 function openPort(deps: SyncProcessorDeps, ctx: RunContext, creds: ExchangeCredentials, transport: ExchangeTransport, run: RunTransport): MailboxPort {
   const getAccessToken = tokenGetter({
     pool: deps.pool,
@@ -235,7 +257,7 @@ function openPort(deps: SyncProcessorDeps, ctx: RunContext, creds: ExchangeCrede
     smtpAddress: ctx.smtpAddress as string,
     mode: creds.authMode,
     getAccessToken,
-    timeoutMs: deps.ewsTimeoutMs,
+    timeoutMs: deps.requestTimeoutMs?.[transport],
     // the window a windowed transport lists (it starts a new round when this moves) and the meeting delete policy
     calendarWindow: calendarWindowAt((deps.now ?? (() => new Date()))(), creds.calendarWindow),
     deleteOrganizerMeetings: creds.deleteOrganizerMeetings,

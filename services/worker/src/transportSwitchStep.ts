@@ -20,6 +20,7 @@ import {
   canResolveItems,
   sameValue,
   SyncError,
+  unresolvedItemId,
   type Appointment,
   type Contact,
   type ItemKind,
@@ -33,11 +34,8 @@ import type pg from 'pg';
 const RESOLVE_BATCH = 100;
 const KINDS: ItemKind[] = ['appointment', 'contact'];
 
-/**
- * The id a link keeps when its item was found nowhere: no transport lists it, so the first run's
- * resync concludes it deleted in Exchange (and a CRM edit made meanwhile restores it).
- */
-export const missingItemId = (oldId: string): string => `missing:${oldId}`;
+/** The id a link keeps when its item was found nowhere (canonical's unresolvedItemId). */
+export const missingItemId = unresolvedItemId;
 
 export interface SwitchStepArgs {
   pool: pg.Pool;
@@ -49,12 +47,15 @@ export interface SwitchStepArgs {
   log?: { info(fields: Record<string, unknown>, msg?: string): void };
 }
 
+/** What the step did: `done` with the links found nowhere (also kept on the switch for the status), or `cancelled`. */
+export type SwitchStepResult = { outcome: 'done'; itemsNotFound: number } | { outcome: 'cancelled' };
+
 /**
  * Runs the step; 'cancelled' when the switch was withdrawn or restarted meanwhile (nothing
  * changed). Throws a SyncError when the new transport fails (throttled, unreachable, refused, one
  * item unreadable): the caller retries or records the switch as failed.
  */
-export async function switchMailboxTransport(a: SwitchStepArgs): Promise<'done' | 'cancelled'> {
+export async function switchMailboxTransport(a: SwitchStepArgs): Promise<SwitchStepResult> {
   const { port } = a;
   if (!canResolveItems(port)) {
     throw new SyncError('InvalidSettings', `the ${a.to} transport cannot take over items from ${a.from}`, { code: 'SwitchDirectionUnsupported' });
@@ -86,8 +87,11 @@ export async function switchMailboxTransport(a: SwitchStepArgs): Promise<'done' 
     }
   }
   const done = await withTransaction(a.pool, (c) => completeMailboxSwitch(c, a.mailboxId, a.to, missingItemId));
-  a.log?.info({ mailboxId: a.mailboxId, from: a.from, to: a.to, found, outcome: done ? 'done' : 'cancelled' }, 'mailbox transport switch step');
-  return done ? 'done' : 'cancelled';
+  a.log?.info(
+    { mailboxId: a.mailboxId, from: a.from, to: a.to, found, itemsNotFound: done?.itemsNotFound, outcome: done ? 'done' : 'cancelled' },
+    'mailbox transport switch step',
+  );
+  return done ? { outcome: 'done', itemsNotFound: done.itemsNotFound } : { outcome: 'cancelled' };
 }
 
 /**

@@ -5,7 +5,7 @@ import { startMonitorSupervisor } from './monitorSupervisor';
  */
 import { endpointPolicyOf, type Config, type EndpointPolicy } from '@exsync/config';
 import { secretBoxFromConfig } from '@exsync/db';
-import type { MailboxOpener } from '@exsync/canonical';
+import { runInterruptedMessage, type MailboxOpener } from '@exsync/canonical';
 import {
   AppTokenProvider,
   DelegatedTokenProvider,
@@ -23,7 +23,8 @@ import { Registry } from 'prom-client';
 import { SYNC_QUEUE, assertNoColon, createRedisConnection, type SyncJobData } from './queues';
 import { startScheduler, type Scheduler } from './scheduler';
 import { JITTERED_EXPONENTIAL, jitteredExponentialBackoff } from './syncJobOptions';
-import { createSyncProcessor, type SyncJobResult } from './syncProcessor';
+import { createSyncProcessor, isRecordedFailure, type SyncJobResult } from './syncProcessor';
+import { recordRunInterrupted } from './mailboxRunRepository';
 import { createSyncMetrics } from './syncMetrics';
 import { createSyncProducer, type SyncProducer } from './syncProducer';
 
@@ -79,11 +80,16 @@ export interface RunningWorker {
  * intervals: 5 s each gives ~10 s (the default 30 s gives ~60 s). A short lock is safe here because
  * a job whose lock lapsed while it still runs (event loop blocked > 5 s) meets the per-mailbox
  * Postgres lock in its second run and waits, so two syncs of one mailbox still never overlap.
- * Stalls are allowed a few times before BullMQ fails a job: each run is safe to repeat.
+ * Stalls are allowed a few times before BullMQ fails a job: each run is safe to repeat. A job that
+ * stalls out does not leave its mailbox waiting for the next interval: the `failed` handler below
+ * makes it due at once (mailboxStatus `run-interrupted`), and the scheduler revives a `syncing`
+ * mailbox nobody holds should that event be lost with its worker.
  */
 export const LOCK_DURATION_MS = 5_000;
 export const STALLED_INTERVAL_MS = 5_000;
 export const MAX_STALLED_COUNT = 5;
+/** BullMQ's failedReason for a job that stalled more than MAX_STALLED_COUNT times (bullmq 6.7 moveStalledJobsToWait). */
+const STALLED_OUT_REASON = 'job stalled more than allowable limit';
 
 /** A connection that is not `ready` again this long after closing gets a fresh worker (BullMQ failover bug). */
 const RECREATE_AFTER_MS = 30_000;
@@ -132,8 +138,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     pool,
     box,
     openMailbox: opts.openMailbox ?? ewsOpener(endpointPolicy, config.maxResponseBytes),
-    openGraphMailbox:
-      opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes, timeoutMs: config.graphTimeoutSeconds * 1000 }),
+    openGraphMailbox: opts.openGraphMailbox ?? graphOpener({ endpointPolicy, maxResponseBytes: config.maxResponseBytes }),
     providers: {
       app: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy }),
       graphApp: new AppTokenProvider({ allowInsecureAuthority: config.allowInsecureAuthority, cache: tokenCache, endpointPolicy, scope: GRAPH_APP_SCOPE }),
@@ -142,7 +147,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     },
     intervalSeconds: config.syncIntervalSeconds,
     retryAttempts: config.syncRetry.attempts,
-    ewsTimeoutMs: config.ewsTimeoutSeconds * 1000,
+    requestTimeoutMs: { ews: config.ewsTimeoutSeconds * 1000, graph: config.graphTimeoutSeconds * 1000 },
     log: logger,
     now: opts.now,
   });
@@ -151,6 +156,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   let worker: Worker<SyncJobData, SyncJobResult>;
   let watchdog: NodeJS.Timeout | undefined;
   let closing = false;
+  /** status writes of the `failed` handler still in flight (awaited by close) */
+  const interruptionWrites = new Set<Promise<void>>();
 
   function createWorker(): void {
     connection = createRedisConnection(config.redisUrl, 'worker', onRedisError);
@@ -170,6 +177,22 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     worker.on('error', (err) => logger.warn({ err: err.message }, 'sync worker error'));
     worker.on('failed', (job, err) => {
       logger.warn({ mailboxId: job?.data.mailboxId, attemptsMade: job?.attemptsMade, err: err.message }, 'sync job failed');
+      // Failed for good (no retry follows: finishedOn is set) without the run recording why: the
+      // job stalled out (BullMQ fails it when a worker picks it up after MAX_STALLED_COUNT stalls),
+      // or it failed before the run began. Postgres makes the mailbox due now with the cause, so
+      // the scheduler's next tick queues a fresh job that resumes where the last one stood.
+      if (!job?.finishedOn || isRecordedFailure(err)) return;
+      const cause = runInterruptedMessage(err.message === STALLED_OUT_REASON ? 'stalled' : 'unrecorded');
+      const write = recordRunInterrupted(pool, job.data.mailboxId, cause)
+        .then((changed) => {
+          if (changed)
+            logger.warn({ mailboxId: job.data.mailboxId, code: cause.code, err: err.message }, 'sync job failed outside the run; mailbox due again now');
+        })
+        .catch((e: Error) =>
+          logger.warn({ mailboxId: job.data.mailboxId, err: e.message }, 'could not record an interrupted run; the scheduler revives it later'),
+        )
+        .finally(() => interruptionWrites.delete(write));
+      interruptionWrites.add(write);
     });
     const own = connection;
     own.on('close', () => {
@@ -232,6 +255,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         // A force close can itself wait on a Redis connection that never answers again.
         await Promise.race([worker.close(true).catch(() => {}), new Promise((r) => setTimeout(r, FORCE_CLOSE_WAIT_MS).unref())]);
       }
+      await Promise.allSettled([...interruptionWrites]);
       await producer.close().catch(() => {});
       tokenCacheRedis.disconnect();
       connection.disconnect();

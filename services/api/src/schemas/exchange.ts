@@ -10,6 +10,28 @@ import { Guid, Nullable, StringEnum, Timestamp } from './common';
 export const DEFAULT_EWS_URL = 'https://outlook.office365.com/EWS/Exchange.asmx';
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 
+/** What happened to items a switch found nowhere, and what to do (code SwitchItemsNotFound). */
+const SwitchNotice = Type.Object(
+  { code: Type.String(), message: Type.String() },
+  { description: 'When itemsNotFound > 0: what happened to those items and what to do (code SwitchItemsNotFound)' },
+);
+
+/** `transportSwitch` on a mailbox's sync-status: its part of the organisation's switch. */
+export const MailboxTransportSwitch = Nullable(
+  Type.Object({
+    to: StringEnum(EXCHANGE_TRANSPORTS),
+    state: StringEnum(['running', 'done', 'failed'] as const),
+    itemsNotFound: Type.Integer(),
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+    notice: Type.Optional(SwitchNotice),
+  }),
+  {
+    description:
+      "This mailbox's part of the organisation's latest change of transport; null when none. `error`: why it failed (it keeps syncing over the old " +
+      'transport); `itemsNotFound` and `notice`: linked items found nowhere over the new transport, taken as deleted in Exchange, with what to do.',
+  },
+);
+
 /** `transportSwitch` in the settings view. */
 export const TransportSwitch = Nullable(
   Type.Object({
@@ -18,6 +40,13 @@ export const TransportSwitch = Nullable(
     mailboxesDone: Type.Integer(),
     mailboxesTotal: Type.Integer(),
     error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+    itemsNotFound: Type.Optional(
+      Type.Integer({
+        description:
+          'Linked items found nowhere over the new transport (not by id, tag nor iCalUId), over every mailbox: taken as deleted in Exchange; present when there are any',
+      }),
+    ),
+    notice: Type.Optional(SwitchNotice),
   }),
   {
     description:

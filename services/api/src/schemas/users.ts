@@ -5,6 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { ITEM_KINDS, MAILBOX_STATES, SYNC_DIRECTIONS, type FolderName, type SyncCounts } from '@exsync/canonical';
 import { Guid, Nullable, StringEnum, Timestamp } from './common';
+import { MailboxTransportSwitch } from './exchange';
 
 export const Direction = StringEnum(SYNC_DIRECTIONS);
 export const ItemKind = StringEnum(ITEM_KINDS);
@@ -54,7 +55,16 @@ export const SyncStatus = Type.Object(
 export const ItemErrorsSummary = Type.Object(
   {
     count: Type.Integer(),
-    first: Type.Array(Type.Object({ kind: ItemKind, crmId: Type.String(), code: Type.String(), message: Type.String() }), { maxItems: 5 }),
+    first: Type.Array(
+      Type.Object({
+        kind: ItemKind,
+        crmId: Nullable(Type.String({ description: 'null: an Exchange item exsync could not read, not in the CRM yet (named by ewsItemId)' })),
+        ewsItemId: Type.Optional(Type.String({ description: 'The Exchange item, when Exchange holds one' })),
+        code: Type.String(),
+        message: Type.String(),
+      }),
+      { maxItems: 5 },
+    ),
   },
   { description: 'Items that fail while the rest of the mailbox syncs; GET .../item-errors lists them all' },
 );
@@ -62,9 +72,12 @@ export const ItemErrorsSummary = Type.Object(
 /** One failing item, as GET .../item-errors lists it. */
 export const ItemError = Type.Object({
   kind: ItemKind,
-  crmId: Type.String(),
+  crmId: Nullable(Type.String({ description: 'null: an Exchange item exsync could not read, not in the CRM yet (named by ewsItemId)' })),
   ewsItemId: Type.Optional(Type.String({ description: 'The Exchange item, when Exchange holds one' })),
-  code: Type.String({ description: '`InvalidItem` (the item cannot be mapped: correct it in the CRM) or the Exchange response code that refused it' }),
+  code: Type.String({
+    description:
+      '`InvalidItem` (the item cannot be mapped: correct it in the CRM, or in Outlook for an item exsync could not read) or the Exchange response code that refused it',
+  }),
   message: Type.String(),
   attempts: Type.Integer({ description: 'Consecutive failed attempts' }),
   nextAttemptAt: Nullable(Timestamp({ description: 'When it is tried again; a CRM edit of the item retries it at the next run' })),
@@ -150,6 +163,7 @@ export const SyncStatusReport = Type.Object(
     ),
     totals: Type.Object({ appointment: Type.Integer(), contact: Type.Integer() }, { description: 'Items linked between the CRM and Exchange, per kind' }),
     itemErrors: ItemErrorsSummary,
+    transportSwitch: MailboxTransportSwitch,
     conflicts: Type.Partial(
       Type.Object({
         total: Type.Integer(),

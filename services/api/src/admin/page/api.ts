@@ -19,7 +19,9 @@ export interface FolderProgress {
 
 export interface ItemError {
   kind: string;
-  crmId: string;
+  /** null: an Exchange item exsync could not read, not in the CRM yet (named by ewsItemId) */
+  crmId: string | null;
+  ewsItemId?: string;
   code: string;
   message: string;
 }
@@ -74,6 +76,9 @@ export interface TransportSwitch {
   mailboxesDone: number;
   mailboxesTotal: number;
   error?: string | null;
+  /** linked items found nowhere over the new transport, with the catalogue's cause and fix */
+  itemsNotFound?: number;
+  notice?: { code: string; message: string };
 }
 
 export interface ExchangeSettings {

@@ -52,7 +52,7 @@ function render(user: User, st: SyncStatus): void {
       el(
         'ul',
         {},
-        errors.first.map((e) => el('li', { text: `${e.kind} ${e.crmId}: ${e.message} (${e.code})` })),
+        errors.first.map((e) => el('li', { text: `${e.kind} ${e.crmId ?? `in Exchange ${e.ewsItemId ?? ''}`}: ${e.message} (${e.code})` })),
       ),
     );
   }

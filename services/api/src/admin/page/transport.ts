@@ -86,7 +86,7 @@ function switchText(sw: TransportSwitch): string {
     case 'running':
       return `Switching to ${to}: ${count} done. Links are kept; each mailbox syncs over one transport at a time.`;
     case 'done':
-      return `Switched to ${to}: ${count} moved, links kept.`;
+      return `Switched to ${to}: ${count} moved, links kept.${sw.notice ? ` ${sw.notice.message}` : ''}`;
     default:
       return `The switch to ${to} failed (${count} moved); the mailboxes not moved stay on EWS${sw.error ? `: ${sw.error}` : '.'}`;
   }
