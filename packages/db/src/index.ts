@@ -27,3 +27,5 @@ export * from './organisationStopRepository';
 export * from './statusTransition';
 export * from './pgSyncStore';
 export * from './transportSwitchRepository';
+export * from './mailboxRunRepository';
+export * from './mailboxLock';

@@ -8,7 +8,7 @@
 import { adminMessage, toSyncError } from '@exsync/canonical';
 import { stopOrganisation } from '@exsync/db';
 import type pg from 'pg';
-import { recordMailboxError, recordRunFailure, recordThrottled } from './mailboxRunRepository';
+import { recordMailboxError, recordRunFailure, recordThrottled } from '@exsync/db';
 
 export type ErrorOutcome =
   /** move the job to delayed until `untilMs`; not a failure */

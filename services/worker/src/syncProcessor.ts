@@ -16,9 +16,9 @@ import {
 import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type pg from 'pg';
-import { tryLockMailbox } from './mailboxLock';
+import { tryLockMailbox } from '@exsync/db';
 import { tokenGetter, type TokenProviders } from './mailboxTokens';
-import { loadRunContext, markSyncing, recordMailboxError, recordSuccess, type RunContext } from './mailboxRunRepository';
+import { loadRunContext, markSyncing, recordMailboxError, recordSuccess, type RunContext } from '@exsync/db';
 import type { SyncJobData } from './queues';
 import { DEFAULT_RETRY } from './syncJobOptions';
 import { handleSyncError } from './syncErrorHandler';

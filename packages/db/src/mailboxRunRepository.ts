@@ -7,7 +7,8 @@
  * also records, are in @exsync/db.
  */
 import { SCHEDULABLE_STATES, calendarWindowAt, type SyncCounts, type SyncDirection } from '@exsync/canonical';
-import { statusTransition, type Queryable } from '@exsync/db';
+import type { Queryable } from './queryable';
+import { statusTransition } from './statusTransition';
 import { mailboxLockHeldSql } from './mailboxLock';
 
 /** States the scheduler picks up; they match the partial index `mailboxes_due_idx` (migration 1796000000000). */
