@@ -6,7 +6,7 @@
  * lastError the rest of the SET clause. The organisation-wide stop and markDueNow, which the API
  * also records, are in @exsync/db.
  */
-import { SCHEDULABLE_STATES, calendarWindowAt, type SyncCounts, type SyncDirection } from '@exsync/canonical';
+import { SCHEDULABLE_STATES, calendarWindowAt, type SyncCounts, type SyncDirection, type SyncProgress } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 import { statusTransition } from './statusTransition';
 import { mailboxLockHeldSql } from './mailboxLock';
@@ -242,4 +242,9 @@ export async function countDueMailboxes(db: Queryable): Promise<number> {
         AND NOT EXISTS (SELECT 1 FROM exchange_settings s WHERE s.org_id = d.org_id AND ${ORG_STOPPED})`,
   );
   return Number(res.rows[0].n);
+}
+
+/** The running sync's progress (sync-status `progress`), kept only while the mailbox is `syncing`. */
+export async function recordSyncProgress(db: Queryable, mailboxId: string, progress: SyncProgress): Promise<void> {
+  await db.query(`UPDATE mailboxes SET sync_progress = $2::jsonb WHERE id = $1 AND state = 'syncing'`, [mailboxId, JSON.stringify(progress)]);
 }
