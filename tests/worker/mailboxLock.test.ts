@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tryLockMailbox } from '../../services/worker/src/mailboxLock';
+import { tryLockMailbox } from '@exsync/db';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/stack';
 
 let db: IsolatedDatabase;

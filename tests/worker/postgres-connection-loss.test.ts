@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { withTransaction } from '@exsync/db';
-import { tryLockMailbox } from '../../services/worker/src/mailboxLock';
+import { tryLockMailbox } from '@exsync/db';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy';
 
 let proxy: TcpProxy;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tryLockMailbox } from '../../services/worker/src/mailboxLock';
+import { tryLockMailbox } from '@exsync/db';
 import { stopOrganisation } from '@exsync/db';
-import { claimDueMailboxes, reviveMailboxes } from '../../services/worker/src/mailboxRunRepository';
+import { claimDueMailboxes, reviveMailboxes } from '@exsync/db';
 import { createSyncProducer } from '../../services/worker/src/syncProducer';
 import { startScheduler } from '../../services/worker/src/scheduler';
 import { createIsolatedDatabase, isolatedRedisPrefix, type IsolatedDatabase } from '../support/stack';

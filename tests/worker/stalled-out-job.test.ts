@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_STALLED_COUNT } from '../../services/worker/src/worker';
-import { mailboxLockHeldSql } from '../../services/worker/src/mailboxLock';
+import { mailboxLockHeldSql } from '@exsync/db';
 import { startStack, waitFor, type Stack, type WorkerProcess } from '../support/stack';
 
 let stack: Stack;

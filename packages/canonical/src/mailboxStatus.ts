@@ -1,8 +1,9 @@
 /**
  * A mailbox's sync state as a small state machine: the states of the contract's sync-status and
  * the named transitions between them. This module is the only place that decides a next state;
- * the worker's repository applies a transition in SQL (`fromStates` becomes its WHERE clause, the
- * returned `Transition` its SET clause), so no statement elsewhere invents a state.
+ * @exsync/db's mailboxStatusRepository, the only writer of `mailboxes.state`, applies each
+ * transition in SQL (`fromStates` becomes its WHERE clause, the returned `Transition` its SET
+ * clause), so no statement elsewhere invents a state.
  *
  * Rules (issue 12): `healthy` only while the last run succeeded with nothing failing; `degraded`
  * when it succeeded but items fail; `retrying` while a failed run has attempts left; `error` once

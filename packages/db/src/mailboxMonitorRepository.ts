@@ -264,3 +264,14 @@ export async function listRunnableMonitoredMailboxes(db: Queryable): Promise<Mon
 export async function resetMonitoredFolder(db: Queryable, mailboxId: string, uidValidity: bigint): Promise<void> {
   await db.query(`UPDATE monitored_mailboxes SET uid_validity = $2, last_uid = 0 WHERE id = $1`, [mailboxId, uidValidity.toString()]);
 }
+
+/**
+ * Takes the session-level advisory lock that lets one worker process read the monitored mailbox
+ * (`mailbox-monitor:<id>`), on `client`: a dedicated connection the caller keeps for the session's
+ * lifetime and closes to release it (a killed worker's lock goes with its connection). True when
+ * taken, false when another session holds it; a broken connection rejects.
+ */
+export async function tryLockMonitorSession(client: Queryable, monitoredMailboxId: string): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('mailbox-monitor:' || $1, 0)) AS ok`, [monitoredMailboxId]);
+  return r.rows[0].ok === true;
+}

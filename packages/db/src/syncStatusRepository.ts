@@ -1,5 +1,5 @@
-/** The API side of sync: the contract's sync-status read and the "sync now" request. */
-import { fromStates, targetOf, type ItemKind, type MailboxState, type SyncCounts, type SyncProgress } from '@exsync/canonical';
+/** The API side of sync: the contract's sync-status read ("sync now" is mailboxStatusRepository's requestManualSync). */
+import type { ItemKind, MailboxState, SyncCounts, SyncProgress } from '@exsync/canonical';
 import type { Queryable } from './queryable';
 import { mailboxSwitchView, type MailboxSwitchView } from './transportSwitchRepository';
 
@@ -73,34 +73,4 @@ export async function getSyncStatus(db: Queryable, orgId: string, userId: string
     totals: { appointment: r.linked_appointments, contact: r.linked_contacts },
     transportSwitch: mailboxSwitchView(r.switch ?? null),
   };
-}
-
-export type ManualSyncOutcome = { ok: true; mailboxId: string } | { ok: false; reason: 'not-found' | 'not-enabled' | 'awaiting-user-login' };
-
-/**
- * "Sync now": the caller enqueues the run, which stands in for the next scheduled one (next_run_at
- * moves an interval ahead so the scheduler does not queue a second run); when the enqueue fails the
- * caller marks the mailbox due (markDueNow) so the scheduler runs it once Redis is back. It also
- * lets an admin retry a mailbox stopped by an error: asking for a sync is the person's action the
- * stop was waiting for. A throttle still holds: the worker waits for the back-off either way.
- */
-export async function requestManualSync(db: Queryable, orgId: string, userId: string, intervalSeconds: number): Promise<ManualSyncOutcome> {
-  const res = await db.query<{ id: string; enabled: boolean; bound: boolean; updated: boolean }>(
-    `WITH target AS (SELECT id, enabled, smtp_address IS NOT NULL AS bound FROM mailboxes WHERE org_id = $1 AND user_id = $2),
-     upd AS (
-       UPDATE mailboxes m SET next_run_at = now() + make_interval(secs => $3::double precision * (0.8 + random() * 0.4)),
-              state = CASE WHEN m.state = ANY($4::text[]) THEN $5 ELSE m.state END,
-              last_error_code = CASE WHEN m.state = ANY($4::text[]) THEN NULL ELSE m.last_error_code END,
-              last_error_message = CASE WHEN m.state = ANY($4::text[]) THEN NULL ELSE m.last_error_message END,
-              updated_at = now()
-         FROM target t WHERE m.id = t.id AND t.enabled AND t.bound
-       RETURNING m.id)
-     SELECT t.id, t.enabled, t.bound, EXISTS (SELECT 1 FROM upd) AS updated FROM target t`,
-    [orgId, userId, intervalSeconds, fromStates('manual-sync'), targetOf({ type: 'manual-sync' }).state],
-  );
-  const r = res.rows[0];
-  if (!r) return { ok: false, reason: 'not-found' };
-  if (!r.enabled) return { ok: false, reason: 'not-enabled' };
-  if (!r.bound) return { ok: false, reason: 'awaiting-user-login' };
-  return { ok: true, mailboxId: r.id };
 }

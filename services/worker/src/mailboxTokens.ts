@@ -1,7 +1,7 @@
 import { toOrgCredentials, type ExchangeCredentials, type SecretBox } from '@exsync/db';
 import type { AppTokenProvider, DelegatedTokenProvider } from '@exsync/ews-client';
 import type pg from 'pg';
-import { storeRefreshToken } from './mailboxRunRepository';
+import { storeRefreshToken } from '@exsync/db';
 import { SyncError } from '@exsync/canonical';
 
 export interface TokenProviders {

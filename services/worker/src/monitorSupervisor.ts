@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { endpointPolicyOf, type Config } from '@exsync/config';
-import { getExchangeSettings, guardCheckedOutClient, listRunnableMonitoredMailboxes, type SecretBox } from '@exsync/db';
+import { getExchangeSettings, guardCheckedOutClient, listRunnableMonitoredMailboxes, tryLockMonitorSession, type SecretBox } from '@exsync/db';
 import { runMonitorSession, type MonitorCheckpoint, type MonitorLogger } from '@exsync/mailbox-monitor';
 
 export interface MonitorSupervisorOptions {
@@ -46,8 +46,7 @@ export function startMonitorSupervisor(opts: MonitorSupervisorOptions): MonitorS
     const guard = guardCheckedOutClient(client);
     let locked = false;
     try {
-      const r = await client.query(`SELECT pg_try_advisory_lock(hashtextextended('mailbox-monitor:' || $1, 0)) AS ok`, [mailbox.id]);
-      locked = r.rows[0].ok === true;
+      locked = await tryLockMonitorSession(client, mailbox.id);
     } catch (err) {
       guard.markBroken(err as Error);
     }

@@ -8,7 +8,7 @@
 import type { SyncReason } from '@exsync/canonical';
 import { markDueNow } from '@exsync/db';
 import type pg from 'pg';
-import { claimDueMailboxes, reviveMailboxes, scheduleCalendarWindowRolls } from './mailboxRunRepository';
+import { claimDueMailboxes, reviveMailboxes, scheduleCalendarWindowRolls } from '@exsync/db';
 
 export interface SchedulerOptions {
   pool: pg.Pool;

@@ -8,7 +8,7 @@
 import { adminMessage, toSyncError } from '@exsync/canonical';
 import { stopOrganisation } from '@exsync/db';
 import type pg from 'pg';
-import { recordMailboxError, recordRunFailure, recordThrottled } from './mailboxRunRepository';
+import { failRun, stopMailbox, throttleRun } from '@exsync/db';
 
 export type ErrorOutcome =
   /** move the job to delayed until `untilMs`; not a failure */
@@ -59,24 +59,24 @@ export async function handleSyncError(f: RunFailure): Promise<ErrorOutcome> {
   switch (c.kind) {
     case 'throttled': {
       const untilMs = Date.now() + (c.backoffMs ?? 0);
-      await recordThrottled(f.pool, f.mailboxId, new Date(untilMs));
+      await throttleRun(f.pool, f.mailboxId, new Date(untilMs));
       return { action: 'delay', untilMs: untilMs + Math.round(Math.random() * THROTTLE_JITTER_MS) };
     }
     case 'transient': {
       const final = f.attemptsMade + 1 >= f.maxAttempts;
-      await recordRunFailure(f.pool, f.mailboxId, { ...cause, final, intervalSeconds: f.intervalSeconds });
+      await failRun(f.pool, f.mailboxId, { ...cause, final, intervalSeconds: f.intervalSeconds });
       return final ? { action: 'stop', message: `${c.code}: ${c.message}` } : { action: 'retry' };
     }
     case 'permanent':
       // Not something a retry fixes at once, nor a setting an admin can change: show it and try again at the next interval.
-      await recordRunFailure(f.pool, f.mailboxId, { ...cause, final: true, intervalSeconds: f.intervalSeconds });
+      await failRun(f.pool, f.mailboxId, { ...cause, final: true, intervalSeconds: f.intervalSeconds });
       return { action: 'stop', message: `${c.code}: ${c.message}` };
     case 'mailbox':
-      await recordMailboxError(f.pool, f.mailboxId, cause);
+      await stopMailbox(f.pool, f.mailboxId, cause);
       return { action: 'stop', message: `${c.code}: ${c.message}` };
     case 'organisation':
       if (f.orgId) await stopOrganisation(f.pool, f.orgId, cause);
-      else await recordMailboxError(f.pool, f.mailboxId, cause);
+      else await stopMailbox(f.pool, f.mailboxId, cause);
       return { action: 'stop', message: `${c.code}: ${c.message}` };
   }
 }

@@ -15,7 +15,7 @@ import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Queryable } from '@exsync/db';
 import type { SyncCounts } from '@exsync/sync-engine';
-import { countDueMailboxes } from './mailboxRunRepository';
+import { countDueMailboxes } from '@exsync/db';
 
 export type RunOutcome = 'synced' | 'throttled' | 'retrying' | 'error' | 'skipped';
 /** the transport label of the sync metrics */

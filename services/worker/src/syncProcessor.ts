@@ -16,9 +16,9 @@ import {
 import { emptyCounts, syncMailboxKind, type SyncCounts, type SyncLog } from '@exsync/sync-engine';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type pg from 'pg';
-import { tryLockMailbox } from './mailboxLock';
+import { tryLockMailbox } from '@exsync/db';
 import { tokenGetter, type TokenProviders } from './mailboxTokens';
-import { loadRunContext, markSyncing, recordMailboxError, recordSuccess, type RunContext } from './mailboxRunRepository';
+import { finishRun, loadRunContext, startRun, stopMailbox, type RunContext } from '@exsync/db';
 import type { SyncJobData } from './queues';
 import { DEFAULT_RETRY } from './syncJobOptions';
 import { handleSyncError } from './syncErrorHandler';
@@ -115,7 +115,7 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     if (notRunnable) return skipped(notRunnable);
     if (ctx.orgStop) {
       // The org was stopped after this job was queued: show why, send nothing to Microsoft.
-      await recordMailboxError(deps.pool, mailboxId, ctx.orgStop);
+      await stopMailbox(deps.pool, mailboxId, ctx.orgStop);
       return skipped(`organisation stopped: ${ctx.orgStop.code}`);
     }
     if (ctx.throttledUntil && ctx.throttledUntil.getTime() > Date.now()) {
@@ -134,11 +134,11 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     const startedAt = performance.now();
     const seconds = (): number => (performance.now() - startedAt) / 1000;
     try {
-      await markSyncing(deps.pool, mailboxId);
+      await startRun(deps.pool, mailboxId);
       // the smaller of the job's own attempts and this worker's setting (as for the error handler below)
       const lastAttempt = job.attemptsMade + 1 >= Math.min(job.opts.attempts ?? Infinity, deps.retryAttempts ?? DEFAULT_RETRY.attempts);
       counts = await runSync(deps, ctx, run, lastAttempt);
-      await recordSuccess(deps.pool, mailboxId, counts, deps.intervalSeconds);
+      await finishRun(deps.pool, mailboxId, counts, deps.intervalSeconds);
     } catch (e) {
       failure = e;
     } finally {

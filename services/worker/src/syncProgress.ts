@@ -5,7 +5,7 @@
  * `mailboxes.sync_progress` after every step, only while the mailbox is `syncing`.
  */
 import type { FolderName, FolderProgress, SyncProgress } from '@exsync/canonical';
-import type { Queryable } from '@exsync/db';
+import { recordSyncProgress, type Queryable } from '@exsync/db';
 import type { PullProgressStep } from '@exsync/sync-engine';
 
 /** Progress writes are at most this frequent (a page of a fast sync can take less). */
@@ -54,8 +54,6 @@ export function createProgressReporter(db: Queryable, mailboxId: string, folderC
     if (step.listed === 0 && step.applied === 0) return;
     if (performance.now() - lastWrite < MIN_WRITE_INTERVAL_MS) return;
     lastWrite = performance.now();
-    await db
-      .query(`UPDATE mailboxes SET sync_progress = $2::jsonb WHERE id = $1 AND state = 'syncing'`, [mailboxId, JSON.stringify(progress)])
-      .catch(() => undefined);
+    await recordSyncProgress(db, mailboxId, progress).catch(() => undefined);
   };
 }

@@ -4,7 +4,7 @@ import { startMonitorSupervisor } from './monitorSupervisor';
  * and a shutdown that lets in-flight syncs finish (or hands them back) before closing.
  */
 import { endpointPolicyOf, type Config, type EndpointPolicy } from '@exsync/config';
-import { secretBoxFromConfig } from '@exsync/db';
+import { recordRunInterrupted, secretBoxFromConfig } from '@exsync/db';
 import { runInterruptedMessage, type MailboxOpener } from '@exsync/canonical';
 import {
   AppTokenProvider,
@@ -24,7 +24,6 @@ import { SYNC_QUEUE, assertNoColon, createRedisConnection, type SyncJobData } fr
 import { startScheduler, type Scheduler } from './scheduler';
 import { JITTERED_EXPONENTIAL, jitteredExponentialBackoff } from './syncJobOptions';
 import { createSyncProcessor, isRecordedFailure, type SyncJobResult } from './syncProcessor';
-import { recordRunInterrupted } from './mailboxRunRepository';
 import { createSyncMetrics } from './syncMetrics';
 import { createSyncProducer, type SyncProducer } from './syncProducer';
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { guardCheckedOutClient } from '@exsync/db';
+import { guardCheckedOutClient } from './withTransaction';
 
 /**
  * At most one sync per mailbox across all workers (DESIGN.md invariant 5).
