@@ -400,3 +400,16 @@ export function useUserStack(opts: { syncContacts?: boolean } = {}): UserStack {
   });
   return t;
 }
+
+/** Every CRM item of a kind for the user (deleted ones included), through the API's pages. */
+export async function listAllCrmItems(stack: Stack, user: StackUser, kind: 'appointments' | 'contacts'): Promise<any[]> {
+  const out: any[] = [];
+  for (let after = ''; ;) {
+    const page = (
+      await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/${kind}?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`)
+    ).body;
+    out.push(...page.items);
+    if (!page.next) return out;
+    after = page.next;
+  }
+}
