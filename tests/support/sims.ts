@@ -10,11 +10,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { XhrApi } from '@ewsjs/xhr';
 import { ConnectingIdType, ExchangeService, ExchangeVersion, ImpersonatedUserId, OAuthCredentials, TimeZoneInfo, Uri } from 'ews-javascript-api';
-import type { ConfidentialClientApplication } from '@azure/msal-node';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { AppTokenProvider } from '../../packages/ews-client/src/auth/appTokenProvider';
+import type { createMsalClient } from '../../packages/ews-client/src/auth/createMsalClient';
 import { EWS_DELEGATED_SCOPES } from '../../packages/ews-client/src/auth/scopes';
 import type { OrgCredentials } from '../../packages/ews-client/src/auth/orgCredentials';
 import { openMailbox, type EwsMailbox, type OpenMailboxOptions } from '../../packages/ews-client/src/mailboxSession';
@@ -239,7 +239,7 @@ export async function startEwsHarness(): Promise<EwsHarness> {
  * sign-in against the Entra simulator. The API builds its own (services/api/src/routes/microsoftLogin.ts).
  */
 export function buildAuthorizeUrl(
-  client: ConfidentialClientApplication,
+  client: ReturnType<typeof createMsalClient>,
   input: { redirectUri: string; state: string; codeChallenge: string; nonce?: string; loginHint?: string; scopes?: string[] },
 ): Promise<string> {
   return client.getAuthCodeUrl({
