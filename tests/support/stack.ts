@@ -375,6 +375,38 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
+/** What a user made at a stack's start is created with (StackOptions' folders; both by default). */
+type UserOptions = { syncCalendar?: boolean; syncContacts?: boolean };
+
+function registerStack(opts: StackOptions, user: UserOptions | undefined, set: (stack: Stack, user: StackUser | undefined) => void): void {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack(opts);
+    let u: StackUser | undefined;
+    if (user) {
+      u = await stack.addUser(user);
+      await stack.waitForRunAfter(u, new Date(0));
+    }
+    set(stack, u);
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+}
+
+/**
+ * Registers beforeAll/afterAll for the calling file: a stack started with `opts` is handed to `set`
+ * before the file's tests and closed after them.
+ */
+export function useStack(set: (stack: Stack) => void, opts: StackOptions = {}): void {
+  registerStack(opts, undefined, (stack) => set(stack));
+}
+
+/** As useStack, plus one user (made with `user`) whose first sync has run before `set` is called. */
+export function useStackWithUser(set: (stack: Stack, user: StackUser) => void, opts: StackOptions = {}, user: UserOptions = {}): void {
+  registerStack(opts, user, (stack, u) => set(stack, u!));
+}
+
 /** A stack with one user whose first sync has run, as most end-to-end test files use it. */
 export interface UserStack {
   stack: Stack;
@@ -385,19 +417,16 @@ export interface UserStack {
   mb: string;
 }
 
-/** Registers beforeAll/afterAll for the calling file; the fields are set once beforeAll has run. */
-export function useUserStack(opts: { syncContacts?: boolean } = {}): UserStack {
+/** useStackWithUser's stack and user as fields (set once beforeAll has run), with the user's API base and mailbox path. */
+export function useUserStack(user: UserOptions = {}): UserStack {
   const t = {} as UserStack;
-  beforeAll(async () => {
-    t.stack = await startStack();
-    t.user = await t.stack.addUser(opts);
-    await t.stack.waitForRunAfter(t.user, new Date(0));
-    t.base = `/v1/orgs/${t.stack.orgId}/users/${t.user.userId}`;
-    t.mb = encodeURIComponent(t.user.email);
-  }, 60_000);
-  afterAll(async () => {
-    await t.stack?.close();
-  });
+  useStackWithUser(
+    (stack, u) => {
+      Object.assign(t, { stack, user: u, base: `/v1/orgs/${stack.orgId}/users/${u.userId}`, mb: encodeURIComponent(u.email) });
+    },
+    {},
+    user,
+  );
   return t;
 }
 
