@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './support/apiHarness';
+import { startHarness, type Harness } from '../support/api';
 
 /** The admin page's files come from @fastify/static with the page's security headers, and nothing else under /admin does. */
 let h: Harness;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { loadConfig } from '@exsync/config';
 import { buildApp } from '../../services/api/src/app';
-import { startHarness, type Harness } from './support/apiHarness';
+import { startHarness, type Harness } from '../support/api';
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBoxError, loadCredentials } from '@exsync/db';
-import { startHarness, type Harness } from './support/apiHarness';
+import { startHarness, type Harness } from '../support/api';
 import { selfSignedBundle } from '../support/selfSignedCertificate';
 
 const APP_ID = '6f1d2c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
-import { AuthFailedError, DelegatedTokenProvider, buildAuthorizeUrl, createMsalClient, redeemAuthCode, type OrgCredentials } from '@exsync/ews-client';
+import { AuthFailedError, DelegatedTokenProvider, createMsalClient, redeemAuthCode, type OrgCredentials } from '@exsync/ews-client';
+import { buildAuthorizeUrl } from '../support/sims';
 
 let sim: EntraSim;
 beforeAll(async () => {

@@ -3,9 +3,9 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { recordUserSignIn } from '@exsync/db';
-import { startE2eStack, type E2eStack } from '../login/e2eStack';
+import { startE2eStack, type E2eStack } from '../support/login';
 import { selfSignedBundle } from '../support/selfSignedCertificate';
-import { newOrg as newOrgWith, signIn, useBrowser } from './browserHarness';
+import { newOrg as newOrgWith, signIn, useBrowser } from '../support/browser';
 
 /**
  * The admin console in Chromium against a whole exsync (API on a loopback port, worker, both

@@ -1,28 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { waitFor } from '../support/stack';
-import { startE2eStack, type E2eStack } from '../login/e2eStack';
-
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { ARTIFACTS, launchChromium } from '../support/browser';
+import { startE2eStack, type E2eStack } from '../support/login';
 
 let s: E2eStack;
 let browser: Browser;
 let context: BrowserContext;
 beforeAll(async () => {
   s = await startE2eStack();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext();
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.baseUrl });
 });

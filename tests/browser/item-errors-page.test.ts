@@ -1,9 +1,9 @@
 import { expect, it } from 'vitest';
 import { recordUserSignIn } from '@exsync/db';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
-import { startE2eStack, type E2eStack } from '../login/e2eStack';
+import { startE2eStack, type E2eStack } from '../support/login';
 import { waitFor } from '../support/stack';
-import { newOrg, signIn, useBrowser } from './browserHarness';
+import { newOrg, signIn, useBrowser } from '../support/browser';
 
 /**
  * Issue 12 on the admin page: a user whose mailbox has items Exchange refuses (the EWS simulator's

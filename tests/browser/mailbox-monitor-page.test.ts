@@ -7,9 +7,9 @@ import { startMailSim, type MailSim } from '@exsync/mail-sim';
 import { NATIVE_CLIENT_REDIRECT_URI } from '@exsync/mailbox-monitor';
 import { startMonitorSupervisor, type MonitorSupervisor } from '@exsync/worker';
 import type { FastifyInstance } from 'fastify';
-import { composeMessage, requireDovecot } from '../monitor/monitorHarness';
+import { composeMessage, requireDovecot } from '../support/monitor';
 import { freePort } from '../support/freePort';
-import { newOrg, signIn, useBrowser } from './browserHarness';
+import { newOrg, signIn, useBrowser } from '../support/browser';
 import { configFrom, createIsolatedDatabase, isolatedRedisPrefix, stackEnv, testLogger, type IsolatedDatabase } from '../support/stack';
 
 /**

@@ -1,8 +1,8 @@
 import type { Request } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
-import { startE2eStack, type E2eStack } from '../login/e2eStack';
-import { newOrg, signIn, useBrowser } from './browserHarness';
+import { startE2eStack, type E2eStack } from '../support/login';
+import { newOrg, signIn, useBrowser } from '../support/browser';
 
 /**
  * Issue 17, partial settings update on the admin page: once settings are stored, a change of one

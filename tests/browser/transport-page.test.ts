@@ -2,8 +2,8 @@ import type { Page, Route } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
-import { signInThroughLink, startE2eStack, waitForMailboxState, type E2eStack } from '../login/e2eStack';
-import { newOrg, signIn, useBrowser } from './browserHarness';
+import { signInThroughLink, startE2eStack, waitForMailboxState, type E2eStack } from '../support/login';
+import { newOrg, signIn, useBrowser } from '../support/browser';
 
 /**
  * Issue 16, points 3 and 5, on the admin page: what each transport needs (permissions, mailbox

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendChanges } from '@exsync/db';
-import { startHarness, type Harness } from '../api/support/apiHarness';
+import { startHarness, type Harness } from '../support/api';
 
 let h: Harness;
 let org: { id: string; token: string };

@@ -15,7 +15,7 @@ import type { Appointment, Contact, ItemKind, MailboxPort } from '@exsync/canoni
 import { FOLDER_OF_KIND } from '@exsync/canonical';
 import type { AppointmentJson, ContactJson } from '@exsync/ews-sim';
 import type { GraphSim } from '@exsync/graph-sim';
-import type { SimHarness } from '../ews-client/simHarness';
+import type { SimHarness } from '../support/sims';
 import { memoryDriver, type MailboxDriver, type PersonItem } from './mailboxDriver';
 
 /** The transport the engine scenarios run over: EXSYNC_ENGINE_TRANSPORT (default ews). */
@@ -85,7 +85,7 @@ export async function startSimWorld(transport: 'ews' | 'graph' = ENGINE_TRANSPOR
     import('@exsync/graph-client'),
     import('@exsync/graph-sim'),
     import('@exsync/graph-sim/src/ids'),
-    import('../ews-client/simHarness'),
+    import('../support/sims'),
   ]);
   const harness = await startSimHarness();
   let graph: GraphSim | undefined;

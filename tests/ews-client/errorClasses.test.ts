@@ -3,7 +3,7 @@ import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { AuthFailedError, EwsError, ThrottledError } from '../../packages/ews-client/src/errors';
 import { openMailbox, type EwsMailbox } from '../../packages/ews-client/src/mailboxSession';
 import { installProcessGuards } from '../../packages/ews-client/src/processGuards';
-import { ALICE, BOB, CAROL, collectPages, startSimHarness, type SimHarness } from './simHarness';
+import { ALICE, BOB, CAROL, collectPages, startSimHarness, type SimHarness } from '../support/sims';
 
 let h: SimHarness;
 const unhandled: unknown[] = [];

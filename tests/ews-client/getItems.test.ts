@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EwsError } from '../../packages/ews-client/src/errors';
 import { openMailbox } from '../../packages/ews-client/src/mailboxSession';
-import { ALICE, collectPages, startSimHarness, type SimHarness } from './simHarness';
+import { ALICE, collectPages, startSimHarness, type SimHarness } from '../support/sims';
 
 let h: SimHarness;
 beforeAll(async () => {

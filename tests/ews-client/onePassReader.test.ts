@@ -18,7 +18,7 @@ import type { Appointment, Contact, ItemKind } from '@exsync/canonical';
 import { openMailbox, type EwsMailbox, type OpenMailboxOptions } from '../../packages/ews-client/src/mailboxSession';
 import { soapOperation } from '../../packages/ews-client/src/transport';
 import { appointmentArb, contactArb } from '../mappers/generators';
-import { ALICE, collectPages, startSimHarness, type SimHarness } from './simHarness';
+import { ALICE, collectPages, startSimHarness, type SimHarness } from '../support/sims';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'ews-reference');
 

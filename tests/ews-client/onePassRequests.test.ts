@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { APPOINTMENT_SHAPE, CONTACT_SHAPE, OCCURRENCE_SHAPE, envelope, getItemBody, syncFolderItemsBody } from '../../packages/ews-client/src/reply/requests';
-import { extractPart, NS, validateAll } from '../ews-sim/support/soap';
+import { extractPart, NS, validateAll } from '../support/soap';
 
 describe('one-pass requests', () => {
   it('validate against messages.xsd and types.xsd', async () => {

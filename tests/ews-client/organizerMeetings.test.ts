@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appointment, Contact } from '@exsync/canonical';
-import { BOB, startSimHarness, type SimHarness } from './simHarness';
+import { BOB, startSimHarness, type SimHarness } from '../support/sims';
 
 /**
  * The deleteOrganizerMeetings policy over EWS (issue 16), against the EWS simulator over HTTP:

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangePage } from '@exsync/canonical';
 import { EwsError } from '../../packages/ews-client/src/errors';
 import { SYNC_PAGE_SIZE } from '../../packages/ews-client/src/mailboxSession';
-import { ALICE, BOB, collectPages, startSimHarness, type SimHarness } from './simHarness';
+import { ALICE, BOB, collectPages, startSimHarness, type SimHarness } from '../support/sims';
 
 let h: SimHarness;
 

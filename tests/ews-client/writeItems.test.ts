@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeAppointment, type Appointment, type Contact } from '@exsync/canonical';
 import { EXSYNC_LINK_ID_PROPERTY_NAME, EXSYNC_PROPERTY_SET_ID } from '../../packages/ews-client/src/exsyncTag';
-import { ALICE, CAROL, collectPages, startSimHarness, type SimHarness } from './simHarness';
+import { ALICE, CAROL, collectPages, startSimHarness, type SimHarness } from '../support/sims';
 
 let h: SimHarness;
 beforeAll(async () => {

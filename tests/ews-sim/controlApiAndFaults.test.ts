@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulators, type Simulators } from '../../scripts/simulators';
-import { entraAppToken } from './support/ewsClient';
-import { envelope, extractPart, post, validateAll } from './support/soap';
+import { entraAppToken } from '../support/sims';
+import { envelope, extractPart, post, validateAll } from '../support/soap';
 
 /** The JSON control API under /_sim/ and the injected faults, seen over HTTP. */
 const CAROL = 'carol@contoso.example';

@@ -1,8 +1,7 @@
 import * as ews from 'ews-javascript-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulators, type Simulators } from '../../scripts/simulators';
-import { entraAppToken, ewsService } from './support/ewsClient';
-import { startTestIssuer, type TestIssuer } from './support/tokens';
+import { entraAppToken, ewsService, startTestIssuer, type TestIssuer } from '../support/sims';
 
 /**
  * The real ews-javascript-api against the simulator over loopback, with tokens from the Entra
@@ -445,7 +444,7 @@ describe('token checks', () => {
   });
 
   async function statusFor(tok: string): Promise<{ status: number; diag: string | null; www: string | null }> {
-    const { envelope, post } = await import('./support/soap');
+    const { envelope, post } = await import('../support/soap');
     const res = await post(
       sims2.ews.ewsUrl,
       envelope(

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulators, type Simulators } from '../../scripts/simulators';
-import { entraAppToken } from './support/ewsClient';
+import { entraAppToken } from '../support/sims';
 
 /**
  * The second, independent EWS client: exchangelib (Debian's python3-exchangelib) runs a scripted

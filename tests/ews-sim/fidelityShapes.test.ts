@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulators, type Simulators } from '../../scripts/simulators';
-import { entraAppToken } from './support/ewsClient';
-import { envelope, extractPart, post, validateAll, type RawResponse } from './support/soap';
+import { entraAppToken } from '../support/sims';
+import { envelope, extractPart, post, validateAll, type RawResponse } from '../support/soap';
 
 const ALICE = 'alice@contoso.example';
 const BIRTHDAY_LOCAL_BY_NAME = '<t:ExtendedFieldURI DistinguishedPropertySetId="Address" PropertyId="32990" PropertyType="SystemTime"/>';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as ews from 'ews-javascript-api';
 import { describe, expect, it } from 'vitest';
-import { entraAppToken, ewsService } from './support/ewsClient';
+import { entraAppToken, ewsService } from '../support/sims';
 
 /** `npm run sim -- --json`: exactly one JSON line, usable as is, and a clean stop on SIGTERM. */
 describe('scripts/sim.ts --json', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulators, type Simulators } from '../../scripts/simulators';
-import { entraAppToken } from './support/ewsClient';
-import { envelope, extractPart, post, validateAll, type RawResponse } from './support/soap';
+import { entraAppToken } from '../support/sims';
+import { envelope, extractPart, post, validateAll, type RawResponse } from '../support/soap';
 
 /**
  * Every response shape the simulator sends (one per operation and per error transport) validates

@@ -7,7 +7,8 @@
  * connection, not even when the connection test runs afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConnectionCounter, startSecurityApi, type ConnectionCounter, type SecurityApi } from '../security/securityHarness';
+import { startSecurityApi, type SecurityApi } from '../support/api';
+import { startConnectionCounter, type ConnectionCounter } from '../support/hostileServers';
 import { measure } from './collector';
 
 const APP_ID = '6f1d2c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';

@@ -6,8 +6,8 @@
  * ErrorServerBusy answer and the end of the back-off it asked for.
  */
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, waitFor, type Stack, type StackUser } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, type StackUser, useStack, waitFor } from '../support/stack';
 import { LONG, measure } from './collector';
 
 // Several rounds of edits on both sides, each synced to convergence, so many requests meet the dice.
@@ -22,12 +22,7 @@ const BACK_OFF_MS = 2_000;
 const EWS_TIMEOUT_SECONDS = 2;
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ ewsTimeoutSeconds: EWS_TIMEOUT_SECONDS });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { ewsTimeoutSeconds: EWS_TIMEOUT_SECONDS });
 
 function contactEmailsInExchange(user: StackUser): string[] {
   return stack.ews.store

@@ -5,8 +5,8 @@
  * keep changing. Each run that meets one fails as Transient and is retried; the sync converges with
  * nothing lost or duplicated, and the worker stays healthy.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, useStack } from '../support/stack';
 import { LONG, measure } from './collector';
 import { clearFaults, compareStores, emptyExpected, expectSame, mailboxRequests, roundsToConvergence, setFaults } from './graphFaultKit';
 
@@ -14,12 +14,7 @@ const ROUNDS = LONG ? 12 : 4;
 const GRAPH_TIMEOUT_SECONDS = 2;
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ transport: 'graph', graphTimeoutSeconds: GRAPH_TIMEOUT_SECONDS });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { transport: 'graph', graphTimeoutSeconds: GRAPH_TIMEOUT_SECONDS });
 
 describe('Graph connection resets and hangs', () => {
   it(

@@ -5,18 +5,13 @@
  * worker starts the folder over (as for EWS's SyncStateInvalid) and converges; no deleted item
  * comes back on either side, nothing is lost or duplicated.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack, type StackUser } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, type StackUser, useStack } from '../support/stack';
 import { measure } from './collector';
 import { addItems, compareStores, converge, emptyExpected, expectSame, userBase, type Expected } from './graphFaultKit';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ transport: 'graph' });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { transport: 'graph' });
 
 /** Deletes `n` items of each origin on each side: CRM-made ones in Outlook and in the CRM, Outlook-made ones likewise. */
 async function deleteSome(user: StackUser, expected: Expected, kind: 'contacts' | 'appointments', n: number): Promise<void> {

@@ -6,8 +6,8 @@
  * never has more than 4 requests in flight (Outlook's MailboxConcurrency; each request inside a
  * $batch takes a slot). The sync converges with nothing lost or duplicated on either side.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, useStack } from '../support/stack';
 import { LONG, measure } from './collector';
 import { clearFaults, compareStores, emptyExpected, expectSame, mailboxRequests, roundsToConvergence, setFaults } from './graphFaultKit';
 
@@ -18,12 +18,7 @@ const HANDLING_MS = 250;
 const SLACK_MS = 50;
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ transport: 'graph' });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { transport: 'graph' });
 
 describe('Graph throttling (429/503 with Retry-After, MailboxConcurrency)', () => {
   it(

@@ -5,7 +5,7 @@
  */
 import type { RequestLogEntry } from '@exsync/ews-sim';
 import { expect } from 'vitest';
-import { waitFor, type Stack, type StackUser } from '../support/stack';
+import { listAllCrmItems, waitFor, type Stack, type StackUser } from '../support/stack';
 
 const EMAIL = /[a-z]+\d+@(fabrikam|contoso)\.example/;
 
@@ -126,16 +126,6 @@ export interface Comparison {
   crm: { contacts: string[]; subjects: string[] };
 }
 
-async function crmItems(stack: Stack, user: StackUser, kind: 'contacts' | 'appointments'): Promise<any[]> {
-  const out: any[] = [];
-  for (let after = ''; ;) {
-    const page = (await stack.api('GET', `${userBase(stack, user)}/${kind}?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`)).body;
-    out.push(...page.items);
-    if (!page.next) return out;
-    after = page.next;
-  }
-}
-
 function counted(list: string[], want: Set<string>): { lost: number; duplicates: number; extra: number } {
   return {
     lost: [...want].filter((x) => !list.includes(x)).length,
@@ -157,8 +147,8 @@ export async function compareStores(stack: Stack, user: StackUser, expected: Exp
       .sort(),
   };
   const crm = {
-    contacts: (await crmItems(stack, user, 'contacts')).map((x) => x.item.emails[0]?.address ?? '?').sort(),
-    subjects: (await crmItems(stack, user, 'appointments')).map((x) => x.item.subject).sort(),
+    contacts: (await listAllCrmItems(stack, user, 'contacts')).map((x) => x.item.emails[0]?.address ?? '?').sort(),
+    subjects: (await listAllCrmItems(stack, user, 'appointments')).map((x) => x.item.subject).sort(),
   };
   const parts = [
     counted(mailbox.contacts, expected.contacts),

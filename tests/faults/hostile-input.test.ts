@@ -4,7 +4,7 @@
  * log line of this stack for the secrets it holds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../api/support/apiHarness';
+import { startHarness, type Harness } from '../support/api';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/stack';
 import { LONG, measure, runSeed, seededRandom } from './collector';
 

@@ -6,7 +6,7 @@
  * counted in sync-status, and a second run makes no EWS request for them.
  */
 import { describe, expect, it } from 'vitest';
-import { useUserStack } from '../items/userStack';
+import { useUserStack } from '../support/stack';
 import { measure } from './collector';
 
 const t = useUserStack({ syncContacts: false });

@@ -3,8 +3,8 @@
  * compare with what an undisturbed run ends with: every edit from either side present once on both
  * sides, nothing duplicated, and a further run has nothing to write.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, waitFor, type Stack, type StackUser, type WorkerProcess } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, type StackUser, useStack, waitFor, type WorkerProcess } from '../support/stack';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { LONG, measure, runSeed, seededRandom, secretHits } from './collector';
 
@@ -15,12 +15,7 @@ const ROUND_EDITS = 5; // CRM contacts edited per round
 const ROUND_APPOINTMENTS = 2;
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { worker: false });
 
 function exchangeContacts(user: StackUser): string[] {
   return stack.ews.store.readFolder(user.email, 'contacts').map((c) => JSON.stringify(c.fields));

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeMessage, startMonitorStack, waitFor, type MonitorStack } from '../monitor/monitorHarness';
+import { composeMessage, startMonitorStack, waitFor, type MonitorStack } from '../support/monitor';
 import { LONG, measure, runSeed, seededRandom } from './collector';
 
 const ALICE = 'alice@contoso.example';

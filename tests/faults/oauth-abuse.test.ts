@@ -5,16 +5,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
-import {
-  authorizeAtMicrosoft,
-  deliverCallback,
-  mailboxRow,
-  orgWithUser,
-  outcomeOf,
-  startLoginHarness,
-  startSignIn,
-  type LoginHarness,
-} from '../login/loginHarness';
+import { authorizeAtMicrosoft, deliverCallback, mailboxRow, orgWithUser, outcomeOf, startLoginHarness, startSignIn, type LoginHarness } from '../support/login';
 import { measure, secretHits } from './collector';
 
 const s256 = (v: string) => createHash('sha256').update(v).digest('base64url');

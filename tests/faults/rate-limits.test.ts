@@ -5,7 +5,7 @@
  * and per organisation. The figures: requests answered 429 and rows created.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSecurityApi, type HttpAnswer, type SecurityApi } from '../security/securityHarness';
+import { startSecurityApi, type HttpAnswer, type SecurityApi } from '../support/api';
 import { LONG, measure } from './collector';
 
 const APP_ID = '6f1d2c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';

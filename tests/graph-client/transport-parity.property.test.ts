@@ -27,7 +27,7 @@ import { openGraphMailbox, type GraphMailbox } from '@exsync/graph-client';
 import { restId, startGraphSim, type GraphSim } from '@exsync/graph-sim';
 import { resolveId } from '@exsync/graph-sim/src/ids';
 import type { AppointmentJson } from '@exsync/ews-sim';
-import { startSimHarness, type SimHarness } from '../ews-client/simHarness';
+import { startSimHarness, type SimHarness } from '../support/sims';
 import { appointmentArb } from '../mappers/generators';
 import { occurrenceStarts, rulesOffsetAt, type ZoneRules } from '@exsync/calendar';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
-import { startTestIssuer, TEST_APP, TEST_TENANT, type TestIssuer } from '../ews-sim/support/tokens';
+import { startTestIssuer, TEST_APP, TEST_TENANT, type TestIssuer } from '../support/sims';
 import { appToken, ews, graph, startSimulators, type Simulators } from './support/graph';
 
 /**

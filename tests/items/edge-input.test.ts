@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeInstant, parseInstant, storableValue, findUnstorableText } from '@exsync/canonical';
 import { findWindowsZone, TZDATA_LINKS } from '@exsync/calendar';
-import { startHarness, type Harness } from '../api/support/apiHarness';
+import { startHarness, type Harness } from '../support/api';
 
 let h: Harness;
 let org: { id: string; token: string };

@@ -4,7 +4,7 @@
  * Exchange under its Windows zone.
  */
 import { describe, expect, it } from 'vitest';
-import { useUserStack } from './userStack';
+import { useUserStack } from '../support/stack';
 
 const t = useUserStack();
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Appointment, DayOfWeek, RecurrencePattern, WeekIndex } from '@exsync/canonical';
 import { occurrenceDateSequence, occurrenceIndex, occurrenceStarts, patternPosition } from '../../packages/calendar/src/recurrenceExpansion';
 import type { RecurrenceJson } from '../../packages/ews-sim/src/simStore';
-import { useUserStack } from './userStack';
+import { useUserStack } from '../support/stack';
 
 const DAYS: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 const INDEXES: WeekIndex[] = ['first', 'second', 'third', 'fourth', 'last'];

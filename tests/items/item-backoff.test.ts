@@ -16,7 +16,7 @@ import {
   upsertLinks,
 } from '@exsync/db';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/stack';
-import { seedMailbox, seedOrg } from '../worker/seed';
+import { seedMailbox, seedOrg } from '../support/seed';
 
 let db: IsolatedDatabase;
 let orgId: string;

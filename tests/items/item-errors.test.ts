@@ -5,7 +5,7 @@
  * item-errors show them; a failing item costs no request until a CRM edit or its back-off.
  */
 import { describe, expect, it } from 'vitest';
-import { useUserStack } from './userStack';
+import { useUserStack } from '../support/stack';
 
 const t = useUserStack({ syncContacts: false });
 

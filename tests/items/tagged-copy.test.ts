@@ -5,7 +5,7 @@
  * or deleting the copy, and no run fails on the (mailbox, kind, ews_item_id) unique constraint.
  */
 import { describe, expect, it } from 'vitest';
-import { useUserStack } from './userStack';
+import { useUserStack } from '../support/stack';
 
 const t = useUserStack({ syncContacts: false });
 

@@ -12,7 +12,7 @@ import {
   startSignIn,
   stepNamed,
   type LoginHarness,
-} from './loginHarness';
+} from '../support/login';
 
 let h: LoginHarness;
 let ews: EwsSim;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
-import { signInThroughLink, startE2eStack, waitForMailboxState, type E2eStack } from './e2eStack';
+import { signInThroughLink, startE2eStack, waitForMailboxState, type E2eStack } from '../support/login';
 
 let s: E2eStack;
 beforeAll(async () => {

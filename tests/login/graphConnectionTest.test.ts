@@ -13,7 +13,7 @@ import {
   startSignIn,
   stepNamed,
   type LoginHarness,
-} from './loginHarness';
+} from '../support/login';
 
 /**
  * The connection test of an organisation on the Graph transport, against the Entra ID and Graph

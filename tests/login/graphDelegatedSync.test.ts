@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
 import { waitFor } from '../support/stack';
-import { signInThroughLink, startE2eStack, waitForMailboxState, type E2eStack } from './e2eStack';
+import { signInThroughLink, startE2eStack, waitForMailboxState, type E2eStack } from '../support/login';
 
 /**
  * Delegated mode over Microsoft Graph, end to end: the user signs in through the simulated Entra ID

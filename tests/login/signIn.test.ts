@@ -12,7 +12,7 @@ import {
   startLoginHarness,
   startSignIn,
   type LoginHarness,
-} from './loginHarness';
+} from '../support/login';
 
 const s256 = (v: string) => createHash('sha256').update(v).digest('base64url');
 const OTHER_TENANT = '99999999-9999-4999-8999-999999999999';

@@ -9,10 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeAppointment, normalizeContact, type Appointment } from '@exsync/canonical';
 import { planOccurrenceChanges } from '../../packages/calendar/src/occurrencePlan';
 import { applyOccurrenceChanges } from '../../packages/ews-client/src/mappers/occurrenceChanges';
-import { writeOccurrenceChanges } from '../../packages/ews-client/src/mappers/appointmentSeries';
 import { appointmentArb, contactArb, ZONES } from './generators';
-import { startEwsHarness, type EwsHarness } from './ewsHarness';
-import { createAppointment, createContact, readAppointment, readContact, updateAppointment, updateContact } from './roundTripSupport';
+import { startEwsHarness, type EwsHarness } from '../support/sims';
+import { createAppointment, createContact, readAppointment, readContact, updateAppointment, updateContact, writeOccurrenceChanges } from './roundTripSupport';
 
 let h: EwsHarness;
 beforeAll(async () => {

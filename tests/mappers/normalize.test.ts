@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  normalizeAppointment,
-  normalizeContact,
-  normalizeInstant,
-  normalizeItem,
-  sameCanonicalItem,
-  sameValue,
-  type Appointment,
-  type Contact,
-} from '@exsync/canonical';
+import { normalizeAppointment, normalizeContact, normalizeInstant, normalizeItem, sameValue, type Appointment, type Contact } from '@exsync/canonical';
+
+/** The engine's "no change": the two items are the same value once normalised. */
+const sameCanonicalItem = <T extends Appointment | Contact>(kind: 'appointment' | 'contact', a: T, b: T): boolean =>
+  sameValue(normalizeItem(kind, a), normalizeItem(kind, b));
 
 const base: Appointment = {
   subject: ' Review ',

@@ -5,7 +5,7 @@
  */
 import * as ews from 'ews-javascript-api';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startEwsHarness, MAILBOX, type EwsHarness } from './ewsHarness';
+import { startEwsHarness, MAILBOX, type EwsHarness } from '../support/sims';
 import { readAppointment, readContact } from './roundTripSupport';
 
 let h: EwsHarness;

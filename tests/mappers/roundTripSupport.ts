@@ -3,6 +3,8 @@ import * as ews from 'ews-javascript-api';
 import type { Appointment, Contact } from '@exsync/canonical';
 import { APPOINTMENT_FETCH_PROPERTIES, applyAppointment } from '../../packages/ews-client/src/mappers/appointmentMapper';
 import { readAppointments } from '../../packages/ews-client/src/mappers/appointmentSeries';
+import { applyOccurrenceChanges } from '../../packages/ews-client/src/mappers/occurrenceChanges';
+import { planOccurrenceChanges, type OccurrenceWriteResult } from '@exsync/calendar';
 import { applyContact, CONTACT_FETCH_PROPERTIES, toCanonicalContact } from '../../packages/ews-client/src/mappers/contactMapper';
 
 /**
@@ -87,4 +89,21 @@ export async function updateContact(service: ews.ExchangeService, id: ews.ItemId
     if (!item.IsDirty) return;
     await item.Update(ews.ConflictResolutionMode.AutoResolve);
   });
+}
+
+/**
+ * After the master was created (`before` undefined) or updated (`before` = the canonical item as
+ * read before the update, with its exceptions): deletes and edits the occurrences `after` wants,
+ * as the mailbox session does (plan, then apply). One result per occurrence write; an empty array
+ * when there was nothing to do.
+ */
+export async function writeOccurrenceChanges(
+  service: ews.ExchangeService,
+  masterId: ews.ItemId,
+  before: Appointment | undefined,
+  after: Appointment,
+): Promise<OccurrenceWriteResult[]> {
+  const plan = planOccurrenceChanges(before, after);
+  if (plan.writes.length === 0) return [];
+  return applyOccurrenceChanges(service, masterId, plan);
 }

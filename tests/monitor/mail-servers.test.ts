@@ -8,7 +8,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIL_RESOURCE, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startMailSim, type MailSim } from '@exsync/mail-sim';
-import { requireDovecot } from './monitorHarness';
+import { requireDovecot } from '../support/monitor';
 
 const ALICE = 'alice@contoso.example';
 

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeMessage, FORWARD_TO, startMonitorStack, waitFor, type MonitorStack } from './monitorHarness';
+import { composeMessage, FORWARD_TO, startMonitorStack, waitFor, type MonitorStack } from '../support/monitor';
 
 const ALICE = 'alice@contoso.example';
 const COUNT = 200;

@@ -5,7 +5,7 @@
  * server without IDLE (polling picks messages up).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeMessage, startMonitorStack, waitFor, type MonitorStack } from './monitorHarness';
+import { composeMessage, startMonitorStack, waitFor, type MonitorStack } from '../support/monitor';
 
 const ALICE = 'alice@contoso.example';
 const BOB = 'bob@contoso.example';
@@ -99,7 +99,7 @@ describe('mailbox monitor faults (Dovecot with IDLE)', () => {
     expect(await subjectsOf(stack, alice)).not.toContain('alice-after-revoke');
     expect((await stack.mail.readFolder(ALICE, 'INBOX')).map((m) => m.subject)).toEqual(['alice-after-revoke']);
     // A new sign-in brings the mailbox back, and the waiting message is read.
-    const { signIn } = await import('./monitorHarness');
+    const { signIn } = await import('../support/monitor');
     expect(await signIn(stack, alice)).toBe('monitor-connected');
     await waitFor('alice read again', async () => (await subjectsOf(stack, alice)).includes('alice-after-revoke'), 30_000, 200);
   });

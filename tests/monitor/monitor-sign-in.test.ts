@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretBoxFromConfig, readMonitorRefreshToken } from '@exsync/db';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { MailboxTokens, NATIVE_CLIENT_REDIRECT_URI } from '@exsync/mailbox-monitor';
-import { outcomeOf, signIn, startMonitorStack, type MonitorStack } from './monitorHarness';
+import { outcomeOf, signIn, startMonitorStack, type MonitorStack } from '../support/monitor';
 
 describe('mailbox monitor registration and grant', () => {
   let stack: MonitorStack;

@@ -5,7 +5,7 @@
  * row data; opaque per-organisation change cursors; an org id in upper case.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSecurityApi, type SecurityApi } from './securityHarness';
+import { startSecurityApi, type SecurityApi } from '../support/api';
 
 let api: SecurityApi;
 let orgA: { id: string; token: string; tokenId: string };

@@ -10,7 +10,8 @@ import { endpointPolicyFromEnv } from '@exsync/config';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { AppTokenProvider, isEwsError, openMailbox } from '@exsync/ews-client';
-import { startBombServer, startSecurityApi, type BombEncoding, type SecurityApi } from './securityHarness';
+import { startSecurityApi, type SecurityApi } from '../support/api';
+import { startBombServer, type BombEncoding } from '../support/hostileServers';
 
 const ENCODINGS: BombEncoding[] = ['gzip', 'deflate', 'br'];
 const EWS_BOMB_BYTES = 16 * 1024 * 1024;

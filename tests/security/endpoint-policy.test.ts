@@ -8,8 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import type { HostResolver } from '@exsync/config';
-import { authorizeAtMicrosoft } from '../login/loginHarness';
-import { startConnectionCounter, startSecurityApi, type ConnectionCounter, type SecurityApi } from './securityHarness';
+import { authorizeAtMicrosoft } from '../support/login';
+import { startSecurityApi, type SecurityApi } from '../support/api';
+import { startConnectionCounter, type ConnectionCounter } from '../support/hostileServers';
 
 const ALICE = DEFAULT_SEED.users[0].email;
 const OUTCOME = /data-outcome="([a-z-]+)"/;

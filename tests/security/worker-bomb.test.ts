@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
 import { startStack, type Stack, type StackUser } from '../support/stack';
-import { startBombServer, type BombEncoding } from './securityHarness';
+import { startBombServer, type BombEncoding } from '../support/hostileServers';
 
 let stack: Stack;
 let user: StackUser;

@@ -1,35 +1,12 @@
 /**
- * One stack (API, in-process worker, Entra and EWS simulators) and one user for the field
- * fidelity end-to-end tests (issue 14), with the moves those tests make: a CRM write, a person's
- * edit in Outlook, a sync, and reading either side.
+ * The moves the field fidelity end-to-end tests (issue 14) make on a stack with one user
+ * (useUserStack): a CRM write, a person's edit in Outlook, a sync, and reading either side.
  */
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startStack, type Stack, type StackUser } from './stack';
+import { expect } from 'vitest';
+import type { UserStack } from './stack';
 
-export interface FidelityWorld {
-  stack: Stack;
-  user: StackUser;
-  /** `/v1/orgs/:orgId/users/:userId` */
-  base: string;
-  /** the user's mailbox, URL-encoded for /_sim/ paths */
-  mb: string;
-}
-
-/** Starts the stack before the file's tests and closes it after; the world is filled in by then. */
-export function useFidelityWorld(): FidelityWorld {
-  const world = {} as FidelityWorld;
-  beforeAll(async () => {
-    world.stack = await startStack();
-    world.user = await world.stack.addUser();
-    await world.stack.waitForRunAfter(world.user, new Date(0));
-    world.base = `/v1/orgs/${world.stack.orgId}/users/${world.user.userId}`;
-    world.mb = encodeURIComponent(world.user.email);
-  }, 60_000);
-  afterAll(async () => {
-    await world.stack?.close();
-  });
-  return world;
-}
+/** The world the fidelity tests share: useUserStack's. */
+export type FidelityWorld = UserStack;
 
 /** The CRM's copy of an item by a field value (items made in Outlook get engine-minted ids). */
 export async function crmItemWhere(w: FidelityWorld, path: 'appointments' | 'contacts', field: string, value: string): Promise<{ crmId: string; item: any }> {

@@ -10,13 +10,15 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
-import { buildApp } from '@exsync/api/src/app';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '@exsync/config';
 import { createPool, createScratchDatabase, recordUserSignIn } from '@exsync/db';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { startGraphSim, type GraphSim } from '@exsync/graph-sim';
 import { createSyncProducer, startWorker, type RunningWorker, type SyncProducer } from '@exsync/worker';
+import { createEnabledUser, createOrg, simExchangeSettings, startTestApi } from './api';
+import { freePort } from './freePort';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -167,6 +169,12 @@ export interface StackOptions {
   followSimClock?: boolean;
   /** start the Graph simulator for an organisation on EWS too (a switch to Graph) */
   graphSim?: boolean;
+  /** the API listens on a free loopback port that EXSYNC_PUBLIC_URL names, so a browser follows the redirects for real (`baseUrl`, `platform`) */
+  listen?: boolean;
+  /** create the stack's organisation (default true); without it `orgId` is '' and tests make their own */
+  org?: boolean;
+  /** create the simulator mailboxes of the Entra simulator's seeded users (alice, bob, carol) */
+  seedUsers?: boolean;
 }
 
 export interface Stack {
@@ -179,6 +187,10 @@ export interface Stack {
   /** the Graph simulator, when the stack's organisation is on Graph */
   graph?: GraphSim;
   app: FastifyInstance;
+  /** `http://127.0.0.1:<port>` of the listening API (opts.listen), else '' */
+  baseUrl: string;
+  /** a call to the listening API over HTTP as the platform admin (opts.listen) */
+  platform(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   /** the producer the API enqueues through */
   producer: SyncProducer;
   platformToken: string;
@@ -213,13 +225,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ...(opts.graphTimeoutSeconds ? { EXSYNC_GRAPH_TIMEOUT_SECONDS: String(opts.graphTimeoutSeconds) } : {}),
     ...opts.env,
   });
+  const port = opts.listen ? await freePort() : undefined;
+  if (port !== undefined) Object.assign(env, { EXSYNC_PUBLIC_URL: `http://127.0.0.1:${port}`, PORT: String(port) });
   const config = configFrom(env);
   const entra = await startEntraSim();
   const ews = await startEwsSim({ jwksUrl: entra.jwksUrl });
+  if (opts.seedUsers) for (const u of DEFAULT_SEED.users) ews.store.createMailbox({ email: u.email, tenantId: DEFAULT_SEED.tenantId, displayName: u.name });
   const graph = opts.transport === 'graph' || opts.graphSim ? await startGraphSim({ ews, jwksUrl: entra.jwksUrl }) : undefined;
   const producer = createSyncProducer({ redisUrl: config.redisUrl, prefix: config.redisPrefix, retry: config.syncRetry });
-  const app = await buildApp({ config, pool: db.pool, enqueueSync: (id, reason) => producer.enqueueSync(id, reason), logStream: { write: () => true } });
-  await app.ready();
+  const testApi = await startTestApi({ config, pool: db.pool, enqueueSync: (id, reason) => producer.enqueueSync(id, reason), listen: port });
+  const app = testApi.app;
+  const baseUrl = testApi.baseUrl ?? '';
   const workers: RunningWorker[] = [];
   const children: WorkerProcess[] = [];
   const tenantId = DEFAULT_SEED.tenantId;
@@ -237,20 +253,21 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (res.status !== want) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   }
 
-  const org = await api('POST', '/v1/orgs', { name: 'Stack test org' });
-  expectStatus(org, 201, 'create org');
-  const orgId: string = org.body.id;
-  const settings = await api('PUT', `/v1/orgs/${orgId}/exchange`, {
-    applicationId: DEFAULT_SEED.applicationId,
-    tenantId,
-    clientSecret: DEFAULT_SEED.clientSecret,
-    authMode: 'app-only',
-    ewsUrl: ews.ewsUrl,
-    authorityHost: entra.url,
-    ...(graph ? { graphUrl: graph.url } : {}),
-    ...(opts.transport === 'graph' ? { transport: 'graph' } : {}),
-  });
-  expectStatus(settings, 200, 'put exchange settings');
+  async function platform(method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: any }> {
+    const res = await testApi.http(method, urlPath, config.adminToken, body);
+    return { status: res.status, json: res.text ? res.json() : null };
+  }
+
+  let orgId = '';
+  if (opts.org ?? true) {
+    orgId = await createOrg(api, 'Stack test org');
+    const settings = await api(
+      'PUT',
+      `/v1/orgs/${orgId}/exchange`,
+      simExchangeSettings({ authorityHost: entra.url, ewsUrl: ews.ewsUrl, graphUrl: graph?.url, transport: opts.transport === 'graph' ? 'graph' : undefined }),
+    );
+    expectStatus(settings, 200, 'put exchange settings');
+  }
 
   async function launchWorker(o: { scheduler?: boolean; name?: string; metrics?: Registry } = {}): Promise<RunningWorker> {
     const w = await startWorker({
@@ -299,6 +316,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ews,
     graph,
     app,
+    baseUrl,
+    platform,
     producer,
     platformToken: config.adminToken,
     orgId,
@@ -320,17 +339,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const email = o.email ?? `user-${randomBytes(4).toString('hex')}@${DEFAULT_SEED.tenantDomain}`;
       ews.store.createMailbox({ email, tenantId, displayName: email }); // returns the existing one if any
       const crmUserId = `crm-${randomBytes(4).toString('hex')}`;
-      const created = await api('POST', `/v1/orgs/${orgId}/users`, { crmUserId, email });
-      expectStatus(created, 201, 'create user');
-      const userId: string = created.body.id;
-      const patched = await api('PATCH', `/v1/orgs/${orgId}/users/${userId}`, {
-        mobileAccess: true,
-        useOAuthForExchange: true,
-        syncCalendar: o.syncCalendar ?? true,
-        syncContacts: o.syncContacts ?? true,
+      const { userId, mailboxId } = await createEnabledUser(api, db.pool, orgId, {
+        crmUserId,
+        email,
+        syncCalendar: o.syncCalendar,
+        syncContacts: o.syncContacts,
       });
-      expectStatus(patched, 200, 'enable user');
-      const mailboxId: string = (await db.pool.query(`SELECT id FROM mailboxes WHERE user_id = $1`, [userId])).rows[0].id;
       // Stands in for the user's Microsoft sign-in: binds the simulator mailbox and makes it due.
       await recordUserSignIn(db.pool, mailboxId, { smtpAddress: email });
       return { userId, mailboxId, email, crmUserId };
@@ -350,7 +364,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async close() {
       for (const c of children) await c.kill('SIGKILL');
       for (const w of workers) await w.close().catch(() => {});
-      await app.close();
+      await testApi.close();
       await producer.queue.obliterate({ force: true }).catch(() => {});
       await producer.close();
       await graph?.close();
@@ -359,4 +373,72 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await db.drop();
     },
   };
+}
+
+/** What a user made at a stack's start is created with (StackOptions' folders; both by default). */
+type UserOptions = { syncCalendar?: boolean; syncContacts?: boolean };
+
+function registerStack(opts: StackOptions, user: UserOptions | undefined, set: (stack: Stack, user: StackUser | undefined) => void): void {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack(opts);
+    let u: StackUser | undefined;
+    if (user) {
+      u = await stack.addUser(user);
+      await stack.waitForRunAfter(u, new Date(0));
+    }
+    set(stack, u);
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+}
+
+/**
+ * Registers beforeAll/afterAll for the calling file: a stack started with `opts` is handed to `set`
+ * before the file's tests and closed after them.
+ */
+export function useStack(set: (stack: Stack) => void, opts: StackOptions = {}): void {
+  registerStack(opts, undefined, (stack) => set(stack));
+}
+
+/** As useStack, plus one user (made with `user`) whose first sync has run before `set` is called. */
+export function useStackWithUser(set: (stack: Stack, user: StackUser) => void, opts: StackOptions = {}, user: UserOptions = {}): void {
+  registerStack(opts, user, (stack, u) => set(stack, u!));
+}
+
+/** A stack with one user whose first sync has run, as most end-to-end test files use it. */
+export interface UserStack {
+  stack: Stack;
+  user: StackUser;
+  /** `/v1/orgs/:orgId/users/:userId` of that user */
+  base: string;
+  /** the user's mailbox, URL-encoded for /_sim/ paths */
+  mb: string;
+}
+
+/** useStackWithUser's stack and user as fields (set once beforeAll has run), with the user's API base and mailbox path. */
+export function useUserStack(user: UserOptions = {}): UserStack {
+  const t = {} as UserStack;
+  useStackWithUser(
+    (stack, u) => {
+      Object.assign(t, { stack, user: u, base: `/v1/orgs/${stack.orgId}/users/${u.userId}`, mb: encodeURIComponent(u.email) });
+    },
+    {},
+    user,
+  );
+  return t;
+}
+
+/** Every CRM item of a kind for the user (deleted ones included), through the API's pages. */
+export async function listAllCrmItems(stack: Stack, user: StackUser, kind: 'appointments' | 'contacts'): Promise<any[]> {
+  const out: any[] = [];
+  for (let after = ''; ;) {
+    const page = (
+      await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/${kind}?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`)
+    ).body;
+    out.push(...page.items);
+    if (!page.next) return out;
+    after = page.next;
+  }
 }

@@ -6,8 +6,8 @@
  * 0 lost edits, links unchanged in number) and no item written beyond the pending edits.
  * Default 100 appointments + 60 contacts and 10 kills; EXSYNC_FAULTS_LONG=1: 1,000 + 500 and 20 kills.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, waitFor, type Stack, type StackUser, type WorkerProcess } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, type StackUser, useStack, waitFor, type WorkerProcess } from '../support/stack';
 import { LONG, measure, runSeed, seededRandom } from '../faults/collector';
 import { expectConverged, isItemWrite, syncedOverEwsWithPendingEdits, type WorldSize } from './switchWorld';
 
@@ -16,12 +16,7 @@ const RESOLVING_KILLS = LONG ? 8 : 4;
 const FIRST_RUN_KILLS = LONG ? 10 : 4;
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ worker: false, graphSim: true });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { worker: false, graphSim: true });
 
 describe('kill -9 of the worker during a transport switch', () => {
   it(

@@ -4,21 +4,16 @@
  * over the same mailboxes, at the issue's full size: 1,000 appointments (10% recurring) + 500
  * contacts (about 10 s on the 2-core machine, so no smaller default is needed).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXSYNC_LINK_ID_PROPERTY_NAME, EXSYNC_PROPERTY_SET_ID } from '@exsync/canonical';
-import { startStack, type Stack, type StackUser } from '../support/stack';
+import { type Stack, type StackUser, startStack, useStack } from '../support/stack';
 import { crmItems, expectConverged, expectedFirstRun, isItemWrite, linkCount, syncedOverEwsWithPendingEdits, type WorldSize } from './switchWorld';
 
 const SIZE: WorldSize = { appointments: 1000, contacts: 500 };
 const NONE = { created: 0, updated: 0, deleted: 0 };
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ graphSim: true });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { graphSim: true });
 
 const graphWrites = (user: StackUser) => stack.ews.requestLog.list(user.email, 'graph').filter((e) => isItemWrite(e.operation));
 const exchangeUrl = () => `/v1/orgs/${stack.orgId}/exchange`;

@@ -5,7 +5,7 @@
  * request log). Used by switch.test.ts and switch-kill-9.test.ts.
  */
 import { expect } from 'vitest';
-import { waitFor, type Stack, type StackUser } from '../support/stack';
+import { listAllCrmItems, waitFor, type Stack, type StackUser } from '../support/stack';
 
 export interface WorldSize {
   /** appointments in all (seeded in Exchange, one in ten recurring, plus `crm` made in the CRM) */
@@ -42,18 +42,9 @@ const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
 
 export const isItemWrite = (op: string | undefined) => !!op && /^(\$batch )?(POST|PATCH|DELETE) /.test(op);
 
-/** Every CRM item of a kind, all pages. */
+/** Every CRM item of a kind that is not deleted, all pages. */
 export async function crmItems(stack: Stack, user: StackUser, kind: 'appointments' | 'contacts'): Promise<{ crmId: string; item: any }[]> {
-  const out: { crmId: string; item: any }[] = [];
-  for (let after = ''; ;) {
-    const page = (
-      await stack.api('GET', `/v1/orgs/${stack.orgId}/users/${user.userId}/${kind}?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`)
-    ).body;
-    out.push(...page.items.filter((x: any) => !x.deleted && x.item));
-    if (!page.next) break;
-    after = page.next;
-  }
-  return out;
+  return (await listAllCrmItems(stack, user, kind)).filter((x: any) => !x.deleted && x.item);
 }
 
 export async function linkCount(stack: Stack, user: StackUser): Promise<number> {

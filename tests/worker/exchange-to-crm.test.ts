@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, waitFor, type Stack, type StackUser } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, type StackUser, useStackWithUser, waitFor } from '../support/stack';
 
 let stack: Stack;
 let user: StackUser;
-beforeAll(async () => {
-  stack = await startStack();
-  user = await stack.addUser();
-  await stack.waitForRunAfter(user, new Date(0));
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
+useStackWithUser((s, u) => {
+  stack = s;
+  user = u;
 });
 
 const WRITES = ['CreateItem', 'UpdateItem', 'DeleteItem'];

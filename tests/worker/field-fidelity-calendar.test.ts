@@ -6,10 +6,11 @@
  * simulator's stored XML (not through exsync's mapper).
  */
 import { describe, expect, it } from 'vitest';
-import { crmGet, crmItemWhere, crmPut, outlookCreate, outlookEdit, syncRun, useFidelityWorld } from '../support/fidelityWorld';
+import { crmGet, crmItemWhere, crmPut, outlookCreate, outlookEdit, syncRun } from '../support/fidelityWorld';
+import { useUserStack } from '../support/stack';
 import { findSimItem, readStored, storedDiff, writable } from '../support/storedItem';
 
-const w = useFidelityWorld();
+const w = useUserStack();
 
 /** "Customized Time Zone": UTC+1, UTC+2 from the last Sunday of March 02:00 to the last Sunday of October 03:00. */
 const CUSTOM_CET = {

@@ -5,10 +5,11 @@
  * unrelated edit on each side, Exchange checked in the simulator's stored XML.
  */
 import { describe, expect, it } from 'vitest';
-import { crmGet, crmItemWhere, crmPut, outlookCreate, outlookEdit, syncRun, useFidelityWorld } from '../support/fidelityWorld';
+import { crmGet, crmItemWhere, crmPut, outlookCreate, outlookEdit, syncRun } from '../support/fidelityWorld';
+import { useUserStack } from '../support/stack';
 import { entries, findSimItem, readStored, storedDiff } from '../support/storedItem';
 
-const w = useFidelityWorld();
+const w = useUserStack();
 
 describe('2. birthdays', () => {
   // the instant Outlook stores is local midnight; PidLidBirthdayLocal holds the date itself

@@ -8,13 +8,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { useFidelityWorld } from '../support/fidelityWorld';
+import { useUserStack } from '../support/stack';
 import { readStored, storedDiff, writable, type StoredItem } from '../support/storedItem';
 
 const SEED = Number(process.env.EXSYNC_FIDELITY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CASES = Math.max(200, Number(process.env.EXSYNC_FIDELITY_CASES ?? 200));
 
-const w = useFidelityWorld();
+const w = useUserStack();
 
 // ------------------------------------------------------------------------------------------
 // Generated items

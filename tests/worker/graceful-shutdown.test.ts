@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, waitFor, type Stack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, useStack, waitFor } from '../support/stack';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { worker: false });
 
 describe('graceful shutdown', () => {
   it('SIGTERM mid-sync lets the run finish, records it, and exits 0', async () => {

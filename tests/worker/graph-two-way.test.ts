@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack, type StackUser } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, type StackUser, useStackWithUser } from '../support/stack';
 
 /**
  * An organisation on the Graph transport, end to end: the API, Redis, the worker and the
@@ -8,14 +8,13 @@ import { startStack, type Stack, type StackUser } from '../support/stack';
  */
 let stack: Stack;
 let user: StackUser;
-beforeAll(async () => {
-  stack = await startStack({ transport: 'graph' });
-  user = await stack.addUser();
-  await stack.waitForRunAfter(user, new Date(0));
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStackWithUser(
+  (s, u) => {
+    stack = s;
+    user = u;
+  },
+  { transport: 'graph' },
+);
 
 const inDays = (d: number, hour: number) => {
   const t = new Date(Date.now() + d * 86_400_000);

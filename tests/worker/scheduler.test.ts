@@ -5,7 +5,7 @@ import { claimDueMailboxes, reviveMailboxes } from '@exsync/db';
 import { createSyncProducer } from '../../services/worker/src/syncProducer';
 import { startScheduler } from '../../services/worker/src/scheduler';
 import { createIsolatedDatabase, isolatedRedisPrefix, type IsolatedDatabase } from '../support/stack';
-import { seedMailbox, seedOrg } from './seed';
+import { seedMailbox, seedOrg } from '../support/seed';
 
 let db: IsolatedDatabase;
 beforeAll(async () => {

@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, useStack } from '../support/stack';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s));
 
 describe('app-only tokens shared across worker processes', () => {
   it('a second worker with a cold in-process cache reuses the org token from Redis', async () => {

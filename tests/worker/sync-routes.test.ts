@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, useStack } from '../support/stack';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { worker: false });
 
 describe('sync routes', () => {
   it('POST sync answers 202 and queues exactly one job; 409 while the user is not enabled or not signed in', async () => {

@@ -2,7 +2,7 @@ import { AuthFailedError, EwsError, ThrottledError } from '@exsync/ews-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyRunError, handleSyncError } from '../../services/worker/src/syncErrorHandler';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/stack';
-import { seedMailbox, seedOrg } from './seed';
+import { seedMailbox, seedOrg } from '../support/seed';
 
 let db: IsolatedDatabase;
 beforeAll(async () => {

@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, waitFor, type Stack, type StackUser } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { type Stack, type StackUser, useStack, waitFor } from '../support/stack';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
+useStack((s) => (stack = s), { worker: false });
 
 const CRM_CONTACTS = 120;
 const OUTLOOK_CONTACTS = 60;

@@ -286,8 +286,3 @@ export function sameValue(a: unknown, b: unknown): boolean {
   if (ka.length !== kb.length) return false;
   return ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
-
-/** True when the two items are the same after normalisation (the engine's "no change"). */
-export function sameCanonicalItem<T extends CanonicalItem>(kind: ItemKind, a: T, b: T): boolean {
-  return sameValue(normalizeItem(kind, a), normalizeItem(kind, b));
-}

@@ -10,8 +10,6 @@
 import type { Queryable } from './queryable';
 import { switchItemsNotFoundMessage, type ExchangeTransport } from '@exsync/canonical';
 
-export type MailboxSwitchState = 'pending' | 'resolving' | 'done' | 'failed';
-
 /** `transportSwitch` on GET /v1/orgs/:orgId/exchange (CONTRACT.md). */
 export interface TransportSwitchView {
   to: ExchangeTransport;

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { type AadError, aadErrors } from './aadError';
 import { escapeHtml, redirect, sendHtml } from './httpIo';
 import type { SimApp, SimState, SimUser } from './simState';
+import { resolvePathTenant } from './tenantPath';
 import { opaqueToken } from './tokenIssuer';
 
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
@@ -18,10 +19,9 @@ export interface AuthorizeContext {
  */
 export function handleAuthorize(ctx: AuthorizeContext, res: ServerResponse, tenantSegment: string, params: URLSearchParams, isSignInPost: boolean): void {
   const { state } = ctx;
-  const pathTenant = resolvePathTenant(state, tenantSegment);
-  if (pathTenant === null) return errorPage(res, aadErrors.tenantNotFound(tenantSegment));
-  const clientId = params.get('client_id');
-  if (!clientId) return errorPage(res, aadErrors.missingParameter('client_id'));
+  const caller = tenantAndClient(state, res, tenantSegment, params);
+  if (!caller) return;
+  const { pathTenant, clientId } = caller;
   const app = state.apps.get(clientId);
   if (!app || (pathTenant !== undefined && app.tenantId !== pathTenant)) {
     return errorPage(res, aadErrors.appNotFound(clientId, pathTenant ?? tenantSegment));
@@ -93,10 +93,9 @@ export function handleAuthorize(ctx: AuthorizeContext, res: ServerResponse, tena
  */
 export function handleAdminConsent(ctx: AuthorizeContext, res: ServerResponse, tenantSegment: string, params: URLSearchParams, v2: boolean): void {
   const { state } = ctx;
-  const pathTenant = resolvePathTenant(state, tenantSegment);
-  if (pathTenant === null) return errorPage(res, aadErrors.tenantNotFound(tenantSegment));
-  const clientId = params.get('client_id');
-  if (!clientId) return errorPage(res, aadErrors.missingParameter('client_id'));
+  const caller = tenantAndClient(state, res, tenantSegment, params);
+  if (!caller) return;
+  const { pathTenant, clientId } = caller;
   const app = state.apps.get(clientId);
   const hinted = params.get('login_hint') ? state.findUser(params.get('login_hint') ?? '') : undefined;
   const tenantId = pathTenant ?? hinted?.tenantId ?? app?.tenantId;
@@ -130,11 +129,18 @@ function pruneExpiredCodes(state: SimState): void {
   for (const [c, g] of state.codes) if (g.expiresAt < now) state.codes.delete(c);
 }
 
-/** undefined = an alias (common/organizations), null = unknown tenant */
-function resolvePathTenant(state: SimState, segment: string): string | undefined | null {
-  const s = segment.toLowerCase();
-  if (s === 'common' || s === 'organizations' || s === 'consumers') return undefined;
-  return state.resolveTenant(segment) ?? null;
+/** The tenant the path names (undefined for an alias) and the request's client_id; undefined once an error page for either was sent. */
+function tenantAndClient(
+  state: SimState,
+  res: ServerResponse,
+  tenantSegment: string,
+  params: URLSearchParams,
+): { pathTenant: string | undefined; clientId: string } | undefined {
+  const pathTenant = resolvePathTenant(state, tenantSegment);
+  if (pathTenant === null) return void errorPage(res, aadErrors.tenantNotFound(tenantSegment));
+  const clientId = params.get('client_id');
+  if (!clientId) return void errorPage(res, aadErrors.missingParameter('client_id'));
+  return { pathTenant, clientId };
 }
 
 function redirectAllowed(app: SimApp, uri: string): boolean {

@@ -3,6 +3,7 @@ import { AadError, aadErrors } from './aadError';
 import { authenticateClient } from './clientAuthentication';
 import { EXCHANGE_RESOURCE } from './defaultSeed';
 import type { SimApp, SimState, SimUser } from './simState';
+import { resolvePathTenant } from './tenantPath';
 import { opaqueToken, type TokenIssuer } from './tokenIssuer';
 
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
@@ -22,9 +23,8 @@ export async function handleTokenRequest(deps: TokenEndpointDeps, tenantSegment:
   if (!grantType) throw aadErrors.missingParameter('grant_type');
   if (!clientId) throw aadErrors.missingParameter('client_id');
 
-  const tenantAlias = isTenantAlias(tenantSegment);
-  const pathTenant = tenantAlias ? undefined : state.resolveTenant(tenantSegment);
-  if (!tenantAlias && !pathTenant) throw aadErrors.tenantNotFound(tenantSegment);
+  const pathTenant = resolvePathTenant(state, tenantSegment);
+  if (pathTenant === null) throw aadErrors.tenantNotFound(tenantSegment);
 
   const app = state.apps.get(clientId);
   if (!app || (pathTenant !== undefined && app.tenantId !== pathTenant)) {
@@ -46,13 +46,16 @@ export async function handleTokenRequest(deps: TokenEndpointDeps, tenantSegment:
   }
 }
 
-async function clientCredentials(
+/** One grant's handling, after the client authenticated: the JSON body of a successful token response. */
+type GrantHandler<Tenant = string | undefined> = (
   deps: TokenEndpointDeps,
   app: SimApp,
-  tenantId: string,
+  pathTenant: Tenant,
   form: URLSearchParams,
   viaCertificate: boolean,
-): Promise<Record<string, unknown>> {
+) => Promise<Record<string, unknown>>;
+
+const clientCredentials: GrantHandler<string> = async (deps, app, tenantId, form, viaCertificate) => {
   const scope = form.get('scope');
   if (!scope) throw aadErrors.missingParameter('scope');
   const scopes = scope.split(' ').filter(Boolean);
@@ -68,15 +71,9 @@ async function clientCredentials(
     lifetimeSeconds: lifetime,
   });
   return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
-}
+};
 
-async function authorizationCode(
-  deps: TokenEndpointDeps,
-  app: SimApp,
-  pathTenant: string | undefined,
-  form: URLSearchParams,
-  viaCertificate: boolean,
-): Promise<Record<string, unknown>> {
+const authorizationCode: GrantHandler = async (deps, app, pathTenant, form, viaCertificate) => {
   const code = form.get('code');
   if (!code) throw aadErrors.missingParameter('code');
   const grant = deps.state.codes.get(code);
@@ -100,15 +97,9 @@ async function authorizationCode(
   // (the authorize request may have named several, e.g. IMAP and SMTP plus Graph's User.Read).
   const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
   return delegatedResponse(deps, app, user, grant.tenantId, requested.length > 0 ? requested : grant.scopes, grant.nonce, form, viaCertificate);
-}
+};
 
-async function refreshToken(
-  deps: TokenEndpointDeps,
-  app: SimApp,
-  pathTenant: string | undefined,
-  form: URLSearchParams,
-  viaCertificate: boolean,
-): Promise<Record<string, unknown>> {
+const refreshToken: GrantHandler = async (deps, app, pathTenant, form, viaCertificate) => {
   const token = form.get('refresh_token');
   if (!token) throw aadErrors.missingParameter('refresh_token');
   const grant = deps.state.refreshTokens.get(token);
@@ -124,7 +115,7 @@ async function refreshToken(
   const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
   const scopes = requested.length > 0 ? requested : grant.scopes;
   return delegatedResponse(deps, app, user, grant.tenantId, scopes, undefined, form, viaCertificate);
-}
+};
 
 async function delegatedResponse(
   deps: TokenEndpointDeps,
@@ -206,9 +197,4 @@ function resolveDelegatedScopes(app: SimApp, resourceScopes: string[]): { resour
   const res = resource ?? EXCHANGE_RESOURCE;
   const scpNames = names.includes('.default') ? app.delegatedScopes.filter((s) => s.startsWith(`${res}/`)).map((s) => s.slice(res.length + 1)) : names;
   return { resource: res, scp: scpNames.join(' '), granted: scpNames.map((n) => `${res}/${n}`) };
-}
-
-function isTenantAlias(segment: string): boolean {
-  const s = segment.toLowerCase();
-  return s === 'common' || s === 'organizations' || s === 'consumers';
 }

@@ -102,7 +102,6 @@ export { Faults, NO_FAULTS } from './faults';
 export type { FaultConfig } from './faults';
 export { RequestLog } from './requestLog';
 export type { RequestLogEntry } from './requestLog';
-export { SYNC_OPERATIONS } from './operations';
 export { knownTimeZones } from './timeZones';
 export { seededRandom } from './seededRandom';
 

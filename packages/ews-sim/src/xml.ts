@@ -200,10 +200,6 @@ export function writeEl(e: El, prefix = 't', out: string[] = []): string[] {
   return out;
 }
 
-export function elToString(e: El, prefix = 't'): string {
-  return writeEl(e, prefix).join('');
-}
-
 /** `<t:Name>text</t:Name>` with escaping. */
 export function tx(name: string, text: string | number | boolean, prefix = 't'): string {
   return `<${prefix}:${name}>${escapeText(String(text))}</${prefix}:${name}>`;

@@ -1,16 +1,10 @@
 import { startSimulators, type Simulators } from '../../../scripts/simulators';
-import { envelope, post } from '../../ews-sim/support/soap';
+import { envelope, post } from '../../support/soap';
+import { clientCredentialsToken } from '../../support/sims';
 
 /** Client-credentials token from the Entra simulator for a resource (`https://graph.microsoft.com`). */
-export async function appToken(sims: Simulators, resource: string, clientId = sims.applicationId, secret = sims.clientSecret): Promise<string> {
-  const res = await fetch(`${sims.entraUrl}/${sims.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope: `${resource}/.default` }),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`token request failed: ${res.status}`);
-  return body.access_token;
+export function appToken(sims: Simulators, resource: string, clientId = sims.applicationId, secret = sims.clientSecret): Promise<string> {
+  return clientCredentialsToken(sims.entraUrl, sims.tenantId, clientId, secret, resource);
 }
 
 export interface GraphAnswer {

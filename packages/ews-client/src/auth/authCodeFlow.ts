@@ -5,30 +5,6 @@ import { classifyMsalError } from './msalErrors';
 import { EWS_DELEGATED_SCOPES } from './scopes';
 import { assertTokenTenant } from './tenantCheck';
 
-export interface AuthorizeUrlInput {
-  redirectUri: string;
-  state: string;
-  /** PKCE S256 challenge of the verifier the caller keeps for the redemption */
-  codeChallenge: string;
-  nonce?: string;
-  loginHint?: string;
-  scopes?: string[];
-}
-
-/** The user sign-in URL for delegated EWS access (scopes default to EWS.AccessAsUser.All + offline_access). */
-export function buildAuthorizeUrl(client: ConfidentialClientApplication, input: AuthorizeUrlInput): Promise<string> {
-  return client.getAuthCodeUrl({
-    redirectUri: input.redirectUri,
-    scopes: input.scopes ?? EWS_DELEGATED_SCOPES,
-    state: input.state,
-    nonce: input.nonce,
-    loginHint: input.loginHint,
-    codeChallenge: input.codeChallenge,
-    codeChallengeMethod: 'S256',
-    responseMode: 'query',
-  });
-}
-
 export interface RedeemAuthCodeInput {
   code: string;
   redirectUri: string;

@@ -1,14 +1,11 @@
 /**
- * The two steps a mailbox session adds around the plain item mappers for recurring series:
- * reading needs the exception items (EWS returns only their times on the master), writing needs
- * the occurrence-level writes after the master's CreateItem/UpdateItem.
+ * What a mailbox session adds around the plain item mappers to read recurring series: the
+ * exception items (EWS returns only their times on the master). Writing a series' occurrences is
+ * `planOccurrenceChanges` (@exsync/calendar) + `applyOccurrenceChanges` (occurrenceChanges.ts).
  */
 import type * as ews from 'ews-javascript-api';
 import type { Appointment } from '@exsync/canonical';
 import { loadModifiedOccurrences, toCanonicalAppointment } from './appointmentMapper';
-import { planOccurrenceChanges } from '@exsync/calendar';
-import { applyOccurrenceChanges } from './occurrenceChanges';
-import type { OccurrenceWriteResult } from '@exsync/calendar';
 
 /**
  * Canonical appointments for masters loaded with APPOINTMENT_FETCH_PROPERTIES, in order; the
@@ -27,20 +24,4 @@ export async function readAppointments(
       return { ok: false as const, error };
     }
   });
-}
-
-/**
- * After the master was created (`before` undefined) or updated (`before` = the canonical item as
- * read before the update, with its exceptions): deletes and edits the occurrences `after` wants.
- * Returns one result per occurrence write; an empty array when there was nothing to do.
- */
-export async function writeOccurrenceChanges(
-  service: ews.ExchangeService,
-  masterId: ews.ItemId,
-  before: Appointment | undefined,
-  after: Appointment,
-): Promise<OccurrenceWriteResult[]> {
-  const plan = planOccurrenceChanges(before, after);
-  if (plan.writes.length === 0) return [];
-  return applyOccurrenceChanges(service, masterId, plan);
 }

@@ -5,7 +5,7 @@
  */
 import { TimeZoneInfo } from 'ews-javascript-api';
 import { TimeZoneMappingData } from 'ews-javascript-api/js/tzmapping';
-import { CLDR_WINDOWS_ZONES, currentIanaName, ianaZoneForWindows, offsetMinutes, windowsZoneForIana } from '@exsync/calendar';
+import { CLDR_WINDOWS_ZONES, currentIanaName, offsetMinutes, windowsZoneForIana } from '@exsync/calendar';
 
 type LibraryZoneRow = [string[], string, string, string, boolean, number];
 
@@ -34,10 +34,4 @@ for (const windowsId of Object.keys(CLDR_WINDOWS_ZONES)) ensureLibraryKnows(wind
 /** The library's TimeZoneInfo for an IANA zone, carrying the Windows id Exchange expects. */
 export function timeZoneInfoForIana(iana: string): TimeZoneInfo {
   return TimeZoneInfo.FindSystemTimeZoneById(windowsZoneForIana(iana));
-}
-
-/** The IANA zone of a TimeZoneInfo read from Exchange (see ianaZoneForWindows for `preferred`). */
-export function ianaZoneForTimeZoneInfo(tz: TimeZoneInfo | null | undefined, preferred?: string): string | undefined {
-  if (!tz) return undefined;
-  return ianaZoneForWindows(tz.Id, preferred);
 }

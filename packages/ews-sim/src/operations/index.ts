@@ -23,6 +23,3 @@ export const OPERATIONS: Record<string, Operation> = {
   ConvertId: convertId,
   GetUserConfiguration: getUserConfiguration,
 };
-
-/** Operations whose calls count as syncs for the "one sync per mailbox at a time" checks. */
-export const SYNC_OPERATIONS = new Set(['SyncFolderItems']);

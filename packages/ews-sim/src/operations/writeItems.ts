@@ -19,6 +19,17 @@ function errorText(e: ItemError): string | undefined {
 const SEND_INVITATIONS = new Set(['SendToNone', 'SendOnlyToAll', 'SendToAllAndSaveCopy']);
 const CONFLICT_RESOLUTION = new Set(['NeverOverwrite', 'AutoResolve', 'AlwaysOverwrite']);
 
+/**
+ * The error ResponseMessage of one item's failed write (`items`: the empty Items element the
+ * operation's schema wants there); anything that is not an item-level error is rethrown and fails
+ * the whole request, as Exchange does.
+ */
+function itemFailure(op: string, e: unknown, items?: string): string {
+  const ie = itemErrorOf(e);
+  if (!ie) throw e;
+  return errorMessage(op, { code: ie.code, text: errorText(ie), messageXml: ie.messageXml }, items);
+}
+
 export function createItem(ctx: OpContext): string {
   const op = 'CreateItem';
   const req = ctx.request;
@@ -49,9 +60,7 @@ export function createItem(ctx: OpContext): string {
       const item = ctx.store.createItem(ctx.mb, folder, input);
       out.push(successOpen(op), `<m:Items><t:${kind}><t:ItemId Id="${item.id}" ChangeKey="${item.changeKey}"/></t:${kind}></m:Items>`, successClose(op));
     } catch (e) {
-      const ie = itemErrorOf(e);
-      if (!ie) throw e;
-      out.push(errorMessage(op, { code: ie.code, text: errorText(ie), messageXml: ie.messageXml }, '<m:Items/>'));
+      out.push(itemFailure(op, e, '<m:Items/>'));
     }
   }
   out.push(responseClose(op));
@@ -96,9 +105,7 @@ export function updateItem(ctx: OpContext): string {
         successClose(op),
       );
     } catch (e) {
-      const ie = itemErrorOf(e);
-      if (!ie) throw e;
-      out.push(errorMessage(op, { code: ie.code, text: errorText(ie), messageXml: ie.messageXml }, '<m:Items/>'));
+      out.push(itemFailure(op, e, '<m:Items/>'));
     }
   }
   out.push(responseClose(op));
@@ -208,9 +215,7 @@ export function deleteItem(ctx: OpContext): string {
       }
       out.push(successOpen(op), successClose(op));
     } catch (e) {
-      const ie = itemErrorOf(e);
-      if (!ie) throw e;
-      out.push(errorMessage(op, { code: ie.code, text: errorText(ie), messageXml: ie.messageXml }));
+      out.push(itemFailure(op, e));
     }
   }
   out.push(responseClose(op));

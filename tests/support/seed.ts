@@ -1,4 +1,4 @@
-/** Rows for worker tests that need no simulator: an org with settings and users with bound mailboxes. */
+/** Rows for tests that need no simulator or API: an org with settings and users with bound mailboxes, written through packages/db. */
 import { createOrganisation, createSecretBox, createUser, upsertExchangeSettings } from '@exsync/db';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';

@@ -71,7 +71,7 @@ export function extractPart(xml: string, part: 'Body' | 'Header'): string {
   return inner;
 }
 
-const FIXTURES = join(__dirname, '..', 'fixtures');
+const FIXTURES = join(__dirname, '..', 'ews-sim', 'fixtures');
 const SCHEMA_FILES = ['xml.xsd', 'messages.xsd', 'types.xsd', 'soap-envelope.xsd'];
 
 /**

@@ -6,13 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '@exsync/api/src/app';
 import type { Config } from '@exsync/config';
 import { secretBoxFromConfig } from '@exsync/db';
 import { DEFAULT_SEED, MAIL_RESOURCE, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { DOVECOT_INSTALL_HINT, dovecotAvailable, startMailSim, type MailSim } from '@exsync/mail-sim';
 import { startMonitorSupervisor, type MonitorSupervisor } from '@exsync/worker';
-import { configFrom, createIsolatedDatabase, isolatedRedisPrefix, stackEnv, testLogger, waitFor, type IsolatedDatabase } from '../support/stack';
+import { createOrg, startTestApi } from './api';
+import { configFrom, createIsolatedDatabase, isolatedRedisPrefix, stackEnv, testLogger, waitFor, type IsolatedDatabase } from './stack';
 
 export const FORWARD_TO = 'crm-failures@contoso.example';
 
@@ -64,10 +64,16 @@ export async function startMonitorStack(opts: { withoutIdle?: boolean; tokenLife
     mintToken: (email) => entra.mintDelegatedToken({ email, resource: MAIL_RESOURCE, scp: 'IMAP.AccessAsUser.All SMTP.Send' }),
     withoutIdle: opts.withoutIdle,
   });
-  const app = await buildApp({ config, pool: db.pool, logger: undefined, logStream: { write: () => true } });
+  const api = await startTestApi({ config, pool: db.pool });
+  const app = api.app;
   const platform = { authorization: `Bearer ${config.adminToken}` };
-  const org = await app.inject({ method: 'POST', url: '/v1/orgs', headers: platform, payload: { name: `monitor-${randomBytes(3).toString('hex')}` } });
-  const orgId = org.json().id as string;
+  const orgId = await createOrg(
+    async (method, url, body) => {
+      const res = await api.call(method, url, config.adminToken, body);
+      return { status: res.statusCode, body: res.json() };
+    },
+    `monitor-${randomBytes(3).toString('hex')}`,
+  );
   const put = await app.inject({
     method: 'PUT',
     url: `/v1/orgs/${orgId}/mailbox-monitor`,
@@ -124,7 +130,7 @@ export async function startMonitorStack(opts: { withoutIdle?: boolean; tokenLife
     },
     async close() {
       await stack.stopMonitor();
-      await app.close();
+      await api.close();
       await mail.close();
       await entra.close();
       await db.drop();

@@ -1,15 +1,18 @@
 /**
- * The API built against the Entra simulator for the sign-in tests. Requests to exsync go through
- * app.inject (EXSYNC_PUBLIC_URL is a name nothing listens on, so every redirect back to exsync is
- * visible and replayable); requests to Microsoft go over real HTTP to the simulator.
+ * Sign-in tests' harnesses. `startLoginHarness`: the API built against the Entra simulator;
+ * requests to exsync go through app.inject (EXSYNC_PUBLIC_URL is a name nothing listens on, so
+ * every redirect back to exsync is visible and replayable) and requests to Microsoft over real HTTP
+ * to the simulator. `startE2eStack`: the whole stack with the API on a real loopback port, for
+ * browsers and sign-ins followed for real; `signInThroughLink` walks such a link.
  */
-import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type pg from 'pg';
+import { expect } from 'vitest';
 import { loadConfig, type Config } from '@exsync/config';
 import { createPool } from '@exsync/db';
-import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
-import { buildApp } from '../../services/api/src/app';
+import { startEntraSim, type EntraSim } from '@exsync/entra-sim';
+import { createEnabledUser, createOrg, simExchangeSettings, startTestApi, type PlatformCall } from './api';
+import { startStack, waitFor, type Stack } from './stack';
 
 export const PUBLIC_URL = 'http://exsync.test';
 
@@ -31,32 +34,23 @@ export async function startLoginHarness(): Promise<LoginHarness> {
   const config = loadConfig({ ...process.env, EXSYNC_PUBLIC_URL: PUBLIC_URL, LOG_LEVEL: 'info' });
   const pool = createPool(config.databaseUrl);
   const enqueued: string[] = [];
-  const logs: string[] = [];
-  const logStream = new Writable({
-    write(chunk, _enc, cb) {
-      logs.push(String(chunk));
-      cb();
-    },
-  });
-  const app = await buildApp({
+  const api = await startTestApi({
     config,
     pool,
-    logStream,
     enqueueSync: async (mailboxId) => {
       enqueued.push(mailboxId);
     },
   });
-  await app.ready();
   return {
-    app,
+    app: api.app,
     sim,
     pool,
     config,
     enqueued,
-    logs,
+    logs: api.logLines,
     admin: { authorization: `Bearer ${config.adminToken}` },
     async close() {
-      await app.close();
+      await api.close();
       await pool.end();
       await sim.close();
     },
@@ -80,35 +74,24 @@ export async function orgWithUser(
     graphUrl?: string;
   },
 ): Promise<{ orgId: string; userId: string; mailboxId: string }> {
-  const org = await api(h, 'POST', '/v1/orgs', { name: `login test ${opts.email}` });
-  if (org.statusCode !== 201) throw new Error(`create org: ${org.statusCode} ${org.body}`);
-  const orgId = org.json().id as string;
-  const put = await api(h, 'PUT', `/v1/orgs/${orgId}/exchange`, {
-    applicationId: DEFAULT_SEED.applicationId,
-    tenantId: DEFAULT_SEED.tenantId,
-    clientSecret: opts.clientSecret ?? DEFAULT_SEED.clientSecret,
-    authorityHost: h.sim.url,
-    authMode: opts.authMode ?? 'app-only',
-    ...(opts.ewsUrl ? { ewsUrl: opts.ewsUrl } : {}),
-    ...(opts.transport ? { transport: opts.transport } : {}),
-    ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
-  });
-  if (put.statusCode !== 200) throw new Error(`put settings: ${put.statusCode} ${put.body}`);
-  const user = await api(h, 'POST', `/v1/orgs/${orgId}/users`, { crmUserId: `crm-${opts.email}`, email: opts.email });
-  if (user.statusCode !== 201) throw new Error(`create user: ${user.statusCode} ${user.body}`);
-  const userId = user.json().id as string;
-  if (opts.enable ?? true) {
-    const patch = await api(h, 'PATCH', `/v1/orgs/${orgId}/users/${userId}`, {
-      mobileAccess: true,
-      useOAuthForExchange: true,
-      syncCalendar: true,
-      syncContacts: true,
-    });
-    if (patch.statusCode !== 200) throw new Error(`enable user: ${patch.statusCode} ${patch.body}`);
-  }
-  const mb = await h.pool.query('SELECT id FROM mailboxes WHERE user_id = $1', [userId]);
-  return { orgId, userId, mailboxId: mb.rows[0].id as string };
+  const call: PlatformCall = async (method, url, body) => {
+    const res = await api(h, method as 'GET', url, body);
+    return { status: res.statusCode, body: res.body ? res.json() : undefined };
+  };
+  const orgId = await createOrg(call, `login test ${opts.email}`);
+  const put = await call('PUT', `/v1/orgs/${orgId}/exchange`, simExchangeSettings({ ...opts, authorityHost: h.sim.url }));
+  if (put.status !== 200) throw new Error(`put settings: ${put.status} ${JSON.stringify(put.body)}`);
+  const { userId, mailboxId } = await createEnabledUser(call, h.pool, orgId, { crmUserId: `crm-${opts.email}`, email: opts.email, enable: opts.enable });
+  return { orgId, userId, mailboxId };
 }
+
+/** The whole stack for browser and end-to-end sign-in tests: the API on a real port, the seeded users' mailboxes, no organisation yet. */
+export function startE2eStack(): Promise<Stack> {
+  return startStack({ listen: true, org: false, seedUsers: true, schedulerTickMs: 500 });
+}
+
+/** What startE2eStack answers. */
+export type E2eStack = Stack;
 
 export interface StartedSignIn {
   /** the Microsoft authorize URL exsync redirected to */
@@ -177,3 +160,35 @@ export async function orgConnectionTest(
 
 /** The step named `name`, if the test got that far. */
 export const stepNamed = (steps: ConnectionStep[], name: string): ConnectionStep | undefined => steps.find((s) => s.name === name);
+
+/**
+ * The user opens the one-time sign-in link: exsync -> Microsoft -> exsync, the cookie carried as a
+ * browser would. Answers the Microsoft authorize URL exsync redirected to.
+ */
+export async function signInThroughLink(s: Stack, orgId: string, userId: string): Promise<URL> {
+  const link = await s.platform('POST', `/v1/orgs/${orgId}/users/${userId}/microsoft-login`);
+  const start = await fetch(link.json.url, { redirect: 'manual' });
+  expect(start.status).toBe(302);
+  const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0];
+  const authorizeUrl = new URL(start.headers.get('location')!);
+  const authorize = await fetch(authorizeUrl, { redirect: 'manual' });
+  expect(authorize.status).toBe(302);
+  const callback = await fetch(authorize.headers.get('location')!, { headers: { cookie } });
+  expect(callback.status).toBe(200);
+  expect(await callback.text()).toContain('data-outcome="signed-in"');
+  return authorizeUrl;
+}
+
+/** Waits for a mailbox's sync-status `state` (failing at once on `error` while waiting for `healthy`); answers the status. */
+export async function waitForMailboxState(s: Stack, orgId: string, userId: string, state: 'healthy' | 'error'): Promise<any> {
+  return waitFor(
+    `the mailbox to become ${state}`,
+    async () => {
+      const st = await s.platform('GET', `/v1/orgs/${orgId}/users/${userId}/sync-status`);
+      if (state === 'healthy' && st.json?.state === 'error') throw new Error(`sync failed: ${JSON.stringify(st.json)}`);
+      return st.json?.state === state ? st.json : undefined;
+    },
+    45_000,
+    200,
+  );
+}

@@ -7,9 +7,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { createOrgWithToken } from './api';
 
 export const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -18,6 +19,11 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
+
+/** Debian's Chromium, headless, through playwright-core. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
 
 export interface BrowserUse {
   browser: Browser;
@@ -47,7 +53,7 @@ export function useBrowser(hooks: { start: () => Promise<void>; stop: () => Prom
   } as BrowserUse;
   beforeAll(async () => {
     await hooks.start();
-    use.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    use.browser = await launchChromium();
     use.context = await use.browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
     if (hooks.origin) await use.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hooks.origin() });
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -70,10 +76,12 @@ export async function signIn(page: Page, orgId: string, token: string): Promise<
 
 /** A new organisation and an org-admin token for it, through the platform admin's `call`. */
 export async function newOrg(
-  call: (method: string, path: string, body?: unknown) => Promise<{ json: any }>,
+  call: (method: string, path: string, body?: unknown) => Promise<{ status: number; json: any }>,
   name: string,
 ): Promise<{ orgId: string; token: string; tokenId: string }> {
-  const org = await call('POST', '/v1/orgs', { name });
-  const minted = await call('POST', `/v1/orgs/${org.json.id}/admin-tokens`);
-  return { orgId: org.json.id, token: minted.json.token, tokenId: minted.json.id };
+  const org = await createOrgWithToken(async (method, url, body) => {
+    const res = await call(method, url, body);
+    return { status: res.status, body: res.json };
+  }, name);
+  return { orgId: org.id, token: org.token, tokenId: org.tokenId };
 }
