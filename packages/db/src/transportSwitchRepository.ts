@@ -10,6 +10,9 @@
 import type { Queryable } from './queryable';
 import { switchItemsNotFoundMessage, type ExchangeTransport } from '@exsync/canonical';
 
+/** A mailbox's step in a switch (mailbox_switches.state). */
+type MailboxSwitchState = 'pending' | 'resolving' | 'done' | 'failed';
+
 /** `transportSwitch` on GET /v1/orgs/:orgId/exchange (CONTRACT.md). */
 export interface TransportSwitchView {
   to: ExchangeTransport;
