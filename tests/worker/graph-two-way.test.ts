@@ -51,7 +51,7 @@ describe('an organisation on Graph', () => {
     const fresh = `/v1/orgs/${org.body.id}/exchange`;
     const put = await stack.api('PUT', fresh, { applicationId: stack.tenantId, tenantId: stack.tenantId, clientSecret: 's', transport: 'graph' });
     expect(put).toMatchObject({ status: 200, body: { transport: 'graph', graphUrl: 'https://graph.microsoft.com' } });
-    // Graph runs in delegated mode too (tests/login/graphDelegatedSync.test.ts)
+    // Graph runs in delegated mode too (tests/login/graph-delegated-sync.test.ts)
     expect(await stack.api('PATCH', fresh, { authMode: 'delegated' })).toMatchObject({ status: 200, body: { transport: 'graph', authMode: 'delegated' } });
     expect(await stack.api('PATCH', fresh, { transport: 'ews' })).toMatchObject({ status: 200, body: { transport: 'ews' } });
     // PUT without transport keeps the stored one

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment, Contact } from '@exsync/canonical';
-import { decide, type CrmState, type DecideInput, type ExchangeChange, type LinkState, type SyncAction } from './decide';
-import type { ConflictPolicy, SyncDirection } from './syncTypes';
+import { decide, type CrmState, type DecideInput, type ExchangeChange, type LinkState, type SyncAction } from '../../packages/sync-engine/src/decide';
+import type { ConflictPolicy, SyncDirection } from '../../packages/sync-engine/src/syncTypes';
 
 const base: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@example.org' }], phones: {}, addresses: {} };
 const crmEdit: Contact = { ...base, jobTitle: 'Analyst' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Contact, CrmItemRow, LinkRow } from '@exsync/canonical';
-import { planPending, planPendingWrite, planPush } from './push';
-import { syncedContent } from './syncedContent';
+import { planPending, planPendingWrite, planPush } from '../../packages/sync-engine/src/push';
+import { syncedContent } from '../../packages/sync-engine/src/syncedContent';
 
 const person: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@fabrikam.example' }], phones: {}, addresses: {} };
 const row = (patch: Partial<CrmItemRow> = {}): CrmItemRow => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment, Contact } from '@exsync/canonical';
-import { mergeItems, policyWinner } from './fieldMerge';
+import { mergeItems, policyWinner } from '../../packages/sync-engine/src/fieldMerge';
 
 const baseAppt: Appointment = {
   subject: 'Review',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SEED, startEntraSim, type EntraSim } from './index';
+import { DEFAULT_SEED, startEntraSim, type EntraSim } from '../../packages/entra-sim/src/index';
 
 let sim: EntraSim;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { migrateUp } from '../packages/db/src/migrate';
+import { migrateUp } from '../../packages/db/src/migrate';
 
 describe('migrations', () => {
   it('a second run applies nothing and leaves the schema as it was', async () => {

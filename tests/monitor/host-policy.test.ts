@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkMailHost, checkMailHostForConnect, MailHostError } from './hostPolicy';
-import { classifyTokenError } from './oauthClient';
+import { checkMailHost, checkMailHostForConnect, MailHostError } from '../../packages/mailbox-monitor/src/hostPolicy';
+import { classifyTokenError } from '../../packages/mailbox-monitor/src/oauthClient';
 
 const strict = { operatorHosts: [], allowInsecure: false };
 const operator = (host: string, port?: number) => ({ operatorHosts: [{ host, port }], allowInsecure: false });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SEED, startEntraSim, type EntraSim } from './index';
+import { DEFAULT_SEED, startEntraSim, type EntraSim } from '../../packages/entra-sim/src/index';
 
 let sim: EntraSim;
 beforeAll(async () => {

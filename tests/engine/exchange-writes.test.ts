@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CrmItemRow, LinkRow, MailboxError } from '@exsync/canonical';
-import { outcomeOf, type ExchangeCommand } from './exchangeWrites';
-import { emptyCounts } from './syncTypes';
+import { outcomeOf, type ExchangeCommand } from '../../packages/sync-engine/src/exchangeWrites';
+import { emptyCounts } from '../../packages/sync-engine/src/syncTypes';
 
 const link: LinkRow = {
   id: '6f1c2f0e-0000-4000-8000-000000000001',

@@ -8,8 +8,8 @@ import {
   parseAllowedHosts,
   resolveForConnect,
   type EndpointPolicy,
-} from './endpointPolicy';
-import { ConfigError } from './configError';
+} from '../../packages/config/src/endpointPolicy';
+import { ConfigError } from '../../packages/config/src/configError';
 
 const strict: EndpointPolicy = { operatorHosts: [], allowInsecure: false };
 const withOperator: EndpointPolicy = { operatorHosts: parseAllowedHosts('mail.contoso.test,10.0.0.5:8443,[::1]:4100'), allowInsecure: false };

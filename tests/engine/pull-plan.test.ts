@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment, Contact, CrmItemRow, LinkRow } from '@exsync/canonical';
-import type { ExchangeChange } from './decide';
-import { planPull, type PulledItem, type PullAction, type PullRules } from './pullPlan';
-import { syncedContent } from './syncedContent';
-import type { ConflictPolicy, SyncDirection } from './syncTypes';
+import type { ExchangeChange } from '../../packages/sync-engine/src/decide';
+import { planPull, type PulledItem, type PullAction, type PullRules } from '../../packages/sync-engine/src/pullPlan';
+import { syncedContent } from '../../packages/sync-engine/src/syncedContent';
+import type { ConflictPolicy, SyncDirection } from '../../packages/sync-engine/src/syncTypes';
 
 const base: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@fabrikam.example' }], phones: {}, addresses: {} };
 const crmEdit: Contact = { ...base, jobTitle: 'Analyst' };

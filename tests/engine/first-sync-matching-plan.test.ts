@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment, Contact } from '@exsync/canonical';
-import { buildMatcher } from './firstSyncMatching';
+import { buildMatcher } from '../../packages/sync-engine/src/firstSyncMatching';
 
 const c = (p: Partial<Contact>): Contact => ({ emails: [], phones: {}, addresses: {}, ...p });
 const a = (p: Partial<Appointment>): Appointment => ({
