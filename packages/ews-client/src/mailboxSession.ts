@@ -264,10 +264,17 @@ class EwsMailboxSession implements EwsMailbox {
     const wkf = WELL_KNOWN_FOLDER[folder];
     if (wkf === undefined) throw new EwsError('Permanent', `Unknown folder ${String(folder)}`, { code: 'invalid_configuration' });
     if (this.onePass) {
-      let state = syncState;
+      let next = syncFolderPage(this.post, folder, syncState, SYNC_PAGE_SIZE);
       for (;;) {
-        const page = await syncFolderPage(this.post, folder, state, SYNC_PAGE_SIZE);
-        state = page.syncState;
+        const page = await next;
+        if (page.moreAvailable) {
+          // Listed ahead (issue 19): the next page is requested as soon as this one is read, so its
+          // round trip overlaps the caller's GetItem calls for this page instead of following them.
+          // A read only: a caller that stops here leaves one page unread, and a failure of that
+          // request is thrown by the next iteration, where it would have been thrown anyway.
+          next = syncFolderPage(this.post, folder, page.syncState, SYNC_PAGE_SIZE);
+          next.catch(() => undefined);
+        }
         yield page;
         if (!page.moreAvailable) return;
       }
