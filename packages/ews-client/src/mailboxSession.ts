@@ -111,10 +111,15 @@ export const DEFAULT_TIMEOUT_MS = 100_000;
 /** measured: packages/ews-client/README.md, "GetItem batch size" */
 export const DEFAULT_GET_ITEMS_BATCH_SIZE = 100;
 export const DEFAULT_WRITE_BATCH_SIZE = 50;
-/** GetItem batches in flight per call: 4 x 2 folders stays far inside Exchange's 27 connections per mailbox */
-export const DEFAULT_GET_ITEMS_CONCURRENCY = 4;
 /** SyncFolderItems' maximum; the library throws synchronously above it */
 export const SYNC_PAGE_SIZE = 512;
+/**
+ * GetItem batches in flight per call, after the first batch (which goes alone): 5, so a full
+ * SyncFolderItems page (512 ids, 6 batches of 100) costs two rounds of latency, not three (issue 19).
+ * 5 x 2 folders, plus each folder's next page listed ahead, stays far inside Exchange's 27
+ * connections per (app, mailbox) (EWS-NOTES, "Limits").
+ */
+export const DEFAULT_GET_ITEMS_CONCURRENCY = Math.ceil(SYNC_PAGE_SIZE / DEFAULT_GET_ITEMS_BATCH_SIZE) - 1;
 
 /**
  * The library insists on a credentials object; the transport sets a fresh bearer token per
