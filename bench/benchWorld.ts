@@ -47,7 +47,20 @@ export interface BenchWorld {
 async function startSimProcess(): Promise<{ child: ChildProcess; info: SimInfo }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/sim.ts'), '--json', '--entra-port', '0', '--ews-port', '0', '--graph-port', '0'],
+    [
+      // EXSYNC_SIM_CPU_PROF=<dir>: a V8 CPU profile of the simulators, written when they stop
+      ...(process.env.EXSYNC_SIM_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.EXSYNC_SIM_CPU_PROF}`] : []),
+      '--import',
+      'tsx',
+      path.join(REPO_ROOT, 'scripts/sim.ts'),
+      '--json',
+      '--entra-port',
+      '0',
+      '--ews-port',
+      '0',
+      '--graph-port',
+      '0',
+    ],
     {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -111,10 +111,15 @@ export const DEFAULT_TIMEOUT_MS = 100_000;
 /** measured: packages/ews-client/README.md, "GetItem batch size" */
 export const DEFAULT_GET_ITEMS_BATCH_SIZE = 100;
 export const DEFAULT_WRITE_BATCH_SIZE = 50;
-/** GetItem batches in flight per call: 4 x 2 folders stays far inside Exchange's 27 connections per mailbox */
-export const DEFAULT_GET_ITEMS_CONCURRENCY = 4;
 /** SyncFolderItems' maximum; the library throws synchronously above it */
 export const SYNC_PAGE_SIZE = 512;
+/**
+ * GetItem batches in flight per call, after the first batch (which goes alone): 5, so a full
+ * SyncFolderItems page (512 ids, 6 batches of 100) costs two rounds of latency, not three (issue 19).
+ * 5 x 2 folders, plus each folder's next page listed ahead, stays far inside Exchange's 27
+ * connections per (app, mailbox) (EWS-NOTES, "Limits").
+ */
+export const DEFAULT_GET_ITEMS_CONCURRENCY = Math.ceil(SYNC_PAGE_SIZE / DEFAULT_GET_ITEMS_BATCH_SIZE) - 1;
 
 /**
  * The library insists on a credentials object; the transport sets a fresh bearer token per
@@ -264,10 +269,17 @@ class EwsMailboxSession implements EwsMailbox {
     const wkf = WELL_KNOWN_FOLDER[folder];
     if (wkf === undefined) throw new EwsError('Permanent', `Unknown folder ${String(folder)}`, { code: 'invalid_configuration' });
     if (this.onePass) {
-      let state = syncState;
+      let next = syncFolderPage(this.post, folder, syncState, SYNC_PAGE_SIZE);
       for (;;) {
-        const page = await syncFolderPage(this.post, folder, state, SYNC_PAGE_SIZE);
-        state = page.syncState;
+        const page = await next;
+        if (page.moreAvailable) {
+          // Listed ahead (issue 19): the next page is requested as soon as this one is read, so its
+          // round trip overlaps the caller's GetItem calls for this page instead of following them.
+          // A read only: a caller that stops here leaves one page unread, and a failure of that
+          // request is thrown by the next iteration, where it would have been thrown anyway.
+          next = syncFolderPage(this.post, folder, page.syncState, SYNC_PAGE_SIZE);
+          next.catch(() => undefined);
+        }
         yield page;
         if (!page.moreAvailable) return;
       }

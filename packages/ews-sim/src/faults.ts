@@ -126,10 +126,12 @@ export class Faults {
       );
   }
 
-  /** The refusal that applies to an item written to `mailbox` whose field texts are `texts`, if any. */
-  itemRefusal(mailbox: string, texts: string[]): ItemRefusal | undefined {
+  /** The refusal that applies to an item of `mailbox` whose field texts `texts()` gives, if any. */
+  itemRefusal(mailbox: string, texts: () => string[]): ItemRefusal | undefined {
     const list = this.refusals.get(mailbox.toLowerCase());
-    return list?.find((r) => texts.some((t) => t.includes(r.contains)));
+    if (!list?.length) return undefined; // the texts are gathered only when a refusal could match
+    const all = texts();
+    return list.find((r) => all.some((t) => t.includes(r.contains)));
   }
 
   seed(seed: number): void {

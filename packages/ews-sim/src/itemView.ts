@@ -247,7 +247,6 @@ function fieldEl(mb: Mailbox, ref: ItemRef, name: string, bodyType: Shape['bodyT
   const item = ref.item;
   const o = ref.occurrence;
   const isCal = item.kind === 'CalendarItem';
-  const created = isoUtc(item.created);
   switch (name) {
     case 'ItemId': {
       const id = refId(ref);
@@ -270,7 +269,8 @@ function fieldEl(mb: Mailbox, ref: ItemRef, name: string, bodyType: Shape['bodyT
     case 'DateTimeReceived':
     case 'DateTimeSent':
     case 'DateTimeCreated':
-      return textEl(name, created);
+      // formatted here only: fieldEl runs once per field of every item served
+      return textEl(name, isoUtc(item.created));
     case 'Size':
       return textEl(name, String(1024 + item.fields.size * 64));
     case 'IsSubmitted':

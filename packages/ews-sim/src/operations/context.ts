@@ -12,8 +12,11 @@ export interface OpContext {
   contextTz: TimeZoneDef | undefined;
   /** Throws a per-item ErrorServerBusy (with BackOffMilliseconds) when the fault dice say so. */
   throwIfBusy: () => void;
-  /** Throws the per-item refusal set for this mailbox (faults.ts, ItemRefusal) when an item's texts match one. */
-  throwIfRefused: (texts: string[]) => void;
+  /**
+   * Throws the per-item refusal set for this mailbox (faults.ts, ItemRefusal) when an item's texts
+   * match one; `texts` is called only when the mailbox has refusals set.
+   */
+  throwIfRefused: (texts: () => string[]) => void;
   /** More than Exchange's 5 concurrent SyncFolderItems calls are in flight for this mailbox. */
   syncCallsExceeded: boolean;
 }

@@ -20,7 +20,7 @@ export function getItem(ctx: OpContext): string {
     try {
       ctx.throwIfBusy();
       const ref = resolveItem(ctx, idEl);
-      ctx.throwIfRefused(fieldTexts(ref.item.fields.values()));
+      ctx.throwIfRefused(() => fieldTexts(ref.item.fields.values()));
       out.push(successOpen(op), '<m:Items>');
       renderItem(ctx.mb, ref, shape, 'get', out);
       out.push('</m:Items>', successClose(op));

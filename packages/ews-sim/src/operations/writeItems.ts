@@ -52,7 +52,7 @@ export function createItem(ctx: OpContext): string {
       if (kind === 'Contact' && folder.itemKind !== 'Contact') throw new ItemError('ErrorCannotCreateContactInNonContactFolder');
       if (kind === 'CalendarItem' && folder.itemKind !== 'CalendarItem') throw new ItemError('ErrorCannotCreateCalendarItemInNonCalendarFolder');
       const input = itemFromXml(kind, itemEl, ctx.contextTz);
-      ctx.throwIfRefused(fieldTexts(input.fields.values()));
+      ctx.throwIfRefused(() => fieldTexts(input.fields.values()));
       const hasAttendees = ['RequiredAttendees', 'OptionalAttendees', 'Resources'].some((n) => (input.fields.get(n)?.children.length ?? 0) > 0);
       if (kind === 'CalendarItem' && hasAttendees && send !== 'SendToNone') {
         input.fields.set('MeetingRequestWasSent', { name: 'MeetingRequestWasSent', attrs: {}, children: [], text: 'true' });
@@ -93,7 +93,7 @@ export function updateItem(ctx: OpContext): string {
       if (sentKey && resolution !== 'AlwaysOverwrite' && sentKey !== currentChangeKey(ref)) {
         throw new ItemError('ErrorIrresolvableConflict');
       }
-      ctx.throwIfRefused(fieldTexts(child(change, 'Updates')?.children ?? []));
+      ctx.throwIfRefused(() => fieldTexts(child(change, 'Updates')?.children ?? []));
       applyUpdates(ctx, ref, child(change, 'Updates')?.children ?? []);
       const id = refId(
         ref.occurrence ? { item: ref.item, occurrence: { ...ref.occurrence, exception: ref.item.exceptions.get(ref.occurrence.originalStart) } } : ref,
