@@ -48,9 +48,12 @@ describe('createProgressReporter', () => {
 });
 
 /**
- * A first sync of 1,500 contacts over a simulator with latency: sync-status reports `progress`
+ * A first sync of 3,000 contacts (six SyncFolderItems pages) over a simulator with latency: sync-status reports `progress`
  * advancing page by page with the folder's item count as the estimate, then `totals` once done.
  */
+/** enough pages that progress is seen between them although the next page is listed ahead */
+const CONTACTS = 3000;
+
 let s: Stack;
 beforeAll(async () => {
   s = await startStack();
@@ -63,11 +66,12 @@ describe('sync-status progress and totals', () => {
   it('reports progress while a first sync runs and the linked totals after it', async () => {
     const email = 'progress@contoso.example';
     s.ews.store.createMailbox({ email, tenantId: s.tenantId, displayName: email });
-    for (let i = 0; i < 1500; i++) s.ews.store.createContact(email, { givenName: `Person${i}`, surname: 'Progress' });
+    for (let i = 0; i < CONTACTS; i++) s.ews.store.createContact(email, { givenName: `Person${i}`, surname: 'Progress' });
     for (let i = 0; i < 4; i++)
       s.ews.store.createAppointment(email, { subject: `Visit ${i}`, start: `2026-12-0${i + 1}T09:00:00Z`, end: `2026-12-0${i + 1}T10:00:00Z` });
-    // Slow enough that the run spans several progress writes (GetItem batches run 4 at a time).
-    s.ews.faults.set({ latencyMs: 80 }, email);
+    // Slow enough that the run spans several progress writes: GetItem batches run 6 at a time and
+    // the next page is listed while the current one is read, so a page costs about two round trips.
+    s.ews.faults.set({ latencyMs: 250 }, email);
     const user = await s.addUser({ email });
     const url = `/v1/orgs/${s.orgId}/users/${user.userId}/sync-status`;
 
@@ -81,7 +85,7 @@ describe('sync-status progress and totals', () => {
         if (last.state === 'syncing' && contacts) {
           const key = `${contacts.listed}/${contacts.applied}`;
           if (seen.at(-1) !== key) seen.push(key);
-          expect(contacts.estimatedTotal).toBe(1500);
+          expect(contacts.estimatedTotal).toBe(CONTACTS);
           expect(contacts.applied).toBeLessThanOrEqual(contacts.listed);
         }
         return last.state === 'healthy';
@@ -93,6 +97,6 @@ describe('sync-status progress and totals', () => {
 
     expect(seen.length).toBeGreaterThanOrEqual(3);
     expect(last.progress).toBeNull();
-    expect(last.totals).toEqual({ appointment: 4, contact: 1500 });
+    expect(last.totals).toEqual({ appointment: 4, contact: CONTACTS });
   });
 });

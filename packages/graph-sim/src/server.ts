@@ -82,7 +82,7 @@ function refuseUnreadableItem(deps: ServerDeps, req: GraphRequest, mailbox: stri
   if (req.method !== 'GET' || res.status !== 200) return;
   const body = res.body as { id?: unknown; value?: unknown } | undefined;
   if (!body || typeof body !== 'object' || typeof body.id !== 'string' || 'value' in body) return;
-  const refusal = deps.faults.itemRefusal(mailbox, [JSON.stringify(body)]);
+  const refusal = deps.faults.itemRefusal(mailbox, () => [JSON.stringify(body)]);
   if (refusal) throw new GraphError(400, refusal.code, 'The item cannot be read.');
 }
 
