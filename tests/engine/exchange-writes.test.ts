@@ -1,31 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { CrmItemRow, LinkRow, MailboxError } from '@exsync/canonical';
+import type { MailboxError } from '@exsync/canonical';
 import { outcomeOf, type ExchangeCommand } from '../../packages/sync-engine/src/exchangeWrites';
 import { emptyCounts } from '../../packages/sync-engine/src/syncTypes';
+import { crmRow, linkRow } from '../support/engineRows';
 
-const link: LinkRow = {
-  id: '6f1c2f0e-0000-4000-8000-000000000001',
-  mailboxId: 'm',
-  kind: 'contact',
-  crmId: 'c-1',
-  ewsItemId: 'ex-1',
-  ewsChangeKey: 'ck-1',
-  icalUid: null,
-  crmVersion: 3,
-  snapshot: {},
-};
-const crm: CrmItemRow = {
-  id: 'r',
-  orgId: 'o',
-  userId: 'u',
-  kind: 'contact',
-  crmId: 'c-1',
-  version: 5,
-  data: { givenName: 'A', emails: [], phones: {}, addresses: {} },
-  deleted: false,
-  origin: 'crm',
-  updatedAt: '2026-01-01T00:00:00Z',
-};
+const link = linkRow({ crmVersion: 3 });
+const crm = crmRow({ id: 'r', version: 5, data: { givenName: 'A', emails: [], phones: {}, addresses: {} } });
 const item = crm.data as never;
 const commands: Record<ExchangeCommand['type'], ExchangeCommand> = {
   create: { type: 'create', link: { ...link, ewsItemId: null, ewsChangeKey: null }, item },

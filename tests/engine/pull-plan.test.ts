@@ -3,40 +3,18 @@ import type { Appointment, Contact, CrmItemRow, LinkRow } from '@exsync/canonica
 import type { ExchangeChange } from '../../packages/sync-engine/src/decide';
 import { planPull, type PulledItem, type PullAction, type PullRules } from '../../packages/sync-engine/src/pullPlan';
 import { syncedContent } from '../../packages/sync-engine/src/syncedContent';
+import { crmRow, LINK_ID, linkRow } from '../support/engineRows';
 import type { ConflictPolicy, SyncDirection } from '../../packages/sync-engine/src/syncTypes';
 
 const base: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@fabrikam.example' }], phones: {}, addresses: {} };
 const crmEdit: Contact = { ...base, jobTitle: 'Analyst' };
 const exEdit: Contact = { ...base, companyName: 'Engines Ltd' };
-const LINK_ID = '6f1c2f0e-0000-4000-8000-000000000001';
 
-const link = (patch: Partial<LinkRow> = {}): LinkRow => ({
-  id: LINK_ID,
-  mailboxId: 'm',
-  kind: 'contact',
-  crmId: 'c-1',
-  ewsItemId: 'ex-1',
-  ewsChangeKey: 'ck-1',
-  icalUid: null,
-  crmVersion: 3,
-  snapshot: syncedContent('contact', base),
-  ...patch,
-});
+const link = (patch: Partial<LinkRow> = {}): LinkRow => linkRow({ crmVersion: 3, snapshot: syncedContent('contact', base), ...patch });
 
 type Crm = 'absent' | 'unchanged' | 'echo' | 'changed' | 'deleted' | 'tombstoneSeen' | 'unmappable';
 function crm(c: Crm): CrmItemRow | null {
-  const row = (version: number, data: Contact | null): CrmItemRow => ({
-    id: 'r-1',
-    orgId: 'o',
-    userId: 'u',
-    kind: 'contact',
-    crmId: 'c-1',
-    version,
-    data,
-    deleted: data === null,
-    origin: 'crm',
-    updatedAt: '2026-01-01T00:00:00Z',
-  });
+  const row = (version: number, data: Contact | null): CrmItemRow => crmRow({ version, data, deleted: data === null });
   switch (c) {
     case 'absent':
       return null;

@@ -2,33 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { Contact, CrmItemRow, LinkRow } from '@exsync/canonical';
 import { planPending, planPendingWrite, planPush } from '../../packages/sync-engine/src/push';
 import { syncedContent } from '../../packages/sync-engine/src/syncedContent';
+import { crmRow, linkRow } from '../support/engineRows';
 
 const person: Contact = { givenName: 'Ada', surname: 'Lovelace', emails: [{ address: 'ada@fabrikam.example' }], phones: {}, addresses: {} };
-const row = (patch: Partial<CrmItemRow> = {}): CrmItemRow => ({
-  id: 'r-1',
-  orgId: 'o',
-  userId: 'u',
-  kind: 'contact',
-  crmId: 'c-1',
-  version: 2,
-  data: person,
-  deleted: false,
-  origin: 'crm',
-  updatedAt: '2026-01-01T00:00:00Z',
-  ...patch,
-});
-const link = (patch: Partial<LinkRow> = {}): LinkRow => ({
-  id: '6f1c2f0e-0000-4000-8000-000000000001',
-  mailboxId: 'm',
-  kind: 'contact',
-  crmId: 'c-1',
-  ewsItemId: 'ex-1',
-  ewsChangeKey: 'ck-1',
-  icalUid: null,
-  crmVersion: 1,
-  snapshot: syncedContent('contact', person),
-  ...patch,
-});
+const row = (patch: Partial<CrmItemRow> = {}): CrmItemRow => crmRow({ version: 2, data: person, ...patch });
+const link = (patch: Partial<LinkRow> = {}): LinkRow => linkRow({ crmVersion: 1, snapshot: syncedContent('contact', person), ...patch });
 const two = { kind: 'contact' as const, policy: 'newest-wins' as const, direction: 'two-way' as const };
 
 describe('planPush: a CRM change becomes one push action', () => {
