@@ -8,7 +8,8 @@
  */
 import pg from 'pg';
 import type { Appointment, Contact, ItemKind, MailboxPort, SyncStore } from '@exsync/canonical';
-import { getCrmItem, listConflicts, listCrmItems, listLinks, pgSyncStore, putCrmItem, tombstoneCrmItem } from '@exsync/db';
+import { getCrmItem, listCrmItems, pgSyncStore, putCrmItem, tombstoneCrmItem } from '@exsync/db';
+import { listConflicts, listLinks } from '../support/engineReads';
 import { syncMailboxKind, type ConflictPolicy, type SyncCounts, type SyncDirection } from '@exsync/sync-engine';
 import { MemorySyncStore } from '../support/memorySyncStore';
 

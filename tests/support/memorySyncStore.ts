@@ -394,7 +394,7 @@ export class MemorySyncStore implements SyncStore {
       .map(({ resyncSeen: _r, createdSeq: _c, error: _e, ...l }) => structuredClone(l));
   }
 
-  /** Newest first, as packages/db listConflicts. */
+  /** Newest first, as tests/support/engineReads.ts listConflicts reads them from Postgres. */
   listConflicts(mailboxId: string): ConflictRecord[] {
     return this.t.conflicts
       .filter((c) => c.mailboxId === mailboxId)

@@ -7,9 +7,11 @@ import type { Queryable } from './queryable';
 
 export type { LinkRow } from '@exsync/canonical';
 
-const COLUMNS = `id, mailbox_id, kind, crm_id, ews_item_id, ews_change_key, ical_uid, crm_version, snapshot`;
+/** The columns `linkFromRow` reads. */
+export const LINK_COLUMNS = `id, mailbox_id, kind, crm_id, ews_item_id, ews_change_key, ical_uid, crm_version, snapshot`;
 
-function toRow(r: Record<string, unknown>): LinkRow {
+/** A row of item_links (selected as LINK_COLUMNS) as a LinkRow. */
+export function linkFromRow(r: Record<string, unknown>): LinkRow {
   return {
     id: r.id as string,
     mailboxId: r.mailbox_id as string,
@@ -26,12 +28,12 @@ function toRow(r: Record<string, unknown>): LinkRow {
 async function selectWhere(q: Queryable, mailboxId: string, kind: string, column: 'ews_item_id' | 'id' | 'crm_id', values: string[]): Promise<LinkRow[]> {
   if (values.length === 0) return [];
   const cast = column === 'id' ? 'uuid[]' : 'text[]';
-  const res = await q.query(`SELECT ${COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 AND ${column} = ANY($3::${cast})`, [
+  const res = await q.query(`SELECT ${LINK_COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 AND ${column} = ANY($3::${cast})`, [
     mailboxId,
     kind,
     values,
   ]);
-  return res.rows.map(toRow);
+  return res.rows.map(linkFromRow);
 }
 
 export const getLinksByEwsIds = (q: Queryable, mailboxId: string, kind: string, ewsIds: string[]) => selectWhere(q, mailboxId, kind, 'ews_item_id', ewsIds);
@@ -55,14 +57,14 @@ export const getLinksByIds = (q: Queryable, mailboxId: string, kind: string, ids
  */
 export async function listPendingLinks(q: Queryable, mailboxId: string, kind: string): Promise<LinkRow[]> {
   const res = await q.query(
-    `SELECT ${COLUMNS} FROM item_links l WHERE l.mailbox_id = $1 AND l.kind = $2 AND l.ews_item_id IS NULL
+    `SELECT ${LINK_COLUMNS} FROM item_links l WHERE l.mailbox_id = $1 AND l.kind = $2 AND l.ews_item_id IS NULL
         AND (l.error_next_at IS NULL OR l.error_next_at <= now() OR NOT EXISTS (
               SELECT 1 FROM crm_items c JOIN mailboxes m ON m.user_id = c.user_id
                WHERE m.id = l.mailbox_id AND c.kind = l.kind AND c.crm_id = l.crm_id AND c.version = l.error_crm_version))
       ORDER BY l.created_at`,
     [mailboxId, kind],
   );
-  return res.rows.map(toRow);
+  return res.rows.map(linkFromRow);
 }
 
 /** Inserts or updates links by id, in one statement. */
@@ -98,11 +100,6 @@ export async function deleteLinks(q: Queryable, ids: string[]): Promise<void> {
   await q.query(`DELETE FROM item_links WHERE id = ANY($1::uuid[])`, [ids]);
 }
 
-export async function listLinks(q: Queryable, mailboxId: string, kind: string): Promise<LinkRow[]> {
-  const res = await q.query(`SELECT ${COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 ORDER BY crm_id`, [mailboxId, kind]);
-  return res.rows.map(toRow);
-}
-
 /** Full resync bookkeeping: every confirmed link starts unseen; each listed item marks its link seen. */
 export async function markLinksUnseen(q: Queryable, mailboxId: string, kind: string): Promise<void> {
   await q.query(`UPDATE item_links SET resync_seen = false WHERE mailbox_id = $1 AND kind = $2 AND ews_item_id IS NOT NULL`, [mailboxId, kind]);
@@ -118,9 +115,9 @@ export async function markLinksSeen(q: Queryable, mailboxId: string, kind: strin
 }
 
 export async function listUnseenLinks(q: Queryable, mailboxId: string, kind: string): Promise<LinkRow[]> {
-  const res = await q.query(`SELECT ${COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 AND ews_item_id IS NOT NULL AND NOT resync_seen`, [
+  const res = await q.query(`SELECT ${LINK_COLUMNS} FROM item_links WHERE mailbox_id = $1 AND kind = $2 AND ews_item_id IS NOT NULL AND NOT resync_seen`, [
     mailboxId,
     kind,
   ]);
-  return res.rows.map(toRow);
+  return res.rows.map(linkFromRow);
 }
