@@ -1,7 +1,7 @@
 /**
  * A mailbox's status is changed by one module, through the status machine's named transitions:
  * packages/db/src/mailboxStatusRepository.ts is the only product file whose SQL writes
- * `mailboxes.state`, and (with the one exception below) the only one that writes the
+ * `mailboxes.state`, and the only one that writes the
  * organisation-wide stop, `exchange_settings.org_error_*`. Tests and the bench set states directly
  * and are not product code.
  */
@@ -11,11 +11,6 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../..');
 const STATUS_MODULE = 'packages/db/src/mailboxStatusRepository.ts';
-/**
- * Saving the Exchange settings, or a granted admin consent, clears the organisation's stop in the
- * same statement that records the admin's change (the cause may be fixed; the next run tells).
- */
-const ORG_STOP_ALSO_CLEARED_BY = ['packages/db/src/exchangeSettingsRepository.ts'];
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -83,7 +78,7 @@ describe('one module changes the mailbox status', () => {
     expect(statements.length).toBeGreaterThanOrEqual(12);
   });
 
-  it('only it (and the admin settings it names) writes the organisation-wide stop', () => {
-    expect(writers('exchange_settings', (c) => c.startsWith('org_error_')).sort()).toEqual([...ORG_STOP_ALSO_CLEARED_BY, STATUS_MODULE].sort());
+  it('only it writes the organisation-wide stop', () => {
+    expect(writers('exchange_settings', (c) => c.startsWith('org_error_'))).toEqual([STATUS_MODULE]);
   });
 });

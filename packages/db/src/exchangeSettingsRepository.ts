@@ -1,6 +1,7 @@
 import type { AuthMode, CalendarWindowSetting, ConflictPolicy, ExchangeTransport } from '@exsync/canonical';
 import { parseClientCertificate, type ClientCertificate } from './clientCertificate';
 import type { Queryable } from './queryable';
+import { clearOrganisationError } from './mailboxStatusRepository';
 import type { SecretBox } from './secretBox';
 
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
@@ -142,10 +143,8 @@ export async function upsertExchangeSettings(db: Queryable, box: SecretBox, orgI
        key_id = COALESCE(EXCLUDED.key_id, s.key_id),
        consent_state = CASE WHEN s.tenant_id = EXCLUDED.tenant_id AND s.application_id = EXCLUDED.application_id
                             THEN s.consent_state ELSE 'unknown' END,
-       org_error_code = NULL,
-       org_error_message = NULL,
        updated_at = now()
-     RETURNING ${COLUMNS}`,
+     RETURNING org_id`,
     [
       orgId,
       input.applicationId,
@@ -165,7 +164,9 @@ export async function upsertExchangeSettings(db: Queryable, box: SecretBox, orgI
       input.deleteOrganizerMeetings ?? null,
     ],
   );
-  return toView(res.rows[0]);
+  // new settings may fix the organisation's stop: cleared by the status module, then read back
+  await clearOrganisationError(db, res.rows[0].org_id);
+  return (await getExchangeSettings(db, orgId))!;
 }
 
 /** The API-facing read: never includes a secret. */
@@ -189,13 +190,12 @@ export async function loadCredentials(db: Queryable, box: SecretBox, orgId: stri
 /** Records the outcome of the admin-consent redirect. */
 export async function recordConsent(db: Queryable, orgId: string, outcome: { state: 'granted' | 'denied'; error?: string | null }): Promise<void> {
   await db.query(
-    `UPDATE exchange_settings SET consent_state = $2, consent_error = $3, consent_updated_at = now(),
-       org_error_code = CASE WHEN $2 = 'granted' THEN NULL ELSE org_error_code END,
-       org_error_message = CASE WHEN $2 = 'granted' THEN NULL ELSE org_error_message END,
-       updated_at = now()
+    `UPDATE exchange_settings SET consent_state = $2, consent_error = $3, consent_updated_at = now(), updated_at = now()
      WHERE org_id = $1`,
     [orgId, outcome.state, outcome.error ?? null],
   );
+  // a granted consent may fix the organisation's stop
+  if (outcome.state === 'granted') await clearOrganisationError(db, orgId);
 }
 
 /**

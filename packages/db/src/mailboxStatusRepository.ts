@@ -237,6 +237,17 @@ export async function stopOrganisation(pool: pg.Pool, orgId: string, error: { co
 }
 
 /**
+ * The admin changed what the organisation's stop may depend on (its Exchange settings were saved, or
+ * admin consent was granted): the organisation's status is cleared at once, so it no longer shows a
+ * cause the change may have fixed. Its stopped mailboxes stay as they are until the scheduler's
+ * `reviveMailboxes` finds their error older than the change (or a connection test lifts the stop);
+ * the next run tells whether the cause is gone.
+ */
+export async function clearOrganisationError(db: Queryable, orgId: string): Promise<void> {
+  await db.query(`UPDATE exchange_settings SET org_error_code = NULL, org_error_message = NULL WHERE org_id = $1 AND org_error_code IS NOT NULL`, [orgId]);
+}
+
+/**
  * The organisation-wide cause is fixed (a connection test passed): the organisation's status is
  * cleared and every mailbox it stopped (in `error`, waiting for a person, with its code) is due at
  * once. Returns their ids for the caller to enqueue; the scheduler finds them due anyway.
