@@ -326,11 +326,16 @@ function editExchange(c: Case, crmBefore: Record<string, any>): { patch: Record<
         return { patch: { body: v, bodyType: 'Text' }, expect: { elements: ['Body'], crm: { body: v } } };
       case 'time': {
         if (c.allDay) {
-          // a week later, same zone: the CRM gets the new dates in its own form
-          const shift = (s: string) => new Date(Date.parse(s) + 7 * 86_400_000).toISOString().replace('.000Z', 'Z');
+          // A week later, same zone: the CRM gets the new dates in its own form. In the local form
+          // that is local midnight a week later, which is not 168 hours later when the week crosses
+          // a change of the zone's offset (seed 1350961078: Los Angeles, 2027-03-13 -> 03-20, DST
+          // from 03-14); a zone at UTC+0 that day cannot show its form, and is taken as UTC's.
+          const zone = (c.zone as { iana: string }).iana;
+          const localForm = crmBefore.start !== `${dayOf(c)}T00:00:00Z` && crmBefore.start === localMidnightUtc(dayOf(c), zone);
+          const moved = (plus: number) => (localForm ? localMidnightUtc(dayOf(c, plus), zone) : `${dayOf(c, plus)}T00:00:00Z`);
           return {
             patch: { start: `${dayOf(c, 7)}T00:00:00`, end: `${dayOf(c, 8)}T00:00:00` },
-            expect: { elements: ['End', 'Start'], crm: { start: shift(crmBefore.start), end: shift(crmBefore.end) } },
+            expect: { elements: ['End', 'Start'], crm: { start: moved(7), end: moved(8) } },
           };
         }
         const start = new Date(Date.parse(crmBefore.start) + 3_600_000).toISOString().replace('.000Z', 'Z');
