@@ -169,7 +169,9 @@ describe('a first sync followed live', () => {
         end: `2026-12-${day}T${String(9 + (i % 9)).padStart(2, '0')}:00:00Z`,
       });
     }
-    s.ews.faults.set({ latencyMs: 40 }, email);
+    // Slow enough to follow: the next page is listed ahead and 6 GetItem calls run at once, so a
+    // page costs about two round trips.
+    s.ews.faults.set({ latencyMs: 150 }, email);
     const user = await enabledUser(org.orgId, email);
     const mailboxId = (await s.db.pool.query('SELECT id FROM mailboxes WHERE user_id = $1', [user.userId])).rows[0].id as string;
 

@@ -327,15 +327,19 @@ function editExchange(c: Case, crmBefore: Record<string, any>): { patch: Record<
       case 'time': {
         if (c.allDay) {
           // A week later, same zone: the CRM gets the new dates in its own form. In the local form
-          // that is local midnight a week later, which is not 168 hours later when the week crosses
-          // a change of the zone's offset (seed 1350961078: Los Angeles, 2027-03-13 -> 03-20, DST
-          // from 03-14); a zone at UTC+0 that day cannot show its form, and is taken as UTC's.
-          const zone = (c.zone as { iana: string }).iana;
-          const localForm = crmBefore.start !== `${dayOf(c)}T00:00:00Z` && crmBefore.start === localMidnightUtc(dayOf(c), zone);
-          const moved = (plus: number) => (localForm ? localMidnightUtc(dayOf(c, plus), zone) : `${dayOf(c, plus)}T00:00:00Z`);
+          // of an IANA zone that is local midnight a week later, which is not 168 hours later when
+          // the week crosses a change of the zone's offset (seed 1350961078: Los Angeles,
+          // 2027-03-13 -> 03-20, DST from 03-14). UTC midnight stays UTC midnight; any other form
+          // (a custom zone's local midnight, a zone at UTC+0 that day) is taken 168 hours on.
+          const iana = (c.zone as { iana?: string }).iana;
+          const utcForm = crmBefore.start === `${dayOf(c)}T00:00:00Z`;
+          const localForm = !utcForm && iana !== undefined && crmBefore.start === localMidnightUtc(dayOf(c), iana);
+          const shift = (at: string) => new Date(Date.parse(at) + 7 * 86_400_000).toISOString().replace('.000Z', 'Z');
+          const moved = (plus: number, before: string) =>
+            utcForm ? `${dayOf(c, plus)}T00:00:00Z` : localForm ? localMidnightUtc(dayOf(c, plus), iana) : shift(before);
           return {
             patch: { start: `${dayOf(c, 7)}T00:00:00`, end: `${dayOf(c, 8)}T00:00:00` },
-            expect: { elements: ['End', 'Start'], crm: { start: moved(7), end: moved(8) } },
+            expect: { elements: ['End', 'Start'], crm: { start: moved(7, crmBefore.start), end: moved(8, crmBefore.end) } },
           };
         }
         const start = new Date(Date.parse(crmBefore.start) + 3_600_000).toISOString().replace('.000Z', 'Z');
