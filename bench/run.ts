@@ -57,7 +57,7 @@ async function memoryChild(items: number, sizes: Sizes): Promise<void> {
   const w = await createBenchWorld();
   try {
     const appointments = Math.round((items * 2) / 3);
-    const r = await initialSync(w, sizes, machine(), appointments, items - appointments, false);
+    const [r] = await initialSync(w, sizes, machine(), appointments, items - appointments, false);
     process.stdout.write(JSON.stringify({ ...r, scenario: `memory-${items}` }) + '\n');
   } finally {
     await w.close();
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const w = await createBenchWorld();
   try {
     const m = machine();
-    if (wanted('initial-sync')) rows.push(await initialSync(w, sizes, m));
+    if (wanted('initial-sync')) rows.push(...(await initialSync(w, sizes, m)));
     if (wanted('incremental-unchanged')) rows.push(await unchangedMailboxes(w, sizes, m));
     if (wanted('incremental-1pct')) rows.push(await changedOnePercent(w, sizes, m));
     if (wanted('push-new')) rows.push(await pushNew(w, sizes, m));

@@ -372,23 +372,20 @@ class GraphMailboxSession implements GraphMailbox {
           out.push({ type: 'delete', itemId: id });
           return;
         }
-        if (a.status >= 400) {
-          // One event Graph will not serve is that event's failure, not the round's: the engine
-          // decides from the error (runErrors.ts) whether it stops the run or only the item.
+        // One event Graph will not serve, or that exsync cannot read, is that event's failure, not
+        // the round's (as in getItems): it is listed as changed and getItems answers it with the
+        // error; the engine decides from the error (runErrors.ts) whether it stops the run or only the item.
+        const failEvent = (error: SyncError) => {
           seen.add(id);
-          this.pageFailures.set(id, errorFromGraph(a.status, a.body, a.headers['retry-after']));
+          this.pageFailures.set(id, error);
           out.push({ type: 'update', itemId: id, changeKey: entryChangeKey.get(id) ?? '' });
-          return;
-        }
+        };
+        if (a.status >= 400) return failEvent(errorFromGraph(a.status, a.body, a.headers['retry-after']));
         let item: ItemJson;
         try {
           item = parseItem(a.body, 'event');
         } catch (e) {
-          // an event Graph answered but exsync cannot read fails alone, as in getItems
-          seen.add(id);
-          this.pageFailures.set(id, this.itemFailure(e).error);
-          out.push({ type: 'update', itemId: id, changeKey: entryChangeKey.get(id) ?? '' });
-          return;
+          return failEvent(this.itemFailure(e).error);
         }
         if ((item.type === 'occurrence' || item.type === 'exception') && typeof item.seriesMasterId === 'string') {
           if (!seen.has(item.seriesMasterId) && !named.has(item.seriesMasterId)) next.push(item.seriesMasterId);

@@ -1,10 +1,11 @@
 /**
  * The pull executor: applies a page's PullActions (pullPlan.ts) to the store in one transaction,
  * in a few multi-row statements: one for the CRM items, one for the feed, one each for dropped and
- * written links, one for conflicts, then the pending Exchange writes and the items' failures.
+ * written links, one for conflicts, then the pending Exchange writes, the items' failures and the
+ * Exchange items that could not be read.
  * Each action's effects on the store and on the run's counts are written here and nowhere else.
  */
-import type { Appointment, ConflictEntry, Contact, ItemFailure, LinkDraft, PendingExchangeWrite, SyncStoreSession } from '@exsync/canonical';
+import type { Appointment, ConflictEntry, Contact, ItemFailure, LinkDraft, PendingExchangeWrite, SyncStoreSession, UnreadableItem } from '@exsync/canonical';
 import { unreachable } from './exchangeWrites';
 import { recordFailures } from './itemFailures';
 import type { PlannedLink, PlannedVersion, PlannedWrite, PullAction } from './pullPlan';
@@ -20,6 +21,9 @@ export class PagePlan {
   private conflicts: ConflictEntry[] = [];
   private writes: PlannedWrite[] = [];
   private failures: ItemFailure[] = [];
+  private unreadable: UnreadableItem[] = [];
+  /** Exchange items read (or deleted) on this page: an earlier unreadable record of theirs ends */
+  private readIds: string[] = [];
   /** links decided on afresh: an earlier failure of theirs no longer holds */
   private decided: string[] = [];
   /** stored links this plan rewrites: a pending write of theirs is replaced (a new link has none) */
@@ -39,7 +43,9 @@ export class PagePlan {
       this.linkDeletes.length === 0 &&
       this.conflicts.length === 0 &&
       this.failures.length === 0 &&
-      this.decided.length === 0
+      this.decided.length === 0 &&
+      this.unreadable.length === 0 &&
+      this.readIds.length === 0
     );
   }
 
@@ -59,6 +65,11 @@ export class PagePlan {
   }
   private dropLink(id: string): void {
     this.linkDeletes.push(id);
+  }
+
+  /** The page read (or saw deleted) these Exchange items: any unreadable record of theirs is cleared on apply. */
+  read(itemIds: string[]): void {
+    this.readIds.push(...itemIds);
   }
 
   /** Adds one action's effects; the executor of PullAction (exhaustive). */
@@ -111,6 +122,10 @@ export class PagePlan {
       case 'fail':
         this.failures.push(a.failure);
         return;
+      case 'unreadable':
+        this.unreadable.push(a.record);
+        if (a.failure) this.failures.push(a.failure);
+        return;
       case 'skip':
         this.ctx.log?.warn(
           { mailboxId: this.ctx.mailboxId, kind: this.ctx.kind, itemId: a.itemId, error: a.reason },
@@ -141,5 +156,9 @@ export class PagePlan {
     const linkCrm = new Map(this.linkDrafts.map((l) => [l.id, l.crmId]));
     await c.clearItemFailures([...new Set(this.decided)].filter((id) => !failed.has(linkCrm.get(id) ?? '')));
     await recordFailures(ctx, c, this.failures);
+    // Unreadable items (new ones too) stay on the status and are read again after a back-off;
+    // those read now, or gone, are forgotten.
+    await c.recordUnreadableItems(this.unreadable, ctx.itemBackoff);
+    await c.clearUnreadableItems(this.readIds);
   }
 }

@@ -292,18 +292,12 @@ async function applyPage(
     const crmRows = await c.lockCrmItems(items.flatMap((p) => (p.crmId ? [p.crmId] : [])));
     for (const { itemId, error } of unreadable) {
       const link = links.get(itemId);
-      if (link) plan.add({ type: 'fail', failure: unreadableItem(link, error) });
+      plan.add({ type: 'unreadable', record: unreadableRecord(ctx.kind, itemId, link, error), failure: link ? unreadableItem(link, error) : null });
     }
+    plan.read(fetched.map((f) => f.change.itemId).concat(changes.filter((x) => x.type === 'delete').map((x) => x.itemId)));
     for (const { crmId, ...p } of items) plan.add(planPull(ctx, { ...p, crm: crmId ? (crmRows.get(crmId) ?? null) : null }));
     // An item Exchange reported changed is decided afresh: the executor clears its earlier failure.
     await plan.apply(c);
-    // Unreadable items (new ones too) stay on the status and are read again after a back-off;
-    // those read now, or gone, are forgotten.
-    await c.recordUnreadableItems(
-      unreadable.map(({ itemId, error }) => unreadableRecord(ctx.kind, itemId, links.get(itemId), error)),
-      ctx.itemBackoff,
-    );
-    await c.clearUnreadableItems(fetched.map((f) => f.change.itemId).concat(changes.filter((x) => x.type === 'delete').map((x) => x.itemId)));
     // Links are only ever unseen while a full resync runs (markLinksUnseen and the transport
     // switch set resyncInProgress with it): outside one this would update nothing, at the cost
     // of an index probe per item of every page of an initial sync.

@@ -12,7 +12,18 @@
  * write, which replaces the pending write (no echo, no second write).
  */
 import { randomUUID } from 'node:crypto';
-import type { Appointment, ConflictEntry, Contact, CrmItemRow, ItemFailure, ItemKind, LinkDraft, LinkRow, PendingExchangeWrite } from '@exsync/canonical';
+import type {
+  Appointment,
+  ConflictEntry,
+  Contact,
+  CrmItemRow,
+  ItemFailure,
+  ItemKind,
+  LinkDraft,
+  LinkRow,
+  PendingExchangeWrite,
+  UnreadableItem,
+} from '@exsync/canonical';
 import { sameValue } from '@exsync/canonical';
 import { decide, type CrmState, type ExchangeChange, type LinkState, type SyncAction } from './decide';
 import { contentOf, unmappable } from './itemFailures';
@@ -59,6 +70,11 @@ export type PullAction =
   | { type: 'writeExchange'; link: LinkDraft; write: PlannedWrite }
   /** the item cannot be synced now: recorded on its link */
   | { type: 'fail'; failure: ItemFailure }
+  /**
+   * Exchange could not give the item (linked or new): kept on the mailbox's status by its Exchange
+   * id and read again after a back-off; `failure` also records it on its link, when it has one
+   */
+  | { type: 'unreadable'; record: UnreadableItem; failure: ItemFailure | null }
   /** an Exchange item the engine cannot compare: logged and left out; read again when it changes */
   | { type: 'skip'; itemId: string; linkId: string | null; reason: string };
 

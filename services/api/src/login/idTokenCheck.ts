@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
 import type { EndpointPolicy } from '@exsync/config';
 import { GuardedNetworkClient } from '@exsync/ews-client';
@@ -86,4 +87,25 @@ export async function verifyIdToken(idToken: string, expect: IdTokenExpectations
   const who = typeof claims.preferred_username === 'string' ? claims.preferred_username : typeof claims.email === 'string' ? claims.email : '';
   if (!who) throw new IdTokenRejectedError('invalid', 'the ID token names no account');
   return { tid, oid: typeof claims.oid === 'string' ? claims.oid : undefined, signedInAs: who };
+}
+
+/**
+ * The account an ID token proves signed in, or the sign-in page to answer with when the token is
+ * rejected: `wrong-tenant` for an account of another tenant, else `code-rejected`. A rejection is
+ * logged as `<flow>: ID token rejected` with its problem only, never the token. The caller compares
+ * the account with the mailbox it expects.
+ */
+export async function signedInAccount(
+  idToken: string,
+  expect: IdTokenExpectations,
+  log: FastifyBaseLogger,
+  flow: string,
+): Promise<{ signedInAs: string } | { rejected: 'wrong-tenant' | 'code-rejected' }> {
+  try {
+    return { signedInAs: (await verifyIdToken(idToken, expect)).signedInAs };
+  } catch (err) {
+    const problem = err instanceof IdTokenRejectedError ? err.problem : 'invalid';
+    log.warn({ problem }, `${flow}: ID token rejected`);
+    return { rejected: problem === 'wrong-tenant' ? 'wrong-tenant' : 'code-rejected' };
+  }
 }

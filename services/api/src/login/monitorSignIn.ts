@@ -24,7 +24,7 @@ import {
   type MonitorApp,
 } from '@exsync/mailbox-monitor';
 import type { ResolvedDeps } from '../app';
-import { IdTokenRejectedError, verifyIdToken } from './idTokenCheck';
+import { signedInAccount } from './idTokenCheck';
 import { readLoginTicket } from './loginLink';
 import { monitorPastePage } from './monitorPastePage';
 import { createPkcePair, randomOpaque } from './pkce';
@@ -120,20 +120,14 @@ export async function finish(
     return sendPage(reply, 'code-rejected');
   }
   if (!tokens.idToken) return sendPage(reply, 'code-rejected');
-  let signedInAs: string;
-  try {
-    ({ signedInAs } = await verifyIdToken(tokens.idToken, {
-      authorityHost: appReg.authorityHost,
-      tenantId: appReg.tenantId,
-      applicationId: appReg.clientId,
-      nonce: row.nonce,
-      endpointPolicy: deps.endpointPolicy,
-    }));
-  } catch (err) {
-    const problem = err instanceof IdTokenRejectedError ? err.problem : 'invalid';
-    log.warn({ problem }, 'mailbox monitor sign-in: ID token rejected');
-    return sendPage(reply, problem === 'wrong-tenant' ? 'wrong-tenant' : 'code-rejected');
-  }
+  const account = await signedInAccount(
+    tokens.idToken,
+    { authorityHost: appReg.authorityHost, tenantId: appReg.tenantId, applicationId: appReg.clientId, nonce: row.nonce, endpointPolicy: deps.endpointPolicy },
+    log,
+    'mailbox monitor sign-in',
+  );
+  if ('rejected' in account) return sendPage(reply, account.rejected);
+  const { signedInAs } = account;
   if (signedInAs.toLowerCase() !== mailbox.email.toLowerCase()) {
     return sendPage(reply, 'other-account', { signedInAs, email: mailbox.email });
   }

@@ -28,7 +28,7 @@ import { requestSyncSoon } from '../requestSyncSoon';
 import { allowedAuthority } from './allowedAuthority';
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from './browserBinding';
 import { verifyAppConsent } from './consentCheck';
-import { IdTokenRejectedError, verifyIdToken } from './idTokenCheck';
+import { signedInAccount } from './idTokenCheck';
 import { readLoginTicket } from './loginLink';
 import { createPkcePair, randomOpaque, s256 } from './pkce';
 import { microsoftErrorText, sendPage, type SignInOutcome } from './signInPage';
@@ -191,20 +191,14 @@ export async function finishSignIn(deps: ResolvedDeps, request: FastifyRequest, 
     return sendPage(reply, failed.outcome, failed.details);
   }
 
-  let signedInAs: string;
-  try {
-    ({ signedInAs } = await verifyIdToken(redeemed.idToken, {
-      authorityHost: creds.authorityHost,
-      tenantId: creds.tenantId,
-      applicationId: creds.applicationId,
-      nonce: row.nonce,
-      endpointPolicy: policy,
-    }));
-  } catch (err) {
-    const problem = err instanceof IdTokenRejectedError ? err.problem : 'invalid';
-    request.log.warn({ problem }, 'microsoft sign-in: ID token rejected');
-    return sendPage(reply, problem === 'wrong-tenant' ? 'wrong-tenant' : 'code-rejected');
-  }
+  const account = await signedInAccount(
+    redeemed.idToken,
+    { authorityHost: creds.authorityHost, tenantId: creds.tenantId, applicationId: creds.applicationId, nonce: row.nonce, endpointPolicy: policy },
+    request.log,
+    'microsoft sign-in',
+  );
+  if ('rejected' in account) return sendPage(reply, account.rejected);
+  const { signedInAs } = account;
   if (signedInAs.toLowerCase() !== user.email.toLowerCase()) {
     request.log.info({ userId: user.id }, 'microsoft sign-in: another account than the CRM user signed in');
     return sendPage(reply, 'other-account', { signedInAs, email: user.email });
