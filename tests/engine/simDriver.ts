@@ -80,16 +80,13 @@ export async function readThroughPort(port: MailboxPort, kind: ItemKind): Promis
 
 export async function startSimWorld(transport: 'ews' | 'graph' = ENGINE_TRANSPORT): Promise<SimWorld> {
   // Loaded here, not at the top: the in-memory run of the scenarios needs none of the transports.
-  const [{ AppTokenProvider, GRAPH_APP_SCOPE }, { openGraphMailbox }, { startGraphSim }, { immutableId, resolveId }, { startSimHarness }] = await Promise.all([
-    import('@exsync/ews-client'),
-    import('@exsync/graph-client'),
+  const [{ startGraphSim }, { immutableId, resolveId }, { openGraphAppOnly, startSimHarness }] = await Promise.all([
     import('@exsync/graph-sim'),
     import('@exsync/graph-sim/src/ids'),
     import('../support/sims'),
   ]);
   const harness = await startSimHarness();
   let graph: GraphSim | undefined;
-  const graphTokens = new AppTokenProvider({ allowInsecureAuthority: true, scope: GRAPH_APP_SCOPE });
   if (transport === 'graph') graph = await startGraphSim({ ews: harness.sim, jwksUrl: harness.entra.jwksUrl });
   return {
     harness,
@@ -102,9 +99,7 @@ export async function startSimWorld(transport: 'ews' | 'graph' = ENGINE_TRANSPOR
       // the person works on the store (EWS ids); over Graph the scenario sees the port's immutable ids
       const toPort = (ewsId: string) => (graph ? immutableId(mb(), mb().items.get(ewsId)!) : ewsId);
       const toStore = (portId: string) => (graph ? resolveId(mb(), portId).item.id : portId);
-      const port = graph
-        ? openGraphMailbox({ graphUrl: graph.url, smtpAddress: email, mode: 'app-only', getAccessToken: (o) => graphTokens.getToken(harness.creds, o) })
-        : harness.appOnly(email);
+      const port = graph ? openGraphAppOnly(graph.url, harness.creds, email) : harness.appOnly(email);
       return {
         email,
         port,

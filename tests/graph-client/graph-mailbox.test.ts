@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED } from '@exsync/entra-sim';
-import { AppTokenProvider, GRAPH_APP_SCOPE, type OrgCredentials } from '@exsync/ews-client';
-import { openGraphMailbox, type GraphMailbox, type GraphMailboxOptions } from '@exsync/graph-client';
+import type { OrgCredentials } from '@exsync/ews-client';
+import type { GraphMailbox, GraphMailboxOptions } from '@exsync/graph-client';
 import type { Appointment, ChangePage, Contact, FolderName, MailboxPort } from '@exsync/canonical';
 import { isSyncError } from '@exsync/canonical';
 import { startSimulators, type Simulators } from '../../scripts/simulators';
+import { openGraphAppOnly, simControl } from '../support/sims';
 
 /**
  * The Graph transport (packages/graph-client) as canonical's MailboxPort, against the real Graph
@@ -15,26 +16,11 @@ import { startSimulators, type Simulators } from '../../scripts/simulators';
 const MAILBOX = DEFAULT_SEED.users[0].email;
 let sims: Simulators;
 let creds: OrgCredentials;
-const tokens = new AppTokenProvider({ allowInsecureAuthority: true, scope: GRAPH_APP_SCOPE });
 
-const control = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${sims.ews.url}${path}`, {
-    method,
-    headers: body ? { 'Content-Type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return text ? JSON.parse(text) : undefined;
-};
+const control = simControl(() => sims.ews.url);
 
 function open(extra: Partial<GraphMailboxOptions> = {}): GraphMailbox {
-  return openGraphMailbox({
-    graphUrl: sims.graph.url,
-    smtpAddress: MAILBOX,
-    mode: 'app-only',
-    getAccessToken: (o) => tokens.getToken(creds, o),
-    ...extra,
-  });
+  return openGraphAppOnly(sims.graph.url, creds, MAILBOX, extra);
 }
 
 async function round(port: MailboxPort, folder: FolderName, state?: string): Promise<{ pages: ChangePage[]; state: string }> {

@@ -22,12 +22,12 @@ import {
   type MailboxPort,
   type PhoneKind,
 } from '@exsync/canonical';
-import { AppTokenProvider, GRAPH_APP_SCOPE, PHONE_KEYS, type EwsMailbox } from '@exsync/ews-client';
-import { openGraphMailbox, type GraphMailbox } from '@exsync/graph-client';
+import { PHONE_KEYS, type EwsMailbox } from '@exsync/ews-client';
+import type { GraphMailbox } from '@exsync/graph-client';
 import { restId, startGraphSim, type GraphSim } from '@exsync/graph-sim';
 import { resolveId } from '@exsync/graph-sim/src/ids';
 import type { AppointmentJson } from '@exsync/ews-sim';
-import { startSimHarness, type SimHarness } from '../support/sims';
+import { openGraphAppOnly, startSimHarness, type SimHarness } from '../support/sims';
 import { appointmentArb } from '../mappers/generators';
 import { occurrenceStarts, rulesOffsetAt, type ZoneRules } from '@exsync/calendar';
 
@@ -58,15 +58,8 @@ beforeAll(async () => {
   h = await startSimHarness();
   h.sim.store.createMailbox({ email: MAILBOX, tenantId: h.tenantId, displayName: 'Parity' });
   graphSim = await startGraphSim({ ews: h.sim, jwksUrl: h.entra.jwksUrl });
-  const graphTokens = new AppTokenProvider({ allowInsecureAuthority: true, scope: GRAPH_APP_SCOPE });
   ews = h.appOnly(MAILBOX);
-  graph = openGraphMailbox({
-    graphUrl: graphSim.url,
-    smtpAddress: MAILBOX,
-    mode: 'app-only',
-    getAccessToken: (o) => graphTokens.getToken(h.creds, o),
-    calendarWindow: WINDOW,
-  });
+  graph = openGraphAppOnly(graphSim.url, h.creds, MAILBOX, { calendarWindow: WINDOW });
 });
 
 afterAll(async () => {

@@ -9,13 +9,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { XhrApi } from '@ewsjs/xhr';
+import { openGraphMailbox, type GraphMailbox, type GraphMailboxOptions } from '@exsync/graph-client';
 import { ConnectingIdType, ExchangeService, ExchangeVersion, ImpersonatedUserId, OAuthCredentials, TimeZoneInfo, Uri } from 'ews-javascript-api';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { DEFAULT_SEED, startEntraSim, type EntraSim } from '@exsync/entra-sim';
 import { startEwsSim, type EwsSim } from '@exsync/ews-sim';
 import { AppTokenProvider } from '../../packages/ews-client/src/auth/appTokenProvider';
 import type { createMsalClient } from '../../packages/ews-client/src/auth/createMsalClient';
-import { EWS_DELEGATED_SCOPES } from '../../packages/ews-client/src/auth/scopes';
+import { EWS_DELEGATED_SCOPES, GRAPH_APP_SCOPE } from '../../packages/ews-client/src/auth/scopes';
 import type { OrgCredentials } from '../../packages/ews-client/src/auth/orgCredentials';
 import { openMailbox, type EwsMailbox, type OpenMailboxOptions } from '../../packages/ews-client/src/mailboxSession';
 
@@ -252,4 +253,28 @@ export function buildAuthorizeUrl(
     codeChallengeMethod: 'S256',
     responseMode: 'query',
   });
+}
+
+/** One Graph token cache for the test process, as a worker keeps one (MSAL client credentials, Graph's `.default` scope). */
+const graphTokens = new AppTokenProvider({ allowInsecureAuthority: true, scope: GRAPH_APP_SCOPE });
+
+/** A Graph port for `email` at `graphUrl`, app-only, with tokens from MSAL against the Entra simulator of `creds`. */
+export function openGraphAppOnly(graphUrl: string, creds: OrgCredentials, email: string, extra: Partial<GraphMailboxOptions> = {}): GraphMailbox {
+  return openGraphMailbox({ graphUrl, smtpAddress: email, mode: 'app-only', getAccessToken: (o) => graphTokens.getToken(creds, o), ...extra });
+}
+
+/**
+ * The simulators' control API (`/_sim/...`) at the base URL `baseUrl()` gives when called:
+ * a JSON body in, the parsed JSON answer out (undefined when the answer is empty).
+ */
+export function simControl(baseUrl: () => string) {
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${baseUrl()}${path}`, {
+      method,
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return text ? JSON.parse(text) : undefined;
+  };
 }
