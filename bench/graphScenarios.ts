@@ -142,8 +142,8 @@ async function graphInitialSync(w: BenchWorld, tokens: AppTokenProvider, s: Size
   return withFloor(
     r,
     pages + reads.length + contactReads.length + instanceLists.length + 1,
-    floorLatencyMs(pages + 1, [...reads, ...contactReads, ...instanceLists]) + pull,
-    `floor = ${pages} delta pages + ${reads.length} $batch reads of the ${nA} events (the view names occurrences, not series) + ${contactReads.length} $batch reads of the ${nC} contacts (contacts/delta cannot expand extended properties) + ${instanceLists.length} $batches of the ${series} series' instance lists + 1 contact folder lookup, at ${LATENCY_MS} ms each (+${LATENCY_MS} per 4 inside a $batch), + ${Math.round(pull)} ms measured pull cost; window ${WINDOW_DAYS.pastDays}+${WINDOW_DAYS.futureDays} days so every seeded item is in it`,
+    floorLatencyMs(pages + 1, [...reads, ...contactReads, ...instanceLists]),
+    `floor (network only, as the EWS row's; no parse allowance) = ${pages} delta pages + ${reads.length} $batch reads of the ${nA} events (the view names occurrences, not series) + ${contactReads.length} $batch reads of the ${nC} contacts (contacts/delta cannot expand extended properties) + ${instanceLists.length} $batches of the ${series} series' instance lists + 1 contact folder lookup, at ${LATENCY_MS} ms each (+${LATENCY_MS} per 4 inside a $batch; a $batch already fills the mailbox's 4 concurrent requests, so the floor is sequential); pull alone at 0 ms latency (client + simulator, no Postgres): ${Math.round(pull)} ms; window ${WINDOW_DAYS.pastDays}+${WINDOW_DAYS.futureDays} days so every seeded item is in it`,
   );
 }
 
