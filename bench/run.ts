@@ -4,6 +4,9 @@
  * stdout and one JSON file per scenario under bench/results/ (a `--quick` run under
  * bench/results/quick/, an `--only` run under bench/results/only/). Never part of `npm test`.
  *
+ * The initial sync gives two rows (bench/scenarios.ts `initialSync`): `initial-sync-cold-process`,
+ * the process's first sync, and `initial-sync`, the next mailbox's in the same (now warm) process,
+ * as a long-running worker meets it; the simulator is warmed by exchangelib before either.
  * Peak memory (scenario 6) is measured in a fresh child process per size, so each figure is that
  * sync's own peak RSS and not the largest of everything run before it.
  */

@@ -130,33 +130,49 @@ export function planPendingWrite(
   }
 }
 
-/** Pushes: the Exchange writes pulls left pending, then pending creates, then CRM changes page by page. */
+/**
+ * Pushes: the Exchange writes pulls left pending, then pending creates, then CRM changes page by
+ * page. The pending writes go in the same batches as the first page of CRM changes (one UpdateItem
+ * round, not two) unless pending creates must be settled between them; a CRM change to an item
+ * whose pending write goes in that call waits for the next run (the write settles its link first).
+ */
 export async function push(ctx: SyncRun, counts: SyncCounts): Promise<void> {
-  await executePendingWrites(ctx, counts);
+  let carried = await planPendingWrites(ctx);
+  if (carried.linkIds.length > 0 && (await ctx.store.pendingLinks()).length > 0) {
+    await applyPushActions(ctx, carried.actions, counts, carried.linkIds);
+    carried = NO_PENDING_WRITES;
+  }
   await finishPendingCreates(ctx, counts);
   let afterId: string | undefined;
   for (;;) {
     const rows = await ctx.store.crmChangesForPush({ afterId, limit: PUSH_PAGE });
-    if (rows.length === 0) return;
-    afterId = rows[rows.length - 1].id;
+    if (rows.length === 0 && carried.linkIds.length === 0) return;
+    afterId = rows[rows.length - 1]?.id;
     const links = new Map((await ctx.store.linksByCrmIds(rows.map((r) => r.crmId))).map((l) => [l.crmId, l]));
-    await applyPushActions(
-      ctx,
-      rows.map((row) => planPush(ctx, row, links.get(row.crmId) ?? null)),
-      counts,
-    );
+    const actions = carried.actions.concat(rows.filter((row) => !carried.crmIds.has(row.crmId)).map((row) => planPush(ctx, row, links.get(row.crmId) ?? null)));
+    await applyPushActions(ctx, actions, counts, carried.linkIds);
+    carried = NO_PENDING_WRITES;
     if (rows.length < PUSH_PAGE) return;
   }
 }
 
+/** The Exchange writes pulls left pending, planned: their actions, their links and CRM items. */
+interface PendingWritesPlan {
+  actions: PushAction[];
+  linkIds: string[];
+  crmIds: Set<string>;
+}
+const NO_PENDING_WRITES: PendingWritesPlan = { actions: [], linkIds: [], crmIds: new Set() };
+
 /**
- * Executes the Exchange writes pulls decided (stored with the page that decided them). Each is
- * removed with the state after it: in the transaction that stores its outcome, or, when nothing
- * is sent (a create found in Exchange by its tag, an item gone from the CRM), before any write.
+ * Plans the Exchange writes pulls decided (stored with the page that decided them). Each is
+ * removed with the state after it (applyPushActions): in the transaction that stores its outcome,
+ * or, when nothing is sent (a create found in Exchange by its tag, an item gone from the CRM),
+ * before any write.
  */
-async function executePendingWrites(ctx: SyncRun, counts: SyncCounts): Promise<void> {
+async function planPendingWrites(ctx: SyncRun): Promise<PendingWritesPlan> {
   const writes = await ctx.store.pendingWrites();
-  if (writes.length === 0) return;
+  if (writes.length === 0) return NO_PENDING_WRITES;
   // A pending write goes with its link (the store's cascade), so every write has one.
   const linkById = new Map((await ctx.store.linksByIds(writes.map((w) => w.linkId))).map((l) => [l.id, l]));
   const crmRows = new Map((await ctx.store.crmItems(writes.map((w) => w.crmId))).map((r) => [r.crmId, r]));
@@ -167,12 +183,13 @@ async function executePendingWrites(ctx: SyncRun, counts: SyncCounts): Promise<v
     const tagged = w.op === 'create' ? await unlinkedTagged(ctx, link.id) : [];
     actions.push(planPendingWrite(ctx, w, link, crmRows.get(w.crmId), tagged));
   }
-  await applyPushActions(
-    ctx,
-    actions,
-    counts,
-    writes.map((w) => w.linkId),
-  );
+  return { actions, linkIds: writes.map((w) => w.linkId), crmIds: new Set(writes.map((w) => w.crmId)) };
+}
+
+/** Executes the Exchange writes pulls left pending, on their own (restores decided during a push). */
+async function executePendingWrites(ctx: SyncRun, counts: SyncCounts): Promise<void> {
+  const { actions, linkIds } = await planPendingWrites(ctx);
+  if (linkIds.length > 0) await applyPushActions(ctx, actions, counts, linkIds);
 }
 
 /**
