@@ -63,30 +63,34 @@ function cleanedValue<T>(value: T): T {
   return value;
 }
 
+/** How deep a JSON value exsync accepts from a client: far beyond any real item or request. */
+export const MAX_JSON_DEPTH = 64;
+
 /**
  * The dotted path of the first string (or key) in a JSON-like value that cannot be stored, with
- * what is wrong; null when all can be. `prefix` names the root (e.g. `body` is left out: paths
- * are the field names a 400 answers with).
+ * what is wrong; null when all can be. Paths are the field names a 400 answers with (`emails.0`).
+ * A value nested deeper than `MAX_JSON_DEPTH` is itself a problem, named at the level where it
+ * goes too deep. Iterative, not recursive: a body of 100,000 nested arrays once overflowed the
+ * stack here and answered 500.
  */
-export function findUnstorableText(value: unknown, path: string[] = []): { field: string; problem: string } | null {
-  if (typeof value === 'string') {
-    const problem = unstorableText(value);
-    return problem ? { field: path.join('.'), problem } : null;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableText(value[i], [...path, String(i)]);
-      if (found) return found;
+export function findUnstorableText(value: unknown): { field: string; problem: string } | null {
+  // depth-first in document order: children are pushed in reverse so the first is taken next
+  const stack: { value: unknown; path: string[] }[] = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: v, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      const problem = unstorableText(v);
+      if (problem) return { field: path.join('.'), problem };
+      continue;
     }
-    return null;
-  }
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
+    if (!v || typeof v !== 'object') continue;
+    if (path.length >= MAX_JSON_DEPTH) return { field: path.join('.'), problem: `is nested more than ${MAX_JSON_DEPTH} levels deep` };
+    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
+    for (const [k] of entries) {
       const keyProblem = unstorableText(k);
       if (keyProblem) return { field: [...path, storableText(k)].join('.'), problem: keyProblem };
-      const found = findUnstorableText(v, [...path, k]);
-      if (found) return found;
     }
+    for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i][1], path: [...path, entries[i][0]] });
   }
   return null;
 }
