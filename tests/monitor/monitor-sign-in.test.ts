@@ -152,4 +152,40 @@ describe('mailbox monitor registration and grant', () => {
     const badAfter = await stack.app.inject({ method: 'GET', url: `/v1/orgs/${stack.orgId}/inbound-messages?after=abc`, headers: stack.auth });
     expect(badAfter.statusCode).toBe(400);
   });
+
+  it('never sends what is stored to a new host: a host change needs the secret again, or (public client) a fresh sign-in of every mailbox', async () => {
+    const list = await stack.app.inject({ method: 'GET', url: `/v1/orgs/${stack.orgId}/mailbox-monitor/mailboxes`, headers: stack.auth });
+    const alice = (list.json().mailboxes as { id: string; email: string }[]).find((m) => m.email === 'alice@contoso.example')!.id;
+    const signedIn = async () => (await stack.mailbox(alice)).state !== 'needs-sign-in';
+    if (!(await signedIn())) expect(await signIn(stack, alice)).toBe('monitor-connected');
+    const otherImap = `${stack.mail.imap.host}:${stack.mail.imap.port + 1}`;
+    const secret = 'monitor-secret-value-5678';
+
+    // a confidential client: the secret set with the hosts unchanged keeps every sign-in
+    expect((await put({ ...base(), clientSecret: secret })).statusCode).toBe(200);
+    expect(await signedIn()).toBe(true);
+    for (const moved of [
+      { imapHost: otherImap },
+      { smtpHost: `${stack.mail.smtp.host}:${stack.mail.smtp.port + 1}` },
+      { authorityHost: stack.entra.url.replace('127.0.0.1', 'localhost') },
+    ]) {
+      const refused = await put({ ...base(), ...moved });
+      expect(refused.statusCode, JSON.stringify(moved)).toBe(422);
+      expect(refused.json()).toMatchObject({ field: 'clientSecret' });
+      expect(refused.json().message).toContain(Object.keys(moved)[0]);
+    }
+    expect(await signedIn()).toBe(true);
+    // the secret given again: the admin who holds the app's secret moves it, sign-ins kept
+    expect((await put({ ...base(), imapHost: otherImap, clientSecret: secret })).statusCode).toBe(200);
+    expect(await signedIn()).toBe(true);
+
+    // a public client has no secret to give: moving a host drops every mailbox's sign-in
+    const moved = await put({ ...base(), clientSecret: null });
+    expect(moved.statusCode).toBe(200);
+    const m = await stack.mailbox(alice);
+    expect(m.state).toBe('needs-sign-in');
+    expect(m.stateMessage).toContain('imapHost changed');
+    expect(await signIn(stack, alice)).toBe('monitor-connected');
+    expect(await signedIn()).toBe(true);
+  });
 });

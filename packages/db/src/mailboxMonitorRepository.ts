@@ -251,6 +251,19 @@ export async function setMonitoredMailboxState(
   );
 }
 
+/**
+ * Drops every stored sign-in (grant) of the organisation's monitored mailboxes: each shows
+ * 'needs-sign-in' with `message` until its owner signs in again. Returns how many were dropped.
+ */
+export async function dropMonitorGrants(db: Queryable, orgId: string, message: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE monitored_mailboxes SET state = 'needs-sign-in', state_message = $2, state_since = now(), refresh_token_enc = NULL, refresh_key_id = NULL
+      WHERE org_id = $1 AND refresh_token_enc IS NOT NULL`,
+    [orgId, message],
+  );
+  return rowCount ?? 0;
+}
+
 /** Enabled mailboxes with a grant: what the worker keeps a session open for. */
 export async function listRunnableMonitoredMailboxes(db: Queryable): Promise<MonitoredMailbox[]> {
   const { rows } = await db.query(
