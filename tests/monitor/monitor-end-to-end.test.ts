@@ -100,6 +100,34 @@ describe('mailbox monitor end to end (Dovecot + smtp-server + Entra simulator)',
     expect((await stack.mailbox(mailboxId)).state).toBe('idle');
   });
 
+  it("pages the feed with opaque cursors of this organisation's feed only", async () => {
+    const page = async (after?: string) =>
+      stack.app.inject({
+        method: 'GET',
+        url: `/v1/orgs/${stack.orgId}/inbound-messages?limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+        headers: stack.auth,
+      });
+    const feed = await stack.feed();
+    const first = (await page()).json();
+    expect(first.messages.map((m: { id: string }) => m.id)).toEqual(feed.slice(0, 2).map((m) => m.id));
+    // opaque: no plain position that would count every organisation's messages
+    for (const c of [first.next, ...first.messages.map((m: { cursor: string }) => m.cursor)]) expect(c).toMatch(/^c_[A-Za-z0-9_-]{22}$/);
+    const second = (await page(first.next)).json();
+    expect(second.messages.map((m: { id: string }) => m.id)).toEqual(feed.slice(2, 4).map((m) => m.id));
+    // another organisation's cursor, or a change-feed cursor of this one, is no cursor here
+    const other = await stack.app.inject({ method: 'POST', url: '/v1/orgs', headers: stack.auth, payload: { name: 'cursor other' } });
+    const otherFeed = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/orgs/${other.json().id}/inbound-messages?after=${encodeURIComponent(first.next)}`,
+      headers: stack.auth,
+    });
+    expect(otherFeed.statusCode).toBe(400);
+    expect(otherFeed.json().field).toBe('after');
+    const changes = await stack.app.inject({ method: 'GET', url: `/v1/orgs/${stack.orgId}/changes?limit=1`, headers: stack.auth });
+    const changeCursor = changes.json().next as string | null;
+    if (changeCursor) expect((await page(changeCursor)).statusCode).toBe(400);
+  });
+
   it('downloads an attachment on request with the original bytes', async () => {
     const feed = await stack.feed();
     for (const i of [2, 100]) {

@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 
 /**
- * Change-feed cursors as handed to a CRM: opaque and per organisation. Internally the feed is
+ * Feed cursors as handed to a CRM (the change feed and the inbound-message feed): opaque and per
+ * organisation and feed. Internally the feed is
  * ordered by one global sequence; a raw sequence number would tell each tenant how many changes
  * every other tenant makes. The cursor is that number and eight zero bytes, encrypted as one AES
  * block under a key derived per organisation from EXSYNC_ENCRYPTION_KEY, so consecutive cursors
@@ -10,15 +11,19 @@ import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
  */
 export const CURSOR_PATTERN = '^([0-9]{1,18}|c_[A-Za-z0-9_-]{22})$';
 
-function orgKey(secret: Buffer, orgId: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, Buffer.from(orgId.toLowerCase()), 'exsync change cursor v1', 32));
+/** Which feed a cursor belongs to: each has keys of its own, so one feed's cursor is no cursor of the other. */
+export type CursorFeed = 'changes' | 'inbound-messages';
+const KEY_INFO: Record<CursorFeed, string> = { changes: 'exsync change cursor v1', 'inbound-messages': 'exsync inbound-message cursor v1' };
+
+function orgKey(secret: Buffer, orgId: string, feed: CursorFeed): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.from(orgId.toLowerCase()), KEY_INFO[feed], 32));
 }
 
 /** The opaque cursor of feed position `seq` (a bigint as text) for `orgId`, under the current key. */
-export function encodeCursor(secret: Buffer, orgId: string, seq: string): string {
+export function encodeCursor(secret: Buffer, orgId: string, seq: string, feed: CursorFeed = 'changes'): string {
   const block = Buffer.alloc(16);
   block.writeBigUInt64BE(BigInt(seq), 0);
-  const cipher = createCipheriv('aes-256-ecb', orgKey(secret, orgId), null).setAutoPadding(false);
+  const cipher = createCipheriv('aes-256-ecb', orgKey(secret, orgId, feed), null).setAutoPadding(false);
   return `c_${Buffer.concat([cipher.update(block), cipher.final()]).toString('base64url')}`;
 }
 
@@ -26,13 +31,13 @@ export function encodeCursor(secret: Buffer, orgId: string, seq: string): string
  * The feed position behind `cursor` (opaque or legacy numeric), trying each key (current first,
  * then rotated ones). undefined when it is no cursor of this organisation.
  */
-export function decodeCursor(secrets: Buffer[], orgId: string, cursor: string): string | undefined {
+export function decodeCursor(secrets: Buffer[], orgId: string, cursor: string, feed: CursorFeed = 'changes'): string | undefined {
   if (/^[0-9]{1,18}$/.test(cursor)) return cursor;
   if (!cursor.startsWith('c_')) return undefined;
   const data = Buffer.from(cursor.slice(2), 'base64url');
   if (data.length !== 16) return undefined;
   for (const secret of secrets) {
-    const decipher = createDecipheriv('aes-256-ecb', orgKey(secret, orgId), null).setAutoPadding(false);
+    const decipher = createDecipheriv('aes-256-ecb', orgKey(secret, orgId, feed), null).setAutoPadding(false);
     const block = Buffer.concat([decipher.update(data), decipher.final()]);
     if (block.subarray(8).every((b) => b === 0)) return block.readBigUInt64BE(0).toString();
   }

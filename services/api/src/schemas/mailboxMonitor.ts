@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { MonitoredMailboxState } from '@exsync/db';
 import { DEFAULT_IMAP_HOST, DEFAULT_SMTP_HOST } from '@exsync/mailbox-monitor';
 import { Guid, Nullable, PageLimit, StringEnum, Timestamp } from './common';
+import { CURSOR_PATTERN } from '../changeCursor';
 
 const Folder = (description?: string) => Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\x00-\\x1f*%]+$', ...(description ? { description } : {}) });
 
@@ -93,7 +94,9 @@ export const InboundMessage = Type.Partial(
 
 export const InboundQuery = Type.Object(
   {
-    after: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'Opaque cursor: the `next` of the previous answer' })),
+    after: Type.Optional(
+      Type.String({ pattern: CURSOR_PATTERN, description: 'Opaque cursor: the `next` of the previous answer (valid for this organisation only)' }),
+    ),
     limit: PageLimit(500),
   },
   { additionalProperties: false },

@@ -6,24 +6,43 @@
 import { getInboundMessage, getInboundRaw, getMonitorSettings, listInboundMessages, requestInboundFail, type InboundMessage } from '@exsync/db';
 import { extractAttachment } from '@exsync/mailbox-monitor';
 import type { ResolvedDeps } from '../../../../../app';
-import { HttpError, notFound } from '../../../../../httpError';
+import { decodeCursor, encodeCursor } from '../../../../../changeCursor';
+import { HttpError, badRequest, notFound } from '../../../../../httpError';
 
-/** A message as the feed shows it: attachments listed with their index. */
-function feedItem(m: InboundMessage) {
-  return { ...m, attachments: m.attachments.map((a, index) => ({ index, ...a })) };
+/** A message as the feed shows it: its opaque cursor, attachments listed with their index. */
+function feedItem(deps: ResolvedDeps, orgId: string, m: InboundMessage) {
+  return { ...m, cursor: opaqueCursor(deps, orgId, m.cursor), attachments: m.attachments.map((a, index) => ({ index, ...a })) };
 }
 
-/** The messages after `after` (none: from the start), at most `limit`; an empty page returns the same cursor. */
+/** The cursor a CRM sees for feed position `seq` of `orgId` (changeCursor.ts). */
+function opaqueCursor(deps: ResolvedDeps, orgId: string, seq: string): string {
+  return encodeCursor(deps.config.encryptionKey.key, orgId, seq, 'inbound-messages');
+}
+
+/**
+ * The messages after `after` (none: from the start), at most `limit`; an empty page returns the same
+ * cursor. Cursors are opaque per organisation (changeCursor.ts): the position behind them is one
+ * sequence for every organisation, which a plain number would show. 400 naming `after` for a
+ * cursor of another organisation or feed.
+ */
 export async function readInboundPage(deps: ResolvedDeps, orgId: string, after: string | undefined, limit: number) {
-  const rows = await listInboundMessages(deps.pool, orgId, after, limit);
-  return { messages: rows.map(feedItem), next: rows.length ? rows[rows.length - 1].cursor : (after ?? null) };
+  const { config } = deps;
+  const keys = [config.encryptionKey.key, ...config.previousEncryptionKeys.map((k) => k.key)];
+  const position = after === undefined ? undefined : decodeCursor(keys, orgId, after, 'inbound-messages');
+  if (after !== undefined && position === undefined)
+    throw badRequest('query parameter "after" is not a cursor of this organisation\'s inbound messages: pass the `next` of a previous answer', 'after');
+  const rows = await listInboundMessages(deps.pool, orgId, position, limit);
+  return {
+    messages: rows.map((m) => feedItem(deps, orgId, m)),
+    next: rows.length ? opaqueCursor(deps, orgId, rows[rows.length - 1].cursor) : (after ?? null),
+  };
 }
 
 /** One message as the feed shows it; 404 for an unknown id or another organisation's. */
 export async function readInboundMessage(deps: ResolvedDeps, orgId: string, id: string) {
   const m = await getInboundMessage(deps.pool, orgId, id);
   if (!m) throw notFound('inbound message not found');
-  return feedItem(m);
+  return feedItem(deps, orgId, m);
 }
 
 /** One attachment's bytes and the headers that serve it as a download (never rendered by the browser). */
