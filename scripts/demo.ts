@@ -205,12 +205,16 @@ async function main(opts: DemoOptions): Promise<void> {
   if (opts.databaseUrl) {
     databaseUrl = opts.databaseUrl;
     if (await ensureDatabase(databaseUrl)) console.log(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
+    cleanups.push(async () => console.log(`kept the database ${new URL(databaseUrl).pathname.slice(1)} (DATABASE_URL was given)`));
     const applied = await migrateUp(databaseUrl);
     console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is current');
   } else {
     const db = await createScratchDatabase(DEMO_SERVER_URL, 'exsync_demo');
     databaseUrl = db.url;
-    cleanups.push(() => db.drop());
+    cleanups.push(async () => {
+      await db.drop();
+      console.log(`removed the demo's database ${new URL(db.url).pathname.slice(1)}`);
+    });
   }
   const ownSuffix = new URL(databaseUrl).pathname
     .slice(1)
@@ -225,7 +229,12 @@ async function main(opts: DemoOptions): Promise<void> {
     await runCleanups();
     exitOnConfigError(err);
   }
-  if (!opts.redisPrefix) cleanups.push(() => deleteRedisPrefix(config.redisUrl, redisPrefix));
+  if (!opts.redisPrefix)
+    cleanups.push(async () => {
+      await deleteRedisPrefix(config.redisUrl, redisPrefix);
+      console.log(`removed the demo's Redis keys ${redisPrefix}:*`);
+    });
+  else cleanups.push(async () => console.log(`kept the Redis keys ${redisPrefix}:* (EXSYNC_REDIS_PREFIX was given)`));
 
   const { buildApp } = await import('@exsync/api');
   const { startWorker } = await import('@exsync/worker');
