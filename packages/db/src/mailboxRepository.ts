@@ -66,6 +66,27 @@ export async function getMailbox(db: Queryable, mailboxId: string): Promise<Mail
   return res.rows[0] ? toMailbox(res.rows[0]) : null;
 }
 
+/**
+ * The mailbox of the organisation bound to `smtpAddress` (trimmed, case-insensitive), other than
+ * `exceptMailboxId`, with its user's CRM id; the first bound when legacy duplicates share it. Null
+ * when none is.
+ */
+export async function findMailboxBoundTo(
+  db: Queryable,
+  orgId: string,
+  smtpAddress: string,
+  exceptMailboxId?: string,
+): Promise<{ mailboxId: string; userId: string; crmUserId: string } | null> {
+  const res = await db.query<{ id: string; user_id: string; crm_user_id: string }>(
+    `SELECT m.id, m.user_id, u.crm_user_id FROM mailboxes m JOIN users u ON u.id = m.user_id
+      WHERE m.org_id = $1 AND lower(btrim(m.smtp_address, E' \\t\\r\\n')) = lower(btrim($2, E' \\t\\r\\n')) AND ($3::uuid IS NULL OR m.id <> $3)
+      ORDER BY m.smtp_unique_exempt, m.signed_in_at, m.id LIMIT 1`,
+    [orgId, smtpAddress, exceptMailboxId ?? null],
+  );
+  const r = res.rows[0];
+  return r ? { mailboxId: r.id, userId: r.user_id, crmUserId: r.crm_user_id } : null;
+}
+
 /** Due at once: a claimed mailbox whose job could not be queued (Redis down) is retried next tick. */
 export async function markDueNow(db: Queryable, mailboxId: string): Promise<void> {
   await db.query(`UPDATE mailboxes SET next_run_at = now(), updated_at = now() WHERE id = $1`, [mailboxId]);

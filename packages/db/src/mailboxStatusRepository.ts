@@ -26,6 +26,7 @@ import { getMailbox, type Mailbox } from './mailboxRepository';
 import { mailboxLockHeldSql } from './mailboxLock';
 import { JITTERED_NEXT_RUN, ORG_STOPPED } from './mailboxSql';
 import type { Queryable } from './queryable';
+import { isUniqueViolationOf } from './uniqueViolation';
 import { withTransaction } from './withTransaction';
 
 /** A `syncing` mailbox whose lock nobody holds and whose run started longer ago than this lost its job. */
@@ -158,26 +159,49 @@ export async function applyEnablement(db: Queryable, orgId: string, userIds: str
 }
 
 /**
+ * Another mailbox of the organisation is bound to this address (compared trimmed,
+ * case-insensitively): the unique index mailboxes_org_smtp_unique refused the sign-in, and nothing
+ * was written. findMailboxBoundTo names the other mailbox.
+ */
+export class MailboxAddressTakenError extends Error {
+  constructor(readonly smtpAddress: string) {
+    super(`another mailbox of this organisation is already bound to ${smtpAddress}`);
+    this.name = 'MailboxAddressTakenError';
+  }
+}
+
+/** The index (migration 1797200000000) that keeps one bound mailbox per address and organisation. */
+const SMTP_UNIQUE_INDEX = 'mailboxes_org_smtp_unique';
+
+/**
  * Binds the mailbox to the address the user signed in with (and, in delegated mode, the sealed
- * refresh token). An enabled mailbox waiting for the sign-in becomes scheduled and due now.
+ * refresh token). An enabled mailbox waiting for the sign-in becomes scheduled and due now. Throws
+ * MailboxAddressTakenError, binding nothing, when another mailbox of the organisation is bound to
+ * the address: the unique index decides, so two concurrent sign-ins cannot both bind it.
  */
 export async function recordUserSignIn(
   db: Queryable,
   mailboxId: string,
   signIn: { smtpAddress: string; refreshTokenEnc?: Buffer | null; refreshKeyId?: string | null },
 ): Promise<Mailbox | null> {
-  await db.query(
-    `UPDATE mailboxes SET smtp_address = $2, signed_in_at = now(),
-       refresh_token_enc = COALESCE($3, refresh_token_enc), refresh_key_id = COALESCE($4, refresh_key_id),
-       state = CASE WHEN enabled AND state = ANY($5::text[]) THEN $6 ELSE state END,
-       next_run_at = CASE WHEN enabled THEN now() ELSE next_run_at END,
-       last_error_code = CASE WHEN enabled AND state = ANY($5::text[]) THEN NULL ELSE last_error_code END,
-       last_error_message = CASE WHEN enabled AND state = ANY($5::text[]) THEN NULL ELSE last_error_message END,
-       consecutive_failures = 0,
-       updated_at = now()
-     WHERE id = $1`,
-    [mailboxId, signIn.smtpAddress, signIn.refreshTokenEnc ?? null, signIn.refreshKeyId ?? null, fromStates('sign-in'), targetOf({ type: 'sign-in' }).state],
-  );
+  try {
+    // A new sign-in meets the unique rule, even for a duplicate binding the migration exempted.
+    await db.query(
+      `UPDATE mailboxes SET smtp_address = $2, signed_in_at = now(), smtp_unique_exempt = false,
+         refresh_token_enc = COALESCE($3, refresh_token_enc), refresh_key_id = COALESCE($4, refresh_key_id),
+         state = CASE WHEN enabled AND state = ANY($5::text[]) THEN $6 ELSE state END,
+         next_run_at = CASE WHEN enabled THEN now() ELSE next_run_at END,
+         last_error_code = CASE WHEN enabled AND state = ANY($5::text[]) THEN NULL ELSE last_error_code END,
+         last_error_message = CASE WHEN enabled AND state = ANY($5::text[]) THEN NULL ELSE last_error_message END,
+         consecutive_failures = 0,
+         updated_at = now()
+       WHERE id = $1`,
+      [mailboxId, signIn.smtpAddress, signIn.refreshTokenEnc ?? null, signIn.refreshKeyId ?? null, fromStates('sign-in'), targetOf({ type: 'sign-in' }).state],
+    );
+  } catch (err) {
+    if (isUniqueViolationOf(err, SMTP_UNIQUE_INDEX)) throw new MailboxAddressTakenError(signIn.smtpAddress);
+    throw err;
+  }
   return getMailbox(db, mailboxId);
 }
 

@@ -1,6 +1,7 @@
 import { MAILBOX_STATUS_COLUMNS, toMailboxStatus, type MailboxStatus } from './mailboxRepository';
 import type { SyncDirection } from '@exsync/canonical';
 import type { Queryable } from './queryable';
+import { isUniqueViolationOf } from './uniqueViolation';
 
 export interface UserSettings {
   mobileAccess: boolean;
@@ -32,6 +33,21 @@ export class DuplicateCrmUserIdError extends Error {
     super(`a user with crmUserId ${crmUserId} already exists in this organisation`);
   }
 }
+
+/**
+ * Another user of the organisation already has this email (compared trimmed, case-insensitively):
+ * the unique index users_org_email_unique refused the write. Raised by createUser and
+ * updateUserSettings; findUserByEmail names the other user once the failed transaction is over.
+ */
+export class DuplicateEmailError extends Error {
+  constructor(readonly email: string) {
+    super(`another user of this organisation already has the email ${email}`);
+    this.name = 'DuplicateEmailError';
+  }
+}
+
+/** The index (migration 1797200000000) that keeps one user per email and organisation. */
+const EMAIL_UNIQUE_INDEX = 'users_org_email_unique';
 
 const SETTINGS_COLUMNS: Record<keyof UserSettings, string> = {
   mobileAccess: 'mobile_access',
@@ -68,7 +84,12 @@ function toUser(r: Record<string, any>): User {
   };
 }
 
-/** Creates the user and its mailbox row in one statement, so neither exists without the other. */
+/**
+ * Creates the user and its mailbox row in one statement, so neither exists without the other.
+ * Throws DuplicateEmailError when another user of the organisation has the email (the unique
+ * index decides, so two concurrent creates cannot both pass), DuplicateCrmUserIdError for a taken
+ * CRM id.
+ */
 export async function createUser(db: Queryable, orgId: string, input: { crmUserId: string; email: string; displayName?: string | null }): Promise<User> {
   try {
     const res = await db.query<{ id: string }>(
@@ -82,9 +103,25 @@ export async function createUser(db: Queryable, orgId: string, input: { crmUserI
     );
     return (await getUser(db, orgId, res.rows[0].id))!;
   } catch (err) {
+    if (isUniqueViolationOf(err, EMAIL_UNIQUE_INDEX)) throw new DuplicateEmailError(input.email);
     if ((err as { code?: string }).code === '23505') throw new DuplicateCrmUserIdError(input.crmUserId);
     throw err;
   }
+}
+
+/**
+ * The user of the organisation whose email is `email` (trimmed, case-insensitive), other than
+ * `exceptUserId`; the oldest when legacy duplicates share it. Null when there is none.
+ */
+export async function findUserByEmail(db: Queryable, orgId: string, email: string, exceptUserId?: string): Promise<{ id: string; crmUserId: string } | null> {
+  const res = await db.query<{ id: string; crm_user_id: string }>(
+    `SELECT id, crm_user_id FROM users
+      WHERE org_id = $1 AND lower(btrim(email, E' \\t\\r\\n')) = lower(btrim($2, E' \\t\\r\\n')) AND ($3::uuid IS NULL OR id <> $3)
+      ORDER BY email_unique_exempt, created_at, id LIMIT 1`,
+    [orgId, email, exceptUserId ?? null],
+  );
+  const r = res.rows[0];
+  return r ? { id: r.id, crmUserId: r.crm_user_id } : null;
 }
 
 export async function getUser(db: Queryable, orgId: string, userId: string): Promise<User | null> {
@@ -123,7 +160,10 @@ export async function listUsers(db: Queryable, orgId: string, opts: ListUsersOpt
   return res.rows.map(toUser);
 }
 
-/** Writes the given settings to the listed users of the organisation; returns the ids it updated. */
+/**
+ * Writes the given settings to the listed users of the organisation; returns the ids it updated.
+ * Throws DuplicateEmailError when `email` is another user's.
+ */
 export async function updateUserSettings(
   db: Queryable,
   orgId: string,
@@ -140,15 +180,21 @@ export async function updateUserSettings(
   }
   if (patch.email !== undefined) {
     values.push(patch.email);
-    sets.push(`email = $${values.length}`);
+    // A new email meets the unique rule, even for a duplicate the migration exempted.
+    sets.push(`email = $${values.length}`, 'email_unique_exempt = false');
   }
   if (patch.displayName !== undefined) {
     values.push(patch.displayName);
     sets.push(`display_name = $${values.length}`);
   }
   sets.push('updated_at = now()');
-  const res = await db.query<{ id: string }>(`UPDATE users SET ${sets.join(', ')} WHERE org_id = $1 AND id = ANY($2::uuid[]) RETURNING id`, values);
-  return res.rows.map((r) => r.id);
+  try {
+    const res = await db.query<{ id: string }>(`UPDATE users SET ${sets.join(', ')} WHERE org_id = $1 AND id = ANY($2::uuid[]) RETURNING id`, values);
+    return res.rows.map((r) => r.id);
+  } catch (err) {
+    if (patch.email !== undefined && isUniqueViolationOf(err, EMAIL_UNIQUE_INDEX)) throw new DuplicateEmailError(patch.email);
+    throw err;
+  }
 }
 
 /** The settings of the listed users that exist in the organisation, keyed by user id. */

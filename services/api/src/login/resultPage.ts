@@ -7,6 +7,7 @@ export type SignInOutcome =
   | 'cancelled'
   | 'wrong-tenant'
   | 'other-account'
+  | 'mailbox-taken'
   | 'state-expired'
   | 'state-replayed'
   | 'state-unknown'
@@ -59,6 +60,11 @@ function wording(outcome: SignInOutcome, d: Record<string, string>): Wording {
       return {
         title: 'Another account was used',
         body: `You signed in as ${d.signedInAs}, but this link is for ${d.email}. Nothing was connected. Open the link again and sign in as ${d.email} (use "Use another account" on the Microsoft page).`,
+      };
+    case 'mailbox-taken':
+      return {
+        title: 'This mailbox is already connected to another user',
+        body: `The mailbox ${d.email} is already connected to another user of your organisation in exsync, so nothing was connected: one mailbox cannot sync for two users. Ask your administrator to resolve it (one of the two users needs another email, or the old user must be removed), then open the sign-in link again.`,
       };
     case 'state-expired':
       return {

@@ -9,6 +9,8 @@ import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { adminMessage, isSyncError } from '@exsync/canonical';
 import {
+  MailboxAddressTakenError,
+  findMailboxBoundTo,
   getExchangeSettings,
   getUser,
   loadCredentials,
@@ -132,7 +134,11 @@ export async function openSignInLink(deps: ResolvedDeps, request: FastifyRequest
   return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(authorize.toString(), 302);
 }
 
-/** GET /oauth/callback: Microsoft's redirect after the user's sign-in; binds the mailbox to the account that signed in. */
+/**
+ * GET /oauth/callback: Microsoft's redirect after the user's sign-in; binds the mailbox to the
+ * account that signed in, unless another user's mailbox of the organisation is bound to that
+ * address (page mailbox-taken, nothing bound).
+ */
 export async function finishSignIn(deps: ResolvedDeps, request: FastifyRequest, query: Query, reply: FastifyReply): Promise<FastifyReply> {
   const { pool, config, secretBox, policy, redirectUri, secureCookie } = context(deps);
   const { state, code, error } = query;
@@ -206,11 +212,24 @@ export async function finishSignIn(deps: ResolvedDeps, request: FastifyRequest, 
 
   // App-only mode never keeps the user's refresh token: the app's own token reaches the mailbox.
   const sealed = creds.authMode === 'delegated' ? secretBox.seal(redeemed.refreshToken, row.orgId) : undefined;
-  const mailbox = await recordUserSignIn(pool, user.mailboxId, {
-    smtpAddress: signedInAs,
-    refreshTokenEnc: sealed?.ciphertext,
-    refreshKeyId: sealed?.keyId,
-  });
+  let mailbox;
+  try {
+    mailbox = await recordUserSignIn(pool, user.mailboxId, {
+      smtpAddress: signedInAs,
+      refreshTokenEnc: sealed?.ciphertext,
+      refreshKeyId: sealed?.keyId,
+    });
+  } catch (err) {
+    if (!(err instanceof MailboxAddressTakenError)) throw err;
+    // Two users syncing one mailbox would copy each one's CRM items into the other's CRM: the
+    // binding stays with the mailbox that has it, and the admin decides (README, "Admin API in brief").
+    const holder = await findMailboxBoundTo(pool, row.orgId, signedInAs, user.mailboxId);
+    request.log.warn(
+      { orgId: row.orgId, userId: user.id, mailboxId: user.mailboxId, boundToUserId: holder?.userId, boundToCrmUserId: holder?.crmUserId },
+      'microsoft sign-in refused: the address is already bound to another user of the organisation',
+    );
+    return sendPage(reply, 'mailbox-taken', { email: signedInAs });
+  }
   request.log.info({ userId: user.id, mailboxId: user.mailboxId, state: mailbox?.status.state }, 'microsoft sign-in: mailbox bound');
   // Delegated: a user's successful sign-in (the tenant let them consent to EWS as themselves) is the proof of consent.
   if (creds.authMode === 'delegated') await recordConsent(pool, row.orgId, { state: 'granted' });

@@ -6,8 +6,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import {
   DuplicateCrmUserIdError,
+  DuplicateEmailError,
   applyEnablement,
   createUser,
+  findUserByEmail,
   getUser,
   getUserSettings,
   updateUserSettings,
@@ -41,23 +43,47 @@ async function applySettings(deps: ResolvedDeps, log: FastifyBaseLogger, orgId: 
   return updated;
 }
 
-/** Creates a CRM user and its mailbox (not enabled yet); 409 naming crmUserId when the CRM id is taken. */
+/**
+ * The 409 (field email) for an email another user of the organisation has: names that user, found
+ * once the refused write's transaction is over, and what the admin can do.
+ */
+async function emailTaken(deps: ResolvedDeps, orgId: string, email: string, userId?: string): Promise<HttpError> {
+  const other = await findUserByEmail(deps.pool, orgId, email, userId);
+  const who = other ? `CRM user ${other.crmUserId} (user ${other.id})` : 'another user';
+  return new HttpError(
+    409,
+    `email ${email} is already the email of ${who} in this organisation, and two users cannot sync one Exchange mailbox: ` +
+      `change the email of one of them (PATCH /v1/orgs/${orgId}/users/:userId), or, if the other user is an old account of the same person, ask your exsync support contact to delete it`,
+    'email',
+  );
+}
+
+/** Creates a CRM user and its mailbox (not enabled yet); 409 naming crmUserId when the CRM id is taken, email when another user has the email. */
 export async function addUser(deps: ResolvedDeps, orgId: string, input: { crmUserId: string; email: string; displayName?: string }): Promise<User> {
   try {
     return await createUser(deps.pool, orgId, input);
   } catch (err) {
     if (err instanceof DuplicateCrmUserIdError) throw new HttpError(409, err.message, 'crmUserId');
+    if (err instanceof DuplicateEmailError) throw await emailTaken(deps, orgId, input.email);
     if ((err as { code?: string }).code === '23503') throw notFound('organisation not found');
     throw err;
   }
 }
 
-/** One user's PATCH: 404 for an unknown user, 422 (field useOAuthForExchange) for the mobile-access rule; answers the user as now stored. */
+/**
+ * One user's PATCH: 404 for an unknown user, 422 (field useOAuthForExchange) for the mobile-access
+ * rule, 409 (field email) for another user's email, nothing applied then; answers the user as now stored.
+ */
 export async function changeUser(deps: ResolvedDeps, log: FastifyBaseLogger, orgId: string, userId: string, patch: UserPatch): Promise<User> {
   const current = (await getUserSettings(deps.pool, orgId, [userId])).get(userId);
   if (!current) throw notFound('user not found');
   if (violatesMobileAccessRule(current, patch)) throw new HttpError(422, MOBILE_ACCESS_RULE, 'useOAuthForExchange');
-  await applySettings(deps, log, orgId, [userId], patch);
+  try {
+    await applySettings(deps, log, orgId, [userId], patch);
+  } catch (err) {
+    if (err instanceof DuplicateEmailError) throw await emailTaken(deps, orgId, err.email, userId);
+    throw err;
+  }
   const updated = await getUser(deps.pool, orgId, userId);
   if (!updated) throw notFound('user not found');
   return updated;

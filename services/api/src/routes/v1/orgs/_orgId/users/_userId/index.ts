@@ -34,7 +34,7 @@ const user: FastifyPluginAsyncTypebox = async (app) => {
         params: UserParams,
         querystring: NoQuery,
         body: UserPatch,
-        response: { 200: User, ...errorResponses(400, 404, 422) },
+        response: { 200: User, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) => changeUser(app.deps, request.log, request.params.orgId, request.params.userId, request.body),
