@@ -43,6 +43,31 @@ describe('operations routes', () => {
     }
   });
 
+  it('answers a 500 with the request id in the body and no detail of the error', async () => {
+    // Postgres is unreachable: the bearer token cannot be checked, which nothing turns into a 4xx.
+    const config = loadConfig({ ...process.env, EXSYNC_MODE: 'test', EXSYNC_ADMIN_TOKEN: 'platform-500-test-token-0123456789' });
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
+    pool.on('error', () => {});
+    const app = await buildApp({ config: { ...config, logLevel: 'silent' }, pool });
+    try {
+      const res = await app.inject({
+        method: 'GET',
+        url: '/v1/orgs',
+        headers: { authorization: 'Bearer exs_not-a-real-token', 'x-request-id': 'req-500.check' },
+      });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['x-request-id']).toBe('req-500.check');
+      expect(res.json()).toEqual({
+        error: 'Internal Server Error',
+        message: 'internal error; see the server log for this request id',
+        requestId: 'req-500.check',
+      });
+    } finally {
+      await app.close();
+      await pool.end();
+    }
+  });
+
   it('/metrics exposes the request duration histogram by route pattern', async () => {
     await h.call('GET', '/healthz', null);
     const res = await h.call('GET', '/metrics', null);

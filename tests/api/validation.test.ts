@@ -1,4 +1,8 @@
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installBodyParsers } from '../../services/api/src/bodyParsers';
+import { installErrorHandler } from '../../services/api/src/errorHandler';
+import { installValidators } from '../../services/api/src/validation';
 import { startHarness, type Harness } from '../support/api';
 
 const APP_ID = '6f1d2c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
@@ -81,7 +85,7 @@ describe('wrong types and values', () => {
     expect400(
       await h.call('PATCH', `/v1/orgs/${org.id}/users/${user.id}`, org.token, { calendarDirection: 'sideways' }),
       'calendarDirection',
-      /allowed values/,
+      /^body field "calendarDirection" must be one of "two-way", "crm-to-exchange", "exchange-to-crm"$/,
     );
     expect400(await h.call('POST', `/v1/orgs/${org.id}/users`, org.token, { crmUserId: 'u2', email: 'not-an-email' }), 'email');
     expect400(await h.call('POST', `/v1/orgs/${org.id}/users`, org.token, { email: 'u3@example.com' }), 'crmUserId', /required/);
@@ -179,5 +183,146 @@ describe('the mobile-access rule', () => {
     expect(res.json().updated).toEqual([withMobile.id]);
     expect(res.json().notFound).toEqual([missing]);
     expect(res.json().rejected).toEqual([{ userId: without.id, message: expect.stringMatching(/mobileAccess/) }]);
+  });
+});
+
+describe('enum and union messages', () => {
+  const exchange = (extra: Record<string, unknown>) =>
+    h.call('PUT', `/v1/orgs/${org.id}/exchange`, org.token, { applicationId: APP_ID, tenantId: TENANT_ID, clientSecret: 's', ...extra });
+
+  it('list the allowed values of an enum field', async () => {
+    expect400(await exchange({ transport: 'smtp' }), 'transport', /^body field "transport" must be one of "ews", "graph"$/);
+    expect400(await exchange({ authMode: 'basic' }), 'authMode', /^body field "authMode" must be one of "app-only", "delegated"$/);
+    expect400(await exchange({ conflictPolicy: 'random' }), 'conflictPolicy', /must be one of "newest-wins", "crm-wins", "exchange-wins"$/);
+    const missing = '00000000-0000-4000-8000-00000000beef';
+    expect400(
+      await h.call('POST', `/v1/orgs/${org.id}/mailbox-monitor/mailboxes/${missing}/authorization-link`, org.token, { returnTo: 'elsewhere' }),
+      'returnTo',
+      /^body field "returnTo" must be one of "exsync", "paste"$/,
+    );
+    expect400(await h.call('GET', `/v1/orgs/${org.id}/users?state=sleepy`, org.token), 'state', /^querystring field "state" must be one of "not-enabled", /);
+  });
+
+  it('name the deepest cause inside the union branch the value fits', async () => {
+    const put = (body: unknown) => h.call('PUT', `/v1/orgs/${org.id}/users/${user.id}/contacts/c-union`, org.token, body);
+    // an object entry: the object branch's error, not "must be string"
+    expect400(await put({ emails: [{ address: 'a@b.c', slot: 9 }] }), 'emails.0.slot', /^body field "emails.0.slot" must be one of 1, 2, 3$/);
+    expect400(await put({ emails: [{ address: 'a@b.c', colour: 'red' }] }), 'emails.0.colour', /is not allowed/);
+    expect400(await put({ emails: [{ name: 'A' }] }), 'emails.0.address', /is required/);
+    // a string entry: the string branch's error
+    expect400(await put({ emails: [''] }), 'emails.0', /fewer than 1 characters/);
+    // neither branch's type
+    expect400(await put({ emails: [42] }), 'emails.0', /^body field "emails.0" must be string or object$/);
+  });
+
+  it('name the tagged-union variant the value chose, or list the tags', async () => {
+    const put = (pattern: unknown) =>
+      h.call('PUT', `/v1/orgs/${org.id}/users/${user.id}/appointments/a-union`, org.token, {
+        subject: 'S',
+        start: '2027-01-04T09:00:00Z',
+        end: '2027-01-04T10:00:00Z',
+        timeZone: 'UTC',
+        isAllDay: false,
+        recurrence: { pattern, range: { type: 'noEnd', startDate: '2027-01-04' } },
+      });
+    expect400(await put({ type: 'weekly', interval: 0, daysOfWeek: ['monday'] }), 'recurrence.pattern.interval', /must be >= 1/);
+    expect400(await put({ type: 'hourly', interval: 1 }), 'recurrence.pattern.type', /must be one of "daily", "weekly", "absoluteMonthly"/);
+  });
+
+  it('report an unknown property before a missing one', async () => {
+    const id = '00000000-0000-4000-8000-00000000cafe';
+    const res = await h.call('PATCH', `/v1/orgs/${org.id}/mailbox-monitor/mailboxes/${id}`, org.token, { folder: '' });
+    expect400(res, 'folder', /^body field "folder" is not allowed$/);
+    expect400(await h.call('PATCH', `/v1/orgs/${org.id}/mailbox-monitor/mailboxes/${id}`, org.token, {}), 'enabled', /is required/);
+  });
+
+  it('list the literals of a TypeBox union of literals, naming the field', async () => {
+    const app = Fastify({ logger: false });
+    installBodyParsers(app);
+    installValidators(app);
+    installErrorHandler(app);
+    // What TypeBox's Type.Union([Type.Literal('red'), Type.Literal('blue'), Type.Null()]) and Type.Literal(3) compile to.
+    const body = {
+      type: 'object',
+      properties: {
+        colour: { anyOf: [{ const: 'red', type: 'string' }, { const: 'blue', type: 'string' }, { type: 'null' }] },
+        size: { const: 3, type: 'number' },
+      },
+      additionalProperties: false,
+    };
+    app.post('/t', { schema: { body } }, async () => ({ ok: true }));
+    try {
+      const post = (payload: object) => app.inject({ method: 'POST', url: '/t', payload });
+      expect400(await post({ colour: 'green' }), 'colour', /^body field "colour" must be one of "red", "blue", null$/);
+      expect400(await post({ colour: 7 }), 'colour', /^body field "colour" must be one of "red", "blue", null$/);
+      expect400(await post({ size: 4 }), 'size', /^body field "size" must be 3$/);
+      expect((await post({ colour: null, size: 3 })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('bodies that are not JSON objects', () => {
+  const raw = (url: string, payload: string, contentType: string) =>
+    h.app.inject({ method: 'POST', url, payload, headers: { authorization: `Bearer ${h.platformToken}`, 'content-type': contentType } });
+
+  it('a "__proto__" or "constructor" key answers 400 naming it, and is still refused', async () => {
+    const proto = await raw('/v1/orgs', '{"name":"P","__proto__":{"admin":true}}', 'application/json');
+    expect400(proto, '__proto__', /^body key "__proto__" is not allowed$/);
+    const escaped = await raw('/v1/orgs', '{"name":"P","\\u005f_proto__":{}}', 'application/json');
+    expect400(escaped, '__proto__');
+    const nested = await raw(
+      `/v1/orgs/${org.id}/users/bulk`,
+      `{"userIds":["${user.id}"],"settings":{"constructor":{"prototype":{"admin":true}}}}`,
+      'application/json',
+    );
+    expect400(nested, 'settings.constructor', /^body key "settings.constructor" is not allowed$/);
+    const orgs = (await h.call('GET', '/v1/orgs', h.platformToken)).json();
+    expect(JSON.stringify(orgs)).not.toContain('"P"');
+  });
+
+  it('JSON that does not parse still says so', async () => {
+    const res = await raw('/v1/orgs', '{"name":', 'application/json');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/not valid JSON/);
+  });
+
+  it('a text/plain or form body to a JSON route answers 415 naming application/json', async () => {
+    for (const [type, payload] of [
+      ['text/plain', '{"name":"T"}'],
+      ['text/plain; charset=utf-8', 'hello'],
+      ['application/x-www-form-urlencoded', 'name=T'],
+      ['application/xml', '<name>T</name>'],
+    ]) {
+      const res = await raw('/v1/orgs', payload, type);
+      expect(res.statusCode, type).toBe(415);
+      expect(res.json()).toEqual({
+        error: 'Unsupported Media Type',
+        message: `this route takes application/json bodies, not ${type.split(';')[0]}`,
+      });
+    }
+    const untyped = await h.app.inject({ method: 'POST', url: '/v1/orgs', payload: '{"name":"T"}', headers: { authorization: `Bearer ${h.platformToken}` } });
+    expect(untyped.statusCode).toBe(415);
+    expect(untyped.json().message).toBe('this route takes application/json bodies, sent with a Content-Type header');
+    const json = await raw('/v1/orgs', '{"name":"T-json"}', 'application/json; charset=utf-8');
+    expect(json.statusCode).toBe(201);
+  });
+
+  it('the paste page still takes its form post (and JSON), and names both types otherwise', async () => {
+    const form = await h.app.inject({
+      method: 'POST',
+      url: '/oauth/monitor/paste',
+      payload: 'state=nope&address=https%3A%2F%2Flogin.microsoftonline.com%2Fcommon%2Foauth2%2Fnativeclient%3Fcode%3Dx',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(form.statusCode).toBeLessThan(500);
+    expect(form.statusCode).not.toBe(415);
+    expect(form.headers['content-type']).toMatch(/text\/html/);
+    const json = await h.app.inject({ method: 'POST', url: '/oauth/monitor/paste', payload: { state: 'nope', address: 'x' } });
+    expect(json.statusCode).not.toBe(415);
+    const text = await h.app.inject({ method: 'POST', url: '/oauth/monitor/paste', payload: 'state=nope', headers: { 'content-type': 'text/plain' } });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().message).toBe('this route takes application/json or application/x-www-form-urlencoded bodies, not text/plain');
   });
 });

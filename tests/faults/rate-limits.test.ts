@@ -4,6 +4,7 @@
  * with Retry-After once past their limit, and the OAuth states they create stay bounded per link
  * and per organisation. The figures: requests answered 429 and rows created.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSecurityApi, type HttpAnswer, type SecurityApi } from '../support/api';
 import { LONG, measure } from './collector';
@@ -37,6 +38,11 @@ async function flood(n: number, one: () => Promise<HttpAnswer>): Promise<HttpAns
   const out: HttpAnswer[] = [];
   for (let i = 0; i < n; i += 20) out.push(...(await Promise.all(Array.from({ length: Math.min(20, n - i) }, one))));
   return out;
+}
+
+/** The per-token counter's key part: the token's SHA-256, base64url, first 32 characters (rateLimits.ts). */
+function tokenKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 32);
 }
 
 function limited(answers: HttpAnswer[]): HttpAnswer[] {
@@ -105,6 +111,17 @@ describe('rate limits', () => {
       // probes are never limited
       expect((await api.http('GET', '/healthz')).status).toBe(200);
     });
+  });
+
+  it('counts under <prefix>:rate-limit:<limiter>:<client> keys', async () => {
+    const api = await freshApi();
+    const org = await api.createOrg();
+    await api.http('GET', `/v1/orgs/${org.id}/exchange`, org.token);
+    await api.http('GET', '/oauth/start?s=x');
+    const prefix = `${api.config.redisPrefix}:rate-limit:`;
+    const keys = (await api.app.deps.redis.keys(`${prefix}*`)).map((k) => k.slice(prefix.length)).sort();
+    expect(keys).toEqual(['ip:127.0.0.1', 'sign-in:127.0.0.1', `token:${tokenKey(api.platformToken)}`, `token:${tokenKey(org.token)}`].sort());
+    for (const key of keys) expect(await api.app.deps.redis.pttl(prefix + key)).toBeGreaterThan(0);
   });
 
   it('limits hold across API processes (shared Redis counters)', async () => {

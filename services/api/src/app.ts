@@ -8,6 +8,7 @@ import type { DestinationStream } from 'pino';
 import { endpointPolicyOf, type Config, type EndpointPolicy, type HostResolver } from '@exsync/config';
 import type { EnqueueSync } from '@exsync/canonical';
 import { secretBoxFromConfig, type SecretBox } from '@exsync/db';
+import { installBodyParsers } from './bodyParsers';
 import { frameworkErrors, installErrorHandler } from './errorHandler';
 import { installRateLimits } from './rateLimits';
 import { lowerCaseIdParams } from './auth';
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secretBox: deps.secretBox ?? secretBoxFromConfig(deps.config),
     endpointPolicy: { ...endpointPolicyOf(deps.config), resolve: deps.resolveHost },
   });
+  installBodyParsers(app);
   installValidators(app);
   installErrorHandler(app);
   installMetrics(app);

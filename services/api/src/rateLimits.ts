@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { RateLimitConfig } from '@exsync/config';
 import { HttpError } from './httpError';
+import { redisRateLimitStore } from './rateLimitStore';
 
 /**
  * Request limits (issue 13 point 5), counted in Redis by @fastify/rate-limit's store so they hold
@@ -12,7 +13,8 @@ import { HttpError } from './httpError';
  * - /v1 requests, per bearer token (EXSYNC_RATE_LIMIT_PER_TOKEN), keyed by the token's SHA-256;
  * - the unauthenticated Microsoft redirects (/oauth/...), per client IP (EXSYNC_RATE_LIMIT_SIGNIN_PER_IP).
  * /healthz and /readyz are never limited (probes). When Redis cannot be reached the request is let
- * through: /readyz reports Redis, and the API stays usable.
+ * through: /readyz reports Redis, and the API stays usable. The counters' keys are
+ * `<prefix>:rate-limit:ip:<address>`, `...:token:<sha-256>` and `...:sign-in:<address>`.
  */
 
 const UNLIMITED_PATHS = new Set(['/healthz', '/readyz']);
@@ -31,7 +33,7 @@ function pathOf(req: FastifyRequest): string {
 
 /** Registers the limits on `app` (call before the routes). `prefix` is EXSYNC_REDIS_PREFIX. */
 export async function installRateLimits(app: FastifyInstance, limits: RateLimitConfig, redis: Redis, prefix: string): Promise<void> {
-  await app.register(rateLimit, { global: false, redis, nameSpace: `${prefix}:rate-limit:`, skipOnError: true });
+  await app.register(rateLimit, { global: false, store: redisRateLimitStore(redis, `${prefix}:rate-limit:`), skipOnError: true });
   const windowMs = limits.windowSeconds * 1000;
   const perIp = app.createRateLimit({ keyGenerator: (req) => `ip:${req.ip}`, max: limits.perIp, timeWindow: windowMs });
   const perToken = app.createRateLimit({ keyGenerator: (req) => `token:${bearerKey(req)}`, max: limits.perToken, timeWindow: windowMs });

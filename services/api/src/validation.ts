@@ -1,8 +1,9 @@
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findUnstorableText, isInstant } from '@exsync/canonical';
 import { badRequest } from './httpError';
+import { rankValidationErrors } from './validationErrors';
 
 function makeAjv(coerceTypes: boolean | 'array'): Ajv {
   // removeAdditional stays off so unknown fields are refused, not silently dropped (Fastify's default drops them).
@@ -20,8 +21,26 @@ function makeAjv(coerceTypes: boolean | 'array'): Ajv {
 export function installValidators(app: FastifyInstance): void {
   const strict = makeAjv(false);
   const coercing = makeAjv('array');
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(httpPart === 'body' ? strict : coercing, schema));
   app.addHook('preValidation', refuseUnstorableText);
+}
+
+/**
+ * Ajv's validator for `schema`, its `errors` ranked so the first is the one to report
+ * (validationErrors.ts: the failing union branch the value fits, an unknown property before a
+ * missing one).
+ */
+function compileValidator(ajv: Ajv, schema: unknown): ValidateFunction {
+  const validate = ajv.compile(schema as object);
+  const ranked = ((data: unknown, ctx?: Parameters<ValidateFunction>[1]) => {
+    const ok = validate(data, ctx);
+    ranked.errors = ok || !validate.errors ? null : rankValidationErrors(validate.errors, schema, data);
+    return ok;
+  }) as ValidateFunction;
+  // Fastify passes the parent (so defaults can fill a root value) only to validators carrying schemaEnv.
+  ranked.schemaEnv = validate.schemaEnv;
+  ranked.schema = validate.schema;
+  return ranked;
 }
 
 /**
@@ -55,6 +74,17 @@ export function fieldOf(error: ErrorObject): string | undefined {
   return segments.length ? segments.join('.') : undefined;
 }
 
+/** `"a"`, `one of "a", "b"` (the schema's values, as JSON). */
+function oneOf(values: unknown[]): string {
+  const shown = values.map((v) => JSON.stringify(v));
+  return shown.length === 1 ? shown[0] : `one of ${shown.join(', ')}`;
+}
+
+/** `string`, `string or object`, `string, object or null`. */
+function listOf(items: string[], conjunction: string): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
+}
+
 /** A one-sentence message naming where the field is and what is wrong with it. */
 export function describeValidationError(error: ErrorObject, context: string): string {
   const field = fieldOf(error);
@@ -62,5 +92,8 @@ export function describeValidationError(error: ErrorObject, context: string): st
   if (error.keyword === 'additionalProperties') return `${where} is not allowed`;
   if (error.keyword === 'required') return `${where} is required`;
   if (error.keyword === 'format' && error.params.format === 'uuid') return `${where} must be a GUID`;
+  if (error.keyword === 'enum') return `${where} must be ${oneOf(error.params.allowedValues as unknown[])}`;
+  if (error.keyword === 'const') return `${where} must be ${JSON.stringify(error.params.allowedValue)}`;
+  if (error.keyword === 'type') return `${where} must be ${listOf(String(error.params.type).split(','), 'or')}`;
   return `${where} ${error.message ?? 'is invalid'}`;
 }

@@ -29,7 +29,15 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
-export const ErrorResponse = Type.Object({ error: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }, { description: 'Error' });
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.String(),
+    message: Type.String(),
+    field: Type.Optional(Type.String()),
+    requestId: Type.Optional(Type.String({ description: '500 only: the id the server log holds the details under (also the x-request-id header)' })),
+  },
+  { description: 'Error' },
+);
 
 /** The error answers a route can give: 401 (every /v1 route) and `codes`. */
 export function errorResponses(...codes: number[]): Record<number, typeof ErrorResponse> {
