@@ -133,24 +133,32 @@ export function planPendingWrite(
 /**
  * Pushes: the Exchange writes pulls left pending, then pending creates, then CRM changes page by
  * page. The pending writes go in the same batches as the first page of CRM changes (one UpdateItem
- * round, not two) unless pending creates must be settled between them; a CRM change to an item
- * whose pending write goes in that call waits for the next run (the write settles its link first).
+ * round, not two), unless pending creates must settle between them or that page changes an item a
+ * pending write is for: then they go first, on their own, and the page is read after them.
  */
 export async function push(ctx: SyncRun, counts: SyncCounts): Promise<void> {
   let carried = await planPendingWrites(ctx);
-  if (carried.linkIds.length > 0 && (await ctx.store.pendingLinks()).length > 0) {
+  const settleCarried = async () => {
     await applyPushActions(ctx, carried.actions, counts, carried.linkIds);
     carried = NO_PENDING_WRITES;
+  };
+  let pendingCreates = await ctx.store.pendingLinks();
+  if (carried.linkIds.length > 0 && pendingCreates.length > 0) {
+    await settleCarried();
+    pendingCreates = await ctx.store.pendingLinks();
   }
-  await finishPendingCreates(ctx, counts);
+  await finishPendingCreates(ctx, counts, pendingCreates);
   let afterId: string | undefined;
   for (;;) {
     const rows = await ctx.store.crmChangesForPush({ afterId, limit: PUSH_PAGE });
+    if (carried.linkIds.length > 0 && rows.some((row) => carried.crmIds.has(row.crmId))) {
+      await settleCarried();
+      continue; // the same page again, as the writes left it
+    }
     if (rows.length === 0 && carried.linkIds.length === 0) return;
-    afterId = rows[rows.length - 1]?.id;
+    afterId = rows[rows.length - 1]?.id ?? afterId;
     const links = new Map((await ctx.store.linksByCrmIds(rows.map((r) => r.crmId))).map((l) => [l.crmId, l]));
-    const actions = carried.actions.concat(rows.filter((row) => !carried.crmIds.has(row.crmId)).map((row) => planPush(ctx, row, links.get(row.crmId) ?? null)));
-    await applyPushActions(ctx, actions, counts, carried.linkIds);
+    await applyPushActions(ctx, carried.actions.concat(rows.map((row) => planPush(ctx, row, links.get(row.crmId) ?? null))), counts, carried.linkIds);
     carried = NO_PENDING_WRITES;
     if (rows.length < PUSH_PAGE) return;
   }
@@ -205,11 +213,11 @@ async function unlinkedTagged(ctx: SyncRun, tag: string): Promise<ItemRef[]> {
 }
 
 /**
- * Links left pending by an earlier run (killed around CreateItem) or by a restore: the item may
- * already exist in Exchange under our tag, so look before creating.
+ * Links left pending by an earlier run (killed around CreateItem) or by a restore (`pending`, as
+ * the store lists them now): the item may already exist in Exchange under our tag, so look before
+ * creating.
  */
-async function finishPendingCreates(ctx: SyncRun, counts: SyncCounts): Promise<void> {
-  const pending = await ctx.store.pendingLinks();
+async function finishPendingCreates(ctx: SyncRun, counts: SyncCounts, pending: LinkRow[]): Promise<void> {
   if (pending.length === 0) return;
   const crmRows = new Map((await ctx.store.crmItems(pending.map((l) => l.crmId))).map((r) => [r.crmId, r]));
   const actions: PushAction[] = [];
