@@ -1,4 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import type { Config } from '@exsync/config';
+import { badRequest } from './httpError';
 
 /**
  * Feed cursors as handed to a CRM (the change feed and the inbound-message feed): opaque and per
@@ -42,4 +44,26 @@ export function decodeCursor(secrets: Buffer[], orgId: string, cursor: string, f
     if (block.subarray(8).every((b) => b === 0)) return block.readBigUInt64BE(0).toString();
   }
   return undefined;
+}
+
+/** How a 400 names what the cursor is not a cursor of. */
+const OWNER: Record<CursorFeed, string> = { changes: 'this organisation', 'inbound-messages': "this organisation's inbound messages" };
+
+/**
+ * One organisation's cursors of `feed` under the deployment's keys: `position(after)` is the feed
+ * position behind a cursor a CRM passed (undefined for none; 400 naming `after` for a cursor of
+ * another organisation or feed, or a forged one), `cursor(seq)` the opaque cursor of a position.
+ */
+export function feedCursors(config: Pick<Config, 'encryptionKey' | 'previousEncryptionKeys'>, orgId: string, feed: CursorFeed) {
+  const keys = [config.encryptionKey.key, ...config.previousEncryptionKeys.map((k) => k.key)];
+  return {
+    position(after: string | undefined): string | undefined {
+      if (after === undefined) return undefined;
+      const position = decodeCursor(keys, orgId, after, feed);
+      if (position === undefined)
+        throw badRequest(`query parameter "after" is not a cursor of ${OWNER[feed]}: pass the \`next\` of a previous answer`, 'after');
+      return position;
+    },
+    cursor: (seq: string): string => encodeCursor(config.encryptionKey.key, orgId, seq, feed),
+  };
 }

@@ -5,18 +5,14 @@
 import type { Static } from '@sinclair/typebox';
 import { readChanges } from '@exsync/db';
 import type { ResolvedDeps } from '../../../../../app';
-import { decodeCursor, encodeCursor } from '../../../../../changeCursor';
-import { badRequest } from '../../../../../httpError';
+import { feedCursors } from '../../../../../changeCursor';
 import type { AnyItemOutput } from '../../../../../schemas/canonical';
 
 /** The changes after `after` (none: from the start), at most `limit`; 400 naming `after` for a cursor of another organisation. */
 export async function readChangePage(deps: ResolvedDeps, orgId: string, after: string | undefined, limit: number) {
-  const { config } = deps;
-  const position = after === undefined ? undefined : decodeCursor([config.encryptionKey.key, ...config.previousEncryptionKeys.map((k) => k.key)], orgId, after);
-  if (after !== undefined && position === undefined)
-    throw badRequest('query parameter "after" is not a cursor of this organisation: pass the `next` of a previous answer', 'after');
-  const rows = await readChanges(deps.pool, orgId, position, limit);
-  const opaque = (seq: string) => encodeCursor(config.encryptionKey.key, orgId, seq);
+  const cursors = feedCursors(deps.config, orgId, 'changes');
+  const rows = await readChanges(deps.pool, orgId, cursors.position(after), limit);
+  const opaque = cursors.cursor;
   return {
     changes: rows.map((r) => ({
       cursor: opaque(r.cursor),

@@ -6,17 +6,12 @@
 import { getInboundMessage, getInboundRaw, getMonitorSettings, listInboundMessages, requestInboundFail, type InboundMessage } from '@exsync/db';
 import { extractAttachment } from '@exsync/mailbox-monitor';
 import type { ResolvedDeps } from '../../../../../app';
-import { decodeCursor, encodeCursor } from '../../../../../changeCursor';
-import { HttpError, badRequest, notFound } from '../../../../../httpError';
+import { feedCursors } from '../../../../../changeCursor';
+import { HttpError, notFound } from '../../../../../httpError';
 
 /** A message as the feed shows it: its opaque cursor, attachments listed with their index. */
-function feedItem(deps: ResolvedDeps, orgId: string, m: InboundMessage) {
-  return { ...m, cursor: opaqueCursor(deps, orgId, m.cursor), attachments: m.attachments.map((a, index) => ({ index, ...a })) };
-}
-
-/** The cursor a CRM sees for feed position `seq` of `orgId` (changeCursor.ts). */
-function opaqueCursor(deps: ResolvedDeps, orgId: string, seq: string): string {
-  return encodeCursor(deps.config.encryptionKey.key, orgId, seq, 'inbound-messages');
+function feedItem(m: InboundMessage, cursor: (seq: string) => string) {
+  return { ...m, cursor: cursor(m.cursor), attachments: m.attachments.map((a, index) => ({ index, ...a })) };
 }
 
 /**
@@ -26,15 +21,11 @@ function opaqueCursor(deps: ResolvedDeps, orgId: string, seq: string): string {
  * cursor of another organisation or feed.
  */
 export async function readInboundPage(deps: ResolvedDeps, orgId: string, after: string | undefined, limit: number) {
-  const { config } = deps;
-  const keys = [config.encryptionKey.key, ...config.previousEncryptionKeys.map((k) => k.key)];
-  const position = after === undefined ? undefined : decodeCursor(keys, orgId, after, 'inbound-messages');
-  if (after !== undefined && position === undefined)
-    throw badRequest('query parameter "after" is not a cursor of this organisation\'s inbound messages: pass the `next` of a previous answer', 'after');
-  const rows = await listInboundMessages(deps.pool, orgId, position, limit);
+  const cursors = feedCursors(deps.config, orgId, 'inbound-messages');
+  const rows = await listInboundMessages(deps.pool, orgId, cursors.position(after), limit);
   return {
-    messages: rows.map((m) => feedItem(deps, orgId, m)),
-    next: rows.length ? opaqueCursor(deps, orgId, rows[rows.length - 1].cursor) : (after ?? null),
+    messages: rows.map((m) => feedItem(m, cursors.cursor)),
+    next: rows.length ? cursors.cursor(rows[rows.length - 1].cursor) : (after ?? null),
   };
 }
 
@@ -42,7 +33,7 @@ export async function readInboundPage(deps: ResolvedDeps, orgId: string, after: 
 export async function readInboundMessage(deps: ResolvedDeps, orgId: string, id: string) {
   const m = await getInboundMessage(deps.pool, orgId, id);
   if (!m) throw notFound('inbound message not found');
-  return feedItem(deps, orgId, m);
+  return feedItem(m, feedCursors(deps.config, orgId, 'inbound-messages').cursor);
 }
 
 /** One attachment's bytes and the headers that serve it as a download (never rendered by the browser). */
