@@ -5,13 +5,13 @@
  * simulator's packages are its devDependencies (the production install leaves them out).
  * `npm run lint` also runs knip over the whole tree (unused and unlisted dependencies).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { ROOT, tsFiles } from './sourceFiles';
 
-const ROOT = path.resolve(__dirname, '../..');
 /** Workspaces that serve tests, the demo and the bench only: their packages are devDependencies. */
 const SIMULATORS = new Set(['packages/entra-sim', 'packages/ews-sim', 'packages/graph-sim', 'packages/mail-sim']);
 
@@ -23,15 +23,6 @@ interface Manifest {
 
 const manifest = (dir: string): Manifest => JSON.parse(readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8')) as Manifest;
 const declared = (m: Manifest) => new Set([...Object.keys(m.dependencies ?? {}), ...Object.keys(m.devDependencies ?? {})]);
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    if (name === 'node_modules') return [];
-    if (statSync(full).isDirectory()) return tsFiles(full);
-    return name.endsWith('.ts') && !name.endsWith('.d.ts') ? [full] : [];
-  });
-}
 
 /** The packages a file imports: `pkg` or `@scope/pkg`, without node's built-in modules. */
 function importedPackages(file: string): string[] {

@@ -4,25 +4,15 @@
  * what the layout check of issue 20 greps for: an upper-case SELECT, INSERT INTO, UPDATE <table> or
  * DELETE FROM in a .ts file.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(__dirname, '../..');
+import { ROOT, tsFiles } from './sourceFiles';
 
 /** Where SQL belongs, or is allowed because it is not product code (paths relative to the root). */
 const SQL_HOMES = ['packages/db/', 'migrations/', 'tests/', 'bench/'];
 
 const SQL = /\b(SELECT|INSERT INTO|UPDATE [a-z_]+ |DELETE FROM)\b/;
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    if (name === 'node_modules' || name.startsWith('.')) return [];
-    if (statSync(full).isDirectory()) return tsFiles(full);
-    return name.endsWith('.ts') && !name.endsWith('.d.ts') ? [full] : [];
-  });
-}
 
 /** The file's lines that hold SQL, as `path:line: text`. */
 function sqlLines(rel: string, text: string): string[] {

@@ -5,21 +5,12 @@
  * organisation-wide stop, `exchange_settings.org_error_*`. Tests and the bench set states directly
  * and are not product code.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, tsFiles } from './sourceFiles';
 
-const ROOT = path.resolve(__dirname, '../..');
 const STATUS_MODULE = 'packages/db/src/mailboxStatusRepository.ts';
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    if (name === 'node_modules' || name.startsWith('.')) return [];
-    if (statSync(full).isDirectory()) return tsFiles(full);
-    return name.endsWith('.ts') && !name.endsWith('.d.ts') ? [full] : [];
-  });
-}
 
 /**
  * The columns each INSERT or UPDATE of `table` in `text` writes, one entry per statement: an
