@@ -47,11 +47,12 @@ export async function saveMonitorSettings(deps: ResolvedDeps, orgId: string, b: 
         ] as const
       ).filter(([, now, before]) => now !== before)
     : [];
+  const movedNames = moved.map(([f]) => f).join(' and ');
   const secretGiven = typeof b.clientSecret === 'string';
   if (moved.length > 0 && !secretGiven && existing?.clientSecretSet && b.clientSecret !== null) {
     throw new HttpError(
       422,
-      `changing ${moved.map(([f]) => f).join(' and ')} needs the clientSecret again: the stored one, and the tokens of the mailboxes signed in, are never sent to a new host`,
+      `changing ${movedNames} needs the clientSecret again: the stored one, and the tokens of the mailboxes signed in, are never sent to a new host`,
       'clientSecret',
     );
   }
@@ -69,11 +70,7 @@ export async function saveMonitorSettings(deps: ResolvedDeps, orgId: string, b: 
     });
     // kept only when the app's own secret was given again; a public client has none to give
     if (moved.length > 0 && !(secretGiven && existing?.clientSecretSet))
-      await dropMonitorGrants(
-        c,
-        orgId,
-        `The mailbox monitor's ${moved.map(([f]) => f).join(' and ')} changed: sign in again, so that this mailbox's token goes to the new host.`,
-      );
+      await dropMonitorGrants(c, orgId, `The mailbox monitor's ${movedNames} changed: sign in again, so that this mailbox's token goes to the new host.`);
     return s;
   });
   return view(deps, saved);
