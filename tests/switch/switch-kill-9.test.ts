@@ -33,7 +33,10 @@ describe('kill -9 of the worker during a transport switch', () => {
           await worker.kill('SIGTERM');
           worker = undefined;
           const links = edits.links;
-          await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, { latencyMs: 20 });
+          // Slow enough that every step lasts longer than the poll below takes on a loaded machine:
+          // at 20 ms the whole first Graph run (a handful of requests) could finish between two
+          // polls, and no kill landed inside it (seed 1255735718, under the full suite).
+          await stack.sim('PUT', `/_sim/mailboxes/${mb}/faults`, { latencyMs: 80 });
 
           const graphAnswered = () => stack.ews.requestLog.list(user.email, 'graph').filter((r) => r.status === 200).length;
           const q = async (sql: string) => (await stack.pool.query(sql, [user.mailboxId])).rows[0];
